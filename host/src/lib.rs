@@ -1,0 +1,1 @@
+//! The WebAssembly hook host (WIT world, wasmtime embedding, sandbox limits).

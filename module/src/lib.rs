@@ -1,0 +1,1 @@
+//! The DRS orchestration module (platform lifecycle, discovery, protection groups, waves).

@@ -1,0 +1,161 @@
+//! The control endpoint (`/_sim/...`, unsigned): the clock, faults, quotas, the call log,
+//! task tokens, and views and changes of servers and recovery instances.
+
+use crate::faults::FaultSet;
+use crate::fleet::{LaunchOutcome, Quotas};
+use crate::protocol::{json_reply, Reply};
+use crate::server::Request;
+use crate::world::World;
+use http::Method;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+fn bad(message: impl Into<String>) -> Reply {
+    json_reply(400, &json!({"error": message.into()}))
+}
+
+fn parse<T: serde::de::DeserializeOwned>(req: &Request) -> Result<T, Reply> {
+    serde_json::from_slice(if req.body.is_empty() { b"{}" } else { &req.body }).map_err(|e| bad(format!("invalid body: {e}")))
+}
+
+fn query_param<'a>(req: &'a Request, key: &str) -> Option<String> {
+    form_urlencoded::parse(req.query.as_bytes()).find(|(k, _)| k == key).map(|(_, v)| v.into_owned())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ClockChange {
+    speed: Option<f64>,
+    advance_seconds: Option<f64>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct NewToken {
+    task_token: Option<String>,
+    timeout_seconds: Option<u64>,
+    heartbeat_seconds: Option<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ServerChange {
+    replication_state: Option<String>,
+    lag_seconds: Option<u64>,
+    launch_seconds: Option<u64>,
+    launch_outcome: Option<LaunchOutcome>,
+    failure_reason: Option<String>,
+}
+
+pub fn handle(world: &World, req: &Request) -> Reply {
+    let path = req.path.trim_start_matches("/_sim/");
+    let result = match (&req.method, path) {
+        (&Method::GET, "health") => Ok(json_reply(200, &json!({"ok": true}))),
+        (&Method::GET, "clock") => Ok(clock(world)),
+        (&Method::POST, "clock") => parse::<ClockChange>(req).map(|c| {
+            if let Some(s) = c.speed {
+                world.clock.set_speed(s);
+            }
+            if let Some(a) = c.advance_seconds {
+                world.clock.advance(a);
+            }
+            clock(world)
+        }),
+        (&Method::GET, "faults") => Ok(json_reply(200, &serde_json::to_value(world.faults.get()).unwrap_or_default())),
+        (&Method::PUT, "faults") => parse::<FaultSet>(req).map(|f| {
+            world.faults.replace(f);
+            json_reply(200, &serde_json::to_value(world.faults.get()).unwrap_or_default())
+        }),
+        (&Method::GET, "quotas") => Ok(json_reply(200, &serde_json::to_value(world.quotas.read().clone()).unwrap_or_default())),
+        (&Method::PUT, "quotas") => parse::<Quotas>(req).map(|q| {
+            *world.quotas.write() = q.clone();
+            json_reply(200, &serde_json::to_value(q).unwrap_or_default())
+        }),
+        (&Method::GET, "calls") => {
+            let since = query_param(req, "since").and_then(|s| s.parse().ok()).unwrap_or(0);
+            Ok(json_reply(200, &json!({"calls": world.calls.since(since)})))
+        }
+        (&Method::POST, "tokens") => parse::<NewToken>(req).map(|t| {
+            let token = t.task_token.unwrap_or_else(|| format!("AQC{}", crate::ids::secret(180)));
+            world.tokens.register(token.clone(), t.timeout_seconds, t.heartbeat_seconds, world.clock.now());
+            json_reply(201, &json!({"taskToken": token}))
+        }),
+        (&Method::GET, "tokens") => Ok(json_reply(200, &json!({"tokens": world.tokens.list(world.clock.now())}))),
+        (&Method::GET, p) if p.starts_with("tokens/") => {
+            let token = percent_encoding::percent_decode_str(&p["tokens/".len()..]).decode_utf8_lossy().to_string();
+            match world.tokens.get(&token, world.clock.now()) {
+                Some(s) => Ok(json_reply(200, &serde_json::to_value(s).unwrap_or_default())),
+                None => Err(json_reply(404, &json!({"error": "unknown task token"}))),
+            }
+        }
+        (&Method::GET, "servers") => Ok(json_reply(200, &json!({"servers": servers(world)}))),
+        (&Method::POST, p) if p.starts_with("servers/") => parse::<ServerChange>(req).and_then(|c| change_server(world, &p["servers/".len()..], c)),
+        (&Method::GET, "recovery-instances") => Ok(json_reply(200, &json!({"recoveryInstances": recovery_instances(world)}))),
+        _ => Err(json_reply(404, &json!({"error": format!("no control route {} /_sim/{path}", req.method)}))),
+    };
+    result.unwrap_or_else(|e| e)
+}
+
+fn clock(world: &World) -> Reply {
+    json_reply(200, &json!({"now": crate::clock::iso(world.clock.now()), "speed": world.clock.speed()}))
+}
+
+/// Every source server with where it lives and its state, after moving jobs along.
+fn servers(world: &World) -> Vec<Value> {
+    let now = world.clock.now();
+    let mut out = vec![];
+    for part in world.partitions() {
+        let mut p = part.lock();
+        crate::drs::progress::advance(&mut p, now);
+        for s in p.drs.servers.values() {
+            let mut v = s.to_json();
+            v["accountId"] = p.account.clone().into();
+            v["region"] = p.region.clone().into();
+            out.push(v);
+        }
+    }
+    out
+}
+
+fn recovery_instances(world: &World) -> Vec<Value> {
+    let now = world.clock.now();
+    let mut out = vec![];
+    for part in world.partitions() {
+        let mut p = part.lock();
+        crate::drs::progress::advance(&mut p, now);
+        for r in p.drs.recovery_instances.values() {
+            let mut v = r.to_json();
+            v["accountId"] = p.account.clone().into();
+            v["region"] = p.region.clone().into();
+            out.push(v);
+        }
+    }
+    out
+}
+
+/// Changes a server's replication or launch behaviour; `key` is its ID or hostname.
+fn change_server(world: &World, key: &str, c: ServerChange) -> Result<Reply, Reply> {
+    for part in world.partitions() {
+        let mut p = part.lock();
+        if let Some(s) = p.drs.servers.values_mut().find(|s| s.id == key || s.hostname.eq_ignore_ascii_case(key)) {
+            if let Some(v) = c.replication_state {
+                s.replication_state = v;
+                s.sync_started = None;
+            }
+            if let Some(v) = c.lag_seconds {
+                s.lag_seconds = v;
+            }
+            if let Some(v) = c.launch_seconds {
+                s.launch_seconds = v;
+            }
+            if let Some(v) = c.launch_outcome {
+                s.launch_outcome = v;
+            }
+            if let Some(v) = c.failure_reason {
+                s.failure_reason = Some(v);
+            }
+            return Ok(json_reply(200, &s.to_json()));
+        }
+    }
+    Err(json_reply(404, &json!({"error": format!("no source server {key}")})))
+}

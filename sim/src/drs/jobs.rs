@@ -1,0 +1,201 @@
+//! StartRecovery, TerminateRecoveryInstances (both create jobs within the quotas),
+//! DescribeJobs and DescribeJobLogItems.
+
+use super::input::{self, invalid};
+use super::model::{Job, JobKind, JobServer, LastLaunch};
+use super::progress::{launch_timeline, terminate_timeline};
+use super::{page, with_partition};
+use crate::fleet::LaunchOutcome;
+use crate::protocol::{json_reply, ApiError, Reply};
+use crate::server::Ctx;
+use crate::world::Partition;
+use chrono::{DateTime, Utc};
+use serde_json::{json, Value};
+use std::collections::HashSet;
+
+/// Replication states from which no recovery snapshot can be launched.
+const NOT_LAUNCHABLE: &[&str] = &["STOPPED", "INITIATING", "INITIAL_SYNC", "DISCONNECTED"];
+
+fn conflict(id: &str, kind: &str, what: String) -> ApiError {
+    ApiError::new(409, "ConflictException", what).with("resourceId", id).with("resourceType", kind)
+}
+
+fn quota(code: &str, what: String) -> ApiError {
+    ApiError::new(402, "ServiceQuotaExceededException", what).with("serviceCode", "drs").with("quotaCode", code)
+}
+
+/// The quota checks every new job passes: concurrent jobs and servers in active jobs.
+fn check_job_quotas(ctx: &Ctx, p: &Partition, servers: usize) -> Result<(), ApiError> {
+    let q = ctx.world.quotas.read().clone();
+    let active: Vec<&Job> = p.drs.jobs.iter().filter(|j| j.is_active()).collect();
+    if active.len() >= q.concurrent_jobs {
+        return Err(quota(
+            "concurrent-jobs",
+            format!("Concurrent jobs quota exceeded: {} of {} jobs are active", active.len(), q.concurrent_jobs),
+        ));
+    }
+    let busy: usize = active.iter().map(|j| j.servers.len()).sum();
+    if busy + servers > q.servers_in_active_jobs {
+        return Err(quota(
+            "servers-in-active-jobs",
+            format!(
+                "Servers in all active jobs quota exceeded: {busy} active + {servers} requested > {}",
+                q.servers_in_active_jobs
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn busy_servers(p: &Partition) -> HashSet<String> {
+    p.drs.jobs.iter().filter(|j| j.is_active()).flat_map(|j| j.servers.iter().map(|s| s.source_server_id.clone())).collect()
+}
+
+fn new_job(ctx: &Ctx, kind: JobKind, tags: crate::fleet::Tags, servers: Vec<JobServer>, timeline: Vec<(DateTime<Utc>, super::model::JobEvent)>) -> Job {
+    let id = crate::ids::job_id();
+    Job {
+        arn: format!("arn:aws:drs:{}:{}:job/{id}", ctx.region, ctx.account()),
+        id,
+        kind,
+        created: ctx.now(),
+        status: "PENDING",
+        tags,
+        servers,
+        log: vec![],
+        timeline,
+        next: 0,
+    }
+}
+
+pub fn start_recovery(ctx: &Ctx, body: &Value) -> Result<Reply, ApiError> {
+    let list = match body.get("sourceServers") {
+        Some(Value::Array(a)) if !a.is_empty() && a.len() <= 200 => a,
+        Some(Value::Array(_)) => return Err(invalid("sourceServers", "must have between 1 and 200 members")),
+        _ => return Err(invalid("sourceServers", "is required")),
+    };
+    let mut ids = Vec::with_capacity(list.len());
+    for (i, s) in list.iter().enumerate() {
+        let id = s.get("sourceServerID").and_then(Value::as_str).unwrap_or_default();
+        if !input::is_source_server_id(id) {
+            return Err(invalid(&format!("sourceServers[{i}].sourceServerID"), "must match s-[0-9a-zA-Z]{17}"));
+        }
+        if ids.contains(&id.to_owned()) {
+            return Err(invalid("sourceServers", &format!("{id} is listed twice")));
+        }
+        ids.push(id.to_owned());
+    }
+    let drill = input::opt_bool(body, "isDrill")?.unwrap_or(false);
+    let tags = input::tags(body, "tags")?;
+    with_partition(ctx, |p| {
+        for id in &ids {
+            let Some(s) = p.drs.servers.get(id) else {
+                return Err(invalid("sourceServers", &format!("source server {id} does not exist")));
+            };
+            if s.direction != "FAILOVER" {
+                return Err(conflict(id, "SOURCE_SERVER", format!("Source server {id} replicates in the failback direction")));
+            }
+        }
+        let busy = busy_servers(p);
+        if let Some(id) = ids.iter().find(|id| busy.contains(*id)) {
+            return Err(conflict(id, "SOURCE_SERVER", format!("Source server {id} is already participating in an active job")));
+        }
+        let per_job = ctx.world.quotas.read().servers_per_job;
+        if ids.len() > per_job {
+            return Err(quota("servers-per-job", format!("A job can hold at most {per_job} source servers; {} requested", ids.len())));
+        }
+        check_job_quotas(ctx, p, ids.len())?;
+        let now = ctx.now();
+        let mut launching = Vec::with_capacity(ids.len());
+        for id in &ids {
+            let mut s = p.drs.servers[id].clone();
+            if NOT_LAUNCHABLE.contains(&s.replication_state.as_str()) {
+                s.launch_outcome = LaunchOutcome::Failed;
+                s.failure_reason = Some(format!("No recovery snapshot: data replication state is {}", s.replication_state));
+            }
+            launching.push(s);
+        }
+        let timeline = launch_timeline(now, &launching.iter().collect::<Vec<_>>());
+        let servers = ids
+            .iter()
+            .map(|id| JobServer { source_server_id: id.clone(), recovery_instance_id: None, launch_status: "PENDING" })
+            .collect();
+        let job = new_job(ctx, JobKind::Launch { drill }, tags, servers, timeline);
+        for id in &ids {
+            if let Some(s) = p.drs.servers.get_mut(id) {
+                s.last_launch = Some(LastLaunch { job_id: job.id.clone(), drill, at: now, status: "PENDING" });
+            }
+        }
+        let out = json!({ "job": job.to_json() });
+        p.drs.jobs.push(job);
+        Ok(json_reply(202, &out))
+    })
+}
+
+pub fn terminate(ctx: &Ctx, body: &Value) -> Result<Reply, ApiError> {
+    let ids = input::str_list(body, "recoveryInstanceIDs", 200, input::is_instance_id)?;
+    if ids.is_empty() {
+        return Err(invalid("recoveryInstanceIDs", "must have between 1 and 200 members"));
+    }
+    with_partition(ctx, |p| {
+        let mut servers = Vec::with_capacity(ids.len());
+        let terminating: HashSet<String> = p
+            .drs
+            .jobs
+            .iter()
+            .filter(|j| j.is_active() && j.kind == JobKind::Terminate)
+            .flat_map(|j| j.servers.iter().filter_map(|s| s.recovery_instance_id.clone()))
+            .collect();
+        for id in &ids {
+            let Some(r) = p.drs.recovery_instances.get(id) else {
+                return Err(invalid("recoveryInstanceIDs", &format!("recovery instance {id} does not exist")));
+            };
+            if terminating.contains(id) {
+                return Err(conflict(id, "RECOVERY_INSTANCE", format!("Recovery instance {id} is already being terminated")));
+            }
+            servers.push(JobServer {
+                source_server_id: r.source_server_id.clone(),
+                recovery_instance_id: Some(id.clone()),
+                launch_status: "PENDING",
+            });
+        }
+        check_job_quotas(ctx, p, 0)?;
+        let job = new_job(ctx, JobKind::Terminate, Default::default(), servers, terminate_timeline(ctx.now(), ids.len()));
+        let out = json!({ "job": job.to_json() });
+        p.drs.jobs.push(job);
+        Ok(json_reply(200, &out))
+    })
+}
+
+fn date(v: &Value, field: &str) -> Result<Option<DateTime<Utc>>, ApiError> {
+    input::opt_str(v, field)?
+        .map(|s| s.parse::<DateTime<Utc>>().map_err(|_| invalid(field, "must be an ISO-8601 date-time")))
+        .transpose()
+}
+
+pub fn describe(ctx: &Ctx, body: &Value) -> Result<Reply, ApiError> {
+    let filters = body.get("filters").cloned().unwrap_or(Value::Null);
+    let ids = input::str_list(&filters, "jobIDs", 1000, input::is_job_id)?;
+    let (from, to) = (date(&filters, "fromDate")?, date(&filters, "toDate")?);
+    with_partition(ctx, |p| {
+        let matching: Vec<&Job> = p
+            .drs
+            .jobs
+            .iter()
+            .rev()
+            .filter(|j| ids.is_empty() || ids.contains(&j.id))
+            .filter(|j| from.is_none_or(|f| j.created >= f) && to.is_none_or(|t| j.created <= t))
+            .collect();
+        Ok(json_reply(200, &page(&matching, body, |j| j.to_json())?))
+    })
+}
+
+pub fn log_items(ctx: &Ctx, body: &Value) -> Result<Reply, ApiError> {
+    let job_id = input::req_str(body, "jobID")?;
+    if !input::is_job_id(job_id) {
+        return Err(invalid("jobID", "must match drsjob-[0-9a-zA-Z]{17}"));
+    }
+    with_partition(ctx, |p| {
+        let log = p.drs.jobs.iter().find(|j| j.id == job_id).map(|j| j.log.clone()).unwrap_or_default();
+        Ok(json_reply(200, &page(&log, body, Value::clone)?))
+    })
+}

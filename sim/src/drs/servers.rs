@@ -1,0 +1,29 @@
+//! DescribeSourceServers: filters and maxResults/nextToken pagination.
+
+use super::input::{self, invalid};
+use super::{page, with_partition};
+use crate::protocol::{json_reply, ApiError, Reply};
+use crate::server::Ctx;
+use serde_json::Value;
+
+pub fn describe(ctx: &Ctx, body: &Value) -> Result<Reply, ApiError> {
+    let filters = body.get("filters").cloned().unwrap_or(Value::Null);
+    if !(filters.is_null() || filters.is_object()) {
+        return Err(invalid("filters", "must be an object"));
+    }
+    let ids = input::str_list(&filters, "sourceServerIDs", 200, input::is_source_server_id)?;
+    let hardware = input::opt_str(&filters, "hardwareId")?.map(str::to_owned);
+    let staging = input::str_list(&filters, "stagingAccountIDs", 200, |s| s.len() == 12)?;
+    with_partition(ctx, |p| {
+        let matching: Vec<_> = p
+            .drs
+            .servers
+            .values()
+            .filter(|s| ids.is_empty() || ids.contains(&s.id))
+            .filter(|s| hardware.as_deref().is_none_or(|h| s.origin_instance_id.as_deref() == Some(h)))
+            // No server here is extended from a staging account.
+            .filter(|_| staging.is_empty())
+            .collect();
+        Ok(json_reply(200, &page(&matching, body, |s| s.to_json())?))
+    })
+}

@@ -1,0 +1,389 @@
+//! The fleet file: accounts, regions, roles and their trust, the hub identity, servers,
+//! quotas and faults. JSON or YAML, validated against `schemas/fleet.schema.json`.
+
+use crate::faults::FaultSet;
+use anyhow::{bail, Context};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+pub const FLEET_SCHEMA: &str = include_str!("../../schemas/fleet.schema.json");
+pub const DEMO_FLEET: &str = include_str!("../fleets/demo.json");
+
+pub type Tags = BTreeMap<String, String>;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Fleet {
+    pub hub: Hub,
+    pub accounts: Vec<Account>,
+    #[serde(default)]
+    pub roles: Vec<Role>,
+    #[serde(default)]
+    pub servers: Vec<Server>,
+    #[serde(default)]
+    pub quotas: Quotas,
+    #[serde(default)]
+    pub faults: FaultSet,
+    #[serde(default)]
+    pub clock: ClockSettings,
+    /// Task tokens that exist from the start (for a standalone run driven by another tool).
+    #[serde(default)]
+    pub task_tokens: Vec<String>,
+}
+
+/// The identity that the orchestrator runs as (the Lambda's role in the central account).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Hub {
+    pub account_id: String,
+    pub role_name: String,
+    pub region: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+}
+
+impl Hub {
+    pub fn principal_arn(&self) -> String {
+        format!("arn:aws:iam::{}:role/{}", self.account_id, self.role_name)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Account {
+    pub account_id: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Regions where DRS is initialized in this account.
+    pub regions: Vec<String>,
+    /// Regions where DRS exists but was never initialized (UninitializedAccountException).
+    #[serde(default)]
+    pub uninitialized_regions: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Role {
+    pub account_id: String,
+    pub role_name: String,
+    /// Principal ARNs allowed to assume the role: a role, a user or `arn:aws:iam::<acct>:root`.
+    pub trusted_principals: Vec<String>,
+    /// When set, AssumeRole must carry exactly this ExternalId.
+    #[serde(default)]
+    pub external_id: Option<String>,
+    /// IAM actions (`drs:StartRecovery`, `ec2:*`) this role may call; default all.
+    #[serde(default = "allow_all")]
+    pub allowed_actions: Vec<String>,
+    #[serde(default)]
+    pub denied_actions: Vec<String>,
+    #[serde(default = "default_max_session")]
+    pub max_session_seconds: u32,
+}
+
+fn allow_all() -> Vec<String> {
+    vec!["*".into()]
+}
+fn default_max_session() -> u32 {
+    3600
+}
+
+impl Role {
+    pub fn arn(&self) -> String {
+        format!("arn:aws:iam::{}:role/{}", self.account_id, self.role_name)
+    }
+
+    /// IAM-style evaluation: an explicit deny wins, then any allow.
+    pub fn permits(&self, action: &str) -> bool {
+        let hit = |pats: &[String]| pats.iter().any(|p| action_matches(p, action));
+        !hit(&self.denied_actions) && hit(&self.allowed_actions)
+    }
+}
+
+/// `*`, `drs:*`, `drs:Describe*` or an exact action, case-insensitive like IAM.
+fn action_matches(pattern: &str, action: &str) -> bool {
+    let (p, a) = (pattern.to_ascii_lowercase(), action.to_ascii_lowercase());
+    match p.strip_suffix('*') {
+        Some(prefix) => a.starts_with(prefix),
+        None => p == a,
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Server {
+    pub hostname: String,
+    #[serde(default)]
+    pub fqdn: Option<String>,
+    /// The DRS account and region that protect the server.
+    pub account_id: String,
+    pub region: String,
+    #[serde(default)]
+    pub source_server_id: Option<String>,
+    #[serde(default)]
+    pub tags: Tags,
+    #[serde(default)]
+    pub ec2: Option<Ec2Source>,
+    #[serde(default)]
+    pub replication: Replication,
+    #[serde(default)]
+    pub launch: LaunchBehaviour,
+}
+
+/// The EC2 instance the server replicates from, in its origin account and region.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Ec2Source {
+    #[serde(default)]
+    pub instance_id: Option<String>,
+    /// Defaults to the server's DRS account.
+    #[serde(default)]
+    pub account_id: Option<String>,
+    pub region: String,
+    #[serde(default)]
+    pub availability_zone: Option<String>,
+    #[serde(default = "default_instance_type")]
+    pub instance_type: String,
+    #[serde(default = "default_state")]
+    pub state: String,
+    #[serde(default)]
+    pub tags: Tags,
+    #[serde(default)]
+    pub private_ip: Option<String>,
+}
+
+fn default_instance_type() -> String {
+    "m5.large".into()
+}
+fn default_state() -> String {
+    "running".into()
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Replication {
+    #[serde(default = "continuous")]
+    pub state: String,
+    #[serde(default)]
+    pub lag_seconds: u64,
+}
+
+fn continuous() -> String {
+    "CONTINUOUS".into()
+}
+
+impl Default for Replication {
+    fn default() -> Self {
+        Self { state: continuous(), lag_seconds: 0 }
+    }
+}
+
+/// How a launch of this server goes: simulated seconds from StartRecovery to the end, and
+/// the outcome.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LaunchBehaviour {
+    #[serde(default = "default_launch_seconds")]
+    pub seconds: u64,
+    #[serde(default)]
+    pub outcome: LaunchOutcome,
+    #[serde(default)]
+    pub failure_reason: Option<String>,
+}
+
+fn default_launch_seconds() -> u64 {
+    600
+}
+
+impl Default for LaunchBehaviour {
+    fn default() -> Self {
+        Self { seconds: default_launch_seconds(), outcome: LaunchOutcome::Launched, failure_reason: None }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum LaunchOutcome {
+    #[default]
+    Launched,
+    Failed,
+}
+
+/// DRS quotas per account per region. Sources disagree, so each is a setting.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Quotas {
+    #[serde(default = "q_per_job")]
+    pub servers_per_job: usize,
+    #[serde(default = "q_active")]
+    pub servers_in_active_jobs: usize,
+    #[serde(default = "q_jobs")]
+    pub concurrent_jobs: usize,
+    #[serde(default = "q_source")]
+    pub source_servers: usize,
+}
+
+fn q_per_job() -> usize {
+    100
+}
+fn q_active() -> usize {
+    500
+}
+fn q_jobs() -> usize {
+    20
+}
+fn q_source() -> usize {
+    4000
+}
+
+impl Default for Quotas {
+    fn default() -> Self {
+        Self {
+            servers_per_job: q_per_job(),
+            servers_in_active_jobs: q_active(),
+            concurrent_jobs: q_jobs(),
+            source_servers: q_source(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ClockSettings {
+    /// Simulated seconds per real second.
+    #[serde(default = "one")]
+    pub speed: f64,
+    /// Simulated start time; default: the real time at start.
+    #[serde(default)]
+    pub start: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+impl Default for ClockSettings {
+    fn default() -> Self {
+        Self { speed: 1.0, start: None }
+    }
+}
+
+impl Fleet {
+    /// Parses JSON or YAML text, checks it against the fleet schema, then checks references.
+    pub fn parse(text: &str) -> anyhow::Result<Fleet> {
+        let value: serde_json::Value = match serde_json::from_str(text) {
+            Ok(v) => v,
+            Err(_) => serde_yaml::from_str(text).context("the fleet is neither JSON nor YAML")?,
+        };
+        Self::from_value(value)
+    }
+
+    pub fn load(path: &Path) -> anyhow::Result<Fleet> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        Self::parse(&text).with_context(|| format!("fleet file {}", path.display()))
+    }
+
+    pub fn from_value(value: serde_json::Value) -> anyhow::Result<Fleet> {
+        let schema: serde_json::Value = serde_json::from_str(FLEET_SCHEMA).expect("the embedded schema is JSON");
+        let validator = jsonschema::validator_for(&schema).expect("the embedded schema compiles");
+        let errors: Vec<String> = validator
+            .iter_errors(&value)
+            .take(10)
+            .map(|e| format!("at {}: {}", display_pointer(&e.instance_path().to_string()), e))
+            .collect();
+        if !errors.is_empty() {
+            bail!("the fleet does not match its schema:\n  {}", errors.join("\n  "));
+        }
+        let fleet: Fleet = serde_json::from_value(value).context("the fleet does not match its shape")?;
+        fleet.check_references()?;
+        Ok(fleet)
+    }
+
+    pub fn demo() -> Fleet {
+        Self::parse(DEMO_FLEET).expect("the embedded demo fleet is valid")
+    }
+
+    fn check_references(&self) -> anyhow::Result<()> {
+        let known = |acct: &str| acct == self.hub.account_id || self.accounts.iter().any(|a| a.account_id == acct);
+        for (i, s) in self.servers.iter().enumerate() {
+            if !known(&s.account_id) {
+                bail!("servers[{i}] ({}): accountId {} is not in accounts", s.hostname, s.account_id);
+            }
+            let acct = self.accounts.iter().find(|a| a.account_id == s.account_id);
+            if let Some(a) = acct {
+                if !a.regions.contains(&s.region) {
+                    bail!(
+                        "servers[{i}] ({}): region {} is not an initialized DRS region of account {}",
+                        s.hostname, s.region, s.account_id
+                    );
+                }
+            }
+        }
+        for (i, r) in self.roles.iter().enumerate() {
+            if !known(&r.account_id) {
+                bail!("roles[{i}] ({}): accountId {} is not in accounts", r.role_name, r.account_id);
+            }
+        }
+        Ok(())
+    }
+
+    pub fn role(&self, account: &str, name: &str) -> Option<&Role> {
+        self.roles.iter().find(|r| r.account_id == account && r.role_name == name)
+    }
+}
+
+fn display_pointer(p: &str) -> String {
+    if p.is_empty() { "/".into() } else { p.into() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_fleet_is_valid_and_sized() {
+        let f = Fleet::demo();
+        assert!(f.accounts.len() >= 3);
+        assert!(f.accounts.iter().all(|a| a.regions.len() >= 2));
+        assert!(f.servers.len() >= 55, "{} servers", f.servers.len());
+    }
+
+    #[test]
+    fn schema_errors_name_the_field() {
+        let mut v: serde_json::Value = serde_json::from_str(DEMO_FLEET).unwrap();
+        v["servers"][0]["replication"]["state"] = "SIDEWAYS".into();
+        let err = format!("{:#}", Fleet::from_value(v).unwrap_err());
+        assert!(err.contains("/servers/0/replication/state"), "{err}");
+    }
+
+    #[test]
+    fn yaml_is_accepted() {
+        let v: serde_json::Value = serde_json::from_str(DEMO_FLEET).unwrap();
+        let yaml = serde_yaml::to_string(&v).unwrap();
+        assert_eq!(Fleet::parse(&yaml).unwrap().servers.len(), Fleet::demo().servers.len());
+    }
+
+    #[test]
+    fn unknown_account_is_refused_by_name() {
+        let mut v: serde_json::Value = serde_json::from_str(DEMO_FLEET).unwrap();
+        v["servers"][3]["accountId"] = "999999999999".into();
+        let err = format!("{:#}", Fleet::from_value(v).unwrap_err());
+        assert!(err.contains("servers[3]") && err.contains("999999999999"), "{err}");
+    }
+
+    #[test]
+    fn deny_wins_over_allow() {
+        let r = Role {
+            account_id: "1".into(),
+            role_name: "r".into(),
+            trusted_principals: vec![],
+            external_id: None,
+            allowed_actions: vec!["drs:*".into()],
+            denied_actions: vec!["drs:StartRecovery".into()],
+            max_session_seconds: 3600,
+        };
+        assert!(r.permits("drs:DescribeSourceServers"));
+        assert!(!r.permits("drs:StartRecovery"));
+        assert!(!r.permits("ec2:DescribeInstances"));
+    }
+}

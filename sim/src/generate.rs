@@ -1,0 +1,108 @@
+//! Generated fleets: N servers over A accounts x R regions in web, app and database tiers,
+//! tagged for waves, with a target role per account that trusts the hub and requires an
+//! ExternalId. The demo fleet (`sim/fleets/demo.json`) is one of these.
+
+use crate::fleet::*;
+use serde_json::json;
+
+pub const HUB_ACCOUNT: &str = "100000000000";
+pub const HUB_ROLE: &str = "drs-orchestrator";
+pub const TARGET_ROLE: &str = "drs-orchestrator-target";
+pub const HUB_ACCESS_KEY: &str = "AKIASIMHUB0000000001";
+pub const HUB_SECRET: &str = "sim/hub/secret/key/not/a/real/credential0";
+const REGIONS: &[&str] = &["us-east-1", "us-west-2", "eu-west-1", "eu-central-1", "ap-southeast-2", "ap-northeast-1", "ca-central-1", "sa-east-1"];
+
+pub struct Spec {
+    pub servers: usize,
+    pub accounts: usize,
+    pub regions: usize,
+}
+
+pub fn account_id(i: usize) -> String {
+    format!("2{:011}", i + 1)
+}
+
+/// The ExternalId rule of the generated fleets: `<project>-<environment>-<accountId>`.
+pub fn external_id(account: &str) -> String {
+    format!("drsorch-demo-{account}")
+}
+
+pub fn fleet(spec: &Spec) -> anyhow::Result<Fleet> {
+    anyhow::ensure!(spec.accounts >= 1, "at least one account");
+    anyhow::ensure!((1..=REGIONS.len()).contains(&spec.regions), "between 1 and {} regions", REGIONS.len());
+    let regions: Vec<String> = REGIONS[..spec.regions].iter().map(|r| r.to_string()).collect();
+    let accounts: Vec<serde_json::Value> = (0..spec.accounts)
+        .map(|a| json!({"accountId": account_id(a), "name": format!("app-account-{}", a + 1), "regions": regions}))
+        .collect();
+    let roles: Vec<serde_json::Value> = (0..spec.accounts)
+        .map(|a| {
+            json!({"accountId": account_id(a), "roleName": TARGET_ROLE,
+                "trustedPrincipals": [format!("arn:aws:iam::{HUB_ACCOUNT}:role/{HUB_ROLE}")],
+                "externalId": external_id(&account_id(a))})
+        })
+        .collect();
+    let mut counters = [0usize; 3];
+    let servers: Vec<serde_json::Value> = (0..spec.servers)
+        .map(|i| {
+            let (tier, wave, app, seconds) = match i % 5 {
+                0 => (0, "1", "billing", 900),
+                1 | 2 => (1, "2", "shop", 600),
+                _ => (2, "3", "shop", 420),
+            };
+            let names = ["db", "app", "web"];
+            let instance_type = ["r5.xlarge", "m5.large", "t3.medium"][tier];
+            counters[tier] += 1;
+            let host = if spec.servers > 999 {
+                format!("{}-{:05}", names[tier], counters[tier])
+            } else {
+                format!("{}-{:02}", names[tier], counters[tier])
+            };
+            let account = account_id(i % spec.accounts);
+            let r = (i / spec.accounts) % spec.regions;
+            // Cross-region DR: each server replicates from the paired region into this one.
+            let origin = &regions[(r + 1) % spec.regions];
+            json!({
+                "hostname": host,
+                "fqdn": format!("{host}.corp.example.com"),
+                "accountId": account,
+                "region": regions[r],
+                "tags": {"Tier": names[tier], "Wave": wave, "Application": app},
+                "ec2": {
+                    "region": origin,
+                    "availabilityZone": format!("{origin}{}", (b'a' + (i % 3) as u8) as char),
+                    "instanceType": instance_type,
+                    "privateIp": format!("10.{}.{}.{}", 10 + r, (i / 250) % 250, 10 + i % 240),
+                    "tags": {"Name": host, "Environment": "prod", "dr:tier": names[tier], "Owner": format!("team-{app}")}
+                },
+                "replication": {"state": "CONTINUOUS", "lagSeconds": i % 30},
+                "launch": {"seconds": seconds + (i % 7) * 20}
+            })
+        })
+        .collect();
+    let value = json!({
+        "hub": {"accountId": HUB_ACCOUNT, "roleName": HUB_ROLE, "region": regions[0],
+                "accessKeyId": HUB_ACCESS_KEY, "secretAccessKey": HUB_SECRET},
+        "accounts": accounts,
+        "roles": roles,
+        "servers": servers,
+    });
+    Fleet::from_value(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_fleet_spreads_servers_over_partitions() {
+        let f = fleet(&Spec { servers: 600, accounts: 4, regions: 3 }).unwrap();
+        assert_eq!(f.servers.len(), 600);
+        let mut seen = std::collections::HashSet::new();
+        for s in &f.servers {
+            seen.insert((s.account_id.clone(), s.region.clone()));
+        }
+        assert_eq!(seen.len(), 12);
+        let hosts: std::collections::HashSet<_> = f.servers.iter().map(|s| &s.hostname).collect();
+        assert_eq!(hosts.len(), 600, "hostnames are unique");
+    }
+}

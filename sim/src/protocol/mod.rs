@@ -1,0 +1,201 @@
+//! The four wire protocols: how requests are read and how replies and errors are written.
+
+pub mod form;
+pub mod xml;
+
+use bytes::Bytes;
+use http::{HeaderValue, Response, StatusCode};
+use http_body_util::Full;
+use serde_json::{json, Map, Value};
+
+pub type Reply = Response<Full<Bytes>>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    /// DRS.
+    RestJson1,
+    /// Step Functions.
+    AwsJson10,
+    /// STS.
+    AwsQuery,
+    /// EC2.
+    Ec2Query,
+}
+
+/// An error as the service model names it; rendered in the caller's protocol.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub status: u16,
+    pub code: String,
+    pub message: String,
+    pub retry_after: Option<u64>,
+    /// Extra members of the error shape (restJson1 and awsJson only), e.g. `resourceId`.
+    pub fields: Map<String, Value>,
+}
+
+impl ApiError {
+    pub fn new(status: u16, code: &str, message: impl Into<String>) -> Self {
+        Self { status, code: code.into(), message: message.into(), retry_after: None, fields: Map::new() }
+    }
+
+    pub fn with(mut self, key: &str, value: impl Into<Value>) -> Self {
+        self.fields.insert(key.into(), value.into());
+        self
+    }
+
+    pub fn validation(message: impl Into<String>) -> Self {
+        Self::new(400, "ValidationException", message).with("reason", "fieldValidationFailed")
+    }
+
+    pub fn render(&self, protocol: Protocol, request_id: &str) -> Reply {
+        let mut reply = match protocol {
+            Protocol::RestJson1 => {
+                let mut body = self.fields.clone();
+                body.insert("message".into(), self.message.clone().into());
+                let mut r = json_reply(self.status, &Value::Object(body));
+                r.headers_mut().insert("x-amzn-errortype", hv(&self.code));
+                r
+            }
+            Protocol::AwsJson10 => {
+                let mut body = self.fields.clone();
+                body.insert("__type".into(), self.code.clone().into());
+                body.insert("message".into(), self.message.clone().into());
+                let mut r = json_reply(self.status, &Value::Object(body));
+                r.headers_mut().insert("content-type", HeaderValue::from_static("application/x-amz-json-1.0"));
+                r
+            }
+            Protocol::AwsQuery => {
+                let kind = if self.status >= 500 { "Receiver" } else { "Sender" };
+                xml_reply(
+                    self.status,
+                    format!(
+                        "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>{kind}</Type><Code>{}</Code><Message>{}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>",
+                        xml::escape(&self.code),
+                        xml::escape(&self.message)
+                    ),
+                )
+            }
+            Protocol::Ec2Query => xml_reply(
+                self.status,
+                format!(
+                    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>{}</Code><Message>{}</Message></Error></Errors><RequestID>{request_id}</RequestID></Response>",
+                    xml::escape(&self.code),
+                    xml::escape(&self.message)
+                ),
+            ),
+        };
+        if let Some(secs) = self.retry_after {
+            reply.headers_mut().insert("retry-after", hv(&secs.to_string()));
+            reply.headers_mut().insert("x-amz-retry-after", hv(&(secs * 1000).to_string()));
+        }
+        reply
+    }
+}
+
+pub fn hv(s: &str) -> HeaderValue {
+    HeaderValue::from_str(s).unwrap_or_else(|_| HeaderValue::from_static("invalid"))
+}
+
+pub fn json_reply(status: u16, body: &Value) -> Reply {
+    let mut r = Response::new(Full::new(Bytes::from(serde_json::to_vec(body).unwrap_or_default())));
+    *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    r.headers_mut().insert("content-type", HeaderValue::from_static("application/json"));
+    r
+}
+
+pub fn xml_reply(status: u16, body: String) -> Reply {
+    let mut r = Response::new(Full::new(Bytes::from(body)));
+    *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    r.headers_mut().insert("content-type", HeaderValue::from_static("text/xml"));
+    r
+}
+
+pub fn empty_json() -> Value {
+    json!({})
+}
+
+/// The protocol and the names of the auth errors of a service (by SigV4 signing name).
+pub fn protocol_of(service: &str) -> Option<Protocol> {
+    match service {
+        "drs" => Some(Protocol::RestJson1),
+        "states" => Some(Protocol::AwsJson10),
+        "sts" => Some(Protocol::AwsQuery),
+        "ec2" => Some(Protocol::Ec2Query),
+        _ => None,
+    }
+}
+
+/// Authentication failures, spelled per protocol family as AWS spells them.
+pub enum AuthFailure {
+    Missing,
+    UnknownKey,
+    BadSignature,
+    Expired,
+    Skewed,
+}
+
+impl AuthFailure {
+    pub fn error(&self, protocol: Protocol) -> ApiError {
+        let json = matches!(protocol, Protocol::RestJson1 | Protocol::AwsJson10);
+        let (code, status, message) = match self {
+            AuthFailure::Missing => (
+                if json { "MissingAuthenticationTokenException" } else { "MissingAuthenticationToken" },
+                403,
+                "Request is missing Authentication Token",
+            ),
+            AuthFailure::UnknownKey => match protocol {
+                Protocol::Ec2Query => ("AuthFailure", 401, "AWS was not able to validate the provided access credentials"),
+                Protocol::AwsQuery => ("InvalidClientTokenId", 403, "The security token included in the request is invalid."),
+                _ => ("UnrecognizedClientException", 403, "The security token included in the request is invalid."),
+            },
+            AuthFailure::BadSignature => (
+                if json { "InvalidSignatureException" } else { "SignatureDoesNotMatch" },
+                403,
+                "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.",
+            ),
+            AuthFailure::Expired => (
+                if json { "ExpiredTokenException" } else { "ExpiredToken" },
+                if json { 403 } else { 400 },
+                "The security token included in the request is expired",
+            ),
+            AuthFailure::Skewed => (
+                if json { "InvalidSignatureException" } else { "RequestExpired" },
+                if json { 403 } else { 400 },
+                "Signature expired: the request time is more than 15 minutes from the server time",
+            ),
+        };
+        ApiError::new(status, code, message)
+    }
+}
+
+/// A throttling error in the protocol's own spelling.
+pub fn throttled(protocol: Protocol, retry_after: u64) -> ApiError {
+    let mut e = match protocol {
+        Protocol::RestJson1 => ApiError::new(429, "ThrottlingException", "Rate exceeded"),
+        Protocol::AwsJson10 => ApiError::new(400, "ThrottlingException", "Rate exceeded"),
+        Protocol::AwsQuery => ApiError::new(400, "Throttling", "Rate exceeded"),
+        Protocol::Ec2Query => ApiError::new(503, "RequestLimitExceeded", "Request limit exceeded."),
+    };
+    e.retry_after = Some(retry_after);
+    e
+}
+
+pub fn outage(protocol: Protocol, status: u16) -> ApiError {
+    let code = match (protocol, status) {
+        (Protocol::RestJson1, _) => "InternalServerException",
+        (Protocol::Ec2Query, 503) => "Unavailable",
+        (Protocol::Ec2Query, _) => "InternalError",
+        (_, 503) => "ServiceUnavailable",
+        _ => "InternalFailure",
+    };
+    ApiError::new(status, code, "The service is unavailable (injected outage)")
+}
+
+pub fn access_denied(protocol: Protocol, caller: &str, action: &str) -> ApiError {
+    let message = format!("User: {caller} is not authorized to perform: {action}");
+    match protocol {
+        Protocol::RestJson1 | Protocol::AwsJson10 => ApiError::new(403, "AccessDeniedException", message),
+        Protocol::AwsQuery => ApiError::new(403, "AccessDenied", message),
+        Protocol::Ec2Query => ApiError::new(403, "UnauthorizedOperation", format!("You are not authorized to perform this operation. {message}")),
+    }
+}

@@ -1,0 +1,306 @@
+//! The HTTP front: one endpoint for every service. A request is told apart the way AWS
+//! does (the SigV4 credential scope names the service; the operation comes from the path,
+//! the form's `Action` or `X-Amz-Target`), authenticated, passed through the injected
+//! faults, authorized against the caller's role, answered, and logged.
+
+use crate::calls::{mask, CallRecord};
+use crate::clock::iso;
+use crate::faults::{CallKey, Verdict};
+use crate::identity::{IdentityError, Principal};
+use crate::protocol::{self, form::Form, outage, protocol_of, throttled, ApiError, AuthFailure, Protocol, Reply};
+use crate::sigv4::{self, SigError};
+use crate::world::World;
+use crate::{control, drs, ec2, sfn, sts};
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use http::{HeaderMap, Method};
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use serde_json::{Map, Value};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+/// A request as it arrived.
+pub struct Request {
+    pub method: Method,
+    pub path: String,
+    pub query: String,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+/// What a handler knows of the call it answers.
+pub struct Ctx<'a> {
+    pub world: &'a World,
+    pub principal: Principal,
+    pub region: String,
+    pub request_id: String,
+}
+
+impl Ctx<'_> {
+    pub fn now(&self) -> DateTime<Utc> {
+        self.world.clock.now()
+    }
+    pub fn account(&self) -> &str {
+        &self.principal.account
+    }
+}
+
+/// A running simulator.
+pub struct SimServer {
+    pub endpoint: String,
+    pub addr: SocketAddr,
+    pub world: Arc<World>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl SimServer {
+    /// Binds 127.0.0.1:`port` (0 for any free port) and serves until dropped.
+    pub async fn start(world: World, port: u16) -> std::io::Result<SimServer> {
+        let listener = TcpListener::bind(("127.0.0.1", port)).await?;
+        let addr = listener.local_addr()?;
+        let world = Arc::new(world);
+        let w = world.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else { continue };
+                let _ = stream.set_nodelay(true);
+                let w = w.clone();
+                tokio::spawn(async move {
+                    let svc = hyper::service::service_fn(move |req| {
+                        let w = w.clone();
+                        async move { Ok::<_, std::convert::Infallible>(serve(&w, req).await) }
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), svc).await;
+                });
+            }
+        });
+        Ok(SimServer { endpoint: format!("http://{addr}"), addr, world, task })
+    }
+
+    /// The hub identity as `drs-sim serve` prints it.
+    pub fn identity_json(&self) -> Value {
+        serde_json::json!({
+            "endpoint": self.endpoint,
+            "region": self.world.hub.region,
+            "accountId": self.world.hub.account_id,
+            "accessKeyId": self.world.hub.access_key_id,
+            "secretAccessKey": self.world.hub.secret_access_key,
+        })
+    }
+}
+
+impl Drop for SimServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn serve(world: &World, req: hyper::Request<Incoming>) -> Reply {
+    let (parts, body) = req.into_parts();
+    let body = match body.collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(_) => Bytes::new(),
+    };
+    let request = Request {
+        method: parts.method,
+        path: parts.uri.path().to_owned(),
+        query: parts.uri.query().unwrap_or_default().to_owned(),
+        headers: parts.headers,
+        body,
+    };
+    if request.path.starts_with("/_sim/") {
+        return control::handle(world, &request);
+    }
+    handle_aws(world, request).await
+}
+
+/// The protocol a request speaks, judged from the request alone (for unsigned ones).
+fn guess_protocol(req: &Request) -> Protocol {
+    if req.headers.contains_key("x-amz-target") {
+        Protocol::AwsJson10
+    } else if req.method == Method::POST && req.path == "/" {
+        Protocol::Ec2Query
+    } else {
+        Protocol::RestJson1
+    }
+}
+
+async fn handle_aws(world: &World, req: Request) -> Reply {
+    let request_id = crate::ids::request_id();
+    let now = world.clock.now();
+    let mut record = CallRecord {
+        seq: 0,
+        real_time: iso(Utc::now()),
+        sim_time: iso(now),
+        service: String::new(),
+        operation: String::new(),
+        account: String::new(),
+        region: String::new(),
+        role: String::new(),
+        request: Value::Null,
+        status: 0,
+        error: None,
+    };
+    let reply = match handle_signed(world, &req, &request_id, &mut record).await {
+        Ok(r) => r,
+        Err((protocol, e)) => {
+            record.error = Some(e.code.clone());
+            e.render(protocol, &request_id)
+        }
+    };
+    record.status = reply.status().as_u16();
+    world.calls.push(record);
+    let mut reply = reply;
+    reply.headers_mut().insert("x-amzn-requestid", protocol::hv(&request_id));
+    reply
+}
+
+async fn handle_signed(
+    world: &World,
+    req: &Request,
+    request_id: &str,
+    record: &mut CallRecord,
+) -> Result<Reply, (Protocol, ApiError)> {
+    let auth = match sigv4::parse_authorization(&req.headers) {
+        Ok(a) => a,
+        Err(SigError::Missing) => return Err((guess_protocol(req), AuthFailure::Missing.error(guess_protocol(req)))),
+        Err(SigError::Malformed(m)) => {
+            return Err((guess_protocol(req), ApiError::new(400, "IncompleteSignature", m)));
+        }
+        Err(_) => return Err((guess_protocol(req), AuthFailure::BadSignature.error(guess_protocol(req)))),
+    };
+    let protocol = protocol_of(&auth.service).ok_or_else(|| {
+        (guess_protocol(req), ApiError::new(400, "UnknownService", format!("service '{}' is not simulated", auth.service)))
+    })?;
+    let fail = |e: ApiError| (protocol, e);
+    let form = matches!(protocol, Protocol::AwsQuery | Protocol::Ec2Query).then(|| Form::parse(&req.body, &req.query));
+    let operation = operation_of(protocol, req, form.as_ref()).map_err(fail)?;
+    record.service = auth.service.clone();
+    record.operation = operation.clone();
+    record.region = auth.region.clone();
+    record.request = summarize(protocol, req, form.as_ref());
+
+    let session_token = req.headers.get("x-amz-security-token").and_then(|v| v.to_str().ok());
+    let now = world.clock.now();
+    let cred = world.identities.resolve(&auth.access_key, session_token, now).map_err(|e| {
+        fail(match e {
+            IdentityError::UnknownKey | IdentityError::BadSessionToken => AuthFailure::UnknownKey.error(protocol),
+            IdentityError::Expired => AuthFailure::Expired.error(protocol),
+        })
+    })?;
+    record.account = cred.principal.account.clone();
+    record.role = cred.principal.role_arn();
+    sigv4::verify(&auth, &cred.secret, req.method.as_str(), &req.path, &req.query, &req.headers, &req.body).map_err(|e| {
+        fail(match e {
+            SigError::TooSkewed => AuthFailure::Skewed.error(protocol),
+            SigError::Malformed(m) => ApiError::new(400, "IncompleteSignature", m),
+            _ => AuthFailure::BadSignature.error(protocol),
+        })
+    })?;
+
+    let key = CallKey {
+        account: cred.principal.account.clone(),
+        region: auth.region.clone(),
+        service: auth.service.clone(),
+        operation: operation.clone(),
+    };
+    if let Some(delay) = world.faults.latency(&key) {
+        tokio::time::sleep(delay).await;
+    }
+    match world.faults.check(&key) {
+        Verdict::Pass => {}
+        Verdict::Throttled { retry_after_seconds } => return Err(fail(throttled(protocol, retry_after_seconds))),
+        Verdict::Outage { status } => return Err(fail(outage(protocol, status))),
+    }
+    // Identity-based policy of the caller's role (GetCallerIdentity needs no permission).
+    let action = format!("{}:{operation}", auth.service);
+    if operation != "GetCallerIdentity" {
+        if let Some(role) = world.role(&cred.principal.account, &cred.principal.role_name) {
+            if !role.permits(&action) {
+                return Err(fail(protocol::access_denied(protocol, &cred.principal.caller_arn(), &action)));
+            }
+        }
+    }
+    let ctx = Ctx { world, principal: cred.principal, region: auth.region.clone(), request_id: request_id.to_owned() };
+    let form = form.unwrap_or_else(|| Form::parse(b"", ""));
+    match protocol {
+        Protocol::RestJson1 => drs::handle(&ctx, &operation, req),
+        Protocol::AwsJson10 => sfn::handle(&ctx, &operation, &req.body),
+        Protocol::AwsQuery => sts::handle(&ctx, &operation, &form),
+        Protocol::Ec2Query => ec2::handle(&ctx, &operation, &form),
+    }
+    .map_err(fail)
+}
+
+fn operation_of(protocol: Protocol, req: &Request, form: Option<&Form>) -> Result<String, ApiError> {
+    match protocol {
+        Protocol::RestJson1 => {
+            if req.path.starts_with("/tags/") {
+                return Ok(match req.method {
+                    Method::GET => "ListTagsForResource",
+                    Method::POST => "TagResource",
+                    Method::DELETE => "UntagResource",
+                    _ => return Err(ApiError::new(405, "UnknownOperationException", "method not allowed on /tags")),
+                }
+                .into());
+            }
+            let op = req.path.trim_start_matches('/');
+            if op.is_empty() || op.contains('/') {
+                return Err(ApiError::new(404, "UnknownOperationException", format!("no operation at {}", req.path)));
+            }
+            Ok(op.to_owned())
+        }
+        Protocol::AwsJson10 => req
+            .headers
+            .get("x-amz-target")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|t| t.strip_prefix("AWSStepFunctions."))
+            .map(str::to_owned)
+            .ok_or_else(|| ApiError::new(400, "UnknownOperationException", "X-Amz-Target must be AWSStepFunctions.<Operation>")),
+        Protocol::AwsQuery | Protocol::Ec2Query => form
+            .and_then(|f| f.get("Action"))
+            .map(str::to_owned)
+            .ok_or_else(|| ApiError::new(400, "MissingAction", "the request has no Action parameter")),
+    }
+}
+
+const SECRET_KEYS: &[&str] = &["ExternalId", "externalId", "taskToken", "TaskToken", "SessionToken", "SecretAccessKey"];
+const SUMMARY_LIMIT: usize = 16 * 1024;
+
+/// The request's parameters for the call log, with secrets masked.
+fn summarize(protocol: Protocol, req: &Request, form: Option<&Form>) -> Value {
+    let mut map = Map::new();
+    match (protocol, form) {
+        (Protocol::AwsQuery | Protocol::Ec2Query, Some(f)) => {
+            for (k, v) in f.iter().filter(|(k, _)| *k != "Action" && *k != "Version") {
+                map.insert(k.clone(), v.clone().into());
+            }
+        }
+        _ => {
+            if let Ok(Value::Object(m)) = serde_json::from_slice::<Value>(&req.body) {
+                map = m;
+            }
+            if req.path.starts_with("/tags/") {
+                map.insert("resourceArn".into(), percent_encoding::percent_decode_str(&req.path[6..]).decode_utf8_lossy().into());
+                if !req.query.is_empty() {
+                    map.insert("query".into(), req.query.clone().into());
+                }
+            }
+        }
+    }
+    for key in SECRET_KEYS {
+        if let Some(Value::String(s)) = map.get(*key) {
+            let masked = mask(s);
+            map.insert((*key).into(), masked.into());
+        }
+    }
+    let value = Value::Object(map);
+    if value.to_string().len() > SUMMARY_LIMIT {
+        let text: String = value.to_string().chars().take(SUMMARY_LIMIT).collect();
+        return Value::String(text);
+    }
+    value
+}

@@ -1,0 +1,244 @@
+//! The simulated cloud: partitions (one per account x region) holding DRS and EC2 state,
+//! the identities, roles, quotas, faults, clock, task tokens and call log.
+
+use crate::calls::CallLog;
+use crate::clock::SimClock;
+use crate::drs::model::{DrsState, SourceServer};
+use crate::ec2::model::{Ec2State, Instance, LaunchTemplate, LaunchTemplateVersion};
+use crate::faults::Faults;
+use crate::fleet::{Fleet, Quotas, Role};
+use crate::identity::{Identities, Principal};
+use crate::ids;
+use crate::sfn::TaskTokens;
+use chrono::Utc;
+use parking_lot::{Mutex, RwLock};
+use serde_json::{json, Map, Value};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+pub struct Partition {
+    pub account: String,
+    pub region: String,
+    /// False where DRS was never initialized (UninitializedAccountException).
+    pub drs_initialized: bool,
+    pub drs: DrsState,
+    pub ec2: Ec2State,
+}
+
+pub type PartitionRef = Arc<Mutex<Partition>>;
+
+pub struct World {
+    pub hub: crate::fleet::Hub,
+    pub roles: RwLock<Vec<Role>>,
+    pub quotas: RwLock<Quotas>,
+    pub clock: SimClock,
+    pub identities: Identities,
+    pub faults: Faults,
+    pub calls: CallLog,
+    pub tokens: TaskTokens,
+    partitions: RwLock<HashMap<(String, String), PartitionRef>>,
+}
+
+impl World {
+    pub fn new(fleet: Fleet) -> World {
+        let start = fleet.clock.start.unwrap_or_else(Utc::now);
+        let world = World {
+            hub: fleet.hub.clone(),
+            roles: RwLock::new(fleet.roles.clone()),
+            quotas: RwLock::new(fleet.quotas.clone()),
+            clock: SimClock::new(start, fleet.clock.speed),
+            identities: Identities::default(),
+            faults: Faults::new(fleet.faults.clone()),
+            calls: CallLog::default(),
+            tokens: TaskTokens::default(),
+            partitions: RwLock::new(HashMap::new()),
+        };
+        world.identities.add_long_term(
+            &fleet.hub.access_key_id,
+            &fleet.hub.secret_access_key,
+            Principal { account: fleet.hub.account_id.clone(), role_name: fleet.hub.role_name.clone(), session: None },
+        );
+        for t in &fleet.task_tokens {
+            world.tokens.register(t.clone(), None, None, world.clock.now());
+        }
+        for a in &fleet.accounts {
+            for r in &a.regions {
+                world.partition_or_new(&a.account_id, r, true);
+            }
+            for r in &a.uninitialized_regions {
+                world.partition_or_new(&a.account_id, r, false);
+            }
+        }
+        for s in &fleet.servers {
+            world.add_server(s, start);
+        }
+        world
+    }
+
+    /// The partition of an account x region, created on first use (EC2 exists everywhere;
+    /// DRS only where the fleet initialized it).
+    pub fn partition(&self, account: &str, region: &str) -> PartitionRef {
+        if let Some(p) = self.partitions.read().get(&(account.to_owned(), region.to_owned())) {
+            return p.clone();
+        }
+        self.partition_or_new(account, region, false)
+    }
+
+    fn partition_or_new(&self, account: &str, region: &str, drs_initialized: bool) -> PartitionRef {
+        let mut map = self.partitions.write();
+        let p = map.entry((account.to_owned(), region.to_owned())).or_insert_with(|| {
+            Arc::new(Mutex::new(Partition {
+                account: account.to_owned(),
+                region: region.to_owned(),
+                drs_initialized,
+                drs: DrsState::default(),
+                ec2: Ec2State::default(),
+            }))
+        });
+        if drs_initialized {
+            p.lock().drs_initialized = true;
+        }
+        p.clone()
+    }
+
+    pub fn role(&self, account: &str, name: &str) -> Option<Role> {
+        self.roles.read().iter().find(|r| r.account_id == account && r.role_name == name).cloned()
+    }
+
+    /// Partitions sorted by account and region (for the control endpoint's views).
+    pub fn partitions(&self) -> Vec<PartitionRef> {
+        let map = self.partitions.read();
+        let mut keys: Vec<_> = map.keys().cloned().collect();
+        keys.sort();
+        keys.iter().map(|k| map[k].clone()).collect()
+    }
+
+    fn add_server(&self, s: &crate::fleet::Server, now: chrono::DateTime<Utc>) {
+        let id = s
+            .source_server_id
+            .clone()
+            .unwrap_or_else(|| ids::stable_source_server_id(&s.account_id, &s.region, &s.hostname));
+        let ec2 = s.ec2.clone();
+        let origin_account = ec2.as_ref().and_then(|e| e.account_id.clone()).unwrap_or_else(|| s.account_id.clone());
+        let origin_region = ec2.as_ref().map(|e| e.region.clone()).unwrap_or_else(|| s.region.clone());
+        let origin_az = ec2
+            .as_ref()
+            .and_then(|e| e.availability_zone.clone())
+            .unwrap_or_else(|| format!("{origin_region}a"));
+        let instance_id = ec2.as_ref().map(|e| {
+            e.instance_id
+                .clone()
+                .unwrap_or_else(|| ids::stable_instance_id(&format!("{origin_account}/{origin_region}/{}", s.hostname)))
+        });
+        let instance_type = ec2.as_ref().map(|e| e.instance_type.clone()).unwrap_or_else(|| "m5.large".into());
+        let private_ip = ec2.as_ref().and_then(|e| e.private_ip.clone());
+        if let (Some(e), Some(iid)) = (&ec2, &instance_id) {
+            let mut tags = e.tags.clone();
+            tags.entry("Name".into()).or_insert_with(|| s.hostname.clone());
+            self.partition(&origin_account, &origin_region).lock().ec2.instances.insert(
+                iid.clone(),
+                Instance {
+                    id: iid.clone(),
+                    instance_type: instance_type.clone(),
+                    state: e.state.clone(),
+                    az: origin_az.clone(),
+                    tags,
+                    private_ip: private_ip.clone(),
+                    launch_time: now,
+                    image_id: "ami-0source000000000000".into(),
+                },
+            );
+        }
+        let template_id = format!("lt-{}", ids::stable_hex(&id, 17));
+        let server = SourceServer {
+            arn: format!("arn:aws:drs:{}:{}:source-server/{id}", s.region, s.account_id),
+            id: id.clone(),
+            hostname: s.hostname.clone(),
+            fqdn: s.fqdn.clone(),
+            tags: s.tags.clone(),
+            origin_account,
+            origin_region,
+            origin_az,
+            origin_instance_id: instance_id,
+            instance_type: instance_type.clone(),
+            private_ip,
+            replication_state: s.replication.state.clone(),
+            lag_seconds: s.replication.lag_seconds,
+            launch_seconds: s.launch.seconds,
+            launch_outcome: s.launch.outcome,
+            failure_reason: s.launch.failure_reason.clone(),
+            added: now,
+            recovery_instance_id: None,
+            last_launch: None,
+            direction: "FAILOVER",
+            reversed_arn: None,
+            launch_config: default_launch_config(&id, &s.hostname, &template_id),
+            replication_config: default_replication_config(&id, &s.hostname),
+            sync_started: None,
+        };
+        let part = self.partition(&s.account_id, &s.region);
+        let mut p = part.lock();
+        let mut data = BTreeMap::new();
+        data.insert("InstanceType".to_string(), instance_type);
+        p.ec2.launch_templates.insert(
+            template_id.clone(),
+            LaunchTemplate {
+                id: template_id.clone(),
+                name: format!("drs-{id}"),
+                default_version: 1,
+                versions: vec![LaunchTemplateVersion { number: 1, description: None, data, created: now }],
+                client_tokens: HashMap::new(),
+                created: now,
+                tags: BTreeMap::from([("AWSElasticDisasterRecoveryManaged".into(), "drs.amazonaws.com".into())]),
+            },
+        );
+        p.drs.servers.insert(id, server);
+    }
+}
+
+fn default_launch_config(id: &str, hostname: &str, template_id: &str) -> Map<String, Value> {
+    json!({
+        "sourceServerID": id,
+        "name": hostname,
+        "ec2LaunchTemplateID": template_id,
+        "launchDisposition": "STARTED",
+        "targetInstanceTypeRightSizingMethod": "BASIC",
+        "copyPrivateIp": false,
+        "copyTags": true,
+        "licensing": {"osByol": false},
+        "postLaunchEnabled": false,
+        "recoveryMode": "FAST",
+    })
+    .as_object()
+    .cloned()
+    .unwrap_or_default()
+}
+
+fn default_replication_config(id: &str, hostname: &str) -> Map<String, Value> {
+    json!({
+        "sourceServerID": id,
+        "name": hostname,
+        "stagingAreaSubnetId": "subnet-0a1b2c3d4e5f60718",
+        "associateDefaultSecurityGroup": true,
+        "replicationServersSecurityGroupsIDs": [],
+        "replicationServerInstanceType": "t3.small",
+        "useDedicatedReplicationServer": false,
+        "defaultLargeStagingDiskType": "GP3",
+        "replicatedDisks": [{"deviceName": "/dev/xvda", "isBootDisk": true, "stagingDiskType": "AUTO"}],
+        "ebsEncryption": "DEFAULT",
+        "bandwidthThrottling": 0,
+        "dataPlaneRouting": "PRIVATE_IP",
+        "createPublicIP": false,
+        "stagingAreaTags": {},
+        "pitPolicy": [
+            {"ruleID": 1, "units": "MINUTE", "interval": 10, "retentionDuration": 60, "enabled": true},
+            {"ruleID": 2, "units": "HOUR", "interval": 1, "retentionDuration": 24, "enabled": true},
+            {"ruleID": 3, "units": "DAY", "interval": 1, "retentionDuration": 7, "enabled": true}
+        ],
+        "autoReplicateNewDisks": true,
+        "internetProtocol": "IPV4",
+    })
+    .as_object()
+    .cloned()
+    .unwrap_or_default()
+}
