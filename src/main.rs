@@ -1,1 +1,52 @@
-fn main() {}
+//! `drs-orch`: the orchestrator's command line.
+
+mod bench;
+
+use clap::{Parser, Subcommand};
+use std::io::Write;
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(name = "drs-orch", about = "Orchestrates AWS Elastic Disaster Recovery across accounts and regions")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the local simulator (the embedded demo fleet unless --fleet is given).
+    /// The first line of output is the hub identity as JSON.
+    Sim {
+        #[arg(long)]
+        fleet: Option<PathBuf>,
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+    },
+    /// Run a benchmark; it ends with one line of key=value figures.
+    Bench {
+        #[command(subcommand)]
+        which: bench::Which,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .init();
+    match Cli::parse().command {
+        Command::Sim { fleet, port } => {
+            let fleet = match fleet {
+                Some(p) => drs_sim::Fleet::load(&p)?,
+                None => drs_sim::Fleet::demo(),
+            };
+            let server = drs_sim::start(fleet, port).await?;
+            writeln!(std::io::stdout(), "{}", server.identity_json())?;
+            tokio::signal::ctrl_c().await?;
+            Ok(())
+        }
+        Command::Bench { which } => bench::run(which).await,
+    }
+}
