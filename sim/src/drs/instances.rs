@@ -26,7 +26,7 @@ pub fn describe(ctx: &Ctx, body: &Value) -> Result<Reply, ApiError> {
             .filter(|r| ids.is_empty() || ids.contains(&r.id))
             .filter(|r| sources.is_empty() || sources.contains(&r.source_server_id))
             .collect();
-        Ok(json_reply(200, &page(&matching, body, |r| r.to_json())?))
+        page(&matching, body, |r| r.to_json())
     })
 }
 

@@ -185,7 +185,7 @@ pub fn describe(ctx: &Ctx, body: &Value) -> Result<Reply, ApiError> {
             .filter(|j| ids.is_empty() || ids.contains(&j.id))
             .filter(|j| from.is_none_or(|f| j.created >= f) && to.is_none_or(|t| j.created <= t))
             .collect();
-        Ok(json_reply(200, &page(&matching, body, |j| j.to_json())?))
+        page(&matching, body, |j| j.to_json())
     })
 }
 
@@ -196,6 +196,6 @@ pub fn log_items(ctx: &Ctx, body: &Value) -> Result<Reply, ApiError> {
     }
     with_partition(ctx, |p| {
         let log = p.drs.jobs.iter().find(|j| j.id == job_id).map(|j| j.log.clone()).unwrap_or_default();
-        Ok(json_reply(200, &page(&log, body, Value::clone)?))
+        page(&log, body, Value::clone)
     })
 }

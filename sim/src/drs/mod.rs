@@ -50,14 +50,23 @@ pub fn with_partition<T>(ctx: &Ctx, f: impl FnOnce(&mut Partition) -> Result<T, 
     f(&mut p)
 }
 
-/// `{"items": [...], "nextToken": ...}` for one page of `all`, rendering only that page.
-pub fn page<T>(all: &[T], body: &Value, render: impl Fn(&T) -> Value) -> Result<Value, ApiError> {
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Page<S> {
+    items: Vec<S>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_token: Option<String>,
+}
+
+/// The reply `{"items": [...], "nextToken": ...}` for one page of `all`, rendering only
+/// that page, straight to bytes.
+pub fn page<T, S: serde::Serialize>(all: &[T], body: &Value, render: impl Fn(&T) -> S) -> Result<Reply, ApiError> {
     let (start, size) = input::page_window(body, all.len())?;
     let end = (start + size).min(all.len());
-    let items: Vec<Value> = all[start..end].iter().map(render).collect();
-    let mut out = serde_json::json!({ "items": items });
-    if end < all.len() {
-        out["nextToken"] = input::token_for(end).into();
-    }
-    Ok(out)
+    let page = Page {
+        items: all[start..end].iter().map(render).collect(),
+        next_token: (end < all.len()).then(|| input::token_for(end)),
+    };
+    let bytes = serde_json::to_vec(&page).map_err(|e| ApiError::new(500, "InternalServerException", e.to_string()))?;
+    Ok(crate::protocol::bytes_reply(200, bytes))
 }

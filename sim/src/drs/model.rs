@@ -46,59 +46,187 @@ pub struct LastLaunch {
 
 impl SourceServer {
     pub fn to_json(&self) -> Value {
-        let mut hints = json!({"hostname": self.hostname});
-        if let Some(f) = &self.fqdn {
-            hints["fqdn"] = f.clone().into();
-        }
-        if let Some(i) = &self.origin_instance_id {
-            hints["awsInstanceID"] = i.clone().into();
-        }
-        let mut v = json!({
-            "sourceServerID": self.id,
-            "arn": self.arn,
-            "tags": self.tags,
-            "lastLaunchResult": match &self.last_launch {
+        serde_json::to_value(self.view()).unwrap_or_default()
+    }
+
+    /// The SourceServer shape of the service model, borrowed from this server; serialized
+    /// directly (DescribeSourceServers is the hottest path of the simulator).
+    pub fn view(&self) -> view::SourceServer<'_> {
+        use view::*;
+        let ip = self.private_ip.as_deref();
+        SourceServer {
+            source_server_id: &self.id,
+            arn: &self.arn,
+            tags: &self.tags,
+            recovery_instance_id: self.recovery_instance_id.as_deref(),
+            last_launch_result: match &self.last_launch {
                 None => "NOT_STARTED",
-                Some(l) => match l.status { "LAUNCHED" => "SUCCEEDED", "FAILED" => "FAILED", _ => "PENDING" },
+                Some(l) => match l.status {
+                    "LAUNCHED" => "SUCCEEDED",
+                    "FAILED" => "FAILED",
+                    _ => "PENDING",
+                },
             },
-            "dataReplicationInfo": {
-                "dataReplicationState": self.replication_state,
-                "lagDuration": iso_duration(self.lag_seconds),
-                "replicatedDisks": [{"deviceName": "/dev/xvda", "totalStorageBytes": 8589934592u64,
-                    "replicatedStorageBytes": 8589934592u64, "rescannedStorageBytes": 0, "backloggedStorageBytes": 0}],
-                "stagingAvailabilityZone": self.origin_az,
+            data_replication_info: DataReplicationInfo {
+                data_replication_state: &self.replication_state,
+                lag_duration: iso_duration(self.lag_seconds),
+                replicated_disks: [Disk { device_name: "/dev/xvda", total_storage_bytes: DISK, replicated_storage_bytes: DISK, rescanned_storage_bytes: 0, backlogged_storage_bytes: 0 }],
+                staging_availability_zone: &self.origin_az,
             },
-            "lifeCycle": {"addedToServiceDateTime": iso(self.added)},
-            "sourceProperties": {
-                "identificationHints": hints,
-                "networkInterfaces": self.private_ip.as_ref().map(|ip| vec![json!({"ips": [ip], "isPrimary": true, "macAddress": "02:00:00:00:00:01"})]).unwrap_or_default(),
-                "recommendedInstanceType": self.instance_type,
-                "os": {"fullString": "Amazon Linux 2023"},
-                "cpus": [{"cores": 2, "modelName": "Intel(R) Xeon(R)"}],
-                "ramBytes": 8589934592u64,
-                "disks": [{"deviceName": "/dev/xvda", "bytes": 8589934592u64}],
+            life_cycle: LifeCycle {
+                added_to_service_date_time: iso(self.added),
+                last_launch: self.last_launch.as_ref().map(|l| LastLaunchView {
+                    initiated: Initiated { job_id: &l.job_id, r#type: if l.drill { "DRILL" } else { "RECOVERY" }, api_call_date_time: iso(l.at) },
+                    status: l.status,
+                }),
             },
-            "sourceCloudProperties": {
-                "originAccountID": self.origin_account,
-                "originRegion": self.origin_region,
-                "originAvailabilityZone": self.origin_az,
+            source_properties: SourceProperties {
+                identification_hints: Hints { hostname: &self.hostname, fqdn: self.fqdn.as_deref(), aws_instance_id: self.origin_instance_id.as_deref() },
+                network_interfaces: ip.map(|ip| vec![Nic { ips: [ip], is_primary: true, mac_address: "02:00:00:00:00:01" }]).unwrap_or_default(),
+                recommended_instance_type: &self.instance_type,
+                os: Os { full_string: "Amazon Linux 2023" },
+                cpus: [Cpu { cores: 2, model_name: "Intel(R) Xeon(R)" }],
+                ram_bytes: DISK,
+                disks: [SourceDisk { device_name: "/dev/xvda", bytes: DISK }],
             },
-            "stagingArea": {"status": "NOT_EXTENDED"},
-            "replicationDirection": self.direction,
-        });
-        if let Some(r) = &self.recovery_instance_id {
-            v["recoveryInstanceId"] = r.clone().into();
+            source_cloud_properties: Cloud { origin_account_id: &self.origin_account, origin_region: &self.origin_region, origin_availability_zone: &self.origin_az },
+            staging_area: Staging { status: "NOT_EXTENDED" },
+            replication_direction: self.direction,
+            reversed_direction_source_server_arn: self.reversed_arn.as_deref(),
         }
-        if let Some(a) = &self.reversed_arn {
-            v["reversedDirectionSourceServerArn"] = a.clone().into();
-        }
-        if let Some(l) = &self.last_launch {
-            v["lifeCycle"]["lastLaunch"] = json!({
-                "initiated": {"jobID": l.job_id, "type": if l.drill { "DRILL" } else { "RECOVERY" }, "apiCallDateTime": iso(l.at)},
-                "status": l.status,
-            });
-        }
-        v
+    }
+}
+
+/// Borrowed, directly serialized forms of the DRS shapes on the hot path.
+pub mod view {
+    use serde::Serialize;
+
+    pub const DISK: u64 = 8 * 1024 * 1024 * 1024;
+
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct SourceServer<'a> {
+        #[serde(rename = "sourceServerID")]
+        pub source_server_id: &'a str,
+        pub arn: &'a str,
+        pub tags: &'a crate::fleet::Tags,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub recovery_instance_id: Option<&'a str>,
+        pub last_launch_result: &'static str,
+        pub data_replication_info: DataReplicationInfo<'a>,
+        pub life_cycle: LifeCycle<'a>,
+        pub source_properties: SourceProperties<'a>,
+        pub source_cloud_properties: Cloud<'a>,
+        pub staging_area: Staging,
+        pub replication_direction: &'static str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub reversed_direction_source_server_arn: Option<&'a str>,
+    }
+
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct DataReplicationInfo<'a> {
+        pub data_replication_state: &'a str,
+        pub lag_duration: String,
+        pub replicated_disks: [Disk; 1],
+        pub staging_availability_zone: &'a str,
+    }
+
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct Disk {
+        pub device_name: &'static str,
+        pub total_storage_bytes: u64,
+        pub replicated_storage_bytes: u64,
+        pub rescanned_storage_bytes: u64,
+        pub backlogged_storage_bytes: u64,
+    }
+
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct LifeCycle<'a> {
+        pub added_to_service_date_time: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub last_launch: Option<LastLaunchView<'a>>,
+    }
+
+    #[derive(Serialize)]
+    pub struct LastLaunchView<'a> {
+        pub initiated: Initiated<'a>,
+        pub status: &'static str,
+    }
+
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct Initiated<'a> {
+        #[serde(rename = "jobID")]
+        pub job_id: &'a str,
+        pub r#type: &'static str,
+        pub api_call_date_time: String,
+    }
+
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct SourceProperties<'a> {
+        pub identification_hints: Hints<'a>,
+        pub network_interfaces: Vec<Nic<'a>>,
+        pub recommended_instance_type: &'a str,
+        pub os: Os,
+        pub cpus: [Cpu; 1],
+        pub ram_bytes: u64,
+        pub disks: [SourceDisk; 1],
+    }
+
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct Hints<'a> {
+        pub hostname: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub fqdn: Option<&'a str>,
+        #[serde(rename = "awsInstanceID", skip_serializing_if = "Option::is_none")]
+        pub aws_instance_id: Option<&'a str>,
+    }
+
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct Nic<'a> {
+        pub ips: [&'a str; 1],
+        pub is_primary: bool,
+        pub mac_address: &'static str,
+    }
+
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct Os {
+        pub full_string: &'static str,
+    }
+
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct Cpu {
+        pub cores: u32,
+        pub model_name: &'static str,
+    }
+
+    #[derive(Serialize)]
+    pub struct SourceDisk {
+        #[serde(rename = "deviceName")]
+        pub device_name: &'static str,
+        pub bytes: u64,
+    }
+
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct Cloud<'a> {
+        #[serde(rename = "originAccountID")]
+        pub origin_account_id: &'a str,
+        pub origin_region: &'a str,
+        pub origin_availability_zone: &'a str,
+    }
+
+    #[derive(Serialize)]
+    pub struct Staging {
+        pub status: &'static str,
     }
 }
 

@@ -2,7 +2,7 @@
 
 use super::input::{self, invalid};
 use super::{page, with_partition};
-use crate::protocol::{json_reply, ApiError, Reply};
+use crate::protocol::{ApiError, Reply};
 use crate::server::Ctx;
 use serde_json::Value;
 
@@ -24,6 +24,6 @@ pub fn describe(ctx: &Ctx, body: &Value) -> Result<Reply, ApiError> {
             // No server here is extended from a staging account.
             .filter(|_| staging.is_empty())
             .collect();
-        Ok(json_reply(200, &page(&matching, body, |s| s.to_json())?))
+        page(&matching, body, |s| s.view())
     })
 }

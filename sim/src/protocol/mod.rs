@@ -97,7 +97,11 @@ pub fn hv(s: &str) -> HeaderValue {
 }
 
 pub fn json_reply(status: u16, body: &Value) -> Reply {
-    let mut r = Response::new(Full::new(Bytes::from(serde_json::to_vec(body).unwrap_or_default())));
+    bytes_reply(status, serde_json::to_vec(body).unwrap_or_default())
+}
+
+pub fn bytes_reply(status: u16, body: Vec<u8>) -> Reply {
+    let mut r = Response::new(Full::new(Bytes::from(body)));
     *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     r.headers_mut().insert("content-type", HeaderValue::from_static("application/json"));
     r
@@ -124,6 +128,8 @@ pub fn protocol_of(service: &str) -> Option<Protocol> {
         _ => None,
     }
 }
+
+const SKEWED: &str = "Signature expired: the request time is more than 15 minutes from the server time";
 
 /// Authentication failures, spelled per protocol family as AWS spells them.
 pub enum AuthFailure {
@@ -153,16 +159,18 @@ impl AuthFailure {
                 403,
                 "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.",
             ),
+            // 403 in every protocol (STS and SQS answer `403 ExpiredToken`).
             AuthFailure::Expired => (
                 if json { "ExpiredTokenException" } else { "ExpiredToken" },
-                if json { 403 } else { 400 },
+                403,
                 "The security token included in the request is expired",
             ),
-            AuthFailure::Skewed => (
-                if json { "InvalidSignatureException" } else { "RequestExpired" },
-                if json { 403 } else { 400 },
-                "Signature expired: the request time is more than 15 minutes from the server time",
-            ),
+            // EC2 alone has RequestExpired; awsQuery services answer a signature mismatch.
+            AuthFailure::Skewed => match protocol {
+                Protocol::Ec2Query => ("RequestExpired", 400, "Request has expired."),
+                Protocol::AwsQuery => ("SignatureDoesNotMatch", 403, SKEWED),
+                _ => ("InvalidSignatureException", 403, SKEWED),
+            },
         };
         ApiError::new(status, code, message)
     }
