@@ -1,0 +1,288 @@
+#!/usr/bin/env python3
+"""Drives `drs-sim serve` with boto3 (Python's official AWS SDK) and checks its answers.
+
+Usage: boto3_check.py '<identity JSON>'   (or the JSON on stdin), the identity being the
+first line `drs-sim serve` prints. Prints one JSON summary on stdout; exits 1 on a mismatch
+and 2 when boto3 is missing.
+"""
+import json
+import sys
+import urllib.request
+import xml.etree.ElementTree as ET
+
+try:
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import ClientError
+except ImportError as e:
+    print(f"boto3 is not importable ({e}): pip install boto3", file=sys.stderr)
+    sys.exit(2)
+
+ACCOUNT = "200000000001"
+ROLE = f"arn:aws:iam::{ACCOUNT}:role/drs-orchestrator-target"
+EXTERNAL_ID = f"drsorch-demo-{ACCOUNT}"
+DRS_REGION, ORIGIN_REGION = "us-east-1", "us-west-2"
+
+
+class Mismatch(Exception):
+    pass
+
+
+def conform(shape, value, path, problems):
+    """Checks a raw JSON answer against the service model: names, types and enum values."""
+    t = shape.type_name
+    if t == "structure":
+        if not isinstance(value, dict):
+            return problems.append(f"{path}: expected an object")
+        names = {m.serialization.get("name", n): m for n, m in shape.members.items()}
+        for k, v in value.items():
+            if k not in names:
+                problems.append(f"{path}.{k}: not in the service model")
+            elif v is not None:
+                conform(names[k], v, f"{path}.{k}", problems)
+    elif t == "list":
+        if not isinstance(value, list):
+            return problems.append(f"{path}: expected a list")
+        for i, v in enumerate(value):
+            conform(shape.member, v, f"{path}[{i}]", problems)
+    elif t == "map":
+        if not isinstance(value, dict):
+            return problems.append(f"{path}: expected a map")
+        for k, v in value.items():
+            conform(shape.value, v, f"{path}[{k}]", problems)
+    elif t == "string":
+        if not isinstance(value, str):
+            problems.append(f"{path}: expected a string, got {value!r}")
+        elif shape.enum and value not in shape.enum:
+            problems.append(f"{path}: {value!r} is not one of {shape.enum}")
+    elif t in ("integer", "long"):
+        if not isinstance(value, int) or isinstance(value, bool):
+            problems.append(f"{path}: expected an integer, got {value!r}")
+    elif t == "boolean" and not isinstance(value, bool):
+        problems.append(f"{path}: expected a boolean, got {value!r}")
+    elif t in ("double", "float") and (not isinstance(value, (int, float)) or isinstance(value, bool)):
+        problems.append(f"{path}: expected a number, got {value!r}")
+    elif t == "timestamp" and not isinstance(value, (str, int, float)):
+        problems.append(f"{path}: expected a timestamp, got {value!r}")
+
+
+def conform_xml(shape, el, path, problems):
+    """The same for an XML answer (awsQuery, ec2Query): element names, list members, scalars."""
+    t, text = shape.type_name, el.text or ""
+    if t == "structure":
+        names = {m.serialization.get("name", n): m for n, m in shape.members.items()}
+        for child in el:
+            tag = child.tag.split("}")[-1]
+            if tag in names:
+                conform_xml(names[tag], child, f"{path}.{tag}", problems)
+            elif tag != "requestId":  # EC2 puts it in every answer; botocore reads it as metadata
+                problems.append(f"{path}.{tag}: not in the service model")
+    elif t == "list":
+        member = shape.member.serialization.get("name", "member")
+        for child in el:
+            if child.tag.split("}")[-1] != member:
+                problems.append(f"{path}: list member <{child.tag.split('}')[-1]}>, the model says <{member}>")
+            conform_xml(shape.member, child, f"{path}[]", problems)
+    elif t == "string" and shape.enum and text not in shape.enum:
+        problems.append(f"{path}: {text!r} is not one of {shape.enum}")
+    elif t in ("integer", "long") and not text.lstrip("-").isdigit():
+        problems.append(f"{path}: expected an integer, got {text!r}")
+    elif t == "boolean" and text not in ("true", "false"):
+        problems.append(f"{path}: expected a boolean, got {text!r}")
+
+
+def model_checker(problems):
+    """A before-parse hook: the raw body of every answer must fit the service model."""
+
+    def hook(operation_model, response_dict, **_):
+        body, status = response_dict["body"], response_dict["status_code"]
+        shape, name = operation_model.output_shape, operation_model.name
+        if not body:
+            return
+        if operation_model.metadata["protocol"] in ("query", "ec2"):
+            if status >= 300 or shape is None:
+                return  # error codes are compared by the callers
+            root = ET.fromstring(body)
+            wrapper = shape.serialization.get("resultWrapper")
+            if wrapper:  # awsQuery: <XResponse><XResult>...</XResult><ResponseMetadata/></XResponse>
+                root = next((c for c in root if c.tag.split("}")[-1] == wrapper), None)
+                if root is None:
+                    return problems.append(f"{name}: no <{wrapper}> in the answer")
+            return conform_xml(shape, root, name, problems)
+        value = json.loads(body)
+        if status >= 300:
+            # An error body must fit the error shape its code names (minus the type marker).
+            code = response_dict["headers"].get("x-amzn-errortype", value.get("__type", "")).split(":")[0]
+            shape = next((e for e in operation_model.error_shapes if e.name == code), None)
+            if shape is None:
+                return problems.append(f"{name}: error {code!r} is not one it can answer")
+            value = {k: v for k, v in value.items() if k != "__type"}
+        if shape is not None:
+            conform(shape, value, name, problems)
+
+    return hook
+
+
+def check(cond, what):
+    if not cond:
+        raise Mismatch(what)
+
+
+def error_code(call, *args, **kwargs):
+    """Runs a call that must fail; returns the error code boto3 parsed."""
+    try:
+        call(*args, **kwargs)
+    except ClientError as e:
+        return e.response["Error"]["Code"]
+    raise Mismatch(f"{call.__name__} succeeded but should have failed")
+
+
+def main():
+    raw = sys.argv[1] if len(sys.argv) > 1 else sys.stdin.readline()
+    ident = json.loads(raw)
+    endpoint = ident["endpoint"]
+    # No retries: the simulator's answers are checked as they come.
+    cfg = Config(retries={"max_attempts": 1, "mode": "standard"})
+
+    problems = []
+
+    def client(service, region, creds):
+        c = boto3.client(service, region_name=region, endpoint_url=endpoint, config=cfg, **creds)
+        c.meta.events.register(f"before-parse.{c.meta.service_model.service_id.hyphenize()}.*", model_checker(problems))
+        return c
+
+    hub = {"aws_access_key_id": ident["accessKeyId"], "aws_secret_access_key": ident["secretAccessKey"]}
+    out = {}
+
+    # STS: who the hub is, assume into a target with the right and a wrong ExternalId.
+    sts = client("sts", ident["region"], hub)
+    me = sts.get_caller_identity()
+    check(me["Account"] == ident["accountId"], f"GetCallerIdentity account {me['Account']}")
+    out["callerAccount"] = me["Account"]
+    out["callerArn"] = me["Arn"]
+    assumed = sts.assume_role(RoleArn=ROLE, RoleSessionName="boto3-check", ExternalId=EXTERNAL_ID)
+    c = assumed["Credentials"]
+    check(c["AccessKeyId"].startswith("ASIA"), "assumed key should start with ASIA")
+    out["assumedRoleArn"] = assumed["AssumedRoleUser"]["Arn"]
+    out["assumeRoleWrongExternalId"] = error_code(
+        sts.assume_role, RoleArn=ROLE, RoleSessionName="boto3-check", ExternalId="wrong"
+    )
+    check(out["assumeRoleWrongExternalId"] == "AccessDenied", f"wrong ExternalId: {out['assumeRoleWrongExternalId']}")
+    target = {
+        "aws_access_key_id": c["AccessKeyId"],
+        "aws_secret_access_key": c["SecretAccessKey"],
+        "aws_session_token": c["SessionToken"],
+    }
+    target_sts = client("sts", DRS_REGION, target)
+    out["targetCallerAccount"] = target_sts.get_caller_identity()["Account"]
+    check(out["targetCallerAccount"] == ACCOUNT, "assumed identity is in the target account")
+
+    # DRS: the servers of the account in the recovery region, read through the paginator.
+    drs = client("drs", DRS_REGION, target)
+    pages = drs.get_paginator("describe_source_servers").paginate(PaginationConfig={"PageSize": 2})
+    servers = [s for p in pages for s in p["items"]]
+    ids = sorted(s["sourceServerID"] for s in servers)
+    # The Rust side of the comparison uses four of them: two drilled here, two it drills itself.
+    check(len(ids) >= 4 and len(set(ids)) == len(ids), f"paginated ids not unique or too few: {ids}")
+    out["serverCount"] = len(ids)
+    out["serverIds"] = ids
+    first = next(s for s in servers if s["sourceServerID"] == ids[0])
+    check(first["sourceCloudProperties"]["originRegion"] == ORIGIN_REGION, "servers replicate from the paired region")
+    check(first["dataReplicationInfo"]["dataReplicationState"] == "CONTINUOUS", "demo servers replicate")
+    out["hostnames"] = sorted(s["sourceProperties"]["identificationHints"]["hostname"] for s in servers)
+
+    filtered = drs.describe_source_servers(filters={"sourceServerIDs": ids[:2]})["items"]
+    out["filteredIds"] = sorted(s["sourceServerID"] for s in filtered)
+    check(out["filteredIds"] == ids[:2], f"filter by id: {out['filteredIds']}")
+    out["badMaxResults"] = error_code(drs.describe_source_servers, maxResults=5000)
+
+    sid = ids[0]
+    lc = drs.get_launch_configuration(sourceServerID=sid)
+    lc.pop("ResponseMetadata")
+    out["launchConfiguration"] = lc
+    check(lc["sourceServerID"] == sid and lc["ec2LaunchTemplateID"].startswith("lt-"), f"launch configuration {lc}")
+    updated = drs.update_launch_configuration(sourceServerID=sid, copyPrivateIp=True)
+    check(updated["copyPrivateIp"] is True, "UpdateLaunchConfiguration sets copyPrivateIp")
+    again = drs.get_launch_configuration(sourceServerID=sid)
+    check(again["copyPrivateIp"] is True, "GetLaunchConfiguration reads the update back")
+    drs.update_launch_configuration(sourceServerID=sid, copyPrivateIp=False)
+    out["badLaunchDisposition"] = error_code(drs.update_launch_configuration, sourceServerID=sid, launchDisposition="NOPE")
+
+    # Tags on an ARN: ':' and '/' in a path label test the encoding and SigV4 double-encoding.
+    arn = first["arn"]
+    check(":" in arn and "/" in arn, f"source server ARN {arn}")
+    drs.tag_resource(resourceArn=arn, tags={"conformance": "boto3", "with space/slash": "a:b"})
+    tags = drs.list_tags_for_resource(resourceArn=arn)["tags"]
+    check(tags.get("conformance") == "boto3" and tags.get("with space/slash") == "a:b", f"tags after TagResource {tags}")
+    drs.untag_resource(resourceArn=arn, tagKeys=["conformance", "with space/slash"])
+    tags = drs.list_tags_for_resource(resourceArn=arn)["tags"]
+    check("conformance" not in tags and "with space/slash" not in tags, f"tags after UntagResource {tags}")
+    out["tagsAfterUntag"] = tags
+    out["tagsUnknownArn"] = error_code(drs.list_tags_for_resource, resourceArn=arn.replace(sid, "s-00000000000000000"))
+
+    # A drill of two servers: 202 with the job, then the job and its log; a busy server conflicts.
+    started = drs.start_recovery(sourceServers=[{"sourceServerID": i} for i in ids[:2]], isDrill=True)
+    check(started["ResponseMetadata"]["HTTPStatusCode"] == 202, "StartRecovery answers 202")
+    job = started["job"]
+    check(job["jobID"].startswith("drsjob-") and job["type"] == "LAUNCH", f"job {job['jobID']}")
+    check(job["initiatedBy"] == "START_DRILL", f"initiatedBy {job['initiatedBy']}")
+    out["jobId"] = job["jobID"]
+    out["jobServers"] = sorted(s["sourceServerID"] for s in job["participatingServers"])
+    # Half a minute of simulated time (the simulator's unsigned control endpoint) starts the job.
+    advance = urllib.request.Request(f"{endpoint}/_sim/clock", json.dumps({"advanceSeconds": 30}).encode(), method="POST")
+    urllib.request.urlopen(advance).read()
+    described = drs.describe_jobs(filters={"jobIDs": [job["jobID"]]})["items"]
+    check(len(described) == 1 and described[0]["jobID"] == job["jobID"], "DescribeJobs finds the job")
+    out["jobStatus"] = described[0]["status"]
+    check(out["jobStatus"] == "STARTED", f"job status after 30 s: {out['jobStatus']}")
+    log = drs.describe_job_log_items(jobID=job["jobID"])["items"]
+    out["jobLogItems"] = len(log)
+    out["jobLogEvents"] = sorted({i["event"] for i in log})
+    check("JOB_START" in out["jobLogEvents"], f"job log {out['jobLogEvents']}")
+    drilled = drs.describe_source_servers(filters={"sourceServerIDs": [ids[0]]})["items"][0]
+    out["lastLaunchType"] = drilled["lifeCycle"]["lastLaunch"]["initiated"]["type"]
+    check(out["lastLaunchType"] == "DRILL", f"last launch of {ids[0]}: {out['lastLaunchType']}")
+    out["startRecoveryBusy"] = error_code(drs.start_recovery, sourceServers=[{"sourceServerID": ids[0]}], isDrill=True)
+    check(out["startRecoveryBusy"] == "ConflictException", f"busy server: {out['startRecoveryBusy']}")
+
+    # EC2 in the origin region: the instance behind the first server, by tag and by paginator.
+    ec2 = client("ec2", ORIGIN_REGION, target)
+    host = first["sourceProperties"]["identificationHints"]["hostname"]
+    res = ec2.describe_instances(Filters=[{"Name": "tag:Name", "Values": [host]}])["Reservations"]
+    named = [i["InstanceId"] for r in res for i in r["Instances"]]
+    check(named == [first["sourceProperties"]["identificationHints"]["awsInstanceID"]], f"tag:Name={host}: {named}")
+    out["instanceName"] = host
+    out["instanceByName"] = named[0]
+    pages = ec2.get_paginator("describe_instances").paginate(PaginationConfig={"PageSize": 5})
+    instances = sorted(i["InstanceId"] for p in pages for r in p["Reservations"] for i in r["Instances"])
+    check(len(set(instances)) == len(instances), "paginated instances are unique")
+    out["instanceIds"] = instances
+    ec2.create_tags(Resources=[named[0]], Tags=[{"Key": "conformance", "Value": "boto3"}])
+    tagged = ec2.describe_instances(Filters=[{"Name": "tag:conformance", "Values": ["boto3"]}])["Reservations"]
+    check([i["InstanceId"] for r in tagged for i in r["Instances"]] == named, "CreateTags then tag filter")
+    ec2.delete_tags(Resources=[named[0]], Tags=[{"Key": "conformance"}])
+    tagged = ec2.describe_instances(Filters=[{"Name": "tag:conformance", "Values": ["boto3"]}])["Reservations"]
+    check(tagged == [], "DeleteTags removes the tag")
+    out["badInstanceId"] = error_code(ec2.describe_instances, InstanceIds=["i-0000000000000dead"])
+
+    # The launch template DRS keeps per server lives in the recovery region.
+    ec2_drs = client("ec2", DRS_REGION, target)
+    versions = ec2_drs.describe_launch_template_versions(LaunchTemplateId=lc["ec2LaunchTemplateID"])
+    versions = versions["LaunchTemplateVersions"]
+    check(versions and versions[0]["LaunchTemplateId"] == lc["ec2LaunchTemplateID"], "launch template versions")
+    out["launchTemplateVersions"] = [v["VersionNumber"] for v in versions]
+    out["launchTemplateInstanceType"] = versions[0]["LaunchTemplateData"].get("InstanceType")
+
+    check(not problems, "answers outside the service model:\n  " + "\n  ".join(problems))
+    print(json.dumps(out, sort_keys=True, default=str))
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except Mismatch as e:
+        print(f"boto3 conformance mismatch: {e}", file=sys.stderr)
+        sys.exit(1)
+    except ClientError as e:
+        print(f"boto3 conformance: unexpected error {e.response.get('Error')}: {e}", file=sys.stderr)
+        sys.exit(1)
