@@ -1,1 +1,8 @@
-//! The DRS orchestration module (platform lifecycle, discovery, protection groups, waves).
+//! The DRS orchestration module: configuration, the cross-account client factory and
+//! discovery (the platform lifecycle, protection groups and waves build on these).
+
+pub mod aws;
+pub mod config;
+pub mod discovery;
+pub mod schema;
+pub mod secret;

@@ -163,7 +163,8 @@ impl Faults {
             } else {
                 format!("{}/{}/{}", call.account, call.region, call.operation)
             };
-            let burst = t.burst.unwrap_or(t.requests_per_second).max(1.0);
+            // A burst below 1 never admits a call: a partition throttled until the fault is lifted.
+            let burst = t.burst.unwrap_or(t.requests_per_second.max(1.0));
             let now = Instant::now();
             let b = buckets.entry((i, key)).or_insert(Bucket { tokens: burst, at: now });
             b.tokens = (b.tokens + now.duration_since(b.at).as_secs_f64() * t.requests_per_second).min(burst);

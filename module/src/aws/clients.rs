@@ -1,0 +1,148 @@
+//! The cross-account client factory: AssumeRole (with the ExternalId and a session name that
+//! names the execution) through the hub region's STS endpoint; credentials cached per
+//! (account, role) and refreshed before they expire by the SDK's own cache; one SDK
+//! configuration per (account, region) with the SDK's retry absorbing throttling.
+
+use crate::config::{ModuleConfig, Partition, RetryMode};
+use aws_config::retry::RetryConfig;
+use aws_config::sts::AssumeRoleProvider;
+use aws_config::identity::IdentityCache;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_smithy_async::rt::sleep::default_async_sleep;
+use aws_smithy_async::time::SharedTimeSource;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Mutex;
+
+pub struct Clients {
+    cfg: Arc<ModuleConfig>,
+    /// The hub's own configuration (its credentials call STS).
+    hub: SdkConfig,
+    session_name: String,
+    credentials: Mutex<HashMap<(String, String), SharedCredentialsProvider>>,
+    configs: parking_lot::Mutex<HashMap<Partition, SdkConfig>>,
+}
+
+impl Clients {
+    /// `hub` carries the hub's credentials; the endpoint and retry come from `cfg`.
+    pub fn new(cfg: Arc<ModuleConfig>, hub: SdkConfig, execution: &str) -> Clients {
+        let mut b = hub.to_builder();
+        b.set_region(Some(Region::new(cfg.hub.region.clone())));
+        if let Some(url) = &cfg.hub.endpoint_url {
+            b.set_endpoint_url(Some(url.clone()));
+        }
+        b.set_retry_config(Some(retry_config(&cfg)));
+        // A configuration built by hand may lack these; AssumeRole's cache needs both.
+        if hub.time_source().is_none() {
+            b.set_time_source(Some(SharedTimeSource::default()));
+        }
+        if hub.sleep_impl().is_none() {
+            b.set_sleep_impl(default_async_sleep());
+        }
+        // One identity cache for every client: each role's credentials are fetched once and
+        // refreshed before they expire, whichever region or service asks.
+        if hub.identity_cache().is_none() {
+            b.set_identity_cache(Some(IdentityCache::lazy().build()));
+        }
+        Clients {
+            session_name: session_name(&cfg.project, execution),
+            cfg,
+            hub: b.build(),
+            credentials: Mutex::new(HashMap::new()),
+            configs: parking_lot::Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The hub configuration for the default credential chain (the Lambda's role, a profile).
+    pub async fn from_environment(cfg: Arc<ModuleConfig>, execution: &str) -> Clients {
+        let hub = aws_config::defaults(BehaviorVersion::latest()).region(Region::new(cfg.hub.region.clone())).load().await;
+        Self::new(cfg, hub, execution)
+    }
+
+    pub fn config(&self) -> &ModuleConfig {
+        &self.cfg
+    }
+
+    pub fn session_name(&self) -> &str {
+        &self.session_name
+    }
+
+    pub fn hub(&self) -> &SdkConfig {
+        &self.hub
+    }
+
+    /// The assumed-role credentials of an account (one provider, so one cache, per role).
+    async fn credentials(&self, account: &str) -> anyhow::Result<SharedCredentialsProvider> {
+        let role = self.cfg.role_name_for(account).to_owned();
+        let mut cache = self.credentials.lock().await;
+        if let Some(p) = cache.get(&(account.to_owned(), role.clone())) {
+            return Ok(p.clone());
+        }
+        let external_id = self.cfg.external_id_for(account)?;
+        let provider = AssumeRoleProvider::builder(format!("arn:aws:iam::{account}:role/{role}"))
+            .external_id(external_id.expose())
+            .session_name(&self.session_name)
+            .session_length(Duration::from_secs(self.cfg.session_seconds))
+            .region(Region::new(self.cfg.hub.region.clone()))
+            .configure(&self.hub)
+            .build()
+            .await;
+        let shared = SharedCredentialsProvider::new(provider);
+        cache.insert((account.to_owned(), role), shared.clone());
+        Ok(shared)
+    }
+
+    /// The SDK configuration acting in one account x region.
+    pub async fn partition(&self, p: &Partition) -> anyhow::Result<SdkConfig> {
+        if let Some(c) = self.configs.lock().get(p) {
+            return Ok(c.clone());
+        }
+        let creds = self.credentials(&p.account).await?;
+        let mut b = self.hub.to_builder();
+        b.set_region(Some(Region::new(p.region.clone())));
+        b.set_credentials_provider(Some(creds));
+        let c = b.build();
+        self.configs.lock().insert(p.clone(), c.clone());
+        Ok(c)
+    }
+
+    pub async fn drs(&self, p: &Partition) -> anyhow::Result<aws_sdk_drs::Client> {
+        Ok(aws_sdk_drs::Client::new(&self.partition(p).await?))
+    }
+
+    pub async fn ec2(&self, p: &Partition) -> anyhow::Result<aws_sdk_ec2::Client> {
+        Ok(aws_sdk_ec2::Client::new(&self.partition(p).await?))
+    }
+
+    pub async fn sts(&self, p: &Partition) -> anyhow::Result<aws_sdk_sts::Client> {
+        Ok(aws_sdk_sts::Client::new(&self.partition(p).await?))
+    }
+}
+
+fn retry_config(cfg: &ModuleConfig) -> RetryConfig {
+    let base = match cfg.retry.mode {
+        RetryMode::Standard => RetryConfig::standard(),
+        RetryMode::Adaptive => RetryConfig::adaptive(),
+    };
+    base.with_max_attempts(cfg.retry.max_attempts)
+}
+
+/// `<project>-<execution>`, cut to STS's 64 characters of `[\w+=,.@-]`.
+fn session_name(project: &str, execution: &str) -> String {
+    let clean: String = format!("{project}-{execution}")
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || "+=,.@-_".contains(c) { c } else { '-' })
+        .collect();
+    clean.chars().take(64).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn session_names_fit_sts() {
+        let s = super::session_name("drsorch", "exec/with spaces:and-a-very-long-identifier-that-keeps-going-and-going");
+        assert!(s.len() <= 64 && s.starts_with("drsorch-exec-with-spaces-and"));
+    }
+}

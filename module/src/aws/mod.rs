@@ -1,0 +1,6 @@
+//! Reaching AWS: the cross-account client factory.
+
+pub mod clients;
+pub mod errors;
+
+pub use clients::Clients;

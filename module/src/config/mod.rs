@@ -1,0 +1,291 @@
+//! The module configuration: the hub, target accounts (regions, role, ExternalId or the rule
+//! that derives it), the DRS regions in one place, concurrency, retry and quota settings.
+//! Validated by `schemas/module-config.schema.json`; errors name the field.
+
+use crate::secret::Secret;
+use anyhow::{bail, Context};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+pub const SCHEMA: &str = include_str!("../../../schemas/module-config.schema.json");
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ModuleConfig {
+    /// Used in session names and the ExternalId rule.
+    pub project: String,
+    pub environment: String,
+    pub hub: Hub,
+    /// The role assumed in every target account unless the account names another.
+    pub role_name: String,
+    pub external_id: ExternalId,
+    /// DRS regions: the one place they are listed; an account may narrow them.
+    pub regions: Vec<String>,
+    pub accounts: Vec<TargetAccount>,
+    #[serde(default)]
+    pub concurrency: Concurrency,
+    #[serde(default)]
+    pub retry: Retry,
+    #[serde(default = "default_session")]
+    pub session_seconds: u64,
+    #[serde(default)]
+    pub quotas: Quotas,
+}
+
+fn default_session() -> u64 {
+    900
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Hub {
+    pub region: String,
+    /// Another endpoint for every AWS call (a local simulator, a proxy); default: AWS.
+    #[serde(default)]
+    pub endpoint_url: Option<String>,
+}
+
+/// An ExternalId given as is, or the rule that derives it from `{project}`,
+/// `{environment}` and `{accountId}`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ExternalId {
+    #[serde(default)]
+    pub value: Option<Secret>,
+    #[serde(default)]
+    pub rule: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TargetAccount {
+    pub account_id: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub regions: Option<Vec<String>>,
+    #[serde(default)]
+    pub role_name: Option<String>,
+    #[serde(default)]
+    pub external_id: Option<ExternalId>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Concurrency {
+    /// AWS calls in flight over all accounts and regions.
+    #[serde(default = "c_overall")]
+    pub overall: usize,
+    /// AWS calls in flight in one account x region.
+    #[serde(default = "c_partition")]
+    pub per_partition: usize,
+}
+
+fn c_overall() -> usize {
+    64
+}
+fn c_partition() -> usize {
+    4
+}
+
+impl Default for Concurrency {
+    fn default() -> Self {
+        Self { overall: c_overall(), per_partition: c_partition() }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RetryMode {
+    Standard,
+    Adaptive,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Retry {
+    #[serde(default = "r_mode")]
+    pub mode: RetryMode,
+    #[serde(default = "r_attempts")]
+    pub max_attempts: u32,
+}
+
+fn r_mode() -> RetryMode {
+    RetryMode::Standard
+}
+fn r_attempts() -> u32 {
+    8
+}
+
+impl Default for Retry {
+    fn default() -> Self {
+        Self { mode: r_mode(), max_attempts: r_attempts() }
+    }
+}
+
+/// DRS quotas per account per region (sources disagree, so each is a setting).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Quotas {
+    #[serde(default = "q_per_job")]
+    pub servers_per_job: usize,
+    #[serde(default = "q_active")]
+    pub servers_in_active_jobs: usize,
+    #[serde(default = "q_jobs")]
+    pub concurrent_jobs: usize,
+}
+
+fn q_per_job() -> usize {
+    100
+}
+fn q_active() -> usize {
+    500
+}
+fn q_jobs() -> usize {
+    20
+}
+
+impl Default for Quotas {
+    fn default() -> Self {
+        Self { servers_per_job: q_per_job(), servers_in_active_jobs: q_active(), concurrent_jobs: q_jobs() }
+    }
+}
+
+/// One account x region the module works in, with the role and ExternalId to reach it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Partition {
+    pub account: String,
+    pub region: String,
+}
+
+impl std::fmt::Display for Partition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.account, self.region)
+    }
+}
+
+impl ModuleConfig {
+    pub fn parse(text: &str) -> anyhow::Result<ModuleConfig> {
+        let value: serde_json::Value = serde_json::from_str(text).context("the module configuration is not JSON")?;
+        Self::from_value(value)
+    }
+
+    pub fn load(path: &Path) -> anyhow::Result<ModuleConfig> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        Self::parse(&text).with_context(|| format!("module configuration {}", path.display()))
+    }
+
+    pub fn from_value(value: serde_json::Value) -> anyhow::Result<ModuleConfig> {
+        crate::schema::validate(SCHEMA, &value, "the module configuration")?;
+        let cfg: ModuleConfig = serde_json::from_value(value).context("the module configuration does not match its shape")?;
+        cfg.check()?;
+        Ok(cfg)
+    }
+
+    fn check(&self) -> anyhow::Result<()> {
+        let mut seen = std::collections::HashSet::new();
+        for (i, a) in self.accounts.iter().enumerate() {
+            if !seen.insert(&a.account_id) {
+                bail!("accounts[{i}].accountId: {} is listed twice", a.account_id);
+            }
+            if let Some(rs) = &a.regions {
+                if let Some(r) = rs.iter().find(|r| !self.regions.contains(r)) {
+                    bail!("accounts[{i}].regions: {r} is not one of the DRS regions listed in `regions`");
+                }
+            }
+            self.external_id_for(&a.account_id).with_context(|| format!("accounts[{i}].externalId"))?;
+        }
+        Ok(())
+    }
+
+    pub fn account(&self, id: &str) -> Option<&TargetAccount> {
+        self.accounts.iter().find(|a| a.account_id == id)
+    }
+
+    pub fn role_name_for(&self, account: &str) -> &str {
+        self.account(account).and_then(|a| a.role_name.as_deref()).unwrap_or(&self.role_name)
+    }
+
+    /// The ExternalId for an account: its own setting, else the module's; a value wins over
+    /// a rule.
+    pub fn external_id_for(&self, account: &str) -> anyhow::Result<Secret> {
+        let setting = self.account(account).and_then(|a| a.external_id.as_ref()).unwrap_or(&self.external_id);
+        if let Some(v) = &setting.value {
+            return Ok(v.clone());
+        }
+        match &setting.rule {
+            Some(rule) => {
+                let id = rule
+                    .replace("{project}", &self.project)
+                    .replace("{environment}", &self.environment)
+                    .replace("{accountId}", account);
+                if id.contains('{') {
+                    bail!("the ExternalId rule '{rule}' has a placeholder other than {{project}}, {{environment}}, {{accountId}}");
+                }
+                Ok(Secret::new(id))
+            }
+            None => bail!("externalId needs a value or a rule"),
+        }
+    }
+
+    /// Every account x region, in a stable order.
+    pub fn partitions(&self) -> Vec<Partition> {
+        let mut out: Vec<Partition> = self
+            .accounts
+            .iter()
+            .flat_map(|a| {
+                a.regions
+                    .as_ref()
+                    .unwrap_or(&self.regions)
+                    .iter()
+                    .map(|r| Partition { account: a.account_id.clone(), region: r.clone() })
+            })
+            .collect();
+        out.sort();
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn base() -> serde_json::Value {
+        json!({
+            "project": "drsorch", "environment": "demo",
+            "hub": {"region": "us-east-1"},
+            "roleName": "drs-orchestrator-target",
+            "externalId": {"rule": "{project}-{environment}-{accountId}"},
+            "regions": ["us-east-1", "us-west-2"],
+            "accounts": [{"accountId": "200000000001"}, {"accountId": "200000000002", "regions": ["us-west-2"],
+                          "externalId": {"value": "special-id"}}]
+        })
+    }
+
+    #[test]
+    fn rule_and_value_derive_external_ids() {
+        let c = ModuleConfig::from_value(base()).unwrap();
+        assert_eq!(c.external_id_for("200000000001").unwrap().expose(), "drsorch-demo-200000000001");
+        assert_eq!(c.external_id_for("200000000002").unwrap().expose(), "special-id");
+        assert_eq!(c.partitions().len(), 3);
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let mut v = base();
+        v["accounts"][0]["accountId"] = "12345".into();
+        let e = format!("{:#}", ModuleConfig::from_value(v).unwrap_err());
+        assert!(e.contains("/accounts/0/accountId"), "{e}");
+
+        let mut v = base();
+        v["accounts"][1]["regions"] = json!(["eu-west-1"]);
+        let e = format!("{:#}", ModuleConfig::from_value(v).unwrap_err());
+        assert!(e.contains("accounts[1].regions") && e.contains("eu-west-1"), "{e}");
+
+        let mut v = base();
+        v["externalId"] = json!({"rule": "{project}-{stage}"});
+        let e = format!("{:#}", ModuleConfig::from_value(v).unwrap_err());
+        assert!(e.contains("accounts[0].externalId") && e.contains("{stage}"), "{e}");
+    }
+}

@@ -1,0 +1,73 @@
+//! Enrichment: each server's source EC2 instance (state, type, tags), read with
+//! DescribeInstances in the instance's origin account and region.
+
+use super::{DiscoveredServer, Limits, SourceInstance};
+use crate::aws::errors::classify;
+use crate::aws::Clients;
+use crate::config::Partition;
+use aws_sdk_ec2::types::Filter;
+use futures::stream::{self, StreamExt};
+use std::collections::{BTreeMap, HashMap};
+
+/// Values per `instance-id` filter in one DescribeInstances call.
+const IDS_PER_CALL: usize = 200;
+
+/// Fills `instance` where the source instance is found; returns what could not be read.
+pub async fn source_instances(clients: &Clients, servers: &mut [DiscoveredServer], limits: &Limits) -> Vec<String> {
+    let mut by_origin: BTreeMap<Partition, Vec<String>> = BTreeMap::new();
+    for s in servers.iter() {
+        if let (Some(a), Some(r), Some(i)) = (&s.origin_account, &s.origin_region, &s.instance_id) {
+            by_origin.entry(Partition { account: a.clone(), region: r.clone() }).or_default().push(i.clone());
+        }
+    }
+    let batches: Vec<(Partition, Vec<String>)> = by_origin
+        .into_iter()
+        .flat_map(|(p, ids)| ids.chunks(IDS_PER_CALL).map(|c| (p.clone(), c.to_vec())).collect::<Vec<_>>())
+        .collect();
+    let results: Vec<Result<HashMap<String, SourceInstance>, String>> = stream::iter(batches)
+        .map(|(p, ids)| async move { describe(clients, &p, ids, limits).await })
+        .buffer_unordered(limits.per_partition.max(1))
+        .collect()
+        .await;
+    let mut found = HashMap::new();
+    let mut errors = vec![];
+    for r in results {
+        match r {
+            Ok(m) => found.extend(m),
+            Err(e) => errors.push(e),
+        }
+    }
+    for s in servers.iter_mut() {
+        if let Some(i) = s.instance_id.as_ref().and_then(|i| found.remove(i)) {
+            s.instance = Some(i);
+        }
+    }
+    errors
+}
+
+async fn describe(clients: &Clients, p: &Partition, ids: Vec<String>, limits: &Limits) -> Result<HashMap<String, SourceInstance>, String> {
+    let ec2 = clients.ec2(p).await.map_err(|e| format!("{p}: {e:#}"))?;
+    let filter = Filter::builder().name("instance-id").set_values(Some(ids)).build();
+    let mut pages = ec2.describe_instances().filters(filter).max_results(1000).into_paginator().send();
+    let mut out = HashMap::new();
+    loop {
+        let page = {
+            let _permit = limits.overall.acquire().await.expect("the semaphore is never closed");
+            pages.next().await
+        };
+        let Some(page) = page else { break };
+        let page = page.map_err(|e| format!("{p}: {}", classify(&e)))?;
+        for i in page.reservations().iter().flat_map(|r| r.instances()) {
+            let Some(id) = i.instance_id() else { continue };
+            out.insert(
+                id.to_owned(),
+                SourceInstance {
+                    state: i.state().and_then(|s| s.name()).map(|n| n.as_str().to_owned()).unwrap_or_default(),
+                    instance_type: i.instance_type().map(|t| t.as_str().to_owned()).unwrap_or_default(),
+                    tags: i.tags().iter().filter_map(|t| Some((t.key()?.to_owned(), t.value()?.to_owned()))).collect(),
+                },
+            );
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,96 @@
+//! What discovery finds: source servers with their source instance, and a report per
+//! account x region.
+
+use crate::config::Partition;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+pub type Tags = BTreeMap<String, String>;
+
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DiscoveredServer {
+    /// The DRS account and region that protect the server.
+    pub account: String,
+    pub region: String,
+    pub source_server_id: String,
+    pub arn: String,
+    pub hostname: String,
+    pub fqdn: Option<String>,
+    /// DRS source-server tags.
+    pub tags: Tags,
+    pub replication_state: Option<String>,
+    pub lag_seconds: Option<u64>,
+    pub direction: Option<String>,
+    pub recovery_instance_id: Option<String>,
+    pub origin_account: Option<String>,
+    pub origin_region: Option<String>,
+    pub instance_id: Option<String>,
+    /// The source EC2 instance, when it was found in its origin account and region.
+    pub instance: Option<SourceInstance>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SourceInstance {
+    pub state: String,
+    pub instance_type: String,
+    pub tags: Tags,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PartitionError {
+    /// A short class: access-denied, uninitialized, throttled, unreachable, ...
+    pub kind: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for PartitionError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.kind, self.message)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PartitionReport {
+    #[serde(serialize_with = "partition_str")]
+    pub partition: Partition,
+    pub servers: usize,
+    pub pages: usize,
+    pub millis: u64,
+    pub error: Option<PartitionError>,
+    /// Source instances that could not be read (their origin is unreachable, say).
+    pub enrichment_errors: Vec<String>,
+}
+
+impl Default for PartitionReport {
+    fn default() -> Self {
+        Self {
+            partition: Partition { account: String::new(), region: String::new() },
+            servers: 0,
+            pages: 0,
+            millis: 0,
+            error: None,
+            enrichment_errors: vec![],
+        }
+    }
+}
+
+fn partition_str<S: serde::Serializer>(p: &Partition, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&p.to_string())
+}
+
+#[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Discovery {
+    pub servers: Vec<DiscoveredServer>,
+    pub partitions: Vec<PartitionReport>,
+}
+
+impl Discovery {
+    pub fn failed(&self) -> impl Iterator<Item = &PartitionReport> {
+        self.partitions.iter().filter(|p| p.error.is_some())
+    }
+}
