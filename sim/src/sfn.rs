@@ -95,6 +95,16 @@ pub fn handle(ctx: &Ctx, op: &str, body: &[u8]) -> Result<Reply, ApiError> {
     if token.is_empty() || token.len() > 2048 {
         return Err(ApiError::new(400, "InvalidToken", "Invalid Token: 'taskToken' must be 1 to 2048 characters"));
     }
+    // SendTaskFailure's error and cause are bounded in the model (SensitiveError, SensitiveCause).
+    for (field, max) in [("error", 256), ("cause", 32768)] {
+        if input.get(field).and_then(Value::as_str).is_some_and(|v| v.chars().count() > max) {
+            return Err(ApiError::new(
+                400,
+                "ValidationException",
+                format!("1 validation error detected: Value at '{field}' failed to satisfy constraint: Member must have length less than or equal to {max}"),
+            ));
+        }
+    }
     let now = ctx.now();
     let mut tokens = ctx.world.tokens.tokens.lock();
     let state = tokens.get_mut(token).ok_or_else(|| ApiError::new(400, "InvalidToken", "Invalid Token: the token is not known"))?;

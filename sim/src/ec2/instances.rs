@@ -19,6 +19,9 @@ impl Filter {
         Ok(match self.name.as_str() {
             "instance-id" => any(&i.id),
             "instance-state-name" => any(&i.state),
+            "instance-state-code" => any(&i.state_code().to_string()),
+            "image-id" => any(&i.image_id),
+            "tag-value" => i.tags.values().any(|v| any(v)),
             "instance-type" => any(&i.instance_type),
             "availability-zone" => any(&i.az),
             "private-ip-address" => i.private_ip.as_deref().is_some_and(any),

@@ -89,11 +89,20 @@ pub fn create_version(ctx: &Ctx, form: &Form) -> Result<Reply, ApiError> {
         return Err(ApiError::new(400, "MissingParameter", "The request must contain the parameter LaunchTemplateData"));
     }
     let token = form.get("ClientToken").map(str::to_owned);
+    let fingerprint = format!("{:?}", (&data, form.get("SourceVersion"), form.get("VersionDescription")));
     let now = ctx.now();
     with_partition(ctx, |p| {
         let t = find(p, form)?;
-        // The same ClientToken answers with the version it created the first time.
-        if let Some(n) = token.as_ref().and_then(|tok| t.client_tokens.get(tok)).copied() {
+        // The same ClientToken answers with the version it created the first time; with
+        // other parameters it is a mismatch, as in EC2.
+        if let Some((n, seen)) = token.as_ref().and_then(|tok| t.client_tokens.get(tok)).cloned() {
+            if seen != fingerprint {
+                return Err(ApiError::new(
+                    400,
+                    "IdempotentParameterMismatch",
+                    "The client token you have provided is associated with a resource that has different parameters.",
+                ));
+            }
             let v = t.versions.iter().find(|v| v.number == n).cloned().unwrap_or_else(|| t.versions[0].clone());
             return Ok(reply(ctx, "CreateLaunchTemplateVersion", &format!("<launchTemplateVersion>{}</launchTemplateVersion>", version_xml(t, &v))));
         }
@@ -109,7 +118,7 @@ pub fn create_version(ctx: &Ctx, form: &Form) -> Result<Reply, ApiError> {
         let v = LaunchTemplateVersion { number, description: form.get("VersionDescription").map(str::to_owned), data: merged, created: now };
         t.versions.push(v.clone());
         if let Some(tok) = token {
-            t.client_tokens.insert(tok, number);
+            t.client_tokens.insert(tok, (number, fingerprint));
         }
         Ok(reply(ctx, "CreateLaunchTemplateVersion", &format!("<launchTemplateVersion>{}</launchTemplateVersion>", version_xml(t, &v))))
     })

@@ -14,6 +14,11 @@ use crate::world::Partition;
 pub const NS: &str = "http://ec2.amazonaws.com/doc/2016-11-15/";
 
 pub fn handle(ctx: &Ctx, op: &str, form: &Form) -> Result<Reply, ApiError> {
+    // DryRun reaches here only when the caller is authorized: EC2 then answers 412 and
+    // changes nothing.
+    if form.get("DryRun").is_some_and(|v| v.eq_ignore_ascii_case("true")) {
+        return Err(ApiError::new(412, "DryRunOperation", "Request would have succeeded, but DryRun flag is set."));
+    }
     match op {
         "DescribeInstances" => instances::describe(ctx, form),
         "CreateTags" => tags::create(ctx, form),

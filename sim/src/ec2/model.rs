@@ -47,7 +47,8 @@ pub struct LaunchTemplate {
     pub name: String,
     pub default_version: u64,
     pub versions: Vec<LaunchTemplateVersion>,
-    pub client_tokens: HashMap<String, u64>,
+    /// ClientToken -> (the version it created, a fingerprint of the request's parameters).
+    pub client_tokens: HashMap<String, (u64, String)>,
     pub created: DateTime<Utc>,
     pub tags: Tags,
 }

@@ -89,3 +89,47 @@ where
         other => format!("<not a service error: {other:?}>"),
     }
 }
+
+/// The HTTP status of a service error (0 when there was no response).
+pub fn status<E>(e: &aws_sdk_drs::error::SdkError<E, aws_sdk_drs::config::http::HttpResponse>) -> u16 {
+    e.raw_response().map(|r| r.status().as_u16()).unwrap_or(0)
+}
+
+/// Static credentials as the SDK would get them from STS.
+pub fn creds_of(c: &aws_sdk_sts::types::Credentials) -> Credentials {
+    Credentials::new(c.access_key_id(), c.secret_access_key(), Some(c.session_token().to_owned()), None, "assumed")
+}
+
+/// Adds a role to `fleet` in `account` that the hub may assume with `external_id`.
+pub fn add_role(fleet: &mut Fleet, account: &str, name: &str, trusted: &str, external_id: Option<&str>, denied: &[&str]) {
+    fleet.roles.push(drs_sim::fleet::Role {
+        account_id: account.to_owned(),
+        role_name: name.to_owned(),
+        trusted_principals: vec![trusted.to_owned()],
+        external_id: external_id.map(str::to_owned),
+        allowed_actions: vec!["*".into()],
+        denied_actions: denied.iter().map(|s| s.to_string()).collect(),
+        max_session_seconds: 3600,
+    });
+}
+
+/// The call log as one JSON text (for "never appears in full" checks).
+pub async fn call_log_text(sim: &Sim) -> String {
+    serde_json::Value::Array(sim.control.calls().await.unwrap()).to_string()
+}
+
+/// Sends an unsigned request to the simulator: (status, x-amzn-errortype, body).
+pub async fn unsigned(sim: &Sim, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, String, String) {
+    use http_body_util::BodyExt;
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
+    let mut req = http::Request::builder().method(method).uri(format!("{}{path}", sim.endpoint()));
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let req = req.body(http_body_util::Full::new(bytes::Bytes::from(body.to_owned()))).unwrap();
+    let res = client.request(req).await.unwrap();
+    let status = res.status().as_u16();
+    let kind = res.headers().get("x-amzn-errortype").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let body = res.into_body().collect().await.unwrap().to_bytes();
+    (status, kind, String::from_utf8_lossy(&body).into_owned())
+}

@@ -1,0 +1,225 @@
+//! STS and authentication through the official SDKs: AssumeRole trust and ExternalId,
+//! session duration, expiry on the simulator's clock, signatures, unknown keys, unsigned
+//! requests and the assumed role's identity policy.
+
+mod common;
+use aws_credential_types::Credentials;
+use common::*;
+use drs_sim::generate::{external_id, HUB_ACCOUNT, HUB_ROLE, TARGET_ROLE};
+
+fn target_arn(account: &str) -> String {
+    format!("arn:aws:iam::{account}:role/{TARGET_ROLE}")
+}
+
+#[tokio::test]
+async fn assume_role_with_external_id_acts_in_the_target_account() {
+    let sim = demo().await;
+    let sts = aws_sdk_sts::Client::new(&hub(&sim, EAST));
+    let me = sts.get_caller_identity().send().await.unwrap();
+    assert_eq!(me.account(), Some(HUB_ACCOUNT));
+    assert_eq!(me.arn(), Some(format!("arn:aws:iam::{HUB_ACCOUNT}:role/{HUB_ROLE}").as_str()));
+
+    let out =
+        sts.assume_role().role_arn(target_arn(A2)).role_session_name("wave-1").external_id(external_id(A2)).send().await.unwrap();
+    let user = out.assumed_role_user().unwrap();
+    assert_eq!(user.arn(), format!("arn:aws:sts::{A2}:assumed-role/{TARGET_ROLE}/wave-1"));
+    assert!(user.assumed_role_id().ends_with(":wave-1"));
+    let c = out.credentials().unwrap();
+    assert!(c.access_key_id().starts_with("ASIA"));
+    assert!(!c.session_token().is_empty());
+
+    let assumed = aws_sdk_sts::Client::new(&config_with(&sim, creds_of(c), EAST));
+    let id = assumed.get_caller_identity().send().await.unwrap();
+    assert_eq!(id.account(), Some(A2));
+    assert_eq!(id.arn(), Some(format!("arn:aws:sts::{A2}:assumed-role/{TARGET_ROLE}/wave-1").as_str()));
+    assert!(id.user_id().unwrap().ends_with(":wave-1"));
+
+    // The call log knows who called, and never holds the ExternalId in full.
+    let calls = sim.control.calls().await.unwrap();
+    let assume = calls.iter().find(|c| c["operation"] == "AssumeRole").expect("AssumeRole is logged");
+    assert_eq!(assume["service"], "sts");
+    assert_eq!(assume["status"], 200);
+    assert_eq!(assume["account"], HUB_ACCOUNT);
+    assert_eq!(assume["request"]["RoleArn"], target_arn(A2));
+    let last = calls.last().unwrap();
+    assert_eq!((last["operation"].as_str(), last["account"].as_str()), (Some("GetCallerIdentity"), Some(A2)));
+    assert_eq!(last["role"], target_arn(A2));
+    assert!(!call_log_text(&sim).await.contains(&external_id(A2)), "the ExternalId leaked into the call log");
+}
+
+#[tokio::test]
+async fn trust_and_external_id_are_enforced() {
+    let mut fleet = drs_sim::Fleet::demo();
+    add_role(&mut fleet, A1, "someone-elses", "arn:aws:iam::999999999999:role/other", None, &[]);
+    let sim = start(fleet).await;
+    let sts = aws_sdk_sts::Client::new(&hub(&sim, EAST));
+    let assume =
+        |arn: String, ext: Option<String>| sts.assume_role().role_arn(arn).role_session_name("s1").set_external_id(ext).send();
+
+    let missing = assume(target_arn(A1), None).await.unwrap_err();
+    assert_eq!((code(&missing), status(&missing)), ("AccessDenied".into(), 403));
+    let wrong = assume(target_arn(A1), Some(external_id(A2))).await.unwrap_err();
+    assert_eq!((code(&wrong), status(&wrong)), ("AccessDenied".into(), 403));
+    let no_role = assume(format!("arn:aws:iam::{A1}:role/no-such-role"), Some(external_id(A1))).await.unwrap_err();
+    assert_eq!(code(&no_role), "AccessDenied");
+    let untrusted = assume(format!("arn:aws:iam::{A1}:role/someone-elses"), None).await.unwrap_err();
+    assert_eq!((code(&untrusted), status(&untrusted)), ("AccessDenied".into(), 403));
+    assert!(format!("{untrusted:?}").contains("someone-elses"), "the message names the role");
+    // The right ExternalId still works after the refusals.
+    assume(target_arn(A1), Some(external_id(A1))).await.unwrap();
+
+    let calls = sim.control.calls().await.unwrap();
+    let refused: Vec<_> = calls.iter().filter(|c| c["operation"] == "AssumeRole" && c["status"] == 403).collect();
+    assert_eq!(refused.len(), 4);
+    assert!(refused.iter().all(|c| c["error"] == "AccessDenied"));
+    let text = call_log_text(&sim).await;
+    assert!(!text.contains(&external_id(A1)) && !text.contains(&external_id(A2)), "an ExternalId leaked: {text}");
+}
+
+#[tokio::test]
+async fn duration_below_fifteen_minutes_is_a_validation_error() {
+    let sim = demo().await;
+    let sts = aws_sdk_sts::Client::new(&hub(&sim, EAST));
+    let err = sts
+        .assume_role()
+        .role_arn(target_arn(A1))
+        .role_session_name("short")
+        .external_id(external_id(A1))
+        .duration_seconds(899)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!((code(&err), status(&err)), ("ValidationError".into(), 400));
+    assert!(format!("{err:?}").contains("durationSeconds"));
+    let ok = sts
+        .assume_role()
+        .role_arn(target_arn(A1))
+        .role_session_name("short")
+        .external_id(external_id(A1))
+        .duration_seconds(900)
+        .send()
+        .await;
+    assert!(ok.is_ok(), "{ok:?}");
+}
+
+#[tokio::test]
+async fn credentials_expire_on_the_simulator_clock() {
+    let sim = demo().await;
+    let cfg = target(&sim, A1, EAST).await;
+    let sts = aws_sdk_sts::Client::new(&cfg);
+    assert_eq!(sts.get_caller_identity().send().await.unwrap().account(), Some(A1));
+    let drs = aws_sdk_drs::Client::new(&cfg);
+    drs.describe_source_servers().send().await.unwrap();
+
+    sim.control.advance(7200.0).await.unwrap();
+    let err = sts.get_caller_identity().send().await.unwrap_err();
+    assert_eq!((code(&err), status(&err)), ("ExpiredToken".into(), 403));
+    let err = drs.describe_source_servers().send().await.unwrap_err();
+    assert_eq!((code(&err), status(&err)), ("ExpiredTokenException".into(), 403));
+    // The hub's long-term key does not expire; a fresh AssumeRole works again.
+    let fresh = target(&sim, A1, EAST).await;
+    aws_sdk_drs::Client::new(&fresh).describe_source_servers().send().await.unwrap();
+}
+
+#[tokio::test]
+async fn bad_signatures_and_unknown_keys_are_refused_per_protocol() {
+    let sim = demo().await;
+    let h = &sim.server.world.hub;
+    let forged = config_with(&sim, Credentials::new(&h.access_key_id, "not-the-secret", None, None, "forged"), EAST);
+    let e = aws_sdk_sts::Client::new(&forged).get_caller_identity().send().await.unwrap_err();
+    assert_eq!((code(&e), status(&e)), ("SignatureDoesNotMatch".into(), 403));
+    let e = aws_sdk_ec2::Client::new(&forged).describe_instances().send().await.unwrap_err();
+    assert_eq!(code(&e), "SignatureDoesNotMatch");
+    let e = aws_sdk_drs::Client::new(&forged).describe_source_servers().send().await.unwrap_err();
+    assert_eq!((code(&e), status(&e)), ("InvalidSignatureException".into(), 403));
+
+    let stranger = config_with(&sim, Credentials::new("AKIAUNKNOWN000000000", "whatever", None, None, "stranger"), EAST);
+    let e = aws_sdk_sts::Client::new(&stranger).get_caller_identity().send().await.unwrap_err();
+    assert_eq!((code(&e), status(&e)), ("InvalidClientTokenId".into(), 403));
+    let e = aws_sdk_ec2::Client::new(&stranger).describe_instances().send().await.unwrap_err();
+    assert_eq!(code(&e), "AuthFailure");
+    let e = aws_sdk_drs::Client::new(&stranger).describe_source_servers().send().await.unwrap_err();
+    assert_eq!((code(&e), status(&e)), ("UnrecognizedClientException".into(), 403));
+
+    // Assumed-role credentials without their session token are not recognized either.
+    let sts = aws_sdk_sts::Client::new(&hub(&sim, EAST));
+    let out =
+        sts.assume_role().role_arn(target_arn(A1)).role_session_name("s1").external_id(external_id(A1)).send().await.unwrap();
+    let c = out.credentials().unwrap();
+    let tokenless = config_with(&sim, Credentials::new(c.access_key_id(), c.secret_access_key(), None, None, "t"), EAST);
+    let e = aws_sdk_sts::Client::new(&tokenless).get_caller_identity().send().await.unwrap_err();
+    assert_eq!(code(&e), "InvalidClientTokenId");
+}
+
+#[tokio::test]
+async fn unsigned_requests_are_refused() {
+    let sim = demo().await;
+    let form = [("content-type", "application/x-www-form-urlencoded")];
+    let (status, _, body) = unsigned(&sim, "POST", "/", &form, "Action=GetCallerIdentity&Version=2011-06-15").await;
+    assert_eq!(status, 403);
+    assert!(body.contains("<Code>MissingAuthenticationToken</Code>"), "{body}");
+
+    let json = [("content-type", "application/json")];
+    let (status, kind, _) = unsigned(&sim, "POST", "/DescribeSourceServers", &json, "{}").await;
+    assert_eq!((status, kind.as_str()), (403, "MissingAuthenticationTokenException"));
+
+    let target = [("content-type", "application/x-amz-json-1.0"), ("x-amz-target", "AWSStepFunctions.SendTaskHeartbeat")];
+    let (status, _, body) = unsigned(&sim, "POST", "/", &target, r#"{"taskToken":"x"}"#).await;
+    assert_eq!(status, 403);
+    assert!(body.contains("MissingAuthenticationToken"), "{body}");
+
+    let calls = sim.control.calls().await.unwrap();
+    assert_eq!(calls.len(), 3);
+    assert!(calls.iter().all(|c| c["status"] == 403 && c["role"] == ""), "{calls:?}");
+}
+
+#[tokio::test]
+async fn denied_actions_refuse_only_those_actions() {
+    let mut fleet = drs_sim::Fleet::demo();
+    let hub_arn = format!("arn:aws:iam::{HUB_ACCOUNT}:role/{HUB_ROLE}");
+    add_role(&mut fleet, A1, "read-only", &hub_arn, Some("ro-ext"), &["drs:StartRecovery", "ec2:Create*"]);
+    fleet.clock.speed = 0.0;
+    let sim = start(fleet).await;
+    let sts = aws_sdk_sts::Client::new(&hub(&sim, EAST));
+    let out = sts
+        .assume_role()
+        .role_arn(format!("arn:aws:iam::{A1}:role/read-only"))
+        .role_session_name("ro")
+        .external_id("ro-ext")
+        .send()
+        .await
+        .unwrap();
+    let cfg = config_with(&sim, creds_of(out.credentials().unwrap()), EAST);
+
+    let drs = aws_sdk_drs::Client::new(&cfg);
+    let servers = drs.describe_source_servers().send().await.unwrap();
+    let id = servers.items()[0].source_server_id().unwrap().to_owned();
+    let err = drs
+        .start_recovery()
+        .source_servers(aws_sdk_drs::types::StartRecoveryRequestSourceServer::builder().source_server_id(&id).build().unwrap())
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!((code(&err), status(&err)), ("AccessDeniedException".into(), 403));
+    assert!(format!("{err:?}").contains("drs:StartRecovery"));
+
+    let ec2 = aws_sdk_ec2::Client::new(&config_with(&sim, creds_of(out.credentials().unwrap()), WEST));
+    let instances = ec2.describe_instances().send().await.unwrap();
+    let iid = instances.reservations()[0].instances()[0].instance_id().unwrap().to_owned();
+    let err = ec2
+        .create_tags()
+        .resources(&iid)
+        .tags(aws_sdk_ec2::types::Tag::builder().key("k").value("v").build())
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!((code(&err), status(&err)), ("UnauthorizedOperation".into(), 403));
+
+    // Nothing was started: the denied call never reached DRS.
+    let jobs = drs.describe_jobs().send().await.unwrap();
+    assert!(jobs.items().is_empty());
+    let calls = sim.control.calls().await.unwrap();
+    let denied: Vec<_> = calls.iter().filter(|c| c["status"] == 403).collect();
+    assert_eq!(denied.len(), 2);
+    assert!(denied.iter().all(|c| c["role"] == format!("arn:aws:iam::{A1}:role/read-only")));
+}
