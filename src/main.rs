@@ -1,6 +1,8 @@
 //! `drs-orch`: the orchestrator's command line.
 
 mod bench;
+mod commands;
+mod embedded;
 
 use clap::{Parser, Subcommand};
 use std::io::Write;
@@ -23,6 +25,8 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         port: u16,
     },
+    /// Discover the source servers of every configured account x region.
+    Discover(commands::discover::Args),
     /// Run a benchmark; it ends with one line of key=value figures.
     Bench {
         #[command(subcommand)]
@@ -47,6 +51,7 @@ async fn main() -> anyhow::Result<()> {
             tokio::signal::ctrl_c().await?;
             Ok(())
         }
+        Command::Discover(args) => commands::discover::run(args).await,
         Command::Bench { which } => bench::run(which).await,
     }
 }

@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 pub const SCHEMA: &str = include_str!("../../../schemas/module-config.schema.json");
+/// The configuration that matches the simulator's demo fleet (its endpoint is set at run time).
+pub const DEMO: &str = include_str!("../../config/demo.json");
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

@@ -45,7 +45,8 @@ pub async fn discover(clients: &Clients, partitions: &[Partition], on_done: impl
     out
 }
 
-async fn one_partition(clients: &Clients, partition: Partition, limits: &Limits) -> (PartitionReport, Vec<DiscoveredServer>) {
+/// One partition: its source servers, then their source instances.
+pub async fn one_partition(clients: &Clients, partition: Partition, limits: &Limits) -> (PartitionReport, Vec<DiscoveredServer>) {
     let started = Instant::now();
     let mut report = PartitionReport { partition: partition.clone(), ..Default::default() };
     let mut servers = match list::source_servers(clients, &partition, limits).await {

@@ -1,0 +1,175 @@
+//! `bench discovery`: a generated fleet (10,000 servers, 20 accounts x 3 regions) behind
+//! 50 ms of latency per call and 10 requests a second per account x region (DRS and EC2),
+//! served by the simulator in a child process. Measured in one run: the lower bound (the
+//! slowest partition's round trips x latency, or its rate limit), our concurrent discovery,
+//! and the sequential account-by-account, region-by-region loop.
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_credential_types::Credentials;
+use drs_module::aws::Clients;
+use drs_module::config::{ModuleConfig, Partition};
+use drs_module::discovery::{discover, one_partition, Limits};
+use drs_sim::faults::{Latency, Selector, Throttle};
+use drs_sim::generate::{self, Spec};
+use serde_json::json;
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Instant;
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[arg(long, default_value_t = 10_000)]
+    servers: usize,
+    #[arg(long, default_value_t = 20)]
+    accounts: usize,
+    #[arg(long, default_value_t = 3)]
+    regions: usize,
+    #[arg(long, default_value_t = 50)]
+    latency_ms: u64,
+    #[arg(long, default_value_t = 10.0)]
+    rate: f64,
+}
+
+/// DRS and EC2 page sizes the module asks for (discovery/list.rs, discovery/enrich.rs).
+const DRS_PAGE: usize = 1000;
+const EC2_IDS_PER_CALL: usize = 200;
+
+struct Sim(Child);
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    let mut fleet = generate::fleet(&Spec { servers: args.servers, accounts: args.accounts, regions: args.regions })?;
+    fleet.clock.speed = 0.0;
+    fleet.faults.latency.push(Latency { on: Selector::default(), millis: args.latency_ms });
+    for service in ["drs", "ec2"] {
+        fleet.faults.throttle.push(Throttle {
+            on: Selector { service: Some(service.into()), ..Default::default() },
+            requests_per_second: args.rate,
+            burst: Some(args.rate),
+            retry_after_seconds: 1,
+            per_partition: true,
+        });
+    }
+    let bound_s = lower_bound(&fleet, &args);
+    let dir = std::env::temp_dir().join(format!("drs-orch-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let fleet_path = dir.join("fleet.json");
+    std::fs::write(&fleet_path, serde_json::to_vec(&fleet)?)?;
+    let regions: Vec<String> = {
+        let mut r: Vec<String> = fleet.accounts[0].regions.clone();
+        r.sort();
+        r
+    };
+    drop(fleet);
+
+    let (_sim, endpoint) = spawn_sim(&fleet_path)?;
+    let cfg = Arc::new(ModuleConfig::from_value(json!({
+        "project": "drsorch", "environment": "demo",
+        "hub": {"region": regions[0], "endpointUrl": endpoint},
+        "roleName": generate::TARGET_ROLE,
+        "externalId": {"rule": "{project}-{environment}-{accountId}"},
+        "regions": regions,
+        "accounts": (0..args.accounts).map(|a| json!({"accountId": generate::account_id(a)})).collect::<Vec<_>>(),
+    }))?);
+    let partitions = cfg.partitions();
+
+    let clients = Clients::new(cfg.clone(), hub_config(&regions[0]), "bench-ours");
+    let t = Instant::now();
+    let ours = discover(&clients, &partitions, |_| {}).await;
+    let ours_s = t.elapsed().as_secs_f64();
+    anyhow::ensure!(ours.failed().next().is_none(), "our discovery had failures: {:?}", ours.failed().collect::<Vec<_>>());
+    anyhow::ensure!(ours.servers.len() == args.servers, "found {} of {} servers", ours.servers.len(), args.servers);
+    let peak_mib = peak_rss_mib();
+    drop(ours);
+
+    // The seed's loop: one account after another, one region after another.
+    let clients = Clients::new(cfg.clone(), hub_config(&regions[0]), "bench-sequential");
+    let limits = Limits::from(&clients);
+    let t = Instant::now();
+    let mut found = 0;
+    for p in &partitions {
+        let (report, servers) = one_partition(&clients, p.clone(), &limits).await;
+        anyhow::ensure!(report.error.is_none(), "sequential loop failed in {p}: {:?}", report.error);
+        found += servers.len();
+    }
+    let sequential_s = t.elapsed().as_secs_f64();
+    anyhow::ensure!(found == args.servers, "the sequential loop found {found} of {} servers", args.servers);
+    let _ = std::fs::remove_dir_all(&dir);
+
+    println!(
+        "bench discovery: ours_s={ours_s:.3} bound_s={bound_s:.3} ratio={:.2} sequential_s={sequential_s:.2} speedup={:.1} peak_mib={peak_mib:.0} servers={} partitions={}",
+        ours_s / bound_s,
+        sequential_s / ours_s,
+        args.servers,
+        partitions.len()
+    );
+    Ok(())
+}
+
+/// The slowest partition's critical path: AssumeRole, its DRS pages, then the EC2 calls
+/// for its servers' source instances, each one round trip of `latency`; or, if slower, the
+/// calls it receives at the rate limit.
+fn lower_bound(fleet: &drs_sim::Fleet, args: &Args) -> f64 {
+    let mut servers: HashMap<Partition, usize> = HashMap::new();
+    for s in &fleet.servers {
+        *servers.entry(Partition { account: s.account_id.clone(), region: s.region.clone() }).or_default() += 1;
+    }
+    let latency = args.latency_ms as f64 / 1000.0;
+    servers
+        .values()
+        .map(|n| {
+            let drs_pages = n.div_ceil(DRS_PAGE).max(1);
+            let ec2_calls = n.div_ceil(EC2_IDS_PER_CALL).max(1);
+            let trips = (1 + drs_pages + ec2_calls) as f64 * latency;
+            let rate = (drs_pages.max(ec2_calls) as f64 - args.rate).max(0.0) / args.rate;
+            trips.max(rate)
+        })
+        .fold(0.0, f64::max)
+}
+
+fn spawn_sim(fleet: &std::path::Path) -> anyhow::Result<(Sim, String)> {
+    let mut child = Command::new(std::env::current_exe()?)
+        .args(["sim", "--fleet"])
+        .arg(fleet)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()?;
+    let stdout = child.stdout.take().ok_or_else(|| anyhow::anyhow!("no stdout from the simulator"))?;
+    let sim = Sim(child);
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line)?;
+    let identity: serde_json::Value = serde_json::from_str(&line)?;
+    let endpoint = identity["endpoint"].as_str().ok_or_else(|| anyhow::anyhow!("the simulator printed no endpoint"))?;
+    Ok((sim, endpoint.to_owned()))
+}
+
+fn hub_config(region: &str) -> SdkConfig {
+    SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(region.to_owned()))
+        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+            generate::HUB_ACCESS_KEY,
+            generate::HUB_SECRET,
+            None,
+            None,
+            "bench-hub",
+        )))
+        .build()
+}
+
+/// The process's peak resident memory (VmHWM), in MiB.
+pub fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok()))
+        .map_or(0.0, |kib| kib / 1024.0)
+}

@@ -1,0 +1,3 @@
+//! The CLI's commands, one file each.
+
+pub mod discover;

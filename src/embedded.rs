@@ -1,0 +1,52 @@
+//! The embedded default: the local simulator with its demo fleet, and a module
+//! configuration pointed at it, so that every command runs with no AWS account.
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_credential_types::Credentials;
+use drs_module::config::ModuleConfig;
+use std::path::Path;
+
+pub struct Target {
+    pub config: ModuleConfig,
+    /// The hub's AWS configuration (credentials of the orchestrator itself).
+    pub hub: SdkConfig,
+    /// Kept alive while the command runs.
+    #[allow(dead_code)]
+    pub sim: Option<drs_sim::SimServer>,
+}
+
+/// `--aws`: the configuration file and the default credential chain; otherwise the embedded
+/// simulator (a given fleet or the demo one) and the configuration (or the demo one)
+/// pointed at it.
+pub async fn target(config: Option<&Path>, fleet: Option<&Path>, aws: bool) -> anyhow::Result<Target> {
+    if aws {
+        let path = config.ok_or_else(|| anyhow::anyhow!("--aws needs --config FILE (the module configuration)"))?;
+        let config = ModuleConfig::load(path)?;
+        let hub = aws_config::defaults(BehaviorVersion::latest()).region(Region::new(config.hub.region.clone())).load().await;
+        return Ok(Target { config, hub, sim: None });
+    }
+    let fleet = match fleet {
+        Some(p) => drs_sim::Fleet::load(p)?,
+        None => drs_sim::Fleet::demo(),
+    };
+    let sim = drs_sim::start(fleet, 0).await?;
+    let mut config = match config {
+        Some(p) => ModuleConfig::load(p)?,
+        None => ModuleConfig::parse(drs_module::config::DEMO)?,
+    };
+    config.hub.endpoint_url = Some(sim.endpoint.clone());
+    let h = &sim.world.hub;
+    let hub = SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(config.hub.region.clone()))
+        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+            &h.access_key_id,
+            &h.secret_access_key,
+            None,
+            None,
+            "drs-sim hub",
+        )))
+        .build();
+    Ok(Target { config, hub, sim: Some(sim) })
+}
