@@ -86,6 +86,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let t = Instant::now();
     let ours = discover(&clients, &partitions, |_| {}).await;
     let ours_s = t.elapsed().as_secs_f64();
+    let mut ms: Vec<u64> = ours.partitions.iter().map(|p| p.millis).collect();
+    ms.sort_unstable();
+    eprintln!("partition ms: min {} median {} max {}", ms[0], ms[ms.len() / 2], ms[ms.len() - 1]);
     anyhow::ensure!(ours.failed().next().is_none(), "our discovery had failures: {:?}", ours.failed().collect::<Vec<_>>());
     anyhow::ensure!(ours.servers.len() == args.servers, "found {} of {} servers", ours.servers.len(), args.servers);
     let peak_mib = peak_rss_mib();

@@ -11,6 +11,7 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_smithy_async::rt::sleep::default_async_sleep;
 use aws_smithy_async::time::SharedTimeSource;
+use aws_smithy_http_client::tls;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -40,6 +41,15 @@ impl Clients {
         }
         if hub.sleep_impl().is_none() {
             b.set_sleep_impl(default_async_sleep());
+        }
+        // One HTTP client (the SDK's default, rustls with aws-lc) for every service client:
+        // each would otherwise build its own connector and load the TLS roots again.
+        if hub.http_client().is_none() {
+            b.set_http_client(Some(
+                aws_smithy_http_client::Builder::new()
+                    .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::AwsLc))
+                    .build_https(),
+            ));
         }
         // One identity cache for every client: each role's credentials are fetched once and
         // refreshed before they expire, whichever region or service asks.
