@@ -25,6 +25,11 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         port: u16,
     },
+    /// Validate the target accounts: roles, trust, DRS and EC2 permissions.
+    Accounts {
+        #[command(subcommand)]
+        command: commands::accounts::Command,
+    },
     /// Discover the source servers of every configured account x region.
     Discover(commands::discover::Args),
     /// Run a benchmark; it ends with one line of key=value figures.
@@ -51,6 +56,7 @@ async fn main() -> anyhow::Result<()> {
             tokio::signal::ctrl_c().await?;
             Ok(())
         }
+        Command::Accounts { command } => commands::accounts::run(command).await,
         Command::Discover(args) => commands::discover::run(args).await,
         Command::Bench { which } => bench::run(which).await,
     }

@@ -1,6 +1,7 @@
 //! The DRS orchestration module: configuration, the cross-account client factory and
 //! discovery (the platform lifecycle, protection groups and waves build on these).
 
+pub mod accounts;
 pub mod aws;
 pub mod config;
 pub mod discovery;

@@ -1,3 +1,4 @@
 //! The CLI's commands, one file each.
 
+pub mod accounts;
 pub mod discover;
