@@ -97,9 +97,9 @@ async fn failing_partitions_are_reported_by_reason_and_hide_nothing_else() {
     let by = |a: &str, r: &str| d.partitions.iter().find(|p| p.partition.account == a && p.partition.region == r).unwrap();
     for r in ["us-east-1", "us-west-2"] {
         let e = by("200000000001", r).error.clone().expect("a wrong ExternalId fails");
-        assert_eq!(e.kind, "assume-role-refused", "{e}");
+        assert_eq!(e.kind, "trust-refused-or-external-id-mismatch", "{e}");
         let e = by("200000000002", r).error.clone().expect("a missing role fails");
-        assert_eq!(e.kind, "assume-role-refused", "{e}");
+        assert_eq!(e.kind, "trust-refused-or-external-id-mismatch", "{e}");
     }
     let throttled = by("200000000003", "us-west-2").error.clone().expect("the throttled partition fails");
     assert_eq!(throttled.kind, "throttled", "{throttled}");

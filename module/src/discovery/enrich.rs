@@ -2,7 +2,7 @@
 //! DescribeInstances in the instance's origin account and region.
 
 use super::{DiscoveredServer, Limits, SourceInstance};
-use crate::aws::errors::classify;
+use crate::accounts::reason::finding;
 use crate::aws::Clients;
 use crate::config::Partition;
 use aws_sdk_ec2::types::Filter;
@@ -56,7 +56,7 @@ async fn describe(clients: &Clients, p: &Partition, ids: Vec<String>, limits: &L
             pages.next().await
         };
         let Some(page) = page else { break };
-        let page = page.map_err(|e| format!("{p}: {}", classify(&e)))?;
+        let page = page.map_err(|e| format!("{p}: {}", finding("ec2:DescribeInstances", &e).message))?;
         for i in page.reservations().iter().flat_map(|r| r.instances()) {
             let Some(id) = i.instance_id() else { continue };
             out.insert(

@@ -1,7 +1,7 @@
 //! One partition's source servers: DescribeSourceServers through the SDK's paginator.
 
 use super::{DiscoveredServer, Limits, PartitionError};
-use crate::aws::errors::classify;
+use crate::accounts::reason::finding;
 use crate::aws::Clients;
 use crate::config::Partition;
 
@@ -25,7 +25,7 @@ pub async fn source_servers(
             pages.next().await
         };
         let Some(page) = page else { break };
-        let page = page.map_err(|e| classify(&e))?;
+        let page = page.map_err(|e| PartitionError::from(finding("drs:DescribeSourceServers", &e)))?;
         count += 1;
         out.extend(page.items().iter().map(|s| from_sdk(p, s)));
     }

@@ -41,9 +41,15 @@ pub struct SourceInstance {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PartitionError {
-    /// A short class: access-denied, uninitialized, throttled, unreachable, ...
+    /// The reason, named as `accounts::reason` names it (throttled, drs-not-initialized, ...).
     pub kind: String,
     pub message: String,
+}
+
+impl From<crate::accounts::Finding> for PartitionError {
+    fn from(f: crate::accounts::Finding) -> Self {
+        PartitionError { kind: f.reason, message: f.message }
+    }
 }
 
 impl std::fmt::Display for PartitionError {
