@@ -32,6 +32,8 @@ enum Command {
     },
     /// Discover the source servers of every configured account x region.
     Discover(commands::discover::Args),
+    /// Show the groups, waves and DRS jobs a manifest's activation would start (starts nothing).
+    Plan(commands::plan::Args),
     /// Run a benchmark; it ends with one line of key=value figures.
     Bench {
         #[command(subcommand)]
@@ -58,6 +60,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Accounts { command } => commands::accounts::run(command).await,
         Command::Discover(args) => commands::discover::run(args).await,
+        Command::Plan(args) => commands::plan::run(args).await,
         Command::Bench { which } => bench::run(which).await,
     }
 }

@@ -5,5 +5,8 @@ pub mod accounts;
 pub mod aws;
 pub mod config;
 pub mod discovery;
+pub mod manifest;
+pub mod plan;
 pub mod schema;
 pub mod secret;
+pub mod selection;

@@ -1,0 +1,43 @@
+//! `drs-orch plan MANIFEST`: discovers, resolves the manifest's DRS resources to groups,
+//! splits them into waves and DRS jobs, and prints what activation would start. Starts
+//! nothing.
+
+use crate::embedded;
+use drs_module::aws::Clients;
+use drs_module::discovery::discover;
+use drs_module::plan::plan;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The application manifest (layers of resources).
+    manifest: PathBuf,
+    #[arg(long)]
+    config: Option<PathBuf>,
+    #[arg(long, conflicts_with = "aws")]
+    fleet: Option<PathBuf>,
+    #[arg(long)]
+    aws: bool,
+    /// Print the plan as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(&args.manifest).map_err(|e| anyhow::anyhow!("{}: {e}", args.manifest.display()))?;
+    let manifest: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{}: not JSON: {e}", args.manifest.display()))?;
+    let target = embedded::target(args.config.as_deref(), args.fleet.as_deref(), args.aws).await?;
+    let cfg = Arc::new(target.config);
+    let clients = Clients::new(cfg.clone(), target.hub, "plan");
+    let found = discover(&clients, &cfg.partitions(), |_| {}).await;
+    let p = plan(&manifest, &found, &cfg.quotas)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&p)?);
+    } else {
+        print!("{}", p.text());
+    }
+    anyhow::ensure!(p.is_ok(), "the plan has errors (see above)");
+    Ok(())
+}
