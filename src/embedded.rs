@@ -2,8 +2,6 @@
 //! configuration pointed at it, so that every command runs with no AWS account.
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_credential_types::provider::SharedCredentialsProvider;
-use aws_credential_types::Credentials;
 use drs_module::config::ModuleConfig;
 use std::path::Path;
 
@@ -37,16 +35,6 @@ pub async fn target(config: Option<&Path>, fleet: Option<&Path>, aws: bool) -> a
     };
     config.hub.endpoint_url = Some(sim.endpoint.clone());
     let h = &sim.world.hub;
-    let hub = SdkConfig::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(config.hub.region.clone()))
-        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
-            &h.access_key_id,
-            &h.secret_access_key,
-            None,
-            None,
-            "drs-sim hub",
-        )))
-        .build();
+    let hub = drs_module::aws::static_hub(&config.hub.region, &h.access_key_id, &h.secret_access_key);
     Ok(Target { config, hub, sim: Some(sim) })
 }

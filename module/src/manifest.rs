@@ -23,7 +23,8 @@ pub fn layers(manifest: &Value) -> anyhow::Result<Vec<Layer>> {
     let mut out = Vec::with_capacity(list.len());
     for (i, l) in list.iter().enumerate() {
         let layer = l.get("layer").and_then(Value::as_u64).with_context(|| format!("[{i}].layer: missing or not a number"))?;
-        let resources = l.get("resources").and_then(Value::as_array).with_context(|| format!("[{i}].resources: missing or not a list"))?;
+        let resources =
+            l.get("resources").and_then(Value::as_array).with_context(|| format!("[{i}].resources: missing or not a list"))?;
         for (j, r) in resources.iter().enumerate() {
             if r.get("action").or_else(|| r.get("resourceType")).and_then(Value::as_str).is_none() {
                 bail!("[{i}].resources[{j}]: needs `action` (or `resourceType`) naming its module");

@@ -1,46 +1,16 @@
 //! `accounts check` against the simulator: each broken account x region is named by its
 //! exact reason, the healthy ones pass, and the write probes change nothing.
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_credential_types::provider::SharedCredentialsProvider;
-use aws_credential_types::Credentials;
+mod common;
+use common::*;
+
+/// eu-west-1 is uninitialized in one account; an outage fails fast with one retry.
+const THREE_REGIONS: &[&str] = &["us-east-1", "us-west-2", "eu-west-1"];
+
 use drs_module::accounts::{check, Outcome, Status};
 use drs_module::aws::Clients;
-use drs_module::config::ModuleConfig;
 use drs_sim::faults::{Outage, Selector};
-use drs_sim::generate;
 use serde_json::json;
-use std::sync::Arc;
-
-fn hub_sdk() -> SdkConfig {
-    SdkConfig::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
-            generate::HUB_ACCESS_KEY,
-            generate::HUB_SECRET,
-            None,
-            None,
-            "hub",
-        )))
-        .build()
-}
-
-fn config(endpoint: &str, accounts: serde_json::Value) -> Arc<ModuleConfig> {
-    Arc::new(
-        ModuleConfig::from_value(json!({
-            "project": "drsorch", "environment": "demo",
-            "hub": {"region": "us-east-1", "endpointUrl": endpoint},
-            "roleName": generate::TARGET_ROLE,
-            "externalId": {"rule": "{project}-{environment}-{accountId}"},
-            "regions": ["us-east-1", "us-west-2", "eu-west-1"],
-            "accounts": accounts,
-            // An outage fails fast: one retry.
-            "retry": {"mode": "standard", "maxAttempts": 2}
-        }))
-        .unwrap(),
-    )
-}
 
 /// Every tag, job and launch-template version in the simulated cloud.
 fn state(sim: &drs_sim::SimServer) -> String {
@@ -70,11 +40,13 @@ async fn each_broken_partition_is_named_and_nothing_changes() {
     let two = json!(["us-east-1", "us-west-2"]);
     let cfg = config(
         &sim.endpoint,
+        THREE_REGIONS,
         json!([
             {"accountId": "200000000001", "regions": two, "externalId": {"value": "wrong-external-id"}},
             {"accountId": "200000000002", "regions": two},
             {"accountId": "200000000003"}
         ]),
+        2,
     );
     let clients = Clients::new(cfg.clone(), hub_sdk(), "accounts-check");
     let before = state(&sim);
@@ -141,7 +113,8 @@ async fn a_role_without_an_external_id_condition_is_healthy_with_a_warning() {
     let mut fleet = drs_sim::Fleet::demo();
     fleet.roles.iter_mut().find(|r| r.account_id == "200000000003").unwrap().external_id = None;
     let sim = drs_sim::start(fleet, 0).await.unwrap();
-    let cfg = config(&sim.endpoint, json!([{"accountId": "200000000003", "regions": ["us-east-1", "us-west-2"]}]));
+    let cfg =
+        config(&sim.endpoint, THREE_REGIONS, json!([{"accountId": "200000000003", "regions": ["us-east-1", "us-west-2"]}]), 2);
     let clients = Clients::new(cfg.clone(), hub_sdk(), "accounts-check");
     let report = check(&clients, &cfg.partitions()).await;
     let table = report.table();

@@ -1,53 +1,17 @@
 //! Discovery against the simulator, through the protocol: cross-account AssumeRole with the
 //! ExternalId, every account x region, EC2 enrichment, and failures reported per partition.
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_credential_types::provider::SharedCredentialsProvider;
-use aws_credential_types::Credentials;
+mod common;
+use common::*;
+
 use drs_module::aws::Clients;
-use drs_module::config::ModuleConfig;
 use drs_module::discovery::discover;
-use drs_sim::generate;
 use serde_json::json;
-use std::sync::Arc;
-
-fn hub_sdk() -> SdkConfig {
-    SdkConfig::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
-            generate::HUB_ACCESS_KEY,
-            generate::HUB_SECRET,
-            None,
-            None,
-            "hub",
-        )))
-        .build()
-}
-
-fn config(endpoint: &str, accounts: serde_json::Value, max_attempts: u32) -> Arc<ModuleConfig> {
-    Arc::new(
-        ModuleConfig::from_value(json!({
-            "project": "drsorch", "environment": "demo",
-            "hub": {"region": "us-east-1", "endpointUrl": endpoint},
-            "roleName": generate::TARGET_ROLE,
-            "externalId": {"rule": "{project}-{environment}-{accountId}"},
-            "regions": ["us-east-1", "us-west-2"],
-            "accounts": accounts,
-            "retry": {"mode": "standard", "maxAttempts": max_attempts}
-        }))
-        .unwrap(),
-    )
-}
-
-fn demo_accounts() -> serde_json::Value {
-    json!([{"accountId": "200000000001"}, {"accountId": "200000000002"}, {"accountId": "200000000003"}])
-}
 
 #[tokio::test]
 async fn three_accounts_two_regions_are_discovered_whole_and_enriched() {
     let sim = drs_sim::start(drs_sim::Fleet::demo(), 0).await.unwrap();
-    let cfg = config(&sim.endpoint, demo_accounts(), 3);
+    let cfg = config(&sim.endpoint, &["us-east-1", "us-west-2"], demo_accounts(), 3);
     let clients = Clients::new(cfg.clone(), hub_sdk(), "test-exec-1");
     let seen = std::sync::Mutex::new(0);
     let d = discover(&clients, &cfg.partitions(), |_| *seen.lock().unwrap() += 1).await;
@@ -91,7 +55,7 @@ async fn failing_partitions_are_reported_by_reason_and_hide_nothing_else() {
         {"accountId": "200000000002", "roleName": "no-such-role"},
         {"accountId": "200000000003"}
     ]);
-    let cfg = config(&sim.endpoint, accounts, 2);
+    let cfg = config(&sim.endpoint, &["us-east-1", "us-west-2"], accounts, 2);
     let clients = Clients::new(cfg.clone(), hub_sdk(), "test-exec-2");
     let d = discover(&clients, &cfg.partitions(), |_| {}).await;
     let by = |a: &str, r: &str| d.partitions.iter().find(|p| p.partition.account == a && p.partition.region == r).unwrap();

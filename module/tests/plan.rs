@@ -1,9 +1,6 @@
 //! The plan against the simulator's demo fleet: groups, ordered waves and DRS jobs within
 //! the quotas, starting nothing.
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_credential_types::provider::SharedCredentialsProvider;
-use aws_credential_types::Credentials;
 use drs_module::aws::Clients;
 use drs_module::config::{ModuleConfig, Quotas};
 use drs_module::discovery::{discover, Discovery};
@@ -16,19 +13,12 @@ async fn demo_discovery() -> (drs_sim::SimServer, Discovery) {
     let sim = drs_sim::start(drs_sim::Fleet::demo(), 0).await.unwrap();
     let mut cfg = ModuleConfig::parse(drs_module::config::DEMO).unwrap();
     cfg.hub.endpoint_url = Some(sim.endpoint.clone());
-    let hub = SdkConfig::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
-            generate::HUB_ACCESS_KEY,
-            generate::HUB_SECRET,
-            None,
-            None,
-            "hub",
-        )))
-        .build();
     let cfg = Arc::new(cfg);
-    let clients = Clients::new(cfg.clone(), hub, "plan-test");
+    let clients = Clients::new(
+        cfg.clone(),
+        drs_module::aws::static_hub("us-east-1", generate::HUB_ACCESS_KEY, generate::HUB_SECRET),
+        "plan-test",
+    );
     let d = discover(&clients, &cfg.partitions(), |_| {}).await;
     (sim, d)
 }
@@ -55,7 +45,8 @@ async fn demo_manifest_plans_three_ordered_waves_within_quotas_and_starts_nothin
     assert_eq!(apps.len(), 12);
     assert!(apps.iter().all(|j| j.source_server_ids.len() <= 3));
     assert_eq!(apps.iter().filter(|j| !j.starts_with_wave).count(), 6);
-    let every: std::collections::HashSet<&String> = r.waves.iter().flat_map(|w| w.jobs.iter().flat_map(|j| &j.source_server_ids)).collect();
+    let every: std::collections::HashSet<&String> =
+        r.waves.iter().flat_map(|w| w.jobs.iter().flat_map(|j| &j.source_server_ids)).collect();
     assert_eq!(every.len(), 60, "each server in exactly one job");
     assert!(sim.world.calls.since(0).iter().all(|c| c.operation != "StartRecovery"), "planning starts nothing");
 }

@@ -1,44 +1,13 @@
 //! Dynamic protection groups on the simulator's demo fleet: discovered through the protocol
 //! as tests/discovery.rs does, then resolved from manifest resources.
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_credential_types::provider::SharedCredentialsProvider;
-use aws_credential_types::Credentials;
+mod common;
+use common::*;
+
 use drs_module::aws::Clients;
-use drs_module::config::ModuleConfig;
 use drs_module::discovery::discover;
 use drs_module::selection::{resolve, ResourceSelection};
-use drs_sim::generate;
 use serde_json::json;
-use std::sync::Arc;
-
-fn hub_sdk() -> SdkConfig {
-    SdkConfig::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
-            generate::HUB_ACCESS_KEY,
-            generate::HUB_SECRET,
-            None,
-            None,
-            "hub",
-        )))
-        .build()
-}
-
-fn config(endpoint: &str) -> Arc<ModuleConfig> {
-    Arc::new(
-        ModuleConfig::from_value(json!({
-            "project": "drsorch", "environment": "demo",
-            "hub": {"region": "us-east-1", "endpointUrl": endpoint},
-            "roleName": generate::TARGET_ROLE,
-            "externalId": {"rule": "{project}-{environment}-{accountId}"},
-            "regions": ["us-east-1", "us-west-2"],
-            "accounts": [{"accountId": "200000000001"}, {"accountId": "200000000002"}, {"accountId": "200000000003"}]
-        }))
-        .unwrap(),
-    )
-}
 
 fn resource(name: &str, parameters: serde_json::Value) -> ResourceSelection {
     ResourceSelection::from_resource(&json!({"action": "DRS", "resourceName": name, "parameters": parameters})).unwrap()
@@ -51,7 +20,7 @@ async fn the_demo_fleet_resolves_by_tags_and_names() {
         .ok("POST", "servers/db-01", Some(&json!({"replicationState": "INITIAL_SYNC"})))
         .await
         .unwrap();
-    let cfg = config(&sim.endpoint);
+    let cfg = config(&sim.endpoint, &["us-east-1", "us-west-2"], demo_accounts(), 3);
     let clients = Clients::new(cfg.clone(), hub_sdk(), "test-selection");
     let d = discover(&clients, &cfg.partitions(), |_| {}).await;
     assert!(d.failed().next().is_none(), "{:?}", d.partitions);

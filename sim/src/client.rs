@@ -14,7 +14,10 @@ pub struct Control {
 
 impl Control {
     pub fn new(endpoint: &str) -> Control {
-        Control { endpoint: endpoint.trim_end_matches('/').to_owned(), client: Client::builder(TokioExecutor::new()).build_http() }
+        Control {
+            endpoint: endpoint.trim_end_matches('/').to_owned(),
+            client: Client::builder(TokioExecutor::new()).build_http(),
+        }
     }
 
     /// Sends `method /_sim/<path>` with an optional JSON body; returns the status and JSON reply.

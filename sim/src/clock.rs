@@ -17,9 +17,7 @@ struct Anchor {
 
 impl SimClock {
     pub fn new(start: DateTime<Utc>, speed: f64) -> Self {
-        Self {
-            inner: Mutex::new(Anchor { real: Instant::now(), sim: start, speed: speed.max(0.0) }),
-        }
+        Self { inner: Mutex::new(Anchor { real: Instant::now(), sim: start, speed: speed.max(0.0) }) }
     }
 
     pub fn now(&self) -> DateTime<Utc> {
@@ -48,7 +46,11 @@ impl SimClock {
     /// Real seconds that `sim_seconds` of simulated time take at the current speed.
     pub fn real_seconds(&self, sim_seconds: f64) -> f64 {
         let speed = self.speed();
-        if speed <= 0.0 { f64::INFINITY } else { sim_seconds / speed }
+        if speed <= 0.0 {
+            f64::INFINITY
+        } else {
+            sim_seconds / speed
+        }
     }
 }
 
@@ -65,9 +67,15 @@ pub fn iso(t: DateTime<Utc>) -> String {
 pub fn iso_duration(seconds: u64) -> String {
     let (h, m, s) = (seconds / 3600, (seconds % 3600) / 60, seconds % 60);
     let mut out = String::from("PT");
-    if h > 0 { out += &format!("{h}H"); }
-    if m > 0 { out += &format!("{m}M"); }
-    if s > 0 || (h == 0 && m == 0) { out += &format!("{s}S"); }
+    if h > 0 {
+        out += &format!("{h}H");
+    }
+    if m > 0 {
+        out += &format!("{m}M");
+    }
+    if s > 0 || (h == 0 && m == 0) {
+        out += &format!("{s}S");
+    }
     out
 }
 

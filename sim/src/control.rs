@@ -89,7 +89,9 @@ pub fn handle(world: &World, req: &Request) -> Reply {
             }
         }
         (&Method::GET, "servers") => Ok(json_reply(200, &json!({"servers": servers(world)}))),
-        (&Method::POST, p) if p.starts_with("servers/") => parse::<ServerChange>(req).and_then(|c| change_server(world, &p["servers/".len()..], c)),
+        (&Method::POST, p) if p.starts_with("servers/") => {
+            parse::<ServerChange>(req).and_then(|c| change_server(world, &p["servers/".len()..], c))
+        }
         (&Method::GET, "recovery-instances") => Ok(json_reply(200, &json!({"recoveryInstances": recovery_instances(world)}))),
         _ => Err(json_reply(404, &json!({"error": format!("no control route {} /_sim/{path}", req.method)}))),
     };

@@ -197,7 +197,11 @@ mod tests {
                 retry_after_seconds: 3,
                 per_partition: false,
             }],
-            outages: vec![Outage { on: Selector { operation: Some("B".into()), ..Default::default() }, status: 503, count: Some(1) }],
+            outages: vec![Outage {
+                on: Selector { operation: Some("B".into()), ..Default::default() },
+                status: 503,
+                count: Some(1),
+            }],
             ..Default::default()
         });
         assert_eq!(f.check(&key("A")), Verdict::Pass);

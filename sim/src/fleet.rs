@@ -314,7 +314,9 @@ impl Fleet {
                 if !a.regions.contains(&s.region) {
                     bail!(
                         "servers[{i}] ({}): region {} is not an initialized DRS region of account {}",
-                        s.hostname, s.region, s.account_id
+                        s.hostname,
+                        s.region,
+                        s.account_id
                     );
                 }
             }
@@ -333,7 +335,11 @@ impl Fleet {
 }
 
 fn display_pointer(p: &str) -> String {
-    if p.is_empty() { "/".into() } else { p.into() }
+    if p.is_empty() {
+        "/".into()
+    } else {
+        p.into()
+    }
 }
 
 #[cfg(test)]

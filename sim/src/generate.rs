@@ -10,7 +10,8 @@ pub const HUB_ROLE: &str = "drs-orchestrator";
 pub const TARGET_ROLE: &str = "drs-orchestrator-target";
 pub const HUB_ACCESS_KEY: &str = "AKIASIMHUB0000000001";
 pub const HUB_SECRET: &str = "sim/hub/secret/key/not/a/real/credential0";
-const REGIONS: &[&str] = &["us-east-1", "us-west-2", "eu-west-1", "eu-central-1", "ap-southeast-2", "ap-northeast-1", "ca-central-1", "sa-east-1"];
+const REGIONS: &[&str] =
+    &["us-east-1", "us-west-2", "eu-west-1", "eu-central-1", "ap-southeast-2", "ap-northeast-1", "ca-central-1", "sa-east-1"];
 
 pub struct Spec {
     pub servers: usize,

@@ -62,12 +62,8 @@ impl Identities {
     /// Issues temporary credentials: (access key, secret, session token).
     pub fn issue(&self, principal: Principal, expires: DateTime<Utc>) -> (String, Credential) {
         let key = format!("ASIA{}", ids::upper_alnum(16));
-        let cred = Credential {
-            secret: ids::secret(40),
-            session_token: Some(ids::secret(120)),
-            expires: Some(expires),
-            principal,
-        };
+        let cred =
+            Credential { secret: ids::secret(40), session_token: Some(ids::secret(120)), expires: Some(expires), principal };
         self.keys.write().insert(key.clone(), cred.clone());
         (key, cred)
     }

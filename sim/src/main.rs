@@ -57,9 +57,10 @@ fn parse_spec(s: &str) -> anyhow::Result<Spec> {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(
-        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
-    ).init();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .init();
     match Cli::parse().command {
         Command::Serve { fleet, generate, port, speed } => {
             let mut fleet = match (fleet, generate) {
@@ -89,7 +90,13 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Check { fleet } => {
             let f = Fleet::load(&fleet)?;
-            println!("{}: {} accounts, {} roles, {} servers: valid", fleet.display(), f.accounts.len(), f.roles.len(), f.servers.len());
+            println!(
+                "{}: {} accounts, {} roles, {} servers: valid",
+                fleet.display(),
+                f.accounts.len(),
+                f.roles.len(),
+                f.servers.len()
+            );
             Ok(())
         }
     }

@@ -107,7 +107,8 @@ pub fn handle(ctx: &Ctx, op: &str, body: &[u8]) -> Result<Reply, ApiError> {
     }
     let now = ctx.now();
     let mut tokens = ctx.world.tokens.tokens.lock();
-    let state = tokens.get_mut(token).ok_or_else(|| ApiError::new(400, "InvalidToken", "Invalid Token: the token is not known"))?;
+    let state =
+        tokens.get_mut(token).ok_or_else(|| ApiError::new(400, "InvalidToken", "Invalid Token: the token is not known"))?;
     state.expire(now);
     match state.status {
         "PENDING" => {}
@@ -136,7 +137,11 @@ pub fn handle(ctx: &Ctx, op: &str, body: &[u8]) -> Result<Reply, ApiError> {
             state.last_beat = now;
         }
         other => {
-            return Err(ApiError::new(400, "UnknownOperationException", format!("operation {other} is not served by this endpoint")))
+            return Err(ApiError::new(
+                400,
+                "UnknownOperationException",
+                format!("operation {other} is not served by this endpoint"),
+            ))
         }
     }
     Ok(json_reply(200, &json!({})))

@@ -90,8 +90,7 @@ pub fn verify(
     };
     let canonical = canonical_request(method, raw_path, raw_query, headers, &auth.signed_headers, &payload_hash);
     let scope = format!("{}/{}/{}/aws4_request", auth.date, auth.region, auth.service);
-    let string_to_sign =
-        format!("AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}", hex::encode(Sha256::digest(canonical.as_bytes())));
+    let string_to_sign = format!("AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}", hex::encode(Sha256::digest(canonical.as_bytes())));
     let key = generate_signing_key(secret, SystemTime::from(signed_at), &auth.region, &auth.service);
     let expected = calculate_signature(key, string_to_sign.as_bytes());
     if constant_time_eq(expected.as_bytes(), auth.signature.as_bytes()) {

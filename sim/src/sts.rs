@@ -85,17 +85,21 @@ fn assume_role(ctx: &Ctx, form: &Form) -> Result<Reply, ApiError> {
         return Err(ApiError::new(
             400,
             "ValidationError",
-            format!("The requested DurationSeconds exceeds the MaxSessionDuration set for this role ({}).", role.max_session_seconds),
+            format!(
+                "The requested DurationSeconds exceeds the MaxSessionDuration set for this role ({}).",
+                role.max_session_seconds
+            ),
         ));
     }
     let now = ctx.now();
     let expires = now + Duration::seconds(duration);
-    let principal = Principal { account: account.to_owned(), role_name: role.role_name.clone(), session: Some(session.to_owned()) };
+    let principal =
+        Principal { account: account.to_owned(), role_name: role.role_name.clone(), session: Some(session.to_owned()) };
     let (key, cred) = ctx.world.identities.issue(principal.clone(), expires);
     // Clients compare Expiration with their own (real) clock: report when the credentials
     // expire in real time at the current clock speed.
-    let real_expiry = chrono::Utc::now()
-        + Duration::milliseconds((ctx.world.clock.real_seconds(duration as f64) * 1000.0).min(1e13) as i64);
+    let real_expiry =
+        chrono::Utc::now() + Duration::milliseconds((ctx.world.clock.real_seconds(duration as f64) * 1000.0).min(1e13) as i64);
     Ok(xml_reply(
         200,
         format!(

@@ -114,17 +114,12 @@ impl World {
     }
 
     fn add_server(&self, s: &crate::fleet::Server, now: chrono::DateTime<Utc>) {
-        let id = s
-            .source_server_id
-            .clone()
-            .unwrap_or_else(|| ids::stable_source_server_id(&s.account_id, &s.region, &s.hostname));
+        let id =
+            s.source_server_id.clone().unwrap_or_else(|| ids::stable_source_server_id(&s.account_id, &s.region, &s.hostname));
         let ec2 = s.ec2.clone();
         let origin_account = ec2.as_ref().and_then(|e| e.account_id.clone()).unwrap_or_else(|| s.account_id.clone());
         let origin_region = ec2.as_ref().map(|e| e.region.clone()).unwrap_or_else(|| s.region.clone());
-        let origin_az = ec2
-            .as_ref()
-            .and_then(|e| e.availability_zone.clone())
-            .unwrap_or_else(|| format!("{origin_region}a"));
+        let origin_az = ec2.as_ref().and_then(|e| e.availability_zone.clone()).unwrap_or_else(|| format!("{origin_region}a"));
         let instance_id = ec2.as_ref().map(|e| {
             e.instance_id
                 .clone()

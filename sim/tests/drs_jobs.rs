@@ -89,14 +89,18 @@ async fn busy_server_conflicts_and_quotas_refuse_with_402() {
     assert_eq!(code(&again), "ConflictException");
     assert!(format!("{again:?}").contains(&ids[1]), "the conflict names the busy server");
 
-    sim.control.ok("PUT", "quotas", Some(&json!({"serversPerJob": 2, "concurrentJobs": 2, "serversInActiveJobs": 3}))).await.unwrap();
+    sim.control
+        .ok("PUT", "quotas", Some(&json!({"serversPerJob": 2, "concurrentJobs": 2, "serversInActiveJobs": 3})))
+        .await
+        .unwrap();
     let too_big = drs.start_recovery().set_source_servers(Some(recovery_of(&ids[2..5]))).is_drill(true).send().await.unwrap_err();
     assert_eq!(code(&too_big), "ServiceQuotaExceededException");
     let too_many_servers =
         drs.start_recovery().set_source_servers(Some(recovery_of(&ids[2..4]))).is_drill(true).send().await.unwrap_err();
     assert_eq!(code(&too_many_servers), "ServiceQuotaExceededException");
     drs.start_recovery().set_source_servers(Some(recovery_of(&ids[2..3]))).is_drill(true).send().await.unwrap();
-    let third_job = drs.start_recovery().set_source_servers(Some(recovery_of(&ids[5..6]))).is_drill(true).send().await.unwrap_err();
+    let third_job =
+        drs.start_recovery().set_source_servers(Some(recovery_of(&ids[5..6]))).is_drill(true).send().await.unwrap_err();
     assert_eq!(code(&third_job), "ServiceQuotaExceededException");
     // Jobs that complete free the quota.
     sim.control.advance(3000.0).await.unwrap();
@@ -129,7 +133,8 @@ async fn throttled_calls_carry_retry_after_and_the_sdk_retries_them() {
     for _ in 0..3 {
         drs.describe_source_servers().send().await.expect("the SDK's retry absorbs the 429s");
     }
-    let calls: Vec<_> = sim.control.calls().await.unwrap().into_iter().filter(|c| c["operation"] == "DescribeSourceServers").collect();
+    let calls: Vec<_> =
+        sim.control.calls().await.unwrap().into_iter().filter(|c| c["operation"] == "DescribeSourceServers").collect();
     let throttled = calls.iter().filter(|c| c["status"] == 429).count();
     assert!(throttled >= 1, "some calls were throttled: {calls:?}");
     assert_eq!(calls.iter().filter(|c| c["status"] == 200).count(), 3);
@@ -161,7 +166,10 @@ async fn a_real_recovery_is_reversed_toward_its_origin() {
     };
     let s = find().await;
     assert_eq!(s.replication_direction(), Some(&aws_sdk_drs::types::ReplicationDirection::Failback));
-    assert_ne!(s.data_replication_info().unwrap().data_replication_state(), Some(&aws_sdk_drs::types::DataReplicationState::Continuous));
+    assert_ne!(
+        s.data_replication_info().unwrap().data_replication_state(),
+        Some(&aws_sdk_drs::types::DataReplicationState::Continuous)
+    );
     sim.control.advance(400.0).await.unwrap();
     assert_eq!(
         find().await.data_replication_info().unwrap().data_replication_state(),
@@ -188,7 +196,14 @@ async fn failed_launches_and_unready_servers_report_why() {
     let sim = demo().await;
     let drs = drs(&sim, A1, EAST).await;
     let ids = server_ids(&drs, 2).await;
-    sim.control.ok("POST", &format!("servers/{}", ids[0]), Some(&json!({"launchOutcome": "FAILED", "failureReason": "Insufficient capacity"}))).await.unwrap();
+    sim.control
+        .ok(
+            "POST",
+            &format!("servers/{}", ids[0]),
+            Some(&json!({"launchOutcome": "FAILED", "failureReason": "Insufficient capacity"})),
+        )
+        .await
+        .unwrap();
     sim.control.ok("POST", &format!("servers/{}", ids[1]), Some(&json!({"replicationState": "INITIAL_SYNC"}))).await.unwrap();
     let job = drs.start_recovery().set_source_servers(Some(recovery_of(&ids))).is_drill(true).send().await.unwrap();
     let job_id = job.job().unwrap().job_id().to_owned();

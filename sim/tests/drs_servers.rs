@@ -31,14 +31,8 @@ async fn demo_partition_lists_its_servers_with_shapes_the_sdk_reads() {
 async fn paginator_reads_more_than_a_thousand_servers_once_each() {
     let sim = generated(1_203, 1, 1).await;
     let drs = drs(&sim, A1, EAST).await;
-    let pages: Vec<_> = drs
-        .describe_source_servers()
-        .max_results(250)
-        .into_paginator()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await
-        .unwrap();
+    let pages: Vec<_> =
+        drs.describe_source_servers().max_results(250).into_paginator().send().collect::<Result<Vec<_>, _>>().await.unwrap();
     assert_eq!(pages.len(), 5);
     let ids: std::collections::HashSet<String> =
         pages.iter().flat_map(|p| p.items().iter().map(|s| s.source_server_id().unwrap().to_owned())).collect();
@@ -56,7 +50,9 @@ async fn filters_select_by_id_and_bad_input_names_the_field() {
     let ids: Vec<String> = all.items().iter().take(2).map(|s| s.source_server_id().unwrap().to_owned()).collect();
     let filtered = drs
         .describe_source_servers()
-        .filters(aws_sdk_drs::types::DescribeSourceServersRequestFilters::builder().set_source_server_ids(Some(ids.clone())).build())
+        .filters(
+            aws_sdk_drs::types::DescribeSourceServersRequestFilters::builder().set_source_server_ids(Some(ids.clone())).build(),
+        )
         .send()
         .await
         .unwrap();

@@ -6,8 +6,7 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
 use aws_sdk_drs::error::ProvideErrorMetadata;
 use aws_sdk_drs::types::{
-    DescribeJobsRequestFilters, DescribeSourceServersRequestFilters, LaunchDisposition,
-    StartRecoveryRequestSourceServer,
+    DescribeJobsRequestFilters, DescribeSourceServersRequestFilters, LaunchDisposition, StartRecoveryRequestSourceServer,
 };
 use aws_sdk_ec2::types::Filter;
 use serde_json::{json, Value};
@@ -35,23 +34,15 @@ impl Serve {
             .spawn()
             .expect("spawn drs-sim serve");
         let stdout = child.stdout.take().expect("stdout");
-        let mut serve = Serve {
-            child,
-            identity: Value::Null,
-        };
+        let mut serve = Serve { child, identity: Value::Null };
         let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("read the identity line");
-        serve.identity = serde_json::from_str(&line)
-            .expect("the first line of drs-sim serve is the identity JSON");
+        BufReader::new(stdout).read_line(&mut line).expect("read the identity line");
+        serve.identity = serde_json::from_str(&line).expect("the first line of drs-sim serve is the identity JSON");
         serve
     }
 
     fn get(&self, key: &str) -> &str {
-        self.identity[key]
-            .as_str()
-            .unwrap_or_else(|| panic!("identity has no {key}"))
+        self.identity[key].as_str().unwrap_or_else(|| panic!("identity has no {key}"))
     }
 }
 
@@ -79,10 +70,7 @@ fn isolated(program: &str) -> Command {
         cmd.env_remove(var);
     }
     cmd.env("AWS_CONFIG_FILE", "/nonexistent/aws-config")
-        .env(
-            "AWS_SHARED_CREDENTIALS_FILE",
-            "/nonexistent/aws-credentials",
-        )
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/aws-credentials")
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("AWS_PAGER", "");
     cmd
@@ -90,15 +78,8 @@ fn isolated(program: &str) -> Command {
 
 /// Fails (never skips) when a tool is missing: CI installs it.
 fn require(program: &str, args: &[&str], hint: &str) {
-    let ok = Command::new(program)
-        .args(args)
-        .output()
-        .is_ok_and(|o| o.status.success());
-    assert!(
-        ok,
-        "`{program} {}` failed: this test needs it; install it with `{hint}`",
-        args.join(" ")
-    );
+    let ok = Command::new(program).args(args).output().is_ok_and(|o| o.status.success());
+    assert!(ok, "`{program} {}` failed: this test needs it; install it with `{hint}`", args.join(" "));
 }
 
 fn run_boto3(serve: &Serve) -> Value {
@@ -112,22 +93,12 @@ fn run_boto3(serve: &Serve) -> Value {
         .spawn()
         .expect("run python3");
     // The identity goes in on stdin, so the secret is in no process list.
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{}\n", serve.identity).as_bytes())
-        .unwrap();
+    child.stdin.take().unwrap().write_all(format!("{}\n", serve.identity).as_bytes()).unwrap();
     let out = child.wait_with_output().expect("boto3_check.py runs");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "boto3_check.py failed ({}):\n{stderr}",
-        out.status
-    );
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!("boto3_check.py printed no JSON summary ({e}); stderr:\n{stderr}")
-    })
+    assert!(out.status.success(), "boto3_check.py failed ({}):\n{stderr}", out.status);
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("boto3_check.py printed no JSON summary ({e}); stderr:\n{stderr}"))
 }
 
 fn config(serve: &Serve, creds: Credentials, region: &str) -> SdkConfig {
@@ -148,11 +119,7 @@ fn strings<'a>(v: impl IntoIterator<Item = &'a str>) -> BTreeSet<String> {
 }
 
 fn set_of(v: &Value) -> BTreeSet<String> {
-    v.as_array()
-        .expect("a list")
-        .iter()
-        .map(|x| x.as_str().expect("a string").to_owned())
-        .collect()
+    v.as_array().expect("a list").iter().map(|x| x.as_str().expect("a string").to_owned()).collect()
 }
 
 #[tokio::test]
@@ -161,98 +128,37 @@ async fn boto3_and_the_aws_cli_see_what_the_rust_sdk_sees() {
     let py = run_boto3(&serve);
 
     // STS: the hub, and the target role with a wrong and the right ExternalId.
-    let hub = Credentials::new(
-        serve.get("accessKeyId"),
-        serve.get("secretAccessKey"),
-        None,
-        None,
-        "hub",
-    );
+    let hub = Credentials::new(serve.get("accessKeyId"), serve.get("secretAccessKey"), None, None, "hub");
     let sts = aws_sdk_sts::Client::new(&config(&serve, hub, serve.get("region")));
     let me = sts.get_caller_identity().send().await.unwrap();
-    assert_eq!(
-        (me.account(), me.arn()),
-        (py["callerAccount"].as_str(), py["callerArn"].as_str())
-    );
+    assert_eq!((me.account(), me.arn()), (py["callerAccount"].as_str(), py["callerArn"].as_str()));
     let role = format!("arn:aws:iam::{ACCOUNT}:role/drs-orchestrator-target");
-    let assume = || {
-        sts.assume_role()
-            .role_arn(&role)
-            .role_session_name("boto3-check")
-    };
+    let assume = || sts.assume_role().role_arn(&role).role_session_name("boto3-check");
     let refused = assume().external_id("wrong").send().await.unwrap_err();
     assert_eq!(code(&refused), py["assumeRoleWrongExternalId"]);
-    let assumed = assume()
-        .external_id(format!("drsorch-demo-{ACCOUNT}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        assumed.assumed_role_user().map(|u| u.arn()),
-        py["assumedRoleArn"].as_str()
-    );
+    let assumed = assume().external_id(format!("drsorch-demo-{ACCOUNT}")).send().await.unwrap();
+    assert_eq!(assumed.assumed_role_user().map(|u| u.arn()), py["assumedRoleArn"].as_str());
     let c = assumed.credentials().unwrap();
-    let target = Credentials::new(
-        c.access_key_id(),
-        c.secret_access_key(),
-        Some(c.session_token().to_owned()),
-        None,
-        "target",
-    );
+    let target = Credentials::new(c.access_key_id(), c.secret_access_key(), Some(c.session_token().to_owned()), None, "target");
 
     // DRS: the same servers through the paginator, the same filter result and refusals.
     let drs = aws_sdk_drs::Client::new(&config(&serve, target.clone(), DRS_REGION));
-    let servers: Vec<_> = drs
-        .describe_source_servers()
-        .max_results(2)
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<_, _>>()
-        .await
-        .unwrap();
-    let ids: Vec<String> = servers
-        .iter()
-        .map(|s| s.source_server_id().unwrap().to_owned())
-        .collect();
+    let servers: Vec<_> =
+        drs.describe_source_servers().max_results(2).into_paginator().items().send().collect::<Result<_, _>>().await.unwrap();
+    let ids: Vec<String> = servers.iter().map(|s| s.source_server_id().unwrap().to_owned()).collect();
     assert_eq!(ids.len() as u64, py["serverCount"].as_u64().unwrap());
-    assert_eq!(
-        strings(ids.iter().map(String::as_str)),
-        set_of(&py["serverIds"])
-    );
-    let hostnames = servers
-        .iter()
-        .filter_map(|s| s.source_properties()?.identification_hints()?.hostname());
+    assert_eq!(strings(ids.iter().map(String::as_str)), set_of(&py["serverIds"]));
+    let hostnames = servers.iter().filter_map(|s| s.source_properties()?.identification_hints()?.hostname());
     assert_eq!(strings(hostnames), set_of(&py["hostnames"]));
     let sorted: Vec<String> = set_of(&py["serverIds"]).into_iter().collect();
-    let filter = DescribeSourceServersRequestFilters::builder()
-        .set_source_server_ids(Some(sorted[..2].to_vec()))
-        .build();
-    let filtered = drs
-        .describe_source_servers()
-        .filters(filter)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        strings(filtered.items().iter().filter_map(|s| s.source_server_id())),
-        set_of(&py["filteredIds"])
-    );
-    let err = drs
-        .describe_source_servers()
-        .max_results(5000)
-        .send()
-        .await
-        .unwrap_err();
+    let filter = DescribeSourceServersRequestFilters::builder().set_source_server_ids(Some(sorted[..2].to_vec())).build();
+    let filtered = drs.describe_source_servers().filters(filter).send().await.unwrap();
+    assert_eq!(strings(filtered.items().iter().filter_map(|s| s.source_server_id())), set_of(&py["filteredIds"]));
+    let err = drs.describe_source_servers().max_results(5000).send().await.unwrap_err();
     assert_eq!(code(&err), py["badMaxResults"]);
 
     // Launch configuration: the same fields; an update reads back.
-    let lc = drs
-        .get_launch_configuration()
-        .source_server_id(&sorted[0])
-        .send()
-        .await
-        .unwrap();
+    let lc = drs.get_launch_configuration().source_server_id(&sorted[0]).send().await.unwrap();
     let rust_lc = json!({
         "sourceServerID": lc.source_server_id(),
         "name": lc.name(),
@@ -265,10 +171,7 @@ async fn boto3_and_the_aws_cli_see_what_the_rust_sdk_sees() {
         "postLaunchEnabled": lc.post_launch_enabled(),
     });
     for (field, value) in rust_lc.as_object().unwrap() {
-        assert_eq!(
-            value, &py["launchConfiguration"][field],
-            "launch configuration field {field}"
-        );
+        assert_eq!(value, &py["launchConfiguration"][field], "launch configuration field {field}");
     }
     let err = drs
         .update_launch_configuration()
@@ -280,143 +183,42 @@ async fn boto3_and_the_aws_cli_see_what_the_rust_sdk_sees() {
     assert_eq!(code(&err), py["badLaunchDisposition"]);
     // sorted[0] and [1] are in boto3's drill; this one is free to change.
     let free = &sorted[2];
-    let updated = drs
-        .update_launch_configuration()
-        .source_server_id(free)
-        .copy_private_ip(true)
-        .send()
-        .await
-        .unwrap();
+    let updated = drs.update_launch_configuration().source_server_id(free).copy_private_ip(true).send().await.unwrap();
     assert_eq!(updated.copy_private_ip(), Some(true));
-    drs.update_launch_configuration()
-        .source_server_id(free)
-        .copy_private_ip(false)
-        .send()
-        .await
-        .unwrap();
+    drs.update_launch_configuration().source_server_id(free).copy_private_ip(false).send().await.unwrap();
 
     // Tags on the ARN boto3 tagged (':' and '/' in the path).
-    let arn = servers
-        .iter()
-        .find(|s| s.source_server_id() == Some(&sorted[0]))
-        .and_then(|s| s.arn())
-        .unwrap()
-        .to_owned();
-    drs.tag_resource()
-        .resource_arn(&arn)
-        .tags("conformance", "rust")
-        .tags("with space/slash", "a:b")
-        .send()
-        .await
-        .unwrap();
-    let tags = drs
-        .list_tags_for_resource()
-        .resource_arn(&arn)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        tags.tags()
-            .and_then(|t| t.get("with space/slash"))
-            .map(String::as_str),
-        Some("a:b")
-    );
-    drs.untag_resource()
-        .resource_arn(&arn)
-        .tag_keys("conformance")
-        .tag_keys("with space/slash")
-        .send()
-        .await
-        .unwrap();
-    let tags = drs
-        .list_tags_for_resource()
-        .resource_arn(&arn)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        serde_json::to_value(tags.tags().unwrap()).unwrap(),
-        py["tagsAfterUntag"]
-    );
+    let arn = servers.iter().find(|s| s.source_server_id() == Some(&sorted[0])).and_then(|s| s.arn()).unwrap().to_owned();
+    drs.tag_resource().resource_arn(&arn).tags("conformance", "rust").tags("with space/slash", "a:b").send().await.unwrap();
+    let tags = drs.list_tags_for_resource().resource_arn(&arn).send().await.unwrap();
+    assert_eq!(tags.tags().and_then(|t| t.get("with space/slash")).map(String::as_str), Some("a:b"));
+    drs.untag_resource().resource_arn(&arn).tag_keys("conformance").tag_keys("with space/slash").send().await.unwrap();
+    let tags = drs.list_tags_for_resource().resource_arn(&arn).send().await.unwrap();
+    assert_eq!(serde_json::to_value(tags.tags().unwrap()).unwrap(), py["tagsAfterUntag"]);
     let unknown = arn.replace(&sorted[0], "s-00000000000000000");
-    let err = drs
-        .list_tags_for_resource()
-        .resource_arn(unknown)
-        .send()
-        .await
-        .unwrap_err();
+    let err = drs.list_tags_for_resource().resource_arn(unknown).send().await.unwrap_err();
     assert_eq!(code(&err), py["tagsUnknownArn"]);
 
     // Jobs: boto3's drill as the Rust SDK reads it, the same conflict, and a drill of its own.
     let job_id = py["jobId"].as_str().unwrap();
-    let jobs = drs
-        .describe_jobs()
-        .filters(
-            DescribeJobsRequestFilters::builder()
-                .job_ids(job_id)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+    let jobs = drs.describe_jobs().filters(DescribeJobsRequestFilters::builder().job_ids(job_id).build()).send().await.unwrap();
     let job = &jobs.items()[0];
     assert_eq!(job.status().map(|s| s.as_str()), py["jobStatus"].as_str());
-    assert_eq!(
-        strings(
-            job.participating_servers()
-                .iter()
-                .filter_map(|s| s.source_server_id())
-        ),
-        set_of(&py["jobServers"])
-    );
-    let log = drs
-        .describe_job_log_items()
-        .job_id(job_id)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        log.items().len() as u64,
-        py["jobLogItems"].as_u64().unwrap()
-    );
-    assert_eq!(
-        strings(
-            log.items()
-                .iter()
-                .filter_map(|i| i.event())
-                .map(|e| e.as_str())
-        ),
-        set_of(&py["jobLogEvents"])
-    );
+    assert_eq!(strings(job.participating_servers().iter().filter_map(|s| s.source_server_id())), set_of(&py["jobServers"]));
+    let log = drs.describe_job_log_items().job_id(job_id).send().await.unwrap();
+    assert_eq!(log.items().len() as u64, py["jobLogItems"].as_u64().unwrap());
+    assert_eq!(strings(log.items().iter().filter_map(|i| i.event()).map(|e| e.as_str())), set_of(&py["jobLogEvents"]));
     let drilled = drs
         .describe_source_servers()
-        .filters(
-            DescribeSourceServersRequestFilters::builder()
-                .source_server_ids(&sorted[0])
-                .build(),
-        )
+        .filters(DescribeSourceServersRequestFilters::builder().source_server_ids(&sorted[0]).build())
         .send()
         .await
         .unwrap();
-    let initiated = drilled.items()[0]
-        .life_cycle()
-        .and_then(|l| l.last_launch())
-        .and_then(|l| l.initiated());
-    assert_eq!(
-        initiated.and_then(|i| i.r#type()).map(|t| t.as_str()),
-        py["lastLaunchType"].as_str()
-    );
+    let initiated = drilled.items()[0].life_cycle().and_then(|l| l.last_launch()).and_then(|l| l.initiated());
+    assert_eq!(initiated.and_then(|i| i.r#type()).map(|t| t.as_str()), py["lastLaunchType"].as_str());
     let drill = |ids: &[String]| {
-        let list = ids.iter().map(|i| {
-            StartRecoveryRequestSourceServer::builder()
-                .source_server_id(i)
-                .build()
-                .unwrap()
-        });
-        drs.start_recovery()
-            .set_source_servers(Some(list.collect()))
-            .is_drill(true)
-            .send()
+        let list = ids.iter().map(|i| StartRecoveryRequestSourceServer::builder().source_server_id(i).build().unwrap());
+        drs.start_recovery().set_source_servers(Some(list.collect())).is_drill(true).send()
     };
     let err = drill(&sorted[..1]).await.unwrap_err();
     assert_eq!(code(&err), py["startRecoveryBusy"]);
@@ -426,39 +228,13 @@ async fn boto3_and_the_aws_cli_see_what_the_rust_sdk_sees() {
     // EC2 in the origin region: the same instances by name, by paginator, and the same refusal.
     let ec2 = aws_sdk_ec2::Client::new(&config(&serve, target.clone(), ORIGIN_REGION));
     let name = py["instanceName"].as_str().unwrap();
-    let named = ec2
-        .describe_instances()
-        .filters(Filter::builder().name("tag:Name").values(name).build())
-        .send()
-        .await
-        .unwrap();
-    let named: Vec<_> = named
-        .reservations()
-        .iter()
-        .flat_map(|r| r.instances())
-        .filter_map(|i| i.instance_id())
-        .collect();
+    let named = ec2.describe_instances().filters(Filter::builder().name("tag:Name").values(name).build()).send().await.unwrap();
+    let named: Vec<_> = named.reservations().iter().flat_map(|r| r.instances()).filter_map(|i| i.instance_id()).collect();
     assert_eq!(named, [py["instanceByName"].as_str().unwrap()]);
-    let pages: Vec<_> = ec2
-        .describe_instances()
-        .max_results(5)
-        .into_paginator()
-        .send()
-        .collect::<Result<_, _>>()
-        .await
-        .unwrap();
-    let all = pages
-        .iter()
-        .flat_map(|p| p.reservations())
-        .flat_map(|r| r.instances())
-        .filter_map(|i| i.instance_id());
+    let pages: Vec<_> = ec2.describe_instances().max_results(5).into_paginator().send().collect::<Result<_, _>>().await.unwrap();
+    let all = pages.iter().flat_map(|p| p.reservations()).flat_map(|r| r.instances()).filter_map(|i| i.instance_id());
     assert_eq!(strings(all), set_of(&py["instanceIds"]));
-    let err = ec2
-        .describe_instances()
-        .instance_ids("i-0000000000000dead")
-        .send()
-        .await
-        .unwrap_err();
+    let err = ec2.describe_instances().instance_ids("i-0000000000000dead").send().await.unwrap_err();
     assert_eq!(code(&err), py["badInstanceId"]);
 
     // The launch template of the launch configuration, in the recovery region.
@@ -469,16 +245,9 @@ async fn boto3_and_the_aws_cli_see_what_the_rust_sdk_sees() {
         .send()
         .await
         .unwrap();
-    let numbers: Vec<Value> = versions
-        .launch_template_versions()
-        .iter()
-        .map(|v| v.version_number().into())
-        .collect();
+    let numbers: Vec<Value> = versions.launch_template_versions().iter().map(|v| v.version_number().into()).collect();
     assert_eq!(Value::from(numbers), py["launchTemplateVersions"]);
-    let itype = versions.launch_template_versions()[0]
-        .launch_template_data()
-        .and_then(|d| d.instance_type())
-        .map(|t| t.as_str());
+    let itype = versions.launch_template_versions()[0].launch_template_data().and_then(|d| d.instance_type()).map(|t| t.as_str());
     assert_eq!(itype, py["launchTemplateInstanceType"].as_str());
 
     aws_cli(&serve, &me, &target, &ids);
@@ -495,14 +264,7 @@ fn aws_cli(
     let run = |creds: &Credentials, region: &str, args: &[&str]| {
         let mut cmd = isolated("aws");
         cmd.args(args)
-            .args([
-                "--endpoint-url",
-                serve.get("endpoint"),
-                "--region",
-                region,
-                "--output",
-                "json",
-            ])
+            .args(["--endpoint-url", serve.get("endpoint"), "--region", region, "--output", "json"])
             .env("AWS_ACCESS_KEY_ID", creds.access_key_id())
             .env("AWS_SECRET_ACCESS_KEY", creds.secret_access_key());
         if let Some(token) = creds.session_token() {
@@ -510,43 +272,20 @@ fn aws_cli(
         }
         cmd.output().expect("run aws")
     };
-    let hub = Credentials::new(
-        serve.get("accessKeyId"),
-        serve.get("secretAccessKey"),
-        None,
-        None,
-        "hub",
-    );
+    let hub = Credentials::new(serve.get("accessKeyId"), serve.get("secretAccessKey"), None, None, "hub");
     let ok = |out: std::process::Output| -> Value {
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            out.status.success(),
-            "aws failed ({}):\n{stderr}",
-            out.status
-        );
-        serde_json::from_slice(&out.stdout)
-            .unwrap_or_else(|e| panic!("aws printed no JSON ({e}); stderr:\n{stderr}"))
+        assert!(out.status.success(), "aws failed ({}):\n{stderr}", out.status);
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("aws printed no JSON ({e}); stderr:\n{stderr}"))
     };
 
     let who = ok(run(&hub, DRS_REGION, &["sts", "get-caller-identity"]));
-    assert_eq!(
-        (who["Account"].as_str(), who["Arn"].as_str()),
-        (me.account(), me.arn())
-    );
+    assert_eq!((who["Account"].as_str(), who["Arn"].as_str()), (me.account(), me.arn()));
     let role = format!("arn:aws:iam::{ACCOUNT}:role/drs-orchestrator-target");
     let refused = run(
         &hub,
         DRS_REGION,
-        &[
-            "sts",
-            "assume-role",
-            "--role-arn",
-            &role,
-            "--role-session-name",
-            "cli",
-            "--external-id",
-            "wrong",
-        ],
+        &["sts", "assume-role", "--role-arn", &role, "--role-session-name", "cli", "--external-id", "wrong"],
     );
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert!(
@@ -554,15 +293,7 @@ fn aws_cli(
         "aws sts assume-role with a wrong ExternalId: {stderr}"
     );
     // --page-size 3: the CLI follows nextToken itself.
-    let listed = ok(run(
-        target,
-        DRS_REGION,
-        &["drs", "describe-source-servers", "--page-size", "3"],
-    ));
-    let cli_ids = listed["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|s| s["sourceServerID"].as_str());
+    let listed = ok(run(target, DRS_REGION, &["drs", "describe-source-servers", "--page-size", "3"]));
+    let cli_ids = listed["items"].as_array().unwrap().iter().filter_map(|s| s["sourceServerID"].as_str());
     assert_eq!(strings(cli_ids), strings(ids.iter().map(String::as_str)));
 }

@@ -4,9 +4,7 @@
 //! slowest partition's round trips x latency, or its rate limit), our concurrent discovery,
 //! and the sequential account-by-account, region-by-region loop.
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_credential_types::provider::SharedCredentialsProvider;
-use aws_credential_types::Credentials;
+use aws_config::SdkConfig;
 use drs_module::aws::Clients;
 use drs_module::config::{ModuleConfig, Partition};
 use drs_module::discovery::{discover, one_partition, Limits};
@@ -156,17 +154,7 @@ fn spawn_sim(fleet: &std::path::Path) -> anyhow::Result<(Sim, String)> {
 }
 
 fn hub_config(region: &str) -> SdkConfig {
-    SdkConfig::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(region.to_owned()))
-        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
-            generate::HUB_ACCESS_KEY,
-            generate::HUB_SECRET,
-            None,
-            None,
-            "bench-hub",
-        )))
-        .build()
+    drs_module::aws::static_hub(region, generate::HUB_ACCESS_KEY, generate::HUB_SECRET)
 }
 
 /// The process's peak resident memory (VmHWM), in MiB.

@@ -40,7 +40,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let body = format!("{{\"maxResults\":{}}}", args.page);
     let request = signed_request(&sim.endpoint, &creds, &body)?;
 
-    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).pool_max_idle_per_host(args.connections).build_http();
+    let client: Client<_, Full<Bytes>> =
+        Client::builder(TokioExecutor::new()).pool_max_idle_per_host(args.connections).build_http();
     let deadline = Duration::from_secs_f64(args.seconds);
     let pages = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
@@ -115,8 +116,12 @@ fn signed_request(endpoint: &str, creds: &Credentials, body: &str) -> anyhow::Re
         .into();
     let headers: Vec<(String, String)> =
         req.headers().iter().map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or_default().to_owned())).collect();
-    let signable =
-        SignableRequest::new("POST", &uri, headers.iter().map(|(k, v)| (k.as_str(), v.as_str())), SignableBody::Bytes(body.as_bytes()))?;
+    let signable = SignableRequest::new(
+        "POST",
+        &uri,
+        headers.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        SignableBody::Bytes(body.as_bytes()),
+    )?;
     let (instructions, _) = sign(signable, &params)?.into_parts();
     instructions.apply_to_request_http1x(&mut req);
     Ok(req)

@@ -4,9 +4,9 @@
 //! configuration per (account, region) with the SDK's retry absorbing throttling.
 
 use crate::config::{ModuleConfig, Partition, RetryMode};
+use aws_config::identity::IdentityCache;
 use aws_config::retry::RetryConfig;
 use aws_config::sts::AssumeRoleProvider;
-use aws_config::identity::IdentityCache;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_smithy_async::rt::sleep::default_async_sleep;
@@ -129,6 +129,22 @@ impl Clients {
     pub async fn sts(&self, p: &Partition) -> anyhow::Result<aws_sdk_sts::Client> {
         Ok(aws_sdk_sts::Client::new(&self.partition(p).await?))
     }
+}
+
+/// A hub configuration from static keys (the simulator's hub identity, say); `Clients::new`
+/// adds the endpoint, retry, HTTP client and caches.
+pub fn static_hub(region: &str, access_key_id: &str, secret_access_key: &str) -> SdkConfig {
+    SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(region.to_owned()))
+        .credentials_provider(SharedCredentialsProvider::new(aws_credential_types::Credentials::new(
+            access_key_id,
+            secret_access_key,
+            None,
+            None,
+            "static hub keys",
+        )))
+        .build()
 }
 
 fn retry_config(cfg: &ModuleConfig) -> RetryConfig {

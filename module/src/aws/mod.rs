@@ -3,4 +3,4 @@
 pub mod clients;
 pub mod errors;
 
-pub use clients::Clients;
+pub use clients::{static_hub, Clients};

@@ -222,7 +222,9 @@ impl ModuleConfig {
                     .replace("{environment}", &self.environment)
                     .replace("{accountId}", account);
                 if id.contains('{') {
-                    bail!("the ExternalId rule '{rule}' has a placeholder other than {{project}}, {{environment}}, {{accountId}}");
+                    bail!(
+                        "the ExternalId rule '{rule}' has a placeholder other than {{project}}, {{environment}}, {{accountId}}"
+                    );
                 }
                 Ok(Secret::new(id))
             }

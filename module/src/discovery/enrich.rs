@@ -45,7 +45,12 @@ pub async fn source_instances(clients: &Clients, servers: &mut [DiscoveredServer
     errors
 }
 
-async fn describe(clients: &Clients, p: &Partition, ids: Vec<String>, limits: &Limits) -> Result<HashMap<String, SourceInstance>, String> {
+async fn describe(
+    clients: &Clients,
+    p: &Partition,
+    ids: Vec<String>,
+    limits: &Limits,
+) -> Result<HashMap<String, SourceInstance>, String> {
     let ec2 = clients.ec2(p).await.map_err(|e| format!("{p}: {e:#}"))?;
     let filter = Filter::builder().name("instance-id").set_values(Some(ids)).build();
     let mut pages = ec2.describe_instances().filters(filter).max_results(1000).into_paginator().send();

@@ -64,7 +64,8 @@ mod tests {
         servers.extend(refs(30, "2"));
         let q = Quotas { servers_per_job: 100, servers_in_active_jobs: 220, concurrent_jobs: 20 };
         let jobs = split(&servers, &q);
-        let sizes: Vec<(String, usize, bool)> = jobs.iter().map(|j| (j.account.clone(), j.source_server_ids.len(), j.starts_with_wave)).collect();
+        let sizes: Vec<(String, usize, bool)> =
+            jobs.iter().map(|j| (j.account.clone(), j.source_server_ids.len(), j.starts_with_wave)).collect();
         assert_eq!(
             sizes,
             vec![("1".into(), 100, true), ("1".into(), 100, true), ("1".into(), 50, false), ("2".into(), 30, true)]

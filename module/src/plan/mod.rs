@@ -67,7 +67,13 @@ impl Plan {
                 let _ = writeln!(out, "  wave {} {}: {} servers in {} jobs", i + 1, w.name, w.servers.len(), w.jobs.len());
                 for j in &w.jobs {
                     let when = if j.starts_with_wave { "starts with the wave" } else { "waits for a job to finish (quota)" };
-                    let _ = writeln!(out, "    StartRecovery {}/{}: {} servers, {when}", j.account, j.region, j.source_server_ids.len());
+                    let _ = writeln!(
+                        out,
+                        "    StartRecovery {}/{}: {} servers, {when}",
+                        j.account,
+                        j.region,
+                        j.source_server_ids.len()
+                    );
                 }
             }
         }
@@ -81,7 +87,9 @@ pub fn plan(manifest_json: &Value, found: &Discovery, quotas: &Quotas) -> anyhow
     for layer in manifest::layers(manifest_json)? {
         let selections: Vec<ResourceSelection> =
             layer.resources.iter().map(ResourceSelection::from_resource).collect::<anyhow::Result<_>>()?;
-        for ((resolution, sel), raw) in resolve_layer(&selections, &found.servers).into_iter().zip(&selections).zip(&layer.resources) {
+        for ((resolution, sel), raw) in
+            resolve_layer(&selections, &found.servers).into_iter().zip(&selections).zip(&layer.resources)
+        {
             let params = raw.get("parameters").cloned().unwrap_or(Value::Null);
             let (waves, error) = match waves::waves(&params, &resolution.servers, &by_id) {
                 Ok(w) => (
@@ -96,9 +104,18 @@ pub fn plan(manifest_json: &Value, found: &Discovery, quotas: &Quotas) -> anyhow
                 ),
                 Err(e) => (vec![], Some(format!("{}: {e:#}", sel.resource_name))),
             };
-            resources.push(ResourcePlan { layer: layer.layer, resource_name: sel.resource_name.clone(), resolution, waves, error });
+            resources.push(ResourcePlan {
+                layer: layer.layer,
+                resource_name: sel.resource_name.clone(),
+                resolution,
+                waves,
+                error,
+            });
         }
     }
-    let unreadable_partitions = found.failed().map(|p| format!("{}: {}", p.partition, p.error.as_ref().map(|e| e.to_string()).unwrap_or_default())).collect();
+    let unreadable_partitions = found
+        .failed()
+        .map(|p| format!("{}: {}", p.partition, p.error.as_ref().map(|e| e.to_string()).unwrap_or_default()))
+        .collect();
     Ok(Plan { resources, unreadable_partitions })
 }

@@ -33,7 +33,10 @@ pub fn waves(params: &Value, group: &[ServerRef], found: &Found) -> anyhow::Resu
     match params.get("Waves") {
         None | Some(Value::Null) => Ok(vec![Wave { name: "all".into(), servers: group.to_vec() }]),
         Some(Value::Object(o)) => {
-            let key = o.get("ByTag").and_then(Value::as_str).ok_or_else(|| anyhow!("parameters.Waves: expected {{\"ByTag\": \"<tag key>\"}} or a list"))?;
+            let key = o
+                .get("ByTag")
+                .and_then(Value::as_str)
+                .ok_or_else(|| anyhow!("parameters.Waves: expected {{\"ByTag\": \"<tag key>\"}} or a list"))?;
             let mut by: BTreeMap<String, Vec<ServerRef>> = BTreeMap::new();
             let mut untagged = vec![];
             for r in group {
@@ -50,7 +53,10 @@ pub fn waves(params: &Value, group: &[ServerRef], found: &Found) -> anyhow::Resu
             if values.iter().all(|v| v.parse::<f64>().is_ok()) {
                 values.sort_by(|a, b| a.parse::<f64>().unwrap_or(0.0).total_cmp(&b.parse::<f64>().unwrap_or(0.0)));
             }
-            Ok(values.into_iter().map(|v| Wave { name: format!("{key}={v}"), servers: by.remove(&v).unwrap_or_default() }).collect())
+            Ok(values
+                .into_iter()
+                .map(|v| Wave { name: format!("{key}={v}"), servers: by.remove(&v).unwrap_or_default() })
+                .collect())
         }
         Some(Value::Array(list)) => explicit(list, group, found),
         Some(_) => bail!("parameters.Waves: expected {{\"ByTag\": ...}} or a list of waves"),
@@ -85,7 +91,11 @@ fn explicit(list: &[Value], group: &[ServerRef], found: &Found) -> anyhow::Resul
             .map(|h| h.as_array().map(|a| a.iter().filter_map(Value::as_str).map(str::to_lowercase).collect()))
             .unwrap_or(Some(vec![]))
             .ok_or_else(|| anyhow!("{at}.HostNames: expected a list"))?;
-        let depends: Vec<&str> = w.get("DependsOn").and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+        let depends: Vec<&str> = w
+            .get("DependsOn")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
         if tags.is_empty() && hosts.is_empty() {
             bail!("{at}: select its servers with Tags or HostNames");
         }
@@ -94,9 +104,8 @@ fn explicit(list: &[Value], group: &[ServerRef], found: &Found) -> anyhow::Resul
     // Order by DependsOn, keeping the written order where it is free.
     let mut order: Vec<usize> = vec![];
     while order.len() < specs.len() {
-        let next = (0..specs.len()).find(|i| {
-            !order.contains(i) && specs[*i].depends.iter().all(|d| order.iter().any(|o| specs[*o].name == *d))
-        });
+        let next = (0..specs.len())
+            .find(|i| !order.contains(i) && specs[*i].depends.iter().all(|d| order.iter().any(|o| specs[*o].name == *d)));
         match next {
             Some(i) => order.push(i),
             None => {
@@ -111,11 +120,11 @@ fn explicit(list: &[Value], group: &[ServerRef], found: &Found) -> anyhow::Resul
         let s = lookup(found, r)?;
         let host_ok = |h: &Vec<String>| {
             h.is_empty()
-                || h.iter().any(|n| {
-                    s.hostname.eq_ignore_ascii_case(n) || s.fqdn.as_deref().is_some_and(|f| f.eq_ignore_ascii_case(n))
-                })
+                || h.iter()
+                    .any(|n| s.hostname.eq_ignore_ascii_case(n) || s.fqdn.as_deref().is_some_and(|f| f.eq_ignore_ascii_case(n)))
         };
-        let tags_ok = |t: &BTreeMap<String, Vec<String>>| t.iter().all(|(k, vs)| tag(s, k).is_some_and(|v| vs.iter().any(|x| x == v)));
+        let tags_ok =
+            |t: &BTreeMap<String, Vec<String>>| t.iter().all(|(k, vs)| tag(s, k).is_some_and(|v| vs.iter().any(|x| x == v)));
         // A server joins the first wave (in run order) that selects it.
         match order.iter().position(|i| host_ok(&specs[*i].hosts) && tags_ok(&specs[*i].tags)) {
             Some(w) => waves[w].servers.push(r.clone()),

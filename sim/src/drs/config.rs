@@ -64,8 +64,9 @@ pub fn update(ctx: &Ctx, body: &Value, kind: Kind) -> Result<Reply, ApiError> {
         let busy = p.drs.jobs.iter().any(|j| j.is_active() && j.servers.iter().any(|s| s.source_server_id == id));
         let s = p.drs.servers.get_mut(id).ok_or_else(|| not_found(id))?;
         if busy && matches!(kind, Kind::Launch) {
-            return Err(ApiError::new(409, "ConflictException", format!("Source server {id} is in an active job"))
-                .with("resourceId", id));
+            return Err(
+                ApiError::new(409, "ConflictException", format!("Source server {id} is in an active job")).with("resourceId", id)
+            );
         }
         let config = match kind {
             Kind::Launch => &mut s.launch_config,

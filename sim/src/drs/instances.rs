@@ -53,12 +53,20 @@ pub fn reverse_replication(ctx: &Ctx, body: &Value) -> Result<Reply, ApiError> {
     let mut reversed: SourceServer = with_partition(ctx, |p| {
         let r = p.drs.recovery_instances.get(id).ok_or_else(|| not_found(id))?;
         if r.drill {
-            return Err(ApiError::new(409, "ConflictException", format!("Recovery instance {id} was launched by a drill; only a recovery can be reversed"))
-                .with("resourceId", id));
+            return Err(ApiError::new(
+                409,
+                "ConflictException",
+                format!("Recovery instance {id} was launched by a drill; only a recovery can be reversed"),
+            )
+            .with("resourceId", id));
         }
         if r.failback_started.is_some() {
-            return Err(ApiError::new(409, "ConflictException", format!("Replication of recovery instance {id} is already reversed"))
-                .with("resourceId", id));
+            return Err(ApiError::new(
+                409,
+                "ConflictException",
+                format!("Replication of recovery instance {id} is already reversed"),
+            )
+            .with("resourceId", id));
         }
         let source = p.drs.servers.get(&r.source_server_id).cloned().ok_or_else(|| not_found(id))?;
         Ok(source)

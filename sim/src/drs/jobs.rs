@@ -51,7 +51,13 @@ fn busy_servers(p: &Partition) -> HashSet<String> {
     p.drs.jobs.iter().filter(|j| j.is_active()).flat_map(|j| j.servers.iter().map(|s| s.source_server_id.clone())).collect()
 }
 
-fn new_job(ctx: &Ctx, kind: JobKind, tags: crate::fleet::Tags, servers: Vec<JobServer>, timeline: Vec<(DateTime<Utc>, super::model::JobEvent)>) -> Job {
+fn new_job(
+    ctx: &Ctx,
+    kind: JobKind,
+    tags: crate::fleet::Tags,
+    servers: Vec<JobServer>,
+    timeline: Vec<(DateTime<Utc>, super::model::JobEvent)>,
+) -> Job {
     let id = crate::ids::job_id();
     Job {
         arn: format!("arn:aws:drs:{}:{}:job/{id}", ctx.region, ctx.account()),
@@ -101,7 +107,10 @@ pub fn start_recovery(ctx: &Ctx, body: &Value) -> Result<Reply, ApiError> {
         }
         let per_job = ctx.world.quotas.read().servers_per_job;
         if ids.len() > per_job {
-            return Err(quota("servers-per-job", format!("A job can hold at most {per_job} source servers; {} requested", ids.len())));
+            return Err(quota(
+                "servers-per-job",
+                format!("A job can hold at most {per_job} source servers; {} requested", ids.len()),
+            ));
         }
         check_job_quotas(ctx, p, ids.len())?;
         let now = ctx.now();

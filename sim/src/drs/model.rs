@@ -70,26 +70,46 @@ impl SourceServer {
             data_replication_info: DataReplicationInfo {
                 data_replication_state: &self.replication_state,
                 lag_duration: iso_duration(self.lag_seconds),
-                replicated_disks: [Disk { device_name: "/dev/xvda", total_storage_bytes: DISK, replicated_storage_bytes: DISK, rescanned_storage_bytes: 0, backlogged_storage_bytes: 0 }],
+                replicated_disks: [Disk {
+                    device_name: "/dev/xvda",
+                    total_storage_bytes: DISK,
+                    replicated_storage_bytes: DISK,
+                    rescanned_storage_bytes: 0,
+                    backlogged_storage_bytes: 0,
+                }],
                 staging_availability_zone: &self.origin_az,
             },
             life_cycle: LifeCycle {
                 added_to_service_date_time: iso(self.added),
                 last_launch: self.last_launch.as_ref().map(|l| LastLaunchView {
-                    initiated: Initiated { job_id: &l.job_id, r#type: if l.drill { "DRILL" } else { "RECOVERY" }, api_call_date_time: iso(l.at) },
+                    initiated: Initiated {
+                        job_id: &l.job_id,
+                        r#type: if l.drill { "DRILL" } else { "RECOVERY" },
+                        api_call_date_time: iso(l.at),
+                    },
                     status: l.status,
                 }),
             },
             source_properties: SourceProperties {
-                identification_hints: Hints { hostname: &self.hostname, fqdn: self.fqdn.as_deref(), aws_instance_id: self.origin_instance_id.as_deref() },
-                network_interfaces: ip.map(|ip| vec![Nic { ips: [ip], is_primary: true, mac_address: "02:00:00:00:00:01" }]).unwrap_or_default(),
+                identification_hints: Hints {
+                    hostname: &self.hostname,
+                    fqdn: self.fqdn.as_deref(),
+                    aws_instance_id: self.origin_instance_id.as_deref(),
+                },
+                network_interfaces: ip
+                    .map(|ip| vec![Nic { ips: [ip], is_primary: true, mac_address: "02:00:00:00:00:01" }])
+                    .unwrap_or_default(),
                 recommended_instance_type: &self.instance_type,
                 os: Os { full_string: "Amazon Linux 2023" },
                 cpus: [Cpu { cores: 2, model_name: "Intel(R) Xeon(R)" }],
                 ram_bytes: DISK,
                 disks: [SourceDisk { device_name: "/dev/xvda", bytes: DISK }],
             },
-            source_cloud_properties: Cloud { origin_account_id: &self.origin_account, origin_region: &self.origin_region, origin_availability_zone: &self.origin_az },
+            source_cloud_properties: Cloud {
+                origin_account_id: &self.origin_account,
+                origin_region: &self.origin_region,
+                origin_availability_zone: &self.origin_az,
+            },
             staging_area: Staging { status: "NOT_EXTENDED" },
             replication_direction: self.direction,
             reversed_direction_source_server_arn: self.reversed_arn.as_deref(),

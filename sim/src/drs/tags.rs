@@ -40,10 +40,8 @@ pub fn handle(ctx: &Ctx, op: &str, req: &Request, body: &Value) -> Result<Reply,
     if new_tags.keys().any(|k| k.to_ascii_lowercase().starts_with("aws:")) {
         return Err(input::invalid("tags", "keys starting with aws: are reserved"));
     }
-    let keys: Vec<String> = form_urlencoded::parse(req.query.as_bytes())
-        .filter(|(k, _)| k == "tagKeys")
-        .map(|(_, v)| v.into_owned())
-        .collect();
+    let keys: Vec<String> =
+        form_urlencoded::parse(req.query.as_bytes()).filter(|(k, _)| k == "tagKeys").map(|(_, v)| v.into_owned()).collect();
     if op == "UntagResource" && keys.is_empty() {
         return Err(input::invalid("tagKeys", "is required"));
     }

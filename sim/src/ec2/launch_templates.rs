@@ -14,12 +14,20 @@ use crate::world::Partition;
 fn find<'a>(p: &'a mut Partition, form: &Form) -> Result<&'a mut LaunchTemplate, ApiError> {
     if let Some(id) = form.get("LaunchTemplateId") {
         return p.ec2.launch_templates.get_mut(id).ok_or_else(|| {
-            ApiError::new(400, "InvalidLaunchTemplateId.NotFound", format!("The specified launch template, with template ID {id}, does not exist."))
+            ApiError::new(
+                400,
+                "InvalidLaunchTemplateId.NotFound",
+                format!("The specified launch template, with template ID {id}, does not exist."),
+            )
         });
     }
     if let Some(name) = form.get("LaunchTemplateName") {
         return p.ec2.launch_templates.values_mut().find(|t| t.name == name).ok_or_else(|| {
-            ApiError::new(400, "InvalidLaunchTemplateName.NotFoundException", format!("The specified launch template, with template name {name}, does not exist."))
+            ApiError::new(
+                400,
+                "InvalidLaunchTemplateName.NotFoundException",
+                format!("The specified launch template, with template name {name}, does not exist."),
+            )
         });
     }
     Err(ApiError::new(400, "MissingParameter", "The request must contain the parameter LaunchTemplateId or LaunchTemplateName"))
@@ -66,7 +74,9 @@ pub fn describe_versions(ctx: &Ctx, form: &Form) -> Result<Reply, ApiError> {
         } else {
             asked.iter().map(|v| resolve(t, v)).collect::<Result<_, _>>()?
         };
-        let bound = |k: &str| form.get(k).map(|v| v.parse::<u64>().map_err(|_| invalid_param(format!("{k} '{v}' is not valid")))).transpose();
+        let bound = |k: &str| {
+            form.get(k).map(|v| v.parse::<u64>().map_err(|_| invalid_param(format!("{k} '{v}' is not valid")))).transpose()
+        };
         let (min, max) = (bound("MinVersion")?, bound("MaxVersion")?);
         numbers.retain(|n| min.is_none_or(|m| *n >= m) && max.is_none_or(|m| *n <= m));
         numbers.sort_unstable_by(|a, b| b.cmp(a));
@@ -79,7 +89,11 @@ pub fn describe_versions(ctx: &Ctx, form: &Form) -> Result<Reply, ApiError> {
             .map(|v| format!("<item>{}</item>", version_xml(t, v)))
             .collect();
         let token = if end < numbers.len() { el("nextToken", &token_for(end)) } else { String::new() };
-        Ok(reply(ctx, "DescribeLaunchTemplateVersions", &format!("<launchTemplateVersionSet>{items}</launchTemplateVersionSet>{token}")))
+        Ok(reply(
+            ctx,
+            "DescribeLaunchTemplateVersions",
+            &format!("<launchTemplateVersionSet>{items}</launchTemplateVersionSet>{token}"),
+        ))
     })
 }
 
@@ -104,7 +118,11 @@ pub fn create_version(ctx: &Ctx, form: &Form) -> Result<Reply, ApiError> {
                 ));
             }
             let v = t.versions.iter().find(|v| v.number == n).cloned().unwrap_or_else(|| t.versions[0].clone());
-            return Ok(reply(ctx, "CreateLaunchTemplateVersion", &format!("<launchTemplateVersion>{}</launchTemplateVersion>", version_xml(t, &v))));
+            return Ok(reply(
+                ctx,
+                "CreateLaunchTemplateVersion",
+                &format!("<launchTemplateVersion>{}</launchTemplateVersion>", version_xml(t, &v)),
+            ));
         }
         let mut merged = match form.get("SourceVersion") {
             Some(src) => {
@@ -115,12 +133,21 @@ pub fn create_version(ctx: &Ctx, form: &Form) -> Result<Reply, ApiError> {
         };
         merged.extend(data);
         let number = t.latest() + 1;
-        let v = LaunchTemplateVersion { number, description: form.get("VersionDescription").map(str::to_owned), data: merged, created: now };
+        let v = LaunchTemplateVersion {
+            number,
+            description: form.get("VersionDescription").map(str::to_owned),
+            data: merged,
+            created: now,
+        };
         t.versions.push(v.clone());
         if let Some(tok) = token {
             t.client_tokens.insert(tok, (number, fingerprint));
         }
-        Ok(reply(ctx, "CreateLaunchTemplateVersion", &format!("<launchTemplateVersion>{}</launchTemplateVersion>", version_xml(t, &v))))
+        Ok(reply(
+            ctx,
+            "CreateLaunchTemplateVersion",
+            &format!("<launchTemplateVersion>{}</launchTemplateVersion>", version_xml(t, &v)),
+        ))
     })
 }
 

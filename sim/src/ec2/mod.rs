@@ -58,7 +58,9 @@ pub fn max_results(form: &Form, min: usize, max: usize) -> Result<Option<usize>,
         None => Ok(None),
         Some(v) => match v.parse::<usize>() {
             Ok(n) if (min..=max).contains(&n) => Ok(Some(n)),
-            _ => Err(invalid_param(format!("Value ( {v} ) for parameter maxResults is invalid. Expecting a value between {min} and {max}."))),
+            _ => Err(invalid_param(format!(
+                "Value ( {v} ) for parameter maxResults is invalid. Expecting a value between {min} and {max}."
+            ))),
         },
     }
 }

@@ -9,12 +9,9 @@ use crate::world::Partition;
 
 fn tags_of<'a>(p: &'a mut Partition, id: &str) -> Result<&'a mut Tags, ApiError> {
     if id.starts_with("lt-") {
-        return p
-            .ec2
-            .launch_templates
-            .get_mut(id)
-            .map(|t| &mut t.tags)
-            .ok_or_else(|| ApiError::new(400, "InvalidLaunchTemplateId.NotFound", format!("The launch template ID '{id}' does not exist")));
+        return p.ec2.launch_templates.get_mut(id).map(|t| &mut t.tags).ok_or_else(|| {
+            ApiError::new(400, "InvalidLaunchTemplateId.NotFound", format!("The launch template ID '{id}' does not exist"))
+        });
     }
     if id.starts_with("i-") {
         return p

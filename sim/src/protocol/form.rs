@@ -58,7 +58,10 @@ mod tests {
 
     #[test]
     fn flattened_lists_come_back_in_numeric_order() {
-        let f = Form::parse(b"Action=X&InstanceId.10=c&InstanceId.2=b&InstanceId.1=a&Filter.1.Name=tag%3AWave&Filter.1.Value.1=1", "");
+        let f = Form::parse(
+            b"Action=X&InstanceId.10=c&InstanceId.2=b&InstanceId.1=a&Filter.1.Name=tag%3AWave&Filter.1.Value.1=1",
+            "",
+        );
         assert_eq!(f.list("InstanceId"), vec!["a", "b", "c"]);
         assert_eq!(f.get("Filter.1.Name"), Some("tag:Wave"));
         assert_eq!(f.list("Filter.1.Value"), vec!["1"]);

@@ -204,6 +204,8 @@ pub fn access_denied(protocol: Protocol, caller: &str, action: &str) -> ApiError
     match protocol {
         Protocol::RestJson1 | Protocol::AwsJson10 => ApiError::new(403, "AccessDeniedException", message),
         Protocol::AwsQuery => ApiError::new(403, "AccessDenied", message),
-        Protocol::Ec2Query => ApiError::new(403, "UnauthorizedOperation", format!("You are not authorized to perform this operation. {message}")),
+        Protocol::Ec2Query => {
+            ApiError::new(403, "UnauthorizedOperation", format!("You are not authorized to perform this operation. {message}"))
+        }
     }
 }
