@@ -14,6 +14,26 @@ pub struct Target {
     pub sim: Option<drs_sim::SimServer>,
 }
 
+/// Where a command runs: the embedded simulator (default) or AWS.
+#[derive(clap::Args)]
+pub struct TargetArgs {
+    /// The module configuration (default with the simulator: its demo configuration).
+    #[arg(long)]
+    pub config: Option<std::path::PathBuf>,
+    /// A fleet file for the embedded simulator (default: its demo fleet).
+    #[arg(long, conflicts_with = "aws")]
+    pub fleet: Option<std::path::PathBuf>,
+    /// Use AWS through the default credential chain instead of the embedded simulator.
+    #[arg(long)]
+    pub aws: bool,
+}
+
+impl TargetArgs {
+    pub async fn target(&self) -> anyhow::Result<Target> {
+        target(self.config.as_deref(), self.fleet.as_deref(), self.aws).await
+    }
+}
+
 /// `--aws`: the configuration file and the default credential chain; otherwise the embedded
 /// simulator (a given fleet or the demo one) and the configuration (or the demo one)
 /// pointed at it.

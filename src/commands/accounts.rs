@@ -5,7 +5,6 @@
 use crate::embedded;
 use drs_module::accounts::check;
 use drs_module::aws::Clients;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 #[derive(clap::Subcommand)]
@@ -16,15 +15,8 @@ pub enum Command {
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The module configuration (default with the simulator: its demo configuration).
-    #[arg(long)]
-    config: Option<PathBuf>,
-    /// A fleet file for the embedded simulator (default: its demo fleet).
-    #[arg(long, conflicts_with = "aws")]
-    fleet: Option<PathBuf>,
-    /// Use AWS through the default credential chain instead of the embedded simulator.
-    #[arg(long)]
-    aws: bool,
+    #[command(flatten)]
+    target: embedded::TargetArgs,
     /// Print the report as JSON instead of a table.
     #[arg(long)]
     json: bool,
@@ -32,7 +24,7 @@ pub struct Args {
 
 pub async fn run(command: Command) -> anyhow::Result<()> {
     let Command::Check(args) = command;
-    let target = embedded::target(args.config.as_deref(), args.fleet.as_deref(), args.aws).await?;
+    let target = args.target.target().await?;
     let cfg = Arc::new(target.config);
     let clients = Clients::new(cfg.clone(), target.hub, "accounts-check");
     let report = check(&clients, &cfg.partitions()).await;

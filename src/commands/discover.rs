@@ -10,22 +10,15 @@ use std::sync::Arc;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The module configuration (default with the simulator: its demo configuration).
-    #[arg(long)]
-    config: Option<PathBuf>,
-    /// A fleet file for the embedded simulator (default: its demo fleet).
-    #[arg(long, conflicts_with = "aws")]
-    fleet: Option<PathBuf>,
-    /// Use AWS through the default credential chain instead of the embedded simulator.
-    #[arg(long)]
-    aws: bool,
+    #[command(flatten)]
+    target: embedded::TargetArgs,
     /// Where to write the JSON result.
     #[arg(long, default_value = "discovery.json")]
     out: PathBuf,
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let target = embedded::target(args.config.as_deref(), args.fleet.as_deref(), args.aws).await?;
+    let target = args.target.target().await?;
     let cfg = Arc::new(target.config);
     let partitions = cfg.partitions();
     let clients = Clients::new(cfg.clone(), target.hub, &format!("discover-{}", std::process::id()));

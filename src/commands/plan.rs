@@ -13,12 +13,8 @@ use std::sync::Arc;
 pub struct Args {
     /// The application manifest (layers of resources).
     manifest: PathBuf,
-    #[arg(long)]
-    config: Option<PathBuf>,
-    #[arg(long, conflicts_with = "aws")]
-    fleet: Option<PathBuf>,
-    #[arg(long)]
-    aws: bool,
+    #[command(flatten)]
+    target: embedded::TargetArgs,
     /// Print the plan as JSON.
     #[arg(long)]
     json: bool,
@@ -28,7 +24,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let text = std::fs::read_to_string(&args.manifest).map_err(|e| anyhow::anyhow!("{}: {e}", args.manifest.display()))?;
     let manifest: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{}: not JSON: {e}", args.manifest.display()))?;
-    let target = embedded::target(args.config.as_deref(), args.fleet.as_deref(), args.aws).await?;
+    let target = args.target.target().await?;
     let cfg = Arc::new(target.config);
     let clients = Clients::new(cfg.clone(), target.hub, "plan");
     let found = discover(&clients, &cfg.partitions(), |_| {}).await;
