@@ -56,7 +56,12 @@ impl World {
         world.identities.add_long_term(
             &fleet.hub.access_key_id,
             &fleet.hub.secret_access_key,
-            Principal { account: fleet.hub.account_id.clone(), role_name: fleet.hub.role_name.clone(), session: None },
+            // The hub is a role session (a Lambda's role, say): it reports an assumed-role ARN.
+            Principal {
+                account: fleet.hub.account_id.clone(),
+                role_name: fleet.hub.role_name.clone(),
+                session: Some(fleet.hub.role_name.clone()),
+            },
         );
         for t in &fleet.task_tokens {
             world.tokens.register(t.clone(), None, None, world.clock.now());

@@ -17,7 +17,8 @@ async fn assume_role_with_external_id_acts_in_the_target_account() {
     let sts = aws_sdk_sts::Client::new(&hub(&sim, EAST));
     let me = sts.get_caller_identity().send().await.unwrap();
     assert_eq!(me.account(), Some(HUB_ACCOUNT));
-    assert_eq!(me.arn(), Some(format!("arn:aws:iam::{HUB_ACCOUNT}:role/{HUB_ROLE}").as_str()));
+    // The hub acts as a role session, as a Lambda does.
+    assert_eq!(me.arn(), Some(format!("arn:aws:sts::{HUB_ACCOUNT}:assumed-role/{HUB_ROLE}/{HUB_ROLE}").as_str()));
 
     let out =
         sts.assume_role().role_arn(target_arn(A2)).role_session_name("wave-1").external_id(external_id(A2)).send().await.unwrap();
