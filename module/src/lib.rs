@@ -3,8 +3,10 @@
 
 pub mod accounts;
 pub mod aws;
+pub mod callbacks;
 pub mod config;
 pub mod discovery;
+pub mod event;
 pub mod manifest;
 pub mod plan;
 pub mod schema;
