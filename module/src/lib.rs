@@ -9,6 +9,7 @@ pub mod discovery;
 pub mod event;
 pub mod manifest;
 pub mod plan;
+pub mod preflight;
 pub mod schema;
 pub mod secret;
 pub mod selection;

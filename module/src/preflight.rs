@@ -1,0 +1,117 @@
+//! Preflight (the `instantiate` phase): what would block a recovery of one resource, with
+//! nothing changed. The resource's accounts x regions are checked (trust, permissions, DRS
+//! initialized), its group resolved and planned (misses, conflicts, servers not ready,
+//! waves), and each selected server's launch configuration read.
+
+use crate::accounts::{check, AccountsReport};
+use crate::aws::Clients;
+use crate::config::Partition;
+use crate::discovery::discover;
+use crate::plan::{plan, Plan};
+use crate::selection::{ResourceSelection, ServerRef};
+use futures::stream::{self, StreamExt};
+use serde::Serialize;
+use serde_json::{json, Value};
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LaunchSetting {
+    pub server: ServerRef,
+    pub issue: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PreflightReport {
+    pub resource_name: String,
+    pub accounts: AccountsReport,
+    pub plan: Plan,
+    pub launch_settings: Vec<LaunchSetting>,
+    /// What would stop a recovery, one line each.
+    pub blockers: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
+impl PreflightReport {
+    pub fn ready(&self) -> bool {
+        self.blockers.is_empty()
+    }
+}
+
+/// The configured partitions a resource reaches: its accounts and regions if it names any.
+pub fn partitions_of(clients: &Clients, sel: &ResourceSelection) -> Vec<Partition> {
+    clients
+        .config()
+        .partitions()
+        .into_iter()
+        .filter(|p| sel.accounts.is_empty() || sel.accounts.contains(&p.account))
+        .filter(|p| sel.regions.is_empty() || sel.regions.contains(&p.region))
+        .collect()
+}
+
+/// `resource` is a manifest resource: `{"action": "DRS", "resourceName": ..., "parameters": ...}`.
+pub async fn preflight(clients: &Clients, resource: &Value) -> anyhow::Result<PreflightReport> {
+    let sel = ResourceSelection::from_resource(resource)?;
+    let partitions = partitions_of(clients, &sel);
+    anyhow::ensure!(
+        !partitions.is_empty(),
+        "resource {}: no configured account x region matches its AccountId/Accounts/Regions",
+        sel.resource_name
+    );
+    let accounts = check(clients, &partitions).await;
+    let found = discover(clients, &partitions, |_| {}).await;
+    let plan = plan(&json!([{"layer": 1, "resources": [resource]}]), &found, &clients.config().quotas)?;
+    let selected: Vec<ServerRef> = plan.resources.iter().flat_map(|r| r.resolution.servers.clone()).collect();
+    let launch_settings = launch_settings(clients, &selected).await;
+
+    let mut blockers = vec![];
+    let mut warnings = vec![];
+    for p in accounts.partitions.iter().filter(|p| !p.reason_names().is_empty()) {
+        blockers.push(format!("{}/{}: {}", p.account, p.region, p.reason_names().join(", ")));
+    }
+    blockers.extend(plan.unreadable_partitions.iter().cloned());
+    for r in &plan.resources {
+        blockers.extend(r.resolution.errors.iter().cloned());
+        warnings.extend(r.resolution.warnings.iter().cloned());
+        blockers.extend(r.error.iter().cloned());
+    }
+    for l in &launch_settings {
+        let line = format!("{}: {}", l.server, l.issue);
+        if l.issue.starts_with("warning") {
+            warnings.push(line)
+        } else {
+            blockers.push(line)
+        }
+    }
+    Ok(PreflightReport { resource_name: sel.resource_name, accounts, plan, launch_settings, blockers, warnings })
+}
+
+/// Reads each server's launch configuration: one that cannot be read, or without an EC2
+/// launch template, blocks; a recovery instance set to launch stopped is worth a warning.
+async fn launch_settings(clients: &Clients, servers: &[ServerRef]) -> Vec<LaunchSetting> {
+    let per = clients.config().concurrency.per_partition.max(1);
+    let found: Vec<Option<LaunchSetting>> = stream::iter(servers)
+        .map(|s| async move {
+            let p = Partition { account: s.account.clone(), region: s.region.clone() };
+            let issue = match clients.drs(&p).await {
+                Err(e) => Some(format!("{e:#}")),
+                Ok(drs) => match drs.get_launch_configuration().source_server_id(&s.source_server_id).send().await {
+                    Err(e) => Some(crate::accounts::reason::finding("drs:GetLaunchConfiguration", &e).message),
+                    Ok(lc) if lc.ec2_launch_template_id().is_none_or(str::is_empty) => {
+                        Some("no EC2 launch template: DRS has nothing to launch from".into())
+                    }
+                    Ok(lc) if lc.launch_disposition() == Some(&aws_sdk_drs::types::LaunchDisposition::Stopped) => {
+                        Some("warning: launchDisposition is STOPPED: the recovery instance will not start".into())
+                    }
+                    Ok(_) => None,
+                },
+            };
+            issue.map(|issue| LaunchSetting { server: s.clone(), issue })
+        })
+        .buffer_unordered(per * 4)
+        .collect()
+        .await;
+    let mut out: Vec<LaunchSetting> = found.into_iter().flatten().collect();
+    out.sort_by(|a, b| a.server.cmp(&b.server));
+    out
+}

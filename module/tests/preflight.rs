@@ -1,0 +1,57 @@
+//! Preflight (instantiate) against the simulator: what would block a recovery is named, and
+//! nothing is changed.
+
+mod common;
+use common::*;
+use drs_module::aws::Clients;
+use drs_module::preflight::preflight;
+use drs_sim::client::Control;
+use serde_json::json;
+
+#[tokio::test]
+async fn blockers_and_warnings_are_named_and_nothing_changes() {
+    let sim = drs_sim::start(drs_sim::Fleet::demo(), 0).await.unwrap();
+    let control = Control::new(&sim.endpoint);
+    control.ok("POST", "servers/db-02", Some(&json!({"replicationState": "STALLED"}))).await.unwrap();
+    let cfg = config(&sim.endpoint, &["us-east-1", "us-west-2"], demo_accounts(), 3);
+    let clients = Clients::new(cfg.clone(), hub_sdk(), "preflight-test");
+    // db-03 will launch stopped: a warning, not a blocker.
+    let db3 = control.ok("GET", "servers", None).await.unwrap()["servers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["sourceProperties"]["identificationHints"]["hostname"] == "db-03")
+        .cloned()
+        .unwrap();
+    let p = drs_module::config::Partition {
+        account: db3["accountId"].as_str().unwrap().into(),
+        region: db3["region"].as_str().unwrap().into(),
+    };
+    clients
+        .drs(&p)
+        .await
+        .unwrap()
+        .update_launch_configuration()
+        .source_server_id(db3["sourceServerID"].as_str().unwrap())
+        .launch_disposition(aws_sdk_drs::types::LaunchDisposition::Stopped)
+        .send()
+        .await
+        .unwrap();
+    let before = sim.world.calls.len();
+
+    let resource = json!({"action": "DRS", "resourceName": "Databases", "parameters": {"Tags": {"Tier": "db"}}});
+    let r = preflight(&clients, &resource).await.unwrap();
+    assert!(!r.ready());
+    assert!(r.blockers.iter().any(|b| b.contains("db-02") && b.contains("STALLED")), "{:?}", r.blockers);
+    assert!(r.warnings.iter().any(|w| w.contains("db-03") && w.contains("STOPPED")), "{:?}", r.warnings);
+    assert!(r.accounts.healthy());
+    assert_eq!(r.plan.resources[0].resolution.servers.len(), 12, "the not-ready server stays in the group and blocks");
+    let mutating = sim.world.calls.since(before as u64).into_iter().filter(|c| {
+        c.status < 300
+            && matches!(
+                c.operation.as_str(),
+                "StartRecovery" | "TerminateRecoveryInstances" | "UpdateLaunchConfiguration" | "CreateTags" | "TagResource"
+            )
+    });
+    assert_eq!(mutating.count(), 0, "preflight changes nothing");
+}
