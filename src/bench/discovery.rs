@@ -2,7 +2,8 @@
 //! 50 ms of latency per call and 10 requests a second per account x region (DRS and EC2),
 //! served by the simulator in a child process. Measured in one run: the lower bound (the
 //! slowest partition's round trips x latency, or its rate limit), our concurrent discovery,
-//! and the sequential account-by-account, region-by-region loop.
+//! and the sequential account-by-account, region-by-region loop; then, beside them, the same
+//! discovery with no latency (`cpu_floor_s`: what reading the responses costs here).
 
 use aws_config::SdkConfig;
 use drs_module::aws::Clients;
@@ -84,9 +85,6 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let t = Instant::now();
     let ours = discover(&clients, &partitions, |_| {}).await;
     let ours_s = t.elapsed().as_secs_f64();
-    let mut ms: Vec<u64> = ours.partitions.iter().map(|p| p.millis).collect();
-    ms.sort_unstable();
-    eprintln!("partition ms: min {} median {} max {}", ms[0], ms[ms.len() / 2], ms[ms.len() - 1]);
     anyhow::ensure!(ours.failed().next().is_none(), "our discovery had failures: {:?}", ours.failed().collect::<Vec<_>>());
     anyhow::ensure!(ours.servers.len() == args.servers, "found {} of {} servers", ours.servers.len(), args.servers);
     let peak_mib = peak_rss_mib();
@@ -104,10 +102,22 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     }
     let sequential_s = t.elapsed().as_secs_f64();
     anyhow::ensure!(found == args.servers, "the sequential loop found {found} of {} servers", args.servers);
+
+    // The same discovery with the latency removed (throttling kept): the CPU cost of reading
+    // 10,000 servers and their instances on this machine, shared with the simulator.
+    let control = drs_sim::client::Control::new(&endpoint);
+    let mut faults: drs_sim::faults::FaultSet = serde_json::from_value(control.ok("GET", "faults", None).await?)?;
+    faults.latency.clear();
+    control.ok("PUT", "faults", Some(&serde_json::to_value(&faults)?)).await?;
+    let clients = Clients::new(cfg.clone(), hub_config(&regions[0]), "bench-cpu");
+    let t = Instant::now();
+    let floor = discover(&clients, &partitions, |_| {}).await;
+    let cpu_floor_s = t.elapsed().as_secs_f64();
+    anyhow::ensure!(floor.servers.len() == args.servers, "the zero-latency run found {} servers", floor.servers.len());
     let _ = std::fs::remove_dir_all(&dir);
 
     println!(
-        "bench discovery: ours_s={ours_s:.3} bound_s={bound_s:.3} ratio={:.2} sequential_s={sequential_s:.2} speedup={:.1} peak_mib={peak_mib:.0} servers={} partitions={}",
+        "bench discovery: ours_s={ours_s:.3} bound_s={bound_s:.3} ratio={:.2} sequential_s={sequential_s:.2} speedup={:.1} peak_mib={peak_mib:.0} cpu_floor_s={cpu_floor_s:.3} servers={} partitions={}",
         ours_s / bound_s,
         sequential_s / ours_s,
         args.servers,

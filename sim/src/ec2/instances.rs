@@ -34,6 +34,9 @@ impl Filter {
 
 /// EC2 filter values take `*` and `?` wildcards.
 fn wildcard(pattern: &str, s: &str) -> bool {
+    if !pattern.contains(['*', '?']) {
+        return pattern == s;
+    }
     fn go(p: &[char], s: &[char]) -> bool {
         match (p.first(), s.first()) {
             (None, None) => true,

@@ -1,6 +1,9 @@
 //! Writing the XML of awsQuery and ec2Query replies.
 
 pub fn escape(s: &str) -> String {
+    if !s.contains(['&', '<', '>', '"', '\'']) {
+        return s.to_owned();
+    }
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
