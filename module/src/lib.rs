@@ -7,6 +7,7 @@ pub mod callbacks;
 pub mod config;
 pub mod discovery;
 pub mod event;
+pub mod lifecycle;
 pub mod manifest;
 pub mod plan;
 pub mod preflight;

@@ -1,0 +1,46 @@
+//! The Lambda `bootstrap`: the DRS module behind the platform's lifecycle events. The module
+//! configuration comes from `DRS_ORCH_CONFIG` (JSON) or `DRS_ORCH_CONFIG_FILE` (a path); the
+//! hub identity is the function's role (the default credential chain).
+
+use drs_module::aws::Clients;
+use drs_module::config::ModuleConfig;
+use drs_module::lifecycle::{handle, LifecycleError};
+use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
+use serde_json::Value;
+use std::sync::Arc;
+
+/// The Lambda error type is the lifecycle's code (`InvalidEvent`, `PreflightBlocked`, ...).
+#[derive(Debug)]
+struct Failure(LifecycleError);
+
+impl From<Failure> for Diagnostic {
+    fn from(f: Failure) -> Diagnostic {
+        Diagnostic { error_type: f.0.code.to_owned(), error_message: f.0.message }
+    }
+}
+
+fn config() -> anyhow::Result<ModuleConfig> {
+    if let Ok(json) = std::env::var("DRS_ORCH_CONFIG") {
+        return ModuleConfig::parse(&json);
+    }
+    let path = std::env::var("DRS_ORCH_CONFIG_FILE").map_err(|_| {
+        anyhow::anyhow!("set DRS_ORCH_CONFIG (JSON) or DRS_ORCH_CONFIG_FILE (a path) to the module configuration")
+    })?;
+    ModuleConfig::load(std::path::Path::new(&path))
+}
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .without_time()
+        .init();
+    let cfg = Arc::new(config()?);
+    let clients = Arc::new(Clients::from_environment(cfg, "lambda").await);
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
+        let clients = clients.clone();
+        async move { handle(&clients, &event.payload).await.map_err(Failure) }
+    }))
+    .await
+}
