@@ -102,15 +102,15 @@ fn clock(world: &World) -> Reply {
     json_reply(200, &json!({"now": crate::clock::iso(world.clock.now()), "speed": world.clock.speed()}))
 }
 
-/// Every source server with where it lives and its state, after moving jobs along.
-fn servers(world: &World) -> Vec<Value> {
+/// `render` over every partition (jobs moved along first), each item marked with its
+/// account and region.
+fn everywhere(world: &World, render: impl Fn(&crate::world::Partition) -> Vec<Value>) -> Vec<Value> {
     let now = world.clock.now();
     let mut out = vec![];
     for part in world.partitions() {
         let mut p = part.lock();
         crate::drs::progress::advance(&mut p, now);
-        for s in p.drs.servers.values() {
-            let mut v = s.to_json();
+        for mut v in render(&p) {
             v["accountId"] = p.account.clone().into();
             v["region"] = p.region.clone().into();
             out.push(v);
@@ -119,20 +119,12 @@ fn servers(world: &World) -> Vec<Value> {
     out
 }
 
+fn servers(world: &World) -> Vec<Value> {
+    everywhere(world, |p| p.drs.servers.values().map(|s| s.to_json()).collect())
+}
+
 fn recovery_instances(world: &World) -> Vec<Value> {
-    let now = world.clock.now();
-    let mut out = vec![];
-    for part in world.partitions() {
-        let mut p = part.lock();
-        crate::drs::progress::advance(&mut p, now);
-        for r in p.drs.recovery_instances.values() {
-            let mut v = r.to_json();
-            v["accountId"] = p.account.clone().into();
-            v["region"] = p.region.clone().into();
-            out.push(v);
-        }
-    }
-    out
+    everywhere(world, |p| p.drs.recovery_instances.values().map(|r| r.to_json()).collect())
 }
 
 /// Changes a server's replication or launch behaviour; `key` is its ID or hostname.
