@@ -18,7 +18,7 @@ fn parse<T: serde::de::DeserializeOwned>(req: &Request) -> Result<T, Reply> {
     serde_json::from_slice(if req.body.is_empty() { b"{}" } else { &req.body }).map_err(|e| bad(format!("invalid body: {e}")))
 }
 
-fn query_param<'a>(req: &'a Request, key: &str) -> Option<String> {
+fn query_param(req: &Request, key: &str) -> Option<String> {
     form_urlencoded::parse(req.query.as_bytes()).find(|(k, _)| k == key).map(|(_, v)| v.into_owned())
 }
 
