@@ -1,0 +1,73 @@
+//! Test-only hook for the host's sandbox tests. The execution id picks the misbehaviour,
+//! so one component (one compile) covers every case.
+
+wit_bindgen::generate!({ path: "../../../host/wit", world: "wave-hooks" });
+
+use drs_orch::hooks::host_log::{log, Level};
+use std::hint::black_box;
+
+struct Hostile;
+
+#[allow(unconditional_recursion)]
+fn recurse(depth: u64) -> u64 {
+    // black_box keeps this a real call chain, not a loop.
+    let buf = black_box([depth; 16]);
+    black_box(recurse(depth + 1)) + buf[3]
+}
+
+fn run(mode: &str, servers: &[String]) -> Decision {
+    match mode {
+        "loop" => {
+            let mut n = 0u64;
+            loop {
+                n = black_box(n.wrapping_add(1));
+            }
+        }
+        "memory" => {
+            let mut hoard: Vec<Vec<u8>> = Vec::new();
+            loop {
+                // Reserve without touching: growth, not page faults, is what this tests.
+                let mut chunk = Vec::<u8>::with_capacity(1 << 20);
+                chunk.push(1);
+                hoard.push(chunk);
+                black_box(&hoard);
+            }
+        }
+        "recurse" => Decision::Abort(format!("unreachable {}", recurse(0))),
+        "panic" => panic!("hostile hook panics on purpose"),
+        "log-flood" => {
+            let big = "x".repeat(10_000);
+            for i in 0..10_000 {
+                log(Level::Warn, if i == 0 { &big } else { "flood" });
+            }
+            Decision::Proceed
+        }
+        "fs" => match std::fs::read_to_string("/etc/passwd") {
+            Ok(text) => Decision::Abort(format!("fs-read {} bytes", text.len())),
+            Err(e) => Decision::Abort(format!("fs-denied: {e}")),
+        },
+        "env" => Decision::Abort(format!("env={} args={}", std::env::vars().count(), std::env::args().count())),
+        "stdio" => {
+            println!("hello on stdout");
+            eprintln!("hello on stderr");
+            Decision::Proceed
+        }
+        "bad-skip" => Decision::Skip(vec!["s-not-in-this-wave".into()]),
+        "skip-first" => Decision::Skip(servers.iter().take(1).cloned().collect()),
+        _ => Decision::Proceed,
+    }
+}
+
+impl Guest for Hostile {
+    fn before_wave(context: WaveContext) -> Decision {
+        let ids: Vec<String> = context.servers.iter().map(|s| s.source_server_id.clone()).collect();
+        run(&context.execution_id, &ids)
+    }
+
+    fn after_wave(result: WaveResult) -> Decision {
+        let ids: Vec<String> = result.context.servers.iter().map(|s| s.source_server_id.clone()).collect();
+        run(&result.context.execution_id, &ids)
+    }
+}
+
+export!(Hostile);

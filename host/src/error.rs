@@ -1,0 +1,31 @@
+//! What can go wrong with a hook. Every failure is a value; none unwinds into the module.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum HookError {
+    /// The component's SHA-256 is not the one the tenant's configuration pinned.
+    #[error("component hash {actual} does not match its pin {expected}")]
+    PinMismatch { expected: String, actual: String },
+    /// The component imports something the sandbox does not provide.
+    #[error("component imports `{import}`, which hooks may not use")]
+    Refused { import: String },
+    /// The component does not implement the wave-hooks world (or is not a valid component).
+    #[error("invalid hook component: {0}")]
+    Invalid(String),
+    /// The call ran past its CPU-time cap.
+    #[error("hook ran longer than its {limit_ms} ms limit")]
+    Timeout { limit_ms: u64 },
+    /// The guest tried to grow its memory past the cap.
+    #[error("hook exceeded its memory limit of {limit_bytes} bytes")]
+    MemoryLimit { limit_bytes: usize },
+    /// The guest trapped (panic, unreachable, stack overflow, out-of-bounds access, ...).
+    #[error("hook trapped: {0}")]
+    Trap(String),
+    /// The guest returned a decision the host cannot apply.
+    #[error("hook returned an invalid decision: {0}")]
+    BadReturn(String),
+    /// The compile cache could not be read or written.
+    #[error("hook cache {path}: {message}")]
+    Cache { path: PathBuf, message: String },
+}
