@@ -83,7 +83,10 @@ async fn bad_input_and_blockers_end_in_send_task_failure() {
     assert!(state["cause"].as_str().unwrap().contains("db-01"));
 
     let t = r.token().await;
-    let e = handle(&r.clients, &event("activate", &t, json!({"Tags": {"Tier": "web"}}))).await.unwrap_err();
-    assert_eq!(e.code, "PhaseNotAvailable", "activate is not built yet and says so");
+    let mut check = event("activate", &t, json!({"Tags": {"Tier": "web"}}));
+    check["status"] = json!(true);
+    let e = handle(&r.clients, &check).await.unwrap_err();
+    assert_eq!(e.code, "InvalidEvent", "a status check without the phase's payload says what is missing");
+    assert!(e.message.contains("lifecycle_output.Payload"), "{}", e.message);
     assert_eq!(r.token_state(&t).await["status"], "FAILED", "the parent is told, not left waiting");
 }

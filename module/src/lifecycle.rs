@@ -5,10 +5,19 @@
 //! SendTaskFailure on any failure, bad input included, so the parent never waits forever.
 
 use crate::aws::Clients;
-use crate::callbacks::Callbacks;
+use crate::callbacks::{CallbackError, Callbacks};
 use crate::event::{ModuleEvent, Phase};
-use crate::preflight::preflight;
+use crate::preflight::{partitions_of, preflight};
+use crate::recovery::launches::Scope;
+use crate::recovery::params::{Mode, RecoveryParams};
+use crate::recovery::payload::Payload;
+use crate::recovery::status::Outcome;
+use crate::recovery::{activate, cleanup, replicate, status, tags};
+use crate::selection::ResourceSelection;
 use serde_json::{json, Value};
+
+/// Step Functions' payload limit; the platform hands the phase's answer back in one.
+pub const MAX_PAYLOAD: usize = 256 * 1024;
 
 /// A failure as the platform sees it: the Lambda error type and message, and the
 /// SendTaskFailure error and cause.
@@ -23,57 +32,166 @@ fn fail(code: &'static str, message: impl Into<String>) -> LifecycleError {
     LifecycleError { code, message: message.into() }
 }
 
+/// The answer to the platform, and what a local driver shows (wave progress, counts).
+#[derive(Debug)]
+pub struct Handled {
+    pub answer: Value,
+    pub detail: Option<Value>,
+}
+
+fn answer(answer: Value, detail: Option<Value>) -> Result<Handled, LifecycleError> {
+    Ok(Handled { answer, detail })
+}
+
 /// Runs one event; reports to the parent's task token when there is one.
 pub async fn handle(clients: &Clients, raw: &Value) -> Result<Value, LifecycleError> {
+    handle_detailed(clients, raw).await.map(|h| h.answer)
+}
+
+pub async fn handle_detailed(clients: &Clients, raw: &Value) -> Result<Handled, LifecycleError> {
     let token = raw.get("TaskToken").and_then(Value::as_str).map(crate::secret::Secret::new);
     let result = run(clients, raw).await;
     if let (Some(token), Err(e)) = (token, &result) {
-        let cb = Callbacks::new(clients.hub(), token);
-        if let Err(cb_err) = cb.failure(e.code, &e.message).await {
-            tracing::warn!(error = %cb_err, "SendTaskFailure did not reach the parent");
+        if e.code != "ParentGone" {
+            let cb = Callbacks::new(clients.hub(), token);
+            if let Err(cb_err) = cb.failure(e.code, &e.message).await {
+                tracing::warn!(error = %cb_err, "SendTaskFailure did not reach the parent");
+            }
         }
     }
     result
 }
 
-async fn run(clients: &Clients, raw: &Value) -> Result<Value, LifecycleError> {
+fn callback_error(e: CallbackError) -> LifecycleError {
+    match e {
+        // Nobody waits for this task any more: stop rather than run unsupervised.
+        CallbackError::ParentGone(m) => fail("ParentGone", m),
+        CallbackError::Failed(m) => fail("CallbackFailed", m),
+    }
+}
+
+async fn run(clients: &Clients, raw: &Value) -> Result<Handled, LifecycleError> {
     let event = ModuleEvent::parse(raw).map_err(|e| fail("InvalidEvent", format!("{e:#}")))?;
     if !event.module.eq_ignore_ascii_case("DRS") {
         return Err(fail("InvalidEvent", format!("StatePayload.action: this is the DRS module, not '{}'", event.module)));
     }
     let callbacks = event.task_token.clone().map(|t| Callbacks::new(clients.hub(), t));
-    match (event.phase, event.status_check) {
-        (Phase::Instantiate, false) => instantiate(clients, &event).await,
-        (Phase::Instantiate, true) => {
-            // Preflight finished in the phase call: report its summary and end.
-            let summary = event.payload.clone().unwrap_or(Value::Null);
-            if let Some(cb) = &callbacks {
-                cb.heartbeat().await.map_err(|e| fail("CallbackFailed", e.to_string()))?;
-                cb.success(&summary).await.map_err(|e| fail("CallbackFailed", e.to_string()))?;
-            }
-            Ok(Value::Bool(true))
+    if event.status_check {
+        if let Some(cb) = &callbacks {
+            cb.heartbeat().await.map_err(callback_error)?;
         }
-        (phase, _) => Err(fail(
-            "PhaseNotAvailable",
-            format!(
-                "{}: this build of the DRS module runs instantiate (preflight) only; {phase:?} is not available yet",
-                event.operation()
-            ),
-        )),
+    }
+    let resource = resource_of(&event);
+    let params = RecoveryParams::parse(&resource["parameters"]).map_err(|e| fail("InvalidParameters", format!("{e:#}")))?;
+    let done = |summary: Value| async move {
+        if let Some(cb) = &callbacks {
+            cb.success(&summary).await.map_err(callback_error)?;
+        }
+        answer(Value::Bool(true), Some(summary))
+    };
+    match (event.phase, event.status_check) {
+        (Phase::Instantiate, false) => instantiate(clients, &event, &resource).await,
+        // Preflight finished in the phase call: report its summary and end.
+        (Phase::Instantiate, true) => done(event.payload.clone().unwrap_or(Value::Null)).await,
+        (Phase::Activate, false) => {
+            let key = serde_json::to_string(&raw["StatePayload"]).unwrap_or_default();
+            let execution =
+                tags::execution_id(params.execution_id.as_deref(), event.task_token.as_ref(), &event.resource_name, &key);
+            let (payload, first) = activate::activate(clients, &resource, &execution)
+                .await
+                .map_err(|e| fail("ActivationFailed", format!("{e:#}")))?;
+            if let Outcome::Failed { code, message } = &first.outcome {
+                return Err(fail(code_name(code), message.clone()));
+            }
+            let value = serde_json::to_value(&payload).map_err(|e| fail("InternalError", e.to_string()))?;
+            let size = value.to_string().len();
+            if size > MAX_PAYLOAD {
+                return Err(fail("PayloadTooLarge", format!("the lifecycle payload is {size} bytes, over 256 KiB")));
+            }
+            answer(value, serde_json::to_value(&first).ok())
+        }
+        (Phase::Activate, true) => {
+            let raw_payload = event.payload.as_ref().ok_or_else(|| {
+                fail("InvalidEvent", "lifecycle_output.Payload: missing: the activate phase's answer is needed")
+            })?;
+            let payload = Payload::parse(raw_payload).map_err(|e| fail("InvalidEvent", format!("{e:#}")))?;
+            let st = status::check(clients, &payload).await.map_err(|e| fail("StatusCheckFailed", format!("{e:#}")))?;
+            let detail = serde_json::to_value(&st).ok();
+            match &st.outcome {
+                Outcome::Running => answer(Value::Bool(false), detail),
+                Outcome::Done => done(st.summary(&payload)).await.map(|h| Handled { detail, ..h }),
+                Outcome::Failed { code, message } => Err(fail(code_name(code), message.clone())),
+            }
+        }
+        (Phase::Cleanup, check) => {
+            let sel = ResourceSelection::from_resource(&resource).map_err(|e| fail("InvalidParameters", format!("{e:#}")))?;
+            let (drills, recoveries) = params.cleanup_scope();
+            let scope = Scope { resource: &event.resource_name, execution: params.execution_id.as_deref(), drills, recoveries };
+            let st = cleanup::pass(clients, &partitions_of(clients, &sel), &scope)
+                .await
+                .map_err(|e| fail("CleanupFailed", format!("{e:#}")))?;
+            let summary = json!({"phase": "cleanup", "resource": event.resource_name, "remaining": st.remaining,
+                                 "terminateJobs": st.jobs, "instances": st.instances.len()});
+            match (check, st.done()) {
+                (false, _) => answer(summary, None),
+                (true, true) => done(summary).await,
+                (true, false) => answer(Value::Bool(false), Some(summary)),
+            }
+        }
+        (Phase::Replicate, check) => {
+            if params.mode == Mode::Drill {
+                return Err(fail(
+                    "PhaseNotApplicable",
+                    format!(
+                        "{}: replicate reverses replication after a real recovery; parameters.Mode is drill",
+                        event.operation()
+                    ),
+                ));
+            }
+            let sel = ResourceSelection::from_resource(&resource).map_err(|e| fail("InvalidParameters", format!("{e:#}")))?;
+            let st =
+                replicate::pass(clients, &partitions_of(clients, &sel), &event.resource_name, params.execution_id.as_deref())
+                    .await
+                    .map_err(|e| fail("ReplicateFailed", format!("{e:#}")))?;
+            let summary = json!({"phase": "replicate", "resource": event.resource_name, "instances": st.instances,
+                                 "continuous": st.continuous, "reversed": st.reversed, "stuck": st.stuck});
+            if !st.stuck.is_empty() {
+                return Err(fail("ReplicationStuck", format!("reverse replication stuck: {}", st.stuck.join("; "))));
+            }
+            match (check, st.done()) {
+                (false, _) => answer(summary, None),
+                (true, true) => done(summary).await,
+                (true, false) => answer(Value::Bool(false), Some(summary)),
+            }
+        }
     }
 }
 
-/// Preflight only: changes nothing; fails naming every blocker.
-async fn instantiate(clients: &Clients, event: &ModuleEvent) -> Result<Value, LifecycleError> {
+/// Error codes are static strings (the Lambda error type); unknown ones map to a generic one.
+fn code_name(code: &str) -> &'static str {
+    match code {
+        "WaveFailed" => "WaveFailed",
+        "ApprovalRejected" => "ApprovalRejected",
+        "Timeout" => "Timeout",
+        _ => "RecoveryFailed",
+    }
+}
+
+/// The manifest resource the event is about; the platform's target account applies when
+/// the parameters name none.
+fn resource_of(event: &ModuleEvent) -> Value {
     let mut parameters = event.parameters.clone();
-    // The platform's target account applies when the parameters name none.
     if let (Some(acct), Some(p)) = (&event.account_id, parameters.as_object_mut()) {
         if !p.contains_key("AccountId") && !p.contains_key("Accounts") {
             p.insert("AccountId".into(), acct.clone().into());
         }
     }
-    let resource = json!({"action": "DRS", "resourceName": event.resource_name, "parameters": parameters});
-    let report = preflight(clients, &resource).await.map_err(|e| fail("InvalidParameters", format!("{e:#}")))?;
+    json!({"action": "DRS", "resourceName": event.resource_name, "parameters": parameters})
+}
+
+/// Preflight only: changes nothing; fails naming every blocker.
+async fn instantiate(clients: &Clients, event: &ModuleEvent, resource: &Value) -> Result<Handled, LifecycleError> {
+    let report = preflight(clients, resource).await.map_err(|e| fail("InvalidParameters", format!("{e:#}")))?;
     if !report.ready() {
         return Err(fail("PreflightBlocked", report.blockers.join("; ")));
     }
@@ -84,6 +202,9 @@ async fn instantiate(clients: &Clients, event: &ModuleEvent) -> Result<Value, Li
         .iter()
         .flat_map(|r| r.waves.iter().map(|w| json!({"name": w.name, "servers": w.servers.len(), "jobs": w.jobs.len()})))
         .collect();
-    Ok(json!({"phase": "instantiate", "resourceName": event.resource_name, "ready": true, "servers": servers,
-              "waves": waves, "warnings": report.warnings}))
+    answer(
+        json!({"phase": "instantiate", "resourceName": event.resource_name, "ready": true, "servers": servers,
+              "waves": waves, "warnings": report.warnings}),
+        None,
+    )
 }

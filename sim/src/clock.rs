@@ -13,16 +13,26 @@ struct Anchor {
     real: Instant,
     sim: DateTime<Utc>,
     speed: f64,
+    /// Seconds added by `advance`, in total.
+    jumped: f64,
 }
 
 impl SimClock {
     pub fn new(start: DateTime<Utc>, speed: f64) -> Self {
-        Self { inner: Mutex::new(Anchor { real: Instant::now(), sim: start, speed: speed.max(0.0) }) }
+        Self { inner: Mutex::new(Anchor { real: Instant::now(), sim: start, speed: speed.max(0.0), jumped: 0.0 }) }
     }
 
     pub fn now(&self) -> DateTime<Utc> {
         let a = self.inner.lock();
         a.sim + scaled(a.real.elapsed().as_secs_f64() * a.speed)
+    }
+
+    /// The clock without its jumps: what credential lifetimes run on. Clients are told when
+    /// their credentials expire in real time at the clock's speed (`sts.rs`) and cannot see a
+    /// jump, so a jump moves jobs along but does not age credentials.
+    pub fn lifetime_now(&self) -> DateTime<Utc> {
+        let jumped = self.inner.lock().jumped;
+        self.now() - scaled(jumped)
     }
 
     pub fn speed(&self) -> f64 {
@@ -33,13 +43,15 @@ impl SimClock {
     pub fn set_speed(&self, speed: f64) {
         let mut a = self.inner.lock();
         let now = a.sim + scaled(a.real.elapsed().as_secs_f64() * a.speed);
-        *a = Anchor { real: Instant::now(), sim: now, speed: speed.max(0.0) };
+        *a = Anchor { real: Instant::now(), sim: now, speed: speed.max(0.0), jumped: a.jumped };
     }
 
     /// Jumps the clock forward (negative values are ignored: time never runs back).
     pub fn advance(&self, seconds: f64) {
         if seconds > 0.0 {
-            self.inner.lock().sim += scaled(seconds);
+            let mut a = self.inner.lock();
+            a.sim += scaled(seconds);
+            a.jumped += seconds;
         }
     }
 
@@ -94,6 +106,7 @@ mod tests {
         let frozen = c.now();
         c.advance(3600.0);
         assert_eq!((c.now() - frozen).num_seconds(), 3600);
+        assert_eq!((c.lifetime_now() - frozen).num_seconds(), 0, "jumps do not age credentials");
     }
 
     #[test]

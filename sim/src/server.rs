@@ -184,8 +184,7 @@ async fn handle_signed(
     record.request = summarize(protocol, req, form.as_ref());
 
     let session_token = req.headers.get("x-amz-security-token").and_then(|v| v.to_str().ok());
-    let now = world.clock.now();
-    let cred = world.identities.resolve(&auth.access_key, session_token, now).map_err(|e| {
+    let cred = world.identities.resolve(&auth.access_key, session_token, world.clock.lifetime_now()).map_err(|e| {
         fail(match e {
             IdentityError::UnknownKey | IdentityError::BadSessionToken => AuthFailure::UnknownKey.error(protocol),
             IdentityError::Expired => AuthFailure::Expired.error(protocol),

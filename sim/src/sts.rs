@@ -91,8 +91,7 @@ fn assume_role(ctx: &Ctx, form: &Form) -> Result<Reply, ApiError> {
             ),
         ));
     }
-    let now = ctx.now();
-    let expires = now + Duration::seconds(duration);
+    let expires = ctx.world.clock.lifetime_now() + Duration::seconds(duration);
     let principal =
         Principal { account: account.to_owned(), role_name: role.role_name.clone(), session: Some(session.to_owned()) };
     let (key, cred) = ctx.world.identities.issue(principal.clone(), expires);

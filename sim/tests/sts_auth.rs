@@ -104,7 +104,7 @@ async fn duration_below_fifteen_minutes_is_a_validation_error() {
 }
 
 #[tokio::test]
-async fn credentials_expire_on_the_simulator_clock() {
+async fn credentials_expire_on_the_simulator_clock_at_its_speed() {
     let sim = demo().await;
     let cfg = target(&sim, A1, EAST).await;
     let sts = aws_sdk_sts::Client::new(&cfg);
@@ -112,7 +112,13 @@ async fn credentials_expire_on_the_simulator_clock() {
     let drs = aws_sdk_drs::Client::new(&cfg);
     drs.describe_source_servers().send().await.unwrap();
 
+    // A jump moves jobs, not credential lifetimes: the client could not see it.
     sim.control.advance(7200.0).await.unwrap();
+    sts.get_caller_identity().send().await.expect("a jump does not expire credentials");
+    // Time that passes at the clock's speed does (3600x: 1 s is an hour).
+    sim.control.ok("POST", "clock", Some(&serde_json::json!({"speed": 3600.0}))).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    sim.control.ok("POST", "clock", Some(&serde_json::json!({"speed": 0.0}))).await.unwrap();
     let err = sts.get_caller_identity().send().await.unwrap_err();
     assert_eq!((code(&err), status(&err)), ("ExpiredToken".into(), 403));
     let err = drs.describe_source_servers().send().await.unwrap_err();

@@ -32,6 +32,24 @@ pub struct ModuleConfig {
     pub session_seconds: u64,
     #[serde(default)]
     pub quotas: Quotas,
+    /// Pause gates: the hub's approval state machine (see `recovery::gate`).
+    #[serde(default)]
+    pub approvals: Option<Approvals>,
+    /// How far back a re-delivered activation looks for jobs it already started.
+    #[serde(default = "default_lookback")]
+    pub idempotency_lookback_minutes: u64,
+}
+
+fn default_lookback() -> u64 {
+    120
+}
+
+/// A paused wave starts an execution of this state machine (whose task waits for a task
+/// token that an approver answers) and proceeds when the execution succeeds.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Approvals {
+    pub state_machine_arn: String,
 }
 
 fn default_session() -> u64 {
@@ -154,7 +172,7 @@ impl Default for Quotas {
 }
 
 /// One account x region the module works in, with the role and ExternalId to reach it.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct Partition {
     pub account: String,
     pub region: String,

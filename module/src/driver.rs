@@ -1,0 +1,79 @@
+//! Plays the platform's module state machine locally: the phase call, then its status
+//! check after each wait until it answers `true` or fails, handing the phase's payload back
+//! as `lifecycle_output.Payload` and the parent's task token along, exactly as the platform's
+//! Step Functions loop does. The CLI's `drill` and the end-to-end tests run phases with it;
+//! how to wait (sleep, or move a simulator's clock) is the caller's.
+
+use crate::aws::Clients;
+use crate::lifecycle::{handle_detailed, LifecycleError};
+use serde_json::{json, Value};
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+pub type WaitFn<'a> = &'a (dyn Fn(Duration) -> Pin<Box<dyn Future<Output = ()> + Send>> + Sync);
+
+pub struct Driver<'a> {
+    pub clients: &'a Clients,
+    /// The platform's Wait state between status checks (15 to 120 s there).
+    pub poll: Duration,
+    /// A guard against a module that never ends; the module's own timeout comes first.
+    pub max_checks: usize,
+}
+
+#[derive(Debug)]
+pub struct PhaseRun {
+    /// What the phase call returned (the lifecycle payload).
+    pub payload: Value,
+    pub checks: usize,
+    /// The last detail the module gave (wave progress, counts).
+    pub detail: Option<Value>,
+}
+
+/// The platform's module event for one resource.
+pub fn event(state_payload: &Value, phase: &str, token: Option<&str>) -> Value {
+    let mut e = json!({"StatePayload": state_payload, "LifeCyclePhase": phase});
+    if let Some(t) = token {
+        e["TaskToken"] = t.into();
+    }
+    e
+}
+
+impl Driver<'_> {
+    /// Runs `phase` and its status checks to the end. `on_detail` sees each call's detail.
+    pub async fn run(
+        &self,
+        state_payload: &Value,
+        phase: &str,
+        token: Option<&str>,
+        wait: WaitFn<'_>,
+        mut on_detail: impl FnMut(&Value),
+    ) -> Result<PhaseRun, LifecycleError> {
+        let first = handle_detailed(self.clients, &event(state_payload, phase, token)).await?;
+        if let Some(d) = &first.detail {
+            on_detail(d);
+        }
+        let mut check = event(state_payload, phase, token);
+        check["status"] = json!(true);
+        check["lifecycle_output"] = json!({"Payload": first.answer});
+        let mut run = PhaseRun { payload: first.answer, checks: 0, detail: first.detail };
+        loop {
+            if run.checks >= self.max_checks {
+                return Err(LifecycleError {
+                    code: "DriverGaveUp",
+                    message: format!("{phase}: still running after {} status checks", run.checks),
+                });
+            }
+            wait(self.poll).await;
+            run.checks += 1;
+            let h = handle_detailed(self.clients, &check).await?;
+            if let Some(d) = &h.detail {
+                on_detail(d);
+                run.detail = Some(d.clone());
+            }
+            if h.answer == Value::Bool(true) {
+                return Ok(run);
+            }
+        }
+    }
+}

@@ -1,0 +1,94 @@
+//! `activate`: discover and plan the resource's group, write the plan into the lifecycle
+//! payload and run the first status check, which starts the first wave (or asks for its
+//! approval). A re-delivered activate derives the same execution id and finds the jobs the
+//! first delivery started, so it starts nothing twice.
+
+use super::params::RecoveryParams;
+use super::payload::{Group, Payload, WavePayload, VERSION};
+use super::status::{self, Status};
+use crate::aws::Clients;
+use crate::discovery::discover;
+use crate::plan::plan;
+use crate::preflight::partitions_of;
+use crate::selection::ResourceSelection;
+use anyhow::{bail, Context};
+use chrono::{Duration, SecondsFormat, Utc};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+/// The plan, as a payload; `execution` names the run (see `tags::execution_id`).
+pub async fn build(clients: &Clients, resource: &Value, execution: &str) -> anyhow::Result<Payload> {
+    let sel = ResourceSelection::from_resource(resource)?;
+    let params = RecoveryParams::parse(&resource["parameters"])?;
+    let partitions = partitions_of(clients, &sel);
+    if partitions.is_empty() {
+        bail!("resource {}: no configured account x region matches its AccountId/Accounts/Regions", sel.resource_name);
+    }
+    let found = discover(clients, &partitions, |_| {}).await;
+    let plan = plan(&json!([{"layer": 1, "resources": [resource]}]), &found, &clients.config().quotas)?;
+    let r = plan.resources.first().context("the plan has no resource")?;
+    let mut blockers: Vec<String> = plan.unreadable_partitions.clone();
+    blockers.extend(r.resolution.errors.iter().cloned());
+    blockers.extend(r.error.iter().cloned());
+    if !blockers.is_empty() {
+        bail!("the plan is blocked: {}", blockers.join("; "));
+    }
+    if r.resolution.servers.is_empty() {
+        bail!("resource {}: the group is empty: nothing to recover", sel.resource_name);
+    }
+    for name in params.named_waves() {
+        if !r.waves.iter().any(|w| w.name == name) {
+            let known: Vec<&str> = r.waves.iter().map(|w| w.name.as_str()).collect();
+            bail!("parameters: wave '{name}' (PauseBefore/FailurePolicy) is not a planned wave; waves: {}", known.join(", "));
+        }
+    }
+    let mut partitions: Vec<String> = vec![];
+    let mut index = |p: String| match partitions.iter().position(|x| *x == p) {
+        Some(i) => i,
+        None => {
+            partitions.push(p);
+            partitions.len() - 1
+        }
+    };
+    let mut waves = vec![];
+    for w in &r.waves {
+        let mut groups: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+        for job in &w.jobs {
+            groups
+                .entry(index(format!("{}/{}", job.account, job.region)))
+                .or_default()
+                .extend(job.source_server_ids.iter().cloned());
+        }
+        let settings = params.wave(&w.name);
+        if settings.pause.is_some() && clients.config().approvals.is_none() {
+            bail!("wave {}: PauseBefore needs approvals.stateMachineArn in the module configuration", w.name);
+        }
+        waves.push(WavePayload {
+            name: w.name.clone(),
+            pause: settings.pause,
+            policy: settings.policy,
+            groups: groups.into_iter().map(|(p, ids)| Group { p, ids }).collect(),
+        });
+    }
+    let now = Utc::now();
+    let iso = |t: chrono::DateTime<Utc>| t.to_rfc3339_opts(SecondsFormat::Secs, true);
+    Ok(Payload {
+        v: VERSION,
+        phase: "activate".into(),
+        execution: execution.to_owned(),
+        resource: sel.resource_name,
+        mode: params.mode,
+        since: iso(now),
+        jobs_from: iso(now - Duration::minutes(clients.config().idempotency_lookback_minutes as i64)),
+        deadline: iso(now + Duration::minutes(params.timeout_minutes as i64)),
+        partitions,
+        waves,
+    })
+}
+
+/// Plans and starts: the payload for the platform and the first check's status.
+pub async fn activate(clients: &Clients, resource: &Value, execution: &str) -> anyhow::Result<(Payload, Status)> {
+    let payload = build(clients, resource, execution).await?;
+    let first = status::check(clients, &payload).await?;
+    Ok((payload, first))
+}

@@ -1,0 +1,91 @@
+//! Pause gates. A wave that must wait for an approval starts an execution of the hub's
+//! approval state machine (`approvals.stateMachineArn`), named after the execution and the
+//! wave so that every status check finds the same one. Its task waits for a task token that
+//! an approver answers: SendTaskSuccess approves (`drs-orch approve`), SendTaskFailure
+//! rejects. DescribeExecution tells the status check which it was.
+
+use crate::aws::Clients;
+use aws_sdk_sfn::error::ProvideErrorMetadata;
+use aws_sdk_sfn::types::ExecutionStatus;
+use serde_json::json;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Gate {
+    /// Waiting for an approver; the approval execution's ARN.
+    Waiting(String),
+    Approved,
+    Rejected(String),
+}
+
+/// The approval execution's name: one per execution and wave.
+pub fn execution_name(execution: &str, wave: usize) -> String {
+    format!("{execution}-wave-{wave}")
+}
+
+/// `arn:...:stateMachine:<sm>` -> `arn:...:execution:<sm>:<name>`.
+pub fn execution_arn(state_machine_arn: &str, name: &str) -> Option<String> {
+    let (head, sm) = state_machine_arn.rsplit_once(":stateMachine:")?;
+    Some(format!("{head}:execution:{sm}:{name}"))
+}
+
+/// Where wave `wave` stands: asks for the approval the first time, then reads the answer.
+pub async fn check(
+    clients: &Clients,
+    execution: &str,
+    resource: &str,
+    wave: usize,
+    wave_name: &str,
+    reason: &str,
+) -> anyhow::Result<Gate> {
+    let sm = clients.config().approvals.as_ref().map(|a| a.state_machine_arn.clone()).ok_or_else(|| {
+        anyhow::anyhow!("wave {wave_name} waits for an approval, but the module configuration has no approvals.stateMachineArn")
+    })?;
+    let name = execution_name(execution, wave);
+    let arn = execution_arn(&sm, &name)
+        .ok_or_else(|| anyhow::anyhow!("approvals.stateMachineArn: '{sm}' is not a state machine ARN"))?;
+    let sfn = aws_sdk_sfn::Client::new(clients.hub());
+    match sfn.describe_execution().execution_arn(&arn).send().await {
+        Ok(d) => Ok(match d.status() {
+            ExecutionStatus::Running | ExecutionStatus::PendingRedrive => Gate::Waiting(arn),
+            ExecutionStatus::Succeeded => Gate::Approved,
+            other => Gate::Rejected(format!(
+                "the approval of wave {wave_name} ended {}{}",
+                other.as_str(),
+                d.cause().map(|c| format!(": {c}")).unwrap_or_default()
+            )),
+        }),
+        Err(e) if e.code() == Some("ExecutionDoesNotExist") => {
+            let input =
+                json!({"execution": execution, "resource": resource, "wave": wave, "waveName": wave_name, "reason": reason});
+            let started = sfn.start_execution().state_machine_arn(&sm).name(&name).input(input.to_string()).send().await;
+            match started {
+                Ok(s) => {
+                    tracing::warn!(
+                        execution,
+                        wave = wave_name,
+                        approval = s.execution_arn(),
+                        reason,
+                        "wave paused: waiting for an approval"
+                    );
+                    Ok(Gate::Waiting(s.execution_arn().to_owned()))
+                }
+                // A concurrent check asked first: the same gate.
+                Err(e) if e.code() == Some("ExecutionAlreadyExists") => Ok(Gate::Waiting(arn)),
+                Err(e) => anyhow::bail!("states:StartExecution {sm}: {}", crate::aws::errors::display_chain(&e)),
+            }
+        }
+        Err(e) => anyhow::bail!("states:DescribeExecution {arn}: {}", crate::aws::errors::display_chain(&e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_execution_arn_follows_the_state_machine_arn() {
+        assert_eq!(
+            super::execution_arn("arn:aws:states:us-east-1:100000000000:stateMachine:approve", "x-wave-1").as_deref(),
+            Some("arn:aws:states:us-east-1:100000000000:execution:approve:x-wave-1")
+        );
+        assert_eq!(super::execution_arn("arn:aws:sns:us-east-1:1:topic", "x"), None);
+    }
+}

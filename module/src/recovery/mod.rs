@@ -1,0 +1,30 @@
+//! Recovery in waves: `activate` plans a resource's group into the lifecycle payload and
+//! starts the first wave; `status` (each `activate_status_check`) reads the execution's
+//! tagged jobs back from DRS, judges waves by their failure policy and starts the next;
+//! `gate` holds paused waves until an approval; `cleanup` terminates what drills launched;
+//! `replicate` reverses replication after a real recovery.
+
+pub mod activate;
+pub mod cleanup;
+pub mod gate;
+pub mod launches;
+pub mod observe;
+pub mod params;
+pub mod payload;
+pub mod replicate;
+pub mod start;
+pub mod status;
+pub mod tags;
+
+use crate::config::Partition;
+use aws_sdk_drs::config::http::HttpResponse;
+use aws_sdk_drs::error::{ProvideErrorMetadata, SdkError};
+
+/// An AWS call that failed, with the partition, the action and the reason named.
+pub fn failed<E>(p: &Partition, action: &str, e: &SdkError<E, HttpResponse>) -> anyhow::Error
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let f = crate::accounts::reason::finding(action, e);
+    anyhow::anyhow!("{p}: {action}: {}: {}", f.reason, f.message)
+}

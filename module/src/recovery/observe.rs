@@ -1,0 +1,142 @@
+//! What an execution has started, read back from DRS: its jobs, found by their tags with
+//! DescribeJobs (newest first, from the execution's start), and per-server progress from
+//! DescribeJobLogItems. Every status check starts here, so nothing depends on the payload
+//! having been updated.
+
+use super::failed;
+use super::tags;
+use crate::aws::Clients;
+use crate::config::Partition;
+use aws_sdk_drs::types::{DescribeJobsRequestFilters, Job};
+use futures::future::try_join_all;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JobServer {
+    pub source_server_id: String,
+    /// PENDING, IN_PROGRESS, LAUNCHED, FAILED, TERMINATED.
+    pub launch_status: String,
+    pub recovery_instance_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ObservedJob {
+    pub partition: Partition,
+    pub job_id: String,
+    /// The wave index from the job's tags.
+    pub wave: usize,
+    /// PENDING, STARTED, COMPLETED.
+    pub status: String,
+    pub created: String,
+    pub ended: Option<String>,
+    pub drill: bool,
+    pub servers: Vec<JobServer>,
+}
+
+impl ObservedJob {
+    pub fn done(&self) -> bool {
+        self.status == "COMPLETED"
+    }
+}
+
+/// The jobs of one partition created from `from` whose tags name `execution`.
+pub async fn jobs_in(clients: &Clients, p: &Partition, execution: &str, from: &str) -> anyhow::Result<Vec<ObservedJob>> {
+    let drs = clients.drs(p).await?;
+    let filters = DescribeJobsRequestFilters::builder().from_date(from).build();
+    let mut pages = drs.describe_jobs().filters(filters).max_results(1000).into_paginator().send();
+    let mut out = vec![];
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| failed(p, "drs:DescribeJobs", &e))?;
+        out.extend(page.items().iter().filter_map(|j| observed(p, j, execution)));
+    }
+    Ok(out)
+}
+
+/// Every partition's jobs of the execution, concurrently.
+pub async fn jobs(clients: &Clients, partitions: &[Partition], execution: &str, from: &str) -> anyhow::Result<Vec<ObservedJob>> {
+    let per: Vec<Vec<ObservedJob>> = try_join_all(partitions.iter().map(|p| jobs_in(clients, p, execution, from))).await?;
+    Ok(per.into_iter().flatten().collect())
+}
+
+fn observed(p: &Partition, j: &Job, execution: &str) -> Option<ObservedJob> {
+    let t = j.tags()?;
+    if t.get(tags::EXECUTION).map(String::as_str) != Some(execution) {
+        return None;
+    }
+    Some(ObservedJob {
+        partition: p.clone(),
+        job_id: j.job_id().to_owned(),
+        wave: t.get(tags::WAVE)?.parse().ok()?,
+        status: j.status().map(|s| s.as_str().to_owned()).unwrap_or_default(),
+        created: j.creation_date_time().unwrap_or_default().to_owned(),
+        ended: j.end_date_time().map(str::to_owned),
+        drill: j.initiated_by().is_some_and(|i| i.as_str() == "START_DRILL"),
+        servers: j
+            .participating_servers()
+            .iter()
+            .map(|s| JobServer {
+                source_server_id: s.source_server_id().unwrap_or_default().to_owned(),
+                launch_status: s.launch_status().map(|l| l.as_str().to_owned()).unwrap_or_default(),
+                recovery_instance_id: s.recovery_instance_id().map(str::to_owned),
+            })
+            .collect(),
+    })
+}
+
+/// Per server of one job, its latest step (SNAPSHOT_START, CONVERSION_END, LAUNCH_FAILED...)
+/// and, for a failure, the reason DRS gives.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServerLog {
+    pub step: String,
+    pub reason: Option<String>,
+}
+
+pub async fn job_log(clients: &Clients, job: &ObservedJob) -> anyhow::Result<BTreeMap<String, ServerLog>> {
+    let drs = clients.drs(&job.partition).await?;
+    let mut pages = drs.describe_job_log_items().job_id(&job.job_id).max_results(1000).into_paginator().send();
+    let mut out: BTreeMap<String, ServerLog> = BTreeMap::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| failed(&job.partition, "drs:DescribeJobLogItems", &e))?;
+        for item in page.items() {
+            let Some(sid) = item.event_data().and_then(|d| d.source_server_id()) else { continue };
+            let entry = out.entry(sid.to_owned()).or_default();
+            entry.step = item.event().map(|e| e.as_str().to_owned()).unwrap_or_default();
+            if let Some(raw) = item.event_data().and_then(|d| d.raw_error()) {
+                entry.reason = Some(raw.to_owned());
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Hostnames of source servers of one partition, for messages a DR engineer reads.
+pub async fn hostnames<'a>(
+    clients: &Clients,
+    p: &Partition,
+    ids: impl Iterator<Item = &'a str>,
+) -> anyhow::Result<BTreeMap<String, String>> {
+    let ids: Vec<String> = ids.map(str::to_owned).collect();
+    let drs = clients.drs(p).await?;
+    let mut out = BTreeMap::new();
+    // The filter takes at most 200 ids.
+    for chunk in ids.chunks(200) {
+        let filters = aws_sdk_drs::types::DescribeSourceServersRequestFilters::builder()
+            .set_source_server_ids(Some(chunk.to_vec()))
+            .build();
+        let mut pages = drs.describe_source_servers().filters(filters).into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| failed(p, "drs:DescribeSourceServers", &e))?;
+            for s in page.items() {
+                let host = s.source_properties().and_then(|sp| sp.identification_hints()).and_then(|h| h.hostname());
+                if let (Some(id), Some(h)) = (s.source_server_id(), host) {
+                    out.insert(id.to_owned(), h.to_owned());
+                }
+            }
+        }
+    }
+    Ok(out)
+}

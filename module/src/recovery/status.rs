@@ -1,0 +1,282 @@
+//! One status check of an activation: read the execution's jobs back from DRS, judge each
+//! wave in order by its failure policy, and move the first unfinished one along (ask for
+//! its approval, start its servers, wait for its jobs). Nothing here depends on an earlier
+//! check having run: a duplicate or a retried check does the same thing, and DRS refuses
+//! to put a server in two active jobs.
+
+use super::gate::{self, Gate};
+use super::observe::{self, ObservedJob, ServerLog};
+use super::params::FailurePolicy;
+use super::payload::Payload;
+use super::start::{start_wave, Started};
+use crate::aws::Clients;
+use crate::config::Partition;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashSet};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WaveState {
+    Waiting,
+    Paused,
+    Running,
+    Completed,
+    Failed,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServerFailure {
+    pub source_server_id: String,
+    pub hostname: Option<String>,
+    pub partition: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WaveProgress {
+    pub name: String,
+    pub state: WaveState,
+    pub servers: usize,
+    pub launched: usize,
+    pub failed: usize,
+    pub jobs: Vec<String>,
+    /// The first job's creation and the last job's end (service time).
+    pub started: Option<String>,
+    pub ended: Option<String>,
+    /// Servers of running jobs by their latest job-log step (SNAPSHOT_START, LAUNCH_START...).
+    pub steps: BTreeMap<String, usize>,
+    pub failures: Vec<ServerFailure>,
+    /// Why the wave is not moving: an approval, quotas, another active job.
+    pub waiting_for: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase", tag = "state")]
+pub enum Outcome {
+    Running,
+    Done,
+    Failed { code: String, message: String },
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Status {
+    pub execution: String,
+    pub resource: String,
+    pub outcome: Outcome,
+    pub waves: Vec<WaveProgress>,
+    /// Jobs this check started.
+    pub started_jobs: Vec<String>,
+}
+
+impl Status {
+    /// The summary sent with SendTaskSuccess (or as the status check's detail).
+    pub fn summary(&self, payload: &Payload) -> serde_json::Value {
+        serde_json::json!({
+            "execution": self.execution, "resource": self.resource, "mode": payload.mode,
+            "outcome": self.outcome,
+            "servers": payload.server_count(),
+            "launched": self.waves.iter().map(|w| w.launched).sum::<usize>(),
+            "failed": self.waves.iter().map(|w| w.failed).sum::<usize>(),
+            "waves": self.waves.iter().map(|w| serde_json::json!({
+                "name": w.name, "state": w.state, "servers": w.servers, "launched": w.launched, "failed": w.failed,
+                "jobs": w.jobs, "started": w.started, "ended": w.ended, "failures": w.failures})).collect::<Vec<_>>(),
+        })
+    }
+}
+
+fn failed(code: &str, message: String) -> Outcome {
+    Outcome::Failed { code: code.into(), message }
+}
+
+pub async fn check(clients: &Clients, payload: &Payload) -> anyhow::Result<Status> {
+    let partitions: Vec<Partition> =
+        (0..payload.partitions.len()).map(|i| payload.partition(i)).collect::<anyhow::Result<_>>()?;
+    let jobs = observe::jobs(clients, &partitions, &payload.execution, &payload.jobs_from).await?;
+    let mut status = Status {
+        execution: payload.execution.clone(),
+        resource: payload.resource.clone(),
+        outcome: Outcome::Done,
+        waves: vec![],
+        started_jobs: vec![],
+    };
+    let mut moving = false;
+    for (w, wave) in payload.waves.iter().enumerate() {
+        let mut progress = WaveProgress {
+            name: wave.name.clone(),
+            state: WaveState::Waiting,
+            servers: wave.server_count(),
+            launched: 0,
+            failed: 0,
+            jobs: vec![],
+            started: None,
+            ended: None,
+            steps: BTreeMap::new(),
+            failures: vec![],
+            waiting_for: vec![],
+        };
+        if moving || status.outcome != Outcome::Done {
+            status.waves.push(progress);
+            continue;
+        }
+        let wjobs: Vec<&ObservedJob> = jobs.iter().filter(|j| j.wave == w).collect();
+        let mine: HashSet<&str> = wave.groups.iter().flat_map(|g| g.ids.iter().map(String::as_str)).collect();
+        tally(&mut progress, &wjobs, &mine);
+
+        if wjobs.is_empty() {
+            if let Some(reason) = &wave.pause {
+                match gate::check(clients, &payload.execution, &payload.resource, w, &wave.name, reason).await? {
+                    Gate::Waiting(arn) => {
+                        progress.state = WaveState::Paused;
+                        progress.waiting_for.push(format!("approval {arn}: {reason}"));
+                        moving = true;
+                        status.outcome = Outcome::Running;
+                        status.waves.push(progress);
+                        continue;
+                    }
+                    Gate::Rejected(why) => {
+                        progress.state = WaveState::Failed;
+                        status.outcome = failed("ApprovalRejected", format!("wave {}: {why}", wave.name));
+                        status.waves.push(progress);
+                        continue;
+                    }
+                    Gate::Approved => {}
+                }
+            }
+        }
+        let fail_fast = wave.policy == FailurePolicy::FailFast && progress.failed > 0;
+        let all_in_jobs = wjobs.iter().flat_map(|j| &j.servers).filter(|s| mine.contains(s.source_server_id.as_str())).count()
+            >= progress.servers;
+        if !fail_fast && !all_in_jobs {
+            let started: Started = start_wave(clients, payload, w, &jobs).await?;
+            status.started_jobs.extend(started.jobs.iter().cloned());
+            progress.jobs.extend(started.jobs);
+            progress.waiting_for.extend(started.waiting);
+        }
+        let running = !all_in_jobs || wjobs.iter().any(|j| !j.done());
+        if fail_fast || (!running && wave.policy.broken(progress.failed, progress.servers)) {
+            progress.failures = failures(clients, &wjobs).await?;
+            progress.state = WaveState::Failed;
+            status.outcome = failed("WaveFailed", wave_failure(&wave.name, &progress, &wave.policy));
+        } else if running {
+            progress.state = WaveState::Running;
+            progress.steps = steps(clients, &wjobs).await?;
+            moving = true;
+            status.outcome = Outcome::Running;
+        } else {
+            progress.state = WaveState::Completed;
+            if progress.failed > 0 {
+                progress.failures = failures(clients, &wjobs).await?;
+            }
+        }
+        status.waves.push(progress);
+    }
+    // Judged after the jobs: a run that finished in time is not failed by a late check.
+    if status.outcome == Outcome::Running && past(&payload.deadline) {
+        let open: Vec<String> = status
+            .waves
+            .iter()
+            .filter(|w| w.state != WaveState::Completed)
+            .map(|w| format!("{} ({:?}, {} of {} launched)", w.name, w.state, w.launched, w.servers))
+            .collect();
+        status.outcome =
+            failed("Timeout", format!("the execution passed its deadline {}; not done: {}", payload.deadline, open.join(", ")));
+    }
+    Ok(status)
+}
+
+fn past(deadline: &str) -> bool {
+    deadline.parse::<chrono::DateTime<chrono::Utc>>().is_ok_and(|d| chrono::Utc::now() > d)
+}
+
+/// Counts from the jobs: launched and failed servers, jobs, first start and last end.
+fn tally(progress: &mut WaveProgress, jobs: &[&ObservedJob], mine: &HashSet<&str>) {
+    for j in jobs {
+        progress.jobs.push(j.job_id.clone());
+        if progress.started.as_ref().is_none_or(|s| j.created < *s) {
+            progress.started = Some(j.created.clone());
+        }
+        for s in j.servers.iter().filter(|s| mine.contains(s.source_server_id.as_str())) {
+            match s.launch_status.as_str() {
+                "LAUNCHED" => progress.launched += 1,
+                "FAILED" => progress.failed += 1,
+                // A completed job whose server never launched failed it.
+                _ if j.done() => progress.failed += 1,
+                _ => {}
+            }
+        }
+    }
+    if !jobs.is_empty() && jobs.iter().all(|j| j.done()) {
+        progress.ended = jobs.iter().filter_map(|j| j.ended.clone()).max();
+    }
+}
+
+async fn steps(clients: &Clients, jobs: &[&ObservedJob]) -> anyhow::Result<BTreeMap<String, usize>> {
+    let mut out = BTreeMap::new();
+    for j in jobs.iter().filter(|j| !j.done()) {
+        let log = observe::job_log(clients, j).await?;
+        for s in &j.servers {
+            let step = match s.launch_status.as_str() {
+                "LAUNCHED" | "FAILED" => s.launch_status.clone(),
+                _ => log.get(&s.source_server_id).map(|l| l.step.clone()).filter(|s| !s.is_empty()).unwrap_or("PENDING".into()),
+            };
+            *out.entry(step).or_insert(0) += 1;
+        }
+    }
+    Ok(out)
+}
+
+/// Every failed server of the wave's jobs with the reason from the job log.
+async fn failures(clients: &Clients, jobs: &[&ObservedJob]) -> anyhow::Result<Vec<ServerFailure>> {
+    let mut out = vec![];
+    for j in jobs {
+        let bad: Vec<_> =
+            j.servers.iter().filter(|s| s.launch_status == "FAILED" || (j.done() && s.launch_status != "LAUNCHED")).collect();
+        if bad.is_empty() {
+            continue;
+        }
+        let log = observe::job_log(clients, j).await?;
+        for s in bad {
+            let l: Option<&ServerLog> = log.get(&s.source_server_id);
+            out.push(ServerFailure {
+                source_server_id: s.source_server_id.clone(),
+                hostname: None,
+                partition: j.partition.to_string(),
+                reason: l
+                    .and_then(|l| l.reason.clone())
+                    .unwrap_or_else(|| format!("launch status {} (job {})", s.launch_status, j.job_id)),
+            });
+        }
+        let unnamed = out.iter().filter(|f| f.hostname.is_none()).map(|f| f.source_server_id.as_str());
+        let names = observe::hostnames(clients, &j.partition, unnamed).await?;
+        for f in out.iter_mut() {
+            f.hostname = f.hostname.take().or_else(|| names.get(&f.source_server_id).cloned());
+        }
+    }
+    Ok(out)
+}
+
+fn wave_failure(name: &str, p: &WaveProgress, policy: &FailurePolicy) -> String {
+    let rule = match policy {
+        FailurePolicy::FailFast => "fail-fast".to_owned(),
+        FailurePolicy::Continue => "continue".to_owned(),
+        FailurePolicy::Threshold { max_failed, max_failed_percent } => {
+            let mut parts = vec![];
+            if let Some(m) = max_failed {
+                parts.push(format!("MaxFailed {m}"));
+            }
+            if let Some(pc) = max_failed_percent {
+                parts.push(format!("MaxFailedPercent {pc}"));
+            }
+            parts.join(", ")
+        }
+    };
+    let list: Vec<String> = p
+        .failures
+        .iter()
+        .map(|f| format!("{} ({}) in {}: {}", f.hostname.as_deref().unwrap_or("?"), f.source_server_id, f.partition, f.reason))
+        .collect();
+    format!("wave {name}: {} of {} servers failed ({rule}): {}", p.failed, p.servers, list.join("; "))
+}

@@ -1,0 +1,133 @@
+//! Reads a resource's run back from AWS for its report: the execution's jobs (StartRecovery
+//! times, per-server launch status), the recovery instances' EC2 launch times (LAUNCHED),
+//! hostnames, and the failures with their reasons from the status check.
+
+use super::{seconds_between, ResourceReport, ServerReport, WaveReport};
+use crate::aws::Clients;
+use crate::config::Partition;
+use crate::recovery::observe::{self, ObservedJob};
+use crate::recovery::payload::Payload;
+use crate::recovery::status::Status;
+use std::collections::{BTreeMap, HashMap};
+
+/// `status` is the last status the run saw (None when activation itself failed).
+pub async fn resource(
+    clients: &Clients,
+    layer: u64,
+    payload: &Payload,
+    status: Option<&Status>,
+    error: Option<(String, String)>,
+) -> anyhow::Result<ResourceReport> {
+    let partitions: Vec<Partition> =
+        (0..payload.partitions.len()).map(|i| payload.partition(i)).collect::<anyhow::Result<_>>()?;
+    let jobs = observe::jobs(clients, &partitions, &payload.execution, &payload.jobs_from).await?;
+    let mut by_server: HashMap<&str, (&ObservedJob, &observe::JobServer)> = HashMap::new();
+    for j in &jobs {
+        for s in &j.servers {
+            by_server.insert(&s.source_server_id, (j, s));
+        }
+    }
+    let mut names = BTreeMap::new();
+    let mut launched_at = BTreeMap::new();
+    for (i, p) in partitions.iter().enumerate() {
+        let ids: Vec<&str> = payload
+            .waves
+            .iter()
+            .flat_map(|w| w.groups.iter().filter(|g| g.p == i))
+            .flat_map(|g| g.ids.iter().map(String::as_str))
+            .collect();
+        names.extend(observe::hostnames(clients, p, ids.into_iter()).await?);
+        let instances: Vec<String> = jobs
+            .iter()
+            .filter(|j| j.partition == *p)
+            .flat_map(|j| {
+                j.servers.iter().filter(|s| s.launch_status == "LAUNCHED").filter_map(|s| s.recovery_instance_id.clone())
+            })
+            .collect();
+        launched_at.extend(launch_times(clients, p, &instances).await?);
+    }
+    let failures: HashMap<&str, &str> = status
+        .map(|s| {
+            s.waves.iter().flat_map(|w| w.failures.iter().map(|f| (f.source_server_id.as_str(), f.reason.as_str()))).collect()
+        })
+        .unwrap_or_default();
+    let mut waves = vec![];
+    for (w, wave) in payload.waves.iter().enumerate() {
+        let progress = status.and_then(|s| s.waves.get(w));
+        let mut servers = vec![];
+        for g in &wave.groups {
+            for id in &g.ids {
+                let found = by_server.get(id.as_str());
+                let started = found.map(|(j, _)| j.created.clone());
+                let rid = found.and_then(|(_, s)| s.recovery_instance_id.clone());
+                let launched = rid.as_ref().and_then(|r| launched_at.get(r).cloned());
+                servers.push(ServerReport {
+                    source_server_id: id.clone(),
+                    hostname: names.get(id).cloned(),
+                    partition: payload.partitions[g.p].clone(),
+                    job_id: found.map(|(j, _)| j.job_id.clone()),
+                    status: found.map(|(_, s)| s.launch_status.clone()).unwrap_or_else(|| "NOT_STARTED".into()),
+                    recovery_s: match (&started, &launched) {
+                        (Some(a), Some(b)) => seconds_between(a, b),
+                        _ => None,
+                    },
+                    started,
+                    launched,
+                    recovery_instance_id: rid,
+                    reason: failures.get(id.as_str()).map(|r| r.to_string()),
+                });
+            }
+        }
+        let (started, ended) = (progress.and_then(|p| p.started.clone()), progress.and_then(|p| p.ended.clone()));
+        waves.push(WaveReport {
+            index: w,
+            name: wave.name.clone(),
+            state: progress.map(|p| format!("{:?}", p.state).to_lowercase()).unwrap_or_else(|| "waiting".into()),
+            duration_s: match (&started, &ended) {
+                (Some(a), Some(b)) => seconds_between(a, b),
+                _ => None,
+            },
+            started,
+            ended,
+            servers,
+            hook_decisions: vec![],
+            notes: progress.map(|p| p.waiting_for.clone()).unwrap_or_default(),
+        });
+    }
+    let (outcome, error) = match error {
+        None => ("succeeded".to_owned(), None),
+        Some((code, message)) => (code, Some(message)),
+    };
+    Ok(ResourceReport {
+        layer,
+        resource: payload.resource.clone(),
+        execution: payload.execution.clone(),
+        outcome,
+        error,
+        partitions: payload.partitions.clone(),
+        waves,
+    })
+}
+
+/// EC2 LaunchTime of recovery instances (the moment each server's recovery launched).
+async fn launch_times(clients: &Clients, p: &Partition, ids: &[String]) -> anyhow::Result<BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    let ec2 = clients.ec2(p).await?;
+    for chunk in ids.chunks(200) {
+        let filter = aws_sdk_ec2::types::Filter::builder().name("instance-id").set_values(Some(chunk.to_vec())).build();
+        let mut pages = ec2.describe_instances().filters(filter).into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| crate::recovery::failed(p, "ec2:DescribeInstances", &e))?;
+            for i in page.reservations().iter().flat_map(|r| r.instances()) {
+                if let (Some(id), Some(t)) = (i.instance_id(), i.launch_time()) {
+                    let when = t.fmt(aws_smithy_types::date_time::Format::DateTime).unwrap_or_default();
+                    out.insert(id.to_owned(), when);
+                }
+            }
+        }
+    }
+    Ok(out)
+}

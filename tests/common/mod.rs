@@ -1,0 +1,121 @@
+//! Shared by the end-to-end tests: a simulator with a fleet, the module's clients pointed
+//! at it, task tokens minted in it, and the platform's loop played by `Driver` with the
+//! simulator's clock moved forward instead of sleeping.
+#![allow(dead_code)]
+
+use drs_module::aws::{static_hub, Clients};
+use drs_module::config::ModuleConfig;
+use drs_module::driver::{Driver, PhaseRun};
+use drs_module::lifecycle::LifecycleError;
+use drs_sim::client::Control;
+use drs_sim::generate;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub const POLL_S: u64 = 30;
+
+pub struct Rig {
+    pub sim: drs_sim::SimServer,
+    pub control: Control,
+    pub clients: Clients,
+}
+
+pub async fn rig() -> Rig {
+    rig_with(drs_sim::Fleet::demo()).await
+}
+
+pub async fn rig_with(fleet: drs_sim::Fleet) -> Rig {
+    let sim = drs_sim::start(fleet, 0).await.unwrap();
+    let control = Control::new(&sim.endpoint);
+    // The clock moves only when a test moves it.
+    control.ok("POST", "clock", Some(&json!({"speed": 0}))).await.unwrap();
+    let mut cfg = ModuleConfig::parse(drs_module::config::DEMO).unwrap();
+    cfg.hub.endpoint_url = Some(sim.endpoint.clone());
+    let clients = Clients::new(Arc::new(cfg), static_hub("us-east-1", generate::HUB_ACCESS_KEY, generate::HUB_SECRET), "test");
+    Rig { control, sim, clients }
+}
+
+/// A DRS resource as the platform sends it in `StatePayload`.
+pub fn resource(name: &str, parameters: Value) -> Value {
+    json!({"action": "DRS", "resourceName": name, "parameters": parameters})
+}
+
+/// The demo drill: the shop and billing applications over 3 accounts x 2 regions, in three waves.
+pub fn shop_parameters() -> Value {
+    json!({
+        "Tags": {"Application": ["shop", "billing"]},
+        "Waves": [
+            {"Name": "databases", "Tags": {"Tier": "db"}},
+            {"Name": "applications", "Tags": {"Tier": "app"}, "DependsOn": ["databases"]},
+            {"Name": "web", "Tags": {"Tier": "web"}, "DependsOn": ["applications"]}
+        ]
+    })
+}
+
+impl Rig {
+    pub async fn token(&self) -> String {
+        let v = self.control.ok("POST", "tokens", Some(&json!({"timeoutSeconds": 86400}))).await.unwrap();
+        v["taskToken"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn token_state(&self, t: &str) -> Value {
+        self.control.ok("GET", &format!("tokens/{t}"), None).await.unwrap()
+    }
+
+    pub fn driver(&self) -> Driver<'_> {
+        Driver { clients: &self.clients, poll: Duration::from_secs(POLL_S), max_checks: 2000 }
+    }
+
+    /// Runs a phase to its end, the simulator's clock moving one poll interval per wait.
+    pub async fn run(&self, state_payload: &Value, phase: &str, token: Option<&str>) -> Result<PhaseRun, LifecycleError> {
+        let control = self.control.clone();
+        let wait = move |d: Duration| {
+            let c = control.clone();
+            Box::pin(async move {
+                c.advance(d.as_secs_f64()).await.unwrap();
+            }) as std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>
+        };
+        self.driver().run(state_payload, phase, token, &wait, |_| {}).await
+    }
+
+    /// Successful StartRecovery calls, each with its server ids (from the call log).
+    pub async fn start_recoveries(&self) -> Vec<Value> {
+        self.control
+            .calls()
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|c| c["operation"] == "StartRecovery" && c["status"].as_u64().is_some_and(|s| s < 300))
+            .collect()
+    }
+
+    /// Every recovery instance the simulator holds, as its control view lists them.
+    pub async fn recovery_instances(&self) -> Vec<Value> {
+        let v = self.control.ok("GET", "recovery-instances", None).await.unwrap();
+        v["recoveryInstances"].as_array().or(v.as_array()).cloned().unwrap_or_default()
+    }
+
+    /// DescribeJobs of every partition through the SDK: (account/region, job).
+    pub async fn all_jobs(&self) -> Vec<(String, aws_sdk_drs::types::Job)> {
+        let mut out = vec![];
+        for p in self.clients.config().partitions() {
+            let drs = self.clients.drs(&p).await.unwrap();
+            let page = drs.describe_jobs().max_results(1000).send().await.unwrap();
+            out.extend(page.items().iter().map(|j| (p.to_string(), j.clone())));
+        }
+        out
+    }
+}
+
+/// How many times each server was put in a launch job.
+pub fn launches_per_server(jobs: &[(String, aws_sdk_drs::types::Job)]) -> BTreeMap<String, usize> {
+    let mut out = BTreeMap::new();
+    for (_, j) in jobs.iter().filter(|(_, j)| j.r#type().is_some_and(|t| t.as_str() == "LAUNCH")) {
+        for s in j.participating_servers() {
+            *out.entry(s.source_server_id().unwrap_or_default().to_owned()).or_insert(0) += 1;
+        }
+    }
+    out
+}

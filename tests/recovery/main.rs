@@ -1,0 +1,12 @@
+//! The module driven through the platform's event protocol against the simulator: drills,
+//! real recoveries, failure policies, pause gates, idempotency and the payload's size.
+//! One test binary: each file is a topic.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod drill;
+mod idempotency;
+mod payload;
+mod policies;
+mod real;

@@ -1,0 +1,44 @@
+//! A real recovery of the same plan, then replicate (reverse replication) until continuous.
+
+use crate::common::{resource, rig, shop_parameters};
+use serde_json::json;
+
+#[tokio::test]
+async fn a_real_recovery_then_replicate_reverses_every_recovered_server() {
+    let r = rig().await;
+    let mut params = shop_parameters();
+    params["Mode"] = json!("recovery");
+    let shop = resource("ShopStack", params);
+    let run = r.run(&shop, "activate", Some(&r.token().await)).await.expect("the recovery succeeds");
+    assert_eq!(run.payload["mode"], "recovery");
+    let instances = r.recovery_instances().await;
+    assert_eq!(instances.iter().filter(|i| i["isDrill"] == false).count(), 60);
+
+    let token = r.token().await;
+    let rep = r.run(&shop, "replicate", Some(&token)).await.expect("replicate succeeds");
+    assert_eq!((rep.payload["instances"].as_u64(), rep.payload["reversed"].as_u64()), (Some(60), Some(60)), "{}", rep.payload);
+    assert!(rep.checks > 1, "reverse replication takes time to reach CONTINUOUS");
+    let states: Vec<String> = r
+        .recovery_instances()
+        .await
+        .iter()
+        .map(|i| i["dataReplicationInfo"]["dataReplicationState"].as_str().unwrap_or("none").to_owned())
+        .collect();
+    assert!(states.iter().all(|s| s == "CONTINUOUS"), "{states:?}");
+    assert_eq!(r.token_state(&token).await["status"], "SUCCEEDED");
+
+    // A real recovery's instances are not a drill's: the default cleanup keeps them.
+    let cleanup = r.run(&shop, "cleanup", None).await.unwrap();
+    assert_eq!(cleanup.payload["instances"], 0);
+    assert_eq!(r.recovery_instances().await.len(), 60);
+}
+
+#[tokio::test]
+async fn replicate_after_a_drill_fails_and_tells_the_parent() {
+    let r = rig().await;
+    let token = r.token().await;
+    let e = r.run(&resource("ShopStack", shop_parameters()), "replicate", Some(&token)).await.unwrap_err();
+    assert_eq!(e.code, "PhaseNotApplicable");
+    let state = r.token_state(&token).await;
+    assert_eq!((state["status"].as_str(), state["error"].as_str()), (Some("FAILED"), Some("PhaseNotApplicable")));
+}
