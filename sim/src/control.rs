@@ -1,5 +1,6 @@
 //! The control endpoint (`/_sim/...`, unsigned): the clock, faults, quotas, the call log,
-//! task tokens, and views and changes of servers and recovery instances.
+//! task tokens and the Step Functions executions waiting on them, and views and changes of
+//! servers and recovery instances.
 
 use crate::faults::FaultSet;
 use crate::fleet::{LaunchOutcome, Quotas};
@@ -83,9 +84,22 @@ pub fn handle(world: &World, req: &Request) -> Reply {
         (&Method::GET, "tokens") => Ok(json_reply(200, &json!({"tokens": world.tokens.list(world.clock.now())}))),
         (&Method::GET, p) if p.starts_with("tokens/") => {
             let token = percent_encoding::percent_decode_str(&p["tokens/".len()..]).decode_utf8_lossy().to_string();
-            match world.tokens.get(&token, world.clock.now()) {
-                Some(s) => Ok(json_reply(200, &serde_json::to_value(s).unwrap_or_default())),
+            match world.tokens.view(&token, world.clock.now()) {
+                Some(v) => Ok(json_reply(200, &v)),
                 None => Err(json_reply(404, &json!({"error": "unknown task token"}))),
+            }
+        }
+        (&Method::GET, "executions") => {
+            let status = query_param(req, "status");
+            let mut list = world.tokens.executions(world.clock.now());
+            list.retain(|e| status.as_deref().is_none_or(|s| e["status"] == s));
+            Ok(json_reply(200, &json!({"executions": list})))
+        }
+        (&Method::GET, p) if p.starts_with("executions/") => {
+            let arn = percent_encoding::percent_decode_str(&p["executions/".len()..]).decode_utf8_lossy().to_string();
+            match world.tokens.execution(&arn, world.clock.now()) {
+                Some(v) => Ok(json_reply(200, &v)),
+                None => Err(json_reply(404, &json!({"error": format!("no execution {arn}")}))),
             }
         }
         (&Method::GET, "servers") => Ok(json_reply(200, &json!({"servers": servers(world)}))),

@@ -1,5 +1,7 @@
 //! Step Functions (awsJson1_0): SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat
-//! against a registry of task tokens that tests mint through `/_sim/tokens`.
+//! against a registry of task tokens that tests mint through `/_sim/tokens`, and the
+//! executions of approval gates (StartExecution, DescribeExecution, StopExecution in
+//! `sfn_executions.rs`), each waiting on a task token of the same registry.
 
 use crate::calls::mask;
 use crate::protocol::{json_reply, ApiError, Reply};
@@ -10,10 +12,16 @@ use serde::Serialize;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
+// Declared here rather than in lib.rs: executions are part of the Step Functions service.
+#[path = "sfn_executions.rs"]
+pub mod executions;
+
+use executions::Execution;
+
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TokenState {
-    /// PENDING, SUCCEEDED, FAILED or TIMED_OUT.
+    /// PENDING, SUCCEEDED, FAILED, TIMED_OUT, or ABORTED (its execution was stopped).
     pub status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub output: Option<Value>,
@@ -30,6 +38,18 @@ pub struct TokenState {
     last_beat: DateTime<Utc>,
     #[serde(skip)]
     created: DateTime<Utc>,
+    /// When the task ended (success, failure, time-out or abort).
+    #[serde(skip)]
+    ended: Option<DateTime<Utc>>,
+    /// The output as SendTaskSuccess sent it (an execution's output keeps its text).
+    #[serde(skip)]
+    raw_output: Option<String>,
+    /// The execution whose waitForTaskToken state this token belongs to.
+    #[serde(skip)]
+    execution: Option<String>,
+    /// Registration order, for stable listings.
+    #[serde(skip)]
+    seq: u64,
 }
 
 impl TokenState {
@@ -38,22 +58,43 @@ impl TokenState {
         if self.status != "PENDING" {
             return;
         }
-        let late = |since: DateTime<Utc>, limit: Option<Duration>| limit.is_some_and(|l| now - since > l);
-        if late(self.created, self.timeout) || late(self.last_beat, self.heartbeat) {
+        let deadline = |since: DateTime<Utc>, limit: Option<Duration>| limit.map(|l| since + l).filter(|d| now > *d);
+        if let Some(at) =
+            [deadline(self.created, self.timeout), deadline(self.last_beat, self.heartbeat)].into_iter().flatten().min()
+        {
             self.status = "TIMED_OUT";
+            self.ended = Some(at);
         }
+    }
+
+    fn end(&mut self, status: &'static str, now: DateTime<Utc>) {
+        self.status = status;
+        self.ended = Some(now);
     }
 }
 
+/// Task tokens and the executions that wait on them, behind one lock so that a token's end
+/// and its execution's end are one change.
 #[derive(Default)]
-pub struct TaskTokens {
-    tokens: Mutex<HashMap<String, TokenState>>,
+pub struct Registry {
+    tokens: HashMap<String, TokenState>,
+    /// In start order.
+    executions: Vec<Execution>,
+    seq: u64,
 }
 
-impl TaskTokens {
-    pub fn register(&self, token: String, timeout_s: Option<u64>, heartbeat_s: Option<u64>, now: DateTime<Utc>) {
+impl Registry {
+    fn insert(
+        &mut self,
+        token: String,
+        timeout_s: Option<u64>,
+        heartbeat_s: Option<u64>,
+        now: DateTime<Utc>,
+        execution: Option<String>,
+    ) {
         let secs = |s: Option<u64>| s.map(|s| Duration::seconds(s as i64));
-        self.tokens.lock().insert(
+        self.seq += 1;
+        self.tokens.insert(
             token,
             TokenState {
                 status: "PENDING",
@@ -65,50 +106,145 @@ impl TaskTokens {
                 heartbeat: secs(heartbeat_s),
                 last_beat: now,
                 created: now,
+                ended: None,
+                raw_output: None,
+                execution,
+                seq: self.seq,
             },
         );
     }
 
-    pub fn get(&self, token: &str, now: DateTime<Utc>) -> Option<TokenState> {
-        let mut t = self.tokens.lock();
-        let s = t.get_mut(token)?;
-        s.expire(now);
-        Some(s.clone())
+    /// The execution of `arn`, settled on its token first.
+    fn execution(&mut self, arn: &str, now: DateTime<Utc>) -> Option<&mut Execution> {
+        let i = self.executions.iter().position(|e| e.arn == arn)?;
+        self.settle(i, now);
+        Some(&mut self.executions[i])
     }
 
-    /// Every token, masked, with its state.
+    /// Closes a RUNNING execution whose task ended: SUCCEEDED with the task's output,
+    /// FAILED with its error and cause, or FAILED with `States.Timeout` (an uncaught task
+    /// time-out fails the execution; TIMED_OUT is the execution's own TimeoutSeconds).
+    fn settle(&mut self, i: usize, now: DateTime<Utc>) {
+        let e = &mut self.executions[i];
+        if e.status != "RUNNING" {
+            return;
+        }
+        let Some(t) = self.tokens.get_mut(&e.token) else { return };
+        t.expire(now);
+        match t.status {
+            "SUCCEEDED" => {
+                e.status = "SUCCEEDED";
+                e.output = t.raw_output.clone();
+            }
+            "FAILED" => {
+                e.status = "FAILED";
+                e.error = t.error.clone();
+                e.cause = t.cause.clone();
+            }
+            "TIMED_OUT" => {
+                e.status = "FAILED";
+                e.error = Some("States.Timeout".into());
+            }
+            _ => return,
+        }
+        e.stop = t.ended.or(Some(now));
+    }
+
+    fn settle_all(&mut self, now: DateTime<Utc>) {
+        for i in 0..self.executions.len() {
+            self.settle(i, now);
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct TaskTokens {
+    inner: Mutex<Registry>,
+}
+
+impl TaskTokens {
+    pub fn register(&self, token: String, timeout_s: Option<u64>, heartbeat_s: Option<u64>, now: DateTime<Utc>) {
+        self.inner.lock().insert(token, timeout_s, heartbeat_s, now, None);
+    }
+
+    /// One token's state, with its execution's ARN and input when it belongs to one.
+    pub fn view(&self, token: &str, now: DateTime<Utc>) -> Option<Value> {
+        let mut r = self.inner.lock();
+        r.tokens.get_mut(token)?.expire(now);
+        r.settle_all(now);
+        let s = r.tokens.get(token)?;
+        let mut v = serde_json::to_value(s).unwrap_or_default();
+        if let Some(e) = s.execution.as_ref().and_then(|arn| r.executions.iter().find(|e| &e.arn == arn)) {
+            v["executionArn"] = e.arn.clone().into();
+            v["input"] = e.input_json();
+        }
+        Some(v)
+    }
+
+    /// Every token, masked, with its state (and its execution's ARN and input when it
+    /// belongs to one), in registration order.
     pub fn list(&self, now: DateTime<Utc>) -> Vec<Value> {
-        let mut t = self.tokens.lock();
-        t.iter_mut()
+        let mut r = self.inner.lock();
+        r.tokens.values_mut().for_each(|s| s.expire(now));
+        r.settle_all(now);
+        let r = &*r;
+        let mut tokens: Vec<(&String, &TokenState)> = r.tokens.iter().collect();
+        tokens.sort_by_key(|(_, s)| s.seq);
+        tokens
+            .into_iter()
             .map(|(k, s)| {
-                s.expire(now);
-                json!({"taskToken": mask(k), "state": s})
+                let mut v = json!({"taskToken": mask(k), "state": s});
+                if let Some(e) = s.execution.as_ref().and_then(|arn| r.executions.iter().find(|e| &e.arn == arn)) {
+                    v["executionArn"] = e.arn.clone().into();
+                    v["input"] = e.input_json();
+                }
+                v
             })
             .collect()
+    }
+
+    /// Every execution with its full task token (the control endpoint only), in start order.
+    pub fn executions(&self, now: DateTime<Utc>) -> Vec<Value> {
+        let mut r = self.inner.lock();
+        r.settle_all(now);
+        r.executions.iter().map(|e| e.control_view(r.tokens.get(&e.token))).collect()
+    }
+
+    /// One execution by ARN, as `executions` shows it.
+    pub fn execution(&self, arn: &str, now: DateTime<Utc>) -> Option<Value> {
+        let mut r = self.inner.lock();
+        r.execution(arn, now)?;
+        let e = r.executions.iter().find(|e| e.arn == arn)?;
+        Some(e.control_view(r.tokens.get(&e.token)))
     }
 }
 
 pub fn handle(ctx: &Ctx, op: &str, body: &[u8]) -> Result<Reply, ApiError> {
     let input: Value = serde_json::from_slice(body)
         .map_err(|e| ApiError::new(400, "SerializationException", format!("the request body is not JSON: {e}")))?;
+    match op {
+        "StartExecution" | "DescribeExecution" | "StopExecution" => return executions::handle(ctx, op, &input),
+        "SendTaskSuccess" | "SendTaskFailure" | "SendTaskHeartbeat" => {}
+        other => {
+            return Err(ApiError::new(
+                400,
+                "UnknownOperationException",
+                format!("operation {other} is not served by this endpoint"),
+            ))
+        }
+    }
     let token = input.get("taskToken").and_then(Value::as_str).unwrap_or_default();
     if token.is_empty() || token.len() > 2048 {
         return Err(ApiError::new(400, "InvalidToken", "Invalid Token: 'taskToken' must be 1 to 2048 characters"));
     }
     // SendTaskFailure's error and cause are bounded in the model (SensitiveError, SensitiveCause).
-    for (field, max) in [("error", 256), ("cause", 32768)] {
-        if input.get(field).and_then(Value::as_str).is_some_and(|v| v.chars().count() > max) {
-            return Err(ApiError::new(
-                400,
-                "ValidationException",
-                format!("1 validation error detected: Value at '{field}' failed to satisfy constraint: Member must have length less than or equal to {max}"),
-            ));
-        }
-    }
+    executions::check_error_and_cause(&input)?;
     let now = ctx.now();
-    let mut tokens = ctx.world.tokens.tokens.lock();
-    let state =
-        tokens.get_mut(token).ok_or_else(|| ApiError::new(400, "InvalidToken", "Invalid Token: the token is not known"))?;
+    let mut registry = ctx.world.tokens.inner.lock();
+    let state = registry
+        .tokens
+        .get_mut(token)
+        .ok_or_else(|| ApiError::new(400, "InvalidToken", "Invalid Token: the token is not known"))?;
     state.expire(now);
     match state.status {
         "PENDING" => {}
@@ -123,26 +259,23 @@ pub fn handle(ctx: &Ctx, op: &str, body: &[u8]) -> Result<Reply, ApiError> {
             if raw.len() > 256 * 1024 {
                 return Err(ApiError::new(400, "InvalidOutput", "Invalid Output: larger than 256 KiB"));
             }
-            state.status = "SUCCEEDED";
+            state.end("SUCCEEDED", now);
             state.output = Some(output);
+            state.raw_output = Some(raw.to_owned());
         }
         "SendTaskFailure" => {
             let field = |k: &str| input.get(k).and_then(Value::as_str).map(str::to_owned);
-            state.status = "FAILED";
+            state.end("FAILED", now);
             state.error = field("error");
             state.cause = field("cause");
         }
-        "SendTaskHeartbeat" => {
+        _ => {
             state.heartbeats += 1;
             state.last_beat = now;
         }
-        other => {
-            return Err(ApiError::new(
-                400,
-                "UnknownOperationException",
-                format!("operation {other} is not served by this endpoint"),
-            ))
-        }
+    }
+    if let Some(arn) = state.execution.clone() {
+        registry.execution(&arn, now);
     }
     Ok(json_reply(200, &json!({})))
 }

@@ -270,3 +270,41 @@ async fn tags_on_source_servers_and_jobs() {
     let err = other.list_tags_for_resource().resource_arn(&arn).send().await.unwrap_err();
     assert_eq!(code(&err), "ResourceNotFoundException");
 }
+
+#[tokio::test]
+async fn jobs_carry_an_end_time_only_once_completed() {
+    let sim = demo().await;
+    let drs = drs(&sim, A1, EAST).await;
+    let ids = server_ids(&drs, 2).await;
+    let started = drs.start_recovery().set_source_servers(Some(recovery_of(&ids))).is_drill(true).send().await.unwrap();
+    let job_id = started.job().unwrap().job_id().to_owned();
+    assert!(started.job().unwrap().end_date_time().is_none(), "a PENDING job has no end");
+
+    sim.control.advance(30.0).await.unwrap();
+    let mid = drs.describe_jobs().send().await.unwrap();
+    assert_eq!(mid.items()[0].status(), Some(&JobStatus::Started));
+    assert!(mid.items()[0].end_date_time().is_none(), "a STARTED job has no end");
+
+    sim.control.advance(3000.0).await.unwrap();
+    let done = drs.describe_jobs().send().await.unwrap();
+    let job = &done.items()[0];
+    assert_eq!(job.status(), Some(&JobStatus::Completed));
+    let ended = job.end_date_time().expect("a COMPLETED job has an endDateTime").to_owned();
+    assert!(ended.ends_with('Z') && ended.len() == 24, "ISO 8601 with milliseconds: {ended}");
+    assert!(ended.as_str() > job.creation_date_time().unwrap(), "it ends after it was created");
+
+    // The end is the JOB_END item's time; a conversion names its conversion server.
+    let log = drs.describe_job_log_items().job_id(&job_id).send().await.unwrap();
+    let end = log.items().iter().find(|i| i.event() == Some(&aws_sdk_drs::types::JobLogEvent::JobEnd)).unwrap();
+    assert_eq!(end.log_date_time(), Some(ended.as_str()));
+    let conversions: Vec<_> =
+        log.items().iter().filter(|i| i.event().is_some_and(|e| e.as_str().starts_with("CONVERSION_"))).collect();
+    assert_eq!(conversions.len(), 4);
+    for c in &conversions {
+        let d = c.event_data().unwrap();
+        let server = d.conversion_server_id().expect("conversionServerID");
+        assert!(server.starts_with("i-") && server.len() == 19);
+        let pair = conversions.iter().filter(|o| o.event_data().unwrap().source_server_id() == d.source_server_id());
+        assert!(pair.clone().all(|o| o.event_data().unwrap().conversion_server_id() == Some(server)));
+    }
+}

@@ -6,6 +6,7 @@
 mod common;
 
 mod drill;
+mod gate;
 mod idempotency;
 mod payload;
 mod policies;

@@ -11,10 +11,10 @@ use super::payload::Payload;
 use super::start::{start_wave, Started};
 use crate::aws::Clients;
 use crate::config::Partition;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum WaveState {
     Waiting,
@@ -24,7 +24,7 @@ pub enum WaveState {
     Failed,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ServerFailure {
     pub source_server_id: String,
@@ -33,7 +33,7 @@ pub struct ServerFailure {
     pub reason: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WaveProgress {
     pub name: String,
@@ -52,7 +52,7 @@ pub struct WaveProgress {
     pub waiting_for: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", tag = "state")]
 pub enum Outcome {
     Running,
@@ -60,7 +60,7 @@ pub enum Outcome {
     Failed { code: String, message: String },
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Status {
     pub execution: String,

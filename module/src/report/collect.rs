@@ -80,7 +80,7 @@ pub async fn resource(
         }
         let (started, ended) = (progress.and_then(|p| p.started.clone()), progress.and_then(|p| p.ended.clone()));
         waves.push(WaveReport {
-            index: w,
+            index: w + 1,
             name: wave.name.clone(),
             state: progress.map(|p| format!("{:?}", p.state).to_lowercase()).unwrap_or_else(|| "waiting".into()),
             duration_s: match (&started, &ended) {

@@ -43,6 +43,7 @@ pub struct ResourceReport {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WaveReport {
+    /// 1 for the first wave.
     pub index: usize,
     pub name: String,
     /// completed, failed, running, paused, waiting (never started).

@@ -294,6 +294,14 @@ impl Job {
         self.status != "COMPLETED"
     }
 
+    /// When the job completed (its JOB_END event); none while it is PENDING or STARTED.
+    pub fn ended(&self) -> Option<DateTime<Utc>> {
+        if self.is_active() {
+            return None;
+        }
+        self.timeline.iter().find(|(_, ev)| matches!(ev, JobEvent::End)).map(|(t, _)| *t)
+    }
+
     pub fn to_json(&self) -> Value {
         let (kind, initiated_by) = match self.kind {
             JobKind::Launch { drill: true } => ("LAUNCH", "START_DRILL"),
@@ -312,7 +320,7 @@ impl Job {
                 v
             })
             .collect();
-        json!({
+        let mut v = json!({
             "jobID": self.id,
             "arn": self.arn,
             "type": kind,
@@ -322,7 +330,11 @@ impl Job {
             "participatingServers": servers,
             "participatingResources": [],
             "tags": self.tags,
-        })
+        });
+        if let Some(t) = self.ended() {
+            v["endDateTime"] = iso(t).into();
+        }
+        v
     }
 }
 

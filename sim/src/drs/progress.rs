@@ -1,6 +1,8 @@
 //! How jobs move on the simulator's clock. A job's events are scheduled when it starts and
 //! applied lazily, in order, whenever its partition is next touched: PENDING -> STARTED ->
-//! COMPLETED, each server PENDING -> IN_PROGRESS -> LAUNCHED or FAILED, with job log items.
+//! COMPLETED (with its end time), each server PENDING -> IN_PROGRESS -> LAUNCHED or FAILED,
+//! with job log items. The model has no event for a launch that succeeds: a launched server's
+//! last item is its LAUNCH_START, a failed one's LAUNCH_FAILED.
 
 use super::model::*;
 use crate::clock::iso;
@@ -90,6 +92,11 @@ fn sync_state(now: DateTime<Utc>, started: DateTime<Utc>) -> &'static str {
     }
 }
 
+/// The conversion server of a server in a job: stable, so its start and end name the same one.
+fn conversion_server(job_id: &str, source_server_id: &str) -> String {
+    crate::ids::stable_instance_id(&format!("conversion/{job_id}/{source_server_id}"))
+}
+
 fn log_item(t: DateTime<Utc>, event: &str, server: Option<&str>, extra: Option<(&str, &str)>) -> serde_json::Value {
     let mut data = json!({});
     if let Some(s) = server {
@@ -111,7 +118,9 @@ fn apply(p: &mut Partition, j: usize, t: DateTime<Utc>, ev: JobEvent) {
         }
         JobEvent::Log { server, event } => {
             let sid = job.servers[server].source_server_id.clone();
-            job.log.push(log_item(t, event, Some(&sid), None));
+            // Each server's conversion runs on a conversion server that the log names.
+            let conversion = event.starts_with("CONVERSION_").then(|| conversion_server(&job.id, &sid));
+            job.log.push(log_item(t, event, Some(&sid), conversion.as_deref().map(|c| ("conversionServerID", c))));
         }
         JobEvent::LaunchStart { server } => {
             let rid = crate::ids::instance_id();

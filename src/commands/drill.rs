@@ -1,0 +1,336 @@
+//! `drs-orch drill MANIFEST`: plays the platform locally. For each layer in order, each DRS
+//! resource of the layer in parallel: `activate` and its status checks (a task token per
+//! resource, answered by the module itself), a progress bar per wave, paused waves approved
+//! (`--approve auto`) or left to `drs-orch approve`; then `cleanup` of the drill; then the
+//! run report (JSON, Markdown, HTML), whose JSON path is the last line printed. Against the
+//! embedded simulator the clock moves one poll interval per wait; with `--aws`, real waits.
+
+use crate::commands::approve;
+use crate::embedded;
+use drs_module::aws::Clients;
+use drs_module::driver::{Driver, WaitFn};
+use drs_module::lifecycle::LifecycleError;
+use drs_module::recovery::payload::Payload;
+use drs_module::recovery::status::{Status, WaveState};
+use drs_module::report::{collect, html, markdown, PhaseReport, ResourceReport, RunReport};
+use drs_sim::client::Control;
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use parking_lot::Mutex;
+use serde_json::{json, Value};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Approve {
+    /// Approve paused waves at once (the simulator only).
+    Auto,
+    /// Wait for `drs-orch approve TOKEN` (the drill prints the command).
+    Wait,
+}
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The application manifest (layers of resources).
+    manifest: PathBuf,
+    #[command(flatten)]
+    target: embedded::TargetArgs,
+    /// Seconds between status checks (the platform's Wait state).
+    #[arg(long, default_value_t = 30)]
+    poll_seconds: u64,
+    #[arg(long, value_enum, default_value = "auto")]
+    approve: Approve,
+    /// Keep the drill's recovery instances (no cleanup).
+    #[arg(long)]
+    keep: bool,
+    /// Where the run's report is written (a folder per run inside).
+    #[arg(long, default_value = "reports")]
+    report_dir: PathBuf,
+}
+
+struct Run {
+    clients: Clients,
+    control: Option<Control>,
+    endpoint: Option<String>,
+    poll: Duration,
+    approve: Approve,
+    bars: MultiProgress,
+}
+
+/// One resource's activation as the run saw it.
+struct Activated {
+    layer: u64,
+    name: String,
+    payload: Option<Payload>,
+    status: Option<Status>,
+    error: Option<LifecycleError>,
+    /// Read back before cleanup terminates the instances whose launch times it holds.
+    report: Option<ResourceReport>,
+}
+
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(&args.manifest).map_err(|e| anyhow::anyhow!("{}: {e}", args.manifest.display()))?;
+    let manifest: Value =
+        serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{}: not JSON: {e}", args.manifest.display()))?;
+    let layers = drs_module::manifest::layers(&manifest)?;
+    anyhow::ensure!(layers.iter().any(|l| !l.resources.is_empty()), "{}: no DRS resource", args.manifest.display());
+    let target = args.target.target().await?;
+    let endpoint = target.sim.as_ref().map(|s| s.endpoint.clone());
+    let cfg = Arc::new(target.config);
+    let run = Run {
+        clients: Clients::new(cfg, target.hub, "drill"),
+        control: endpoint.as_deref().map(Control::new),
+        endpoint,
+        poll: Duration::from_secs(args.poll_seconds.max(1)),
+        approve: args.approve,
+        bars: MultiProgress::new(),
+    };
+    let started = chrono::Utc::now();
+    let mut activated: Vec<Activated> = vec![];
+    for layer in &layers {
+        let results = futures::future::join_all(layer.resources.iter().map(|r| activate(&run, layer.layer, r))).await;
+        let failed = results.iter().any(|a| a.error.is_some());
+        activated.extend(results);
+        if failed {
+            run.say("a resource failed: later layers are not started");
+            break;
+        }
+    }
+    let mut phases = vec![];
+    if !args.keep {
+        for layer in layers.iter().rev() {
+            for r in &layer.resources {
+                if r["parameters"]["Mode"].as_str().is_some_and(|m| m.eq_ignore_ascii_case("recovery")) {
+                    continue;
+                }
+                phases.push(cleanup(&run, r).await);
+            }
+        }
+    }
+    let report = report(&args, started, &activated, phases)?;
+    let dir = args.report_dir.join(format!(
+        "{}-{}",
+        started.format("%Y%m%dT%H%M%SZ"),
+        report.resources.first().map(|r| r.execution.as_str()).unwrap_or("run")
+    ));
+    std::fs::create_dir_all(&dir)?;
+    std::fs::write(dir.join("report.md"), markdown::render(&report))?;
+    std::fs::write(dir.join("report.html"), html::render(&report))?;
+    let json_path = dir.join("report.json");
+    std::fs::write(&json_path, report.json())?;
+    println!("drill {}: {} (report: Markdown and HTML beside it)", report.outcome, args.manifest.display());
+    println!("{}", json_path.display());
+    anyhow::ensure!(report.outcome == "succeeded", "the drill failed: see the report");
+    Ok(())
+}
+
+impl Run {
+    /// A line above the bars, or on stderr when there are no bars (not a terminal).
+    fn say(&self, line: impl AsRef<str>) {
+        if self.bars.is_hidden() {
+            eprintln!("{}", line.as_ref());
+        } else {
+            let _ = self.bars.println(line.as_ref());
+        }
+    }
+}
+
+fn bar_style() -> ProgressStyle {
+    ProgressStyle::with_template("{prefix:<28} [{bar:30}] {pos:>4}/{len:<4} {msg}")
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ")
+}
+
+/// Waits one poll interval: the simulator's clock moves (and a moment passes, so that the
+/// bars move too); against AWS, a real wait. A pending approval is answered first.
+fn waiter(
+    run: &Run,
+    pending: Arc<Mutex<Option<String>>>,
+) -> impl Fn(Duration) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> + Sync {
+    let control = run.control.clone();
+    let hub = run.clients.hub().clone();
+    let auto = run.approve == Approve::Auto;
+    move |d: Duration| {
+        let control = control.clone();
+        let hub = hub.clone();
+        let pending = pending.clone();
+        Box::pin(async move {
+            match &control {
+                Some(c) => {
+                    let arn = pending.lock().take();
+                    if let (true, Some(arn)) = (auto, arn) {
+                        match approve::sim_token(c, &arn).await {
+                            Ok(t) => {
+                                if let Err(e) = approve::send(&hub, &t, None).await {
+                                    tracing::warn!(error = %e, "auto-approval failed");
+                                }
+                            }
+                            Err(e) => tracing::warn!(error = %e, "auto-approval: no token"),
+                        }
+                    }
+                    let _ = c.advance(d.as_secs_f64()).await;
+                    tokio::time::sleep(Duration::from_millis(40)).await;
+                }
+                None => tokio::time::sleep(d).await,
+            }
+        })
+    }
+}
+
+async fn parent_token(run: &Run) -> Option<String> {
+    let c = run.control.as_ref()?;
+    let v = c.ok("POST", "tokens", Some(&json!({"timeoutSeconds": 86400}))).await.ok()?;
+    v["taskToken"].as_str().map(str::to_owned)
+}
+
+async fn activate(run: &Run, layer: u64, resource: &Value) -> Activated {
+    let name = resource["resourceName"].as_str().unwrap_or("?").to_owned();
+    let token = parent_token(run).await;
+    let pending: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
+    let wait = waiter(run, pending.clone());
+    let wait: WaitFn = &wait;
+    let bars: Mutex<Vec<ProgressBar>> = Mutex::new(vec![]);
+    let asked: Mutex<Vec<String>> = Mutex::new(vec![]);
+    let last: Mutex<Option<Status>> = Mutex::new(None);
+    let driver = Driver { clients: &run.clients, poll: run.poll, max_checks: 100_000 };
+    let on_detail = |d: &Value| {
+        let Ok(st) = serde_json::from_value::<Status>(d.clone()) else { return };
+        let mut bars = bars.lock();
+        if bars.is_empty() {
+            for w in &st.waves {
+                let b = run.bars.add(ProgressBar::new(w.servers as u64));
+                b.set_style(bar_style());
+                b.set_prefix(format!("{name}/{}", w.name));
+                bars.push(b);
+            }
+        }
+        for (w, b) in st.waves.iter().zip(bars.iter()) {
+            b.set_position((w.launched + w.failed) as u64);
+            let steps: Vec<String> = w.steps.iter().map(|(k, v)| format!("{k} {v}")).collect();
+            let failed = if w.failed > 0 { format!(" {} failed", w.failed) } else { String::new() };
+            b.set_message(format!("{:?}{failed} {}", w.state, steps.join(", ")).to_lowercase());
+            if matches!(w.state, WaveState::Completed | WaveState::Failed) && !b.is_finished() {
+                b.finish();
+            }
+            if w.state == WaveState::Paused {
+                let arn =
+                    w.waiting_for.iter().find_map(|x| x.strip_prefix("approval ")).and_then(|x| x.split(':').next().map(|_| x));
+                if let Some(arn) = arn.and_then(|x| x.split_once(": ").map(|(a, _)| a.to_owned())) {
+                    if !asked.lock().contains(&arn) {
+                        asked.lock().push(arn.clone());
+                        let how = match (&run.approve, &run.endpoint) {
+                            (Approve::Auto, Some(_)) => "approving it (--approve auto)".to_owned(),
+                            (_, Some(e)) => format!(
+                                "approve with: drs-orch approve --endpoint {e} TOKEN (the token: GET {e}/_sim/executions)"
+                            ),
+                            (_, None) => {
+                                "approve with: drs-orch approve TOKEN (the token is in the approval notification)".to_owned()
+                            }
+                        };
+                        run.say(format!("{name}: wave {} waits for an approval ({arn}); {how}", w.name));
+                        *pending.lock() = Some(arn);
+                    }
+                }
+            }
+        }
+        *last.lock() = Some(st);
+    };
+    let sp = json!({"action": "DRS", "resourceName": name, "AccountId": resource["parameters"]["AccountId"], "parameters": resource["parameters"]});
+    let mut sp = sp;
+    if sp["AccountId"].is_null() {
+        sp.as_object_mut().map(|o| o.remove("AccountId"));
+    }
+    let result = driver.run(&sp, "activate", token.as_deref(), wait, on_detail).await;
+    for b in bars.lock().iter() {
+        if !b.is_finished() {
+            b.abandon();
+        }
+    }
+    let (payload, error) = match result {
+        Ok(r) => (Payload::parse(&r.payload).ok(), None),
+        Err(e) => {
+            run.say(format!("{name}: {}: {}", e.code, e.message));
+            (None, Some(e))
+        }
+    };
+    let status = last.into_inner();
+    let report = match &payload {
+        Some(p) => {
+            let err = error.as_ref().map(|e| (e.code.to_owned(), e.message.clone()));
+            match collect::resource(&run.clients, layer, p, status.as_ref(), err).await {
+                Ok(r) => Some(r),
+                Err(e) => {
+                    run.say(format!("{name}: the report could not be read back: {e:#}"));
+                    None
+                }
+            }
+        }
+        None => None,
+    };
+    Activated { layer, name, payload, status, error, report }
+}
+
+async fn cleanup(run: &Run, resource: &Value) -> PhaseReport {
+    let name = resource["resourceName"].as_str().unwrap_or("?").to_owned();
+    let token = parent_token(run).await;
+    let wait = waiter(run, Arc::new(Mutex::new(None)));
+    let driver = Driver { clients: &run.clients, poll: run.poll, max_checks: 100_000 };
+    let bar = run.bars.add(ProgressBar::new_spinner());
+    bar.set_prefix(format!("{name}/cleanup"));
+    let sp = json!({"action": "DRS", "resourceName": name, "parameters": resource["parameters"]});
+    let result = driver
+        .run(&sp, "cleanup", token.as_deref(), &wait, |d| bar.set_message(format!("{} recovery instances left", d["remaining"])))
+        .await;
+    bar.finish_and_clear();
+    match result {
+        Ok(r) => {
+            run.say(format!("{name}: cleanup terminated {} drill instances", r.payload["instances"]));
+            PhaseReport { resource: name, phase: "cleanup".into(), outcome: "succeeded".into(), detail: r.payload }
+        }
+        Err(e) => {
+            PhaseReport { resource: name, phase: "cleanup".into(), outcome: e.code.into(), detail: json!({"error": e.message}) }
+        }
+    }
+}
+
+fn report(
+    args: &Args,
+    started: chrono::DateTime<chrono::Utc>,
+    activated: &[Activated],
+    phases: Vec<PhaseReport>,
+) -> anyhow::Result<RunReport> {
+    let mut resources = vec![];
+    let mut mode = "drill".to_owned();
+    for a in activated {
+        let error = a.error.as_ref().map(|e| (e.code.to_owned(), e.message.clone()));
+        if let Some(p) = &a.payload {
+            mode = serde_json::to_value(p.mode)?.as_str().unwrap_or("drill").to_owned();
+        }
+        match &a.report {
+            Some(r) => resources.push(r.clone()),
+            None => resources.push(ResourceReport {
+                layer: a.layer,
+                resource: a.name.clone(),
+                execution: a.status.as_ref().map(|s| s.execution.clone()).unwrap_or_default(),
+                outcome: error.as_ref().map(|e| e.0.clone()).unwrap_or_else(|| "failed".into()),
+                error: error.map(|e| e.1),
+                partitions: vec![],
+                waves: vec![],
+            }),
+        }
+    }
+    let failed = resources
+        .iter()
+        .find(|r| r.outcome != "succeeded")
+        .map(|r| r.outcome.clone())
+        .or_else(|| phases.iter().find(|p| p.outcome != "succeeded").map(|p| format!("{} {}", p.phase, p.outcome)));
+    Ok(RunReport {
+        source: args.manifest.display().to_string(),
+        mode,
+        started: started.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        ended: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        outcome: failed.map(|f| format!("failed: {f}")).unwrap_or_else(|| "succeeded".into()),
+        resources,
+        phases,
+    })
+}
