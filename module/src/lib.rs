@@ -8,6 +8,7 @@ pub mod config;
 pub mod discovery;
 pub mod driver;
 pub mod event;
+pub mod hooks;
 pub mod lifecycle;
 pub mod manifest;
 pub mod plan;

@@ -173,6 +173,8 @@ fn code_name(code: &str) -> &'static str {
         "WaveFailed" => "WaveFailed",
         "ApprovalRejected" => "ApprovalRejected",
         "Timeout" => "Timeout",
+        "HookFailed" => "HookFailed",
+        "HookAborted" => "HookAborted",
         _ => "RecoveryFailed",
     }
 }

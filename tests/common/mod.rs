@@ -27,12 +27,18 @@ pub async fn rig() -> Rig {
 }
 
 pub async fn rig_with(fleet: drs_sim::Fleet) -> Rig {
+    rig_configured(fleet, |_| {}).await
+}
+
+/// A rig whose module configuration `change` adjusts (tenants' hooks, say).
+pub async fn rig_configured(fleet: drs_sim::Fleet, change: impl FnOnce(&mut ModuleConfig)) -> Rig {
     let sim = drs_sim::start(fleet, 0).await.unwrap();
     let control = Control::new(&sim.endpoint);
     // The clock moves only when a test moves it.
     control.ok("POST", "clock", Some(&json!({"speed": 0}))).await.unwrap();
     let mut cfg = ModuleConfig::parse(drs_module::config::DEMO).unwrap();
     cfg.hub.endpoint_url = Some(sim.endpoint.clone());
+    change(&mut cfg);
     let clients = Clients::new(Arc::new(cfg), static_hub("us-east-1", generate::HUB_ACCESS_KEY, generate::HUB_SECRET), "test");
     Rig { control, sim, clients }
 }

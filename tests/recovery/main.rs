@@ -7,6 +7,7 @@ mod common;
 
 mod drill;
 mod gate;
+mod hooks;
 mod idempotency;
 mod payload;
 mod policies;

@@ -35,6 +35,9 @@ pub struct ModuleConfig {
     /// Pause gates: the hub's approval state machine (see `recovery::gate`).
     #[serde(default)]
     pub approvals: Option<Approvals>,
+    /// Tenants' wave hooks (WebAssembly components) and what a failing hook does.
+    #[serde(default)]
+    pub hooks: Option<HooksConfig>,
     /// How far back a re-delivered activation looks for jobs it already started.
     #[serde(default = "default_lookback")]
     pub idempotency_lookback_minutes: u64,
@@ -42,6 +45,45 @@ pub struct ModuleConfig {
 
 fn default_lookback() -> u64 {
     120
+}
+
+/// Wave hooks: where compiled components are cached, and each tenant's components.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct HooksConfig {
+    /// Compiled components, keyed by hash and engine settings (default: a folder in the temp dir).
+    #[serde(default)]
+    pub cache_dir: Option<String>,
+    pub tenants: std::collections::BTreeMap<String, Tenant>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Tenant {
+    /// What a hook that traps, times out or cannot load does to the wave.
+    #[serde(default)]
+    pub on_failure: HookFailure,
+    /// The tenant's hooks by name, called in this (name) order.
+    pub components: std::collections::BTreeMap<String, HookComponent>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HookFailure {
+    /// The wave is aborted: nothing starts without the tenant's rule.
+    #[default]
+    FailClosed,
+    /// The wave proceeds; the failure is recorded.
+    FailOpen,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct HookComponent {
+    /// The component file (relative paths from the working directory).
+    pub path: String,
+    /// Its SHA-256 (hex): the component is refused when the file does not match.
+    pub sha256: String,
 }
 
 /// A paused wave starts an execution of this state machine (whose task waits for a task

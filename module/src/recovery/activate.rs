@@ -70,6 +70,10 @@ pub async fn build(clients: &Clients, resource: &Value, execution: &str) -> anyh
             groups: groups.into_iter().map(|(p, ids)| Group { p, ids }).collect(),
         });
     }
+    let hooks = match &params.tenant {
+        None => vec![],
+        Some(t) => crate::hooks::names(clients.config(), t, params.hooks.as_deref())?,
+    };
     let now = Utc::now();
     let iso = |t: chrono::DateTime<Utc>| t.to_rfc3339_opts(SecondsFormat::Secs, true);
     Ok(Payload {
@@ -83,6 +87,8 @@ pub async fn build(clients: &Clients, resource: &Value, execution: &str) -> anyh
         deadline: iso(now + Duration::minutes(params.timeout_minutes as i64)),
         partitions,
         waves,
+        tenant: params.tenant.clone(),
+        hooks,
     })
 }
 

@@ -78,6 +78,19 @@ pub async fn check(
     }
 }
 
+/// For the report: how a paused wave's approval went (`approved ...`, `rejected ...`).
+pub async fn outcome(clients: &Clients, execution: &str, wave: usize) -> Option<String> {
+    let sm = clients.config().approvals.as_ref()?.state_machine_arn.clone();
+    let arn = execution_arn(&sm, &execution_name(execution, wave))?;
+    let d = aws_sdk_sfn::Client::new(clients.hub()).describe_execution().execution_arn(&arn).send().await.ok()?;
+    let when = d.stop_date().and_then(|t| t.fmt(aws_smithy_types::date_time::Format::DateTime).ok()).unwrap_or_default();
+    Some(match d.status() {
+        ExecutionStatus::Succeeded => format!("approved {when} ({arn}): {}", d.output().unwrap_or_default()),
+        ExecutionStatus::Running => format!("waiting for an approval ({arn})"),
+        other => format!("{} {when} ({arn}): {}", other.as_str().to_lowercase(), d.cause().unwrap_or_default()),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

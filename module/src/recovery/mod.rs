@@ -5,6 +5,7 @@
 //! `replicate` reverses replication after a real recovery.
 
 pub mod activate;
+pub mod boundary;
 pub mod cleanup;
 pub mod gate;
 pub mod launches;

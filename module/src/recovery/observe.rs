@@ -34,6 +34,8 @@ pub struct ObservedJob {
     pub ended: Option<String>,
     pub drill: bool,
     pub servers: Vec<JobServer>,
+    /// The hooks' decisions when the wave started (`drs-orch:hooks`).
+    pub hooks: Option<String>,
 }
 
 impl ObservedJob {
@@ -74,6 +76,7 @@ fn observed(p: &Partition, j: &Job, execution: &str) -> Option<ObservedJob> {
         created: j.creation_date_time().unwrap_or_default().to_owned(),
         ended: j.end_date_time().map(str::to_owned),
         drill: j.initiated_by().is_some_and(|i| i.as_str() == "START_DRILL"),
+        hooks: t.get(tags::HOOKS).cloned(),
         servers: j
             .participating_servers()
             .iter()
@@ -113,16 +116,27 @@ pub async fn job_log(clients: &Clients, job: &ObservedJob) -> anyhow::Result<BTr
     Ok(out)
 }
 
-/// Hostnames of source servers of one partition, for messages a DR engineer reads.
-pub async fn hostnames<'a>(
+/// A source server as hooks and messages need it.
+#[derive(Debug, Clone)]
+pub struct ServerInfo {
+    pub source_server_id: String,
+    pub arn: String,
+    pub hostname: String,
+    pub tags: BTreeMap<String, String>,
+}
+
+/// Source servers of one partition by id (DescribeSourceServers, 200 ids a call).
+pub async fn servers<'a>(
     clients: &Clients,
     p: &Partition,
     ids: impl Iterator<Item = &'a str>,
-) -> anyhow::Result<BTreeMap<String, String>> {
+) -> anyhow::Result<Vec<ServerInfo>> {
     let ids: Vec<String> = ids.map(str::to_owned).collect();
+    let mut out = vec![];
+    if ids.is_empty() {
+        return Ok(out);
+    }
     let drs = clients.drs(p).await?;
-    let mut out = BTreeMap::new();
-    // The filter takes at most 200 ids.
     for chunk in ids.chunks(200) {
         let filters = aws_sdk_drs::types::DescribeSourceServersRequestFilters::builder()
             .set_source_server_ids(Some(chunk.to_vec()))
@@ -132,11 +146,28 @@ pub async fn hostnames<'a>(
             let page = page.map_err(|e| failed(p, "drs:DescribeSourceServers", &e))?;
             for s in page.items() {
                 let host = s.source_properties().and_then(|sp| sp.identification_hints()).and_then(|h| h.hostname());
-                if let (Some(id), Some(h)) = (s.source_server_id(), host) {
-                    out.insert(id.to_owned(), h.to_owned());
-                }
+                out.push(ServerInfo {
+                    source_server_id: s.source_server_id().unwrap_or_default().to_owned(),
+                    arn: s.arn().unwrap_or_default().to_owned(),
+                    hostname: host.unwrap_or_default().to_owned(),
+                    tags: s.tags().map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default(),
+                });
             }
         }
     }
     Ok(out)
+}
+
+/// Hostnames of source servers of one partition, for messages a DR engineer reads.
+pub async fn hostnames<'a>(
+    clients: &Clients,
+    p: &Partition,
+    ids: impl Iterator<Item = &'a str>,
+) -> anyhow::Result<BTreeMap<String, String>> {
+    Ok(servers(clients, p, ids)
+        .await?
+        .into_iter()
+        .filter(|s| !s.hostname.is_empty())
+        .map(|s| (s.source_server_id, s.hostname))
+        .collect())
 }

@@ -71,6 +71,9 @@ pub struct RecoveryParams {
     per_wave: BTreeMap<String, WaveSettings>,
     cleanup_drills: bool,
     cleanup_recoveries: bool,
+    /// The tenant whose hooks run at the wave boundaries, and which of them (default: all).
+    pub tenant: Option<String>,
+    pub hooks: Option<Vec<String>>,
 }
 
 pub const DEFAULT_TIMEOUT_MINUTES: u64 = 360;
@@ -141,7 +144,40 @@ impl RecoveryParams {
                 }
             }
         }
-        Ok(RecoveryParams { mode, execution_id, timeout_minutes, default_policy, per_wave, cleanup_drills, cleanup_recoveries })
+        let tenant = match p.get("Tenant") {
+            None => None,
+            Some(v) => {
+                Some(v.as_str().filter(|t| !t.is_empty()).context("parameters.Tenant: expected the tenant's name")?.to_owned())
+            }
+        };
+        let hooks = match p.get("Hooks") {
+            None => None,
+            Some(v) => {
+                let list = v.as_array().context("parameters.Hooks: expected a list of hook names")?;
+                let names = list
+                    .iter()
+                    .enumerate()
+                    .map(|(i, h)| {
+                        h.as_str().map(str::to_owned).ok_or_else(|| anyhow!("parameters.Hooks[{i}]: expected a hook name"))
+                    })
+                    .collect::<anyhow::Result<Vec<_>>>()?;
+                if tenant.is_none() {
+                    bail!("parameters.Hooks: name the tenant whose hooks these are in parameters.Tenant");
+                }
+                Some(names)
+            }
+        };
+        Ok(RecoveryParams {
+            mode,
+            execution_id,
+            timeout_minutes,
+            default_policy,
+            per_wave,
+            cleanup_drills,
+            cleanup_recoveries,
+            tenant,
+            hooks,
+        })
     }
 
     pub fn wave(&self, name: &str) -> WaveSettings {

@@ -28,6 +28,10 @@ pub struct Payload {
     /// "account/region", indexed by `Group::p`.
     pub partitions: Vec<String>,
     pub waves: Vec<WavePayload>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hooks: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

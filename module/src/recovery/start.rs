@@ -22,7 +22,15 @@ pub struct Started {
     pub waiting: Vec<String>,
 }
 
-pub async fn start_wave(clients: &Clients, payload: &Payload, w: usize, jobs: &[ObservedJob]) -> anyhow::Result<Started> {
+/// `skipped`: servers a hook left out; `hooks`: the hooks' decisions, tagged on the jobs.
+pub async fn start_wave(
+    clients: &Clients,
+    payload: &Payload,
+    w: usize,
+    jobs: &[ObservedJob],
+    skipped: &HashSet<&str>,
+    hooks: Option<String>,
+) -> anyhow::Result<Started> {
     let wave: &WavePayload = &payload.waves[w];
     let q = &clients.config().quotas;
     let in_jobs: HashSet<&str> = jobs.iter().flat_map(|j| j.servers.iter().map(|s| s.source_server_id.as_str())).collect();
@@ -30,10 +38,15 @@ pub async fn start_wave(clients: &Clients, payload: &Payload, w: usize, jobs: &[
         Mode::Drill => "drill",
         Mode::Recovery => "recovery",
     };
+    let mut job_tags = tags::job_tags(&payload.execution, &payload.resource, w, &wave.name, mode);
+    if let Some(h) = hooks.filter(|h| !h.is_empty()) {
+        job_tags.insert(tags::HOOKS.to_owned(), h);
+    }
     let mut out = Started::default();
     for g in &wave.groups {
         let p = payload.partition(g.p)?;
-        let todo: Vec<&String> = g.ids.iter().filter(|id| !in_jobs.contains(id.as_str())).collect();
+        let todo: Vec<&String> =
+            g.ids.iter().filter(|id| !in_jobs.contains(id.as_str()) && !skipped.contains(id.as_str())).collect();
         if todo.is_empty() {
             continue;
         }
@@ -55,7 +68,7 @@ pub async fn start_wave(clients: &Clients, payload: &Payload, w: usize, jobs: &[
                 .start_recovery()
                 .set_source_servers(Some(servers))
                 .is_drill(payload.mode == Mode::Drill)
-                .set_tags(Some(tags::job_tags(&payload.execution, &payload.resource, w, &wave.name, mode)))
+                .set_tags(Some(job_tags.clone()))
                 .send()
                 .await;
             match sent {

@@ -4,6 +4,7 @@
 //! check having run: a duplicate or a retried check does the same thing, and DRS refuses
 //! to put a server in two active jobs.
 
+use super::boundary::{self, Marks, Verdict};
 use super::gate::{self, Gate};
 use super::observe::{self, ObservedJob, ServerLog};
 use super::params::FailurePolicy;
@@ -11,6 +12,7 @@ use super::payload::Payload;
 use super::start::{start_wave, Started};
 use crate::aws::Clients;
 use crate::config::Partition;
+use crate::report::HookDecision;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
 
@@ -48,8 +50,15 @@ pub struct WaveProgress {
     /// Servers of running jobs by their latest job-log step (SNAPSHOT_START, LAUNCH_START...).
     pub steps: BTreeMap<String, usize>,
     pub failures: Vec<ServerFailure>,
-    /// Why the wave is not moving: an approval, quotas, another active job.
+    /// Why the wave is not moving: an approval, quotas, another active job, a hook's delay.
     pub waiting_for: Vec<String>,
+    /// Servers a hook left out of the wave.
+    #[serde(default)]
+    pub skipped: usize,
+    /// What the tenant's hooks answered at this check (after-wave of the previous wave and
+    /// before-wave of this one; after the last wave, its after-wave).
+    #[serde(default)]
+    pub hook_decisions: Vec<HookDecision>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -82,7 +91,8 @@ impl Status {
             "failed": self.waves.iter().map(|w| w.failed).sum::<usize>(),
             "waves": self.waves.iter().map(|w| serde_json::json!({
                 "name": w.name, "state": w.state, "servers": w.servers, "launched": w.launched, "failed": w.failed,
-                "jobs": w.jobs, "started": w.started, "ended": w.ended, "failures": w.failures})).collect::<Vec<_>>(),
+                "skipped": w.skipped, "jobs": w.jobs, "started": w.started, "ended": w.ended, "failures": w.failures,
+                "hookDecisions": w.hook_decisions})).collect::<Vec<_>>(),
         })
     }
 }
@@ -102,6 +112,10 @@ pub async fn check(clients: &Clients, payload: &Payload) -> anyhow::Result<Statu
         waves: vec![],
         started_jobs: vec![],
     };
+    let hooks = match (&payload.tenant, payload.hooks.is_empty()) {
+        (Some(t), false) => Some(crate::hooks::runner::load(clients.config(), t, &payload.hooks)?),
+        _ => None,
+    };
     let mut moving = false;
     for (w, wave) in payload.waves.iter().enumerate() {
         let mut progress = WaveProgress {
@@ -116,6 +130,8 @@ pub async fn check(clients: &Clients, payload: &Payload) -> anyhow::Result<Statu
             steps: BTreeMap::new(),
             failures: vec![],
             waiting_for: vec![],
+            skipped: 0,
+            hook_decisions: vec![],
         };
         if moving || status.outcome != Outcome::Done {
             status.waves.push(progress);
@@ -124,9 +140,40 @@ pub async fn check(clients: &Clients, payload: &Payload) -> anyhow::Result<Statu
         let wjobs: Vec<&ObservedJob> = jobs.iter().filter(|j| j.wave == w).collect();
         let mine: HashSet<&str> = wave.groups.iter().flat_map(|g| g.ids.iter().map(String::as_str)).collect();
         tally(&mut progress, &wjobs, &mine);
+        let in_jobs = wjobs.iter().flat_map(|j| &j.servers).filter(|s| mine.contains(s.source_server_id.as_str())).count();
 
-        if wjobs.is_empty() {
-            if let Some(reason) = &wave.pause {
+        // With hooks, what earlier checks decided is on the wave's servers (skips, a delay).
+        let marks = match &hooks {
+            Some(_) if in_jobs < progress.servers => boundary::marks(clients, payload, w).await?,
+            _ => Marks::default(),
+        };
+        progress.skipped = marks.skipped.len();
+        let mut skip = marks.skipped.clone();
+        let mut hooks_tag = None;
+        if wjobs.is_empty() && marks.skipped.is_empty() {
+            let mut pause = wave.pause.clone();
+            if let Some(set) = &hooks {
+                match boundary::decide(clients, payload, w, &jobs, set, &marks, &mut progress.hook_decisions).await? {
+                    Verdict::Fail { code, message } => {
+                        progress.state = WaveState::Failed;
+                        status.outcome = failed(code, format!("wave {}: {message}", wave.name));
+                        status.waves.push(progress);
+                        continue;
+                    }
+                    Verdict::Wait(why) => {
+                        progress.state = WaveState::Waiting;
+                        progress.waiting_for.push(why);
+                        moving = true;
+                        status.outcome = Outcome::Running;
+                        status.waves.push(progress);
+                        continue;
+                    }
+                    Verdict::Pause(reason) => pause = Some(pause.map(|p| format!("{p}; {reason}")).unwrap_or(reason)),
+                    Verdict::Proceed { skip: s } => skip = s,
+                }
+                hooks_tag = Some(boundary::tag_value(&progress.hook_decisions));
+            }
+            if let Some(reason) = &pause {
                 match gate::check(clients, &payload.execution, &payload.resource, w, &wave.name, reason).await? {
                     Gate::Waiting(arn) => {
                         progress.state = WaveState::Paused;
@@ -145,18 +192,22 @@ pub async fn check(clients: &Clients, payload: &Payload) -> anyhow::Result<Statu
                     Gate::Approved => {}
                 }
             }
+            if !skip.is_empty() {
+                boundary::mark_skipped(clients, payload, w, &marks, &skip).await?;
+                progress.skipped = skip.len();
+            }
         }
         let fail_fast = wave.policy == FailurePolicy::FailFast && progress.failed > 0;
-        let all_in_jobs = wjobs.iter().flat_map(|j| &j.servers).filter(|s| mine.contains(s.source_server_id.as_str())).count()
-            >= progress.servers;
+        let all_in_jobs = in_jobs + skip.len() >= progress.servers;
         if !fail_fast && !all_in_jobs {
-            let started: Started = start_wave(clients, payload, w, &jobs).await?;
+            let skipped: HashSet<&str> = skip.keys().map(String::as_str).collect();
+            let started: Started = start_wave(clients, payload, w, &jobs, &skipped, hooks_tag).await?;
             status.started_jobs.extend(started.jobs.iter().cloned());
             progress.jobs.extend(started.jobs);
             progress.waiting_for.extend(started.waiting);
         }
         let running = !all_in_jobs || wjobs.iter().any(|j| !j.done());
-        if fail_fast || (!running && wave.policy.broken(progress.failed, progress.servers)) {
+        if fail_fast || (!running && wave.policy.broken(progress.failed, progress.servers - progress.skipped)) {
             progress.failures = failures(clients, &wjobs).await?;
             progress.state = WaveState::Failed;
             status.outcome = failed("WaveFailed", wave_failure(&wave.name, &progress, &wave.policy));
@@ -172,6 +223,16 @@ pub async fn check(clients: &Clients, payload: &Payload) -> anyhow::Result<Statu
             }
         }
         status.waves.push(progress);
+    }
+    // After the last wave, its after-wave hooks have the last word.
+    if let (Outcome::Done, Some(set)) = (&status.outcome, &hooks) {
+        let last = payload.waves.len() - 1;
+        let answers = boundary::after(clients, payload, last, &jobs, set).await?;
+        let mut record = vec![];
+        if let Verdict::Fail { code, message } = boundary::judge(&answers, set.on_failure, &Marks::default(), &mut record) {
+            status.outcome = failed(code, format!("after wave {}: {message}", payload.waves[last].name));
+        }
+        status.waves[last].hook_decisions.extend(record);
     }
     // Judged after the jobs: a run that finished in time is not failed by a late check.
     if status.outcome == Outcome::Running && past(&payload.deadline) {
@@ -216,7 +277,13 @@ fn tally(progress: &mut WaveProgress, jobs: &[&ObservedJob], mine: &HashSet<&str
 async fn steps(clients: &Clients, jobs: &[&ObservedJob]) -> anyhow::Result<BTreeMap<String, usize>> {
     let mut out = BTreeMap::new();
     for j in jobs.iter().filter(|j| !j.done()) {
-        let log = observe::job_log(clients, j).await?;
+        // launchStatus stays PENDING through snapshot and conversion: only then is the log
+        // needed to tell where a server is.
+        let log = if j.servers.iter().any(|s| s.launch_status == "PENDING") {
+            observe::job_log(clients, j).await?
+        } else {
+            BTreeMap::new()
+        };
         for s in &j.servers {
             let step = match s.launch_status.as_str() {
                 "LAUNCHED" | "FAILED" => s.launch_status.clone(),
@@ -229,7 +296,7 @@ async fn steps(clients: &Clients, jobs: &[&ObservedJob]) -> anyhow::Result<BTree
 }
 
 /// Every failed server of the wave's jobs with the reason from the job log.
-async fn failures(clients: &Clients, jobs: &[&ObservedJob]) -> anyhow::Result<Vec<ServerFailure>> {
+pub(crate) async fn failures(clients: &Clients, jobs: &[&ObservedJob]) -> anyhow::Result<Vec<ServerFailure>> {
     let mut out = vec![];
     for j in jobs {
         let bad: Vec<_> =

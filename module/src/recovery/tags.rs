@@ -11,6 +11,8 @@ pub const RESOURCE: &str = "drs-orch:resource";
 pub const WAVE: &str = "drs-orch:wave";
 pub const WAVE_NAME: &str = "drs-orch:wave-name";
 pub const MODE: &str = "drs-orch:mode";
+/// The tenant's hook decisions at the wave's start (`hook:point=decision;...`).
+pub const HOOKS: &str = "drs-orch:hooks";
 
 /// The execution id: the resource's `ExecutionId` when given; else derived from the parent's
 /// task token (one per platform run, the same on a re-delivery); else from the event itself.

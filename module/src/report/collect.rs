@@ -2,7 +2,7 @@
 //! times, per-server launch status), the recovery instances' EC2 launch times (LAUNCHED),
 //! hostnames, and the failures with their reasons from the status check.
 
-use super::{seconds_between, ResourceReport, ServerReport, WaveReport};
+use super::{seconds_between, HookDecision, ResourceReport, ServerReport, WaveReport};
 use crate::aws::Clients;
 use crate::config::Partition;
 use crate::recovery::observe::{self, ObservedJob};
@@ -28,6 +28,7 @@ pub async fn resource(
         }
     }
     let mut names = BTreeMap::new();
+    let mut skipped_by: BTreeMap<String, String> = BTreeMap::new();
     let mut launched_at = BTreeMap::new();
     for (i, p) in partitions.iter().enumerate() {
         let ids: Vec<&str> = payload
@@ -36,7 +37,12 @@ pub async fn resource(
             .flat_map(|w| w.groups.iter().filter(|g| g.p == i))
             .flat_map(|g| g.ids.iter().map(String::as_str))
             .collect();
-        names.extend(observe::hostnames(clients, p, ids.into_iter()).await?);
+        for s in observe::servers(clients, p, ids.into_iter()).await? {
+            if let Some(v) = s.tags.get(crate::recovery::boundary::SKIPPED) {
+                skipped_by.insert(s.source_server_id.clone(), v.clone());
+            }
+            names.insert(s.source_server_id, s.hostname);
+        }
         let instances: Vec<String> = jobs
             .iter()
             .filter(|j| j.partition == *p)
@@ -66,7 +72,11 @@ pub async fn resource(
                     hostname: names.get(id).cloned(),
                     partition: payload.partitions[g.p].clone(),
                     job_id: found.map(|(j, _)| j.job_id.clone()),
-                    status: found.map(|(_, s)| s.launch_status.clone()).unwrap_or_else(|| "NOT_STARTED".into()),
+                    status: match (found, skip_hook(&skipped_by, &payload.execution, w, id)) {
+                        (Some((_, s)), _) => s.launch_status.clone(),
+                        (None, Some(_)) => "SKIPPED".into(),
+                        (None, None) => "NOT_STARTED".into(),
+                    },
                     recovery_s: match (&started, &launched) {
                         (Some(a), Some(b)) => seconds_between(a, b),
                         _ => None,
@@ -74,7 +84,10 @@ pub async fn resource(
                     started,
                     launched,
                     recovery_instance_id: rid,
-                    reason: failures.get(id.as_str()).map(|r| r.to_string()),
+                    reason: failures
+                        .get(id.as_str())
+                        .map(|r| r.to_string())
+                        .or_else(|| skip_hook(&skipped_by, &payload.execution, w, id).map(|h| format!("skipped by hook {h}"))),
                 });
             }
         }
@@ -90,8 +103,16 @@ pub async fn resource(
             started,
             ended,
             servers,
-            hook_decisions: vec![],
-            notes: progress.map(|p| p.waiting_for.clone()).unwrap_or_default(),
+            hook_decisions: decisions(&jobs, w, progress),
+            notes: {
+                let mut notes = vec![];
+                if let Some(reason) = &wave.pause {
+                    notes.push(format!("paused before it started: {reason}"));
+                    notes.extend(crate::recovery::gate::outcome(clients, &payload.execution, w).await);
+                }
+                notes.extend(progress.map(|p| p.waiting_for.clone()).unwrap_or_default());
+                notes
+            },
         });
     }
     let (outcome, error) = match error {
@@ -107,6 +128,29 @@ pub async fn resource(
         partitions: payload.partitions.clone(),
         waves,
     })
+}
+
+/// The hook that left server `id` out of wave `w` of this execution.
+fn skip_hook<'a>(skipped_by: &'a BTreeMap<String, String>, execution: &str, w: usize, id: &str) -> Option<&'a str> {
+    skipped_by.get(id).and_then(|v| v.strip_prefix(&format!("{execution}/{w}/")))
+}
+
+/// The decisions the wave's jobs carry (made when it started), then those of the last check
+/// (the after-wave of the last wave), without repeats.
+fn decisions(jobs: &[ObservedJob], w: usize, progress: Option<&crate::recovery::status::WaveProgress>) -> Vec<HookDecision> {
+    let mut out: Vec<HookDecision> = vec![];
+    let tag = jobs.iter().filter(|j| j.wave == w).find_map(|j| j.hooks.clone()).unwrap_or_default();
+    for item in tag.split(';').filter(|i| !i.is_empty()) {
+        let (who, decision) = item.split_once('=').unwrap_or((item, ""));
+        let (hook, point) = who.split_once(':').unwrap_or((who, ""));
+        out.push(HookDecision { hook: hook.into(), point: point.into(), decision: decision.into(), detail: None });
+    }
+    for d in progress.map(|p| p.hook_decisions.as_slice()).unwrap_or_default() {
+        if !out.iter().any(|o| o.hook == d.hook && o.point == d.point && o.decision == d.decision) {
+            out.push(d.clone());
+        }
+    }
+    out
 }
 
 /// EC2 LaunchTime of recovery instances (the moment each server's recovery launched).

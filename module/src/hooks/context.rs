@@ -1,0 +1,65 @@
+//! The records a hook sees: the wave's servers (account, region, hostname, id, DRS tags) and,
+//! after the wave, each server's outcome.
+
+use crate::recovery::observe::ServerInfo;
+use crate::recovery::params::Mode;
+use drs_host::{LaunchOutcome, Server, ServerOutcome, WaveContext, WaveResult};
+use std::collections::BTreeMap;
+
+pub struct Wave<'a> {
+    pub execution: &'a str,
+    pub tenant: &'a str,
+    pub mode: Mode,
+    pub index: usize,
+    pub name: &'a str,
+}
+
+/// `servers`: (partition "account/region", the server).
+pub fn context(w: &Wave, servers: &[(String, ServerInfo)]) -> WaveContext {
+    WaveContext {
+        execution_id: w.execution.to_owned(),
+        tenant: w.tenant.to_owned(),
+        mode: match w.mode {
+            Mode::Drill => drs_host::Mode::Drill,
+            Mode::Recovery => drs_host::Mode::Recovery,
+        },
+        wave_index: w.index as u32,
+        wave_name: w.name.to_owned(),
+        servers: servers.iter().map(|(p, s)| server(p, s)).collect(),
+    }
+}
+
+fn server(partition: &str, s: &ServerInfo) -> Server {
+    let (account, region) = partition.split_once('/').unwrap_or((partition, ""));
+    Server {
+        account: account.to_owned(),
+        region: region.to_owned(),
+        hostname: s.hostname.clone(),
+        source_server_id: s.source_server_id.clone(),
+        tags: s.tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+    }
+}
+
+/// `failed`: source server id -> reason; servers missing from `launched` and `failed` were
+/// left out of the wave (skipped) and are not reported.
+pub fn result(
+    w: &Wave,
+    servers: &[(String, ServerInfo)],
+    launched: &std::collections::HashSet<String>,
+    failed: &BTreeMap<String, String>,
+) -> WaveResult {
+    let ctx = context(w, servers);
+    let outcomes = ctx
+        .servers
+        .iter()
+        .filter_map(|s| {
+            let outcome = if launched.contains(&s.source_server_id) {
+                LaunchOutcome::Launched
+            } else {
+                LaunchOutcome::Failed(failed.get(&s.source_server_id)?.clone())
+            };
+            Some(ServerOutcome { server: s.clone(), outcome })
+        })
+        .collect();
+    WaveResult { context: ctx, outcomes }
+}

@@ -1,0 +1,123 @@
+//! Tenants' hooks at the wave boundaries: a hook that skips servers (the skip-tagged example),
+//! a hook that runs past its time limit under fail-closed and fail-open, and a component that
+//! does not match its pin.
+
+#[path = "../../host/tests/common/build.rs"]
+mod build;
+
+use crate::common::{resource, rig_configured, shop_parameters, Rig};
+use drs_module::config::{HookComponent, HookFailure, HooksConfig, ModuleConfig, Tenant};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+/// The Rust guests, built once per test binary.
+fn guest(name: &str) -> (String, String) {
+    static DIR: OnceLock<std::path::PathBuf> = OnceLock::new();
+    let dir = DIR.get_or_init(|| build::build_rust_guests().expect("build the hooks (rustup target add wasm32-wasip2)"));
+    let path = dir.join(format!("{name}.wasm"));
+    let bytes = std::fs::read(&path).unwrap();
+    (path.display().to_string(), drs_host::sha256_hex(&bytes))
+}
+
+fn tenant(hooks: &[(&str, &str)], on_failure: HookFailure, pin: Option<&str>) -> impl FnOnce(&mut ModuleConfig) {
+    let components: BTreeMap<String, HookComponent> = hooks
+        .iter()
+        .map(|(name, file)| {
+            let (path, sha256) = guest(file);
+            (name.to_string(), HookComponent { path, sha256: pin.map(str::to_owned).unwrap_or(sha256) })
+        })
+        .collect();
+    let cache = std::env::temp_dir().join(format!("drs-orch-test-hooks-{}", std::process::id()));
+    move |cfg: &mut ModuleConfig| {
+        cfg.hooks = Some(HooksConfig {
+            cache_dir: Some(cache.display().to_string()),
+            tenants: BTreeMap::from([("shop-team".to_owned(), Tenant { on_failure, components })]),
+        })
+    }
+}
+
+fn with_tenant(mut params: Value, hooks: &[&str]) -> Value {
+    params["Tenant"] = json!("shop-team");
+    params["Hooks"] = json!(hooks);
+    params
+}
+
+async fn tag_server(r: &Rig, host: &str, key: &str, value: &str) -> String {
+    let servers = r.control.ok("GET", "servers", None).await.unwrap();
+    let s = servers["servers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["sourceProperties"]["identificationHints"]["hostname"] == host)
+        .unwrap()
+        .clone();
+    let arn = s["arn"].as_str().unwrap();
+    let parts: Vec<&str> = arn.split(':').collect();
+    let p = drs_module::config::Partition { account: parts[4].into(), region: parts[3].into() };
+    r.clients.drs(&p).await.unwrap().tag_resource().resource_arn(arn).tags(key, value).send().await.unwrap();
+    s["sourceServerID"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_skip_hook_leaves_tagged_servers_out_and_the_decision_is_recorded() {
+    let r =
+        rig_configured(drs_sim::Fleet::demo(), tenant(&[("skip-tagged", "skip_tagged")], HookFailure::FailClosed, None)).await;
+    let skipped = tag_server(&r, "db-01", "dr:skip", "true").await;
+    let token = r.token().await;
+    r.run(&resource("ShopStack", with_tenant(shop_parameters(), &["skip-tagged"])), "activate", Some(&token))
+        .await
+        .expect("the drill runs");
+    let out = r.token_state(&token).await["output"].clone();
+    assert_eq!((out["launched"].as_u64(), out["failed"].as_u64()), (Some(59), Some(0)), "{out}");
+    assert_eq!(out["waves"][0]["skipped"], 1, "{}", out["waves"][0]);
+
+    let jobs = r.all_jobs().await;
+    let launched = crate::common::launches_per_server(&jobs);
+    assert!(!launched.contains_key(&skipped), "the skipped server was not launched");
+    let first_wave_tag = jobs
+        .iter()
+        .filter_map(|(_, j)| j.tags())
+        .find(|t| t.get("drs-orch:wave").map(String::as_str) == Some("0"))
+        .and_then(|t| t.get("drs-orch:hooks").cloned())
+        .unwrap();
+    assert!(first_wave_tag.contains("skip-tagged:before-wave=skip"), "{first_wave_tag}");
+    let servers = r.control.ok("GET", "servers", None).await.unwrap();
+    let s = servers["servers"].as_array().unwrap().iter().find(|s| s["sourceServerID"] == skipped.as_str()).unwrap().clone();
+    let mark = s["tags"]["drs-orch:skipped"].as_str().unwrap_or_default().to_owned();
+    assert!(mark.ends_with("/0/skip-tagged"), "{s}");
+}
+
+#[tokio::test]
+async fn a_hook_past_its_time_limit_aborts_under_fail_closed_and_is_recorded_under_fail_open() {
+    // The hostile guest loops forever when the execution id says "loop".
+    let mut params = with_tenant(shop_parameters(), &["hostile"]);
+    params["ExecutionId"] = json!("loop");
+
+    let r = rig_configured(drs_sim::Fleet::demo(), tenant(&[("hostile", "hostile_multi")], HookFailure::FailClosed, None)).await;
+    let token = r.token().await;
+    let e = r.run(&resource("ShopStack", params.clone()), "activate", Some(&token)).await.unwrap_err();
+    assert_eq!(e.code, "HookFailed");
+    assert!(e.message.contains("hostile") && e.message.contains("limit") && e.message.contains("fail-closed"), "{}", e.message);
+    assert!(r.start_recoveries().await.is_empty(), "nothing started");
+    assert_eq!(r.token_state(&token).await["error"], "HookFailed");
+
+    let r = rig_configured(drs_sim::Fleet::demo(), tenant(&[("hostile", "hostile_multi")], HookFailure::FailOpen, None)).await;
+    let token = r.token().await;
+    let run = r.run(&resource("ShopStack", params), "activate", Some(&token)).await.expect("fail-open proceeds");
+    let out = r.token_state(&token).await["output"].clone();
+    assert_eq!(out["launched"], 60);
+    let detail = run.detail.unwrap();
+    let last = &detail["waves"][2]["hookDecisions"];
+    assert!(last.to_string().contains("fail-open"), "the failure is recorded: {detail}");
+}
+
+#[tokio::test]
+async fn a_component_that_does_not_match_its_pin_is_refused_naming_the_hook() {
+    let pin = "0".repeat(64);
+    let r = rig_configured(drs_sim::Fleet::demo(), tenant(&[("skip-tagged", "skip_tagged")], HookFailure::FailOpen, Some(&pin)))
+        .await;
+    let e = r.run(&resource("ShopStack", with_tenant(shop_parameters(), &["skip-tagged"])), "activate", None).await.unwrap_err();
+    assert!(e.message.contains("skip-tagged") && e.message.contains("pin"), "{}", e.message);
+    assert!(r.start_recoveries().await.is_empty());
+}
