@@ -40,6 +40,16 @@ enum Command {
     Discover(commands::discover::Args),
     /// Show the groups, waves and DRS jobs a manifest's activation would start (starts nothing).
     Plan(commands::plan::Args),
+    /// Play the platform locally: activate each DRS resource of a manifest in waves, clean the
+    /// drill up and write the run report (embedded simulator by default; --aws for AWS).
+    Drill(commands::drill::Args),
+    /// Approve (or --reject) a paused wave by its approval task token.
+    Approve(commands::approve::Args),
+    /// Check a wave hook component against a sample context.
+    Hooks {
+        #[command(subcommand)]
+        command: commands::hooks::Command,
+    },
     /// Run a benchmark; it ends with one line of key=value figures.
     Bench {
         #[command(subcommand)]
@@ -67,6 +77,9 @@ async fn main() -> anyhow::Result<()> {
         Command::Accounts { command } => commands::accounts::run(command).await,
         Command::Discover(args) => commands::discover::run(args).await,
         Command::Plan(args) => commands::plan::run(args).await,
+        Command::Drill(args) => commands::drill::run(args).await,
+        Command::Approve(args) => commands::approve::run(args).await,
+        Command::Hooks { command } => commands::hooks::run(command),
         Command::Bench { which } => bench::run(which).await,
     }
 }

@@ -1,5 +1,8 @@
 //! The CLI's commands, one file each.
 
 pub mod accounts;
+pub mod approve;
 pub mod discover;
+pub mod drill;
+pub mod hooks;
 pub mod plan;

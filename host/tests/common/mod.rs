@@ -1,48 +1,39 @@
 //! Builds the guest components in hooks/ once per test process and hands out their paths.
 
+#![allow(dead_code)] // each test binary uses a part
+
+pub mod build;
+
 use drs_host::{HookHost, HostConfig, Mode, Server, WaveContext};
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 use std::sync::OnceLock;
 
-const TARGET: &str = "wasm32-wasip2";
-
-fn target_dir() -> PathBuf {
-    let base = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    base.join("hooks")
-}
-
-fn build_all() -> PathBuf {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let sysroot = Command::new("rustc").args(["--print", "sysroot"]).output().expect("run rustc --print sysroot");
-    let sysroot = String::from_utf8_lossy(&sysroot.stdout).trim().to_string();
-    if !Path::new(&sysroot).join("lib/rustlib").join(TARGET).exists() {
-        panic!("the {TARGET} target is not installed; run: rustup target add {TARGET}");
-    }
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../hooks/Cargo.toml");
-    let dir = target_dir();
-    let out = Command::new(cargo)
-        .args(["build", "--release", "--target", TARGET, "--manifest-path"])
-        .arg(&manifest)
-        .env("CARGO_TARGET_DIR", &dir)
-        .output()
-        .expect("spawn cargo to build hooks/");
-    if !out.status.success() {
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        if stderr.contains("may not be installed") || stderr.contains("can't find crate for `core`") {
-            panic!("the {TARGET} target is not installed; run: rustup target add {TARGET}\n{stderr}");
-        }
-        panic!("building hooks/ failed:\n{stderr}");
-    }
-    dir.join(TARGET).join("release")
-}
-
-/// Path of a built guest, by crate name (e.g. "hostile-multi").
+/// Path of a built Rust guest, by crate name (e.g. "hostile-multi").
 pub fn guest(name: &str) -> PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(build_all).join(format!("{}.wasm", name.replace('-', "_")))
+    DIR.get_or_init(|| build::build_rust_guests().unwrap_or_else(|e| panic!("{e}")))
+        .join(format!("{}.wasm", name.replace('-', "_")))
+}
+
+/// Path of the JavaScript hook (hooks/freeze-window-js), built when node and npm exist.
+/// None (with the reason printed) when they do not, unless DRS_REQUIRE_JS_HOOK=1 (CI sets it),
+/// which turns a missing node into a failure.
+pub fn js_guest() -> Option<PathBuf> {
+    static PATH: OnceLock<Option<PathBuf>> = OnceLock::new();
+    PATH.get_or_init(|| match build::build_js_hook().unwrap_or_else(|e| panic!("building the JavaScript hook: {e}")) {
+        build::JsHook::Built { path, rebuilt } => {
+            eprintln!("JavaScript hook {} ({})", path.display(), if rebuilt { "built" } else { "inputs unchanged, not rebuilt" });
+            Some(path)
+        }
+        build::JsHook::Unavailable(why) if std::env::var("DRS_REQUIRE_JS_HOOK").is_ok_and(|v| v == "1") => {
+            panic!("DRS_REQUIRE_JS_HOOK=1 but the JavaScript hook cannot be built: {why}")
+        }
+        build::JsHook::Unavailable(why) => {
+            eprintln!("skipping the JavaScript hook: {why}");
+            None
+        }
+    })
+    .clone()
 }
 
 /// A guest's bytes and their SHA-256 pin.

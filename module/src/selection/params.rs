@@ -352,7 +352,7 @@ mod tests {
                    "HostNames": ["web-01", "WEB-02.corp.example.com", "200000000001:a", "us-east-1:b", "200000000002/us-east-1:c_d"],
                    "Tags": {"Wave": "1", "Tier": ["web", ""]},
                    "Selection": {"onMiss": "warn", "onConflict": "fail", "onNotReady": "skip", "maxLagSeconds": 60},
-                   "Hooks": {"later": true}}),
+                   "Tenant": "shop-team", "Hooks": ["skip-tagged"]}),
             json!({"Tags": {"dr:tier": "db"}, "Selection": {"maxLagSeconds": null}}),
         ];
         for p in good {
