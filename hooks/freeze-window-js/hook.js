@@ -8,11 +8,8 @@
 // before-wave: `pause` when the wave's time falls in a freeze window, else `proceed`.
 // after-wave: `abort` when more than half of the wave's servers failed to launch, else `proceed`.
 //
-// The time. The WIT context carries no clock and the hook reads none (the component is built
-// without the WASI clocks feature): the time is the one the execution id carries, a UTC
-// timestamp anywhere in it, basic (`drill-20251224T101500Z-7f3a`, what a Step Functions
-// execution name allows) or extended (`2025-12-24T10:15:00Z`). No timestamp: the gate cannot
-// tell whether the wave is in a freeze, so it pauses (fails closed) and says why.
+// The time: the context's `now`, the module's clock (Unix seconds); the hook reads no other
+// clock (the sandbox's WASI clocks read that same instant).
 //
 // The windows. `FREEZE_WINDOWS` below (the tenant's own, built into its hook) and any
 // `change-freeze` tag on a server of the wave: one or more ISO 8601 intervals
@@ -22,7 +19,7 @@
 //
 // A recovery (a real failover) is never held by a change freeze: it logs a warning and proceeds.
 
-import { log } from 'drs-orch:hooks/host-log@0.1.0';
+import { log } from 'drs-orch:hooks/host-log@0.2.0';
 
 /** The tenant's freeze windows, UTC. */
 export const FREEZE_WINDOWS = [
@@ -46,14 +43,6 @@ function parseUtc(text) {
   const back = new Date(ms);
   if (back.getUTCMonth() !== mo - 1 || back.getUTCDate() !== d || h > 23 || mi > 59 || s > 59) return NaN;
   return ms;
-}
-
-/** The time the execution id carries, or null. */
-function timeOf(executionId) {
-  const found = /\d{4}-?\d{2}-?\d{2}T\d{2}:?\d{2}(?::?\d{2})?Z/.exec(executionId);
-  if (!found) return null;
-  const ms = parseUtc(found[0]);
-  return Number.isNaN(ms) ? null : ms;
 }
 
 /** Windows from the servers' `change-freeze` tags; throws naming the server on a bad value. */
@@ -84,13 +73,8 @@ export function beforeWave(context) {
   } catch (e) {
     return pause(`change-freeze gate: ${e.message}`);
   }
-  const now = timeOf(context.executionId);
-  if (now === null) {
-    return pause(
-      `change-freeze gate: execution id "${context.executionId}" carries no UTC timestamp, so the gate cannot tell ` +
-        `whether ${wave} is in a freeze (give the resource an ExecutionId such as drill-20251224T101500Z)`,
-    );
-  }
+  // The module's clock (u64 Unix seconds arrives as a BigInt).
+  const now = Number(context.now) * 1000;
   const active = windows.find((w) => parseUtc(w.start) <= now && now < parseUtc(w.end));
   const at = new Date(now).toISOString();
   if (!active) {

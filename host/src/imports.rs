@@ -44,11 +44,11 @@ mod tests {
     fn policy() {
         assert!(allowed("wasi:cli/stdout@0.2.6"));
         assert!(allowed("wasi:io/streams@0.2.6"));
-        assert!(allowed("drs-orch:hooks/host-log@0.1.0"));
-        assert!(allowed("drs-orch:hooks/types@0.1.0"));
+        assert!(allowed("drs-orch:hooks/host-log@0.2.0"));
+        assert!(allowed("drs-orch:hooks/types@0.2.0"));
         assert!(!allowed("wasi:sockets/tcp@0.2.6"));
         assert!(!allowed("wasi:http/outgoing-handler@0.2.6"));
         assert!(!allowed("acme:secrets/vault"));
-        assert!(!allowed("drs-orch:hooks/other@0.1.0"));
+        assert!(!allowed("drs-orch:hooks/other@0.2.0"));
     }
 }

@@ -104,21 +104,22 @@ impl HookHost {
     }
 
     pub fn before_wave(&self, hook: &Hook, context: &WaveContext) -> Result<CallOutcome, HookError> {
-        self.call(hook, &context.servers, |hooks, store| hooks.call_before_wave(store, context))
+        self.call(hook, &context.servers, context.now, |hooks, store| hooks.call_before_wave(store, context))
     }
 
     pub fn after_wave(&self, hook: &Hook, result: &WaveResult) -> Result<CallOutcome, HookError> {
-        self.call(hook, &result.context.servers, |hooks, store| hooks.call_after_wave(store, result))
+        self.call(hook, &result.context.servers, result.context.now, |hooks, store| hooks.call_after_wave(store, result))
     }
 
     fn call(
         &self,
         hook: &Hook,
         servers: &[Server],
+        now: u64,
         f: impl FnOnce(&WaveHooks, &mut Store<CallState>) -> wasmtime::Result<Decision>,
     ) -> Result<CallOutcome, HookError> {
         let started = Instant::now();
-        let mut store = Store::new(&self.engine, CallState::new(self.config.memory_bytes, self.config.log_limits.clone()));
+        let mut store = Store::new(&self.engine, CallState::new(self.config.memory_bytes, self.config.log_limits.clone(), now));
         store.limiter(|s| &mut s.limits);
         store.set_epoch_deadline(engine::deadline_ticks(self.config.call_timeout));
         store.epoch_deadline_trap();

@@ -43,7 +43,9 @@ pub struct CallState {
 }
 
 impl CallState {
-    pub fn new(memory_bytes: usize, log_limits: LogLimits) -> Self {
+    /// `now`: the context's instant (Unix seconds); the guest's WASI clocks read it and
+    /// nothing else, so a hook sees only the time the module passed in.
+    pub fn new(memory_bytes: usize, log_limits: LogLimits, now: u64) -> Self {
         let stdout = MemoryOutputPipe::new(log_limits.max_stdio_bytes);
         let stderr = MemoryOutputPipe::new(log_limits.max_stdio_bytes);
         // WasiCtxBuilder starts empty: no preopens, env, args or stdin. Network is shut explicitly.
@@ -53,6 +55,8 @@ impl CallState {
             .allow_tcp(false)
             .allow_udp(false)
             .allow_ip_name_lookup(false)
+            .wall_clock(FixedClock(now))
+            .monotonic_clock(FixedClock(now))
             .build();
         CallState {
             wasi,
@@ -64,6 +68,27 @@ impl CallState {
             stdout,
             stderr,
         }
+    }
+}
+
+/// A clock stopped at the instant the module passed in.
+struct FixedClock(u64);
+
+impl wasmtime_wasi::HostWallClock for FixedClock {
+    fn resolution(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(1)
+    }
+    fn now(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.0)
+    }
+}
+
+impl wasmtime_wasi::HostMonotonicClock for FixedClock {
+    fn resolution(&self) -> u64 {
+        1_000_000_000
+    }
+    fn now(&self) -> u64 {
+        self.0.saturating_mul(1_000_000_000)
     }
 }
 

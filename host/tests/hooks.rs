@@ -174,3 +174,11 @@ fn second_load_deserializes_from_the_cache() {
     eprintln!("compile {:?}, cache load {:?}", first.load_time, second.load_time);
     still_works(&again, &second);
 }
+
+#[test]
+fn the_guest_clock_reads_the_time_the_module_passed_in() {
+    let (host, hook) = hostile("clock");
+    let ctx = context("clock", servers());
+    let out = host.before_wave(&hook, &ctx).unwrap();
+    assert_eq!(out.decision, Decision::Abort(format!("clock={}", ctx.now)));
+}

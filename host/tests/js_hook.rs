@@ -49,8 +49,10 @@ fn js() -> Option<&'static Js> {
         .as_ref()
 }
 
-fn at(execution_id: &str, mode: Mode, servers: Vec<drs_host::Server>) -> WaveContext {
-    WaveContext { mode, ..context(execution_id, servers) }
+/// A context at `time` (RFC 3339), the module's clock as the WIT passes it.
+fn at(time: &str, mode: Mode, servers: Vec<drs_host::Server>) -> WaveContext {
+    let now = chrono::DateTime::parse_from_rfc3339(time).unwrap().timestamp() as u64;
+    WaveContext { mode, now, ..context("exec-1", servers) }
 }
 
 fn pause_reason(decision: Decision) -> String {
@@ -65,32 +67,28 @@ fn before_wave_pauses_inside_a_freeze_window_only() {
     let Some(Js { host, hook, .. }) = js() else { return };
     let plain = || vec![server("s-1", &[("Name", "db1")]), server("s-2", &[])];
 
-    // Inside the hook's built-in year-end window (basic and extended timestamps).
-    for id in ["drill-20251224T101500Z-7f3a", "drill-2025-12-24T10:15:00Z"] {
-        let out = host.before_wave(hook, &at(id, Mode::Drill, plain())).unwrap();
-        let reason = pause_reason(out.decision);
-        assert!(reason.contains("2025-12-24T10:15:00.000Z") && reason.contains("year-end change freeze"), "{reason}");
-        assert!(out.logs.iter().any(|l| l.message.contains("pausing")), "{:?}", out.logs);
-    }
+    // Inside the hook's built-in year-end window, at the time the context carries.
+    let out = host.before_wave(hook, &at("2025-12-24T10:15:00Z", Mode::Drill, plain())).unwrap();
+    let reason = pause_reason(out.decision);
+    assert!(reason.contains("2025-12-24T10:15:00.000Z") && reason.contains("year-end change freeze"), "{reason}");
+    assert!(out.logs.iter().any(|l| l.message.contains("pausing")), "{:?}", out.logs);
     // Outside every window, and at a window's (exclusive) end.
-    for id in ["drill-20251115T090000Z", "drill-20260105T000000Z"] {
-        assert_eq!(host.before_wave(hook, &at(id, Mode::Drill, plain())).unwrap().decision, Decision::Proceed, "{id}");
+    for time in ["2025-11-15T09:00:00Z", "2026-01-05T00:00:00Z"] {
+        assert_eq!(host.before_wave(hook, &at(time, Mode::Drill, plain())).unwrap().decision, Decision::Proceed, "{time}");
     }
     // A window from a server's change-freeze tag.
     let tagged = vec![server("s-1", &[]), server("s-2", &[("change-freeze", "2025-11-28T00:00:00Z/2025-12-01T00:00:00Z")])];
-    let reason = pause_reason(host.before_wave(hook, &at("drill-20251129T120000Z", Mode::Drill, tagged)).unwrap().decision);
+    let reason = pause_reason(host.before_wave(hook, &at("2025-11-29T12:00:00Z", Mode::Drill, tagged)).unwrap().decision);
     assert!(reason.contains("change-freeze tag on s-2"), "{reason}");
 
     // A real recovery is not held by the freeze; it says so.
-    let out = host.before_wave(hook, &at("recovery-20251224T101500Z", Mode::Recovery, plain())).unwrap();
+    let out = host.before_wave(hook, &at("2025-12-24T10:15:00Z", Mode::Recovery, plain())).unwrap();
     assert_eq!(out.decision, Decision::Proceed);
     assert!(out.logs.iter().any(|l| l.message.contains("not held")), "{:?}", out.logs);
 
-    // Fails closed: no time in the execution id, or a malformed tag.
-    let reason = pause_reason(host.before_wave(hook, &at("exec-1", Mode::Drill, plain())).unwrap().decision);
-    assert!(reason.contains("carries no UTC timestamp"), "{reason}");
+    // Fails closed: a malformed tag.
     let bad = vec![server("s-9", &[("change-freeze", "next week")])];
-    let reason = pause_reason(host.before_wave(hook, &at("drill-20251115T090000Z", Mode::Drill, bad)).unwrap().decision);
+    let reason = pause_reason(host.before_wave(hook, &at("2025-11-15T09:00:00Z", Mode::Drill, bad)).unwrap().decision);
     assert!(reason.contains("s-9 has a malformed change-freeze tag"), "{reason}");
 }
 
@@ -98,7 +96,7 @@ fn before_wave_pauses_inside_a_freeze_window_only() {
 fn after_wave_aborts_when_more_than_half_failed() {
     let Some(Js { host, hook, .. }) = js() else { return };
     let result = |failed: usize| WaveResult {
-        context: context("drill-20251115T090000Z", vec![]),
+        context: at("2025-11-15T09:00:00Z", Mode::Drill, vec![]),
         outcomes: (0..4)
             .map(|i| ServerOutcome {
                 server: server(&format!("s-{i}"), &[]),

@@ -185,6 +185,7 @@ fn context(execution_id: &str, n: usize) -> WaveContext {
         mode: Mode::Drill,
         wave_index: 0,
         wave_name: "bench".into(),
+        now: 1_796_083_200,
         servers,
     }
 }

@@ -191,7 +191,22 @@ struct SampleContext {
     mode: SampleMode,
     wave_index: u32,
     wave_name: String,
+    /// The module's clock: Unix seconds or an RFC 3339 time (default: now).
+    #[serde(default, deserialize_with = "instant")]
+    now: Option<u64>,
     servers: Vec<SampleServer>,
+}
+
+fn instant<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    use serde::de::Error;
+    match serde_json::Value::deserialize(d)? {
+        serde_json::Value::Number(n) => n.as_u64().map(Some).ok_or_else(|| D::Error::custom("now: Unix seconds, a whole number")),
+        serde_json::Value::String(s) => chrono::DateTime::parse_from_rfc3339(&s)
+            .map(|t| Some(t.timestamp().max(0) as u64))
+            .map_err(|e| D::Error::custom(format!("now: '{s}' is not an RFC 3339 time ({e})"))),
+        serde_json::Value::Null => Ok(None),
+        _ => Err(D::Error::custom("now: Unix seconds or an RFC 3339 time")),
+    }
 }
 
 #[derive(Deserialize)]
@@ -246,6 +261,7 @@ impl From<SampleContext> for WaveContext {
             },
             wave_index: c.wave_index,
             wave_name: c.wave_name,
+            now: c.now.unwrap_or_else(|| chrono::Utc::now().timestamp().max(0) as u64),
             servers: c.servers.into_iter().map(Server::from).collect(),
         }
     }

@@ -68,6 +68,8 @@ pub fn context(execution_id: &str, servers: Vec<Server>) -> WaveContext {
         mode: Mode::Drill,
         wave_index: 0,
         wave_name: "databases".into(),
+        // 2026-12-01T00:00:00Z
+        now: 1_796_083_200,
         servers,
     }
 }

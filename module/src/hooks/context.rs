@@ -25,6 +25,7 @@ pub fn context(w: &Wave, servers: &[(String, ServerInfo)]) -> WaveContext {
         },
         wave_index: w.index as u32,
         wave_name: w.name.to_owned(),
+        now: chrono::Utc::now().timestamp().max(0) as u64,
         servers: servers.iter().map(|(p, s)| server(p, s)).collect(),
     }
 }

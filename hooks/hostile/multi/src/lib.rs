@@ -52,6 +52,11 @@ fn run(mode: &str, servers: &[String]) -> Decision {
             eprintln!("hello on stderr");
             Decision::Proceed
         }
+        // What the guest's WASI clock says: the host pins it to the context's `now`.
+        "clock" => Decision::Abort(format!(
+            "clock={}",
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+        )),
         "bad-skip" => Decision::Skip(vec!["s-not-in-this-wave".into()]),
         "skip-first" => Decision::Skip(servers.iter().take(1).cloned().collect()),
         _ => Decision::Proceed,

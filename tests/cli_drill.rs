@@ -1,0 +1,39 @@
+//! The README's main command, as a user runs it: `drs-orch drill manifests/demo-drill.json`
+//! against the embedded simulator. It ends by printing the path of its JSON report, whose
+//! content shows the three waves, the approval of the paused web wave, the demo hook's skip
+//! and the cleanup.
+
+use serde_json::Value;
+use std::process::Command;
+
+#[test]
+fn the_demo_drill_runs_and_prints_its_report_path() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let reports = std::env::temp_dir().join(format!("drs-orch-cli-drill-{}", std::process::id()));
+    let out = Command::new(env!("CARGO_BIN_EXE_drs-orch"))
+        .current_dir(root)
+        .args(["drill", "manifests/demo-drill.json", "--poll-seconds", "60", "--report-dir"])
+        .arg(&reports)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "drill failed:\n{stdout}\n{stderr}");
+    let last = stdout.lines().last().unwrap_or_default();
+    assert!(last.ends_with("report.json"), "the last line is the JSON report's path: {stdout}");
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(last).unwrap()).unwrap();
+    assert_eq!(report["outcome"], "succeeded");
+    for sibling in ["report.md", "report.html"] {
+        assert!(std::path::Path::new(last).with_file_name(sibling).exists(), "{sibling} beside the JSON");
+    }
+    let waves = report["resources"][0]["waves"].as_array().unwrap();
+    assert_eq!(waves.len(), 3);
+    let servers = |w: &Value, status: &str| w["servers"].as_array().unwrap().iter().filter(|s| s["status"] == status).count();
+    assert_eq!(waves.iter().map(|w| servers(w, "LAUNCHED")).sum::<usize>(), 59);
+    assert_eq!(servers(&waves[2], "SKIPPED"), 1, "web-01 is tagged dr:skip");
+    assert!(waves[2]["hookDecisions"].to_string().contains("skip"), "{}", waves[2]["hookDecisions"]);
+    assert!(waves[2]["notes"].to_string().contains("approved"), "{}", waves[2]["notes"]);
+    assert!(waves[0]["servers"][0]["recoveryS"].as_f64().is_some_and(|s| s > 0.0), "recovery times are measured");
+    assert_eq!(report["phases"][0]["outcome"], "succeeded", "cleanup");
+    let _ = std::fs::remove_dir_all(&reports);
+}
