@@ -170,7 +170,9 @@ impl HookHost {
 /// The host only applies decisions about servers that are in the wave.
 fn check_decision(decision: &Decision, servers: &[Server]) -> Result<(), HookError> {
     if let Decision::Skip(ids) = decision {
-        if let Some(id) = ids.iter().find(|id| !servers.iter().any(|s| &s.source_server_id == *id)) {
+        // A set: a skip list of a large wave is checked in one pass, not ids x servers.
+        let known: std::collections::HashSet<&str> = servers.iter().map(|s| s.source_server_id.as_str()).collect();
+        if let Some(id) = ids.iter().find(|id| !known.contains(id.as_str())) {
             return Err(HookError::BadReturn(format!("skip names {id}, which is not in the wave")));
         }
     }
