@@ -205,9 +205,12 @@ async fn activate(run: &Run, layer: u64, resource: &Value) -> Activated {
             }
         }
         for (w, b) in st.waves.iter().zip(bars.iter()) {
-            b.set_position((w.launched + w.failed) as u64);
+            b.set_position((w.launched + w.failed + w.skipped) as u64);
             let steps: Vec<String> = w.steps.iter().map(|(k, v)| format!("{k} {v}")).collect();
-            let failed = if w.failed > 0 { format!(" {} failed", w.failed) } else { String::new() };
+            let mut failed = if w.failed > 0 { format!(" {} failed", w.failed) } else { String::new() };
+            if w.skipped > 0 {
+                failed += &format!(" {} skipped by hooks", w.skipped);
+            }
             b.set_message(format!("{:?}{failed} {}", w.state, steps.join(", ")).to_lowercase());
             if matches!(w.state, WaveState::Completed | WaveState::Failed) && !b.is_finished() {
                 b.finish();
@@ -276,6 +279,9 @@ async fn cleanup(run: &Run, resource: &Value) -> PhaseReport {
     let wait = waiter(run, Arc::new(Mutex::new(None)));
     let driver = Driver { clients: &run.clients, poll: run.poll, max_checks: 100_000 };
     let bar = run.bars.add(ProgressBar::new_spinner());
+    bar.set_style(
+        ProgressStyle::with_template("{prefix:<28} {spinner} {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
     bar.set_prefix(format!("{name}/cleanup"));
     let sp = json!({"action": "DRS", "resourceName": name, "parameters": resource["parameters"]});
     let result = driver
