@@ -122,3 +122,50 @@ async fn a_component_that_does_not_match_its_pin_is_refused_naming_the_hook() {
     assert!(e.message.contains("skip-tagged") && e.message.contains("pin"), "{}", e.message);
     assert!(r.start_recoveries().await.is_empty());
 }
+
+#[tokio::test]
+async fn a_delay_holds_each_wave_and_a_pause_waits_for_its_approval() {
+    let cfg = || tenant(&[("hostile", "hostile_multi")], HookFailure::FailClosed, None);
+    // Delay: each wave waits one second (wall clock) after the hook first asked, marked by a
+    // hold tag on the wave's first server, then starts.
+    let r = rig_configured(drs_sim::Fleet::demo(), cfg()).await;
+    let mut params = with_tenant(shop_parameters(), &["hostile"]);
+    params["ExecutionId"] = json!("delay-1");
+    let started = std::time::Instant::now();
+    let run = r.run(&resource("ShopStack", params), "activate", None).await.expect("a delayed run ends");
+    assert!(started.elapsed() >= std::time::Duration::from_secs(3), "three waves, each held a second: {:?}", started.elapsed());
+    let holds = r.control.ok("GET", "servers", None).await.unwrap()["servers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["tags"]["drs-orch:hold"].as_str().is_some_and(|v| v.starts_with("delay-1/")))
+        .count();
+    assert_eq!(holds, 3, "one hold per wave");
+    assert!(run.detail.unwrap()["waves"][2]["state"] == "completed");
+
+    // Pause: the hook's reason goes to the wave's approval gate; approving lets it run.
+    let r = rig_configured(drs_sim::Fleet::demo(), cfg()).await;
+    let mut params = with_tenant(shop_parameters(), &["hostile"]);
+    params["ExecutionId"] = json!("hook-pause");
+    let shop = resource("ShopStack", params);
+    let first = drs_module::lifecycle::handle(&r.clients, &drs_module::driver::event(&shop, "activate", None)).await.unwrap();
+    let mut check = drs_module::driver::event(&shop, "activate", None);
+    check["status"] = json!(true);
+    check["lifecycle_output"] = json!({"Payload": first});
+    let sfn = aws_sdk_sfn::Client::new(r.clients.hub());
+    let mut approvals = 0;
+    for _ in 0..500 {
+        r.control.advance(crate::common::POLL_S as f64).await.unwrap();
+        if drs_module::lifecycle::handle(&r.clients, &check).await.unwrap() == Value::Bool(true) {
+            break;
+        }
+        let running = r.control.ok("GET", "executions?status=RUNNING", None).await.unwrap();
+        for e in running["executions"].as_array().unwrap() {
+            assert!(e["input"]["reason"].as_str().unwrap().contains("health probe is red"), "{e}");
+            sfn.send_task_success().task_token(e["taskToken"].as_str().unwrap()).output("{}").send().await.unwrap();
+            approvals += 1;
+        }
+    }
+    assert_eq!(approvals, 3, "each wave paused once and was approved");
+    assert_eq!(crate::common::launches_per_server(&r.all_jobs().await).len(), 60);
+}

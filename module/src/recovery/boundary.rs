@@ -218,3 +218,58 @@ pub fn tag_value(record: &[HookDecision]) -> String {
     let text: Vec<String> = record.iter().map(|d| format!("{}:{}={}", d.hook, d.point, d.decision)).collect();
     text.join(";").chars().take(256).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(hook: &str, point: &'static str, result: Result<Decision, String>) -> Answer {
+        Answer { hook: hook.into(), point, result, logs: vec![] }
+    }
+
+    fn verdict(answers: &[Answer], policy: HookFailure) -> (Verdict, Vec<HookDecision>) {
+        let mut record = vec![];
+        let v = judge(answers, policy, &Marks::default(), &mut record);
+        (v, record)
+    }
+
+    #[test]
+    fn abort_outranks_delay_which_outranks_pause_and_skip() {
+        let pause = answer("a", "before-wave", Ok(Decision::Pause("probe red".into())));
+        let delay = answer("b", "before-wave", Ok(Decision::Delay(30)));
+        let abort = answer("c", "after-wave", Ok(Decision::Abort("half failed".into())));
+        let skip = answer("d", "before-wave", Ok(Decision::Skip(vec!["s-1".into()])));
+        let (v, record) = verdict(&[pause, delay, abort, skip], HookFailure::FailOpen);
+        assert!(matches!(v, Verdict::Fail { code: "HookAborted", ref message } if message.contains("half failed")));
+        assert_eq!(record.len(), 4, "every answer is recorded");
+
+        let (v, _) = verdict(
+            &[answer("a", "before-wave", Ok(Decision::Pause("x".into()))), answer("b", "before-wave", Ok(Decision::Delay(5)))],
+            HookFailure::FailClosed,
+        );
+        assert!(matches!(v, Verdict::Wait(_)));
+        let (v, _) = verdict(
+            &[
+                answer("a", "before-wave", Ok(Decision::Pause("x".into()))),
+                answer("d", "before-wave", Ok(Decision::Skip(vec!["s-1".into()]))),
+            ],
+            HookFailure::FailClosed,
+        );
+        assert!(matches!(v, Verdict::Pause(ref r) if r == "a: x"));
+    }
+
+    #[test]
+    fn a_failed_hook_follows_the_tenants_policy_and_after_wave_skips_are_only_recorded() {
+        let failed = || answer("h", "before-wave", Err("hook ran longer than its 50 ms limit".into()));
+        let (v, record) = verdict(&[failed()], HookFailure::FailClosed);
+        assert!(matches!(v, Verdict::Fail { code: "HookFailed", .. }));
+        assert!(record[0].decision.contains("fail-closed"));
+        let (v, record) = verdict(&[failed()], HookFailure::FailOpen);
+        assert!(matches!(v, Verdict::Proceed { ref skip } if skip.is_empty()));
+        assert!(record[0].decision.contains("fail-open"));
+
+        let late = answer("d", "after-wave", Ok(Decision::Skip(vec!["s-1".into()])));
+        let (v, _) = verdict(&[late], HookFailure::FailClosed);
+        assert!(matches!(v, Verdict::Proceed { ref skip } if skip.is_empty()));
+    }
+}

@@ -57,6 +57,9 @@ fn run(mode: &str, servers: &[String]) -> Decision {
             "clock={}",
             std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
         )),
+        // Well-behaved decisions the executor must apply: a delay and a pause.
+        "delay-1" => Decision::Delay(1),
+        "hook-pause" => Decision::Pause("the tenant's health probe is red".into()),
         "bad-skip" => Decision::Skip(vec!["s-not-in-this-wave".into()]),
         "skip-first" => Decision::Skip(servers.iter().take(1).cloned().collect()),
         _ => Decision::Proceed,
