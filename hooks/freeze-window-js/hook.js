@@ -65,6 +65,11 @@ function tagWindows(servers) {
   return windows;
 }
 
+/** The only tag this hook reads: the host passes servers no other. */
+export function tagKeys() {
+  return [FREEZE_TAG];
+}
+
 export function beforeWave(context) {
   const wave = `wave ${context.waveIndex} (${context.waveName})`;
   let windows;

@@ -57,6 +57,15 @@ pub struct Hook {
     /// Time to compile or deserialize, and pre-instantiate.
     pub load_time: Duration,
     pre: WaveHooksPre<CallState>,
+    /// The tag keys the hook reads (`tag-keys`); None: every tag.
+    tag_keys: Option<std::collections::HashSet<String>>,
+}
+
+impl Hook {
+    /// The tag keys the hook asked for; None when it reads every tag.
+    pub fn tag_keys(&self) -> Option<&std::collections::HashSet<String>> {
+        self.tag_keys.as_ref()
+    }
 }
 
 /// What one call returned, with what the guest logged on the way.
@@ -100,15 +109,65 @@ impl HookHost {
         imports::check(&self.engine, &component)?;
         let pre = self.linker.instantiate_pre(&component).map_err(|e| HookError::Invalid(format!("{e:#}")))?;
         let pre = WaveHooksPre::new(pre).map_err(|e| HookError::Invalid(format!("{e:#}")))?;
-        Ok(Hook { sha256, source, load_time: started.elapsed(), pre })
+        let keys = self.ask_tag_keys(&pre)?;
+        let tag_keys = (!keys.is_empty()).then(|| keys.into_iter().collect());
+        Ok(Hook { sha256, source, load_time: started.elapsed(), pre, tag_keys })
+    }
+
+    /// `tag-keys`, once at load, in a store of its own under the same caps as a call.
+    fn ask_tag_keys(&self, pre: &WaveHooksPre<CallState>) -> Result<Vec<String>, HookError> {
+        let mut store = Store::new(&self.engine, CallState::new(self.config.memory_bytes, self.config.log_limits.clone(), 0));
+        store.limiter(|s| &mut s.limits);
+        store.set_epoch_deadline(engine::deadline_ticks(self.config.call_timeout));
+        store.epoch_deadline_trap();
+        let result = pre.instantiate(&mut store).and_then(|hooks| hooks.call_tag_keys(&mut store));
+        let state = store.into_data();
+        let stderr = String::from_utf8_lossy(&state.stderr.contents()).into_owned();
+        result.map_err(|e| match self.classify(e, state.limits.memory_exceeded, &stderr) {
+            HookError::BadReturn(m) => HookError::Invalid(format!("tag-keys: {m}")),
+            other => other,
+        })
+    }
+
+    /// The context as the hook may see it: each server with only the tags it asked for.
+    fn visible<'a>(&self, hook: &Hook, context: &'a WaveContext) -> std::borrow::Cow<'a, WaveContext> {
+        let Some(keys) = &hook.tag_keys else { return std::borrow::Cow::Borrowed(context) };
+        let servers = context
+            .servers
+            .iter()
+            .map(|s| Server {
+                tags: s.tags.iter().filter(|(k, _)| keys.contains(k)).cloned().collect(),
+                ..s.clone_without_tags()
+            })
+            .collect();
+        std::borrow::Cow::Owned(WaveContext { servers, ..context.clone_without_servers() })
     }
 
     pub fn before_wave(&self, hook: &Hook, context: &WaveContext) -> Result<CallOutcome, HookError> {
-        self.call(hook, &context.servers, context.now, |hooks, store| hooks.call_before_wave(store, context))
+        let context = self.visible(hook, context);
+        self.call(hook, &context.servers, context.now, |hooks, store| hooks.call_before_wave(store, &context))
     }
 
     pub fn after_wave(&self, hook: &Hook, result: &WaveResult) -> Result<CallOutcome, HookError> {
-        self.call(hook, &result.context.servers, result.context.now, |hooks, store| hooks.call_after_wave(store, result))
+        let context = self.visible(hook, &result.context);
+        let result = match &hook.tag_keys {
+            None => std::borrow::Cow::Borrowed(result),
+            Some(keys) => std::borrow::Cow::Owned(WaveResult {
+                context: context.into_owned(),
+                outcomes: result
+                    .outcomes
+                    .iter()
+                    .map(|o| ServerOutcome {
+                        server: Server {
+                            tags: o.server.tags.iter().filter(|(k, _)| keys.contains(k)).cloned().collect(),
+                            ..o.server.clone_without_tags()
+                        },
+                        outcome: o.outcome.clone(),
+                    })
+                    .collect(),
+            }),
+        };
+        self.call(hook, &result.context.servers, result.context.now, |hooks, store| hooks.call_after_wave(store, &result))
     }
 
     fn call(

@@ -182,3 +182,17 @@ fn the_guest_clock_reads_the_time_the_module_passed_in() {
     let out = host.before_wave(&hook, &ctx).unwrap();
     assert_eq!(out.decision, Decision::Abort(format!("clock={}", ctx.now)));
 }
+
+#[test]
+fn a_hook_sees_only_the_tag_keys_it_declares() {
+    let (host, _) = host("tag-keys");
+    let (bytes, pin) = guest_bytes("skip-tagged");
+    let hook = host.load(&bytes, &pin).unwrap();
+    let keys: Vec<&String> = hook.tag_keys().unwrap().iter().collect();
+    assert_eq!(keys, ["dr:skip"]);
+    // Filtered to dr:skip, the servers still carry what the hook needs.
+    let out = host.before_wave(&hook, &context("exec-1", servers())).unwrap();
+    assert_eq!(out.decision, Decision::Skip(vec!["s-2".into()]));
+    let (_, multi) = hostile("keys");
+    assert!(multi.tag_keys().is_none(), "an empty list asks for every tag");
+}

@@ -12,6 +12,11 @@ fn tagged(server: &Server) -> bool {
 }
 
 impl Guest for SkipTagged {
+    /// Only `dr:skip` matters here: the host passes no other tag.
+    fn tag_keys() -> Vec<String> {
+        vec!["dr:skip".into()]
+    }
+
     fn before_wave(context: WaveContext) -> Decision {
         let skip: Vec<String> = context.servers.iter().filter(|s| tagged(s)).map(|s| s.source_server_id.clone()).collect();
         if skip.is_empty() {

@@ -67,6 +67,11 @@ fn run(mode: &str, servers: &[String]) -> Decision {
 }
 
 impl Guest for Hostile {
+    /// Every tag, except in the test that checks the filter.
+    fn tag_keys() -> Vec<String> {
+        Vec::new()
+    }
+
     fn before_wave(context: WaveContext) -> Decision {
         let ids: Vec<String> = context.servers.iter().map(|s| s.source_server_id.clone()).collect();
         run(&context.execution_id, &ids)
