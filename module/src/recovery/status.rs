@@ -172,6 +172,13 @@ pub async fn check(clients: &Clients, payload: &Payload) -> anyhow::Result<Statu
                     Verdict::Proceed { skip: s } => skip = s,
                 }
                 hooks_tag = Some(boundary::tag_value(&progress.hook_decisions));
+                // The after-wave answers are about the wave that ended: file them there.
+                if w > 0 {
+                    let (after, before): (Vec<_>, Vec<_>) =
+                        std::mem::take(&mut progress.hook_decisions).into_iter().partition(|d| d.point == "after-wave");
+                    progress.hook_decisions = before;
+                    status.waves[w - 1].hook_decisions.extend(after);
+                }
             }
             if let Some(reason) = &pause {
                 match gate::check(clients, &payload.execution, &payload.resource, w, &wave.name, reason).await? {

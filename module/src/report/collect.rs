@@ -139,11 +139,17 @@ fn skip_hook<'a>(skipped_by: &'a BTreeMap<String, String>, execution: &str, w: u
 /// (the after-wave of the last wave), without repeats.
 fn decisions(jobs: &[ObservedJob], w: usize, progress: Option<&crate::recovery::status::WaveProgress>) -> Vec<HookDecision> {
     let mut out: Vec<HookDecision> = vec![];
-    let tag = jobs.iter().filter(|j| j.wave == w).find_map(|j| j.hooks.clone()).unwrap_or_default();
-    for item in tag.split(';').filter(|i| !i.is_empty()) {
-        let (who, decision) = item.split_once('=').unwrap_or((item, ""));
-        let (hook, point) = who.split_once(':').unwrap_or((who, ""));
-        out.push(HookDecision { hook: hook.into(), point: point.into(), decision: decision.into(), detail: None });
+    // Wave w's jobs carry its before-wave answers; wave w+1's carry w's after-wave answers.
+    let tag = |wave: usize| jobs.iter().filter(|j| j.wave == wave).find_map(|j| j.hooks.clone()).unwrap_or_default();
+    for (wave, point) in [(w, "before-wave"), (w + 1, "after-wave")] {
+        let text = tag(wave);
+        for item in text.split(';').filter(|i| !i.is_empty()) {
+            let (who, decision) = item.split_once('=').unwrap_or((item, ""));
+            let (hook, at) = who.split_once(':').unwrap_or((who, ""));
+            if at == point {
+                out.push(HookDecision { hook: hook.into(), point: at.into(), decision: decision.into(), detail: None });
+            }
+        }
     }
     for d in progress.map(|p| p.hook_decisions.as_slice()).unwrap_or_default() {
         if !out.iter().any(|o| o.hook == d.hook && o.point == d.point && o.decision == d.decision) {
