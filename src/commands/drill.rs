@@ -215,35 +215,27 @@ async fn activate(run: &Run, layer: u64, resource: &Value) -> Activated {
             if matches!(w.state, WaveState::Completed | WaveState::Failed) && !b.is_finished() {
                 b.finish();
             }
-            if w.state == WaveState::Paused {
-                let arn =
-                    w.waiting_for.iter().find_map(|x| x.strip_prefix("approval ")).and_then(|x| x.split(':').next().map(|_| x));
-                if let Some(arn) = arn.and_then(|x| x.split_once(": ").map(|(a, _)| a.to_owned())) {
-                    if !asked.lock().contains(&arn) {
-                        asked.lock().push(arn.clone());
-                        let how = match (&run.approve, &run.endpoint) {
-                            (Approve::Auto, Some(_)) => "approving it (--approve auto)".to_owned(),
-                            (_, Some(e)) => format!(
-                                "approve with: drs-orch approve --endpoint {e} TOKEN (the token: GET {e}/_sim/executions)"
-                            ),
-                            (_, None) => {
-                                "approve with: drs-orch approve TOKEN (the token is in the approval notification)".to_owned()
-                            }
-                        };
-                        run.say(format!("{name}: wave {} waits for an approval ({arn}); {how}", w.name));
-                        *pending.lock() = Some(arn);
-                    }
+            if let (WaveState::Paused, Some(arn)) = (w.state, &w.approval) {
+                if !asked.lock().contains(arn) {
+                    asked.lock().push(arn.clone());
+                    let how = match (&run.approve, &run.endpoint) {
+                        (Approve::Auto, Some(_)) => "approving it (--approve auto)".to_owned(),
+                        (_, Some(e)) => {
+                            format!("approve with: drs-orch approve --endpoint {e} TOKEN (the token: GET {e}/_sim/executions)")
+                        }
+                        (_, None) => {
+                            "approve with: drs-orch approve TOKEN (the token is in the approval notification)".to_owned()
+                        }
+                    };
+                    run.say(format!("{name}: wave {} waits for an approval ({arn}); {how}", w.name));
+                    *pending.lock() = Some(arn.clone());
                 }
             }
         }
         *last.lock() = Some(st);
     };
-    let sp = json!({"action": "DRS", "resourceName": name, "AccountId": resource["parameters"]["AccountId"], "parameters": resource["parameters"]});
-    let mut sp = sp;
-    if sp["AccountId"].is_null() {
-        sp.as_object_mut().map(|o| o.remove("AccountId"));
-    }
-    let result = driver.run(&sp, "activate", token.as_deref(), wait, on_detail).await;
+    // The manifest's resource is what the platform passes as StatePayload.
+    let result = driver.run(resource, "activate", token.as_deref(), wait, on_detail).await;
     for b in bars.lock().iter() {
         if !b.is_finished() {
             b.abandon();
@@ -283,9 +275,10 @@ async fn cleanup(run: &Run, resource: &Value) -> PhaseReport {
         ProgressStyle::with_template("{prefix:<28} {spinner} {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()),
     );
     bar.set_prefix(format!("{name}/cleanup"));
-    let sp = json!({"action": "DRS", "resourceName": name, "parameters": resource["parameters"]});
     let result = driver
-        .run(&sp, "cleanup", token.as_deref(), &wait, |d| bar.set_message(format!("{} recovery instances left", d["remaining"])))
+        .run(resource, "cleanup", token.as_deref(), &wait, |d| {
+            bar.set_message(format!("{} recovery instances left", d["remaining"]))
+        })
         .await;
     bar.finish_and_clear();
     match result {

@@ -7,6 +7,7 @@
 
 use super::observe::{self, ObservedJob, ServerInfo};
 use super::payload::Payload;
+use super::status::ServerFailure;
 use crate::aws::Clients;
 use crate::config::HookFailure;
 use crate::hooks::context::{self, Wave};
@@ -87,11 +88,12 @@ pub async fn decide(
     jobs: &[ObservedJob],
     set: &HookSet,
     marks: &Marks,
+    previous_failures: &[ServerFailure],
     record: &mut Vec<HookDecision>,
 ) -> anyhow::Result<Verdict> {
     let mut answers = vec![];
     if w > 0 {
-        answers.extend(after(clients, payload, w - 1, jobs, set).await?);
+        answers.extend(after(clients, payload, w - 1, jobs, previous_failures, set).await?);
     }
     answers.extend(set.before_wave(context::context(&wave(payload, set, w), &marks.servers)).await);
     let verdict = judge(&answers, set.on_failure, marks, record);
@@ -110,11 +112,13 @@ pub async fn decide(
 }
 
 /// `after-wave` of wave `w` (the wave's outcome per server); also run after the last wave.
+/// `failures`: the wave's failed servers with their reasons, as the status check found them.
 pub async fn after(
     clients: &Clients,
     payload: &Payload,
     w: usize,
     jobs: &[ObservedJob],
+    failures: &[ServerFailure],
     set: &HookSet,
 ) -> anyhow::Result<Vec<Answer>> {
     let m = marks(clients, payload, w).await?;
@@ -125,8 +129,7 @@ pub async fn after(
         .filter(|s| s.launch_status == "LAUNCHED")
         .map(|s| s.source_server_id.clone())
         .collect();
-    let failed: BTreeMap<String, String> =
-        super::status::failures(clients, &wjobs).await?.into_iter().map(|f| (f.source_server_id, f.reason)).collect();
+    let failed: BTreeMap<String, String> = failures.iter().map(|f| (f.source_server_id.clone(), f.reason.clone())).collect();
     let servers: Vec<(String, ServerInfo)> =
         m.servers.into_iter().filter(|(_, s)| !m.skipped.contains_key(&s.source_server_id)).collect();
     Ok(set.after_wave(context::result(&wave(payload, set, w), &servers, &launched, &failed)).await)

@@ -36,6 +36,8 @@ pub struct ObservedJob {
     pub servers: Vec<JobServer>,
     /// The hooks' decisions when the wave started (`drs-orch:hooks`).
     pub hooks: Option<String>,
+    /// Servers of the wave that hooks left out (`drs-orch:skipped-count`).
+    pub skipped: Option<usize>,
 }
 
 impl ObservedJob {
@@ -77,6 +79,7 @@ fn observed(p: &Partition, j: &Job, execution: &str) -> Option<ObservedJob> {
         ended: j.end_date_time().map(str::to_owned),
         drill: j.initiated_by().is_some_and(|i| i.as_str() == "START_DRILL"),
         hooks: t.get(tags::HOOKS).cloned(),
+        skipped: t.get(tags::SKIPPED_COUNT).and_then(|n| n.parse().ok()),
         servers: j
             .participating_servers()
             .iter()

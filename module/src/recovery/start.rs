@@ -42,6 +42,9 @@ pub async fn start_wave(
     if let Some(h) = hooks.filter(|h| !h.is_empty()) {
         job_tags.insert(tags::HOOKS.to_owned(), h);
     }
+    if !skipped.is_empty() {
+        job_tags.insert(tags::SKIPPED_COUNT.to_owned(), skipped.len().to_string());
+    }
     let mut out = Started::default();
     for g in &wave.groups {
         let p = payload.partition(g.p)?;

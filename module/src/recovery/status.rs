@@ -52,6 +52,9 @@ pub struct WaveProgress {
     pub failures: Vec<ServerFailure>,
     /// Why the wave is not moving: an approval, quotas, another active job, a hook's delay.
     pub waiting_for: Vec<String>,
+    /// The approval execution a paused wave waits on.
+    #[serde(default)]
+    pub approval: Option<String>,
     /// Servers a hook left out of the wave.
     #[serde(default)]
     pub skipped: usize,
@@ -131,6 +134,7 @@ pub async fn check(clients: &Clients, payload: &Payload) -> anyhow::Result<Statu
             failures: vec![],
             waiting_for: vec![],
             skipped: 0,
+            approval: None,
             hook_decisions: vec![],
         };
         if moving || status.outcome != Outcome::Done {
@@ -142,18 +146,23 @@ pub async fn check(clients: &Clients, payload: &Payload) -> anyhow::Result<Statu
         tally(&mut progress, &wjobs, &mine);
         let in_jobs = wjobs.iter().flat_map(|j| &j.servers).filter(|s| mine.contains(s.source_server_id.as_str())).count();
 
-        // With hooks, what earlier checks decided is on the wave's servers (skips, a delay).
+        // With hooks, what earlier checks decided is on the wave's servers (skips, a delay);
+        // a wave whose jobs hold all but the servers they record as skipped needs no read.
+        let recorded_skips = wjobs.iter().find_map(|j| j.skipped).unwrap_or(0);
         let marks = match &hooks {
-            Some(_) if in_jobs < progress.servers => boundary::marks(clients, payload, w).await?,
+            Some(_) if in_jobs + recorded_skips < progress.servers => boundary::marks(clients, payload, w).await?,
             _ => Marks::default(),
         };
-        progress.skipped = marks.skipped.len();
+        progress.skipped = marks.skipped.len().max(recorded_skips);
         let mut skip = marks.skipped.clone();
         let mut hooks_tag = None;
         if wjobs.is_empty() && marks.skipped.is_empty() {
             let mut pause = wave.pause.clone();
             if let Some(set) = &hooks {
-                match boundary::decide(clients, payload, w, &jobs, set, &marks, &mut progress.hook_decisions).await? {
+                let previous_failures = w.checked_sub(1).map(|p| status.waves[p].failures.clone()).unwrap_or_default();
+                match boundary::decide(clients, payload, w, &jobs, set, &marks, &previous_failures, &mut progress.hook_decisions)
+                    .await?
+                {
                     Verdict::Fail { code, message } => {
                         progress.state = WaveState::Failed;
                         status.outcome = failed(code, format!("wave {}: {message}", wave.name));
@@ -185,6 +194,7 @@ pub async fn check(clients: &Clients, payload: &Payload) -> anyhow::Result<Statu
                     Gate::Waiting(arn) => {
                         progress.state = WaveState::Paused;
                         progress.waiting_for.push(format!("approval {arn}: {reason}"));
+                        progress.approval = Some(arn);
                         moving = true;
                         status.outcome = Outcome::Running;
                         status.waves.push(progress);
@@ -205,7 +215,7 @@ pub async fn check(clients: &Clients, payload: &Payload) -> anyhow::Result<Statu
             }
         }
         let fail_fast = wave.policy == FailurePolicy::FailFast && progress.failed > 0;
-        let all_in_jobs = in_jobs + skip.len() >= progress.servers;
+        let all_in_jobs = in_jobs + progress.skipped >= progress.servers;
         if !fail_fast && !all_in_jobs {
             let skipped: HashSet<&str> = skip.keys().map(String::as_str).collect();
             let started: Started = start_wave(clients, payload, w, &jobs, &skipped, hooks_tag).await?;
@@ -234,7 +244,7 @@ pub async fn check(clients: &Clients, payload: &Payload) -> anyhow::Result<Statu
     // After the last wave, its after-wave hooks have the last word.
     if let (Outcome::Done, Some(set)) = (&status.outcome, &hooks) {
         let last = payload.waves.len() - 1;
-        let answers = boundary::after(clients, payload, last, &jobs, set).await?;
+        let answers = boundary::after(clients, payload, last, &jobs, &status.waves[last].failures, set).await?;
         let mut record = vec![];
         if let Verdict::Fail { code, message } = boundary::judge(&answers, set.on_failure, &Marks::default(), &mut record) {
             status.outcome = failed(code, format!("after wave {}: {message}", payload.waves[last].name));
@@ -303,7 +313,7 @@ async fn steps(clients: &Clients, jobs: &[&ObservedJob]) -> anyhow::Result<BTree
 }
 
 /// Every failed server of the wave's jobs with the reason from the job log.
-pub(crate) async fn failures(clients: &Clients, jobs: &[&ObservedJob]) -> anyhow::Result<Vec<ServerFailure>> {
+async fn failures(clients: &Clients, jobs: &[&ObservedJob]) -> anyhow::Result<Vec<ServerFailure>> {
     let mut out = vec![];
     for j in jobs {
         let bad: Vec<_> =

@@ -13,6 +13,8 @@ pub const WAVE_NAME: &str = "drs-orch:wave-name";
 pub const MODE: &str = "drs-orch:mode";
 /// The tenant's hook decisions at the wave's start (`hook:point=decision;...`).
 pub const HOOKS: &str = "drs-orch:hooks";
+/// How many of the wave's servers hooks left out (each also tagged `drs-orch:skipped`).
+pub const SKIPPED_COUNT: &str = "drs-orch:skipped-count";
 
 /// The execution id: the resource's `ExecutionId` when given; else derived from the parent's
 /// task token (one per platform run, the same on a re-delivery); else from the event itself.
