@@ -8,7 +8,8 @@ use std::process::Command;
 
 #[test]
 fn the_demo_drill_runs_and_prints_its_report_path() {
-    let root = env!("CARGO_MANIFEST_DIR");
+    // cargo runs tests in the package directory (the compile-time path may be another clone's).
+    let root = std::env::current_dir().unwrap();
     let reports = std::env::temp_dir().join(format!("drs-orch-cli-drill-{}", std::process::id()));
     let out = Command::new(env!("CARGO_BIN_EXE_drs-orch"))
         .current_dir(root)

@@ -24,7 +24,7 @@ async fn demo_discovery() -> (drs_sim::SimServer, Discovery) {
 }
 
 fn manifest(name: &str) -> Value {
-    let path = format!("{}/../manifests/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!("../manifests/{name}");
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 

@@ -144,7 +144,9 @@ async fn handle_aws(world: &World, req: Request) -> Reply {
         status: 0,
         error: None,
     };
-    let reply = match handle_signed(world, &req, &request_id, &mut record).await {
+    let arrived = tokio::time::Instant::now();
+    let mut latency = None;
+    let reply = match handle_signed(world, &req, &request_id, &mut record, &mut latency) {
         Ok(r) => r,
         Err((protocol, e)) => {
             record.error = Some(e.code.clone());
@@ -155,14 +157,20 @@ async fn handle_aws(world: &World, req: Request) -> Reply {
     world.calls.push(record);
     let mut reply = reply;
     reply.headers_mut().insert("x-amzn-requestid", protocol::hv(&request_id));
+    // Injected latency is the call's whole time: the reply is computed on arrival and held
+    // until the latency has passed, so the simulator's own work does not add to it.
+    if let Some(latency) = latency {
+        tokio::time::sleep_until(arrived + latency).await;
+    }
     reply
 }
 
-async fn handle_signed(
+fn handle_signed(
     world: &World,
     req: &Request,
     request_id: &str,
     record: &mut CallRecord,
+    latency: &mut Option<std::time::Duration>,
 ) -> Result<Reply, (Protocol, ApiError)> {
     let auth = match sigv4::parse_authorization(&req.headers) {
         Ok(a) => a,
@@ -206,9 +214,7 @@ async fn handle_signed(
         service: auth.service.clone(),
         operation: operation.clone(),
     };
-    if let Some(delay) = world.faults.latency(&key) {
-        tokio::time::sleep(delay).await;
-    }
+    *latency = world.faults.latency(&key);
     match world.faults.check(&key) {
         Verdict::Pass => {}
         Verdict::Throttled { retry_after_seconds } => return Err(fail(throttled(protocol, retry_after_seconds))),

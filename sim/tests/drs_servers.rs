@@ -73,3 +73,23 @@ async fn uninitialized_region_answers_uninitialized_account() {
     let err = drs.describe_source_servers().send().await.unwrap_err();
     assert_eq!(code(&err), "UninitializedAccountException");
 }
+
+/// Injected latency is the call's whole time: the call is served (and logged) on arrival,
+/// and its reply held until the latency has passed.
+#[tokio::test]
+async fn latency_holds_the_reply_of_a_call_served_on_arrival() {
+    let sim = demo().await;
+    let drs = drs(&sim, A1, EAST).await;
+    let latency = std::time::Duration::from_millis(1500);
+    let faults = serde_json::json!({"latency": [{"account": A1, "operation": "DescribeSourceServers", "millis": 1500}]});
+    sim.control.ok("PUT", "faults", Some(&faults)).await.unwrap();
+    let started = std::time::Instant::now();
+    let call = tokio::spawn(async move { drs.describe_source_servers().send().await });
+    tokio::time::sleep(latency / 2).await;
+    let logged = sim.control.calls().await.unwrap().iter().any(|c| c["operation"] == "DescribeSourceServers");
+    assert!(logged, "the call is served on arrival, before its latency has passed");
+    assert!(!call.is_finished(), "the reply is held for the latency");
+    let out = call.await.unwrap().expect("the call succeeds after its latency");
+    assert!(started.elapsed() >= latency, "answered after {:?}", started.elapsed());
+    assert!(!out.items().is_empty());
+}

@@ -29,6 +29,12 @@ async fn ids(ec2: &aws_sdk_ec2::Client, filters: Vec<Filter>) -> Vec<String> {
     out.reservations().iter().flat_map(|r| r.instances()).map(|i| i.instance_id().unwrap().to_owned()).collect()
 }
 
+fn listed_sorted(instances: &[&aws_sdk_ec2::types::Instance]) -> Vec<String> {
+    let mut v: Vec<String> = instances.iter().map(|i| i.instance_id().unwrap().to_owned()).collect();
+    v.sort();
+    v
+}
+
 #[tokio::test]
 async fn describe_instances_filters_in_the_origin_partition() {
     let sim = demo().await;
@@ -76,6 +82,16 @@ async fn describe_instances_filters_in_the_origin_partition() {
     let webs = expected.keys().filter(|h| h.starts_with("web-")).count();
     assert_eq!(ids(&ec2, vec![filter("tag:Name", &["web-*"])]).await.len(), webs, "wildcards");
     assert_eq!(ids(&ec2, vec![filter("instance-id", &[&id])]).await, vec![id.clone()]);
+    // An instance-id filter names instances: an unknown value matches nothing (no error), a
+    // repeated one matches once, a wildcard matches by pattern, and other filters still apply.
+    let ghost = "i-0123456789abcdef0";
+    let mut two: Vec<String> = listed_sorted(&instances).into_iter().take(2).collect();
+    let named = ids(&ec2, vec![filter("instance-id", &[&two[1], ghost, &two[0], &two[1]])]).await;
+    two.sort();
+    assert_eq!(named, two, "each named instance once, in id order");
+    assert_eq!(ids(&ec2, vec![filter("instance-id", &["i-*"])]).await.len(), expected.len(), "i-* matches them all");
+    assert_eq!(ids(&ec2, vec![filter("instance-id", &[&format!("{}?", &id[..id.len() - 1])])]).await, vec![id.clone()]);
+    assert!(ids(&ec2, vec![filter("instance-id", &[&id]), filter("instance-state-name", &["stopped"])]).await.is_empty());
     assert_eq!(ids(&ec2, vec![filter("instance-state-name", &["running"])]).await.len(), expected.len());
     assert!(ids(&ec2, vec![filter("instance-state-name", &["stopped"])]).await.is_empty());
     assert_eq!(ids(&ec2, vec![filter("instance-state-code", &["16"])]).await.len(), expected.len(), "16 is running");
@@ -88,7 +104,6 @@ async fn describe_instances_filters_in_the_origin_partition() {
     let err = ec2.describe_instances().filters(filter("no-such-filter", &["x"])).send().await.unwrap_err();
     assert_eq!(code(&err), "InvalidParameterValue");
     assert!(format!("{err:?}").contains("no-such-filter"));
-    let ghost = "i-0123456789abcdef0";
     assert!(!listed.contains(ghost));
     let err = ec2.describe_instances().instance_ids(ghost).send().await.unwrap_err();
     assert_eq!(code(&err), "InvalidInstanceID.NotFound");

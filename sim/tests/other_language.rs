@@ -12,7 +12,6 @@ use aws_sdk_ec2::types::Filter;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Write};
-use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 const ACCOUNT: &str = "200000000001";
@@ -84,7 +83,7 @@ fn require(program: &str, args: &[&str], hint: &str) {
 
 fn run_boto3(serve: &Serve) -> Value {
     require("python3", &["-c", "import boto3"], "pip install boto3");
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("conformance/boto3_check.py");
+    let script = std::env::current_dir().expect("a working directory").join("conformance/boto3_check.py");
     let mut child = isolated("python3")
         .arg(&script)
         .stdin(Stdio::piped())

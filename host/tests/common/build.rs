@@ -14,13 +14,18 @@ pub const TARGET: &str = "wasm32-wasip2";
 /// The name of the JavaScript hook's directory under hooks/ (and, with `_`, of its .wasm).
 pub const JS_HOOK: &str = "freeze-window-js";
 
-/// The repository root: the nearest ancestor of this crate holding hooks/Cargo.toml.
+/// The repository root: the nearest ancestor holding hooks/Cargo.toml, searched from the
+/// working directory (cargo runs tests in their package's directory) before the directory
+/// this was compiled in, since a shared target dir may hold a build made in another clone.
 pub fn repo_root() -> PathBuf {
-    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
-    here.ancestors()
-        .find(|dir| dir.join("hooks/Cargo.toml").is_file())
-        .unwrap_or_else(|| panic!("no hooks/Cargo.toml above {}", here.display()))
-        .to_path_buf()
+    let compiled_in = Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf();
+    let starts = std::env::current_dir().into_iter().chain([compiled_in.clone()]);
+    for start in starts {
+        if let Some(root) = start.ancestors().find(|dir| dir.join("hooks/Cargo.toml").is_file()) {
+            return root.to_path_buf();
+        }
+    }
+    panic!("no hooks/Cargo.toml above the working directory or {}", compiled_in.display())
 }
 
 pub fn hooks_out_dir() -> PathBuf {

@@ -17,13 +17,15 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Mutex;
 
+/// Cheap to clone: clones share the caches, so tasks spawned per partition reuse them.
+#[derive(Clone)]
 pub struct Clients {
     cfg: Arc<ModuleConfig>,
     /// The hub's own configuration (its credentials call STS).
     hub: SdkConfig,
     session_name: String,
-    credentials: Mutex<HashMap<(String, String), SharedCredentialsProvider>>,
-    configs: parking_lot::Mutex<HashMap<Partition, SdkConfig>>,
+    credentials: Arc<Mutex<HashMap<(String, String), SharedCredentialsProvider>>>,
+    configs: Arc<parking_lot::Mutex<HashMap<Partition, SdkConfig>>>,
 }
 
 impl Clients {
@@ -60,8 +62,8 @@ impl Clients {
             session_name: session_name(&cfg.project, execution),
             cfg,
             hub: b.build(),
-            credentials: Mutex::new(HashMap::new()),
-            configs: parking_lot::Mutex::new(HashMap::new()),
+            credentials: Arc::default(),
+            configs: Arc::default(),
         }
     }
 

@@ -11,10 +11,11 @@ pub use model::*;
 
 use crate::aws::Clients;
 use crate::config::Partition;
-use futures::stream::{FuturesUnordered, StreamExt};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
 
 /// Limits on calls in flight: overall, and within one account x region.
 #[derive(Clone)]
@@ -33,9 +34,27 @@ impl Limits {
 /// Discovers the given partitions; `on_done` sees each partition as it finishes.
 pub async fn discover(clients: &Clients, partitions: &[Partition], on_done: impl Fn(&PartitionReport)) -> Discovery {
     let limits = Limits::from(clients);
-    let mut running: FuturesUnordered<_> = partitions.iter().map(|p| one_partition(clients, p.clone(), &limits)).collect();
+    // A task per partition, so reading the responses (the SDK's parsing is most of the CPU
+    // a large fleet costs) spreads over the runtime's worker threads.
+    let mut running = JoinSet::new();
+    let mut by_task = HashMap::new();
+    for p in partitions {
+        let (c, task_p, l) = (clients.clone(), p.clone(), limits.clone());
+        let task = running.spawn(async move { one_partition(&c, task_p, &l).await });
+        by_task.insert(task.id(), p.clone());
+    }
     let mut out = Discovery::default();
-    while let Some((report, servers)) = running.next().await {
+    while let Some(done) = running.join_next_with_id().await {
+        let (report, servers) = match done {
+            Ok((_, done)) => done,
+            // A task that panicked is reported as its partition's failure, not lost.
+            Err(e) => {
+                let partition =
+                    by_task.get(&e.id()).cloned().unwrap_or_else(|| Partition { account: "?".into(), region: "?".into() });
+                let error = PartitionError { kind: "internal".into(), message: format!("discovery stopped abnormally: {e}") };
+                (PartitionReport { partition, error: Some(error), ..Default::default() }, vec![])
+            }
+        };
         on_done(&report);
         out.partitions.push(report);
         out.servers.extend(servers);

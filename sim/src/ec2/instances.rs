@@ -4,9 +4,11 @@ use super::model::Instance;
 use super::{invalid_param, max_results, next_token, reply, token_for, with_partition};
 use crate::clock::iso;
 use crate::protocol::form::Form;
-use crate::protocol::xml::{el, escape, opt, tag_set};
+use crate::protocol::xml::{escape, push_el, push_tag_set};
 use crate::protocol::{ApiError, Reply};
 use crate::server::Ctx;
+use std::collections::BTreeSet;
+use std::fmt::Write;
 
 struct Filter {
     name: String,
@@ -78,43 +80,65 @@ pub fn describe(ctx: &Ctx, form: &Form) -> Result<Reply, ApiError> {
             let list = missing.iter().map(|s| format!("'{s}'")).collect::<Vec<_>>().join(", ");
             return Err(ApiError::new(400, "InvalidInstanceID.NotFound", format!("The instance IDs {list} do not exist")));
         }
-        let mut matching = Vec::new();
-        for i in p.ec2.instances.values() {
-            if !ids.is_empty() && !ids.contains(&i.id) {
-                continue;
+        // An `instance-id` filter without wildcards names its instances: look them up
+        // rather than testing every instance of the partition against every value.
+        let named = filters.iter().find(|f| f.name == "instance-id" && !f.values.iter().any(|v| v.contains(['*', '?'])));
+        let candidates: Box<dyn Iterator<Item = &Instance>> = match (ids.is_empty(), named) {
+            (false, _) => Box::new(ids.iter().filter_map(|id| p.ec2.instances.get(id))),
+            (true, Some(f)) => {
+                let wanted: BTreeSet<&str> = f.values.iter().map(String::as_str).collect();
+                Box::new(wanted.into_iter().filter_map(|id| p.ec2.instances.get(id)))
             }
+            (true, None) => Box::new(p.ec2.instances.values()),
+        };
+        let mut matching = Vec::new();
+        for i in candidates {
             let mut keep = true;
-            for f in &filters {
+            for f in filters.iter().filter(|f| !named.is_some_and(|n| std::ptr::eq(*f, n))) {
                 keep &= f.matches(i)?;
             }
             if keep {
                 matching.push(i);
             }
         }
+        matching.sort_by(|a, b| a.id.cmp(&b.id));
+        matching.dedup_by(|a, b| a.id == b.id);
         let start = next_token(form, matching.len())?;
         let end = page.map_or(matching.len(), |n| (start + n).min(matching.len()));
-        let reservations: String = matching[start..end].iter().map(|i| reservation(ctx, i)).collect();
-        let token = if end < matching.len() { el("nextToken", &token_for(end)) } else { String::new() };
-        Ok(reply(ctx, "DescribeInstances", &format!("<reservationSet>{reservations}</reservationSet>{token}")))
+        let mut body = String::with_capacity(64 + (end - start) * 1024);
+        body.push_str("<reservationSet>");
+        for i in &matching[start..end] {
+            reservation(&mut body, ctx, i);
+        }
+        body.push_str("</reservationSet>");
+        if end < matching.len() {
+            push_el(&mut body, "nextToken", &token_for(end));
+        }
+        Ok(reply(ctx, "DescribeInstances", &body))
     })
 }
 
-fn reservation(ctx: &Ctx, i: &Instance) -> String {
-    format!(
-        "<item>{}{}<groupSet/><instancesSet><item>{}{}<instanceState><code>{}</code><name>{}</name></instanceState>{}{}{}<placement>{}<tenancy>default</tenancy></placement>{}<architecture>x86_64</architecture><rootDeviceType>ebs</rootDeviceType><rootDeviceName>/dev/xvda</rootDeviceName><virtualizationType>hvm</virtualizationType>{}</item></instancesSet></item>",
-        el("reservationId", &format!("r-{}", crate::ids::stable_hex(&i.id, 17))),
-        el("ownerId", ctx.account()),
-        el("instanceId", &i.id),
-        el("imageId", &i.image_id),
-        i.state_code(),
-        escape(&i.state),
-        el("privateDnsName", &i.private_ip.as_ref().map(|ip| format!("ip-{}.ec2.internal", ip.replace('.', "-"))).unwrap_or_default()),
-        el("instanceType", &i.instance_type),
-        el("launchTime", &iso(i.launch_time)),
-        el("availabilityZone", &i.az),
-        opt("privateIpAddress", i.private_ip.as_deref()),
-        tag_set("tagSet", &i.tags),
-    )
+fn reservation(out: &mut String, ctx: &Ctx, i: &Instance) {
+    out.push_str("<item>");
+    push_el(out, "reservationId", &format!("r-{}", crate::ids::stable_hex(&i.id, 17)));
+    push_el(out, "ownerId", ctx.account());
+    out.push_str("<groupSet/><instancesSet><item>");
+    push_el(out, "instanceId", &i.id);
+    push_el(out, "imageId", &i.image_id);
+    let _ = write!(out, "<instanceState><code>{}</code><name>{}</name></instanceState>", i.state_code(), escape(&i.state));
+    let dns = i.private_ip.as_ref().map(|ip| format!("ip-{}.ec2.internal", ip.replace('.', "-"))).unwrap_or_default();
+    push_el(out, "privateDnsName", &dns);
+    push_el(out, "instanceType", &i.instance_type);
+    push_el(out, "launchTime", &iso(i.launch_time));
+    out.push_str("<placement>");
+    push_el(out, "availabilityZone", &i.az);
+    out.push_str("<tenancy>default</tenancy></placement>");
+    if let Some(ip) = &i.private_ip {
+        push_el(out, "privateIpAddress", ip);
+    }
+    out.push_str("<architecture>x86_64</architecture><rootDeviceType>ebs</rootDeviceType><rootDeviceName>/dev/xvda</rootDeviceName><virtualizationType>hvm</virtualizationType>");
+    push_tag_set(out, "tagSet", &i.tags);
+    out.push_str("</item></instancesSet></item>");
 }
 
 #[cfg(test)]

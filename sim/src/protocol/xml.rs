@@ -1,8 +1,10 @@
 //! Writing the XML of awsQuery and ec2Query replies.
 
-pub fn escape(s: &str) -> String {
+use std::borrow::Cow;
+
+pub fn escape(s: &str) -> Cow<'_, str> {
     if !s.contains(['&', '<', '>', '"', '\'']) {
-        return s.to_owned();
+        return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -15,12 +17,26 @@ pub fn escape(s: &str) -> String {
             _ => out.push(c),
         }
     }
-    out
+    Cow::Owned(out)
 }
 
 /// `<name>value</name>` with the value escaped.
 pub fn el(name: &str, value: &str) -> String {
-    format!("<{name}>{}</{name}>", escape(value))
+    let mut out = String::new();
+    push_el(&mut out, name, value);
+    out
+}
+
+/// Appends `<name>value</name>`, the value escaped (replies of thousands of items are
+/// written into one buffer).
+pub fn push_el(out: &mut String, name: &str, value: &str) {
+    out.push('<');
+    out.push_str(name);
+    out.push('>');
+    out.push_str(&escape(value));
+    out.push_str("</");
+    out.push_str(name);
+    out.push('>');
 }
 
 /// `<name>value</name>` when there is a value, nothing otherwise.
@@ -30,8 +46,24 @@ pub fn opt(name: &str, value: Option<&str>) -> String {
 
 /// An EC2 tag set (`<tagSet><item><key/><value/></item>...</tagSet>`).
 pub fn tag_set<'a>(name: &str, tags: impl IntoIterator<Item = (&'a String, &'a String)>) -> String {
-    let items: String = tags.into_iter().map(|(k, v)| format!("<item>{}{}</item>", el("key", k), el("value", v))).collect();
-    format!("<{name}>{items}</{name}>")
+    let mut out = String::new();
+    push_tag_set(&mut out, name, tags);
+    out
+}
+
+pub fn push_tag_set<'a>(out: &mut String, name: &str, tags: impl IntoIterator<Item = (&'a String, &'a String)>) {
+    out.push('<');
+    out.push_str(name);
+    out.push('>');
+    for (k, v) in tags {
+        out.push_str("<item>");
+        push_el(out, "key", k);
+        push_el(out, "value", v);
+        out.push_str("</item>");
+    }
+    out.push_str("</");
+    out.push_str(name);
+    out.push('>');
 }
 
 #[cfg(test)]
