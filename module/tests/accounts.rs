@@ -79,20 +79,29 @@ async fn each_broken_partition_is_named_and_nothing_changes() {
     let healthy = row("200000000003", "us-east-1");
     assert_eq!(healthy.status, Status::Ok, "{table}");
     assert!(healthy.reasons.is_empty() && healthy.warnings.is_empty(), "{table}");
-    assert_eq!(healthy.probes.len(), 11);
+    assert_eq!(healthy.probes.len(), 13);
     assert!(healthy.probes.iter().all(|p| p.outcome == Outcome::Allowed), "{:?}", healthy.probes);
     // Each write was refused only after authorization: a validation, a not-found or a dry run.
     let detail = |a: &str| healthy.probes.iter().find(|p| p.action == a).unwrap().detail.clone();
     assert!(detail("drs:StartRecovery").starts_with("ValidationException"), "{}", detail("drs:StartRecovery"));
     assert!(detail("drs:TerminateRecoveryInstances").starts_with("ValidationException"));
     assert!(detail("drs:TagResource").starts_with("ResourceNotFoundException"));
+    assert!(detail("drs:ReverseReplication").starts_with("ResourceNotFoundException"), "{}", detail("drs:ReverseReplication"));
+    assert_eq!(detail("drs:DescribeJobLogItems"), "ok", "the log of a job that does not exist is empty");
     assert!(detail("ec2:CreateTags").starts_with("DryRunOperation"));
     assert!(detail("ec2:CreateLaunchTemplateVersion").starts_with("DryRunOperation"));
 
     // The write probes proved or disproved their permission and changed nothing.
     assert_eq!(state(&sim), before);
     let calls = sim.world.calls.since(0);
-    for op in ["StartRecovery", "TerminateRecoveryInstances", "TagResource", "CreateTags", "CreateLaunchTemplateVersion"] {
+    for op in [
+        "StartRecovery",
+        "TerminateRecoveryInstances",
+        "TagResource",
+        "ReverseReplication",
+        "CreateTags",
+        "CreateLaunchTemplateVersion",
+    ] {
         let sent: Vec<_> = calls.iter().filter(|c| c.operation == op).collect();
         assert!(!sent.is_empty(), "{op} was probed");
         assert!(sent.iter().all(|c| c.status >= 400), "{op} never succeeded: {sent:?}");

@@ -12,6 +12,7 @@ use aws_sdk_ec2::types::{RequestLaunchTemplateData, Tag};
 /// Well-formed ids that name nothing.
 const NO_SERVER: &str = "s-00000000000000000";
 const NO_INSTANCE: &str = "i-00000000000000000";
+const NO_JOB: &str = "drsjob-00000000000000000";
 const PROBE_TAG: &str = "drs-orch:accounts-check";
 
 /// Answers that AWS gives only after the caller's permission was granted: the request got
@@ -35,6 +36,11 @@ pub async fn run(drs: &aws_sdk_drs::Client, ec2: &aws_sdk_ec2::Client, row: &mut
     rec.read("drs:DescribeJobs", "DescribeJobs maxResults=1", r);
     let r = drs.describe_recovery_instances().max_results(1).send().await;
     rec.read("drs:DescribeRecoveryInstances", "DescribeRecoveryInstances maxResults=1", r);
+
+    // drs:DescribeJobLogItems of a job that does not exist: an empty log or a not-found,
+    // either only after authorization.
+    let r = drs.describe_job_log_items().job_id(NO_JOB).max_results(1).send().await;
+    rec.write("drs:DescribeJobLogItems", "DescribeJobLogItems of a job that does not exist", r);
 
     // drs:GetLaunchConfiguration of that server: it names the server's EC2 launch template.
     const GLC: &str = "GetLaunchConfiguration of the first source server";
@@ -90,6 +96,9 @@ pub async fn run(drs: &aws_sdk_drs::Client, ec2: &aws_sdk_ec2::Client, row: &mut
 
     let r = drs.terminate_recovery_instances().recovery_instance_ids(NO_INSTANCE).send().await;
     rec.write("drs:TerminateRecoveryInstances", "TerminateRecoveryInstances of an instance that does not exist", r);
+
+    let r = drs.reverse_replication().recovery_instance_id(NO_INSTANCE).send().await;
+    rec.write("drs:ReverseReplication", "ReverseReplication of an instance that does not exist", r);
 
     // The ARN of the first server with the id swapped for NO_SERVER keeps the ARN partition right.
     let arn = match server.as_ref().ok().and_then(|s| s.arn()).and_then(|a| a.rsplit_once('/')) {
