@@ -5,6 +5,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod cloudformation;
 mod drill;
 mod gate;
 mod hooks;

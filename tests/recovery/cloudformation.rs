@@ -1,0 +1,238 @@
+//! The CloudFormation roles are least privilege, measured: the simulator enforces the
+//! templates' policies (cloudformation/target-account.json on every target role,
+//! cloudformation/hub.json on the hub), a full run passes with them (accounts check, a drill
+//! with an approved pause gate, its cleanup, a refused replicate, a real recovery and its
+//! replicate), and every action they grant was used by that run. The actions AWS requires
+//! alongside StartRecovery, TerminateRecoveryInstances and ReverseReplication (which the
+//! simulator does not model) must be exactly those the Service Authorization Reference lists.
+
+use crate::common::{resource, rig_with, shop_parameters, Rig, POLL_S};
+use drs_sim::generate::{HUB_ROLE, TARGET_ROLE};
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+const HUB_ACCOUNT: &str = "100000000000";
+
+/// Dependent actions, per the Service Authorization Reference (AWS Elastic Disaster Recovery).
+const DEPENDENT: &[(&str, &[&str])] = &[
+    (
+        "drs:StartRecovery",
+        &[
+            "drs:CreateRecoveryInstanceForDrs",
+            "drs:ListTagsForResource",
+            "ec2:AttachVolume",
+            "ec2:AuthorizeSecurityGroupEgress",
+            "ec2:AuthorizeSecurityGroupIngress",
+            "ec2:CreateLaunchTemplate",
+            "ec2:CreateLaunchTemplateVersion",
+            "ec2:CreateSnapshot",
+            "ec2:CreateTags",
+            "ec2:CreateVolume",
+            "ec2:DeleteLaunchTemplateVersions",
+            "ec2:DeleteSnapshot",
+            "ec2:DeleteVolume",
+            "ec2:DescribeAccountAttributes",
+            "ec2:DescribeAvailabilityZones",
+            "ec2:DescribeImages",
+            "ec2:DescribeInstanceAttribute",
+            "ec2:DescribeInstanceStatus",
+            "ec2:DescribeInstanceTypes",
+            "ec2:DescribeInstances",
+            "ec2:DescribeLaunchTemplateVersions",
+            "ec2:DescribeLaunchTemplates",
+            "ec2:DescribeSecurityGroups",
+            "ec2:DescribeSnapshots",
+            "ec2:DescribeSubnets",
+            "ec2:DescribeVolumes",
+            "ec2:DetachVolume",
+            "ec2:ModifyInstanceAttribute",
+            "ec2:ModifyLaunchTemplate",
+            "ec2:RevokeSecurityGroupEgress",
+            "ec2:RunInstances",
+            "ec2:StartInstances",
+            "ec2:StopInstances",
+            "ec2:TerminateInstances",
+            "iam:PassRole",
+        ],
+    ),
+    (
+        "drs:TerminateRecoveryInstances",
+        &[
+            "drs:DescribeSourceServers",
+            "ec2:DeleteVolume",
+            "ec2:DescribeInstances",
+            "ec2:DescribeVolumes",
+            "ec2:TerminateInstances",
+        ],
+    ),
+    (
+        "drs:ReverseReplication",
+        &["drs:DescribeReplicationConfigurationTemplates", "drs:DescribeSourceServers", "ec2:DescribeInstances"],
+    ),
+];
+
+fn template(name: &str) -> Value {
+    // Tests run in the package directory, the repository root.
+    let text = std::fs::read_to_string(format!("cloudformation/{name}")).unwrap_or_else(|e| panic!("cloudformation/{name}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("cloudformation/{name}: {e}"))
+}
+
+/// The statements of a role's inline policies.
+fn statements(t: &Value, role: &str) -> Vec<Value> {
+    let policies =
+        t["Resources"][role]["Properties"]["Policies"].as_array().unwrap_or_else(|| panic!("{role} has inline policies"));
+    policies.iter().flat_map(|p| p["PolicyDocument"]["Statement"].as_array().cloned().unwrap_or_default()).collect()
+}
+
+fn actions<'a>(stmts: impl IntoIterator<Item = &'a Value>) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for s in stmts {
+        assert_eq!(s["Effect"], "Allow", "{s}");
+        match &s["Action"] {
+            Value::String(a) => out.insert(a.clone()),
+            Value::Array(list) => {
+                out.extend(list.iter().map(|a| a.as_str().expect("an action is a string").to_owned()));
+                true
+            }
+            other => panic!("Action {other} in {s}"),
+        };
+    }
+    assert!(out.iter().all(|a| !a.contains('*')), "no wildcard actions: {out:?}");
+    out
+}
+
+fn sid_starts(s: &Value, prefix: &str) -> bool {
+    s["Sid"].as_str().is_some_and(|sid| sid.starts_with(prefix))
+}
+
+/// The demo fleet with the templates' policies on its roles.
+fn fleet_with(target: &BTreeSet<String>, hub: &BTreeSet<String>) -> drs_sim::Fleet {
+    let mut fleet = drs_sim::Fleet::demo();
+    for role in fleet.roles.iter_mut().filter(|r| r.role_name == TARGET_ROLE) {
+        role.allowed_actions = target.iter().cloned().collect();
+    }
+    let mut hub_role = fleet.roles[0].clone();
+    hub_role.account_id = HUB_ACCOUNT.into();
+    hub_role.role_name = HUB_ROLE.into();
+    hub_role.external_id = None;
+    hub_role.trusted_principals = vec![];
+    hub_role.allowed_actions = hub.iter().cloned().collect();
+    fleet.roles.push(hub_role);
+    fleet
+}
+
+/// Runs a phase to its end like `Rig::run`, approving every open pause gate as it waits.
+async fn run_approving(r: &Rig, payload: &Value, phase: &str, token: Option<&str>) -> Value {
+    let control = r.control.clone();
+    let sfn = aws_sdk_sfn::Client::new(r.clients.hub());
+    let wait = move |d: Duration| {
+        let (c, sfn) = (control.clone(), sfn.clone());
+        Box::pin(async move {
+            let open = c.ok("GET", "executions", None).await.unwrap();
+            for e in open["executions"].as_array().into_iter().flatten().filter(|e| e["status"] == "RUNNING") {
+                let token = e["taskToken"].as_str().unwrap();
+                sfn.send_task_success().task_token(token).output("{\"approved\":true}").send().await.unwrap();
+            }
+            c.advance(d.as_secs_f64()).await.unwrap();
+        }) as std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>
+    };
+    let run = r.driver().run(payload, phase, token, &wait, |_| {}).await.unwrap_or_else(|e| panic!("{phase}: {e:?}"));
+    run.payload
+}
+
+#[tokio::test]
+async fn the_templates_roles_suffice_for_a_full_run_and_grant_nothing_unused() {
+    let target_t = template("target-account.json");
+    let hub_t = template("hub.json");
+    let target_stmts = statements(&target_t, "TargetRole");
+    let module_actions = actions(target_stmts.iter().filter(|s| sid_starts(s, "Module")));
+    let dependent_actions = actions(target_stmts.iter().filter(|s| sid_starts(s, "Dependent")));
+    assert_eq!(target_stmts.len(), target_stmts.iter().filter(|s| sid_starts(s, "Module") || sid_starts(s, "Dependent")).count());
+    // Logs are written by the Lambda runtime, not through the SDK: outside this check.
+    let hub_actions: BTreeSet<String> =
+        actions(statements(&hub_t, "HubRole").iter()).into_iter().filter(|a| !a.starts_with("logs:")).collect();
+
+    let r = rig_with(fleet_with(&module_actions, &hub_actions)).await;
+
+    // accounts check: every probe passes with the template's role.
+    let report = drs_module::accounts::check(&r.clients, &r.clients.config().partitions()).await;
+    let missing: Vec<String> = report
+        .partitions
+        .iter()
+        .flat_map(|p| p.reason_names().into_iter().map(str::to_owned).collect::<Vec<_>>())
+        .filter(|n| n.starts_with("permission-missing"))
+        .collect();
+    assert!(missing.is_empty(), "{}", report.table());
+
+    // A drill with a pause gate (approved), a replicate it refuses, and its cleanup.
+    let mut params = shop_parameters();
+    params["Waves"][1]["PauseBefore"] = json!("sign-off");
+    let drill = resource("ShopStack", params);
+    let out = run_approving(&r, &drill, "activate", Some(&r.token().await)).await;
+    assert_eq!(out["mode"], "drill");
+    let refused = r.run(&drill, "replicate", Some(&r.token().await)).await.unwrap_err();
+    assert_eq!(refused.code, "PhaseNotApplicable");
+    let cleanup = run_approving(&r, &drill, "cleanup", Some(&r.token().await)).await;
+    assert_eq!(cleanup["instances"], 60, "{cleanup}");
+
+    // A real recovery, then reverse replication.
+    let mut params = shop_parameters();
+    params["Mode"] = json!("recovery");
+    let real = resource("ShopStack", params);
+    run_approving(&r, &real, "activate", Some(&r.token().await)).await;
+    let rep = run_approving(&r, &real, "replicate", Some(&r.token().await)).await;
+    assert_eq!(rep["reversed"], 60, "{rep}");
+    assert!(POLL_S > 0);
+
+    // Nothing was denied, and every granted action was used by its role.
+    let calls = r.control.calls().await.unwrap();
+    // (accounts check asks once per account without the ExternalId, to learn whether the
+    // role requires one; the target's trust refuses it, as it should.)
+    let trust_probe = |c: &Value| c["operation"] == "AssumeRole" && c["request"].get("ExternalId").is_none();
+    assert_eq!(calls.iter().filter(|c| trust_probe(c)).count(), 3, "one trust probe per account");
+    let denied: Vec<&Value> = calls
+        .iter()
+        .filter(|c| !trust_probe(c))
+        .filter(|c| c["error"].as_str().is_some_and(|e| e.contains("AccessDenied") || e == "UnauthorizedOperation"))
+        .collect();
+    assert!(denied.is_empty(), "denied calls: {denied:?}");
+    let used_by = |role: &str| -> BTreeSet<String> {
+        calls
+            .iter()
+            .filter(|c| c["role"].as_str().is_some_and(|r| r.ends_with(&format!(":role/{role}"))))
+            .filter(|c| c["operation"] != "GetCallerIdentity")
+            .map(|c| format!("{}:{}", c["service"].as_str().unwrap(), c["operation"].as_str().unwrap()))
+            .collect()
+    };
+    assert_eq!(used_by(TARGET_ROLE), module_actions, "the target role grants exactly the calls the module made");
+    assert_eq!(used_by(HUB_ROLE), hub_actions, "the hub role grants exactly the calls the module made");
+
+    // The dependent statement lists exactly what AWS requires with the writes the module makes.
+    let expected: BTreeSet<String> = DEPENDENT
+        .iter()
+        .filter(|(action, _)| module_actions.contains(*action))
+        .flat_map(|(_, deps)| deps.iter().map(|d| d.to_string()))
+        .collect();
+    assert_eq!(dependent_actions, expected);
+}
+
+/// cfn-lint passes on every template (required in CI, `DRS_REQUIRE_CFN_LINT=1`).
+#[test]
+fn the_templates_pass_cfn_lint() {
+    let templates: Vec<String> = std::fs::read_dir("cloudformation")
+        .unwrap()
+        .map(|e| e.unwrap().path().display().to_string())
+        .filter(|p| p.ends_with(".json"))
+        .collect();
+    assert!(templates.len() >= 2, "{templates:?}");
+    let out = match std::process::Command::new("cfn-lint").args(&templates).output() {
+        Ok(out) => out,
+        Err(e) if std::env::var("DRS_REQUIRE_CFN_LINT").as_deref() != Ok("1") => {
+            eprintln!("cfn-lint is not installed ({e}); skipped (pip install cfn-lint)");
+            return;
+        }
+        Err(e) => panic!("cfn-lint is required (DRS_REQUIRE_CFN_LINT=1) but cannot run: {e}"),
+    };
+    assert!(out.status.success(), "cfn-lint:\n{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+}
