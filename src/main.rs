@@ -45,6 +45,11 @@ enum Command {
     Drill(commands::drill::Args),
     /// Approve (or --reject) a paused wave by its approval task token.
     Approve(commands::approve::Args),
+    /// Sync tags across accounts: source instances' EC2 tags onto their DRS source servers.
+    Tags {
+        #[command(subcommand)]
+        command: commands::tags::Command,
+    },
     /// Check a wave hook component against a sample context.
     Hooks {
         #[command(subcommand)]
@@ -79,6 +84,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Plan(args) => commands::plan::run(args).await,
         Command::Drill(args) => commands::drill::run(args).await,
         Command::Approve(args) => commands::approve::run(args).await,
+        Command::Tags { command } => commands::tags::run(command).await,
         Command::Hooks { command } => commands::hooks::run(command),
         Command::Bench { which } => bench::run(which).await,
     }

@@ -18,3 +18,4 @@ pub mod report;
 pub mod schema;
 pub mod secret;
 pub mod selection;
+pub mod tagsync;

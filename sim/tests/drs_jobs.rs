@@ -265,6 +265,17 @@ async fn tags_on_source_servers_and_jobs() {
     let tags = drs.list_tags_for_resource().resource_arn(&arn).send().await.unwrap();
     assert!(!tags.tags().unwrap().contains_key("owner"));
     assert!(tags.tags().unwrap().contains_key("dr:wave"));
+    // A resource holds at most 50 tags; re-setting a key it has does not count twice.
+    let have = tags.tags().unwrap().len();
+    let mut fill = drs.tag_resource().resource_arn(&arn);
+    for i in have..50 {
+        fill = fill.tags(format!("k{i}"), "v");
+    }
+    fill.send().await.unwrap();
+    drs.tag_resource().resource_arn(&arn).tags("dr:wave", "3").send().await.expect("an existing key may change");
+    let err = drs.tag_resource().resource_arn(&arn).tags("one-more", "v").send().await.unwrap_err();
+    assert_eq!(code(&err), "ValidationException");
+    assert!(format!("{err:?}").contains("at most 50 tags"), "{err:?}");
     // Another account's resource is not visible.
     let other = aws_sdk_drs::Client::new(&target(&sim, A2, EAST).await);
     let err = other.list_tags_for_resource().resource_arn(&arn).send().await.unwrap_err();

@@ -6,3 +6,4 @@ pub mod discover;
 pub mod drill;
 pub mod hooks;
 pub mod plan;
+pub mod tags;

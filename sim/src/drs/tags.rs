@@ -9,6 +9,8 @@ use crate::server::{Ctx, Request};
 use crate::world::Partition;
 use serde_json::{json, Value};
 
+const MAX_TAGS: usize = 50;
+
 fn not_found(arn: &str) -> ApiError {
     ApiError::new(404, "ResourceNotFoundException", format!("Resource {arn} not found")).with("resourceId", arn)
 }
@@ -48,7 +50,17 @@ pub fn handle(ctx: &Ctx, op: &str, req: &Request, body: &Value) -> Result<Reply,
     with_partition(ctx, |p| {
         let tags = tags_of(p, &arn).ok_or_else(|| not_found(&arn))?;
         match op {
-            "TagResource" => tags.extend(new_tags),
+            "TagResource" => {
+                // AWS's limit on user tags per resource.
+                let after = tags.len() + new_tags.keys().filter(|k| !tags.contains_key(*k)).count();
+                if after > MAX_TAGS {
+                    return Err(input::invalid(
+                        "tags",
+                        &format!("a resource has at most {MAX_TAGS} tags; this would make {after}"),
+                    ));
+                }
+                tags.extend(new_tags)
+            }
             "UntagResource" => tags.retain(|k, _| !keys.contains(k)),
             _ => return Ok(json_reply(200, &json!({ "tags": tags }))),
         }
