@@ -45,6 +45,11 @@ enum Command {
     Drill(commands::drill::Args),
     /// Approve (or --reject) a paused wave by its approval task token.
     Approve(commands::approve::Args),
+    /// Launch settings: drift of each resource's group from its LaunchSettings (and --sync).
+    Launch {
+        #[command(subcommand)]
+        command: commands::launch::Command,
+    },
     /// Sync tags across accounts: source instances' EC2 tags onto their DRS source servers.
     Tags {
         #[command(subcommand)]
@@ -85,6 +90,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Drill(args) => commands::drill::run(args).await,
         Command::Approve(args) => commands::approve::run(args).await,
         Command::Tags { command } => commands::tags::run(command).await,
+        Command::Launch { command } => commands::launch::run(command).await,
         Command::Hooks { command } => commands::hooks::run(command),
         Command::Bench { which } => bench::run(which).await,
     }

@@ -9,6 +9,7 @@ pub mod discovery;
 pub mod driver;
 pub mod event;
 pub mod hooks;
+pub mod launch;
 pub mod lifecycle;
 pub mod manifest;
 pub mod plan;

@@ -5,5 +5,6 @@ pub mod approve;
 pub mod discover;
 pub mod drill;
 pub mod hooks;
+pub mod launch;
 pub mod plan;
 pub mod tags;

@@ -2,5 +2,6 @@
 
 pub mod clients;
 pub mod errors;
+pub mod fanout;
 
 pub use clients::{static_hub, Clients};

@@ -3,11 +3,10 @@
 
 use super::{Plan, ServerChange};
 use crate::accounts::reason::finding;
+use crate::aws::fanout::by_partition;
 use crate::aws::Clients;
 use crate::config::Partition;
-use futures::stream::{self, StreamExt};
 use serde::Serialize;
-use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -19,39 +18,26 @@ pub struct Applied {
 }
 
 pub async fn apply(clients: &Clients, plan: &Plan) -> Applied {
-    let mut by_partition: BTreeMap<Partition, Vec<&ServerChange>> = BTreeMap::new();
-    for c in plan.changes.iter().filter(|c| !c.set.is_empty()) {
-        by_partition.entry(Partition { account: c.account.clone(), region: c.region.clone() }).or_default().push(c);
-    }
-    let per_partition = clients.config().concurrency.per_partition.max(1);
-    let results: Vec<Vec<Result<usize, String>>> = stream::iter(by_partition)
-        .map(|(p, changes)| async move {
-            let drs = match clients.drs(&p).await {
-                Ok(d) => d,
-                Err(e) => return changes.iter().map(|c| Err(failure(c, &format!("{e:#}")))).collect(),
-            };
-            stream::iter(changes)
-                .map(|c| {
-                    let drs = drs.clone();
-                    async move {
-                        let r = drs
-                            .tag_resource()
-                            .resource_arn(&c.arn)
-                            .set_tags(Some(c.set.clone().into_iter().collect()))
-                            .send()
-                            .await;
-                        r.map(|_| c.set.len()).map_err(|e| failure(c, &finding("drs:TagResource", &e).message))
-                    }
-                })
-                .buffer_unordered(per_partition)
-                .collect()
-                .await
-        })
-        .buffer_unordered(clients.config().concurrency.overall.max(1))
-        .collect()
-        .await;
+    let items: Vec<(Partition, &ServerChange)> = plan
+        .changes
+        .iter()
+        .filter(|c| !c.set.is_empty())
+        .map(|c| (Partition { account: c.account.clone(), region: c.region.clone() }, c))
+        .collect();
+    let results = by_partition(clients, items, |p, c| async move {
+        let drs = clients.drs(&p).await.map_err(|e| failure(c, &format!("{e:#}")))?;
+        let tags = c.set.clone().into_iter().collect();
+        drs.tag_resource()
+            .resource_arn(&c.arn)
+            .set_tags(Some(tags))
+            .send()
+            .await
+            .map_err(|e| failure(c, &finding("drs:TagResource", &e).message))?;
+        Ok::<usize, String>(c.set.len())
+    })
+    .await;
     let mut out = Applied::default();
-    for r in results.into_iter().flatten() {
+    for r in results {
         match r {
             Ok(n) => {
                 out.servers_tagged += 1;

@@ -1,0 +1,32 @@
+//! Calls spread over accounts x regions: every partition at once (bounded by the configured
+//! overall concurrency), and a bounded number of calls in flight within each (per_partition),
+//! so that one account's throttling does not hold the others back.
+
+use super::Clients;
+use crate::config::Partition;
+use futures::stream::{self, StreamExt};
+use std::collections::BTreeMap;
+use std::future::Future;
+
+/// Runs `f(partition, item)` for every item, grouped by partition; results in no set order.
+pub async fn by_partition<T, R, F, Fut>(clients: &Clients, items: Vec<(Partition, T)>, f: F) -> Vec<R>
+where
+    F: Fn(Partition, T) -> Fut + Clone,
+    Fut: Future<Output = R>,
+{
+    let mut groups: BTreeMap<Partition, Vec<T>> = BTreeMap::new();
+    for (p, t) in items {
+        groups.entry(p).or_default().push(t);
+    }
+    let c = &clients.config().concurrency;
+    let (overall, per_partition) = (c.overall.max(1), c.per_partition.max(1));
+    let results: Vec<Vec<R>> = stream::iter(groups)
+        .map(|(p, ts)| {
+            let f = f.clone();
+            async move { stream::iter(ts).map(|t| f(p.clone(), t)).buffer_unordered(per_partition).collect::<Vec<R>>().await }
+        })
+        .buffer_unordered(overall)
+        .collect()
+        .await;
+    results.into_iter().flatten().collect()
+}

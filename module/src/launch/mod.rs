@@ -1,0 +1,104 @@
+//! Launch settings: a resource's `LaunchSettings` (what its recovery instances should launch
+//! with) against what each server of its group launches with now, in DRS's launch
+//! configuration and the default version of its EC2 launch template. `check` reports drift
+//! per server and field; `sync` fixes it. Every partition is read at once, a bounded number of
+//! servers within each.
+
+mod current;
+mod desired;
+mod drift;
+mod sync;
+
+pub use current::Current;
+pub use desired::Desired;
+pub use drift::{drift, Drift};
+
+use crate::aws::fanout::by_partition;
+use crate::aws::Clients;
+use crate::config::Partition;
+use crate::selection::ServerRef;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServerDrift {
+    pub server: ServerRef,
+    pub drifts: Vec<Drift>,
+    /// Why the settings could not be read (or, after sync, fixed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(skip)]
+    current: Option<Current>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    pub servers: usize,
+    /// Servers that drift or could not be read, sorted by account, region and hostname.
+    pub findings: Vec<ServerDrift>,
+}
+
+impl Report {
+    pub fn drifting(&self) -> usize {
+        self.findings.iter().filter(|f| !f.drifts.is_empty()).count()
+    }
+
+    pub fn errors(&self) -> usize {
+        self.findings.iter().filter(|f| f.error.is_some()).count()
+    }
+
+    /// One line per finding: `host (account/region): field is X (want Y), ...`.
+    pub fn lines(&self) -> Vec<String> {
+        self.findings
+            .iter()
+            .map(|f| {
+                let what = match &f.error {
+                    Some(e) => format!("unreadable: {e}"),
+                    None => f.drifts.iter().map(Drift::to_string).collect::<Vec<_>>().join(", "),
+                };
+                format!("{} ({}/{}): {what}", f.server.hostname, f.server.account, f.server.region)
+            })
+            .collect()
+    }
+}
+
+fn partition(s: &ServerRef) -> Partition {
+    Partition { account: s.account.clone(), region: s.region.clone() }
+}
+
+/// Each server's drift from `want`.
+pub async fn check(clients: &Clients, servers: &[ServerRef], want: &Desired) -> Report {
+    let items: Vec<(Partition, &ServerRef)> = servers.iter().map(|s| (partition(s), s)).collect();
+    let mut findings: Vec<ServerDrift> = by_partition(clients, items, |p, s| async move {
+        match current::read(clients, &p, &s.source_server_id, want.wants_template()).await {
+            Ok(c) => ServerDrift { server: s.clone(), drifts: drift(want, &c), error: None, current: Some(c) },
+            Err(e) => ServerDrift { server: s.clone(), drifts: vec![], error: Some(e), current: None },
+        }
+    })
+    .await
+    .into_iter()
+    .filter(|f| !f.drifts.is_empty() || f.error.is_some())
+    .collect();
+    findings.sort_by(|a, b| {
+        (&a.server.account, &a.server.region, &a.server.hostname).cmp(&(&b.server.account, &b.server.region, &b.server.hostname))
+    });
+    Report { servers: servers.len(), findings }
+}
+
+/// Fixes the drift `report` found; returns what is left: servers whose fix failed (with why).
+pub async fn sync(clients: &Clients, report: &Report, want: &Desired) -> Report {
+    let items: Vec<(Partition, &ServerDrift)> =
+        report.findings.iter().filter(|f| !f.drifts.is_empty()).map(|f| (partition(&f.server), f)).collect();
+    let mut left: Vec<ServerDrift> = by_partition(clients, items, |p, f| async move {
+        let have = f.current.as_ref()?;
+        let r = sync::fix(clients, &p, &f.server.source_server_id, want, have, &f.drifts).await;
+        r.err().map(|e| ServerDrift { error: Some(e), ..f.clone() })
+    })
+    .await
+    .into_iter()
+    .flatten()
+    .collect();
+    left.sort_by(|a, b| a.server.hostname.cmp(&b.server.hostname));
+    Report { servers: report.servers, findings: left }
+}
