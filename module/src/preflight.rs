@@ -7,6 +7,7 @@ use crate::accounts::{check, AccountsReport};
 use crate::aws::Clients;
 use crate::config::Partition;
 use crate::discovery::discover;
+use crate::launch::Desired;
 use crate::plan::{plan, Plan};
 use crate::selection::{ResourceSelection, ServerRef};
 use futures::stream::{self, StreamExt};
@@ -27,6 +28,9 @@ pub struct PreflightReport {
     pub accounts: AccountsReport,
     pub plan: Plan,
     pub launch_settings: Vec<LaunchSetting>,
+    /// Drift from the resource's LaunchSettings, when it has them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub launch_drift: Option<crate::launch::Report>,
     /// What would stop a recovery, one line each.
     pub blockers: Vec<String>,
     pub warnings: Vec<String>,
@@ -63,6 +67,10 @@ pub async fn preflight(clients: &Clients, resource: &Value) -> anyhow::Result<Pr
     let plan = plan(&json!([{"layer": 1, "resources": [resource]}]), &found, &clients.config().quotas)?;
     let selected: Vec<ServerRef> = plan.resources.iter().flat_map(|r| r.resolution.servers.clone()).collect();
     let launch_settings = launch_settings(clients, &selected).await;
+    let launch_drift = match Desired::from_parameters(&resource["parameters"])? {
+        Some(want) => Some(crate::launch::check(clients, &selected, &want).await),
+        None => None,
+    };
 
     let mut blockers = vec![];
     let mut warnings = vec![];
@@ -83,7 +91,13 @@ pub async fn preflight(clients: &Clients, resource: &Value) -> anyhow::Result<Pr
             blockers.push(line)
         }
     }
-    Ok(PreflightReport { resource_name: sel.resource_name, accounts, plan, launch_settings, blockers, warnings })
+    // Drift from LaunchSettings warns (drs-orch launch check --sync fixes it); settings that
+    // cannot be read block above already.
+    for f in launch_drift.iter().flat_map(|r| &r.findings).filter(|f| f.error.is_none()) {
+        let what: Vec<String> = f.drifts.iter().map(ToString::to_string).collect();
+        warnings.push(format!("{}: launch settings drift: {}", f.server, what.join(", ")));
+    }
+    Ok(PreflightReport { resource_name: sel.resource_name, accounts, plan, launch_settings, launch_drift, blockers, warnings })
 }
 
 /// Reads each server's launch configuration: one that cannot be read, or without an EC2

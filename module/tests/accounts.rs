@@ -79,7 +79,7 @@ async fn each_broken_partition_is_named_and_nothing_changes() {
     let healthy = row("200000000003", "us-east-1");
     assert_eq!(healthy.status, Status::Ok, "{table}");
     assert!(healthy.reasons.is_empty() && healthy.warnings.is_empty(), "{table}");
-    assert_eq!(healthy.probes.len(), 13);
+    assert_eq!(healthy.probes.len(), 15);
     assert!(healthy.probes.iter().all(|p| p.outcome == Outcome::Allowed), "{:?}", healthy.probes);
     // Each write was refused only after authorization: a validation, a not-found or a dry run.
     let detail = |a: &str| healthy.probes.iter().find(|p| p.action == a).unwrap().detail.clone();
@@ -88,6 +88,8 @@ async fn each_broken_partition_is_named_and_nothing_changes() {
     assert!(detail("drs:TagResource").starts_with("ResourceNotFoundException"));
     assert!(detail("drs:ReverseReplication").starts_with("ResourceNotFoundException"), "{}", detail("drs:ReverseReplication"));
     assert_eq!(detail("drs:DescribeJobLogItems"), "ok", "the log of a job that does not exist is empty");
+    assert!(detail("drs:UpdateLaunchConfiguration").starts_with("ResourceNotFoundException"));
+    assert!(detail("ec2:ModifyLaunchTemplate").starts_with("DryRunOperation"));
     assert!(detail("ec2:CreateTags").starts_with("DryRunOperation"));
     assert!(detail("ec2:CreateLaunchTemplateVersion").starts_with("DryRunOperation"));
 

@@ -39,11 +39,17 @@ async fn blockers_and_warnings_are_named_and_nothing_changes() {
         .unwrap();
     let before = sim.world.calls.len();
 
-    let resource = json!({"action": "DRS", "resourceName": "Databases", "parameters": {"Tags": {"Tier": "db"}}});
+    let resource = json!({"action": "DRS", "resourceName": "Databases",
+        "parameters": {"Tags": {"Tier": "db"}, "LaunchSettings": {"LaunchDisposition": "STARTED", "CopyTags": true}}});
     let r = preflight(&clients, &resource).await.unwrap();
     assert!(!r.ready());
     assert!(r.blockers.iter().any(|b| b.contains("db-02") && b.contains("STALLED")), "{:?}", r.blockers);
     assert!(r.warnings.iter().any(|w| w.contains("db-03") && w.contains("STOPPED")), "{:?}", r.warnings);
+    // Its LaunchSettings say STARTED: db-03 alone drifts, a warning naming the field.
+    assert_eq!(r.launch_drift.as_ref().map(|d| d.drifting()), Some(1));
+    let drift: Vec<&String> = r.warnings.iter().filter(|w| w.contains("launch settings drift")).collect();
+    assert_eq!(drift.len(), 1, "{:?}", r.warnings);
+    assert!(drift[0].contains("db-03") && drift[0].contains("LaunchDisposition is STOPPED (want STARTED)"), "{drift:?}");
     assert!(r.accounts.healthy());
     assert_eq!(r.plan.resources[0].resolution.servers.len(), 12, "the not-ready server stays in the group and blocks");
     let mutating = sim.world.calls.since(before as u64).into_iter().filter(|c| {

@@ -86,12 +86,12 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
 }
 
 fn print_report(resource: &str, before: &Report, after: Option<&Report>) {
-    println!("{resource}: {} servers, {} drifting, {} unreadable", before.servers, before.drifting(), before.errors());
+    println!("{resource}: {} servers, {} drifting, {} failed", before.servers, before.drifting(), before.errors());
     for line in before.lines() {
         println!("  {line}");
     }
     if let Some(a) = after {
-        println!("{resource} after sync: {} drifting, {} unreadable", a.drifting(), a.errors());
+        println!("{resource} after sync: {} drifting, {} failed", a.drifting(), a.errors());
         for line in a.lines() {
             println!("  {line}");
         }

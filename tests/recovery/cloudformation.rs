@@ -1,10 +1,11 @@
 //! The CloudFormation roles are least privilege, measured: the simulator enforces the
 //! templates' policies (cloudformation/target-account.json on every target role,
 //! cloudformation/hub.json on the hub), a full run passes with them (accounts check, a drill
-//! with an approved pause gate, its cleanup, a refused replicate, a real recovery and its
-//! replicate), and every action they grant was used by that run. The actions AWS requires
-//! alongside StartRecovery, TerminateRecoveryInstances and ReverseReplication (which the
-//! simulator does not model) must be exactly those the Service Authorization Reference lists.
+//! with an approved pause gate, its cleanup, a refused replicate, a launch-settings sync, a
+//! real recovery and its replicate), and every action they grant was used by that run. The
+//! actions AWS requires alongside StartRecovery, TerminateRecoveryInstances, ReverseReplication
+//! and UpdateLaunchConfiguration (which the simulator does not model) must be exactly those
+//! the Service Authorization Reference lists.
 
 use crate::common::{resource, rig_with, shop_parameters, Rig, POLL_S};
 use drs_sim::generate::{HUB_ROLE, TARGET_ROLE};
@@ -70,6 +71,7 @@ const DEPENDENT: &[(&str, &[&str])] = &[
         "drs:ReverseReplication",
         &["drs:DescribeReplicationConfigurationTemplates", "drs:DescribeSourceServers", "ec2:DescribeInstances"],
     ),
+    ("drs:UpdateLaunchConfiguration", &["ec2:DescribeInstances"]),
 ];
 
 fn template(name: &str) -> Value {
@@ -164,6 +166,19 @@ async fn the_templates_roles_suffice_for_a_full_run_and_grant_nothing_unused() {
         .filter(|n| n.starts_with("permission-missing"))
         .collect();
     assert!(missing.is_empty(), "{}", report.table());
+
+    // Launch settings brought to a resource's LaunchSettings (before any job: DRS refuses
+    // to change a server in an active job) (a DRS update and a new
+    // default launch template version per server).
+    let found = drs_module::discovery::discover(&r.clients, &r.clients.config().partitions(), |_| {}).await;
+    let settings = json!({"Tags": {"Tier": "web"}, "LaunchSettings": {"CopyPrivateIp": true, "RightSizing": "NONE", "InstanceType": "m5.large"}});
+    let sel = drs_module::selection::ResourceSelection::from_resource(&resource("Web", settings.clone())).unwrap();
+    let want = drs_module::launch::Desired::from_parameters(&settings).unwrap().unwrap();
+    let group = drs_module::selection::resolve(&sel, &found.servers).servers;
+    let drift = drs_module::launch::check(&r.clients, &group, &want).await;
+    assert_eq!(drift.drifting(), group.len(), "{:?}", drift.lines());
+    let left = drs_module::launch::sync(&r.clients, &drift, &want).await;
+    assert!(left.findings.is_empty(), "{:?}", left.lines());
 
     // A drill with a pause gate (approved), a replicate it refuses, and its cleanup.
     let mut params = shop_parameters();

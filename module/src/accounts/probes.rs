@@ -74,13 +74,17 @@ pub async fn run(drs: &aws_sdk_drs::Client, ec2: &aws_sdk_ec2::Client, row: &mut
 
     // ec2:DescribeLaunchTemplateVersions: the default version of that server's template.
     const DLTV: &str = "DescribeLaunchTemplateVersions $Default of the server's template";
-    match &template {
+    let default_version = match &template {
         Ok(t) => {
             let r = ec2.describe_launch_template_versions().launch_template_id(t).versions("$Default").send().await;
-            rec.read("ec2:DescribeLaunchTemplateVersions", DLTV, r);
+            rec.read("ec2:DescribeLaunchTemplateVersions", DLTV, r)
+                .and_then(|o| o.launch_template_versions().first().and_then(|v| v.version_number()))
         }
-        Err(m) => rec.skip("ec2:DescribeLaunchTemplateVersions", DLTV, *m),
-    }
+        Err(m) => {
+            rec.skip("ec2:DescribeLaunchTemplateVersions", DLTV, *m);
+            None
+        }
+    };
 
     // The DRS writes name a source server or recovery instance that does not exist, in a
     // well-formed request: input validation cannot answer before authorization, so a denied
@@ -96,6 +100,9 @@ pub async fn run(drs: &aws_sdk_drs::Client, ec2: &aws_sdk_ec2::Client, row: &mut
 
     let r = drs.terminate_recovery_instances().recovery_instance_ids(NO_INSTANCE).send().await;
     rec.write("drs:TerminateRecoveryInstances", "TerminateRecoveryInstances of an instance that does not exist", r);
+
+    let r = drs.update_launch_configuration().source_server_id(NO_SERVER).copy_tags(true).send().await;
+    rec.write("drs:UpdateLaunchConfiguration", "UpdateLaunchConfiguration of a source server that does not exist", r);
 
     let r = drs.reverse_replication().recovery_instance_id(NO_INSTANCE).send().await;
     rec.write("drs:ReverseReplication", "ReverseReplication of an instance that does not exist", r);
@@ -136,6 +143,17 @@ pub async fn run(drs: &aws_sdk_drs::Client, ec2: &aws_sdk_ec2::Client, row: &mut
             rec.write("ec2:CreateLaunchTemplateVersion", CLTV, r);
         }
         Err(m) => rec.skip("ec2:CreateLaunchTemplateVersion", CLTV, *m),
+    }
+
+    // ec2:ModifyLaunchTemplate, DryRun, setting the default version it has already.
+    const MLT: &str = "ModifyLaunchTemplate DryRun keeping the server's template's default version";
+    match &template {
+        Ok(t) => {
+            let version = default_version.unwrap_or(1).to_string();
+            let r = ec2.modify_launch_template().dry_run(true).launch_template_id(t).default_version(version).send().await;
+            rec.write("ec2:ModifyLaunchTemplate", MLT, r);
+        }
+        Err(m) => rec.skip("ec2:ModifyLaunchTemplate", MLT, *m),
     }
 }
 

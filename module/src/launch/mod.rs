@@ -48,13 +48,15 @@ impl Report {
         self.findings.iter().filter(|f| f.error.is_some()).count()
     }
 
-    /// One line per finding: `host (account/region): field is X (want Y), ...`.
+    /// One line per finding: `host (account/region): field is X (want Y), ...` or
+    /// `host (account/region): failed: <call>: <reason>`.
     pub fn lines(&self) -> Vec<String> {
         self.findings
             .iter()
             .map(|f| {
                 let what = match &f.error {
-                    Some(e) => format!("unreadable: {e}"),
+                    // The reason names the call that failed (a read, or a sync's write).
+                    Some(e) => format!("failed: {e}"),
                     None => f.drifts.iter().map(Drift::to_string).collect::<Vec<_>>().join(", "),
                 };
                 format!("{} ({}/{}): {what}", f.server.hostname, f.server.account, f.server.region)
