@@ -28,6 +28,8 @@ pub struct PhaseRun {
     pub checks: usize,
     /// The last detail the module gave (wave progress, counts).
     pub detail: Option<Value>,
+    /// The metric documents the last check gave (a run that ended).
+    pub metrics: Vec<Value>,
 }
 
 /// The platform's module event for one resource.
@@ -56,12 +58,13 @@ impl Driver<'_> {
         let mut check = event(state_payload, phase, token);
         check["status"] = json!(true);
         check["lifecycle_output"] = json!({"Payload": first.answer});
-        let mut run = PhaseRun { payload: first.answer, checks: 0, detail: first.detail };
+        let mut run = PhaseRun { payload: first.answer, checks: 0, detail: first.detail, metrics: first.metrics };
         loop {
             if run.checks >= self.max_checks {
                 return Err(LifecycleError {
                     code: "DriverGaveUp",
                     message: format!("{phase}: still running after {} status checks", run.checks),
+                    metrics: vec![],
                 });
             }
             wait(self.poll).await;
@@ -72,6 +75,7 @@ impl Driver<'_> {
                 run.detail = Some(d.clone());
             }
             if h.answer == Value::Bool(true) {
+                run.metrics = h.metrics;
                 return Ok(run);
             }
         }

@@ -12,6 +12,7 @@ pub mod hooks;
 pub mod launch;
 pub mod lifecycle;
 pub mod manifest;
+pub mod metrics;
 pub mod plan;
 pub mod preflight;
 pub mod recovery;

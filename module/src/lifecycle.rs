@@ -26,10 +26,12 @@ pub const MAX_PAYLOAD: usize = 256 * 1024;
 pub struct LifecycleError {
     pub code: &'static str,
     pub message: String,
+    /// EMF metric documents of a run that ended in this failure (`metrics/`).
+    pub metrics: Vec<Value>,
 }
 
 fn fail(code: &'static str, message: impl Into<String>) -> LifecycleError {
-    LifecycleError { code, message: message.into() }
+    LifecycleError { code, message: message.into(), metrics: vec![] }
 }
 
 /// The answer to the platform, and what a local driver shows (wave progress, counts).
@@ -37,10 +39,12 @@ fn fail(code: &'static str, message: impl Into<String>) -> LifecycleError {
 pub struct Handled {
     pub answer: Value,
     pub detail: Option<Value>,
+    /// EMF metric documents of a run that ended (`metrics/`): the Lambda logs one per line.
+    pub metrics: Vec<Value>,
 }
 
 fn answer(answer: Value, detail: Option<Value>) -> Result<Handled, LifecycleError> {
-    Ok(Handled { answer, detail })
+    Ok(Handled { answer, detail, metrics: vec![] })
 }
 
 /// Runs one event; reports to the parent's task token when there is one.
@@ -117,10 +121,11 @@ async fn run(clients: &Clients, raw: &Value) -> Result<Handled, LifecycleError> 
             let payload = Payload::parse(raw_payload).map_err(|e| fail("InvalidEvent", format!("{e:#}")))?;
             let st = status::check(clients, &payload).await.map_err(|e| fail("StatusCheckFailed", format!("{e:#}")))?;
             let detail = serde_json::to_value(&st).ok();
+            let metrics = crate::metrics::activation(&st, &payload);
             match &st.outcome {
                 Outcome::Running => answer(Value::Bool(false), detail),
-                Outcome::Done => done(st.summary(&payload)).await.map(|h| Handled { detail, ..h }),
-                Outcome::Failed { code, message } => Err(fail(code_name(code), message.clone())),
+                Outcome::Done => done(st.summary(&payload)).await.map(|h| Handled { detail, metrics, ..h }),
+                Outcome::Failed { code, message } => Err(LifecycleError { metrics, ..fail(code_name(code), message.clone()) }),
             }
         }
         (Phase::Cleanup, check) => {

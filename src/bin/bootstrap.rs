@@ -4,7 +4,7 @@
 
 use drs_module::aws::Clients;
 use drs_module::config::ModuleConfig;
-use drs_module::lifecycle::{handle, LifecycleError};
+use drs_module::lifecycle::{handle_detailed, LifecycleError};
 use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
 use serde_json::Value;
 use std::sync::Arc;
@@ -40,7 +40,19 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let clients = Arc::new(Clients::from_environment(cfg, "lambda").await);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let clients = clients.clone();
-        async move { handle(&clients, &event.payload).await.map_err(Failure) }
+        async move {
+            // EMF metric documents go to the log as lines of their own (CloudWatch turns them
+            // into metrics), not inside a tracing event.
+            let result = handle_detailed(&clients, &event.payload).await;
+            let metrics = match &result {
+                Ok(h) => &h.metrics,
+                Err(e) => &e.metrics,
+            };
+            for m in metrics {
+                println!("{m}");
+            }
+            result.map(|h| h.answer).map_err(Failure)
+        }
     }))
     .await
 }

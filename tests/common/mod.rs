@@ -125,3 +125,21 @@ pub fn launches_per_server(jobs: &[(String, aws_sdk_drs::types::Job)]) -> BTreeM
     }
     out
 }
+
+/// Checks one CloudWatch EMF document's shape (namespace, every metric a number, every
+/// dimension a string) and returns its metric and dimension fields.
+pub fn emf_fields(doc: &Value) -> &serde_json::Map<String, Value> {
+    let m = &doc["_aws"]["CloudWatchMetrics"][0];
+    assert_eq!(m["Namespace"], "drs-orch", "{doc}");
+    assert!(doc["_aws"]["Timestamp"].as_i64().is_some_and(|t| t > 0), "{doc}");
+    for metric in m["Metrics"].as_array().unwrap() {
+        let name = metric["Name"].as_str().unwrap();
+        assert!(doc[name].is_number(), "metric {name} has a number: {doc}");
+    }
+    for set in m["Dimensions"].as_array().unwrap() {
+        for d in set.as_array().unwrap() {
+            assert!(doc[d.as_str().unwrap()].is_string(), "dimension {d} has a value: {doc}");
+        }
+    }
+    doc.as_object().unwrap()
+}

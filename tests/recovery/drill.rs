@@ -1,6 +1,6 @@
 //! A 3-wave drill over 3 accounts x 2 regions, end to end, then its cleanup.
 
-use crate::common::{launches_per_server, resource, rig, shop_parameters, POLL_S};
+use crate::common::{emf_fields, launches_per_server, resource, rig, shop_parameters, POLL_S};
 use aws_sdk_drs::types::Job;
 use serde_json::Value;
 
@@ -27,6 +27,19 @@ async fn a_three_wave_drill_runs_in_order_and_its_cleanup_leaves_no_drill_instan
     );
     let names: Vec<&str> = out["waves"].as_array().unwrap().iter().map(|w| w["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["databases", "applications", "web"]);
+
+    // The run's metrics (EMF, logged by the Lambda): a document per wave, then the run's.
+    assert_eq!(run.metrics.len(), 4);
+    let waves: Vec<_> = run.metrics[..3].iter().map(emf_fields).collect();
+    assert_eq!(waves.iter().map(|w| w["Wave"].as_str().unwrap()).collect::<Vec<_>>(), names);
+    assert_eq!(waves.iter().map(|w| w["ServersLaunched"].as_f64().unwrap()).sum::<f64>(), 60.0);
+    assert!(waves.iter().all(|w| w["WaveSeconds"].as_f64().unwrap() > 0.0 && w["Mode"] == "drill"));
+    let total = emf_fields(&run.metrics[3]);
+    assert_eq!(
+        (total["RunLaunched"].as_f64(), total["RunFailed"].as_f64(), total["RunSucceeded"].as_f64()),
+        (Some(60.0), Some(0.0), Some(1.0))
+    );
+    assert!(total["RunSeconds"].as_f64().unwrap() >= waves.iter().map(|w| w["WaveSeconds"].as_f64().unwrap()).sum::<f64>());
 
     // Every server launched once, as a drill, in jobs tagged with the execution and the wave,
     // in 3 accounts x 2 regions.
