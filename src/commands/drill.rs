@@ -69,9 +69,7 @@ struct Activated {
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let text = std::fs::read_to_string(&args.manifest).map_err(|e| anyhow::anyhow!("{}: {e}", args.manifest.display()))?;
-    let manifest: Value =
-        serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{}: not JSON: {e}", args.manifest.display()))?;
+    let manifest: Value = super::read_manifest(&args.manifest)?;
     let layers = drs_module::manifest::layers(&manifest)?;
     anyhow::ensure!(layers.iter().any(|l| !l.resources.is_empty()), "{}: no DRS resource", args.manifest.display());
     let target = args.target.target().await?;

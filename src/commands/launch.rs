@@ -34,9 +34,7 @@ pub struct Args {
 
 pub async fn run(command: Command) -> anyhow::Result<()> {
     let Command::Check(args) = command;
-    let text = std::fs::read_to_string(&args.manifest).map_err(|e| anyhow::anyhow!("{}: {e}", args.manifest.display()))?;
-    let manifest: Value =
-        serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{}: not JSON: {e}", args.manifest.display()))?;
+    let manifest: Value = super::read_manifest(&args.manifest)?;
     let target = args.target.target().await?;
     let cfg = Arc::new(target.config);
     let clients = Clients::new(cfg.clone(), target.hub, "launch-check");

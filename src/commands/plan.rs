@@ -21,9 +21,7 @@ pub struct Args {
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let text = std::fs::read_to_string(&args.manifest).map_err(|e| anyhow::anyhow!("{}: {e}", args.manifest.display()))?;
-    let manifest: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{}: not JSON: {e}", args.manifest.display()))?;
+    let manifest: serde_json::Value = super::read_manifest(&args.manifest)?;
     let target = args.target.target().await?;
     let cfg = Arc::new(target.config);
     let clients = Clients::new(cfg.clone(), target.hub, "plan");
