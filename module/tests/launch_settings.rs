@@ -1,6 +1,6 @@
 //! Launch settings on the simulator's demo fleet: a resource's LaunchSettings against each
 //! server's DRS launch configuration and EC2 launch template, read in the server's own
-//! account and region; drift named per field; sync fixes it with one UpdateLaunchConfiguration
+//! account and region (subnets by region); drift named per field; sync fixes it with one UpdateLaunchConfiguration
 //! and one new default template version per server, and a retried sync makes no second version.
 
 mod common;
@@ -24,7 +24,9 @@ async fn drift_is_named_per_field_and_sync_fixes_it_once() {
         "Tags": {"Tier": "web"},
         "LaunchSettings": {
             "CopyPrivateIp": true, "LaunchDisposition": "STARTED", "RightSizing": "NONE",
-            "InstanceType": "m5.large", "SubnetId": "subnet-0d15ec0de0000001", "SecurityGroupIds": ["sg-0d15ec0de0000001"]
+            "InstanceType": "m5.large",
+            "SubnetId": {"us-east-1": "subnet-0d15ec0de0000e01", "us-west-2": "subnet-0d15ec0de0000a02"},
+            "SecurityGroupIds": ["sg-0d15ec0de0000001"]
         }
     });
     let sel = ResourceSelection::from_resource(&json!({"action": "DRS", "resourceName": "Web", "parameters": params})).unwrap();
@@ -65,7 +67,12 @@ async fn drift_is_named_per_field_and_sync_fixes_it_once() {
     let v2 = versions.iter().find(|v| v.version_number() == Some(2)).unwrap();
     assert_eq!(v2.default_version(), Some(true));
     let nic = &v2.launch_template_data().unwrap().network_interfaces()[0];
-    assert_eq!((nic.subnet_id(), nic.groups()), (Some("subnet-0d15ec0de0000001"), &["sg-0d15ec0de0000001".to_string()][..]));
+    let subnet = if s.region == "us-east-1" { "subnet-0d15ec0de0000e01" } else { "subnet-0d15ec0de0000a02" };
+    assert_eq!(
+        (nic.subnet_id(), nic.groups()),
+        (Some(subnet), &["sg-0d15ec0de0000001".to_string()][..]),
+        "each region its own subnet"
+    );
 
     // A retried sync of the same drift (a crashed run, say) makes no second version.
     let again = sync(&clients, &before, &want).await;

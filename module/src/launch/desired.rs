@@ -1,9 +1,63 @@
 //! A resource's `LaunchSettings`: what its recovery instances should launch with, in DRS's
-//! launch configuration and in the EC2 launch template DRS launches from.
+//! launch configuration and in the EC2 launch template DRS launches from. A subnet or a
+//! security group lives in one account and region, so `SubnetId` and `SecurityGroupIds` take
+//! one value for all, or an object keyed by `<account>/<region>` or `<region>` (the more
+//! specific key wins; a server whose partition has no entry keeps what it has).
 
 use anyhow::{anyhow, bail, Context};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// One value for every partition, or values by `<account>/<region>` or `<region>`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum PerPartition<T> {
+    All(T),
+    By(BTreeMap<String, T>),
+}
+
+impl<T: Clone> PerPartition<T> {
+    pub fn get(&self, account: &str, region: &str) -> Option<T> {
+        match self {
+            PerPartition::All(v) => Some(v.clone()),
+            PerPartition::By(m) => m.get(&format!("{account}/{region}")).or_else(|| m.get(region)).cloned(),
+        }
+    }
+
+    fn values(&self) -> Vec<&T> {
+        match self {
+            PerPartition::All(v) => vec![v],
+            PerPartition::By(m) => m.values().collect(),
+        }
+    }
+
+    fn keys(&self) -> Vec<&String> {
+        match self {
+            PerPartition::All(_) => vec![],
+            PerPartition::By(m) => m.keys().collect(),
+        }
+    }
+}
+
+/// The settings one server should have: `Desired` with its partition's subnet and groups.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Wanted {
+    pub copy_private_ip: Option<bool>,
+    pub copy_tags: Option<bool>,
+    pub launch_disposition: Option<String>,
+    pub right_sizing: Option<String>,
+    pub os_byol: Option<bool>,
+    pub instance_type: Option<String>,
+    pub subnet_id: Option<String>,
+    pub security_group_ids: Option<Vec<String>>,
+}
+
+impl Wanted {
+    pub fn wants_template(&self) -> bool {
+        self.instance_type.is_some() || self.subnet_id.is_some() || self.security_group_ids.is_some()
+    }
+}
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
@@ -25,9 +79,9 @@ pub struct Desired {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance_type: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subnet_id: Option<String>,
+    pub subnet_id: Option<PerPartition<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub security_group_ids: Option<Vec<String>>,
+    pub security_group_ids: Option<PerPartition<Vec<String>>>,
 }
 
 impl Desired {
@@ -43,8 +97,18 @@ impl Desired {
         *self == Desired::default()
     }
 
-    pub fn wants_template(&self) -> bool {
-        self.instance_type.is_some() || self.subnet_id.is_some() || self.security_group_ids.is_some()
+    /// What a server in this account and region should have.
+    pub fn for_partition(&self, account: &str, region: &str) -> Wanted {
+        Wanted {
+            copy_private_ip: self.copy_private_ip,
+            copy_tags: self.copy_tags,
+            launch_disposition: self.launch_disposition.clone(),
+            right_sizing: self.right_sizing.clone(),
+            os_byol: self.os_byol,
+            instance_type: self.instance_type.clone(),
+            subnet_id: self.subnet_id.as_ref().and_then(|s| s.get(account, region)),
+            security_group_ids: self.security_group_ids.as_ref().and_then(|g| g.get(account, region)),
+        }
     }
 
     fn check(&self) -> anyhow::Result<()> {
@@ -61,21 +125,39 @@ impl Desired {
         if self.instance_type.is_some() && self.right_sizing.as_deref() != Some("NONE") {
             bail!("InstanceType: set RightSizing to NONE as well; with BASIC or IN_AWS, DRS chooses the instance type itself");
         }
-        if let Some(s) = &self.subnet_id {
+        let keys =
+            self.subnet_id.iter().flat_map(PerPartition::keys).chain(self.security_group_ids.iter().flat_map(PerPartition::keys));
+        for k in keys {
+            let ok = match k.split_once('/') {
+                Some((account, region)) => {
+                    account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()) && is_region(region)
+                }
+                None => is_region(k),
+            };
+            if !ok {
+                bail!("'{k}': a key is <account>/<region> (200000000001/us-east-1) or <region> (us-east-1)");
+            }
+        }
+        for s in self.subnet_id.iter().flat_map(PerPartition::values) {
             if !s.starts_with("subnet-") {
                 bail!("SubnetId: '{s}' is not a subnet id (subnet-...)");
             }
         }
-        for g in self.security_group_ids.iter().flatten() {
-            if !g.starts_with("sg-") {
+        for groups in self.security_group_ids.iter().flat_map(PerPartition::values) {
+            if groups.is_empty() {
+                bail!("SecurityGroupIds: give at least one, or leave it out");
+            }
+            if let Some(g) = groups.iter().find(|g| !g.starts_with("sg-")) {
                 bail!("SecurityGroupIds: '{g}' is not a security group id (sg-...)");
             }
         }
-        if self.security_group_ids.as_ref().is_some_and(Vec::is_empty) {
-            bail!("SecurityGroupIds: give at least one, or leave it out");
-        }
         Ok(())
     }
+}
+
+fn is_region(r: &str) -> bool {
+    let parts: Vec<&str> = r.split('-').collect();
+    parts.len() >= 3 && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
 }
 
 #[cfg(test)]
@@ -93,7 +175,23 @@ mod tests {
         assert!(chain(json!({"SubnetId": "vpc-1"})).contains("SubnetId: 'vpc-1'"));
         let ok =
             Desired::from_parameters(&json!({"LaunchSettings": {"InstanceType": "m5.large", "RightSizing": "NONE"}})).unwrap();
-        assert!(ok.unwrap().wants_template());
+        assert!(ok.unwrap().for_partition("200000000001", "us-east-1").wants_template());
         assert!(Desired::from_parameters(&json!({})).unwrap().is_none());
+        assert!(chain(json!({"SubnetId": {"useast1": "subnet-1"}})).contains("'useast1': a key is <account>/<region>"));
+    }
+
+    #[test]
+    fn subnets_and_groups_resolve_per_partition() {
+        let d = Desired::from_parameters(&json!({"LaunchSettings": {
+            "SubnetId": {"us-east-1": "subnet-e", "200000000002/us-east-1": "subnet-2e"},
+            "SecurityGroupIds": ["sg-all"]
+        }}))
+        .unwrap()
+        .unwrap();
+        let w = |a, r| d.for_partition(a, r);
+        assert_eq!(w("200000000001", "us-east-1").subnet_id.as_deref(), Some("subnet-e"));
+        assert_eq!(w("200000000002", "us-east-1").subnet_id.as_deref(), Some("subnet-2e"), "the specific key wins");
+        assert_eq!(w("200000000001", "us-west-2").subnet_id, None, "no entry: left as it is");
+        assert_eq!(w("200000000001", "us-west-2").security_group_ids, Some(vec!["sg-all".to_string()]));
     }
 }

@@ -1,6 +1,6 @@
 //! Drift: each field of the desired launch settings that the server's current ones differ from.
 
-use super::{Current, Desired};
+use super::{Current, Wanted};
 use serde::Serialize;
 use std::collections::BTreeSet;
 
@@ -22,7 +22,7 @@ fn show<T: std::fmt::Display>(v: &Option<T>) -> String {
     v.as_ref().map_or_else(|| "unset".into(), |v| v.to_string())
 }
 
-pub fn drift(want: &Desired, have: &Current) -> Vec<Drift> {
+pub fn drift(want: &Wanted, have: &Current) -> Vec<Drift> {
     let mut out = vec![];
     let mut field = |name: &'static str, want: Option<String>, have: String| {
         if let Some(w) = want {
@@ -51,7 +51,7 @@ mod tests {
 
     #[test]
     fn only_named_fields_that_differ_drift() {
-        let want = Desired {
+        let want = Wanted {
             copy_tags: Some(true),
             launch_disposition: Some("STARTED".into()),
             security_group_ids: Some(vec!["sg-2".into(), "sg-1".into()]),
@@ -67,7 +67,7 @@ mod tests {
         let d = drift(&want, &have);
         assert_eq!(d, [Drift { field: "LaunchDisposition", want: "STARTED".into(), have: "STOPPED".into() }]);
         assert_eq!(d[0].to_string(), "LaunchDisposition is STOPPED (want STARTED)");
-        let unset = drift(&Desired { os_byol: Some(true), ..Default::default() }, &Current::default());
+        let unset = drift(&Wanted { os_byol: Some(true), ..Default::default() }, &Current::default());
         assert_eq!(unset[0].have, "unset");
     }
 }

@@ -10,7 +10,7 @@ mod drift;
 mod sync;
 
 pub use current::Current;
-pub use desired::Desired;
+pub use desired::{Desired, PerPartition, Wanted};
 pub use drift::{drift, Drift};
 
 use crate::aws::fanout::by_partition;
@@ -73,8 +73,9 @@ fn partition(s: &ServerRef) -> Partition {
 pub async fn check(clients: &Clients, servers: &[ServerRef], want: &Desired) -> Report {
     let items: Vec<(Partition, &ServerRef)> = servers.iter().map(|s| (partition(s), s)).collect();
     let mut findings: Vec<ServerDrift> = by_partition(clients, items, |p, s| async move {
-        match current::read(clients, &p, &s.source_server_id, want.wants_template()).await {
-            Ok(c) => ServerDrift { server: s.clone(), drifts: drift(want, &c), error: None, current: Some(c) },
+        let wanted = want.for_partition(&p.account, &p.region);
+        match current::read(clients, &p, &s.source_server_id, wanted.wants_template()).await {
+            Ok(c) => ServerDrift { server: s.clone(), drifts: drift(&wanted, &c), error: None, current: Some(c) },
             Err(e) => ServerDrift { server: s.clone(), drifts: vec![], error: Some(e), current: None },
         }
     })
@@ -94,7 +95,8 @@ pub async fn sync(clients: &Clients, report: &Report, want: &Desired) -> Report 
         report.findings.iter().filter(|f| !f.drifts.is_empty()).map(|f| (partition(&f.server), f)).collect();
     let mut left: Vec<ServerDrift> = by_partition(clients, items, |p, f| async move {
         let have = f.current.as_ref()?;
-        let r = sync::fix(clients, &p, &f.server.source_server_id, want, have, &f.drifts).await;
+        let wanted = want.for_partition(&p.account, &p.region);
+        let r = sync::fix(clients, &p, &f.server.source_server_id, &wanted, have, &f.drifts).await;
         r.err().map(|e| ServerDrift { error: Some(e), ..f.clone() })
     })
     .await
