@@ -10,6 +10,7 @@ mod drill;
 mod gate;
 mod hooks;
 mod idempotency;
+mod launch;
 mod payload;
 mod policies;
 mod real;

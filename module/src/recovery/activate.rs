@@ -89,6 +89,7 @@ pub async fn build(clients: &Clients, resource: &Value, execution: &str) -> anyh
         waves,
         tenant: params.tenant.clone(),
         hooks,
+        launch: crate::launch::Desired::from_parameters(&resource["parameters"])?,
     })
 }
 

@@ -32,6 +32,9 @@ pub struct Payload {
     pub tenant: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub hooks: Vec<String>,
+    /// The resource's LaunchSettings, applied to each wave's servers before they start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub launch: Option<crate::launch::Desired>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -8,6 +8,8 @@ use super::payload::{Payload, WavePayload};
 use super::{failed, tags};
 use crate::accounts::reason::code;
 use crate::aws::Clients;
+use crate::launch::{self, Desired};
+use crate::selection::ServerRef;
 use aws_sdk_drs::types::StartRecoveryRequestSourceServer;
 use serde::Serialize;
 use std::collections::HashSet;
@@ -46,10 +48,34 @@ pub async fn start_wave(
         job_tags.insert(tags::SKIPPED_COUNT.to_owned(), skipped.len().to_string());
     }
     let mut out = Started::default();
+    let mut held: HashSet<String> = HashSet::new();
+    if let Some(want) = &payload.launch {
+        let todo: Vec<ServerRef> = wave
+            .groups
+            .iter()
+            .map(|g| Ok((payload.partition(g.p)?, g)))
+            .collect::<anyhow::Result<Vec<_>>>()?
+            .into_iter()
+            .flat_map(|(p, g)| {
+                g.ids.iter().filter(|id| !in_jobs.contains(id.as_str()) && !skipped.contains(id.as_str())).map(move |id| {
+                    ServerRef {
+                        account: p.account.clone(),
+                        region: p.region.clone(),
+                        hostname: id.clone(),
+                        source_server_id: id.clone(),
+                    }
+                })
+            })
+            .collect();
+        held = apply_launch_settings(clients, &wave.name, &todo, want, &mut out).await?;
+    }
     for g in &wave.groups {
         let p = payload.partition(g.p)?;
-        let todo: Vec<&String> =
-            g.ids.iter().filter(|id| !in_jobs.contains(id.as_str()) && !skipped.contains(id.as_str())).collect();
+        let todo: Vec<&String> = g
+            .ids
+            .iter()
+            .filter(|id| !in_jobs.contains(id.as_str()) && !skipped.contains(id.as_str()) && !held.contains(id.as_str()))
+            .collect();
         if todo.is_empty() {
             continue;
         }
@@ -94,4 +120,44 @@ pub async fn start_wave(
         }
     }
     Ok(out)
+}
+
+/// Brings the wave's servers to the resource's LaunchSettings before they start (idempotent:
+/// a retried check finds them in sync). A server in another active job waits, as
+/// StartRecovery would make it; any other server that cannot be brought in line fails the
+/// run, naming it, rather than launch with settings the manifest rules out.
+async fn apply_launch_settings(
+    clients: &Clients,
+    wave: &str,
+    todo: &[ServerRef],
+    want: &Desired,
+    out: &mut Started,
+) -> anyhow::Result<HashSet<String>> {
+    if todo.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let found = launch::check(clients, todo, want).await;
+    let left = if found.drifting() > 0 { launch::sync(clients, &found, want).await } else { launch::Report::default() };
+    let failures: Vec<&launch::ServerDrift> =
+        found.findings.iter().filter(|f| f.error.is_some()).chain(left.findings.iter()).collect();
+    let mut held = HashSet::new();
+    let mut fatal = vec![];
+    for f in failures {
+        let e = f.error.as_deref().unwrap_or_default();
+        if e.contains("ConflictException") {
+            held.insert(f.server.source_server_id.clone());
+        } else {
+            fatal.push(format!("{} ({}/{}): {e}", f.server.source_server_id, f.server.account, f.server.region));
+        }
+    }
+    anyhow::ensure!(
+        fatal.is_empty(),
+        "wave {wave}: LaunchSettings could not be applied to {} servers, which were not started: {}",
+        fatal.len(),
+        fatal.join("; ")
+    );
+    if !held.is_empty() {
+        out.waiting.push(format!("{} servers wait to take their LaunchSettings: they are in another active job", held.len()));
+    }
+    Ok(held)
 }
