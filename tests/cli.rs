@@ -1,7 +1,7 @@
-//! The README's main command, as a user runs it: `drs-orch drill manifests/demo-drill.json`
-//! against the embedded simulator. It ends by printing the path of its JSON report, whose
-//! content shows the three waves, the approval of the paused web wave, the demo hook's skip
-//! and the cleanup.
+//! The CLI as a user runs it, each command against the embedded simulator: the README's main
+//! command (`drs-orch drill manifests/demo-drill.json`, which ends by printing the path of its
+//! JSON report: the three waves, the approval of the paused web wave, the demo hook's skip and
+//! the cleanup), `launch check` and `tags sync`.
 
 use serde_json::Value;
 use std::process::Command;
@@ -37,4 +37,33 @@ fn the_demo_drill_runs_and_prints_its_report_path() {
     assert!(waves[0]["servers"][0]["recoveryS"].as_f64().is_some_and(|s| s > 0.0), "recovery times are measured");
     assert_eq!(report["phases"][0]["outcome"], "succeeded", "cleanup");
     let _ = std::fs::remove_dir_all(&reports);
+}
+
+fn drs_orch(args: &[&str]) -> (bool, String) {
+    let out =
+        Command::new(env!("CARGO_BIN_EXE_drs-orch")).current_dir(std::env::current_dir().unwrap()).args(args).output().unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.success(), text)
+}
+
+#[test]
+fn launch_check_fails_on_drift_and_sync_clears_it() {
+    let (ok, text) = drs_orch(&["launch", "check", "manifests/demo-launch-settings.json"]);
+    assert!(!ok, "drift is a failure without --sync:\n{text}");
+    assert!(text.contains("ShopStack: 60 servers, 60 drifting") && text.contains("RightSizing is BASIC (want NONE)"), "{text}");
+    assert!(text.contains("--sync fixes it"), "{text}");
+    let (ok, text) = drs_orch(&["launch", "check", "manifests/demo-launch-settings.json", "--sync"]);
+    assert!(ok, "{text}");
+    assert!(text.contains("ShopStack after sync: 0 drifting, 0 failed"), "{text}");
+}
+
+#[test]
+fn tags_sync_shows_its_plan_and_changes_nothing_without_apply() {
+    let (ok, text) = drs_orch(&["tags", "sync"]);
+    assert!(ok, "{text}");
+    assert!(text.contains("240 tags to set on 60 servers; 0 in sync"), "{text}");
+    assert!(text.contains("run again with --apply"), "{text}");
+    let (ok, text) = drs_orch(&["tags", "sync", "--apply", "--key", "Owner"]);
+    assert!(ok, "{text}");
+    assert!(text.contains("applied: 60 tags on 60 servers; 0 failed"), "{text}");
 }
