@@ -14,3 +14,4 @@ mod launch;
 mod payload;
 mod policies;
 mod real;
+mod standalone;

@@ -1,0 +1,134 @@
+//! The standalone state machine of cloudformation/hub.json, played against the simulator: a
+//! small interpreter of the states it uses (Task invoking the Lambda, Wait, Choice, Succeed,
+//! Fail, with Parameters, ResultSelector, ResultPath and Catch) hands each Task's payload to
+//! the module's Lambda handler, so the definition itself is what drives the run.
+
+use crate::common::{resource, rig, shop_parameters, Rig};
+use serde_json::{json, Map, Value};
+
+/// `$` or `$.a.b` of `doc`.
+fn path<'a>(doc: &'a Value, p: &str) -> Option<&'a Value> {
+    let rest = p.strip_prefix('$')?;
+    rest.split('.').filter(|s| !s.is_empty()).try_fold(doc, |v, k| v.get(k))
+}
+
+fn set_path(doc: &mut Value, p: &str, value: Value) {
+    let keys: Vec<&str> = p.trim_start_matches('$').split('.').filter(|s| !s.is_empty()).collect();
+    let Some((last, parents)) = keys.split_last() else {
+        *doc = value;
+        return;
+    };
+    let mut at = doc;
+    for k in parents {
+        at = at.as_object_mut().unwrap().entry(*k).or_insert_with(|| json!({}));
+    }
+    at.as_object_mut().unwrap().insert((*last).to_owned(), value);
+}
+
+/// Parameters or ResultSelector: keys ending in `.$` take the path's value from `input`.
+fn resolve(template: &Value, input: &Value) -> Value {
+    match template {
+        Value::Object(m) => {
+            let mut out = Map::new();
+            for (k, v) in m {
+                match k.strip_suffix(".$") {
+                    Some(name) => out.insert(name.to_owned(), path(input, v.as_str().unwrap()).cloned().unwrap_or(Value::Null)),
+                    None => out.insert(k.clone(), resolve(v, input)),
+                };
+            }
+            Value::Object(out)
+        }
+        other => other.clone(),
+    }
+}
+
+fn rule_holds(rule: &Value, input: &Value) -> bool {
+    if let Some(all) = rule["And"].as_array() {
+        return all.iter().all(|r| rule_holds(r, input));
+    }
+    let v = path(input, rule["Variable"].as_str().unwrap());
+    if let Some(present) = rule["IsPresent"].as_bool() {
+        return v.is_some() == present;
+    }
+    let want = rule["BooleanEquals"].as_bool().expect("the rules this machine uses");
+    v.and_then(Value::as_bool).expect("a Choice on a missing or non-boolean variable fails in Step Functions") == want
+}
+
+/// Runs the machine to its end: `Ok(output)` from Succeed, `Err((error, cause))` from Fail.
+async fn play(r: &Rig, definition: &Value, mut input: Value) -> Result<Value, (String, String)> {
+    let mut at = definition["StartAt"].as_str().unwrap().to_owned();
+    for _ in 0..1000 {
+        let state = &definition["States"][&at];
+        match state["Type"].as_str().unwrap() {
+            "Task" => {
+                assert_eq!(state["Resource"], "arn:aws:states:::lambda:invoke");
+                let params = resolve(&state["Parameters"], &input);
+                assert_eq!(params["FunctionName"], "${FunctionArn}");
+                match drs_module::lifecycle::handle(&r.clients, &params["Payload"]).await {
+                    Ok(answer) => {
+                        let result = resolve(&state["ResultSelector"], &json!({"Payload": answer, "StatusCode": 200}));
+                        set_path(&mut input, state["ResultPath"].as_str().unwrap(), result);
+                        at = state["Next"].as_str().unwrap().to_owned();
+                    }
+                    Err(e) => {
+                        let c = &state["Catch"][0];
+                        assert_eq!(c["ErrorEquals"], json!(["States.ALL"]));
+                        let error = json!({"Error": e.code, "Cause": json!({"errorMessage": e.message}).to_string()});
+                        set_path(&mut input, c["ResultPath"].as_str().unwrap(), error);
+                        at = c["Next"].as_str().unwrap().to_owned();
+                    }
+                }
+            }
+            "Wait" => {
+                r.control.advance(state["Seconds"].as_f64().unwrap()).await.unwrap();
+                at = state["Next"].as_str().unwrap().to_owned();
+            }
+            "Choice" => {
+                let hit = state["Choices"].as_array().unwrap().iter().find(|c| rule_holds(c, &input));
+                at = hit.map_or(&state["Default"], |c| &c["Next"]).as_str().unwrap().to_owned();
+            }
+            "Succeed" => return Ok(input),
+            "Fail" => {
+                let get =
+                    |k: &str| path(&input, state[k].as_str().unwrap()).and_then(Value::as_str).unwrap_or_default().to_owned();
+                return Err((get("ErrorPath"), get("CausePath")));
+            }
+            other => panic!("state {at}: type {other} is not used by this machine"),
+        }
+    }
+    panic!("the machine did not end");
+}
+
+fn definition() -> Value {
+    let hub: Value = serde_json::from_str(&std::fs::read_to_string("cloudformation/hub.json").unwrap()).unwrap();
+    hub["Resources"]["StandaloneStateMachine"]["Properties"]["Definition"].clone()
+}
+
+#[tokio::test]
+async fn the_standalone_machine_runs_a_drill_and_its_cleanup() {
+    let r = rig().await;
+    let out = play(&r, &definition(), json!({"resource": resource("ShopStack", shop_parameters()), "cleanup": true}))
+        .await
+        .expect("the machine succeeds");
+    assert_eq!(out["activate"]["Payload"]["mode"], "drill");
+    assert_eq!(out["cleanupStarted"]["Payload"]["phase"], "cleanup");
+    assert_eq!(
+        r.start_recoveries().await.iter().map(|c| c["request"]["sourceServers"].as_array().unwrap().len()).sum::<usize>(),
+        60
+    );
+    assert_eq!(r.recovery_instances().await.iter().filter(|i| i["isDrill"] == true).count(), 0, "cleanup left no drill instance");
+}
+
+#[tokio::test]
+async fn without_cleanup_the_instances_stay_and_a_failure_ends_in_fail() {
+    let r = rig().await;
+    play(&r, &definition(), json!({"resource": resource("ShopStack", shop_parameters())})).await.expect("succeeds");
+    assert_eq!(r.recovery_instances().await.len(), 60, "no cleanup was asked");
+
+    let mut bad = shop_parameters();
+    bad["FailurePolicy"] = json!("sometimes");
+    let (error, cause) =
+        play(&r, &definition(), json!({"resource": resource("ShopStack", bad), "cleanup": true})).await.unwrap_err();
+    assert_eq!(error, "InvalidParameters");
+    assert!(cause.contains("FailurePolicy"), "{cause}");
+}
