@@ -3,6 +3,7 @@
 //! version of its EC2 launch template (ec2:DescribeLaunchTemplateVersions), read in the
 //! server's own account and region.
 
+use super::Settings;
 use crate::accounts::reason::finding;
 use crate::aws::Clients;
 use crate::config::Partition;
@@ -11,14 +12,7 @@ use aws_sdk_ec2::types::LaunchTemplateInstanceNetworkInterfaceSpecification as N
 #[derive(Debug, Clone, Default)]
 pub struct Current {
     pub template_id: Option<String>,
-    pub copy_private_ip: Option<bool>,
-    pub copy_tags: Option<bool>,
-    pub launch_disposition: Option<String>,
-    pub right_sizing: Option<String>,
-    pub os_byol: Option<bool>,
-    pub instance_type: Option<String>,
-    pub subnet_id: Option<String>,
-    pub security_group_ids: Vec<String>,
+    pub settings: Settings,
     /// The default version's first network interface, kept whole: a new version restates it
     /// with only the subnet or groups changed.
     pub nic0: Option<Nic>,
@@ -34,12 +28,15 @@ pub async fn read(clients: &Clients, p: &Partition, source_server_id: &str, with
         .map_err(|e| finding("drs:GetLaunchConfiguration", &e).message)?;
     let mut c = Current {
         template_id: lc.ec2_launch_template_id().filter(|t| !t.is_empty()).map(str::to_owned),
-        copy_private_ip: lc.copy_private_ip(),
-        copy_tags: lc.copy_tags(),
-        launch_disposition: lc.launch_disposition().map(|d| d.as_str().to_owned()),
-        right_sizing: lc.target_instance_type_right_sizing_method().map(|m| m.as_str().to_owned()),
-        os_byol: lc.licensing().and_then(|l| l.os_byol()),
-        ..Default::default()
+        settings: Settings {
+            copy_private_ip: lc.copy_private_ip(),
+            copy_tags: lc.copy_tags(),
+            launch_disposition: lc.launch_disposition().map(|d| d.as_str().to_owned()),
+            right_sizing: lc.target_instance_type_right_sizing_method().map(|m| m.as_str().to_owned()),
+            os_byol: lc.licensing().and_then(|l| l.os_byol()),
+            ..Default::default()
+        },
+        nic0: None,
     };
     if !with_template {
         return Ok(c);
@@ -54,12 +51,13 @@ pub async fn read(clients: &Clients, p: &Partition, source_server_id: &str, with
         .await
         .map_err(|e| finding("ec2:DescribeLaunchTemplateVersions", &e).message)?;
     let data = out.launch_template_versions().first().and_then(|v| v.launch_template_data());
-    c.instance_type = data.and_then(|d| d.instance_type()).map(|t| t.as_str().to_owned());
+    c.settings.instance_type = data.and_then(|d| d.instance_type()).map(|t| t.as_str().to_owned());
     c.nic0 = data.and_then(|d| d.network_interfaces().iter().find(|n| n.device_index().unwrap_or(0) == 0)).cloned();
-    c.subnet_id = c.nic0.as_ref().and_then(|n| n.subnet_id()).map(str::to_owned);
-    c.security_group_ids = match &c.nic0 {
+    c.settings.subnet_id = c.nic0.as_ref().and_then(|n| n.subnet_id()).map(str::to_owned);
+    let groups = match &c.nic0 {
         Some(n) if !n.groups().is_empty() => n.groups().to_vec(),
         _ => data.map(|d| d.security_group_ids().to_vec()).unwrap_or_default(),
     };
+    c.settings.security_group_ids = Some(groups).filter(|g| !g.is_empty());
     Ok(c)
 }

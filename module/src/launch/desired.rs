@@ -40,9 +40,10 @@ impl<T: Clone> PerPartition<T> {
     }
 }
 
-/// The settings one server should have: `Desired` with its partition's subnet and groups.
+/// Launch settings of one server: what it should have (`Desired::for_partition`: `None` is
+/// "not asked"), or what it has (`Current::settings`: `None` is "unset").
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct Wanted {
+pub struct Settings {
     pub copy_private_ip: Option<bool>,
     pub copy_tags: Option<bool>,
     pub launch_disposition: Option<String>,
@@ -53,7 +54,7 @@ pub struct Wanted {
     pub security_group_ids: Option<Vec<String>>,
 }
 
-impl Wanted {
+impl Settings {
     pub fn wants_template(&self) -> bool {
         self.instance_type.is_some() || self.subnet_id.is_some() || self.security_group_ids.is_some()
     }
@@ -98,8 +99,8 @@ impl Desired {
     }
 
     /// What a server in this account and region should have.
-    pub fn for_partition(&self, account: &str, region: &str) -> Wanted {
-        Wanted {
+    pub fn for_partition(&self, account: &str, region: &str) -> Settings {
+        Settings {
             copy_private_ip: self.copy_private_ip,
             copy_tags: self.copy_tags,
             launch_disposition: self.launch_disposition.clone(),

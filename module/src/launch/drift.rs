@@ -1,6 +1,6 @@
 //! Drift: each field of the desired launch settings that the server's current ones differ from.
 
-use super::{Current, Wanted};
+use super::{Current, Settings};
 use serde::Serialize;
 use std::collections::BTreeSet;
 
@@ -22,7 +22,8 @@ fn show<T: std::fmt::Display>(v: &Option<T>) -> String {
     v.as_ref().map_or_else(|| "unset".into(), |v| v.to_string())
 }
 
-pub fn drift(want: &Wanted, have: &Current) -> Vec<Drift> {
+pub fn drift(want: &Settings, have: &Current) -> Vec<Drift> {
+    let have = &have.settings;
     let mut out = vec![];
     let mut field = |name: &'static str, want: Option<String>, have: String| {
         if let Some(w) = want {
@@ -40,7 +41,7 @@ pub fn drift(want: &Wanted, have: &Current) -> Vec<Drift> {
     field("SubnetId", want.subnet_id.clone(), show(&have.subnet_id));
     // Security groups compare as sets.
     let as_set = |v: &[String]| v.iter().cloned().collect::<BTreeSet<_>>().into_iter().collect::<Vec<_>>().join(",");
-    let have_groups = if have.security_group_ids.is_empty() { "none".into() } else { as_set(&have.security_group_ids) };
+    let have_groups = have.security_group_ids.as_deref().map_or_else(|| "none".into(), as_set);
     field("SecurityGroupIds", want.security_group_ids.as_deref().map(as_set), have_groups);
     out
 }
@@ -51,23 +52,26 @@ mod tests {
 
     #[test]
     fn only_named_fields_that_differ_drift() {
-        let want = Wanted {
+        let want = Settings {
             copy_tags: Some(true),
             launch_disposition: Some("STARTED".into()),
             security_group_ids: Some(vec!["sg-2".into(), "sg-1".into()]),
             ..Default::default()
         };
         let have = Current {
-            copy_tags: Some(true),
-            launch_disposition: Some("STOPPED".into()),
-            security_group_ids: vec!["sg-1".into(), "sg-2".into()],
-            copy_private_ip: Some(false),
+            settings: Settings {
+                copy_tags: Some(true),
+                launch_disposition: Some("STOPPED".into()),
+                security_group_ids: Some(vec!["sg-1".into(), "sg-2".into()]),
+                copy_private_ip: Some(false),
+                ..Default::default()
+            },
             ..Default::default()
         };
         let d = drift(&want, &have);
         assert_eq!(d, [Drift { field: "LaunchDisposition", want: "STARTED".into(), have: "STOPPED".into() }]);
         assert_eq!(d[0].to_string(), "LaunchDisposition is STOPPED (want STARTED)");
-        let unset = drift(&Wanted { os_byol: Some(true), ..Default::default() }, &Current::default());
+        let unset = drift(&Settings { os_byol: Some(true), ..Default::default() }, &Current::default());
         assert_eq!(unset[0].have, "unset");
     }
 }

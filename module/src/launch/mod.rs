@@ -10,7 +10,7 @@ mod drift;
 mod sync;
 
 pub use current::Current;
-pub use desired::{Desired, PerPartition, Wanted};
+pub use desired::{Desired, PerPartition, Settings};
 pub use drift::{drift, Drift};
 
 use crate::aws::fanout::by_partition;

@@ -4,7 +4,7 @@
 //! template, the wanted and the current values, so a retried sync makes no second version)
 //! made the default with ec2:ModifyLaunchTemplate.
 
-use super::{Current, Drift, Wanted};
+use super::{Current, Drift, Settings};
 use crate::accounts::reason::finding;
 use crate::aws::Clients;
 use crate::config::Partition;
@@ -20,7 +20,7 @@ pub async fn fix(
     clients: &Clients,
     p: &Partition,
     source_server_id: &str,
-    want: &Wanted,
+    want: &Settings,
     have: &Current,
     drifts: &[Drift],
 ) -> Result<(), String> {
@@ -56,7 +56,7 @@ pub async fn fix(
 async fn new_default_version(
     clients: &Clients,
     p: &Partition,
-    want: &Wanted,
+    want: &Settings,
     have: &Current,
     drifting: &dyn Fn(&str) -> bool,
 ) -> Result<(), String> {
@@ -93,7 +93,7 @@ async fn new_default_version(
 }
 
 /// The default version's first interface restated, with the wanted subnet and groups.
-fn nic(have: &Current, want: &Wanted) -> NicRequest {
+fn nic(have: &Current, want: &Settings) -> NicRequest {
     let n = have.nic0.as_ref();
     let groups = want.security_group_ids.clone().or_else(|| n.map(|n| n.groups().to_vec()));
     NicRequest::builder()
@@ -110,10 +110,15 @@ fn nic(have: &Current, want: &Wanted) -> NicRequest {
 
 /// The same for a retry of the same change (EC2 then makes no second version), different once
 /// the template has drifted again.
-fn client_token(template: &str, want: &Wanted, have: &Current) -> String {
+fn client_token(template: &str, want: &Settings, have: &Current) -> String {
     let text = format!(
         "{template}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
-        want.instance_type, want.subnet_id, want.security_group_ids, have.instance_type, have.subnet_id, have.security_group_ids
+        want.instance_type,
+        want.subnet_id,
+        want.security_group_ids,
+        have.settings.instance_type,
+        have.settings.subnet_id,
+        have.settings.security_group_ids
     );
     let digest = Sha256::digest(text.as_bytes());
     format!("drs-orch-{}", digest.iter().take(16).map(|b| format!("{b:02x}")).collect::<String>())
