@@ -2,7 +2,8 @@
 //! (DRS launch configuration, and a new default launch template version) before their
 //! StartRecovery; a server that cannot be fails the run, naming it, with nothing started.
 
-use crate::common::{resource, rig, rig_with, shop_parameters};
+use crate::common::{resource, rig, rig_configured, rig_with, shop_parameters};
+use drs_module::driver::event;
 use drs_module::launch::{check, Desired};
 use drs_module::selection::ServerRef;
 use serde_json::{json, Value};
@@ -74,4 +75,26 @@ async fn a_server_that_cannot_take_its_settings_fails_the_run_and_starts_nothing
     }
     assert!(r.start_recoveries().await.is_empty(), "no server of the wave started");
     assert_eq!(r.token_state(&token).await["status"], "FAILED");
+}
+
+/// Under tight quotas only the servers a check starts take their settings then: a wave held
+/// back is not read again in full on every check.
+#[tokio::test]
+async fn only_the_servers_a_check_starts_take_their_settings_then() {
+    let r = rig_configured(drs_sim::Fleet::demo(), |c| {
+        c.quotas.servers_per_job = 1;
+        c.quotas.concurrent_jobs = 1;
+    })
+    .await;
+    let first =
+        drs_module::lifecycle::handle_detailed(&r.clients, &event(&resource("ShopStack", with_settings()), "activate", None))
+            .await
+            .unwrap();
+    assert!(first.answer["execution"].is_string(), "{}", first.answer);
+    let calls = r.control.calls().await.unwrap();
+    let count = |op: &str| calls.iter().filter(|c| c["operation"] == op && c["status"].as_u64() < Some(300)).count();
+    // One job of one server per partition (6), each with its settings applied first.
+    assert_eq!(count("StartRecovery"), 6);
+    assert_eq!(count("GetLaunchConfiguration"), 6, "only the started servers were read");
+    assert_eq!(count("UpdateLaunchConfiguration"), 6);
 }

@@ -8,6 +8,7 @@ use super::payload::{Payload, WavePayload};
 use super::{failed, tags};
 use crate::accounts::reason::code;
 use crate::aws::Clients;
+use crate::config::Partition;
 use crate::launch::{self, Desired};
 use crate::selection::ServerRef;
 use aws_sdk_drs::types::StartRecoveryRequestSourceServer;
@@ -48,75 +49,76 @@ pub async fn start_wave(
         job_tags.insert(tags::SKIPPED_COUNT.to_owned(), skipped.len().to_string());
     }
     let mut out = Started::default();
-    let mut held: HashSet<String> = HashSet::new();
-    if let Some(want) = &payload.launch {
-        let todo: Vec<ServerRef> = wave
-            .groups
-            .iter()
-            .map(|g| Ok((payload.partition(g.p)?, g)))
-            .collect::<anyhow::Result<Vec<_>>>()?
-            .into_iter()
-            .flat_map(|(p, g)| {
-                g.ids.iter().filter(|id| !in_jobs.contains(id.as_str()) && !skipped.contains(id.as_str())).map(move |id| {
-                    ServerRef {
-                        account: p.account.clone(),
-                        region: p.region.clone(),
-                        hostname: id.clone(),
-                        source_server_id: id.clone(),
-                    }
-                })
-            })
-            .collect();
-        held = apply_launch_settings(clients, &wave.name, &todo, want, &mut out).await?;
-    }
+    // First the jobs the quotas let start now; only their servers take LaunchSettings, so a
+    // wave held back by quotas is not read again in full on every check.
+    let mut planned: Vec<(Partition, Vec<&String>)> = vec![];
     for g in &wave.groups {
         let p = payload.partition(g.p)?;
-        let todo: Vec<&String> = g
-            .ids
-            .iter()
-            .filter(|id| !in_jobs.contains(id.as_str()) && !skipped.contains(id.as_str()) && !held.contains(id.as_str()))
-            .collect();
-        if todo.is_empty() {
-            continue;
-        }
+        let todo: Vec<&String> =
+            g.ids.iter().filter(|id| !in_jobs.contains(id.as_str()) && !skipped.contains(id.as_str())).collect();
         // Our own active jobs here count against the quotas; DRS enforces the rest.
         let active: Vec<&ObservedJob> = jobs.iter().filter(|j| j.partition == p && !j.done()).collect();
         let (mut n_jobs, mut n_servers) = (active.len(), active.iter().map(|j| j.servers.len()).sum::<usize>());
-        let drs = clients.drs(&p).await?;
         for chunk in todo.chunks(q.servers_per_job.max(1)) {
             if n_jobs + 1 > q.concurrent_jobs || n_servers + chunk.len() > q.servers_in_active_jobs {
                 out.waiting
                     .push(format!("{p}: {} servers wait for the quotas (concurrent jobs, servers in active jobs)", chunk.len()));
                 continue;
             }
-            let servers: Vec<StartRecoveryRequestSourceServer> = chunk
+            n_jobs += 1;
+            n_servers += chunk.len();
+            planned.push((p.clone(), chunk.to_vec()));
+        }
+    }
+    let held = match &payload.launch {
+        Some(want) => {
+            let refs: Vec<ServerRef> = planned
                 .iter()
-                .map(|id| StartRecoveryRequestSourceServer::builder().source_server_id(id.as_str()).build())
-                .collect::<Result<_, _>>()?;
-            let sent = drs
-                .start_recovery()
-                .set_source_servers(Some(servers))
-                .is_drill(payload.mode == Mode::Drill)
-                .set_tags(Some(job_tags.clone()))
-                .send()
-                .await;
-            match sent {
-                Ok(r) => {
-                    let id = r.job().map(|j| j.job_id().to_owned()).unwrap_or_default();
-                    tracing::info!(execution = %payload.execution, wave = %wave.name, partition = %p, job = %id, servers = chunk.len(), "StartRecovery");
-                    out.jobs.push(id);
-                    out.servers += chunk.len();
-                    n_jobs += 1;
-                    n_servers += chunk.len();
-                }
-                // Quotas taken by jobs outside the execution, or a server already in an active
-                // job (a duplicate call's job shows up on the next check): wait, don't fail.
-                Err(e) if matches!(code(&e), Some("ServiceQuotaExceededException" | "ConflictException")) => {
-                    let why = aws_sdk_drs::error::ProvideErrorMetadata::message(&e).unwrap_or_default().to_owned();
-                    out.waiting.push(format!("{p}: {} servers wait: {why}", chunk.len()));
-                }
-                Err(e) => return Err(failed(&p, "drs:StartRecovery", &e)),
+                .flat_map(|(p, chunk)| {
+                    chunk.iter().map(|id| ServerRef {
+                        account: p.account.clone(),
+                        region: p.region.clone(),
+                        hostname: (*id).clone(),
+                        source_server_id: (*id).clone(),
+                    })
+                })
+                .collect();
+            apply_launch_settings(clients, &wave.name, &refs, want, &mut out).await?
+        }
+        None => HashSet::new(),
+    };
+    for (p, chunk) in planned {
+        let chunk: Vec<&String> = chunk.into_iter().filter(|id| !held.contains(id.as_str())).collect();
+        if chunk.is_empty() {
+            continue;
+        }
+        let servers: Vec<StartRecoveryRequestSourceServer> = chunk
+            .iter()
+            .map(|id| StartRecoveryRequestSourceServer::builder().source_server_id(id.as_str()).build())
+            .collect::<Result<_, _>>()?;
+        let sent = clients
+            .drs(&p)
+            .await?
+            .start_recovery()
+            .set_source_servers(Some(servers))
+            .is_drill(payload.mode == Mode::Drill)
+            .set_tags(Some(job_tags.clone()))
+            .send()
+            .await;
+        match sent {
+            Ok(r) => {
+                let id = r.job().map(|j| j.job_id().to_owned()).unwrap_or_default();
+                tracing::info!(execution = %payload.execution, wave = %wave.name, partition = %p, job = %id, servers = chunk.len(), "StartRecovery");
+                out.jobs.push(id);
+                out.servers += chunk.len();
             }
+            // Quotas taken by jobs outside the execution, or a server already in an active
+            // job (a duplicate call's job shows up on the next check): wait, don't fail.
+            Err(e) if matches!(code(&e), Some("ServiceQuotaExceededException" | "ConflictException")) => {
+                let why = aws_sdk_drs::error::ProvideErrorMetadata::message(&e).unwrap_or_default().to_owned();
+                out.waiting.push(format!("{p}: {} servers wait: {why}", chunk.len()));
+            }
+            Err(e) => return Err(failed(&p, "drs:StartRecovery", &e)),
         }
     }
     Ok(out)
