@@ -90,17 +90,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     }))?);
     let partitions = cfg.partitions();
 
-    let mut times = vec![];
     let cpu_before = (cpu_seconds("self"), cpu_seconds(&sim_pid));
-    for _ in 0..args.rounds.max(1) {
-        let clients = Clients::new(cfg.clone(), hub_config(&regions[0]), "bench-ours");
-        let t = Instant::now();
-        let ours = discover(&clients, &partitions, |_| {}).await;
-        times.push(t.elapsed().as_secs_f64());
-        anyhow::ensure!(ours.failed().next().is_none(), "our discovery had failures: {:?}", ours.failed().collect::<Vec<_>>());
-        anyhow::ensure!(ours.servers.len() == args.servers, "found {} of {} servers", ours.servers.len(), args.servers);
-    }
-    let ours_s = median(&mut times);
+    let ours_s = median_discovery(&cfg, &regions[0], &args, "bench-ours").await?;
     // CPU spent per round by our discovery and by the simulator (which shares this machine's
     // cores, as AWS's servers would not).
     let rounds = args.rounds.max(1) as f64;
@@ -131,15 +122,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let mut faults: drs_sim::faults::FaultSet = serde_json::from_value(control.ok("GET", "faults", None).await?)?;
     faults.latency.clear();
     control.ok("PUT", "faults", Some(&serde_json::to_value(&faults)?)).await?;
-    let mut times = vec![];
-    for _ in 0..args.rounds.max(1) {
-        let clients = Clients::new(cfg.clone(), hub_config(&regions[0]), "bench-cpu");
-        let t = Instant::now();
-        let floor = discover(&clients, &partitions, |_| {}).await;
-        times.push(t.elapsed().as_secs_f64());
-        anyhow::ensure!(floor.servers.len() == args.servers, "the zero-latency run found {} servers", floor.servers.len());
-    }
-    let cpu_floor_s = median(&mut times);
+    let cpu_floor_s = median_discovery(&cfg, &regions[0], &args, "bench-cpu").await?;
     let _ = std::fs::remove_dir_all(&dir);
 
     println!(
@@ -193,9 +176,26 @@ fn hub_config(region: &str) -> SdkConfig {
     drs_module::aws::static_hub(region, generate::HUB_ACCESS_KEY, generate::HUB_SECRET)
 }
 
-fn median(times: &mut [f64]) -> f64 {
+/// The median time of `args.rounds` discoveries, each with new clients (new connections and
+/// credentials), each required to find every server with no partition failing.
+async fn median_discovery(cfg: &Arc<ModuleConfig>, region: &str, args: &Args, label: &str) -> anyhow::Result<f64> {
+    let partitions = cfg.partitions();
+    let mut times = vec![];
+    for _ in 0..args.rounds.max(1) {
+        let clients = Clients::new(cfg.clone(), hub_config(region), label);
+        let t = Instant::now();
+        let found = discover(&clients, &partitions, |_| {}).await;
+        times.push(t.elapsed().as_secs_f64());
+        anyhow::ensure!(found.failed().next().is_none(), "{label}: failures: {:?}", found.failed().collect::<Vec<_>>());
+        anyhow::ensure!(
+            found.servers.len() == args.servers,
+            "{label}: found {} of {} servers",
+            found.servers.len(),
+            args.servers
+        );
+    }
     times.sort_by(f64::total_cmp);
-    times[times.len() / 2]
+    Ok(times[times.len() / 2])
 }
 
 /// User and system CPU time of a process (`self` or a pid), in seconds.
