@@ -6,7 +6,6 @@
 
 pub mod emf;
 
-use crate::recovery::params::Mode;
 use crate::recovery::payload::Payload;
 use crate::recovery::status::{Outcome, Status};
 use chrono::{DateTime, Utc};
@@ -28,10 +27,7 @@ pub fn activation(st: &Status, payload: &Payload) -> Vec<serde_json::Value> {
     if st.outcome == Outcome::Running {
         return vec![];
     }
-    let mode = match payload.mode {
-        Mode::Drill => "drill",
-        Mode::Recovery => "recovery",
-    };
+    let mode = payload.mode.as_str();
     let now = Utc::now();
     let mut out = vec![];
     for (i, w) in st.waves.iter().enumerate() {

@@ -16,6 +16,16 @@ pub enum Mode {
     Recovery,
 }
 
+impl Mode {
+    /// As written in parameters, tags and metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Drill => "drill",
+            Mode::Recovery => "recovery",
+        }
+    }
+}
+
 /// What launch failures in a wave do.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "mode")]

@@ -37,10 +37,7 @@ pub async fn start_wave(
     let wave: &WavePayload = &payload.waves[w];
     let q = &clients.config().quotas;
     let in_jobs: HashSet<&str> = jobs.iter().flat_map(|j| j.servers.iter().map(|s| s.source_server_id.as_str())).collect();
-    let mode = match payload.mode {
-        Mode::Drill => "drill",
-        Mode::Recovery => "recovery",
-    };
+    let mode = payload.mode.as_str();
     let mut job_tags = tags::job_tags(&payload.execution, &payload.resource, w, &wave.name, mode);
     if let Some(h) = hooks.filter(|h| !h.is_empty()) {
         job_tags.insert(tags::HOOKS.to_owned(), h);
