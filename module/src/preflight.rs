@@ -7,10 +7,9 @@ use crate::accounts::{check, AccountsReport};
 use crate::aws::Clients;
 use crate::config::Partition;
 use crate::discovery::discover;
-use crate::launch::Desired;
+use crate::launch::{self, Desired};
 use crate::plan::{plan, Plan};
 use crate::selection::{ResourceSelection, ServerRef};
-use futures::stream::{self, StreamExt};
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -66,11 +65,10 @@ pub async fn preflight(clients: &Clients, resource: &Value) -> anyhow::Result<Pr
     let found = discover(clients, &partitions, |_| {}).await;
     let plan = plan(&json!([{"layer": 1, "resources": [resource]}]), &found, &clients.config().quotas)?;
     let selected: Vec<ServerRef> = plan.resources.iter().flat_map(|r| r.resolution.servers.clone()).collect();
-    let launch_settings = launch_settings(clients, &selected).await;
-    let launch_drift = match Desired::from_parameters(&resource["parameters"])? {
-        Some(want) => Some(crate::launch::check(clients, &selected, &want).await),
-        None => None,
-    };
+    let want = Desired::from_parameters(&resource["parameters"])?;
+    let reads = launch::read_all(clients, &selected, want.as_ref()).await;
+    let launch_settings = launch_settings(&reads);
+    let launch_drift = want.map(|w| launch::report(&reads, &w));
 
     let mut blockers = vec![];
     let mut warnings = vec![];
@@ -100,32 +98,23 @@ pub async fn preflight(clients: &Clients, resource: &Value) -> anyhow::Result<Pr
     Ok(PreflightReport { resource_name: sel.resource_name, accounts, plan, launch_settings, launch_drift, blockers, warnings })
 }
 
-/// Reads each server's launch configuration: one that cannot be read, or without an EC2
+/// Each server's launch configuration as read: one that cannot be read, or without an EC2
 /// launch template, blocks; a recovery instance set to launch stopped is worth a warning.
-async fn launch_settings(clients: &Clients, servers: &[ServerRef]) -> Vec<LaunchSetting> {
-    let per = clients.config().concurrency.per_partition.max(1);
-    let found: Vec<Option<LaunchSetting>> = stream::iter(servers)
-        .map(|s| async move {
-            let p = Partition { account: s.account.clone(), region: s.region.clone() };
-            let issue = match clients.drs(&p).await {
-                Err(e) => Some(format!("{e:#}")),
-                Ok(drs) => match drs.get_launch_configuration().source_server_id(&s.source_server_id).send().await {
-                    Err(e) => Some(crate::accounts::reason::finding("drs:GetLaunchConfiguration", &e).message),
-                    Ok(lc) if lc.ec2_launch_template_id().is_none_or(str::is_empty) => {
-                        Some("no EC2 launch template: DRS has nothing to launch from".into())
-                    }
-                    Ok(lc) if lc.launch_disposition() == Some(&aws_sdk_drs::types::LaunchDisposition::Stopped) => {
-                        Some("warning: launchDisposition is STOPPED: the recovery instance will not start".into())
-                    }
-                    Ok(_) => None,
-                },
+fn launch_settings(reads: &[launch::Read]) -> Vec<LaunchSetting> {
+    let mut out: Vec<LaunchSetting> = reads
+        .iter()
+        .filter_map(|(s, read)| {
+            let issue = match read {
+                Err(e) => e.clone(),
+                Ok(c) if c.template_id.is_none() => "no EC2 launch template: DRS has nothing to launch from".into(),
+                Ok(c) if c.settings.launch_disposition.as_deref() == Some("STOPPED") => {
+                    "warning: launchDisposition is STOPPED: the recovery instance will not start".into()
+                }
+                Ok(_) => return None,
             };
-            issue.map(|issue| LaunchSetting { server: s.clone(), issue })
+            Some(LaunchSetting { server: s.clone(), issue })
         })
-        .buffer_unordered(per * 4)
-        .collect()
-        .await;
-    let mut out: Vec<LaunchSetting> = found.into_iter().flatten().collect();
+        .collect();
     out.sort_by(|a, b| a.server.cmp(&b.server));
     out
 }

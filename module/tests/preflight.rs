@@ -60,4 +60,7 @@ async fn blockers_and_warnings_are_named_and_nothing_changes() {
             )
     });
     assert_eq!(mutating.count(), 0, "preflight changes nothing");
+    let reads = sim.world.calls.since(before as u64).into_iter().filter(|c| c.operation == "GetLaunchConfiguration").count();
+    // The 12 servers once each, and accounts check's probe of one server per partition (6).
+    assert_eq!(reads, 12 + 6, "each server's launch configuration is read once");
 }

@@ -69,24 +69,43 @@ fn partition(s: &ServerRef) -> Partition {
     Partition { account: s.account.clone(), region: s.region.clone() }
 }
 
-/// Each server's drift from `want`.
-pub async fn check(clients: &Clients, servers: &[ServerRef], want: &Desired) -> Report {
+/// One server's settings as read: `current::read` once, in the server's own partition.
+pub type Read = (ServerRef, Result<Current, String>);
+
+/// Every server's current settings, with its template's default version when `want` names
+/// template fields for its partition. Preflight derives both its launch-configuration
+/// findings and the drift from these, so each server is read once.
+pub async fn read_all(clients: &Clients, servers: &[ServerRef], want: Option<&Desired>) -> Vec<Read> {
     let items: Vec<(Partition, &ServerRef)> = servers.iter().map(|s| (partition(s), s)).collect();
-    let mut findings: Vec<ServerDrift> = by_partition(clients, items, |p, s| async move {
-        let wanted = want.for_partition(&p.account, &p.region);
-        match current::read(clients, &p, &s.source_server_id, wanted.wants_template()).await {
-            Ok(c) => ServerDrift { server: s.clone(), drifts: drift(&wanted, &c), error: None, current: Some(c) },
-            Err(e) => ServerDrift { server: s.clone(), drifts: vec![], error: Some(e), current: None },
-        }
+    by_partition(clients, items, |p, s| async move {
+        let with_template = want.is_some_and(|w| w.for_partition(&p.account, &p.region).wants_template());
+        (s.clone(), current::read(clients, &p, &s.source_server_id, with_template).await)
     })
     .await
-    .into_iter()
-    .filter(|f| !f.drifts.is_empty() || f.error.is_some())
-    .collect();
+}
+
+/// The drift of what was read from `want`.
+pub fn report(reads: &[Read], want: &Desired) -> Report {
+    let mut findings: Vec<ServerDrift> = reads
+        .iter()
+        .map(|(s, read)| match read {
+            Ok(c) => {
+                let drifts = drift(&want.for_partition(&s.account, &s.region), c);
+                ServerDrift { server: s.clone(), drifts, error: None, current: Some(c.clone()) }
+            }
+            Err(e) => ServerDrift { server: s.clone(), drifts: vec![], error: Some(e.clone()), current: None },
+        })
+        .filter(|f| !f.drifts.is_empty() || f.error.is_some())
+        .collect();
     findings.sort_by(|a, b| {
         (&a.server.account, &a.server.region, &a.server.hostname).cmp(&(&b.server.account, &b.server.region, &b.server.hostname))
     });
-    Report { servers: servers.len(), findings }
+    Report { servers: reads.len(), findings }
+}
+
+/// Each server's drift from `want`.
+pub async fn check(clients: &Clients, servers: &[ServerRef], want: &Desired) -> Report {
+    report(&read_all(clients, servers, Some(want)).await, want)
 }
 
 /// Fixes the drift `report` found; returns what is left: servers whose fix failed (with why).
