@@ -62,7 +62,7 @@ impl Driver<'_> {
         loop {
             if run.checks >= self.max_checks {
                 return Err(LifecycleError {
-                    code: "DriverGaveUp",
+                    code: crate::error::ErrorCode::DriverGaveUp,
                     message: format!("{phase}: still running after {} status checks", run.checks),
                     metrics: vec![],
                 });

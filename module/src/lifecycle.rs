@@ -6,14 +6,14 @@
 
 use crate::aws::Clients;
 use crate::callbacks::{CallbackError, Callbacks};
+use crate::error::ErrorCode;
 use crate::event::{ModuleEvent, Phase};
 use crate::preflight::{partitions_of, preflight};
 use crate::recovery::launches::Scope;
-use crate::recovery::params::{Mode, RecoveryParams};
 use crate::recovery::payload::Payload;
 use crate::recovery::status::Outcome;
 use crate::recovery::{activate, cleanup, replicate, status, tags};
-use crate::selection::ResourceSelection;
+use crate::resource::{DrsResource, Mode};
 use serde_json::{json, Value};
 
 /// Step Functions' payload limit; the platform hands the phase's answer back in one.
@@ -24,13 +24,13 @@ pub const MAX_PAYLOAD: usize = 256 * 1024;
 #[derive(Debug, thiserror::Error)]
 #[error("{code}: {message}")]
 pub struct LifecycleError {
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub message: String,
     /// EMF metric documents of a run that ended in this failure (`metrics/`).
     pub metrics: Vec<Value>,
 }
 
-fn fail(code: &'static str, message: impl Into<String>) -> LifecycleError {
+fn fail(code: ErrorCode, message: impl Into<String>) -> LifecycleError {
     LifecycleError { code, message: message.into(), metrics: vec![] }
 }
 
@@ -56,9 +56,9 @@ pub async fn handle_detailed(clients: &Clients, raw: &Value) -> Result<Handled, 
     let token = raw.get("TaskToken").and_then(Value::as_str).map(crate::secret::Secret::new);
     let result = run(clients, raw).await;
     if let (Some(token), Err(e)) = (token, &result) {
-        if e.code != "ParentGone" {
+        if e.code != ErrorCode::ParentGone {
             let cb = Callbacks::new(clients.hub(), token);
-            if let Err(cb_err) = cb.failure(e.code, &e.message).await {
+            if let Err(cb_err) = cb.failure(e.code.as_str(), &e.message).await {
                 tracing::warn!(error = %cb_err, "SendTaskFailure did not reach the parent");
             }
         }
@@ -69,15 +69,15 @@ pub async fn handle_detailed(clients: &Clients, raw: &Value) -> Result<Handled, 
 fn callback_error(e: CallbackError) -> LifecycleError {
     match e {
         // Nobody waits for this task any more: stop rather than run unsupervised.
-        CallbackError::ParentGone(m) => fail("ParentGone", m),
-        CallbackError::Failed(m) => fail("CallbackFailed", m),
+        CallbackError::ParentGone(m) => fail(ErrorCode::ParentGone, m),
+        CallbackError::Failed(m) => fail(ErrorCode::CallbackFailed, m),
     }
 }
 
 async fn run(clients: &Clients, raw: &Value) -> Result<Handled, LifecycleError> {
-    let event = ModuleEvent::parse(raw).map_err(|e| fail("InvalidEvent", format!("{e:#}")))?;
+    let event = ModuleEvent::parse(raw).map_err(|e| fail(ErrorCode::InvalidEvent, format!("{e:#}")))?;
     if !event.module.eq_ignore_ascii_case("DRS") {
-        return Err(fail("InvalidEvent", format!("StatePayload.action: this is the DRS module, not '{}'", event.module)));
+        return Err(fail(ErrorCode::InvalidEvent, format!("StatePayload.action: this is the DRS module, not '{}'", event.module)));
     }
     let callbacks = event.task_token.clone().map(|t| Callbacks::new(clients.hub(), t));
     if event.status_check {
@@ -85,8 +85,9 @@ async fn run(clients: &Clients, raw: &Value) -> Result<Handled, LifecycleError> 
             cb.heartbeat().await.map_err(callback_error)?;
         }
     }
-    let resource = resource_of(&event);
-    let params = RecoveryParams::parse(&resource["parameters"]).map_err(|e| fail("InvalidParameters", format!("{e:#}")))?;
+    let resource = DrsResource::from_event(&event.resource_name, event.account_id.as_deref(), &event.parameters)
+        .map_err(|e| fail(ErrorCode::InvalidParameters, e.to_string()))?;
+    let params = &resource.recovery;
     let done = |summary: Value| async move {
         if let Some(cb) = &callbacks {
             cb.success(&summary).await.map_err(callback_error)?;
@@ -103,38 +104,42 @@ async fn run(clients: &Clients, raw: &Value) -> Result<Handled, LifecycleError> 
                 tags::execution_id(params.execution_id.as_deref(), event.task_token.as_ref(), &event.resource_name, &key);
             let (payload, first) = activate::activate(clients, &resource, &execution)
                 .await
-                .map_err(|e| fail("ActivationFailed", format!("{e:#}")))?;
+                .map_err(|e| fail(ErrorCode::ActivationFailed, format!("{e:#}")))?;
             if let Outcome::Failed { code, message } = &first.outcome {
-                return Err(fail(code_name(code), message.clone()));
+                return Err(fail(*code, message.clone()));
             }
-            let value = serde_json::to_value(&payload).map_err(|e| fail("InternalError", e.to_string()))?;
+            let value = serde_json::to_value(&payload).map_err(|e| fail(ErrorCode::InternalError, e.to_string()))?;
             let size = value.to_string().len();
             if size > MAX_PAYLOAD {
-                return Err(fail("PayloadTooLarge", format!("the lifecycle payload is {size} bytes, over 256 KiB")));
+                return Err(fail(ErrorCode::PayloadTooLarge, format!("the lifecycle payload is {size} bytes, over 256 KiB")));
             }
             answer(value, serde_json::to_value(&first).ok())
         }
         (Phase::Activate, true) => {
             let raw_payload = event.payload.as_ref().ok_or_else(|| {
-                fail("InvalidEvent", "lifecycle_output.Payload: missing: the activate phase's answer is needed")
+                fail(ErrorCode::InvalidEvent, "lifecycle_output.Payload: missing: the activate phase's answer is needed")
             })?;
-            let payload = Payload::parse(raw_payload).map_err(|e| fail("InvalidEvent", format!("{e:#}")))?;
-            let st = status::check(clients, &payload).await.map_err(|e| fail("StatusCheckFailed", format!("{e:#}")))?;
+            let payload = Payload::parse(raw_payload).map_err(|e| fail(ErrorCode::InvalidEvent, format!("{e:#}")))?;
+            let st =
+                status::check(clients, &payload).await.map_err(|e| fail(ErrorCode::StatusCheckFailed, format!("{e:#}")))?;
             let detail = serde_json::to_value(&st).ok();
             let metrics = crate::metrics::activation(&st, &payload);
             match &st.outcome {
                 Outcome::Running => answer(Value::Bool(false), detail),
                 Outcome::Done => done(st.summary(&payload)).await.map(|h| Handled { detail, metrics, ..h }),
-                Outcome::Failed { code, message } => Err(LifecycleError { metrics, ..fail(code_name(code), message.clone()) }),
+                Outcome::Failed { code, message } => Err(LifecycleError { metrics, ..fail(*code, message.clone()) }),
             }
         }
         (Phase::Cleanup, check) => {
-            let sel = ResourceSelection::from_resource(&resource).map_err(|e| fail("InvalidParameters", format!("{e:#}")))?;
-            let (drills, recoveries) = params.cleanup_scope();
-            let scope = Scope { resource: &event.resource_name, execution: params.execution_id.as_deref(), drills, recoveries };
-            let st = cleanup::pass(clients, &partitions_of(clients, &sel), &scope)
+            let scope = Scope {
+                resource: &event.resource_name,
+                execution: params.execution_id.as_deref(),
+                drills: params.cleanup.drills,
+                recoveries: params.cleanup.recoveries,
+            };
+            let st = cleanup::pass(clients, &partitions_of(clients, &resource.selection), &scope)
                 .await
-                .map_err(|e| fail("CleanupFailed", format!("{e:#}")))?;
+                .map_err(|e| fail(ErrorCode::CleanupFailed, format!("{e:#}")))?;
             let summary = json!({"phase": "cleanup", "resource": event.resource_name, "remaining": st.remaining,
                                  "terminateJobs": st.jobs, "instances": st.instances.len()});
             match (check, st.done()) {
@@ -146,22 +151,21 @@ async fn run(clients: &Clients, raw: &Value) -> Result<Handled, LifecycleError> 
         (Phase::Replicate, check) => {
             if params.mode == Mode::Drill {
                 return Err(fail(
-                    "PhaseNotApplicable",
+                    ErrorCode::PhaseNotApplicable,
                     format!(
                         "{}: replicate reverses replication after a real recovery; parameters.Mode is drill",
                         event.operation()
                     ),
                 ));
             }
-            let sel = ResourceSelection::from_resource(&resource).map_err(|e| fail("InvalidParameters", format!("{e:#}")))?;
-            let st =
-                replicate::pass(clients, &partitions_of(clients, &sel), &event.resource_name, params.execution_id.as_deref())
-                    .await
-                    .map_err(|e| fail("ReplicateFailed", format!("{e:#}")))?;
+            let partitions = partitions_of(clients, &resource.selection);
+            let st = replicate::pass(clients, &partitions, &event.resource_name, params.execution_id.as_deref())
+                .await
+                .map_err(|e| fail(ErrorCode::ReplicateFailed, format!("{e:#}")))?;
             let summary = json!({"phase": "replicate", "resource": event.resource_name, "instances": st.instances,
                                  "continuous": st.continuous, "reversed": st.reversed, "stuck": st.stuck});
             if !st.stuck.is_empty() {
-                return Err(fail("ReplicationStuck", format!("reverse replication stuck: {}", st.stuck.join("; "))));
+                return Err(fail(ErrorCode::ReplicationStuck, format!("reverse replication stuck: {}", st.stuck.join("; "))));
             }
             match (check, st.done()) {
                 (false, _) => answer(summary, None),
@@ -172,35 +176,11 @@ async fn run(clients: &Clients, raw: &Value) -> Result<Handled, LifecycleError> 
     }
 }
 
-/// Error codes are static strings (the Lambda error type); unknown ones map to a generic one.
-fn code_name(code: &str) -> &'static str {
-    match code {
-        "WaveFailed" => "WaveFailed",
-        "ApprovalRejected" => "ApprovalRejected",
-        "Timeout" => "Timeout",
-        "HookFailed" => "HookFailed",
-        "HookAborted" => "HookAborted",
-        _ => "RecoveryFailed",
-    }
-}
-
-/// The manifest resource the event is about; the platform's target account applies when
-/// the parameters name none.
-fn resource_of(event: &ModuleEvent) -> Value {
-    let mut parameters = event.parameters.clone();
-    if let (Some(acct), Some(p)) = (&event.account_id, parameters.as_object_mut()) {
-        if !p.contains_key("AccountId") && !p.contains_key("Accounts") {
-            p.insert("AccountId".into(), acct.clone().into());
-        }
-    }
-    json!({"action": "DRS", "resourceName": event.resource_name, "parameters": parameters})
-}
-
 /// Preflight only: changes nothing; fails naming every blocker.
-async fn instantiate(clients: &Clients, event: &ModuleEvent, resource: &Value) -> Result<Handled, LifecycleError> {
-    let report = preflight(clients, resource).await.map_err(|e| fail("InvalidParameters", format!("{e:#}")))?;
+async fn instantiate(clients: &Clients, event: &ModuleEvent, resource: &DrsResource) -> Result<Handled, LifecycleError> {
+    let report = preflight(clients, resource).await.map_err(|e| fail(ErrorCode::InvalidParameters, format!("{e:#}")))?;
     if !report.ready() {
-        return Err(fail("PreflightBlocked", report.blockers.join("; ")));
+        return Err(fail(ErrorCode::PreflightBlocked, report.blockers.join("; ")));
     }
     let servers: usize = report.plan.resources.iter().map(|r| r.resolution.servers.len()).sum();
     let waves: Vec<Value> = report

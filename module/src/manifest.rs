@@ -1,15 +1,18 @@
 //! The platform's application manifest: an array of layers run in order, each with
 //! resources run in parallel. This module's resources say `"action": "DRS"` (older manifests
-//! say `resourceType`; both are accepted).
+//! say `resourceType`; both are accepted). Each DRS resource is read here, once, into a
+//! `DrsResource`; other modules' resources are left out.
 
+use crate::resource::DrsResource;
 use anyhow::{bail, Context};
 use serde_json::Value;
+use std::collections::BTreeMap;
 
 #[derive(Debug, Clone)]
 pub struct Layer {
     pub layer: u64,
-    /// The DRS resources of the layer, as written (other modules' resources are left out).
-    pub resources: Vec<Value>,
+    /// The DRS resources of the layer, in manifest order.
+    pub resources: Vec<DrsResource>,
 }
 
 pub fn is_drs(resource: &Value) -> bool {
@@ -17,20 +20,32 @@ pub fn is_drs(resource: &Value) -> bool {
     kind.is_some_and(|k| k.eq_ignore_ascii_case("DRS"))
 }
 
-/// The manifest's layers in run order, keeping only DRS resources.
+/// The manifest's layers in run order, keeping only DRS resources. A resource's name is its
+/// identity (its jobs, its cleanup): two DRS resources of one name are refused.
 pub fn layers(manifest: &Value) -> anyhow::Result<Vec<Layer>> {
     let Some(list) = manifest.as_array() else { bail!("the manifest: expected an array of layers") };
     let mut out = Vec::with_capacity(list.len());
+    let mut names: BTreeMap<String, String> = BTreeMap::new();
     for (i, l) in list.iter().enumerate() {
         let layer = l.get("layer").and_then(Value::as_u64).with_context(|| format!("[{i}].layer: missing or not a number"))?;
         let resources =
             l.get("resources").and_then(Value::as_array).with_context(|| format!("[{i}].resources: missing or not a list"))?;
+        let mut drs = vec![];
         for (j, r) in resources.iter().enumerate() {
+            let at = format!("[{i}].resources[{j}]");
             if r.get("action").or_else(|| r.get("resourceType")).and_then(Value::as_str).is_none() {
-                bail!("[{i}].resources[{j}]: needs `action` (or `resourceType`) naming its module");
+                bail!("{at}: needs `action` (or `resourceType`) naming its module");
             }
+            if !is_drs(r) {
+                continue;
+            }
+            let resource = DrsResource::from_value(r).with_context(|| at.clone())?;
+            if let Some(first) = names.insert(resource.name.clone(), at.clone()) {
+                bail!("{at}.resourceName: '{}' repeats {first}: a DRS resource's name must be unique", resource.name);
+            }
+            drs.push(resource);
         }
-        out.push(Layer { layer, resources: resources.iter().filter(|r| is_drs(r)).cloned().collect() });
+        out.push(Layer { layer, resources: drs });
     }
     out.sort_by_key(|l| l.layer);
     Ok(out)
@@ -43,19 +58,33 @@ mod tests {
     #[test]
     fn layers_sort_and_keep_drs_resources_in_both_spellings() {
         let m = json!([
-            {"layer": 2, "resources": [{"resourceType": "drs", "resourceName": "b", "parameters": {}}]},
-            {"layer": 1, "resources": [{"action": "DRS", "resourceName": "a", "parameters": {}},
+            {"layer": 2, "resources": [{"resourceType": "drs", "resourceName": "b", "parameters": {"Tags": {"T": "1"}}}]},
+            {"layer": 1, "resources": [{"action": "DRS", "resourceName": "a", "parameters": {"Tags": {"T": "2"}}},
                                        {"action": "Route53", "resourceName": "dns", "parameters": {}}]}
         ]);
         let l = super::layers(&m).unwrap();
         assert_eq!(l.iter().map(|l| l.layer).collect::<Vec<_>>(), vec![1, 2]);
         assert_eq!(l[0].resources.len(), 1);
-        assert_eq!(l[1].resources[0]["resourceName"], "b");
+        assert_eq!(l[1].resources[0].name, "b");
     }
 
     #[test]
     fn a_resource_without_module_is_named() {
         let e = super::layers(&json!([{"layer": 1, "resources": [{"resourceName": "x"}]}])).unwrap_err();
         assert!(e.to_string().contains("[0].resources[0]"), "{e}");
+    }
+
+    #[test]
+    fn bad_parameters_and_repeated_names_name_the_resource_and_field() {
+        let e = super::layers(&json!([{"layer": 1, "resources": [
+            {"action": "DRS", "resourceName": "a", "parameters": {"Tags": {"T": "1"}}},
+            {"action": "DRS", "resourceName": "b", "parameters": {"Tags": {"T": 1}}}]}]))
+        .unwrap_err();
+        assert!(format!("{e:#}").contains("[0].resources[1]: resource b: parameters.Tags.T"), "{e:#}");
+        let e = super::layers(&json!([
+            {"layer": 1, "resources": [{"action": "DRS", "resourceName": "Web", "parameters": {"Tags": {"T": "1"}}}]},
+            {"layer": 2, "resources": [{"action": "DRS", "resourceName": "Web", "parameters": {"Tags": {"T": "2"}}}]}]))
+        .unwrap_err();
+        assert!(e.to_string().contains("[1].resources[0].resourceName: 'Web' repeats [0].resources[0]"), "{e}");
     }
 }

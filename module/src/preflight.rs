@@ -7,11 +7,11 @@ use crate::accounts::{check, AccountsReport};
 use crate::aws::Clients;
 use crate::config::Partition;
 use crate::discovery::discover;
-use crate::launch::{self, Desired};
-use crate::plan::{plan, Plan};
+use crate::launch;
+use crate::plan::{plan_one, Plan};
+use crate::resource::DrsResource;
 use crate::selection::{ResourceSelection, ServerRef};
 use serde::Serialize;
-use serde_json::{json, Value};
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -52,10 +52,9 @@ pub fn partitions_of(clients: &Clients, sel: &ResourceSelection) -> Vec<Partitio
         .collect()
 }
 
-/// `resource` is a manifest resource: `{"action": "DRS", "resourceName": ..., "parameters": ...}`.
-pub async fn preflight(clients: &Clients, resource: &Value) -> anyhow::Result<PreflightReport> {
-    let sel = ResourceSelection::from_resource(resource)?;
-    let partitions = partitions_of(clients, &sel);
+pub async fn preflight(clients: &Clients, resource: &DrsResource) -> anyhow::Result<PreflightReport> {
+    let sel = &resource.selection;
+    let partitions = partitions_of(clients, sel);
     anyhow::ensure!(
         !partitions.is_empty(),
         "resource {}: no configured account x region matches its AccountId/Accounts/Regions",
@@ -63,12 +62,12 @@ pub async fn preflight(clients: &Clients, resource: &Value) -> anyhow::Result<Pr
     );
     let accounts = check(clients, &partitions).await;
     let found = discover(clients, &partitions, |_| {}).await;
-    let plan = plan(&json!([{"layer": 1, "resources": [resource]}]), &found, &clients.config().quotas)?;
+    let plan = plan_one(resource, &found, &clients.config().quotas);
     let selected: Vec<ServerRef> = plan.resources.iter().flat_map(|r| r.resolution.servers.clone()).collect();
-    let want = Desired::from_parameters(&resource["parameters"])?;
-    let reads = launch::read_all(clients, &selected, want.as_ref()).await;
+    let want = resource.launch.as_ref();
+    let reads = launch::read_all(clients, &selected, want).await;
     let launch_settings = launch_settings(&reads);
-    let launch_drift = want.map(|w| launch::report(&reads, &w));
+    let launch_drift = want.map(|w| launch::report(&reads, w));
 
     let mut blockers = vec![];
     let mut warnings = vec![];
@@ -95,7 +94,7 @@ pub async fn preflight(clients: &Clients, resource: &Value) -> anyhow::Result<Pr
         let what: Vec<String> = f.drifts.iter().map(ToString::to_string).collect();
         warnings.push(format!("{}: launch settings drift: {}", f.server, what.join(", ")));
     }
-    Ok(PreflightReport { resource_name: sel.resource_name, accounts, plan, launch_settings, launch_drift, blockers, warnings })
+    Ok(PreflightReport { resource_name: resource.name.clone(), accounts, plan, launch_settings, launch_drift, blockers, warnings })
 }
 
 /// Each server's launch configuration as read: one that cannot be read, or without an EC2
@@ -105,7 +104,7 @@ fn launch_settings(reads: &[launch::Read]) -> Vec<LaunchSetting> {
         .iter()
         .filter_map(|(s, read)| {
             let issue = match read {
-                Err(e) => e.clone(),
+                Err(e) => e.to_string(),
                 Ok(c) if c.template_id.is_none() => "no EC2 launch template: DRS has nothing to launch from".into(),
                 Ok(c) if c.settings.launch_disposition.as_deref() == Some("STOPPED") => {
                     "warning: launchDisposition is STOPPED: the recovery instance will not start".into()

@@ -10,7 +10,8 @@ use drs_module::aws::Clients;
 use drs_module::config::Partition;
 use drs_module::discovery::discover;
 use drs_module::launch::{check, sync, Desired};
-use drs_module::selection::{resolve, ResourceSelection};
+use drs_module::resource::DrsResource;
+use drs_module::selection::resolve;
 use serde_json::json;
 
 #[tokio::test]
@@ -29,8 +30,8 @@ async fn drift_is_named_per_field_and_sync_fixes_it_once() {
             "SecurityGroupIds": ["sg-0d15ec0de0000001"]
         }
     });
-    let sel = ResourceSelection::from_resource(&json!({"action": "DRS", "resourceName": "Web", "parameters": params})).unwrap();
-    let want = Desired::from_parameters(&params).unwrap().unwrap();
+    let resource = DrsResource::new("Web", &params).unwrap();
+    let (sel, want) = (resource.selection, resource.launch.unwrap());
     let group = resolve(&sel, &d.servers).servers;
     assert_eq!(group.len(), 24);
 

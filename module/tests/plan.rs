@@ -4,6 +4,7 @@
 use drs_module::aws::Clients;
 use drs_module::config::{ModuleConfig, Quotas};
 use drs_module::discovery::{discover, Discovery};
+use drs_module::manifest::layers;
 use drs_module::plan::plan;
 use drs_sim::generate;
 use serde_json::{json, Value};
@@ -32,7 +33,7 @@ fn manifest(name: &str) -> Value {
 async fn demo_manifest_plans_three_ordered_waves_within_quotas_and_starts_nothing() {
     let (sim, found) = demo_discovery().await;
     let q = Quotas { servers_per_job: 3, servers_in_active_jobs: 500, concurrent_jobs: 1 };
-    let p = plan(&manifest("demo-drill.json"), &found, &q).unwrap();
+    let p = plan(&layers(&manifest("demo-drill.json")).unwrap(), &found, &q);
     assert!(p.is_ok(), "{}", p.text());
     let r = &p.resources[0];
     let names: Vec<&str> = r.waves.iter().map(|w| w.name.as_str()).collect();
@@ -60,7 +61,7 @@ async fn bad_waves_and_misses_are_named() {
             {"Name": "b", "Tags": {"Tier": "db"}, "DependsOn": ["a"]}]}},
         {"action": "DRS", "resourceName": "Ghost", "parameters": {"HostNames": ["no-such-host"]}}
     ]}]);
-    let p = plan(&m, &found, &Quotas::default()).unwrap();
+    let p = plan(&layers(&m).unwrap(), &found, &Quotas::default());
     assert!(!p.is_ok());
     let text = p.text();
     assert!(text.contains("Cyclic") && text.contains("cycle"), "{text}");

@@ -41,7 +41,7 @@ async fn blockers_and_warnings_are_named_and_nothing_changes() {
 
     let resource = json!({"action": "DRS", "resourceName": "Databases",
         "parameters": {"Tags": {"Tier": "db"}, "LaunchSettings": {"LaunchDisposition": "STARTED", "CopyTags": true}}});
-    let r = preflight(&clients, &resource).await.unwrap();
+    let r = preflight(&clients, &drs_module::resource::DrsResource::from_value(&resource).unwrap()).await.unwrap();
     assert!(!r.ready());
     assert!(r.blockers.iter().any(|b| b.contains("db-02") && b.contains("STALLED")), "{:?}", r.blockers);
     assert!(r.warnings.iter().any(|w| w.contains("db-03") && w.contains("STOPPED")), "{:?}", r.warnings);

@@ -6,11 +6,12 @@ use common::*;
 
 use drs_module::aws::Clients;
 use drs_module::discovery::discover;
+use drs_module::resource::DrsResource;
 use drs_module::selection::{resolve, ResourceSelection};
 use serde_json::json;
 
 fn resource(name: &str, parameters: serde_json::Value) -> ResourceSelection {
-    ResourceSelection::from_resource(&json!({"action": "DRS", "resourceName": name, "parameters": parameters})).unwrap()
+    DrsResource::new(name, &parameters).unwrap().selection
 }
 
 #[tokio::test]

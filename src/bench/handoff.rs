@@ -32,7 +32,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let layers = drs_module::manifest::layers(&manifest)?;
     let resource =
         layers.iter().flat_map(|l| l.resources.iter()).next().ok_or_else(|| anyhow::anyhow!("no DRS resource"))?.clone();
-    let mut params = resource["parameters"].clone();
+    let mut params = resource.source["parameters"].clone();
     // Approvals would measure the approver, not the module.
     params.as_object_mut().map(|p| p.remove("PauseBefore"));
     if let Some(ws) = params["Waves"].as_array_mut() {
@@ -40,7 +40,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             w.as_object_mut().map(|o| o.remove("PauseBefore"));
         });
     }
-    let sp = json!({"action": "DRS", "resourceName": resource["resourceName"], "parameters": params});
+    let sp = json!({"action": "DRS", "resourceName": resource.name, "parameters": params});
 
     let sim = drs_sim::start(drs_sim::Fleet::demo(), 0).await?;
     let control = Control::new(&sim.endpoint);

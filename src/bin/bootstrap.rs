@@ -15,7 +15,7 @@ struct Failure(LifecycleError);
 
 impl From<Failure> for Diagnostic {
     fn from(f: Failure) -> Diagnostic {
-        Diagnostic { error_type: f.0.code.to_owned(), error_message: f.0.message }
+        Diagnostic { error_type: f.0.code.as_str().to_owned(), error_message: f.0.message }
     }
 }
 

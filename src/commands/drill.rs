@@ -13,6 +13,7 @@ use drs_module::lifecycle::LifecycleError;
 use drs_module::recovery::payload::Payload;
 use drs_module::recovery::status::{Status, WaveState};
 use drs_module::report::{collect, html, markdown, PhaseReport, ResourceReport, RunReport};
+use drs_module::resource::{DrsResource, Mode};
 use drs_sim::client::Control;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use parking_lot::Mutex;
@@ -98,7 +99,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     if !args.keep {
         for layer in layers.iter().rev() {
             for r in &layer.resources {
-                if r["parameters"]["Mode"].as_str().is_some_and(|m| m.eq_ignore_ascii_case("recovery")) {
+                if r.mode() == Mode::Recovery {
                     continue;
                 }
                 phases.push(cleanup(&run, r).await);
@@ -181,8 +182,8 @@ async fn parent_token(run: &Run) -> Option<String> {
     v["taskToken"].as_str().map(str::to_owned)
 }
 
-async fn activate(run: &Run, layer: u64, resource: &Value) -> Activated {
-    let name = resource["resourceName"].as_str().unwrap_or("?").to_owned();
+async fn activate(run: &Run, layer: u64, resource: &DrsResource) -> Activated {
+    let name = resource.name.clone();
     let token = parent_token(run).await;
     let pending: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
     let wait = waiter(run, pending.clone());
@@ -233,7 +234,7 @@ async fn activate(run: &Run, layer: u64, resource: &Value) -> Activated {
         *last.lock() = Some(st);
     };
     // The manifest's resource is what the platform passes as StatePayload.
-    let result = driver.run(resource, "activate", token.as_deref(), wait, on_detail).await;
+    let result = driver.run(&resource.source, "activate", token.as_deref(), wait, on_detail).await;
     for b in bars.lock().iter() {
         if !b.is_finished() {
             b.abandon();
@@ -249,7 +250,7 @@ async fn activate(run: &Run, layer: u64, resource: &Value) -> Activated {
     let status = last.into_inner();
     let report = match &payload {
         Some(p) => {
-            let err = error.as_ref().map(|e| (e.code.to_owned(), e.message.clone()));
+            let err = error.as_ref().map(|e| (e.code.as_str().to_owned(), e.message.clone()));
             match collect::resource(&run.clients, layer, p, status.as_ref(), err).await {
                 Ok(r) => Some(r),
                 Err(e) => {
@@ -263,8 +264,8 @@ async fn activate(run: &Run, layer: u64, resource: &Value) -> Activated {
     Activated { layer, name, payload, status, error, report }
 }
 
-async fn cleanup(run: &Run, resource: &Value) -> PhaseReport {
-    let name = resource["resourceName"].as_str().unwrap_or("?").to_owned();
+async fn cleanup(run: &Run, resource: &DrsResource) -> PhaseReport {
+    let name = resource.name.clone();
     let token = parent_token(run).await;
     let wait = waiter(run, Arc::new(Mutex::new(None)));
     let driver = Driver { clients: &run.clients, poll: run.poll, max_checks: 100_000 };
@@ -274,7 +275,7 @@ async fn cleanup(run: &Run, resource: &Value) -> PhaseReport {
     );
     bar.set_prefix(format!("{name}/cleanup"));
     let result = driver
-        .run(resource, "cleanup", token.as_deref(), &wait, |d| {
+        .run(&resource.source, "cleanup", token.as_deref(), &wait, |d| {
             bar.set_message(format!("{} recovery instances left", d["remaining"]))
         })
         .await;
@@ -285,7 +286,7 @@ async fn cleanup(run: &Run, resource: &Value) -> PhaseReport {
             PhaseReport { resource: name, phase: "cleanup".into(), outcome: "succeeded".into(), detail: r.payload }
         }
         Err(e) => {
-            PhaseReport { resource: name, phase: "cleanup".into(), outcome: e.code.into(), detail: json!({"error": e.message}) }
+            PhaseReport { resource: name, phase: "cleanup".into(), outcome: e.code.as_str().into(), detail: json!({"error": e.message}) }
         }
     }
 }
@@ -299,7 +300,7 @@ fn report(
     let mut resources = vec![];
     let mut mode = "drill".to_owned();
     for a in activated {
-        let error = a.error.as_ref().map(|e| (e.code.to_owned(), e.message.clone()));
+        let error = a.error.as_ref().map(|e| (e.code.as_str().to_owned(), e.message.clone()));
         if let Some(p) = &a.payload {
             mode = serde_json::to_value(p.mode)?.as_str().unwrap_or("drill").to_owned();
         }

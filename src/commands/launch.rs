@@ -5,9 +5,9 @@
 use crate::embedded;
 use drs_module::aws::Clients;
 use drs_module::discovery::discover;
-use drs_module::launch::{check, sync, Desired, Report};
+use drs_module::launch::{check, sync, Report};
 use drs_module::manifest::layers;
-use drs_module::selection::{resolve, ResourceSelection};
+use drs_module::selection::resolve;
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -43,20 +43,16 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
     let (mut drifting, mut errors) = (0, 0);
     for layer in layers(&manifest)? {
         for resource in &layer.resources {
-            let sel = ResourceSelection::from_resource(resource)?;
-            let Some(want) =
-                Desired::from_parameters(&resource["parameters"]).map_err(|e| anyhow::anyhow!("{}: {e:#}", sel.resource_name))?
-            else {
-                continue;
-            };
-            let group = resolve(&sel, &found.servers).servers;
-            let before = check(&clients, &group, &want).await;
+            let sel = &resource.selection;
+            let Some(want) = &resource.launch else { continue };
+            let group = resolve(sel, &found.servers).servers;
+            let before = check(&clients, &group, want).await;
             let after: Option<Report> = if args.sync && before.drifting() > 0 {
-                let failed = sync(&clients, &before, &want).await;
+                let failed = sync(&clients, &before, want).await;
                 for line in failed.lines() {
                     eprintln!("{}: sync failed: {line}", sel.resource_name);
                 }
-                Some(check(&clients, &group, &want).await)
+                Some(check(&clients, &group, want).await)
             } else {
                 None
             };

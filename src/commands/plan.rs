@@ -26,7 +26,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let cfg = Arc::new(target.config);
     let clients = Clients::new(cfg.clone(), target.hub, "plan");
     let found = discover(&clients, &cfg.partitions(), |_| {}).await;
-    let p = plan(&manifest, &found, &cfg.quotas)?;
+    let p = plan(&drs_module::manifest::layers(&manifest)?, &found, &cfg.quotas);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&p)?);
     } else {

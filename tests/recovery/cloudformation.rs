@@ -172,8 +172,8 @@ async fn the_templates_roles_suffice_for_a_full_run_and_grant_nothing_unused() {
     // default launch template version per server).
     let found = drs_module::discovery::discover(&r.clients, &r.clients.config().partitions(), |_| {}).await;
     let settings = json!({"Tags": {"Tier": "web"}, "LaunchSettings": {"CopyPrivateIp": true, "RightSizing": "NONE", "InstanceType": "m5.large"}});
-    let sel = drs_module::selection::ResourceSelection::from_resource(&resource("Web", settings.clone())).unwrap();
-    let want = drs_module::launch::Desired::from_parameters(&settings).unwrap().unwrap();
+    let parsed = drs_module::resource::DrsResource::from_value(&resource("Web", settings.clone())).unwrap();
+    let (sel, want) = (parsed.selection, parsed.launch.unwrap());
     let group = drs_module::selection::resolve(&sel, &found.servers).servers;
     let drift = drs_module::launch::check(&r.clients, &group, &want).await;
     assert_eq!(drift.drifting(), group.len(), "{:?}", drift.lines());

@@ -51,7 +51,8 @@ async fn an_activate_that_crashed_after_start_recovery_is_healed_by_its_retry() 
     // The first delivery starts wave 1 and dies before it answers: its payload is lost.
     let key = serde_json::to_string(&shop).unwrap();
     let execution = tags::execution_id(None, Some(&Secret::new(token.clone())), "ShopStack", &key);
-    let (_lost, _) = activate::activate(&r.clients, &shop, &execution).await.unwrap();
+    let parsed = drs_module::resource::DrsResource::from_value(&shop).unwrap();
+    let (_lost, _) = activate::activate(&r.clients, &parsed, &execution).await.unwrap();
     let started = r.start_recoveries().await;
     assert!(!started.is_empty());
 

@@ -4,7 +4,7 @@
 
 use crate::common::{resource, rig, rig_configured, rig_with, shop_parameters};
 use drs_module::driver::event;
-use drs_module::launch::{check, Desired};
+use drs_module::launch::check;
 use drs_module::selection::ServerRef;
 use serde_json::{json, Value};
 
@@ -41,7 +41,7 @@ async fn every_server_takes_its_launch_settings_before_it_starts() {
         })
         .collect();
     assert_eq!(group.len(), 60);
-    let want = Desired::from_parameters(&params).unwrap().unwrap();
+    let want = drs_module::resource::DrsResource::new("Web", &params).unwrap().launch.unwrap();
     let after = check(&r.clients, &group, &want).await;
     assert_eq!((after.drifting(), after.errors()), (0, 0), "{:?}", after.lines());
 

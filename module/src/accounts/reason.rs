@@ -1,7 +1,7 @@
 //! Why a call failed, as one exact reason name; the AWS code and message stay in the detail.
 
 use super::report::Finding;
-use crate::aws::errors::display_chain;
+use crate::aws::errors::{AwsError, Kind};
 use aws_sdk_drs::config::http::HttpResponse;
 use aws_sdk_drs::error::{ProvideErrorMetadata, SdkError};
 
@@ -34,33 +34,29 @@ pub fn code<E: ProvideErrorMetadata>(e: &SdkError<E, HttpResponse>) -> Option<&s
     }
 }
 
+/// The reason name of a classified failure of a call to `action`.
+pub fn name(action: &str, kind: Kind) -> String {
+    match kind {
+        Kind::PermissionMissing => permission_missing(action),
+        Kind::DrsNotInitialized => DRS_NOT_INITIALIZED.into(),
+        Kind::Throttled => THROTTLED.into(),
+        Kind::Unreachable => REGION_UNREACHABLE.into(),
+        Kind::TrustRefused => TRUST_REFUSED.into(),
+        Kind::Credentials => "credentials-error".into(),
+        Kind::Conflict | Kind::QuotaExceeded | Kind::NotFound | Kind::Other => format!("failed: {action}"),
+    }
+}
+
+impl From<&AwsError> for Finding {
+    fn from(e: &AwsError) -> Finding {
+        Finding { reason: name(&e.action, e.kind), message: e.to_string() }
+    }
+}
+
 /// The reason a call to `action` failed.
 pub fn finding<E>(action: &str, e: &SdkError<E, HttpResponse>) -> Finding
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
-    let chain = display_chain(e);
-    let reason = match e {
-        SdkError::ServiceError(s) => match s.err().code().unwrap_or_default() {
-            "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" => permission_missing(action),
-            "UninitializedAccountException" => DRS_NOT_INITIALIZED.into(),
-            "ThrottlingException" | "Throttling" | "RequestLimitExceeded" | "TooManyRequestsException" => THROTTLED.into(),
-            // An outage answers 5xx once the SDK's retries are spent.
-            _ if s.raw().status().is_server_error() => REGION_UNREACHABLE.into(),
-            _ => format!("failed: {action}"),
-        },
-        // AssumeRole runs while the SDK loads credentials; its refusal surfaces here.
-        _ if chain.contains("loading credentials") && chain.contains("AccessDenied") => TRUST_REFUSED.into(),
-        _ if chain.contains("loading credentials") && chain.contains("Throttl") => THROTTLED.into(),
-        _ if chain.contains("loading credentials") => "credentials-error".into(),
-        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => REGION_UNREACHABLE.into(),
-        _ => format!("failed: {action}"),
-    };
-    let message = match e {
-        SdkError::ServiceError(s) => {
-            format!("{action}: {}: {}", s.err().code().unwrap_or("Unknown"), s.err().message().unwrap_or_default())
-        }
-        _ => format!("{action}: {chain}"),
-    };
-    Finding { reason, message }
+    Finding::from(&AwsError::from_sdk(action, e))
 }

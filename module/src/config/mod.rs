@@ -7,7 +7,7 @@ use anyhow::{bail, Context};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
-pub const SCHEMA: &str = include_str!("../../../schemas/module-config.schema.json");
+pub static SCHEMA: crate::schema::Schema = crate::schema::Schema::new(include_str!("../../../schemas/module-config.schema.json"));
 /// The configuration that matches the simulator's demo fleet (its endpoint is set at run time).
 pub const DEMO: &str = include_str!("../../config/demo.json");
 
@@ -238,7 +238,7 @@ impl ModuleConfig {
     }
 
     pub fn from_value(value: serde_json::Value) -> anyhow::Result<ModuleConfig> {
-        crate::schema::validate(SCHEMA, &value, "the module configuration")?;
+        SCHEMA.validate(&value, "the module configuration")?;
         let cfg: ModuleConfig = serde_json::from_value(value).context("the module configuration does not match its shape")?;
         cfg.check()?;
         Ok(cfg)

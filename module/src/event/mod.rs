@@ -8,7 +8,7 @@ use anyhow::Context;
 use serde::Serialize;
 use serde_json::Value;
 
-pub const SCHEMA: &str = include_str!("../../../schemas/module-event.schema.json");
+pub static SCHEMA: crate::schema::Schema = crate::schema::Schema::new(include_str!("../../../schemas/module-event.schema.json"));
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -36,7 +36,7 @@ pub struct ModuleEvent {
 
 impl ModuleEvent {
     pub fn parse(event: &Value) -> anyhow::Result<ModuleEvent> {
-        crate::schema::validate(SCHEMA, event, "the module event")?;
+        SCHEMA.validate(event, "the module event")?;
         let sp = &event["StatePayload"];
         let text = |v: &Value| v.as_str().map(str::to_owned);
         let module = text(&sp["action"]).or_else(|| text(&sp["resourceType"])).context("StatePayload.action: missing")?;

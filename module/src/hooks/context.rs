@@ -2,7 +2,7 @@
 //! after the wave, each server's outcome.
 
 use crate::recovery::observe::ServerInfo;
-use crate::recovery::params::Mode;
+use crate::resource::Mode;
 use drs_host::{LaunchOutcome, Server, ServerOutcome, WaveContext, WaveResult};
 use std::collections::BTreeMap;
 

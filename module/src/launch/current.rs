@@ -4,7 +4,8 @@
 //! server's own account and region.
 
 use super::Settings;
-use crate::accounts::reason::finding;
+use super::LaunchError;
+use crate::aws::errors::AwsError;
 use crate::aws::Clients;
 use crate::config::Partition;
 use aws_sdk_ec2::types::LaunchTemplateInstanceNetworkInterfaceSpecification as Nic;
@@ -18,14 +19,14 @@ pub struct Current {
     pub nic0: Option<Nic>,
 }
 
-pub async fn read(clients: &Clients, p: &Partition, source_server_id: &str, with_template: bool) -> Result<Current, String> {
-    let drs = clients.drs(p).await.map_err(|e| format!("{e:#}"))?;
+pub async fn read(clients: &Clients, p: &Partition, source_server_id: &str, with_template: bool) -> Result<Current, LaunchError> {
+    let drs = clients.drs(p).await.map_err(LaunchError::client)?;
     let lc = drs
         .get_launch_configuration()
         .source_server_id(source_server_id)
         .send()
         .await
-        .map_err(|e| finding("drs:GetLaunchConfiguration", &e).message)?;
+        .map_err(|e| AwsError::from_sdk("drs:GetLaunchConfiguration", &e))?;
     let mut c = Current {
         template_id: lc.ec2_launch_template_id().filter(|t| !t.is_empty()).map(str::to_owned),
         settings: Settings {
@@ -41,15 +42,15 @@ pub async fn read(clients: &Clients, p: &Partition, source_server_id: &str, with
     if !with_template {
         return Ok(c);
     }
-    let template = c.template_id.clone().ok_or("no EC2 launch template: DRS has nothing to launch from")?;
-    let ec2 = clients.ec2(p).await.map_err(|e| format!("{e:#}"))?;
+    let template = c.template_id.clone().ok_or(LaunchError::NoTemplate)?;
+    let ec2 = clients.ec2(p).await.map_err(LaunchError::client)?;
     let out = ec2
         .describe_launch_template_versions()
         .launch_template_id(&template)
         .versions("$Default")
         .send()
         .await
-        .map_err(|e| finding("ec2:DescribeLaunchTemplateVersions", &e).message)?;
+        .map_err(|e| AwsError::from_sdk("ec2:DescribeLaunchTemplateVersions", &e))?;
     let data = out.launch_template_versions().first().and_then(|v| v.launch_template_data());
     c.settings.instance_type = data.and_then(|d| d.instance_type()).map(|t| t.as_str().to_owned());
     c.nic0 = data.and_then(|d| d.network_interfaces().iter().find(|n| n.device_index().unwrap_or(0) == 0)).cloned();

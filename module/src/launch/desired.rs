@@ -4,9 +4,9 @@
 //! one value for all, or an object keyed by `<account>/<region>` or `<region>` (the more
 //! specific key wins; a server whose partition has no entry keeps what it has).
 
-use anyhow::{anyhow, bail, Context};
+use anyhow::bail;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use crate::resource::values::{is_account, is_region};
 use std::collections::BTreeMap;
 
 /// One value for every partition, or values by `<account>/<region>` or `<region>`.
@@ -86,14 +86,6 @@ pub struct Desired {
 }
 
 impl Desired {
-    /// `parameters.LaunchSettings` of a DRS resource, if it has one.
-    pub fn from_parameters(parameters: &Value) -> anyhow::Result<Option<Desired>> {
-        let Some(v) = parameters.get("LaunchSettings") else { return Ok(None) };
-        let d: Desired = serde_json::from_value(v.clone()).map_err(|e| anyhow!("parameters.LaunchSettings: {e}"))?;
-        d.check().context("parameters.LaunchSettings")?;
-        Ok(Some(d))
-    }
-
     pub fn is_empty(&self) -> bool {
         *self == Desired::default()
     }
@@ -112,7 +104,8 @@ impl Desired {
         }
     }
 
-    fn check(&self) -> anyhow::Result<()> {
+    /// The checks that span fields or need more than a type (ids, keys by partition).
+    pub(crate) fn check(&self) -> anyhow::Result<()> {
         if let Some(d) = &self.launch_disposition {
             if !["STARTED", "STOPPED"].contains(&d.as_str()) {
                 bail!("LaunchDisposition: '{d}' is not STARTED or STOPPED");
@@ -131,7 +124,7 @@ impl Desired {
         for k in keys {
             let ok = match k.split_once('/') {
                 Some((account, region)) => {
-                    account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()) && is_region(region)
+                    is_account(account) && is_region(region)
                 }
                 None => is_region(k),
             };
@@ -156,36 +149,38 @@ impl Desired {
     }
 }
 
-fn is_region(r: &str) -> bool {
-    let parts: Vec<&str> = r.split('-').collect();
-    parts.len() >= 3 && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::Desired;
+    use crate::resource::DrsResource;
     use serde_json::json;
+
+    fn from_parameters(p: &serde_json::Value) -> Result<Option<Desired>, crate::resource::ResourceError> {
+        let mut p = p.clone();
+        p["Tags"] = json!({"Tier": "web"});
+        DrsResource::new("Web", &p).map(|r| r.launch)
+    }
 
     #[test]
     fn errors_name_the_field() {
-        let e = |v| Desired::from_parameters(&json!({"LaunchSettings": v})).unwrap_err().to_string();
-        let chain = |v| format!("{:#}", Desired::from_parameters(&json!({"LaunchSettings": v})).unwrap_err());
+        let e = |v| from_parameters(&json!({"LaunchSettings": v})).unwrap_err().to_string();
+        let chain = |v| format!("{:#}", from_parameters(&json!({"LaunchSettings": v})).unwrap_err());
         assert!(e(json!({"Colour": "blue"})).contains("unknown field `Colour`"));
         assert!(chain(json!({"LaunchDisposition": "PAUSED"})).contains("LaunchDisposition: 'PAUSED'"));
         assert!(chain(json!({"InstanceType": "m5.large"})).contains("InstanceType: set RightSizing to NONE"));
         assert!(chain(json!({"SubnetId": "vpc-1"})).contains("SubnetId: 'vpc-1'"));
         let ok =
-            Desired::from_parameters(&json!({"LaunchSettings": {"InstanceType": "m5.large", "RightSizing": "NONE"}})).unwrap();
+            from_parameters(&json!({"LaunchSettings": {"InstanceType": "m5.large", "RightSizing": "NONE"}})).unwrap();
         assert!(ok.unwrap().for_partition("200000000001", "us-east-1").wants_template());
-        assert!(Desired::from_parameters(&json!({})).unwrap().is_none());
+        assert!(from_parameters(&json!({})).unwrap().is_none());
         assert!(chain(json!({"SubnetId": {"useast1": "subnet-1"}})).contains("'useast1': a key is <account>/<region>"));
     }
 
     #[test]
     fn subnets_and_groups_resolve_per_partition() {
-        let d = Desired::from_parameters(&json!({"LaunchSettings": {
+        let d = from_parameters(&json!({"LaunchSettings": {
             "SubnetId": {"us-east-1": "subnet-e", "200000000002/us-east-1": "subnet-2e"},
-            "SecurityGroupIds": ["sg-all"]
+            "SecurityGroupIds": ["sg-0a11"]
         }}))
         .unwrap()
         .unwrap();
@@ -193,6 +188,6 @@ mod tests {
         assert_eq!(w("200000000001", "us-east-1").subnet_id.as_deref(), Some("subnet-e"));
         assert_eq!(w("200000000002", "us-east-1").subnet_id.as_deref(), Some("subnet-2e"), "the specific key wins");
         assert_eq!(w("200000000001", "us-west-2").subnet_id, None, "no entry: left as it is");
-        assert_eq!(w("200000000001", "us-west-2").security_group_ids, Some(vec!["sg-all".to_string()]));
+        assert_eq!(w("200000000001", "us-west-2").security_group_ids, Some(vec!["sg-0a11".to_string()]));
     }
 }

@@ -7,11 +7,13 @@
 mod current;
 mod desired;
 mod drift;
+mod error;
 mod sync;
 
 pub use current::Current;
 pub use desired::{Desired, PerPartition, Settings};
 pub use drift::{drift, Drift};
+pub use error::LaunchError;
 
 use crate::aws::fanout::by_partition;
 use crate::aws::Clients;
@@ -26,7 +28,7 @@ pub struct ServerDrift {
     pub drifts: Vec<Drift>,
     /// Why the settings could not be read (or, after sync, fixed).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
+    pub error: Option<LaunchError>,
     #[serde(skip)]
     current: Option<Current>,
 }
@@ -70,7 +72,7 @@ fn partition(s: &ServerRef) -> Partition {
 }
 
 /// One server's settings as read: `current::read` once, in the server's own partition.
-pub type Read = (ServerRef, Result<Current, String>);
+pub type Read = (ServerRef, Result<Current, LaunchError>);
 
 /// Every server's current settings, with its template's default version when `want` names
 /// template fields for its partition. Preflight derives both its launch-configuration

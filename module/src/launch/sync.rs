@@ -5,7 +5,8 @@
 //! made the default with ec2:ModifyLaunchTemplate.
 
 use super::{Current, Drift, Settings};
-use crate::accounts::reason::finding;
+use super::LaunchError;
+use crate::aws::errors::AwsError;
 use crate::aws::Clients;
 use crate::config::Partition;
 use aws_sdk_drs::types::{LaunchDisposition, Licensing, TargetInstanceTypeRightSizingMethod};
@@ -23,10 +24,10 @@ pub async fn fix(
     want: &Settings,
     have: &Current,
     drifts: &[Drift],
-) -> Result<(), String> {
+) -> Result<(), LaunchError> {
     let drifting = |f: &str| drifts.iter().any(|d| d.field == f);
     if DRS_FIELDS.iter().any(|f| drifting(f)) {
-        let drs = clients.drs(p).await.map_err(|e| format!("{e:#}"))?;
+        let drs = clients.drs(p).await.map_err(LaunchError::client)?;
         let mut u = drs.update_launch_configuration().source_server_id(source_server_id);
         if drifting("CopyPrivateIp") {
             u = u.set_copy_private_ip(want.copy_private_ip);
@@ -45,7 +46,7 @@ pub async fn fix(
         if drifting("OsByol") {
             u = u.licensing(Licensing::builder().set_os_byol(want.os_byol).build());
         }
-        u.send().await.map_err(|e| finding("drs:UpdateLaunchConfiguration", &e).message)?;
+        u.send().await.map_err(|e| AwsError::from_sdk("drs:UpdateLaunchConfiguration", &e))?;
     }
     if ["InstanceType", "SubnetId", "SecurityGroupIds"].iter().any(|f| drifting(f)) {
         new_default_version(clients, p, want, have, &drifting).await?;
@@ -59,8 +60,8 @@ async fn new_default_version(
     want: &Settings,
     have: &Current,
     drifting: &dyn Fn(&str) -> bool,
-) -> Result<(), String> {
-    let template = have.template_id.as_deref().ok_or("no EC2 launch template to version")?;
+) -> Result<(), LaunchError> {
+    let template = have.template_id.as_deref().ok_or(LaunchError::NoTemplateToVersion)?;
     let mut data = RequestLaunchTemplateData::builder();
     if drifting("InstanceType") {
         data = data.set_instance_type(want.instance_type.as_deref().map(InstanceType::from));
@@ -68,7 +69,7 @@ async fn new_default_version(
     if drifting("SubnetId") || drifting("SecurityGroupIds") {
         data = data.network_interfaces(nic(have, want));
     }
-    let ec2 = clients.ec2(p).await.map_err(|e| format!("{e:#}"))?;
+    let ec2 = clients.ec2(p).await.map_err(LaunchError::client)?;
     let created = ec2
         .create_launch_template_version()
         .launch_template_id(template)
@@ -78,17 +79,17 @@ async fn new_default_version(
         .launch_template_data(data.build())
         .send()
         .await
-        .map_err(|e| finding("ec2:CreateLaunchTemplateVersion", &e).message)?;
+        .map_err(|e| AwsError::from_sdk("ec2:CreateLaunchTemplateVersion", &e))?;
     let version = created
         .launch_template_version()
         .and_then(|v| v.version_number())
-        .ok_or("CreateLaunchTemplateVersion returned no version number")?;
+        .ok_or(LaunchError::NoVersionNumber)?;
     ec2.modify_launch_template()
         .launch_template_id(template)
         .default_version(version.to_string())
         .send()
         .await
-        .map_err(|e| finding("ec2:ModifyLaunchTemplate", &e).message)?;
+        .map_err(|e| AwsError::from_sdk("ec2:ModifyLaunchTemplate", &e))?;
     Ok(())
 }
 

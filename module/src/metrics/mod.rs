@@ -50,7 +50,7 @@ pub fn activation(st: &Status, payload: &Payload) -> Vec<serde_json::Value> {
     let first = st.waves.iter().filter_map(|w| time(&w.started)).min();
     let last = st.waves.iter().filter_map(|w| time(&w.ended)).max();
     let (code, succeeded) = match &st.outcome {
-        Outcome::Failed { code, .. } => (code.clone(), 0.0),
+        Outcome::Failed { code, .. } => (code.as_str().to_owned(), 0.0),
         _ => (String::new(), 1.0),
     };
     out.push(emf::document(

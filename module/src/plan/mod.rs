@@ -7,11 +7,11 @@ pub mod waves;
 
 use crate::config::Quotas;
 use crate::discovery::{DiscoveredServer, Discovery};
-use crate::manifest;
-use crate::selection::{resolve_layer, Resolution, ResourceSelection};
+use crate::manifest::Layer;
+use crate::resource::DrsResource;
+use crate::selection::{resolve_layer, Resolution};
 use jobs::PlannedJob;
 use serde::Serialize;
-use serde_json::Value;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
@@ -81,17 +81,29 @@ impl Plan {
     }
 }
 
-pub fn plan(manifest_json: &Value, found: &Discovery, quotas: &Quotas) -> anyhow::Result<Plan> {
-    let by_id: BTreeMap<String, &DiscoveredServer> = found.servers.iter().map(|s| (s.source_server_id.clone(), s)).collect();
+/// Every layer of a manifest.
+pub fn plan(layers: &[Layer], found: &Discovery, quotas: &Quotas) -> Plan {
     let mut resources = vec![];
-    for layer in manifest::layers(manifest_json)? {
-        let selections: Vec<ResourceSelection> =
-            layer.resources.iter().map(ResourceSelection::from_resource).collect::<anyhow::Result<_>>()?;
-        for ((resolution, sel), raw) in
-            resolve_layer(&selections, &found.servers).into_iter().zip(&selections).zip(&layer.resources)
-        {
-            let params = raw.get("parameters").cloned().unwrap_or(Value::Null);
-            let (waves, error) = match waves::waves(&params, &resolution.servers, &by_id) {
+    for layer in layers {
+        let refs: Vec<&DrsResource> = layer.resources.iter().collect();
+        resources.extend(plan_layer(layer.layer, &refs, found, quotas));
+    }
+    Plan { resources, unreadable_partitions: unreadable(found) }
+}
+
+/// One resource alone (the lifecycle's view: one resource per event).
+pub fn plan_one(resource: &DrsResource, found: &Discovery, quotas: &Quotas) -> Plan {
+    Plan { resources: plan_layer(1, &[resource], found, quotas), unreadable_partitions: unreadable(found) }
+}
+
+fn plan_layer(layer: u64, resources: &[&DrsResource], found: &Discovery, quotas: &Quotas) -> Vec<ResourcePlan> {
+    let by_id: BTreeMap<String, &DiscoveredServer> = found.servers.iter().map(|s| (s.source_server_id.clone(), s)).collect();
+    let selections: Vec<_> = resources.iter().map(|r| &r.selection).collect();
+    resolve_layer(&selections, &found.servers)
+        .into_iter()
+        .zip(resources)
+        .map(|(resolution, r)| {
+            let (waves, error) = match waves::waves(r.waves.as_ref(), &resolution.servers, &by_id) {
                 Ok(w) => (
                     w.into_iter()
                         .map(|w| WavePlan {
@@ -102,20 +114,16 @@ pub fn plan(manifest_json: &Value, found: &Discovery, quotas: &Quotas) -> anyhow
                         .collect(),
                     None,
                 ),
-                Err(e) => (vec![], Some(format!("{}: {e:#}", sel.resource_name))),
+                Err(e) => (vec![], Some(format!("{}: {e:#}", r.name))),
             };
-            resources.push(ResourcePlan {
-                layer: layer.layer,
-                resource_name: sel.resource_name.clone(),
-                resolution,
-                waves,
-                error,
-            });
-        }
-    }
-    let unreadable_partitions = found
+            ResourcePlan { layer, resource_name: r.name.clone(), resolution, waves, error }
+        })
+        .collect()
+}
+
+fn unreadable(found: &Discovery) -> Vec<String> {
+    found
         .failed()
         .map(|p| format!("{}: {}", p.partition, p.error.as_ref().map(|e| e.to_string()).unwrap_or_default()))
-        .collect();
-    Ok(Plan { resources, unreadable_partitions })
+        .collect()
 }

@@ -3,29 +3,26 @@
 //! approval). A re-delivered activate derives the same execution id and finds the jobs the
 //! first delivery started, so it starts nothing twice.
 
-use super::params::RecoveryParams;
 use super::payload::{Group, Payload, WavePayload, VERSION};
 use super::status::{self, Status};
 use crate::aws::Clients;
 use crate::discovery::discover;
-use crate::plan::plan;
+use crate::plan::plan_one;
 use crate::preflight::partitions_of;
-use crate::selection::ResourceSelection;
+use crate::resource::DrsResource;
 use anyhow::{bail, Context};
 use chrono::{Duration, SecondsFormat, Utc};
-use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
 /// The plan, as a payload; `execution` names the run (see `tags::execution_id`).
-pub async fn build(clients: &Clients, resource: &Value, execution: &str) -> anyhow::Result<Payload> {
-    let sel = ResourceSelection::from_resource(resource)?;
-    let params = RecoveryParams::parse(&resource["parameters"])?;
-    let partitions = partitions_of(clients, &sel);
+pub async fn build(clients: &Clients, resource: &DrsResource, execution: &str) -> anyhow::Result<Payload> {
+    let (sel, params) = (&resource.selection, &resource.recovery);
+    let partitions = partitions_of(clients, sel);
     if partitions.is_empty() {
         bail!("resource {}: no configured account x region matches its AccountId/Accounts/Regions", sel.resource_name);
     }
     let found = discover(clients, &partitions, |_| {}).await;
-    let plan = plan(&json!([{"layer": 1, "resources": [resource]}]), &found, &clients.config().quotas)?;
+    let plan = plan_one(resource, &found, &clients.config().quotas);
     let r = plan.resources.first().context("the plan has no resource")?;
     let mut blockers: Vec<String> = plan.unreadable_partitions.clone();
     blockers.extend(r.resolution.errors.iter().cloned());
@@ -80,7 +77,7 @@ pub async fn build(clients: &Clients, resource: &Value, execution: &str) -> anyh
         v: VERSION,
         phase: "activate".into(),
         execution: execution.to_owned(),
-        resource: sel.resource_name,
+        resource: resource.name.clone(),
         mode: params.mode,
         since: iso(now),
         jobs_from: iso(now - Duration::minutes(clients.config().idempotency_lookback_minutes as i64)),
@@ -89,12 +86,12 @@ pub async fn build(clients: &Clients, resource: &Value, execution: &str) -> anyh
         waves,
         tenant: params.tenant.clone(),
         hooks,
-        launch: crate::launch::Desired::from_parameters(&resource["parameters"])?,
+        launch: resource.launch.clone(),
     })
 }
 
 /// Plans and starts: the payload for the platform and the first check's status.
-pub async fn activate(clients: &Clients, resource: &Value, execution: &str) -> anyhow::Result<(Payload, Status)> {
+pub async fn activate(clients: &Clients, resource: &DrsResource, execution: &str) -> anyhow::Result<(Payload, Status)> {
     let payload = build(clients, resource, execution).await?;
     let first = status::check(clients, &payload).await?;
     Ok((payload, first))

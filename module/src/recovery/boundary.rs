@@ -10,6 +10,7 @@ use super::payload::Payload;
 use super::status::ServerFailure;
 use crate::aws::Clients;
 use crate::config::HookFailure;
+use crate::error::ErrorCode;
 use crate::hooks::context::{self, Wave};
 use crate::hooks::runner::{Answer, HookSet};
 use crate::report::HookDecision;
@@ -61,7 +62,7 @@ pub enum Verdict {
     /// Hold at the pause gate with this reason.
     Pause(String),
     Fail {
-        code: &'static str,
+        code: ErrorCode,
         message: String,
     },
 }
@@ -151,13 +152,13 @@ pub fn judge(answers: &[Answer], policy: HookFailure, marks: &Marks, record: &mu
         match &a.result {
             Err(e) if policy == HookFailure::FailClosed => {
                 abort.get_or_insert((
-                    "HookFailed",
+                    ErrorCode::HookFailed,
                     format!("hook {} ({}) failed and the tenant's policy is fail-closed: {e}", a.hook, a.point),
                 ));
             }
             Err(_) | Ok(Decision::Proceed) => {}
             Ok(Decision::Abort(r)) => {
-                abort.get_or_insert(("HookAborted", format!("hook {} ({}) aborted the run: {r}", a.hook, a.point)));
+                abort.get_or_insert((ErrorCode::HookAborted, format!("hook {} ({}) aborted the run: {r}", a.hook, a.point)));
             }
             Ok(Decision::Pause(r)) => pauses.push(format!("{}: {r}", a.hook)),
             Ok(Decision::Delay(_)) => delayed = true,
@@ -243,7 +244,7 @@ mod tests {
         let abort = answer("c", "after-wave", Ok(Decision::Abort("half failed".into())));
         let skip = answer("d", "before-wave", Ok(Decision::Skip(vec!["s-1".into()])));
         let (v, record) = verdict(&[pause, delay, abort, skip], HookFailure::FailOpen);
-        assert!(matches!(v, Verdict::Fail { code: "HookAborted", ref message } if message.contains("half failed")));
+        assert!(matches!(v, Verdict::Fail { code: ErrorCode::HookAborted, ref message } if message.contains("half failed")));
         assert_eq!(record.len(), 4, "every answer is recorded");
 
         let (v, _) = verdict(
@@ -265,7 +266,7 @@ mod tests {
     fn a_failed_hook_follows_the_tenants_policy_and_after_wave_skips_are_only_recorded() {
         let failed = || answer("h", "before-wave", Err("hook ran longer than its 50 ms limit".into()));
         let (v, record) = verdict(&[failed()], HookFailure::FailClosed);
-        assert!(matches!(v, Verdict::Fail { code: "HookFailed", .. }));
+        assert!(matches!(v, Verdict::Fail { code: ErrorCode::HookFailed, .. }));
         assert!(record[0].decision.contains("fail-closed"));
         let (v, record) = verdict(&[failed()], HookFailure::FailOpen);
         assert!(matches!(v, Verdict::Proceed { ref skip } if skip.is_empty()));

@@ -5,7 +5,6 @@
 
 use super::failed;
 use super::launches::{self, Launched, Scope};
-use crate::accounts::reason::code;
 use crate::aws::Clients;
 use crate::config::Partition;
 use serde::Serialize;
@@ -42,11 +41,11 @@ pub async fn pass(clients: &Clients, partitions: &[Partition], scope: &Scope<'_>
             match drs.terminate_recovery_instances().set_recovery_instance_ids(Some(ids.clone())).send().await {
                 Ok(r) => jobs.extend(r.job().map(|j| j.job_id().to_owned())),
                 // One of them was taken by another terminate job meanwhile: the rest one by one.
-                Err(e) if code(&e) == Some("ConflictException") => {
+                Err(e) if e.as_service_error().is_some_and(|s| s.is_conflict_exception()) => {
                     for id in ids {
                         match drs.terminate_recovery_instances().recovery_instance_ids(&id).send().await {
                             Ok(r) => jobs.extend(r.job().map(|j| j.job_id().to_owned())),
-                            Err(e) if code(&e) == Some("ConflictException") => {}
+                            Err(e) if e.as_service_error().is_some_and(|s| s.is_conflict_exception()) => {}
                             Err(e) => return Err(failed(p, "drs:TerminateRecoveryInstances", &e)),
                         }
                     }

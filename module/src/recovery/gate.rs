@@ -5,7 +5,6 @@
 //! rejects. DescribeExecution tells the status check which it was.
 
 use crate::aws::Clients;
-use aws_sdk_sfn::error::ProvideErrorMetadata;
 use aws_sdk_sfn::types::ExecutionStatus;
 use serde_json::json;
 
@@ -54,7 +53,7 @@ pub async fn check(
                 d.cause().map(|c| format!(": {c}")).unwrap_or_default()
             )),
         }),
-        Err(e) if e.code() == Some("ExecutionDoesNotExist") => {
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_execution_does_not_exist()) => {
             let input =
                 json!({"execution": execution, "resource": resource, "wave": wave, "waveName": wave_name, "reason": reason});
             let started = sfn.start_execution().state_machine_arn(&sm).name(&name).input(input.to_string()).send().await;
@@ -70,7 +69,7 @@ pub async fn check(
                     Ok(Gate::Waiting(s.execution_arn().to_owned()))
                 }
                 // A concurrent check asked first: the same gate.
-                Err(e) if e.code() == Some("ExecutionAlreadyExists") => Ok(Gate::Waiting(arn)),
+                Err(e) if e.as_service_error().is_some_and(|s| s.is_execution_already_exists()) => Ok(Gate::Waiting(arn)),
                 Err(e) => anyhow::bail!("states:StartExecution {sm}: {}", crate::aws::errors::display_chain(&e)),
             }
         }

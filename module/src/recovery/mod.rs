@@ -10,22 +10,36 @@ pub mod cleanup;
 pub mod gate;
 pub mod launches;
 pub mod observe;
-pub mod params;
 pub mod payload;
 pub mod replicate;
 pub mod start;
 pub mod status;
 pub mod tags;
 
+use crate::aws::errors::{AwsError, Kind};
 use crate::config::Partition;
 use aws_sdk_drs::config::http::HttpResponse;
 use aws_sdk_drs::error::{ProvideErrorMetadata, SdkError};
+
+/// An AWS call that failed in one account x region, classified (`error.kind`), so callers
+/// can tell a partition that cannot be reached from a refusal.
+#[derive(Debug, thiserror::Error)]
+#[error("{partition}: {}: {}: {error}", error.action, crate::accounts::reason::name(&error.action, error.kind))]
+pub struct CallFailed {
+    pub partition: Partition,
+    pub error: AwsError,
+}
+
+impl CallFailed {
+    pub fn kind(&self) -> Kind {
+        self.error.kind
+    }
+}
 
 /// An AWS call that failed, with the partition, the action and the reason named.
 pub fn failed<E>(p: &Partition, action: &str, e: &SdkError<E, HttpResponse>) -> anyhow::Error
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
-    let f = crate::accounts::reason::finding(action, e);
-    anyhow::anyhow!("{p}: {action}: {}: {}", f.reason, f.message)
+    CallFailed { partition: p.clone(), error: AwsError::from_sdk(action, e) }.into()
 }

@@ -4,12 +4,12 @@
 //! read from the execution's tagged DRS jobs on each check. Compact, so that a 5,000-server
 //! plan stays far under Step Functions' 256 KiB (`schemas/lifecycle-payload.schema.json`).
 
-use super::params::{FailurePolicy, Mode};
+use crate::resource::{FailurePolicy, Mode};
 use crate::config::Partition;
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
-pub const SCHEMA: &str = include_str!("../../../schemas/lifecycle-payload.schema.json");
+pub static SCHEMA: crate::schema::Schema = crate::schema::Schema::new(include_str!("../../../schemas/lifecycle-payload.schema.json"));
 pub const VERSION: u32 = 1;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -56,7 +56,7 @@ pub struct Group {
 
 impl Payload {
     pub fn parse(v: &serde_json::Value) -> anyhow::Result<Payload> {
-        crate::schema::validate(SCHEMA, v, "lifecycle_output.Payload")?;
+        SCHEMA.validate(v, "lifecycle_output.Payload")?;
         let p: Payload = serde_json::from_value(v.clone()).context("lifecycle_output.Payload")?;
         anyhow::ensure!(p.v == VERSION, "lifecycle_output.Payload.v: version {} is not {VERSION}", p.v);
         for (w, wave) in p.waves.iter().enumerate() {

@@ -5,7 +5,6 @@
 
 use super::failed;
 use super::launches::{self, Scope};
-use crate::accounts::reason::code;
 use crate::aws::Clients;
 use crate::config::Partition;
 use serde::Serialize;
@@ -51,7 +50,7 @@ pub async fn pass(
                 match drs.reverse_replication().recovery_instance_id(&l.recovery_instance_id).send().await {
                     Ok(_) => status.reversed += 1,
                     // Reversed by an earlier call whose answer was lost.
-                    Err(e) if code(&e) == Some("ConflictException") => {}
+                    Err(e) if e.as_service_error().is_some_and(|s| s.is_conflict_exception()) => {}
                     Err(e) => return Err(failed(&l.partition, "drs:ReverseReplication", &e)),
                 }
             }

@@ -3,10 +3,9 @@
 //! the wave. A quota or conflict answer from DRS leaves the rest for the next status check.
 
 use super::observe::ObservedJob;
-use super::params::Mode;
+use crate::resource::Mode;
 use super::payload::{Payload, WavePayload};
 use super::{failed, tags};
-use crate::accounts::reason::code;
 use crate::aws::Clients;
 use crate::config::Partition;
 use crate::launch::{self, Desired};
@@ -111,7 +110,7 @@ pub async fn start_wave(
             }
             // Quotas taken by jobs outside the execution, or a server already in an active
             // job (a duplicate call's job shows up on the next check): wait, don't fail.
-            Err(e) if matches!(code(&e), Some("ServiceQuotaExceededException" | "ConflictException")) => {
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_service_quota_exceeded_exception() || s.is_conflict_exception()) => {
                 let why = aws_sdk_drs::error::ProvideErrorMetadata::message(&e).unwrap_or_default().to_owned();
                 out.waiting.push(format!("{p}: {} servers wait: {why}", chunk.len()));
             }
@@ -142,11 +141,17 @@ async fn apply_launch_settings(
     let mut held = HashSet::new();
     let mut fatal = vec![];
     for f in failures {
-        let e = f.error.as_deref().unwrap_or_default();
-        if e.contains("ConflictException") {
-            held.insert(f.server.source_server_id.clone());
-        } else {
-            fatal.push(format!("{} ({}/{}): {e}", f.server.source_server_id, f.server.account, f.server.region));
+        match &f.error {
+            Some(e) if e.is_conflict() => {
+                held.insert(f.server.source_server_id.clone());
+            }
+            e => fatal.push(format!(
+                "{} ({}/{}): {}",
+                f.server.source_server_id,
+                f.server.account,
+                f.server.region,
+                e.as_ref().map(ToString::to_string).unwrap_or_default()
+            )),
         }
     }
     anyhow::ensure!(

@@ -7,11 +7,12 @@
 use super::boundary::{self, Marks, Verdict};
 use super::gate::{self, Gate};
 use super::observe::{self, ObservedJob, ServerLog};
-use super::params::FailurePolicy;
+use crate::resource::FailurePolicy;
 use super::payload::Payload;
 use super::start::{start_wave, Started};
 use crate::aws::Clients;
 use crate::config::Partition;
+use crate::error::ErrorCode;
 use crate::report::HookDecision;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
@@ -69,7 +70,7 @@ pub struct WaveProgress {
 pub enum Outcome {
     Running,
     Done,
-    Failed { code: String, message: String },
+    Failed { code: ErrorCode, message: String },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -100,8 +101,8 @@ impl Status {
     }
 }
 
-fn failed(code: &str, message: String) -> Outcome {
-    Outcome::Failed { code: code.into(), message }
+fn failed(code: ErrorCode, message: String) -> Outcome {
+    Outcome::Failed { code, message }
 }
 
 pub async fn check(clients: &Clients, payload: &Payload) -> anyhow::Result<Status> {
@@ -202,7 +203,7 @@ pub async fn check(clients: &Clients, payload: &Payload) -> anyhow::Result<Statu
                     }
                     Gate::Rejected(why) => {
                         progress.state = WaveState::Failed;
-                        status.outcome = failed("ApprovalRejected", format!("wave {}: {why}", wave.name));
+                        status.outcome = failed(ErrorCode::ApprovalRejected, format!("wave {}: {why}", wave.name));
                         status.waves.push(progress);
                         continue;
                     }
@@ -227,7 +228,7 @@ pub async fn check(clients: &Clients, payload: &Payload) -> anyhow::Result<Statu
         if fail_fast || (!running && wave.policy.broken(progress.failed, progress.servers - progress.skipped)) {
             progress.failures = failures(clients, &wjobs).await?;
             progress.state = WaveState::Failed;
-            status.outcome = failed("WaveFailed", wave_failure(&wave.name, &progress, &wave.policy));
+            status.outcome = failed(ErrorCode::WaveFailed, wave_failure(&wave.name, &progress, &wave.policy));
         } else if running {
             progress.state = WaveState::Running;
             progress.steps = steps(clients, &wjobs).await?;
@@ -260,7 +261,7 @@ pub async fn check(clients: &Clients, payload: &Payload) -> anyhow::Result<Statu
             .map(|w| format!("{} ({:?}, {} of {} launched)", w.name, w.state, w.launched, w.servers))
             .collect();
         status.outcome =
-            failed("Timeout", format!("the execution passed its deadline {}; not done: {}", payload.deadline, open.join(", ")));
+            failed(ErrorCode::Timeout, format!("the execution passed its deadline {}; not done: {}", payload.deadline, open.join(", ")));
     }
     Ok(status)
 }

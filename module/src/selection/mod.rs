@@ -12,5 +12,3 @@ mod tests;
 
 pub use params::{Action, HostName, Policy, ResourceSelection};
 pub use resolve::{resolve, resolve_layer, Conflict, Miss, NotReady, Resolution, ServerRef};
-
-pub const SCHEMA: &str = include_str!("../../../schemas/drs-resource.schema.json");

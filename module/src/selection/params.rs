@@ -1,11 +1,10 @@
-//! A DRS resource's selection, read from its manifest `parameters`: which servers (HostNames,
-//! Tags, within accounts and regions) and what a miss, a conflict or a server not ready does.
-//! Errors name the field (`parameters.HostNames[2]: ...`); the schema then checks the rest.
+//! A DRS resource's selection: which servers (HostNames, Tags, within accounts and regions)
+//! and what a miss, a conflict or a server not ready does. Built by `resource::DrsResource`
+//! from the parameters it deserialized once; `HostName` and the `Selection` policy check
+//! themselves as they are deserialized, so an error names the field.
 
-use super::SCHEMA;
-use anyhow::{anyhow, bail, Context};
-use serde::Serialize;
-use serde_json::{Map, Value};
+use crate::resource::values::{is_account, is_region};
+use serde::{de, Deserialize, Deserializer, Serialize};
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Serialize)]
@@ -23,8 +22,8 @@ pub struct ResourceSelection {
 }
 
 /// One `HostNames` entry: `[<account>|<region>|<account>/<region>:]<name>`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", try_from = "String")]
 pub struct HostName {
     /// As written, for messages.
     pub entry: String,
@@ -43,13 +42,17 @@ pub enum Action {
     Skip,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct Policy {
+    #[serde(deserialize_with = "fail_or_warn")]
     pub on_miss: Action,
+    #[serde(deserialize_with = "fail_or_warn")]
     pub on_conflict: Action,
+    #[serde(deserialize_with = "fail_warn_or_skip")]
     pub on_not_ready: Action,
     /// None: lag is not checked.
+    #[serde(deserialize_with = "lag")]
     pub max_lag_seconds: Option<u64>,
 }
 
@@ -59,69 +62,12 @@ impl Default for Policy {
     }
 }
 
-impl ResourceSelection {
-    /// A manifest resource: `{"action": "DRS", "resourceName": ..., "parameters": {...}}`.
-    pub fn from_resource(resource: &Value) -> anyhow::Result<ResourceSelection> {
-        let name = resource.get("resourceName").and_then(Value::as_str).context("resourceName: missing or not a string")?;
-        let params = resource.get("parameters").ok_or_else(|| anyhow!("resource {name}: parameters: missing"))?;
-        Self::from_parameters(name, params)
-    }
 
-    pub fn from_parameters(resource_name: &str, parameters: &Value) -> anyhow::Result<ResourceSelection> {
-        let mut sel = parse(parameters).map_err(|e| anyhow!("resource {resource_name}: {e}"))?;
-        // The hand parse gives the clearer message; the schema is the contract and catches the rest.
-        crate::schema::validate(SCHEMA, parameters, &format!("resource {resource_name}: parameters"))?;
-        sel.resource_name = resource_name.to_owned();
-        Ok(sel)
+impl TryFrom<String> for HostName {
+    type Error = String;
+    fn try_from(entry: String) -> Result<Self, String> {
+        host_name(&entry)
     }
-}
-
-fn parse(p: &Value) -> anyhow::Result<ResourceSelection> {
-    let p = p.as_object().context("parameters: expected an object")?;
-    let mut accounts = vec![];
-    if let Some(v) = p.get("AccountId") {
-        accounts.push(account(v, "parameters.AccountId")?);
-    }
-    for (i, v) in list(p, "Accounts")?.iter().enumerate() {
-        let a = account(v, &format!("parameters.Accounts[{i}]"))?;
-        if !accounts.contains(&a) {
-            accounts.push(a);
-        }
-    }
-    let mut regions = vec![];
-    for (i, v) in list(p, "Regions")?.iter().enumerate() {
-        let r = string(v, &format!("parameters.Regions[{i}]"))?;
-        if !is_region(r) {
-            bail!("parameters.Regions[{i}]: '{r}' is not a region (as in us-east-1)");
-        }
-        regions.push(r.to_owned());
-    }
-    let mut host_names: Vec<HostName> = vec![];
-    for (i, v) in list(p, "HostNames")?.iter().enumerate() {
-        let at = format!("parameters.HostNames[{i}]");
-        let h = host_name(string(v, &at)?).map_err(|e| anyhow!("{at}: {e}"))?;
-        if let Some(j) = host_names.iter().position(|o| (&o.account, &o.region, &o.name) == (&h.account, &h.region, &h.name)) {
-            bail!("{at}: '{}' repeats HostNames[{j}] '{}'", h.entry, host_names[j].entry);
-        }
-        outside(&h.account, &accounts, "account", "AccountId/Accounts").map_err(|e| anyhow!("{at}: {e}"))?;
-        outside(&h.region, &regions, "region", "Regions").map_err(|e| anyhow!("{at}: {e}"))?;
-        host_names.push(h);
-    }
-    if p.get("HostNames").is_some_and(|v| v.as_array().is_some_and(Vec::is_empty)) {
-        bail!("parameters.HostNames: empty; leave it out to select by Tags alone");
-    }
-    let tags = match p.get("Tags") {
-        Some(v) => tags(v)?,
-        None => BTreeMap::new(),
-    };
-    if host_names.is_empty() && tags.is_empty() {
-        bail!("parameters: a DRS resource needs HostNames or Tags to select its servers");
-    }
-    let policy = match p.get("Selection") {
-        Some(v) => policy(v)?,
-        None => Policy::default(),
-    };
-    Ok(ResourceSelection { resource_name: String::new(), accounts, regions, host_names, tags, policy })
 }
 
 fn host_name(entry: &str) -> Result<HostName, String> {
@@ -157,126 +103,52 @@ fn host_name(entry: &str) -> Result<HostName, String> {
     })
 }
 
-fn tags(v: &Value) -> anyhow::Result<BTreeMap<String, Vec<String>>> {
-    let m = v.as_object().context("parameters.Tags: expected an object of tag key to value(s)")?;
-    if m.is_empty() {
-        bail!("parameters.Tags: empty; leave it out to select by HostNames alone");
-    }
-    let mut out = BTreeMap::new();
-    for (k, v) in m {
-        let at = format!("parameters.Tags.{k}");
-        if k.is_empty() {
-            bail!("parameters.Tags: a tag key is empty");
-        }
-        let values = match v {
-            Value::Array(vs) if vs.is_empty() => bail!("{at}: an empty list matches nothing"),
-            Value::Array(vs) => {
-                vs.iter().enumerate().map(|(i, v)| tag_value(v, &format!("{at}[{i}]"))).collect::<Result<_, _>>()?
-            }
-            v => vec![tag_value(v, &at)?],
-        };
-        out.insert(k.clone(), values);
-    }
-    Ok(out)
-}
-
-fn tag_value(v: &Value, at: &str) -> anyhow::Result<String> {
-    match v {
-        Value::String(s) => Ok(s.clone()),
-        // Tag values are strings: say how to write the number rather than guess.
-        Value::Number(n) => bail!("{at}: tag values are strings: write \"{n}\", not {n}"),
-        _ => bail!("{at}: expected a string or a list of strings"),
-    }
-}
-
-fn policy(v: &Value) -> anyhow::Result<Policy> {
-    let m = v.as_object().context("parameters.Selection: expected an object")?;
-    let mut p = Policy::default();
-    for (k, v) in m {
-        let at = format!("parameters.Selection.{k}");
-        match k.as_str() {
-            "onMiss" => p.on_miss = action(v, &at, false)?,
-            "onConflict" => p.on_conflict = action(v, &at, false)?,
-            "onNotReady" => p.on_not_ready = action(v, &at, true)?,
-            "maxLagSeconds" if v.is_null() => p.max_lag_seconds = None,
-            "maxLagSeconds" => {
-                p.max_lag_seconds = Some(v.as_u64().with_context(|| format!("{at}: expected a whole number of seconds or null"))?)
-            }
-            _ => bail!("{at}: unknown setting (onMiss, onConflict, onNotReady, maxLagSeconds)"),
-        }
-    }
-    Ok(p)
-}
-
-fn action(v: &Value, at: &str, skip_allowed: bool) -> anyhow::Result<Action> {
+fn action<'de, D: Deserializer<'de>>(d: D, skip_allowed: bool) -> Result<Action, D::Error> {
+    let v = String::deserialize(d)?;
     match v.as_str() {
-        Some("fail") => Ok(Action::Fail),
-        Some("warn") => Ok(Action::Warn),
-        Some("skip") if skip_allowed => Ok(Action::Skip),
-        _ if skip_allowed => bail!("{at}: expected \"fail\", \"warn\" or \"skip\", not {v}"),
-        _ => bail!("{at}: expected \"fail\" or \"warn\", not {v}"),
+        "fail" => Ok(Action::Fail),
+        "warn" => Ok(Action::Warn),
+        "skip" if skip_allowed => Ok(Action::Skip),
+        _ if skip_allowed => Err(de::Error::custom(format_args!("expected \"fail\", \"warn\" or \"skip\", not \"{v}\""))),
+        _ => Err(de::Error::custom(format_args!("expected \"fail\" or \"warn\", not \"{v}\""))),
     }
 }
 
-/// A qualifier outside an explicit scope could never match: say so now, not as a miss later.
-fn outside(q: &Option<String>, scope: &[String], what: &str, field: &str) -> Result<(), String> {
-    match q {
-        Some(q) if !scope.is_empty() && !scope.contains(q) => {
-            Err(format!("{what} {q} is outside the resource's {field} ({})", scope.join(", ")))
-        }
-        _ => Ok(()),
-    }
+fn fail_or_warn<'de, D: Deserializer<'de>>(d: D) -> Result<Action, D::Error> {
+    action(d, false)
 }
 
-fn list<'a>(p: &'a Map<String, Value>, key: &str) -> anyhow::Result<&'a [Value]> {
-    match p.get(key) {
-        None => Ok(&[]),
-        Some(Value::Array(vs)) => Ok(vs),
-        Some(_) => bail!("parameters.{key}: expected a list"),
-    }
+fn fail_warn_or_skip<'de, D: Deserializer<'de>>(d: D) -> Result<Action, D::Error> {
+    action(d, true)
 }
 
-fn string<'a>(v: &'a Value, at: &str) -> anyhow::Result<&'a str> {
-    v.as_str().with_context(|| format!("{at}: expected a string, not {v}"))
-}
-
-fn account(v: &Value, at: &str) -> anyhow::Result<String> {
-    let a = string(v, at)?;
-    if !is_account(a) {
-        bail!("{at}: '{a}' is not a 12-digit account id");
-    }
-    Ok(a.to_owned())
-}
-
-fn is_account(s: &str) -> bool {
-    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
-}
-
-/// As the schema's region pattern: `us-east-1`, `us-gov-west-1`.
-fn is_region(s: &str) -> bool {
-    let parts: Vec<&str> = s.split('-').collect();
-    let lower = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase());
-    let (cc, rest) = match parts.as_slice() {
-        [cc, "gov", w, n] => (cc, [w, n]),
-        [cc, w, n] => (cc, [w, n]),
-        _ => return false,
-    };
-    cc.len() == 2 && lower(cc) && lower(rest[0]) && rest[1].len() == 1 && rest[1].bytes().all(|b| b.is_ascii_digit())
+/// A whole number of seconds, or null to turn the lag check off.
+fn lag<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    Option::<u64>::deserialize(d)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::resource::{DrsResource, ResourceError, SCHEMA};
+    use serde_json::{json, Value};
+
+    fn from_parameters(name: &str, p: &Value) -> Result<ResourceSelection, ResourceError> {
+        DrsResource::new(name, p).map(|r| r.selection)
+    }
+
+    fn from_resource(r: &Value) -> Result<ResourceSelection, ResourceError> {
+        DrsResource::from_value(r).map(|r| r.selection)
+    }
 
     fn err(p: Value) -> String {
-        ResourceSelection::from_parameters("Web", &p).unwrap_err().to_string()
+        from_parameters("Web", &p).unwrap_err().to_string()
     }
 
     #[test]
     fn the_platform_sketch_parses() {
         let p = json!({"AccountId": "111111111111", "HostNames": ["web-01", "web-02"], "Tags": {"Wave": "1"}});
-        let s = ResourceSelection::from_parameters("WebServers", &p).unwrap();
+        let s = from_parameters("WebServers", &p).unwrap();
         assert_eq!(s.resource_name, "WebServers");
         assert_eq!(s.accounts, ["111111111111"]);
         assert_eq!(s.host_names.len(), 2);
@@ -287,9 +159,9 @@ mod tests {
     #[test]
     fn resources_parse_whole() {
         let r = json!({"action": "DRS", "resourceName": "Db", "parameters": {"Tags": {"Tier": ["db", "app"]}}});
-        let s = ResourceSelection::from_resource(&r).unwrap();
+        let s = from_resource(&r).unwrap();
         assert_eq!((s.resource_name.as_str(), s.tags["Tier"].clone()), ("Db", vec!["db".to_owned(), "app".to_owned()]));
-        assert!(ResourceSelection::from_resource(&json!({"parameters": {}})).unwrap_err().to_string().contains("resourceName"));
+        assert!(from_resource(&json!({"parameters": {}})).unwrap_err().to_string().contains("resourceName"));
     }
 
     #[test]
@@ -332,7 +204,7 @@ mod tests {
     #[test]
     fn selection_policy() {
         let p = json!({"Tags": {"a": "b"}, "Selection": {"onMiss": "warn", "onNotReady": "skip", "maxLagSeconds": null}});
-        let s = ResourceSelection::from_parameters("Web", &p).unwrap();
+        let s = from_parameters("Web", &p).unwrap();
         assert_eq!(
             s.policy,
             Policy { on_miss: Action::Warn, on_not_ready: Action::Skip, max_lag_seconds: None, ..Policy::default() }
@@ -356,8 +228,8 @@ mod tests {
             json!({"Tags": {"dr:tier": "db"}, "Selection": {"maxLagSeconds": null}}),
         ];
         for p in good {
-            crate::schema::validate(SCHEMA, &p, "good").unwrap();
-            ResourceSelection::from_parameters("Web", &p).unwrap();
+            SCHEMA.validate(&p, "good").unwrap();
+            from_parameters("Web", &p).unwrap();
         }
         let bad = [
             json!({"HostNames": ["web 01"]}),
@@ -374,8 +246,8 @@ mod tests {
             json!({"Tags": {"a": "b"}, "Selection": {"maxLagSeconds": 1.5}}),
         ];
         for p in bad {
-            assert!(crate::schema::validate(SCHEMA, &p, "bad").is_err(), "schema accepts {p}");
-            assert!(ResourceSelection::from_parameters("Web", &p).is_err(), "parser accepts {p}");
+            assert!(SCHEMA.validate(&p, "bad").is_err(), "schema accepts {p}");
+            assert!(from_parameters("Web", &p).is_err(), "parser accepts {p}");
         }
     }
 }

@@ -3,6 +3,7 @@
 
 use super::matching::{host_matches, in_scope, tags_match};
 use super::params::{Action, ResourceSelection};
+use std::borrow::Borrow;
 use crate::discovery::DiscoveredServer;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -157,7 +158,8 @@ pub fn resolve(sel: &ResourceSelection, servers: &[DiscoveredServer]) -> Resolut
 /// selected by more than one of them, naming them all. Under "fail" it is an error of each
 /// claiming resource; under "warn" the first resource in manifest order keeps the server and
 /// the later ones drop it, so no server is launched twice.
-pub fn resolve_layer(resources: &[ResourceSelection], servers: &[DiscoveredServer]) -> Vec<Resolution> {
+pub fn resolve_layer<S: Borrow<ResourceSelection>>(resources: &[S], servers: &[DiscoveredServer]) -> Vec<Resolution> {
+    let resources: Vec<&ResourceSelection> = resources.iter().map(Borrow::borrow).collect();
     let mut out: Vec<Resolution> = resources.iter().map(|sel| resolve(sel, servers)).collect();
     let mut claims: BTreeMap<ServerRef, Vec<usize>> = BTreeMap::new();
     for (i, r) in out.iter().enumerate() {

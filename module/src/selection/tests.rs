@@ -36,7 +36,7 @@ fn fleet() -> Vec<DiscoveredServer> {
 }
 
 fn sel(name: &str, params: Value) -> ResourceSelection {
-    ResourceSelection::from_parameters(name, &params).unwrap()
+    crate::resource::DrsResource::new(name, &params).unwrap().selection
 }
 
 fn run(params: Value, servers: &[DiscoveredServer]) -> Resolution {

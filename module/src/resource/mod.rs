@@ -1,0 +1,80 @@
+//! A manifest's DRS resource, read once where the event or the manifest enters: its name, its
+//! selection (scope, HostNames, Tags, policy), its recovery settings, its waves, its launch
+//! settings and its hooks. The parameters are deserialized into types that check themselves
+//! (serde, with `serde_path_to_error` naming the field), then the checks that span fields, then
+//! the JSON Schema (`schemas/drs-resource.schema.json`, the contract shared with the platform)
+//! catches anything the types let through. Everything downstream takes `&DrsResource`.
+
+mod params;
+pub mod recovery;
+#[cfg(test)]
+mod tests;
+pub mod values;
+pub mod waves;
+
+pub use recovery::{CleanupScope, FailurePolicy, Mode, RecoveryParams, WaveSettings};
+pub use waves::{WaveSpec, WavesSpec};
+
+use crate::launch::Desired;
+use crate::schema::Schema;
+use crate::selection::ResourceSelection;
+use serde_json::Value;
+
+pub static SCHEMA: Schema = Schema::new(include_str!("../../../schemas/drs-resource.schema.json"));
+
+#[derive(Debug, Clone)]
+pub struct DrsResource {
+    pub name: String,
+    pub selection: ResourceSelection,
+    pub recovery: RecoveryParams,
+    /// None: one wave of the whole group.
+    pub waves: Option<WavesSpec>,
+    pub launch: Option<Desired>,
+    /// The resource as written (`action`, `resourceName`, `parameters`): what a local driver
+    /// hands the module as the platform's StatePayload.
+    pub source: Value,
+}
+
+/// Why a resource was refused: the resource, the field and the reason.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ResourceError {
+    /// A field's value is wrong (its type, its form, or against another field).
+    #[error("resource {resource}: {field}: {reason}")]
+    Field { resource: String, field: String, reason: String },
+    /// The parameters break the schema (the reasons name the fields; values are masked).
+    #[error("resource {resource}: {reasons}")]
+    Schema { resource: String, reasons: String },
+    /// The resource has no name.
+    #[error("resourceName: missing or not a string")]
+    NoName,
+}
+
+impl DrsResource {
+    /// A manifest resource: `{"action": "DRS", "resourceName": ..., "parameters": {...}}`.
+    pub fn from_value(resource: &Value) -> Result<DrsResource, ResourceError> {
+        let name = resource.get("resourceName").and_then(Value::as_str).ok_or(ResourceError::NoName)?;
+        let parameters = resource.get("parameters").unwrap_or(&Value::Null);
+        let mut r = params::parse(name, parameters, None)?;
+        r.source = resource.clone();
+        Ok(r)
+    }
+
+    /// A resource from its name and parameters alone.
+    pub fn new(name: &str, parameters: &Value) -> Result<DrsResource, ResourceError> {
+        let mut r = params::parse(name, parameters, None)?;
+        r.source = serde_json::json!({"action": "DRS", "resourceName": name, "parameters": parameters});
+        Ok(r)
+    }
+
+    /// The resource of a platform event: the event's `AccountId` is the scope when the
+    /// parameters name no account.
+    pub fn from_event(name: &str, account_id: Option<&str>, parameters: &Value) -> Result<DrsResource, ResourceError> {
+        let mut r = params::parse(name, parameters, account_id)?;
+        r.source = serde_json::json!({"action": "DRS", "resourceName": name, "parameters": parameters});
+        Ok(r)
+    }
+
+    pub fn mode(&self) -> Mode {
+        self.recovery.mode
+    }
+}

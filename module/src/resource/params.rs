@@ -1,0 +1,160 @@
+//! The parameters of a DRS resource as the manifest writes them, deserialized in one pass,
+//! then the checks that span fields (a HostNames qualifier outside the scope, repeats, Hooks
+//! without a Tenant), then the schema. Parameters other modules or the platform add are
+//! allowed, as the schema allows them.
+
+use super::recovery::{
+    CleanupScope, Mode, PauseSpec, PolicySpec, RecoveryParams, WaveSettings, DEFAULT_TIMEOUT_MINUTES, MAX_TIMEOUT_MINUTES,
+};
+use super::values::{AccountId, ExecutionId, Name, Region, TagValues};
+use super::waves::WavesSpec;
+use super::{DrsResource, ResourceError, SCHEMA};
+use crate::launch::Desired;
+use crate::selection::{HostName, Policy, ResourceSelection};
+use serde::Deserialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Parameters {
+    account_id: Option<AccountId>,
+    #[serde(default)]
+    accounts: Vec<AccountId>,
+    #[serde(default)]
+    regions: Vec<Region>,
+    host_names: Option<Vec<HostName>>,
+    tags: Option<BTreeMap<String, TagValues>>,
+    #[serde(default)]
+    selection: Policy,
+    waves: Option<WavesSpec>,
+    #[serde(default)]
+    mode: Mode,
+    execution_id: Option<ExecutionId>,
+    timeout_minutes: Option<u64>,
+    failure_policy: Option<PolicySpec>,
+    #[serde(default)]
+    pause_before: Vec<String>,
+    #[serde(default)]
+    cleanup: CleanupScope,
+    tenant: Option<Name>,
+    hooks: Option<Vec<Name>>,
+    launch_settings: Option<Desired>,
+}
+
+fn field(resource: &str, field: impl Into<String>, reason: impl Into<String>) -> ResourceError {
+    ResourceError::Field { resource: resource.to_owned(), field: field.into(), reason: reason.into() }
+}
+
+/// `event_account`: the platform event's AccountId, the scope when the parameters name none.
+pub(super) fn parse(name: &str, value: &Value, event_account: Option<&str>) -> Result<DrsResource, ResourceError> {
+    if !value.is_object() {
+        return Err(field(name, "parameters", "expected an object"));
+    }
+    let p: Parameters = serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let at = if path == "." { "parameters".to_owned() } else { format!("parameters.{path}") };
+        field(name, at, e.into_inner().to_string())
+    })?;
+    let selection = selection(name, &p, event_account)?;
+    let recovery = recovery(name, &p)?;
+    if let Some(l) = &p.launch_settings {
+        l.check().map_err(|e| field(name, "parameters.LaunchSettings", format!("{e:#}")))?;
+    }
+    SCHEMA
+        .validate(value, "parameters")
+        .map_err(|e| ResourceError::Schema { resource: name.to_owned(), reasons: format!("{e:#}") })?;
+    Ok(DrsResource {
+        name: name.to_owned(),
+        selection,
+        recovery,
+        waves: p.waves,
+        launch: p.launch_settings,
+        source: Value::Null,
+    })
+}
+
+fn selection(name: &str, p: &Parameters, event_account: Option<&str>) -> Result<ResourceSelection, ResourceError> {
+    let mut accounts: Vec<String> = vec![];
+    for a in p.account_id.iter().chain(&p.accounts) {
+        if !accounts.iter().any(|x| x == a.as_str()) {
+            accounts.push(a.as_str().to_owned());
+        }
+    }
+    if accounts.is_empty() {
+        accounts.extend(event_account.map(str::to_owned));
+    }
+    let regions: Vec<String> = p.regions.iter().cloned().map(String::from).collect();
+    let host_names = p.host_names.clone().unwrap_or_default();
+    if p.host_names.as_ref().is_some_and(Vec::is_empty) {
+        return Err(field(name, "parameters.HostNames", "empty; leave it out to select by Tags alone"));
+    }
+    for (i, h) in host_names.iter().enumerate() {
+        let at = format!("parameters.HostNames[{i}]");
+        if let Some(j) = host_names[..i].iter().position(|o| (&o.account, &o.region, &o.name) == (&h.account, &h.region, &h.name)) {
+            return Err(field(name, at, format!("'{}' repeats HostNames[{j}] '{}'", h.entry, host_names[j].entry)));
+        }
+        outside(&h.account, &accounts, "account", "AccountId/Accounts").map_err(|e| field(name, &at, e))?;
+        outside(&h.region, &regions, "region", "Regions").map_err(|e| field(name, &at, e))?;
+    }
+    let tags = match &p.tags {
+        Some(t) if t.is_empty() => return Err(field(name, "parameters.Tags", "empty; leave it out to select by HostNames alone")),
+        Some(t) if t.keys().any(String::is_empty) => return Err(field(name, "parameters.Tags", "a tag key is empty")),
+        Some(t) => t.iter().map(|(k, v)| (k.clone(), v.0.clone())).collect(),
+        None => BTreeMap::new(),
+    };
+    if host_names.is_empty() && tags.is_empty() {
+        return Err(field(name, "parameters", "a DRS resource needs HostNames or Tags to select its servers"));
+    }
+    Ok(ResourceSelection { resource_name: name.to_owned(), accounts, regions, host_names, tags, policy: p.selection.clone() })
+}
+
+/// A qualifier outside an explicit scope could never match: say so now, not as a miss later.
+fn outside(q: &Option<String>, scope: &[String], what: &str, fields: &str) -> Result<(), String> {
+    match q {
+        Some(q) if !scope.is_empty() && !scope.contains(q) => {
+            Err(format!("{what} {q} is outside the resource's {fields} ({})", scope.join(", ")))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn recovery(name: &str, p: &Parameters) -> Result<RecoveryParams, ResourceError> {
+    let timeout_minutes = p.timeout_minutes.unwrap_or(DEFAULT_TIMEOUT_MINUTES);
+    if timeout_minutes > MAX_TIMEOUT_MINUTES {
+        return Err(field(name, "parameters.TimeoutMinutes", format!("at most {MAX_TIMEOUT_MINUTES} (30 days)")));
+    }
+    let default_policy = p.failure_policy.map(|s| s.0).unwrap_or_default();
+    let mut per_wave: BTreeMap<String, WaveSettings> = BTreeMap::new();
+    let blank = || WaveSettings { pause: None, policy: default_policy };
+    for n in &p.pause_before {
+        per_wave.entry(n.clone()).or_insert_with(blank).pause = Some(format!("PauseBefore names wave {n}"));
+    }
+    if let Some(WavesSpec::List(waves)) = &p.waves {
+        for w in waves {
+            let entry = per_wave.entry(w.name.clone()).or_insert_with(blank);
+            match &w.pause_before {
+                None | Some(PauseSpec::No) => {}
+                Some(PauseSpec::Yes) => entry.pause = Some(format!("wave {} asks for an approval", w.name)),
+                Some(PauseSpec::Because(reason)) => entry.pause = Some(reason.clone()),
+            }
+            if let Some(policy) = w.failure_policy {
+                entry.policy = policy.0;
+            }
+        }
+    }
+    let tenant = p.tenant.as_ref().map(|t| t.as_str().to_owned());
+    if p.hooks.is_some() && tenant.is_none() {
+        return Err(field(name, "parameters.Hooks", "name the tenant whose hooks these are in parameters.Tenant"));
+    }
+    Ok(RecoveryParams {
+        mode: p.mode,
+        execution_id: p.execution_id.as_ref().map(|e| e.as_str().to_owned()),
+        timeout_minutes,
+        default_policy,
+        per_wave,
+        cleanup: p.cleanup,
+        tenant,
+        hooks: p.hooks.as_ref().map(|h| h.iter().map(|n| n.as_str().to_owned()).collect()),
+    })
+}

@@ -1,0 +1,78 @@
+//! Reading a resource: recovery settings, per-wave settings and the errors that name fields.
+
+use super::*;
+use serde_json::json;
+
+fn parse(mut p: Value) -> Result<DrsResource, ResourceError> {
+    if p.get("Tags").is_none() && p.get("HostNames").is_none() {
+        p["Tags"] = json!({"Tier": "web"});
+    }
+    DrsResource::new("Web", &p)
+}
+
+#[test]
+fn waves_take_their_own_settings_over_the_resource_defaults() {
+    let p = parse(json!({
+        "Mode": "recovery", "FailurePolicy": "continue", "PauseBefore": ["web"],
+        "Waves": [{"Name": "db", "Tags": {"Tier": "db"}, "FailurePolicy": {"MaxFailed": 2}, "PauseBefore": "change board"},
+                  {"Name": "web", "Tags": {"Tier": "web"}}]
+    }))
+    .unwrap()
+    .recovery;
+    assert_eq!(p.mode, Mode::Recovery);
+    let db = p.wave("db");
+    assert_eq!(db.pause.as_deref(), Some("change board"));
+    assert!(!db.policy.broken(2, 10) && db.policy.broken(3, 10));
+    assert!(p.wave("web").pause.is_some());
+    assert_eq!(p.wave("other").policy, FailurePolicy::Continue);
+}
+
+#[test]
+fn thresholds_count_and_percent() {
+    let pct = FailurePolicy::Threshold { max_failed: None, max_failed_percent: Some(10.0) };
+    assert!(!pct.broken(1, 10) && pct.broken(2, 10));
+    assert!(FailurePolicy::default().broken(1, 100));
+    assert!(!FailurePolicy::Continue.broken(100, 100));
+}
+
+#[test]
+fn bad_settings_name_the_field() {
+    for (v, field) in [
+        (json!({"Mode": "failover"}), "parameters.Mode"),
+        (json!({"FailurePolicy": {"MaxFailed": -1}}), "parameters.FailurePolicy.MaxFailed"),
+        (json!({"FailurePolicy": {"MaxFailedPercent": 101}}), "parameters.FailurePolicy.MaxFailedPercent"),
+        (json!({"FailurePolicy": {}}), "parameters.FailurePolicy"),
+        (json!({"Waves": [{"Name": "a", "PauseBefore": 3}]}), "parameters.Waves[0].PauseBefore"),
+        (json!({"Waves": [{"Name": "a", "Tags": {"T": "x"}, "Colour": 3}]}), "parameters.Waves[0].Colour"),
+        (json!({"Waves": {"ByTag": ""}}), "parameters.Waves"),
+        (json!({"ExecutionId": "a b"}), "parameters.ExecutionId"),
+        (json!({"Cleanup": {"Everything": true}}), "parameters.Cleanup.Everything"),
+        (json!({"TimeoutMinutes": 99_999_999_999u64}), "parameters.TimeoutMinutes"),
+        (json!({"TimeoutMinutes": -5}), "parameters.TimeoutMinutes"),
+        (json!({"Hooks": ["a"]}), "parameters.Hooks"),
+        (json!({"Tenant": ""}), "parameters.Tenant"),
+    ] {
+        let e = parse(v.clone()).unwrap_err().to_string();
+        assert!(e.contains(field), "{field} not in {e} (from {v})");
+    }
+}
+
+#[test]
+fn the_event_account_scopes_a_resource_that_names_none() {
+    let r = DrsResource::from_event("Web", Some("200000000001"), &json!({"Tags": {"a": "b"}})).unwrap();
+    assert_eq!(r.selection.accounts, ["200000000001"]);
+    let r = DrsResource::from_event("Web", Some("200000000001"), &json!({"AccountId": "200000000002", "Tags": {"a": "b"}}))
+        .unwrap();
+    assert_eq!(r.selection.accounts, ["200000000002"], "the parameters' own account wins");
+    let e = DrsResource::from_event("Web", Some("200000000001"), &json!({"HostNames": ["200000000002:web-01"]})).unwrap_err();
+    assert!(e.to_string().contains("account 200000000002 is outside"), "{e}");
+}
+
+#[test]
+fn other_modules_parameters_pass_and_the_schema_still_has_the_last_word() {
+    assert!(parse(json!({"SomethingElse": {"x": 1}})).is_ok(), "the schema allows more parameters");
+    // Long tag values pass the types but not the schema (256 characters at most).
+    let e = parse(json!({"Tags": {"Tier": "x".repeat(300)}})).unwrap_err();
+    assert!(matches!(e, ResourceError::Schema { .. }), "{e}");
+    assert!(!e.to_string().contains(&"x".repeat(300)), "schema errors mask values: {e}");
+}

@@ -1,0 +1,204 @@
+//! The small values of a DRS resource's parameters, each checked as it is deserialized so
+//! that an error names the field (serde_path_to_error adds the path) and says what is wrong
+//! in words: account ids, regions, host names, tag values, the execution id and tenant.
+
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A 12-digit AWS account id.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct AccountId(String);
+
+impl TryFrom<String> for AccountId {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        if is_account(&s) {
+            Ok(AccountId(s))
+        } else {
+            Err(format!("'{s}' is not a 12-digit account id"))
+        }
+    }
+}
+
+impl From<AccountId> for String {
+    fn from(a: AccountId) -> String {
+        a.0
+    }
+}
+
+impl AccountId {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An AWS region name (`us-east-1`, `us-gov-west-1`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Region(String);
+
+impl TryFrom<String> for Region {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        if is_region(&s) {
+            Ok(Region(s))
+        } else {
+            Err(format!("'{s}' is not a region (as in us-east-1)"))
+        }
+    }
+}
+
+impl From<Region> for String {
+    fn from(r: Region) -> String {
+        r.0
+    }
+}
+
+pub fn is_account(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// As the schema's region pattern: `us-east-1`, `us-gov-west-1`.
+pub fn is_region(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    let lower = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase());
+    let (cc, rest) = match parts.as_slice() {
+        [cc, "gov", w, n] => (cc, [w, n]),
+        [cc, w, n] => (cc, [w, n]),
+        _ => return false,
+    };
+    cc.len() == 2 && lower(cc) && lower(rest[0]) && rest[1].len() == 1 && rest[1].bytes().all(|b| b.is_ascii_digit())
+}
+
+/// `ExecutionId`: 1 to 40 letters, digits, '-' or '_' (it becomes a tag value and part of
+/// approval execution names).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ExecutionId(String);
+
+impl TryFrom<String> for ExecutionId {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        let ok = (1..=40).contains(&s.len()) && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if ok {
+            Ok(ExecutionId(s))
+        } else {
+            Err("1 to 40 letters, digits, '-' or '_'".into())
+        }
+    }
+}
+
+impl From<ExecutionId> for String {
+    fn from(e: ExecutionId) -> String {
+        e.0
+    }
+}
+
+impl ExecutionId {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A tenant or hook name: 1 to 64 letters, digits, '.', '-' or '_'.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Name(String);
+
+impl TryFrom<String> for Name {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        let ok = (1..=64).contains(&s.len()) && s.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
+        if ok {
+            Ok(Name(s))
+        } else {
+            Err(format!("'{s}' is not a name (1 to 64 letters, digits, '.', '-' or '_')"))
+        }
+    }
+}
+
+impl From<Name> for String {
+    fn from(n: Name) -> String {
+        n.0
+    }
+}
+
+impl Name {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A tag's accepted values: one string, or a non-empty list of strings (any of them).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct TagValues(pub Vec<String>);
+
+/// One tag value: tag values are strings, and a number is refused with how to write it.
+struct TagValue(String);
+
+fn number_error<E: de::Error>(n: impl fmt::Display) -> E {
+    E::custom(format_args!("tag values are strings: write \"{n}\", not {n}"))
+}
+
+impl<'de> Deserialize<'de> for TagValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = TagValue;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<TagValue, E> {
+                Ok(TagValue(s.to_owned()))
+            }
+            fn visit_i64<E: de::Error>(self, n: i64) -> Result<TagValue, E> {
+                Err(number_error(n))
+            }
+            fn visit_u64<E: de::Error>(self, n: u64) -> Result<TagValue, E> {
+                Err(number_error(n))
+            }
+            fn visit_f64<E: de::Error>(self, n: f64) -> Result<TagValue, E> {
+                Err(number_error(n))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl<'de> Deserialize<'de> for TagValues {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = TagValues;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string or a list of strings")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<TagValues, E> {
+                Ok(TagValues(vec![s.to_owned()]))
+            }
+            fn visit_i64<E: de::Error>(self, n: i64) -> Result<TagValues, E> {
+                Err(number_error(n))
+            }
+            fn visit_u64<E: de::Error>(self, n: u64) -> Result<TagValues, E> {
+                Err(number_error(n))
+            }
+            fn visit_f64<E: de::Error>(self, n: f64) -> Result<TagValues, E> {
+                Err(number_error(n))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<TagValues, A::Error> {
+                let mut out = vec![];
+                while let Some(TagValue(v)) = seq.next_element()? {
+                    out.push(v);
+                }
+                if out.is_empty() {
+                    return Err(de::Error::custom("an empty list matches nothing"));
+                }
+                Ok(TagValues(out))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
