@@ -17,7 +17,14 @@ const P2: &str = "222222222222/us-west-2";
 /// backticks, tabs and line breaks.
 const NASTY: &str = "a|b <i>c</i> & \"d\" 'e' \\f `g`\th\r\ni";
 
-fn server(id: &str, host: Option<&str>, status: &str, started: Option<&str>, launched: Option<&str>, rec: Option<f64>) -> ServerReport {
+fn server(
+    id: &str,
+    host: Option<&str>,
+    status: &str,
+    started: Option<&str>,
+    launched: Option<&str>,
+    rec: Option<f64>,
+) -> ServerReport {
     ServerReport {
         source_server_id: id.into(),
         hostname: host.map(Into::into),
@@ -32,7 +39,14 @@ fn server(id: &str, host: Option<&str>, status: &str, started: Option<&str>, lau
     }
 }
 
-fn wave(index: usize, name: &str, state: &str, started: Option<&str>, ended: Option<&str>, servers: Vec<ServerReport>) -> WaveReport {
+fn wave(
+    index: usize,
+    name: &str,
+    state: &str,
+    started: Option<&str>,
+    ended: Option<&str>,
+    servers: Vec<ServerReport>,
+) -> WaveReport {
     WaveReport {
         index,
         name: name.into(),
@@ -57,7 +71,8 @@ fn bulk(prefix: &str, n: usize, t0: &str) -> Vec<ServerReport> {
         .map(|i| {
             let id = format!("{prefix}-{i:04}");
             let host = format!("{prefix}{i:04}.corp.example");
-            let mut s = server(&id, Some(&host), "LAUNCHED", Some(t0), Some("2024-05-01T10:20:00Z"), Some(100.0 + (i % 7) as f64));
+            let mut s =
+                server(&id, Some(&host), "LAUNCHED", Some(t0), Some("2024-05-01T10:20:00Z"), Some(100.0 + (i % 7) as f64));
             match i % 23 {
                 3 => {
                     s.status = "FAILED".into();
@@ -163,7 +178,14 @@ fn rich() -> RunReport {
                 outcome: "succeeded".into(),
                 error: Some("succeeded".into()),
                 partitions: vec!["333333333333".into()],
-                waves: vec![wave(1, "web", "cancelled", Some("2024-05-01T12:02:00+02:00"), Some("2024-05-01T10:09:00Z"), vec![web])],
+                waves: vec![wave(
+                    1,
+                    "web",
+                    "cancelled",
+                    Some("2024-05-01T12:02:00+02:00"),
+                    Some("2024-05-01T10:09:00Z"),
+                    vec![web],
+                )],
             },
             ResourceReport {
                 layer: 3,
@@ -182,10 +204,20 @@ fn rich() -> RunReport {
                 outcome: "succeeded".into(),
                 detail: json!({"terminated": 2, "jobs": "drsjob-9", "nested": {"a": [1, "b|c"]}}),
             },
-            PhaseReport { resource: "frontend".into(), phase: "replicate".into(), outcome: "running: 3 of 5".into(), detail: json!(null) },
+            PhaseReport {
+                resource: "frontend".into(),
+                phase: "replicate".into(),
+                outcome: "running: 3 of 5".into(),
+                detail: json!(null),
+            },
             PhaseReport { resource: "frontend".into(), phase: "reverse".into(), outcome: "Failed".into(), detail: json!({}) },
             PhaseReport { resource: "empty".into(), phase: "note".into(), outcome: "waiting".into(), detail: json!(NASTY) },
-            PhaseReport { resource: "empty".into(), phase: "count".into(), outcome: "completed".into(), detail: json!([1, 2.5, true]) },
+            PhaseReport {
+                resource: "empty".into(),
+                phase: "count".into(),
+                outcome: "completed".into(),
+                detail: json!([1, 2.5, true]),
+            },
         ],
     }
 }
