@@ -1,28 +1,14 @@
 //! The run report as one self-contained HTML page: inline CSS, no script, no external
-//! assets. The same content as the Markdown report, plus per resource a Gantt chart (SVG)
-//! of its waves on a time axis in minutes from the run's earliest wave start, each bar
-//! coloured by the wave's state, with a thin mark per server launch for waves of up to
-//! [`MARKS_MAX`] servers. Every text taken from the report is HTML-escaped.
+//! assets. The document built by `build.rs`, plus per resource a Gantt chart of its waves
+//! (`html/svg.rs`). Every text is escaped by [`esc`].
+
+mod svg;
 
 use std::fmt::Write as _;
 
-use chrono::{DateTime, FixedOffset};
-
-use super::markdown::{
-    detail_text, fmt_duration, fmt_secs, is_failure, outcome_text, partitions_text, wave_label, ServerRows, WaveStats, LARGE_WAVE,
-};
-use super::{seconds_between, PhaseReport, ResourceReport, RunReport, WaveReport};
-
-/// Waves with more servers than this get no per-server launch marks.
-pub(crate) const MARKS_MAX: usize = 500;
-
-// Chart geometry (SVG user units; the SVG scales to its container's width).
-const CHART_W: f64 = 1140.0;
-const LABEL_W: f64 = 230.0;
-const RIGHT_PAD: f64 = 70.0;
-const AXIS_H: f64 = 26.0;
-const ROW_H: f64 = 30.0;
-const BAR_H: f64 = 18.0;
+use super::build::build;
+use super::view::{Block, Cell, ColumnKind, Field, Table, WaveServers};
+use super::RunReport;
 
 const CSS: &str = r#"
 :root { color-scheme: light; }
@@ -52,441 +38,105 @@ ul { margin: 4px 0 8px; padding-left: 22px; }
 "#;
 
 pub fn render(r: &RunReport) -> String {
+    let doc = build(r);
     let mut out = String::with_capacity(16 * 1024);
     let _ = write!(
         out,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <title>DRS run report: {}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<main>\n",
-        esc(&r.source)
+        esc(&doc.title)
     );
-    header(&mut out, r);
-    resources_table(&mut out, r);
-    let axis = Axis::of(r);
-    for res in &r.resources {
-        resource_section(&mut out, res, axis.as_ref());
-    }
-    phases(&mut out, &r.phases);
+    blocks(&mut out, &doc.blocks);
     out.push_str("</main>\n</body>\n</html>\n");
     out
 }
 
-fn header(out: &mut String, r: &RunReport) {
-    let _ = writeln!(out, "<h1>DRS run report: {}</h1>", esc(&r.source));
-    out.push_str("<table class=\"summary\">\n");
-    let rows = [
-        ("Source", esc(&r.source)),
-        ("Mode", esc(&r.mode)),
-        ("Outcome", badge(&r.outcome)),
-        ("Started", esc(&r.started)),
-        ("Ended", esc(&r.ended)),
-        ("Duration", esc(&fmt_duration(seconds_between(&r.started, &r.ended)))),
-    ];
-    for (k, v) in rows {
-        let _ = writeln!(out, "<tr><th>{k}</th><td>{v}</td></tr>");
+fn blocks(out: &mut String, doc: &[Block]) {
+    for b in doc {
+        match b {
+            Block::Heading { level, text, aside } => {
+                let aside = aside.as_deref().map(|a| format!(" <span class=\"muted\">{}</span>", esc(a))).unwrap_or_default();
+                let _ = writeln!(out, "<h{level}>{}{aside}</h{level}>", esc(text));
+            }
+            Block::Fields(fields) => {
+                out.push_str("<table class=\"summary\">\n");
+                for f in fields {
+                    let _ = writeln!(out, "<tr><th>{}</th><td>{}</td></tr>", esc(&f.name), cell(&f.value));
+                }
+                out.push_str("</table>\n");
+            }
+            Block::List(items) => list(out, items),
+            Block::Table(t) => table(out, t),
+            Block::Empty(text) => {
+                let _ = writeln!(out, "<p class=\"muted\">{}</p>", esc(text));
+            }
+            Block::Note(text) => {
+                let _ = writeln!(out, "<p class=\"note\">{}</p>", esc(text));
+            }
+            Block::Section { anchor, blocks: inner } => {
+                let _ = writeln!(out, "<section id=\"{}\">", esc(anchor));
+                blocks(out, inner);
+                out.push_str("</section>\n");
+            }
+            Block::Figure(inner) => blocks(out, inner),
+            Block::Timeline(t) => svg::timeline(out, t),
+            Block::WaveServers(waves) => {
+                out.push_str("<h3>Servers</h3>\n");
+                for w in waves {
+                    wave_servers(out, w);
+                }
+            }
+        }
     }
-    out.push_str("</table>\n");
 }
 
-fn resources_table(out: &mut String, r: &RunReport) {
-    out.push_str("<h2>Resources</h2>\n");
-    if r.resources.is_empty() {
-        out.push_str("<p class=\"muted\">No resources.</p>\n");
-        return;
-    }
-    out.push_str(
-        "<div class=\"scroll\"><table>\n<thead><tr><th class=\"num\">Layer</th><th>Resource</th><th>Execution</th>\
-         <th>Outcome</th><th class=\"num\">Waves</th><th class=\"num\">Servers</th><th>Accounts x regions touched</th></tr></thead>\n<tbody>\n",
-    );
-    for res in &r.resources {
-        let servers: usize = res.waves.iter().map(|w| w.servers.len()).sum();
-        let _ = writeln!(
-            out,
-            "<tr><td class=\"num\">{}</td><td><a href=\"#{}\">{}</a></td><td>{}</td><td>{}</td><td class=\"num\">{}</td>\
-             <td class=\"num\">{}</td><td>{}</td></tr>",
-            res.layer,
-            esc(&anchor(res)),
-            esc(&res.resource),
-            esc(&res.execution),
-            badge(&outcome_text(&res.outcome, res.error.as_deref())),
-            res.waves.len(),
-            servers,
-            esc(&partitions_text(&res.partitions)),
-        );
-    }
-    out.push_str("</tbody></table></div>\n");
-}
-
-fn resource_section(out: &mut String, res: &ResourceReport, axis: Option<&Axis>) {
-    let _ = writeln!(out, "<section id=\"{}\">", esc(&anchor(res)));
-    let _ = writeln!(out, "<h2>Resource {} <span class=\"muted\">(layer {})</span></h2>", esc(&res.resource), res.layer);
+fn list(out: &mut String, items: &[Field]) {
     out.push_str("<ul>\n");
-    let _ = writeln!(out, "<li>Execution: {}</li>", esc(&res.execution));
-    let _ = writeln!(out, "<li>Outcome: {}</li>", badge(&res.outcome));
-    if let Some(e) = &res.error {
-        let _ = writeln!(out, "<li>Error: {}</li>", esc(e));
+    for f in items {
+        let _ = writeln!(out, "<li>{}: {}</li>", esc(&f.name), cell(&f.value));
     }
-    let _ = writeln!(out, "<li>Accounts x regions: {}</li>", esc(&partitions_text(&res.partitions)));
     out.push_str("</ul>\n");
-
-    out.push_str("<h3>Timeline</h3>\n");
-    timeline(out, res, axis);
-
-    out.push_str("<h3>Waves</h3>\n");
-    if res.waves.is_empty() {
-        out.push_str("<p class=\"muted\">No waves.</p>\n");
-    } else {
-        out.push_str(
-            "<div class=\"scroll\"><table>\n<thead><tr><th>Wave</th><th>State</th><th class=\"num\">Servers</th>\
-             <th class=\"num\">Launched</th><th class=\"num\">Failed</th><th>Started</th><th>Ended</th>\
-             <th class=\"num\">Duration</th><th class=\"num\">p50 recovery</th><th class=\"num\">Max recovery</th></tr></thead>\n<tbody>\n",
-        );
-        for w in &res.waves {
-            let s = WaveStats::of(w);
-            let _ = writeln!(
-                out,
-                "<tr><td>{}</td><td><span class=\"badge\" style=\"background:{}\">{}</span></td><td class=\"num\">{}</td>\
-                 <td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td>\
-                 <td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
-                esc(&wave_label(w)),
-                state_colour(&w.state),
-                esc(&w.state),
-                s.servers,
-                s.launched,
-                s.failed,
-                esc(w.started.as_deref().unwrap_or("-")),
-                esc(w.ended.as_deref().unwrap_or("-")),
-                fmt_duration(s.duration),
-                fmt_duration(s.p50),
-                fmt_duration(s.max),
-            );
-        }
-        out.push_str("</tbody></table></div>\n");
-    }
-
-    out.push_str("<h3>Failures</h3>\n");
-    let failures: Vec<_> =
-        res.waves.iter().flat_map(|w| w.servers.iter().filter(|s| is_failure(s)).map(move |s| (w, s))).collect();
-    if failures.is_empty() {
-        out.push_str("<p class=\"muted\">No failed servers.</p>\n");
-    } else {
-        out.push_str(
-            "<div class=\"scroll\"><table>\n<thead><tr><th>Wave</th><th>Hostname</th><th>Server ID</th><th>Partition</th>\
-             <th>Status</th><th>Reason</th></tr></thead>\n<tbody>\n",
-        );
-        for (w, s) in failures {
-            let _ = writeln!(
-                out,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"reason\">{}</td></tr>",
-                esc(&wave_label(w)),
-                esc(s.hostname.as_deref().unwrap_or("-")),
-                esc(&s.source_server_id),
-                esc(&s.partition),
-                esc(&s.status),
-                esc(s.reason.as_deref().unwrap_or("-")),
-            );
-        }
-        out.push_str("</tbody></table></div>\n");
-    }
-
-    out.push_str("<h3>Hook decisions</h3>\n");
-    if res.waves.iter().all(|w| w.hook_decisions.is_empty()) {
-        out.push_str("<p class=\"muted\">No hook decisions.</p>\n");
-    } else {
-        out.push_str(
-            "<div class=\"scroll\"><table>\n<thead><tr><th>Wave</th><th>Hook</th><th>Point</th><th>Decision</th>\
-             <th>Detail</th></tr></thead>\n<tbody>\n",
-        );
-        for w in &res.waves {
-            for h in &w.hook_decisions {
-                let _ = writeln!(
-                    out,
-                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"reason\">{}</td></tr>",
-                    esc(&wave_label(w)),
-                    esc(&h.hook),
-                    esc(&h.point),
-                    esc(&h.decision),
-                    esc(h.detail.as_deref().unwrap_or("-")),
-                );
-            }
-        }
-        out.push_str("</tbody></table></div>\n");
-    }
-
-    out.push_str("<h3>Notes</h3>\n");
-    if res.waves.iter().all(|w| w.notes.is_empty()) {
-        out.push_str("<p class=\"muted\">No notes.</p>\n");
-    } else {
-        out.push_str("<ul>\n");
-        for w in &res.waves {
-            for n in &w.notes {
-                let _ = writeln!(out, "<li>{}: {}</li>", esc(&wave_label(w)), esc(n));
-            }
-        }
-        out.push_str("</ul>\n");
-    }
-
-    out.push_str("<h3>Servers</h3>\n");
-    for w in &res.waves {
-        server_table(out, w);
-    }
-    out.push_str("</section>\n");
 }
 
-/// A wave's servers, in a `<details>` (open for waves that are listed in full).
-fn server_table(out: &mut String, w: &WaveReport) {
-    let rows = ServerRows::of(w);
-    let open = if w.servers.len() <= LARGE_WAVE { " open" } else { "" };
-    let _ = writeln!(out, "<details{open}><summary>{} ({} servers)</summary>", esc(&wave_label(w)), w.servers.len());
-    if w.servers.is_empty() {
-        out.push_str("<p class=\"muted\">No servers.</p>\n</details>\n");
-        return;
+fn table(out: &mut String, t: &Table) {
+    out.push_str("<div class=\"scroll\"><table>\n<thead><tr>");
+    for c in t.columns {
+        let class = if c.kind == ColumnKind::Number { " class=\"num\"" } else { "" };
+        let _ = write!(out, "<th{class}>{}</th>", esc(c.title));
     }
-    out.push_str(
-        "<div class=\"scroll\"><table>\n<thead><tr><th>Hostname</th><th>Server ID</th><th>Partition</th><th>Status</th>\
-         <th class=\"num\">Recovery (s)</th></tr></thead>\n<tbody>\n",
-    );
-    for s in &rows.rows {
-        let _ = writeln!(
-            out,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td></tr>",
-            esc(s.hostname.as_deref().unwrap_or("-")),
-            esc(&s.source_server_id),
-            esc(&s.partition),
-            esc(&s.status),
-            fmt_secs(s.recovery_s),
-        );
+    out.push_str("</tr></thead>\n<tbody>\n");
+    for row in &t.rows {
+        out.push_str("<tr>");
+        for (c, v) in t.columns.iter().zip(row) {
+            let class = match c.kind {
+                ColumnKind::Number => " class=\"num\"",
+                ColumnKind::Wrap => " class=\"reason\"",
+                ColumnKind::Text => "",
+            };
+            let _ = write!(out, "<td{class}>{}</td>", cell(v));
+        }
+        out.push_str("</tr>\n");
     }
     out.push_str("</tbody></table></div>\n");
-    if let Some(note) = rows.elision_note() {
-        let _ = writeln!(out, "<p class=\"note\">{}</p>", esc(&note));
-    }
+}
+
+/// A wave's servers, in a `<details>` open when every server is listed.
+fn wave_servers(out: &mut String, w: &WaveServers) {
+    let open = if w.complete { " open" } else { "" };
+    let _ = writeln!(out, "<details{open}><summary>{} ({} servers)</summary>", esc(&w.label), w.count);
+    blocks(out, &w.blocks);
     out.push_str("</details>\n");
 }
 
-fn phases(out: &mut String, phases: &[PhaseReport]) {
-    out.push_str("<h2>Phases</h2>\n");
-    if phases.is_empty() {
-        out.push_str("<p class=\"muted\">No phases after activation.</p>\n");
-        return;
-    }
-    out.push_str(
-        "<div class=\"scroll\"><table>\n<thead><tr><th>Resource</th><th>Phase</th><th>Outcome</th><th>Detail</th></tr></thead>\n<tbody>\n",
-    );
-    for p in phases {
-        let _ = writeln!(
-            out,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"reason\">{}</td></tr>",
-            esc(&p.resource),
-            esc(&p.phase),
-            badge(&p.outcome),
-            esc(&detail_text(&p.detail)),
-        );
-    }
-    out.push_str("</tbody></table></div>\n");
-}
-
-// ---- timeline ----
-
-fn parse(t: &str) -> Option<DateTime<FixedOffset>> {
-    DateTime::parse_from_rfc3339(t).ok()
-}
-
-/// The run's time axis: from the earliest wave start over every resource to the latest
-/// known time (a wave's end, a server's launch, or the run's end for waves still open).
-struct Axis {
-    origin: DateTime<FixedOffset>,
-    /// Seconds from the origin to the right edge (a whole number of ticks).
-    span_s: f64,
-    /// Seconds from the origin to the latest known time; open bars end here.
-    horizon_s: f64,
-    tick_min: f64,
-}
-
-impl Axis {
-    fn of(r: &RunReport) -> Option<Axis> {
-        let waves = || r.resources.iter().flat_map(|res| res.waves.iter());
-        let origin = waves().filter_map(|w| parse(w.started.as_deref()?)).min()?;
-        let mut latest = origin;
-        let mut open = false;
-        for w in waves() {
-            let start = w.started.as_deref().and_then(parse);
-            let end = w.ended.as_deref().and_then(parse).or_else(|| {
-                let d = w.duration_s?;
-                Some(start? + chrono::Duration::milliseconds((d * 1000.0) as i64))
-            });
-            open |= start.is_some() && end.is_none();
-            for t in [start, end].into_iter().flatten() {
-                latest = latest.max(t);
-            }
-            for s in &w.servers {
-                if let Some(t) = s.launched.as_deref().and_then(parse) {
-                    latest = latest.max(t);
-                }
-            }
-        }
-        if open {
-            if let Some(t) = parse(&r.ended) {
-                latest = latest.max(t);
-            }
-        }
-        let horizon_s = ((latest - origin).num_milliseconds() as f64 / 1000.0).max(60.0);
-        let span_min = horizon_s / 60.0;
-        const STEPS: [f64; 16] =
-            [0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 15.0, 20.0, 30.0, 60.0, 120.0, 180.0, 240.0, 360.0, 720.0, 1440.0];
-        let tick_min = STEPS.iter().copied().find(|s| span_min / s <= 10.0).unwrap_or(1440.0 * (span_min / 14400.0).ceil());
-        let span_s = (span_min / tick_min).ceil().max(1.0) * tick_min * 60.0;
-        Some(Axis { origin, span_s, horizon_s, tick_min })
-    }
-
-    fn offset(&self, t: &str) -> Option<f64> {
-        parse(t).map(|t| (t - self.origin).num_milliseconds() as f64 / 1000.0)
-    }
-
-    fn x(&self, seconds: f64) -> f64 {
-        let plot = CHART_W - LABEL_W - RIGHT_PAD;
-        LABEL_W + (seconds / self.span_s).clamp(0.0, 1.0) * plot
+fn cell(c: &Cell) -> String {
+    match c {
+        Cell::Text(t) => esc(t),
+        Cell::Outcome(t) => badge(t),
+        Cell::State(t) => format!("<span class=\"badge\" style=\"background:{}\">{}</span>", state_colour(t), esc(t)),
+        Cell::Link { text, anchor } => format!("<a href=\"#{}\">{}</a>", esc(anchor), esc(text)),
     }
 }
-
-fn state_colour(state: &str) -> &'static str {
-    match state.to_ascii_lowercase().as_str() {
-        "completed" | "succeeded" => "#2da44e",
-        "failed" => "#cf222e",
-        "running" => "#0969da",
-        "paused" => "#bf8700",
-        "waiting" => "#8c959f",
-        _ => "#6e7781",
-    }
-}
-
-fn timeline(out: &mut String, res: &ResourceReport, axis: Option<&Axis>) {
-    if res.waves.is_empty() {
-        out.push_str("<p class=\"muted\">No waves.</p>\n");
-        return;
-    }
-    let rows = res.waves.len() as f64;
-    let height = AXIS_H + rows * ROW_H + 8.0;
-    let _ = writeln!(
-        out,
-        "<svg class=\"gantt\" viewBox=\"0 0 {CHART_W} {height}\" preserveAspectRatio=\"xMinYMin meet\" role=\"img\" \
-         xmlns=\"http://www.w3.org/2000/svg\" aria-label=\"Timeline of the waves of {}\">",
-        esc(&res.resource)
-    );
-    let bottom = AXIS_H + rows * ROW_H;
-    // Axis: ticks and grid lines every tick_min minutes.
-    if let Some(a) = axis {
-        let ticks = (a.span_s / 60.0 / a.tick_min).round() as usize;
-        for i in 0..=ticks {
-            let m = i as f64 * a.tick_min;
-            let x = a.x(m * 60.0);
-            let label = if i == ticks { format!("{} min", trim(m)) } else { trim(m) };
-            let _ = writeln!(
-                out,
-                "<line x1=\"{x:.1}\" y1=\"{y1}\" x2=\"{x:.1}\" y2=\"{bottom}\" stroke=\"#d0d7de\" stroke-width=\"1\"/>\
-                 <text x=\"{x:.1}\" y=\"{ty}\" text-anchor=\"middle\" fill=\"#57606a\">{label}</text>",
-                y1 = AXIS_H - 4.0,
-                ty = AXIS_H - 9.0,
-            );
-        }
-    } else {
-        let _ =
-            writeln!(out, "<text x=\"{LABEL_W}\" y=\"{}\" fill=\"#57606a\">No wave of the run has started.</text>", AXIS_H - 9.0);
-    }
-    for (i, w) in res.waves.iter().enumerate() {
-        wave_row(out, w, AXIS_H + i as f64 * ROW_H, i, axis);
-    }
-    out.push_str("</svg>\n<div class=\"legend\">");
-    for state in ["completed", "failed", "running", "paused", "waiting"] {
-        let _ = write!(out, "<span><i style=\"background:{}\"></i>{state}</span>", state_colour(state));
-    }
-    let _ = writeln!(
-        out,
-        "<span class=\"muted\">thin marks: server launches (waves of up to {MARKS_MAX} servers); \
-         axis: minutes from the run's first wave start</span></div>"
-    );
-}
-
-fn wave_row(out: &mut String, w: &WaveReport, y: f64, i: usize, axis: Option<&Axis>) {
-    let stats = WaveStats::of(w);
-    let label = wave_label(w);
-    let short: String =
-        if label.chars().count() > 32 { label.chars().take(31).chain(std::iter::once('…')).collect() } else { label.clone() };
-    let title = format!(
-        "{label}: {}, {} servers ({} launched, {} failed), {} to {}, {}",
-        w.state,
-        stats.servers,
-        stats.launched,
-        stats.failed,
-        w.started.as_deref().unwrap_or("not started"),
-        w.ended.as_deref().unwrap_or("-"),
-        fmt_duration(stats.duration)
-    );
-    let _ = writeln!(out, "<g class=\"wave-row\"><title>{}</title>", esc(&title));
-    if i % 2 == 1 {
-        let _ = writeln!(
-            out,
-            "<rect x=\"0\" y=\"{y}\" width=\"{CHART_W}\" height=\"{ROW_H}\" fill=\"#f6f8fa\" fill-opacity=\"0.7\"/>"
-        );
-    }
-    let mid = y + ROW_H / 2.0;
-    let _ = writeln!(out, "<text x=\"6\" y=\"{:.1}\" fill=\"#1f2328\">{}</text>", mid + 4.0, esc(&short));
-    let start = axis.zip(w.started.as_deref()).and_then(|(a, t)| a.offset(t));
-    match (axis, start) {
-        (Some(a), Some(s0)) => {
-            let end = w.ended.as_deref().and_then(|t| a.offset(t)).or_else(|| w.duration_s.map(|d| s0 + d));
-            let open = end.is_none();
-            let e0 = end.unwrap_or(a.horizon_s).max(s0);
-            let (x0, x1) = (a.x(s0), a.x(e0));
-            let width = (x1 - x0).max(2.0);
-            let colour = state_colour(&w.state);
-            let by = y + (ROW_H - BAR_H) / 2.0;
-            let dash = if open { " stroke-dasharray=\"4 3\"" } else { "" };
-            let _ = writeln!(
-                out,
-                "<rect class=\"bar\" x=\"{x0:.1}\" y=\"{by:.1}\" width=\"{width:.1}\" height=\"{BAR_H}\" rx=\"3\" \
-                 fill=\"{colour}\" fill-opacity=\"0.85\" stroke=\"{colour}\"{dash}/>"
-            );
-            if w.servers.len() <= MARKS_MAX {
-                let mut d = String::new();
-                for t in w.servers.iter().filter_map(|s| s.launched.as_deref()).filter_map(|t| a.offset(t)) {
-                    let _ = write!(d, "M{:.1} {:.1}v{:.1}", a.x(t), by - 2.0, BAR_H + 4.0);
-                }
-                if !d.is_empty() {
-                    let _ = writeln!(
-                        out,
-                        "<path class=\"launch-marks\" d=\"{d}\" stroke=\"#1f2328\" stroke-opacity=\"0.75\" stroke-width=\"1\" fill=\"none\"/>"
-                    );
-                }
-            }
-            let text = if open { format!("{} (open)", w.state) } else { fmt_duration(stats.duration) };
-            // After the bar, or inside its right end when there is no room (about 7 units a character).
-            let room = CHART_W - (x0 + width + 4.0);
-            let (tx, anchor, fill) = if room >= text.chars().count() as f64 * 7.0 {
-                (x0 + width + 4.0, "start", "#57606a")
-            } else {
-                (x0 + width - 4.0, "end", "#ffffff")
-            };
-            let _ = writeln!(
-                out,
-                "<text x=\"{tx:.1}\" y=\"{:.1}\" text-anchor=\"{anchor}\" fill=\"{fill}\">{}</text>",
-                mid + 4.0,
-                esc(&text)
-            );
-        }
-        _ => {
-            let _ = writeln!(
-                out,
-                "<text x=\"{LABEL_W}\" y=\"{:.1}\" fill=\"#8c959f\">{} (not started)</text>",
-                mid + 4.0,
-                esc(&w.state)
-            );
-        }
-    }
-    out.push_str("</g>\n");
-}
-
-// ---- helpers ----
 
 /// HTML-escapes text for element content and attribute values.
 pub(crate) fn esc(s: &str) -> String {
@@ -504,6 +154,7 @@ pub(crate) fn esc(s: &str) -> String {
     out
 }
 
+/// An outcome as a badge: green when it went well, amber while it is under way, else red.
 fn badge(outcome: &str) -> String {
     let o = outcome.to_ascii_lowercase();
     let class = if o == "succeeded" || o == "completed" {
@@ -516,21 +167,23 @@ fn badge(outcome: &str) -> String {
     format!("<span class=\"badge {class}\">{}</span>", esc(outcome))
 }
 
-fn anchor(res: &ResourceReport) -> String {
-    let slug: String =
-        res.resource.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' }).collect();
-    format!("res-{}-{}", res.layer, slug)
-}
-
-fn trim(m: f64) -> String {
-    let s = format!("{m:.2}");
-    s.trim_end_matches('0').trim_end_matches('.').to_string()
+/// A wave state's colour, shared by the waves table's badges and the timeline's bars.
+fn state_colour(state: &str) -> &'static str {
+    match state.to_ascii_lowercase().as_str() {
+        "completed" | "succeeded" => "#2da44e",
+        "failed" => "#cf222e",
+        "running" => "#0969da",
+        "paused" => "#bf8700",
+        "waiting" => "#8c959f",
+        _ => "#6e7781",
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::markdown::tests::{large, sample};
+    use crate::report::fixtures::{large, sample};
+    use crate::report::timeline::Axis;
 
     #[test]
     fn renders_key_content() {
@@ -579,7 +232,7 @@ mod tests {
         assert_eq!(axis.offset("2024-05-01T10:02:00Z"), Some(120.0));
         assert_eq!(axis.horizon_s, 930.0);
         assert_eq!(axis.tick_min, 2.0);
-        assert!(html.contains(&format!("x=\"{:.1}\"", axis.x(120.0))));
+        assert!(html.contains(&format!("x=\"{:.1}\"", svg::x(&axis, 120.0))));
     }
 
     #[test]

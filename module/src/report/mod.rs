@@ -1,11 +1,18 @@
 //! The report of a run: per resource, its waves on a timeline with per-server recovery
 //! times (StartRecovery to LAUNCHED), failures with reasons, hook decisions, and the
 //! accounts and regions touched. `collect.rs` reads it back from AWS at the end of a run;
-//! `markdown.rs` and `html.rs` render it (the JSON is the structs below, serialized).
+//! `build.rs` turns it into one document (`view.rs`) that `markdown.rs` and `html.rs` render
+//! (the JSON is the structs below, serialized).
 
+mod build;
 pub mod collect;
+mod figures;
+#[cfg(test)]
+mod fixtures;
 pub mod html;
 pub mod markdown;
+mod timeline;
+mod view;
 
 use serde::{Deserialize, Serialize};
 

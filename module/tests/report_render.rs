@@ -1,0 +1,309 @@
+//! The run report rendered to Markdown and HTML, compared byte for byte with golden files,
+//! so that a change to the renderers shows every byte it changes. `BLESS=1` rewrites them.
+//!
+//! The reports are built by hand to reach every branch of the renderers: waves in each
+//! state, open and unstarted waves, a cut large wave, servers with and without times,
+//! hook decisions with and without detail, and text that both markups must escape.
+
+use std::path::PathBuf;
+
+use drs_module::report::{html, markdown, HookDecision, PhaseReport, ResourceReport, RunReport, ServerReport, WaveReport};
+use serde_json::json;
+
+const P1: &str = "111111111111/us-east-1";
+const P2: &str = "222222222222/us-west-2";
+
+/// Text that both markups must escape: table pipes, tags, entities, quotes, backslashes,
+/// backticks, tabs and line breaks.
+const NASTY: &str = "a|b <i>c</i> & \"d\" 'e' \\f `g`\th\r\ni";
+
+fn server(
+    id: &str,
+    host: Option<&str>,
+    status: &str,
+    started: Option<&str>,
+    launched: Option<&str>,
+    rec: Option<f64>,
+) -> ServerReport {
+    ServerReport {
+        source_server_id: id.into(),
+        hostname: host.map(Into::into),
+        partition: P1.into(),
+        job_id: started.map(|_| "drsjob-1".into()),
+        status: status.into(),
+        started: started.map(Into::into),
+        launched: launched.map(Into::into),
+        recovery_s: rec,
+        recovery_instance_id: launched.map(|_| format!("i-{id}")),
+        reason: None,
+    }
+}
+
+fn wave(
+    index: usize,
+    name: &str,
+    state: &str,
+    started: Option<&str>,
+    ended: Option<&str>,
+    servers: Vec<ServerReport>,
+) -> WaveReport {
+    WaveReport {
+        index,
+        name: name.into(),
+        state: state.into(),
+        started: started.map(Into::into),
+        ended: ended.map(Into::into),
+        duration_s: None,
+        servers,
+        hook_decisions: vec![],
+        notes: vec![],
+    }
+}
+
+fn hook(hook: &str, point: &str, decision: &str, detail: Option<&str>) -> HookDecision {
+    HookDecision { hook: hook.into(), point: point.into(), decision: decision.into(), detail: detail.map(Into::into) }
+}
+
+/// `n` launched servers with recovery times that repeat (ties keep their order), a few
+/// failed or skipped with reasons, and a few without any time.
+fn bulk(prefix: &str, n: usize, t0: &str) -> Vec<ServerReport> {
+    (0..n)
+        .map(|i| {
+            let id = format!("{prefix}-{i:04}");
+            let host = format!("{prefix}{i:04}.corp.example");
+            let mut s =
+                server(&id, Some(&host), "LAUNCHED", Some(t0), Some("2024-05-01T10:20:00Z"), Some(100.0 + (i % 7) as f64));
+            match i % 23 {
+                3 => {
+                    s.status = "FAILED".into();
+                    s.launched = None;
+                    s.recovery_s = None;
+                    s.reason = Some(format!("quota | {i} <exceeded>"));
+                }
+                5 => {
+                    s.recovery_s = None;
+                    s.launched = None;
+                    s.status = "IN_PROGRESS".into();
+                }
+                _ => {}
+            }
+            s
+        })
+        .collect()
+}
+
+/// Three resources (one failed with an error, one succeeded, one without waves), waves in
+/// every state, a wave of 60 servers (cut, with launch marks) and one of 501 (cut, none).
+fn rich() -> RunReport {
+    let t0 = "2024-05-01T10:00:00Z";
+    let mut db = wave(
+        1,
+        "db",
+        "completed",
+        Some(t0),
+        Some("2024-05-01T10:06:00Z"),
+        vec![
+            server("s-db01", Some("db01.corp.example"), "LAUNCHED", Some(t0), Some("2024-05-01T10:04:00Z"), Some(240.0)),
+            server("s-db02", None, "LAUNCHED", Some(t0), Some("2024-05-01T10:05:30Z"), Some(330.0)),
+            server("s-db03", Some("db03.corp.example"), "launched", Some(t0), Some("2024-05-01T10:00:42Z"), Some(42.04)),
+        ],
+    );
+    db.duration_s = Some(360.0);
+    db.hook_decisions.push(hook("freeze-window", "before-wave", "proceed", Some(NASTY)));
+    db.notes.push("waited 40 s for approval".into());
+    db.notes.push(NASTY.into());
+
+    let t1 = "2024-05-01T10:07:00Z";
+    let mut failed = server("s-app02", Some("app02 <x>"), "FAILED", Some(t1), None, None);
+    failed.reason = Some("launch template <script>alert(1)</script> | subnet missing".into());
+    let mut skipped = server("s-app03", Some("app03.corp.example"), "SKIPPED", None, None, None);
+    skipped.reason = Some("excluded by tag \"dr=skip\"".into());
+    let mut app = wave(
+        2,
+        "app & 'web'",
+        "failed",
+        Some(t1),
+        Some("2024-05-01T10:15:30Z"),
+        vec![
+            server("s-app01", Some("app01.corp.example"), "LAUNCHED", Some(t1), Some("2024-05-01T10:14:00Z"), Some(3723.0)),
+            failed,
+            skipped,
+            server("s-app04", Some("app04.corp.example"), "NOT_STARTED", None, None, None),
+        ],
+    );
+    app.hook_decisions.push(hook("skip-tagged", "after-wave", "stop", None));
+    app.hook_decisions.push(hook("notify", "after-wave", "proceed", Some("sent to #dr")));
+
+    let mut open = wave(
+        3,
+        "a very long wave name that goes well past thirty-two characters é",
+        "running",
+        Some("2024-05-01T10:16:00Z"),
+        None,
+        vec![server("s-run01", Some("run01"), "IN_PROGRESS", Some("2024-05-01T10:16:00Z"), None, None)],
+    );
+    open.notes.push("quotas: 2 of 3 jobs running".into());
+    let mut paused = wave(4, "paused", "PAUSED", Some("2024-05-01T10:16:30Z"), None, vec![]);
+    paused.duration_s = Some(90.0);
+    let mut waiting = wave(5, "", "waiting", None, None, vec![]);
+    waiting.notes.push("waiting for approval".into());
+    let mut big = wave(6, "bulk", "failed", Some(t0), Some("2024-05-01T10:30:00Z"), bulk("b", 60, t0));
+    big.duration_s = Some(1800.0);
+    let huge = wave(7, "huge", "completed", Some(t0), Some("2024-05-01T10:25:00Z"), bulk("h", 501, t0));
+
+    let mut web = server("s-web01", Some("web01.corp.example"), "LAUNCHED", Some("2024-05-01T12:02:00+02:00"), None, Some(300.5));
+    web.launched = Some("2024-05-01T12:07:00.500+02:00".into());
+    web.partition = "333333333333".into();
+
+    RunReport {
+        source: "manifests/demo <drill> & \"prod\".json".into(),
+        mode: "drill".into(),
+        started: "2024-05-01T09:59:30Z".into(),
+        ended: "2024-05-01T10:40:00Z".into(),
+        outcome: "failed: WaveFailed".into(),
+        resources: vec![
+            ResourceReport {
+                layer: 1,
+                resource: "core <db> & \"app\" | 'x'".into(),
+                execution: "exec|core-1".into(),
+                outcome: "WaveFailed".into(),
+                error: Some(format!("wave 2: 1 server failed; {NASTY}")),
+                partitions: vec![P1.into(), P2.into(), "111111111111/eu-west-1".into()],
+                waves: vec![db, app, open, paused, waiting, big, huge],
+            },
+            ResourceReport {
+                layer: 2,
+                resource: "frontend".into(),
+                execution: "exec-front-1".into(),
+                outcome: "succeeded".into(),
+                error: Some("succeeded".into()),
+                partitions: vec!["333333333333".into()],
+                waves: vec![wave(
+                    1,
+                    "web",
+                    "cancelled",
+                    Some("2024-05-01T12:02:00+02:00"),
+                    Some("2024-05-01T10:09:00Z"),
+                    vec![web],
+                )],
+            },
+            ResourceReport {
+                layer: 3,
+                resource: "empty".into(),
+                execution: "exec-empty".into(),
+                outcome: "running".into(),
+                error: Some(String::new()),
+                partitions: vec![],
+                waves: vec![],
+            },
+        ],
+        phases: vec![
+            PhaseReport {
+                resource: "core <db>".into(),
+                phase: "cleanup".into(),
+                outcome: "succeeded".into(),
+                detail: json!({"terminated": 2, "jobs": "drsjob-9", "nested": {"a": [1, "b|c"]}}),
+            },
+            PhaseReport {
+                resource: "frontend".into(),
+                phase: "replicate".into(),
+                outcome: "running: 3 of 5".into(),
+                detail: json!(null),
+            },
+            PhaseReport { resource: "frontend".into(), phase: "reverse".into(), outcome: "Failed".into(), detail: json!({}) },
+            PhaseReport { resource: "empty".into(), phase: "note".into(), outcome: "waiting".into(), detail: json!(NASTY) },
+            PhaseReport {
+                resource: "empty".into(),
+                phase: "count".into(),
+                outcome: "completed".into(),
+                detail: json!([1, 2.5, true]),
+            },
+        ],
+    }
+}
+
+/// No wave of the run started: the timeline has no axis.
+fn unstarted() -> RunReport {
+    let mut w = wave(1, "first", "waiting", None, None, vec![server("s-1", Some("one"), "NOT_STARTED", None, None, None)]);
+    w.duration_s = Some(12.0);
+    RunReport {
+        source: "event".into(),
+        mode: "recovery".into(),
+        started: "not a time".into(),
+        ended: "2024-05-01T10:00:00Z".into(),
+        outcome: "running".into(),
+        resources: vec![ResourceReport {
+            layer: 0,
+            resource: "r".into(),
+            execution: String::new(),
+            outcome: "paused".into(),
+            error: None,
+            partitions: vec![P1.into()],
+            waves: vec![w, wave(2, "second", "waiting", None, None, vec![])],
+        }],
+        phases: vec![],
+    }
+}
+
+/// Nothing at all.
+fn empty() -> RunReport {
+    RunReport {
+        source: String::new(),
+        mode: String::new(),
+        started: String::new(),
+        ended: String::new(),
+        outcome: String::new(),
+        resources: vec![],
+        phases: vec![],
+    }
+}
+
+fn golden(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(name)
+}
+
+/// Compares with the golden file, naming the first line that differs; with `BLESS` set,
+/// writes the golden file instead.
+fn check(name: &str, actual: &str) {
+    let path = golden(name);
+    if std::env::var_os("BLESS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e} (run with BLESS=1)", path.display()));
+    if actual == expected {
+        return;
+    }
+    let line = expected.lines().zip(actual.lines()).position(|(e, a)| e != a);
+    match line {
+        Some(i) => panic!(
+            "{name} differs at line {}:\nexpected: {:?}\nactual:   {:?}",
+            i + 1,
+            expected.lines().nth(i).unwrap(),
+            actual.lines().nth(i).unwrap()
+        ),
+        None => panic!("{name} differs in length: expected {} bytes, got {}", expected.len(), actual.len()),
+    }
+}
+
+#[test]
+fn rich_report_matches_golden() {
+    let r = rich();
+    check("report.md", &markdown::render(&r));
+    check("report.html", &html::render(&r));
+}
+
+#[test]
+fn unstarted_report_matches_golden() {
+    let r = unstarted();
+    check("unstarted.md", &markdown::render(&r));
+    check("unstarted.html", &html::render(&r));
+}
+
+#[test]
+fn empty_report_matches_golden() {
+    let r = empty();
+    check("empty.md", &markdown::render(&r));
+    check("empty.html", &html::render(&r));
+}
