@@ -2,6 +2,7 @@
 //! language through the same WIT world and sandbox. The component is ~12 MB, so it is built
 //! (when node and npm exist) and loaded once per test binary, the compiled artifact is kept
 //! between runs, and the tests are few.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed step fails the test
 
 mod common;
 
@@ -128,6 +129,7 @@ fn imports_no_network_interfaces() {
         .find(|p| p.file_name().unwrap().to_string_lossy().starts_with(&hook.sha256))
         .expect("the compiled artifact in the cache");
     // SAFETY: written by the host's own compile of this component just before.
+    #[allow(unsafe_code)]
     let component = unsafe { Component::deserialize_file(&engine, &artifact) }.expect("the host's engine settings");
     let imports: Vec<String> = component.component_type().imports(&engine).map(|(name, _)| name.to_string()).collect();
     assert!(imports.iter().any(|n| n.starts_with("drs-orch:hooks/host-log@")), "{imports:?}");
