@@ -2,10 +2,10 @@
 //! task tokens and the Step Functions executions waiting on them, and views and changes of
 //! servers and recovery instances.
 
+use crate::ctx::Request;
 use crate::faults::FaultSet;
 use crate::fleet::{LaunchOutcome, Quotas};
 use crate::protocol::{json_reply, Reply};
-use crate::server::Request;
 use crate::world::World;
 use http::Method;
 use serde::Deserialize;

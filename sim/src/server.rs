@@ -5,15 +5,16 @@
 
 use crate::calls::{mask, CallRecord};
 use crate::clock::iso;
+use crate::ctx::{Ctx, Request};
 use crate::faults::{CallKey, Verdict};
-use crate::identity::{IdentityError, Principal};
+use crate::identity::IdentityError;
 use crate::protocol::{self, form::Form, outage, protocol_of, throttled, ApiError, AuthFailure, Protocol, Reply};
 use crate::sigv4::{self, SigError};
 use crate::world::World;
 use crate::{control, drs, ec2, sfn, sts};
 use bytes::Bytes;
-use chrono::{DateTime, Utc};
-use http::{HeaderMap, Method};
+use chrono::Utc;
+use http::Method;
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
@@ -21,32 +22,6 @@ use serde_json::{Map, Value};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
-
-/// A request as it arrived.
-pub struct Request {
-    pub method: Method,
-    pub path: String,
-    pub query: String,
-    pub headers: HeaderMap,
-    pub body: Bytes,
-}
-
-/// What a handler knows of the call it answers.
-pub struct Ctx<'a> {
-    pub world: &'a World,
-    pub principal: Principal,
-    pub region: String,
-    pub request_id: String,
-}
-
-impl Ctx<'_> {
-    pub fn now(&self) -> DateTime<Utc> {
-        self.world.clock.now()
-    }
-    pub fn account(&self) -> &str {
-        &self.principal.account
-    }
-}
 
 /// A running simulator.
 pub struct SimServer {
