@@ -6,9 +6,9 @@
 use crate::calls::{mask, CallRecord};
 use crate::clock::iso;
 use crate::ctx::{Ctx, Request};
-use crate::faults::{CallKey, Verdict};
+use crate::faults::{CallKey, CrashPoint, Verdict};
 use crate::identity::IdentityError;
-use crate::protocol::{self, form::Form, outage, protocol_of, throttled, ApiError, AuthFailure, Protocol, Reply};
+use crate::protocol::{self, form::Form, outage, protocol_of, refused, throttled, ApiError, AuthFailure, Protocol, Reply};
 use crate::sigv4::{self, SigError};
 use crate::world::World;
 use crate::{control, drs, ec2, sfn, sts};
@@ -46,7 +46,7 @@ impl SimServer {
                 tokio::spawn(async move {
                     let svc = hyper::service::service_fn(move |req| {
                         let w = w.clone();
-                        async move { Ok::<_, std::convert::Infallible>(serve(&w, req).await) }
+                        async move { serve(&w, req).await }
                     });
                     let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), svc).await;
                 });
@@ -73,7 +73,14 @@ impl Drop for SimServer {
     }
 }
 
-async fn serve(world: &World, req: hyper::Request<Incoming>) -> Reply {
+/// A reply that an injected crash loses. Handing hyper an error instead of a response makes
+/// it close the connection without writing anything, so the client sees the request sent and
+/// no answer: an I/O failure its SDK treats as transient.
+#[derive(Debug, thiserror::Error)]
+#[error("the reply was lost to an injected crash")]
+struct ReplyLost;
+
+async fn serve(world: &World, req: hyper::Request<Incoming>) -> Result<Reply, ReplyLost> {
     let (parts, body) = req.into_parts();
     let body = match body.collect().await {
         Ok(b) => b.to_bytes(),
@@ -87,7 +94,7 @@ async fn serve(world: &World, req: hyper::Request<Incoming>) -> Reply {
         body,
     };
     if request.path.starts_with("/_sim/") {
-        return control::handle(world, &request);
+        return Ok(control::handle(world, &request));
     }
     handle_aws(world, request).await
 }
@@ -103,7 +110,7 @@ fn guess_protocol(req: &Request) -> Protocol {
     }
 }
 
-async fn handle_aws(world: &World, req: Request) -> Reply {
+async fn handle_aws(world: &World, req: Request) -> Result<Reply, ReplyLost> {
     let request_id = crate::ids::request_id();
     let now = world.clock.now();
     let mut record = CallRecord {
@@ -118,6 +125,7 @@ async fn handle_aws(world: &World, req: Request) -> Reply {
         request: Value::Null,
         status: 0,
         error: None,
+        fault: None,
     };
     let arrived = tokio::time::Instant::now();
     let mut latency = None;
@@ -129,6 +137,7 @@ async fn handle_aws(world: &World, req: Request) -> Reply {
         }
     };
     record.status = reply.status().as_u16();
+    let lost = record.fault == Some(CrashPoint::Lost);
     world.calls.push(record);
     let mut reply = reply;
     reply.headers_mut().insert("x-amzn-requestid", protocol::hv(&request_id));
@@ -137,7 +146,10 @@ async fn handle_aws(world: &World, req: Request) -> Reply {
     if let Some(latency) = latency {
         tokio::time::sleep_until(arrived + latency).await;
     }
-    reply
+    if lost {
+        return Err(ReplyLost);
+    }
+    Ok(reply)
 }
 
 fn handle_signed(
@@ -203,6 +215,12 @@ fn handle_signed(
                 return Err(fail(protocol::access_denied(protocol, &cred.principal.caller_arn(), &action)));
             }
         }
+    }
+    // Crashes count only calls that would otherwise be served, so the Nth is the Nth attempt
+    // at the operation itself.
+    record.fault = world.faults.crash(&key);
+    if record.fault == Some(CrashPoint::Before) {
+        return Err(fail(refused(protocol)));
     }
     let ctx = Ctx { world, principal: cred.principal, region: auth.region.clone(), request_id: request_id.to_owned() };
     let form = form.unwrap_or_else(|| Form::parse(b"", ""));
