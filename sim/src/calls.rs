@@ -1,6 +1,7 @@
 //! The call log: every request the simulator answered, for tests to assert on
 //! (for example: no server was recovered twice).
 
+use crate::faults::CrashPoint;
 use parking_lot::Mutex;
 use serde::Serialize;
 use serde_json::Value;
@@ -19,9 +20,14 @@ pub struct CallRecord {
     pub role: String,
     /// A summary of the request: its parameters with secrets (ExternalId, tokens) masked.
     pub request: Value,
+    /// The status answered; for a lost reply, the one computed and never sent.
     pub status: u16,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// An injected crash: `before` (refused, nothing applied) or `lost` (served with the
+    /// status above, the reply never sent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fault: Option<CrashPoint>,
 }
 
 #[derive(Default)]

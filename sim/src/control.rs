@@ -2,21 +2,39 @@
 //! task tokens and the Step Functions executions waiting on them, and views and changes of
 //! servers and recovery instances.
 
+use crate::ctx::Request;
 use crate::faults::FaultSet;
 use crate::fleet::{LaunchOutcome, Quotas};
 use crate::protocol::{json_reply, Reply};
-use crate::server::Request;
 use crate::world::World;
 use http::Method;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-fn bad(message: impl Into<String>) -> Reply {
-    json_reply(400, &json!({"error": message.into()}))
+/// Why a control request was not served; answered as `{"error": "<message>"}`.
+#[derive(Debug, thiserror::Error)]
+enum ControlError {
+    /// The body does not parse or is refused (400).
+    #[error("{0}")]
+    BadRequest(String),
+    /// No such route, token, execution or server (404).
+    #[error("{0}")]
+    NotFound(String),
 }
 
-fn parse<T: serde::de::DeserializeOwned>(req: &Request) -> Result<T, Reply> {
-    serde_json::from_slice(if req.body.is_empty() { b"{}" } else { &req.body }).map_err(|e| bad(format!("invalid body: {e}")))
+impl ControlError {
+    fn reply(&self) -> Reply {
+        let status = match self {
+            ControlError::BadRequest(_) => 400,
+            ControlError::NotFound(_) => 404,
+        };
+        json_reply(status, &json!({"error": self.to_string()}))
+    }
+}
+
+fn parse<T: serde::de::DeserializeOwned>(req: &Request) -> Result<T, ControlError> {
+    serde_json::from_slice(if req.body.is_empty() { b"{}" } else { &req.body })
+        .map_err(|e| ControlError::BadRequest(format!("invalid body: {e}")))
 }
 
 fn query_param(req: &Request, key: &str) -> Option<String> {
@@ -63,9 +81,10 @@ pub fn handle(world: &World, req: &Request) -> Reply {
             clock(world)
         }),
         (&Method::GET, "faults") => Ok(json_reply(200, &serde_json::to_value(world.faults.get()).unwrap_or_default())),
-        (&Method::PUT, "faults") => parse::<FaultSet>(req).map(|f| {
+        (&Method::PUT, "faults") => parse::<FaultSet>(req).and_then(|f| {
+            f.validate().map_err(|e| ControlError::BadRequest(e.to_string()))?;
             world.faults.replace(f);
-            json_reply(200, &serde_json::to_value(world.faults.get()).unwrap_or_default())
+            Ok(json_reply(200, &serde_json::to_value(world.faults.get()).unwrap_or_default()))
         }),
         (&Method::GET, "quotas") => Ok(json_reply(200, &serde_json::to_value(world.quotas.read().clone()).unwrap_or_default())),
         (&Method::PUT, "quotas") => parse::<Quotas>(req).map(|q| {
@@ -86,7 +105,7 @@ pub fn handle(world: &World, req: &Request) -> Reply {
             let token = percent_encoding::percent_decode_str(&p["tokens/".len()..]).decode_utf8_lossy().to_string();
             match world.tokens.view(&token, world.clock.now()) {
                 Some(v) => Ok(json_reply(200, &v)),
-                None => Err(json_reply(404, &json!({"error": "unknown task token"}))),
+                None => Err(ControlError::NotFound("unknown task token".into())),
             }
         }
         (&Method::GET, "executions") => {
@@ -99,7 +118,7 @@ pub fn handle(world: &World, req: &Request) -> Reply {
             let arn = percent_encoding::percent_decode_str(&p["executions/".len()..]).decode_utf8_lossy().to_string();
             match world.tokens.execution(&arn, world.clock.now()) {
                 Some(v) => Ok(json_reply(200, &v)),
-                None => Err(json_reply(404, &json!({"error": format!("no execution {arn}")}))),
+                None => Err(ControlError::NotFound(format!("no execution {arn}"))),
             }
         }
         (&Method::GET, "servers") => Ok(json_reply(200, &json!({"servers": servers(world)}))),
@@ -107,9 +126,9 @@ pub fn handle(world: &World, req: &Request) -> Reply {
             parse::<ServerChange>(req).and_then(|c| change_server(world, &p["servers/".len()..], c))
         }
         (&Method::GET, "recovery-instances") => Ok(json_reply(200, &json!({"recoveryInstances": recovery_instances(world)}))),
-        _ => Err(json_reply(404, &json!({"error": format!("no control route {} /_sim/{path}", req.method)}))),
+        _ => Err(ControlError::NotFound(format!("no control route {} /_sim/{path}", req.method))),
     };
-    result.unwrap_or_else(|e| e)
+    result.unwrap_or_else(|e| e.reply())
 }
 
 fn clock(world: &World) -> Reply {
@@ -142,7 +161,7 @@ fn recovery_instances(world: &World) -> Vec<Value> {
 }
 
 /// Changes a server's replication or launch behaviour; `key` is its ID or hostname.
-fn change_server(world: &World, key: &str, c: ServerChange) -> Result<Reply, Reply> {
+fn change_server(world: &World, key: &str, c: ServerChange) -> Result<Reply, ControlError> {
     for part in world.partitions() {
         let mut p = part.lock();
         if let Some(s) = p.drs.servers.values_mut().find(|s| s.id == key || s.hostname.eq_ignore_ascii_case(key)) {
@@ -165,5 +184,5 @@ fn change_server(world: &World, key: &str, c: ServerChange) -> Result<Reply, Rep
             return Ok(json_reply(200, &s.to_json()));
         }
     }
-    Err(json_reply(404, &json!({"error": format!("no source server {key}")})))
+    Err(ControlError::NotFound(format!("no source server {key}")))
 }

@@ -1,6 +1,7 @@
 //! Injected faults: throttling (429 with Retry-After) per account x region x operation,
-//! latency, and outages (5xx). Set by the fleet file and changed at run time through
-//! `/_sim/faults`.
+//! latency, outages (5xx), and crashes of the Nth matching call (refused before it is
+//! applied, or applied with its reply lost). Set by the fleet file and changed at run time
+//! through `/_sim/faults`.
 
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
@@ -86,6 +87,51 @@ fn s503() -> u16 {
     503
 }
 
+/// Where a crash falls relative to the call's effect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum CrashPoint {
+    /// The call is refused with the protocol's internal error (500) and changes nothing.
+    Before,
+    /// The call is applied, then the connection is closed without a reply: the client sees
+    /// an I/O failure after the write took effect (and the SDK's retry sends it again).
+    Lost,
+}
+
+/// A crash of the `nth` matching call and of the `count - 1` matching calls after it, for
+/// crash-point tests: can the caller tell a refused write from an applied one whose answer
+/// it never got? Counted among calls that reach the service (authenticated, not throttled,
+/// not in an outage, permitted by the caller's role).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Crash {
+    #[serde(flatten)]
+    pub on: Selector,
+    pub at: CrashPoint,
+    /// The first matching call that crashes (1: the first); default 1.
+    #[serde(default = "one")]
+    pub nth: u64,
+    /// How many matching calls crash, from the nth on; default 1.
+    #[serde(default = "one")]
+    pub count: u64,
+}
+
+fn one() -> u64 {
+    1
+}
+
+/// A fault set that cannot be applied.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FaultError {
+    /// `nth` counts calls from 1.
+    #[error("crashes[{index}].nth must be at least 1 (1 is the first matching call)")]
+    ZeroNth { index: usize },
+    /// A crash that fires on no call is a mistake, not a way to disable it (remove it).
+    #[error("crashes[{index}].count must be at least 1")]
+    ZeroCount { index: usize },
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct FaultSet {
@@ -95,6 +141,23 @@ pub struct FaultSet {
     pub latency: Vec<Latency>,
     #[serde(default)]
     pub outages: Vec<Outage>,
+    #[serde(default)]
+    pub crashes: Vec<Crash>,
+}
+
+impl FaultSet {
+    /// Checks what the types cannot say: counts that start at 1.
+    pub fn validate(&self) -> Result<(), FaultError> {
+        for (index, c) in self.crashes.iter().enumerate() {
+            if c.nth == 0 {
+                return Err(FaultError::ZeroNth { index });
+            }
+            if c.count == 0 {
+                return Err(FaultError::ZeroCount { index });
+            }
+        }
+        Ok(())
+    }
 }
 
 /// What the faults decide for one call.
@@ -105,7 +168,7 @@ pub enum Verdict {
     Outage { status: u16 },
 }
 
-/// The fault set plus its run-time state (token buckets, outage counters).
+/// The fault set plus its run-time state (token buckets, outage and crash counters).
 pub struct Faults {
     inner: Mutex<State>,
 }
@@ -114,6 +177,8 @@ struct State {
     set: FaultSet,
     buckets: HashMap<(usize, String), Bucket>,
     outage_hits: HashMap<usize, u64>,
+    /// Matching calls seen so far, per crash.
+    crash_seen: HashMap<usize, u64>,
 }
 
 struct Bucket {
@@ -123,7 +188,7 @@ struct Bucket {
 
 impl Faults {
     pub fn new(set: FaultSet) -> Self {
-        Self { inner: Mutex::new(State { set, buckets: HashMap::new(), outage_hits: HashMap::new() }) }
+        Self { inner: Mutex::new(State::new(set)) }
     }
 
     pub fn get(&self) -> FaultSet {
@@ -132,8 +197,7 @@ impl Faults {
 
     /// Replaces every fault and forgets their run-time state.
     pub fn replace(&self, set: FaultSet) {
-        let mut s = self.inner.lock();
-        *s = State { set, buckets: HashMap::new(), outage_hits: HashMap::new() };
+        *self.inner.lock() = State::new(set);
     }
 
     /// The injected latency for a call (the largest matching one).
@@ -144,7 +208,7 @@ impl Faults {
 
     pub fn check(&self, call: &CallKey) -> Verdict {
         let mut s = self.inner.lock();
-        let State { set, buckets, outage_hits } = &mut *s;
+        let State { set, buckets, outage_hits, .. } = &mut *s;
         for (i, o) in set.outages.iter().enumerate() {
             if o.on.matches(call) {
                 let hits = outage_hits.entry(i).or_default();
@@ -176,6 +240,28 @@ impl Faults {
             }
         }
         Verdict::Pass
+    }
+
+    /// Whether this call crashes, and where. Every matching crash counts the call; the
+    /// first one whose window (`nth` .. `nth + count`) holds it decides.
+    pub fn crash(&self, call: &CallKey) -> Option<CrashPoint> {
+        let mut s = self.inner.lock();
+        let State { set, crash_seen, .. } = &mut *s;
+        let mut verdict = None;
+        for (i, c) in set.crashes.iter().enumerate().filter(|(_, c)| c.on.matches(call)) {
+            let seen = crash_seen.entry(i).or_default();
+            *seen += 1;
+            if verdict.is_none() && (c.nth..c.nth.saturating_add(c.count)).contains(seen) {
+                verdict = Some(c.at);
+            }
+        }
+        verdict
+    }
+}
+
+impl State {
+    fn new(set: FaultSet) -> State {
+        State { set, buckets: HashMap::new(), outage_hits: HashMap::new(), crash_seen: HashMap::new() }
     }
 }
 
@@ -209,5 +295,32 @@ mod tests {
         assert_eq!(f.check(&key("A")), Verdict::Throttled { retry_after_seconds: 3 });
         assert_eq!(f.check(&key("B")), Verdict::Outage { status: 503 });
         assert_eq!(f.check(&key("B")), Verdict::Pass);
+    }
+
+    #[test]
+    fn crash_fires_from_the_nth_matching_call_count_times() {
+        let f = Faults::new(FaultSet {
+            crashes: vec![Crash {
+                on: Selector { operation: Some("A".into()), ..Default::default() },
+                at: CrashPoint::Lost,
+                nth: 2,
+                count: 2,
+            }],
+            ..Default::default()
+        });
+        let seen: Vec<_> = (0..5).map(|_| f.crash(&key("A"))).collect();
+        assert_eq!(seen, [None, Some(CrashPoint::Lost), Some(CrashPoint::Lost), None, None]);
+        assert_eq!(f.crash(&key("B")), None, "another operation is not counted");
+    }
+
+    #[test]
+    fn crashes_count_from_one() {
+        let set: FaultSet = serde_json::from_value(serde_json::json!({"crashes": [
+            {"operation": "A", "at": "before"},
+            {"operation": "B", "at": "lost", "nth": 0}
+        ]}))
+        .unwrap();
+        assert_eq!((set.crashes[0].nth, set.crashes[0].count), (1, 1), "defaults: the first matching call, once");
+        assert_eq!(set.validate(), Err(FaultError::ZeroNth { index: 1 }));
     }
 }

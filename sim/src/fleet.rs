@@ -296,6 +296,7 @@ impl Fleet {
         }
         let fleet: Fleet = serde_json::from_value(value).context("the fleet does not match its shape")?;
         fleet.check_references()?;
+        fleet.faults.validate().context("faults")?;
         Ok(fleet)
     }
 

@@ -6,6 +6,7 @@ pub mod calls;
 pub mod client;
 pub mod clock;
 pub mod control;
+pub mod ctx;
 pub mod drs;
 pub mod ec2;
 pub mod faults;

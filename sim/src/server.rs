@@ -5,15 +5,16 @@
 
 use crate::calls::{mask, CallRecord};
 use crate::clock::iso;
-use crate::faults::{CallKey, Verdict};
-use crate::identity::{IdentityError, Principal};
-use crate::protocol::{self, form::Form, outage, protocol_of, throttled, ApiError, AuthFailure, Protocol, Reply};
+use crate::ctx::{Ctx, Request};
+use crate::faults::{CallKey, CrashPoint, Verdict};
+use crate::identity::IdentityError;
+use crate::protocol::{self, form::Form, outage, protocol_of, refused, throttled, ApiError, AuthFailure, Protocol, Reply};
 use crate::sigv4::{self, SigError};
 use crate::world::World;
 use crate::{control, drs, ec2, sfn, sts};
 use bytes::Bytes;
-use chrono::{DateTime, Utc};
-use http::{HeaderMap, Method};
+use chrono::Utc;
+use http::Method;
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
@@ -21,32 +22,6 @@ use serde_json::{Map, Value};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
-
-/// A request as it arrived.
-pub struct Request {
-    pub method: Method,
-    pub path: String,
-    pub query: String,
-    pub headers: HeaderMap,
-    pub body: Bytes,
-}
-
-/// What a handler knows of the call it answers.
-pub struct Ctx<'a> {
-    pub world: &'a World,
-    pub principal: Principal,
-    pub region: String,
-    pub request_id: String,
-}
-
-impl Ctx<'_> {
-    pub fn now(&self) -> DateTime<Utc> {
-        self.world.clock.now()
-    }
-    pub fn account(&self) -> &str {
-        &self.principal.account
-    }
-}
 
 /// A running simulator.
 pub struct SimServer {
@@ -71,7 +46,7 @@ impl SimServer {
                 tokio::spawn(async move {
                     let svc = hyper::service::service_fn(move |req| {
                         let w = w.clone();
-                        async move { Ok::<_, std::convert::Infallible>(serve(&w, req).await) }
+                        async move { serve(&w, req).await }
                     });
                     let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), svc).await;
                 });
@@ -98,7 +73,14 @@ impl Drop for SimServer {
     }
 }
 
-async fn serve(world: &World, req: hyper::Request<Incoming>) -> Reply {
+/// A reply that an injected crash loses. Handing hyper an error instead of a response makes
+/// it close the connection without writing anything, so the client sees the request sent and
+/// no answer: an I/O failure its SDK treats as transient.
+#[derive(Debug, thiserror::Error)]
+#[error("the reply was lost to an injected crash")]
+struct ReplyLost;
+
+async fn serve(world: &World, req: hyper::Request<Incoming>) -> Result<Reply, ReplyLost> {
     let (parts, body) = req.into_parts();
     let body = match body.collect().await {
         Ok(b) => b.to_bytes(),
@@ -112,7 +94,7 @@ async fn serve(world: &World, req: hyper::Request<Incoming>) -> Reply {
         body,
     };
     if request.path.starts_with("/_sim/") {
-        return control::handle(world, &request);
+        return Ok(control::handle(world, &request));
     }
     handle_aws(world, request).await
 }
@@ -128,7 +110,7 @@ fn guess_protocol(req: &Request) -> Protocol {
     }
 }
 
-async fn handle_aws(world: &World, req: Request) -> Reply {
+async fn handle_aws(world: &World, req: Request) -> Result<Reply, ReplyLost> {
     let request_id = crate::ids::request_id();
     let now = world.clock.now();
     let mut record = CallRecord {
@@ -143,6 +125,7 @@ async fn handle_aws(world: &World, req: Request) -> Reply {
         request: Value::Null,
         status: 0,
         error: None,
+        fault: None,
     };
     let arrived = tokio::time::Instant::now();
     let mut latency = None;
@@ -154,6 +137,7 @@ async fn handle_aws(world: &World, req: Request) -> Reply {
         }
     };
     record.status = reply.status().as_u16();
+    let lost = record.fault == Some(CrashPoint::Lost);
     world.calls.push(record);
     let mut reply = reply;
     reply.headers_mut().insert("x-amzn-requestid", protocol::hv(&request_id));
@@ -162,7 +146,10 @@ async fn handle_aws(world: &World, req: Request) -> Reply {
     if let Some(latency) = latency {
         tokio::time::sleep_until(arrived + latency).await;
     }
-    reply
+    if lost {
+        return Err(ReplyLost);
+    }
+    Ok(reply)
 }
 
 fn handle_signed(
@@ -228,6 +215,12 @@ fn handle_signed(
                 return Err(fail(protocol::access_denied(protocol, &cred.principal.caller_arn(), &action)));
             }
         }
+    }
+    // Crashes count only calls that would otherwise be served, so the Nth is the Nth attempt
+    // at the operation itself.
+    record.fault = world.faults.crash(&key);
+    if record.fault == Some(CrashPoint::Before) {
+        return Err(fail(refused(protocol)));
     }
     let ctx = Ctx { world, principal: cred.principal, region: auth.region.clone(), request_id: request_id.to_owned() };
     let form = form.unwrap_or_else(|| Form::parse(b"", ""));

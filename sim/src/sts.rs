@@ -2,11 +2,11 @@
 //! and GetCallerIdentity.
 
 use crate::clock::iso;
+use crate::ctx::Ctx;
 use crate::identity::Principal;
 use crate::protocol::form::Form;
 use crate::protocol::xml::el;
 use crate::protocol::{xml_reply, ApiError, Reply};
-use crate::server::Ctx;
 use chrono::Duration;
 
 const NS: &str = "https://sts.amazonaws.com/doc/2011-06-15/";

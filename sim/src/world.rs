@@ -9,7 +9,7 @@ use crate::faults::Faults;
 use crate::fleet::{Fleet, Quotas, Role};
 use crate::identity::{Identities, Principal};
 use crate::ids;
-use crate::sfn::TaskTokens;
+use crate::sfn::registry::TaskTokens;
 use chrono::Utc;
 use parking_lot::{Mutex, RwLock};
 use serde_json::{json, Map, Value};

@@ -1,9 +1,9 @@
 //! Launch and replication configuration of a source server: Get and Update.
 
 use super::input::{self, invalid};
-use super::with_partition;
+use super::partition::with_partition;
+use crate::ctx::Ctx;
 use crate::protocol::{json_reply, ApiError, Reply};
-use crate::server::Ctx;
 use serde_json::Value;
 
 #[derive(Clone, Copy)]

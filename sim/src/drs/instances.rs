@@ -3,9 +3,10 @@
 
 use super::input::{self, invalid};
 use super::model::{RecoveryInstance, SourceServer};
-use super::{page, with_partition};
+use super::page::page;
+use super::partition::with_partition;
+use crate::ctx::Ctx;
 use crate::protocol::{json_reply, ApiError, Reply};
-use crate::server::Ctx;
 use serde_json::{json, Value};
 
 fn not_found(id: &str) -> ApiError {

@@ -3,11 +3,12 @@
 
 use super::input::{self, invalid};
 use super::model::{Job, JobKind, JobServer, LastLaunch};
+use super::page::page;
+use super::partition::with_partition;
 use super::progress::{launch_timeline, terminate_timeline};
-use super::{page, with_partition};
+use crate::ctx::Ctx;
 use crate::fleet::LaunchOutcome;
 use crate::protocol::{json_reply, ApiError, Reply};
-use crate::server::Ctx;
 use crate::world::Partition;
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};

@@ -1,9 +1,10 @@
 //! DescribeSourceServers: filters and maxResults/nextToken pagination.
 
 use super::input::{self, invalid};
-use super::{page, with_partition};
+use super::page::page;
+use super::partition::with_partition;
+use crate::ctx::Ctx;
 use crate::protocol::{ApiError, Reply};
-use crate::server::Ctx;
 use serde_json::Value;
 
 pub fn describe(ctx: &Ctx, body: &Value) -> Result<Reply, ApiError> {

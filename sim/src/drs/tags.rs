@@ -2,10 +2,10 @@
 //! servers, jobs and recovery instances.
 
 use super::input;
-use super::with_partition;
+use super::partition::with_partition;
+use crate::ctx::{Ctx, Request};
 use crate::fleet::Tags;
 use crate::protocol::{json_reply, ApiError, Reply};
-use crate::server::{Ctx, Request};
 use crate::world::Partition;
 use serde_json::{json, Value};
 

@@ -1,12 +1,13 @@
 //! DescribeInstances: instance IDs, filters (incl. `tag:<key>`), MaxResults/NextToken.
 
 use super::model::Instance;
-use super::{invalid_param, max_results, next_token, reply, token_for, with_partition};
+use super::partition::with_partition;
+use super::wire::{invalid_param, max_results, next_token, reply, token_for};
 use crate::clock::iso;
+use crate::ctx::Ctx;
 use crate::protocol::form::Form;
 use crate::protocol::xml::{escape, push_el, push_tag_set};
 use crate::protocol::{ApiError, Reply};
-use crate::server::Ctx;
 use std::collections::BTreeSet;
 use std::fmt::Write;
 

@@ -3,12 +3,14 @@
 //! ModifyLaunchTemplate (default version).
 
 use super::model::{LaunchTemplate, LaunchTemplateVersion};
-use super::{invalid_param, max_results, next_token, reply, template_data, token_for, with_partition};
+use super::partition::with_partition;
+use super::template_data;
+use super::wire::{invalid_param, max_results, next_token, reply, token_for};
 use crate::clock::iso;
+use crate::ctx::Ctx;
 use crate::protocol::form::Form;
 use crate::protocol::xml::{el, opt};
 use crate::protocol::{ApiError, Reply};
-use crate::server::Ctx;
 use crate::world::Partition;
 
 fn find<'a>(p: &'a mut Partition, form: &Form) -> Result<&'a mut LaunchTemplate, ApiError> {

@@ -1,10 +1,11 @@
 //! CreateTags and DeleteTags on instances and launch templates.
 
-use super::{reply, with_partition};
+use super::partition::with_partition;
+use super::wire::reply;
+use crate::ctx::Ctx;
 use crate::fleet::Tags;
 use crate::protocol::form::Form;
 use crate::protocol::{ApiError, Reply};
-use crate::server::Ctx;
 use crate::world::Partition;
 
 fn tags_of<'a>(p: &'a mut Partition, id: &str) -> Result<&'a mut Tags, ApiError> {

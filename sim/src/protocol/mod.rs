@@ -199,6 +199,12 @@ pub fn outage(protocol: Protocol, status: u16) -> ApiError {
     ApiError::new(status, code, "The service is unavailable (injected outage)")
 }
 
+/// The internal error (500) of a call an injected crash refuses before applying it: the
+/// outage's error in each protocol, so SDKs classify it as they classify a real one.
+pub fn refused(protocol: Protocol) -> ApiError {
+    ApiError { message: "An internal error occurred (injected: the request was not applied)".into(), ..outage(protocol, 500) }
+}
+
 pub fn access_denied(protocol: Protocol, caller: &str, action: &str) -> ApiError {
     let message = format!("User: {caller} is not authorized to perform: {action}");
     match protocol {

@@ -1,22 +1,14 @@
-//! Step Functions (awsJson1_0): SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat
-//! against a registry of task tokens that tests mint through `/_sim/tokens`, and the
-//! executions of approval gates (StartExecution, DescribeExecution, StopExecution in
-//! `sfn_executions.rs`), each waiting on a task token of the same registry.
+//! The registry of Step Functions task tokens (minted through `/_sim/tokens` or by
+//! StartExecution) and of the executions that wait on them, behind one lock so that a
+//! token's end and its execution's end are one change.
 
+use super::execution::Execution;
 use crate::calls::mask;
-use crate::protocol::{json_reply, ApiError, Reply};
-use crate::server::Ctx;
 use chrono::{DateTime, Duration, Utc};
 use parking_lot::Mutex;
 use serde::Serialize;
 use serde_json::{json, Value};
 use std::collections::HashMap;
-
-// Declared here rather than in lib.rs: executions are part of the Step Functions service.
-#[path = "sfn_executions.rs"]
-pub mod executions;
-
-use executions::Execution;
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -31,30 +23,30 @@ pub struct TokenState {
     pub cause: Option<String>,
     pub heartbeats: u64,
     #[serde(skip)]
-    timeout: Option<Duration>,
+    pub(super) timeout: Option<Duration>,
     #[serde(skip)]
-    heartbeat: Option<Duration>,
+    pub(super) heartbeat: Option<Duration>,
     #[serde(skip)]
-    last_beat: DateTime<Utc>,
+    pub(super) last_beat: DateTime<Utc>,
     #[serde(skip)]
-    created: DateTime<Utc>,
+    pub(super) created: DateTime<Utc>,
     /// When the task ended (success, failure, time-out or abort).
     #[serde(skip)]
-    ended: Option<DateTime<Utc>>,
+    pub(super) ended: Option<DateTime<Utc>>,
     /// The output as SendTaskSuccess sent it (an execution's output keeps its text).
     #[serde(skip)]
-    raw_output: Option<String>,
+    pub(super) raw_output: Option<String>,
     /// The execution whose waitForTaskToken state this token belongs to.
     #[serde(skip)]
-    execution: Option<String>,
+    pub(super) execution: Option<String>,
     /// Registration order, for stable listings.
     #[serde(skip)]
-    seq: u64,
+    pub(super) seq: u64,
 }
 
 impl TokenState {
     /// A task times out past its timeout, or past its heartbeat interval without a beat.
-    fn expire(&mut self, now: DateTime<Utc>) {
+    pub(super) fn expire(&mut self, now: DateTime<Utc>) {
         if self.status != "PENDING" {
             return;
         }
@@ -67,7 +59,7 @@ impl TokenState {
         }
     }
 
-    fn end(&mut self, status: &'static str, now: DateTime<Utc>) {
+    pub(super) fn end(&mut self, status: &'static str, now: DateTime<Utc>) {
         self.status = status;
         self.ended = Some(now);
     }
@@ -77,14 +69,14 @@ impl TokenState {
 /// and its execution's end are one change.
 #[derive(Default)]
 pub struct Registry {
-    tokens: HashMap<String, TokenState>,
+    pub(super) tokens: HashMap<String, TokenState>,
     /// In start order.
-    executions: Vec<Execution>,
+    pub(super) executions: Vec<Execution>,
     seq: u64,
 }
 
 impl Registry {
-    fn insert(
+    pub(super) fn insert(
         &mut self,
         token: String,
         timeout_s: Option<u64>,
@@ -115,7 +107,7 @@ impl Registry {
     }
 
     /// The execution of `arn`, settled on its token first.
-    fn execution(&mut self, arn: &str, now: DateTime<Utc>) -> Option<&mut Execution> {
+    pub(super) fn execution(&mut self, arn: &str, now: DateTime<Utc>) -> Option<&mut Execution> {
         let i = self.executions.iter().position(|e| e.arn == arn)?;
         self.settle(i, now);
         Some(&mut self.executions[i])
@@ -159,7 +151,7 @@ impl Registry {
 
 #[derive(Default)]
 pub struct TaskTokens {
-    inner: Mutex<Registry>,
+    pub(super) inner: Mutex<Registry>,
 }
 
 impl TaskTokens {
@@ -207,7 +199,7 @@ impl TaskTokens {
     pub fn executions(&self, now: DateTime<Utc>) -> Vec<Value> {
         let mut r = self.inner.lock();
         r.settle_all(now);
-        r.executions.iter().map(|e| e.control_view(r.tokens.get(&e.token))).collect()
+        r.executions.iter().map(|e| e.control_view(r.tokens.get(&e.token).map(|t| t.status))).collect()
     }
 
     /// One execution by ARN, as `executions` shows it.
@@ -215,67 +207,6 @@ impl TaskTokens {
         let mut r = self.inner.lock();
         r.execution(arn, now)?;
         let e = r.executions.iter().find(|e| e.arn == arn)?;
-        Some(e.control_view(r.tokens.get(&e.token)))
+        Some(e.control_view(r.tokens.get(&e.token).map(|t| t.status)))
     }
-}
-
-pub fn handle(ctx: &Ctx, op: &str, body: &[u8]) -> Result<Reply, ApiError> {
-    let input: Value = serde_json::from_slice(body)
-        .map_err(|e| ApiError::new(400, "SerializationException", format!("the request body is not JSON: {e}")))?;
-    match op {
-        "StartExecution" | "DescribeExecution" | "StopExecution" => return executions::handle(ctx, op, &input),
-        "SendTaskSuccess" | "SendTaskFailure" | "SendTaskHeartbeat" => {}
-        other => {
-            return Err(ApiError::new(
-                400,
-                "UnknownOperationException",
-                format!("operation {other} is not served by this endpoint"),
-            ))
-        }
-    }
-    let token = input.get("taskToken").and_then(Value::as_str).unwrap_or_default();
-    if token.is_empty() || token.len() > 2048 {
-        return Err(ApiError::new(400, "InvalidToken", "Invalid Token: 'taskToken' must be 1 to 2048 characters"));
-    }
-    // SendTaskFailure's error and cause are bounded in the model (SensitiveError, SensitiveCause).
-    executions::check_error_and_cause(&input)?;
-    let now = ctx.now();
-    let mut registry = ctx.world.tokens.inner.lock();
-    let state = registry
-        .tokens
-        .get_mut(token)
-        .ok_or_else(|| ApiError::new(400, "InvalidToken", "Invalid Token: the token is not known"))?;
-    state.expire(now);
-    match state.status {
-        "PENDING" => {}
-        "TIMED_OUT" => return Err(ApiError::new(400, "TaskTimedOut", "Task Timed Out")),
-        _ => return Err(ApiError::new(400, "TaskDoesNotExist", "Task does not exist: it already ended")),
-    }
-    match op {
-        "SendTaskSuccess" => {
-            let raw = input.get("output").and_then(Value::as_str).unwrap_or_default();
-            let output: Value = serde_json::from_str(raw)
-                .map_err(|e| ApiError::new(400, "InvalidOutput", format!("Invalid Output: not JSON: {e}")))?;
-            if raw.len() > 256 * 1024 {
-                return Err(ApiError::new(400, "InvalidOutput", "Invalid Output: larger than 256 KiB"));
-            }
-            state.end("SUCCEEDED", now);
-            state.output = Some(output);
-            state.raw_output = Some(raw.to_owned());
-        }
-        "SendTaskFailure" => {
-            let field = |k: &str| input.get(k).and_then(Value::as_str).map(str::to_owned);
-            state.end("FAILED", now);
-            state.error = field("error");
-            state.cause = field("cause");
-        }
-        _ => {
-            state.heartbeats += 1;
-            state.last_beat = now;
-        }
-    }
-    if let Some(arn) = state.execution.clone() {
-        registry.execution(&arn, now);
-    }
-    Ok(json_reply(200, &json!({})))
 }
