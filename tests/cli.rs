@@ -2,7 +2,7 @@
 //! command (`drs-orch drill manifests/demo-drill.json`, which ends by printing the path of its
 //! JSON report: the three waves, the approval of the paused web wave, the demo hook's skip and
 //! the cleanup), `launch check` and `tags sync`.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed step fails the test
+#![allow(clippy::unwrap_used, clippy::panic)] // test code: a failed step fails the test
 
 use serde_json::Value;
 use std::process::Command;

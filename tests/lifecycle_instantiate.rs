@@ -1,7 +1,7 @@
 //! The module driven through the platform's event protocol against the simulator:
 //! instantiate (preflight) and its status check, with the parent's task token answered by
 //! SendTaskSuccess or SendTaskFailure.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed step fails the test
+#![allow(clippy::unwrap_used, clippy::panic)] // test code: a failed step fails the test
 
 use drs_module::aws::{static_hub, Clients};
 use drs_module::config::ModuleConfig;

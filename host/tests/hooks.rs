@@ -1,6 +1,6 @@
 //! The hook host against real components: the skip-tagged example and hostile guests.
 //! Every hostile call must come back as a typed error, and the next call must still work.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed step fails the test
+#![allow(clippy::unwrap_used, clippy::panic)] // test code: a failed step fails the test
 
 mod common;
 

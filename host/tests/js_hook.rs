@@ -2,7 +2,7 @@
 //! language through the same WIT world and sandbox. The component is ~12 MB, so it is built
 //! (when node and npm exist) and loaded once per test binary, the compiled artifact is kept
 //! between runs, and the tests are few.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed step fails the test
+#![allow(clippy::unwrap_used, clippy::panic)] // test code: a failed step fails the test
 
 mod common;
 

@@ -1,6 +1,6 @@
 //! `accounts check` against the simulator: each broken account x region is named by its
 //! exact reason, the healthy ones pass, and the write probes change nothing.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed step fails the test
+#![allow(clippy::unwrap_used, clippy::panic)] // test code: a failed step fails the test
 
 mod common;
 use common::*;

@@ -1,6 +1,6 @@
 //! Task-token callbacks against the simulator's Step Functions: heartbeat, success with the
 //! summary, failure with error and cause within Step Functions' limits, a gone parent.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed step fails the test
+#![allow(clippy::unwrap_used, clippy::panic)] // test code: a failed step fails the test
 
 mod common;
 use common::*;

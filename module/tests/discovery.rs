@@ -1,6 +1,6 @@
 //! Discovery against the simulator, through the protocol: cross-account AssumeRole with the
 //! ExternalId, every account x region, EC2 enrichment, and failures reported per partition.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed step fails the test
+#![allow(clippy::unwrap_used, clippy::panic)] // test code: a failed step fails the test
 
 mod common;
 use common::*;

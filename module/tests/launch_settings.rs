@@ -2,7 +2,7 @@
 //! server's DRS launch configuration and EC2 launch template, read in the server's own
 //! account and region (subnets by region); drift named per field; sync fixes it with one UpdateLaunchConfiguration
 //! and one new default template version per server, and a retried sync makes no second version.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed step fails the test
+#![allow(clippy::unwrap_used, clippy::panic)] // test code: a failed step fails the test
 
 mod common;
 use common::*;

@@ -1,6 +1,6 @@
 //! The plan against the simulator's demo fleet: groups, ordered waves and DRS jobs within
 //! the quotas, starting nothing.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed step fails the test
+#![allow(clippy::unwrap_used, clippy::panic)] // test code: a failed step fails the test
 
 use drs_module::aws::Clients;
 use drs_module::config::{ModuleConfig, Quotas};

@@ -1,6 +1,6 @@
 //! Preflight (instantiate) against the simulator: what would block a recovery is named, and
 //! nothing is changed.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed step fails the test
+#![allow(clippy::unwrap_used, clippy::panic)] // test code: a failed step fails the test
 
 mod common;
 use common::*;

@@ -4,7 +4,7 @@
 //! The reports are built by hand to reach every branch of the renderers: waves in each
 //! state, open and unstarted waves, a cut large wave, servers with and without times,
 //! hook decisions with and without detail, and text that both markups must escape.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed step fails the test
+#![allow(clippy::unwrap_used, clippy::panic)] // test code: a failed step fails the test
 
 use std::path::PathBuf;
 

@@ -1,6 +1,6 @@
 //! Dynamic protection groups on the simulator's demo fleet: discovered through the protocol
 //! as tests/discovery.rs does, then resolved from manifest resources.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed step fails the test
+#![allow(clippy::unwrap_used, clippy::panic)] // test code: a failed step fails the test
 
 mod common;
 use common::*;

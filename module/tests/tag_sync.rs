@@ -2,7 +2,7 @@
 //! 2 regions) gets its source EC2 instance's tags (read in the instance's origin account and
 //! region), one TagResource per server; a differing DRS value is a conflict until
 //! `overwrite`; a second sync finds everything in sync.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed step fails the test
+#![allow(clippy::unwrap_used, clippy::panic)] // test code: a failed step fails the test
 
 mod common;
 use common::*;

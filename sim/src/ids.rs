@@ -20,7 +20,7 @@ pub fn secret(n: usize) -> String {
 
 pub fn hex_id(n: usize) -> String {
     let mut rng = rand::rng();
-    (0..n).map(|_| char::from_digit(rng.random_range(0..16), 16).unwrap()).collect()
+    (0..n).map(|_| char::from_digit(rng.random_range(0..16), 16).unwrap_or('0')).collect()
 }
 
 pub fn job_id() -> String {

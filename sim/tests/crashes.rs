@@ -2,6 +2,7 @@
 //! call and changes nothing; `lost` applies it and closes the connection without a reply, so
 //! the caller sees a transient failure after the write took effect, and the SDK's retry
 //! sends it again.
+#![allow(clippy::unwrap_used, clippy::panic)] // test code: a failed step fails the test
 
 mod common;
 use aws_config::retry::RetryConfig;

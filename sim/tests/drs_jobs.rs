@@ -1,6 +1,6 @@
 //! Recovery jobs through the official SDK: a drill launched, moved by the clock and
 //! terminated; conflicts, quotas, throttling, a real recovery reversed, configs and tags.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed step fails the test
+#![allow(clippy::unwrap_used, clippy::panic)] // test code: a failed step fails the test
 
 mod common;
 use aws_sdk_drs::types::{JobStatus, LaunchStatus, StartRecoveryRequestSourceServer};

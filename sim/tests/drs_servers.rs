@@ -1,5 +1,5 @@
 //! DescribeSourceServers through the official SDK: shapes, filters, pagination past 1,000.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed step fails the test
+#![allow(clippy::unwrap_used, clippy::panic)] // test code: a failed step fails the test
 
 mod common;
 use common::*;

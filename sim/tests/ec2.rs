@@ -1,6 +1,6 @@
 //! EC2 through the official SDK: DescribeInstances filters and pagination in the origin
 //! partition, tags, and the launch templates DRS launches recovery instances from.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed step fails the test
+#![allow(clippy::unwrap_used, clippy::panic)] // test code: a failed step fails the test
 
 mod common;
 use aws_sdk_ec2::types::{

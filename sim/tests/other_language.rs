@@ -1,7 +1,7 @@
 //! The real `drs-sim serve` binary answers boto3 (Python) and the AWS CLI as it answers the
 //! Rust SDK: sim/conformance/boto3_check.py drives one server, then the Rust SDK repeats the
 //! same operations against it and the answers are compared.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed step fails the test
+#![allow(clippy::unwrap_used, clippy::panic)] // test code: a failed step fails the test
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;

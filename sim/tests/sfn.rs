@@ -2,7 +2,7 @@
 //! the errors for ended, unknown and timed-out tasks and non-JSON output), and the executions
 //! of approval gates, each waiting on a task token (start, idempotent restart, conflicts,
 //! approval, rejection, stop, the control endpoint's views, the IAM gate).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed step fails the test
+#![allow(clippy::unwrap_used, clippy::panic)] // test code: a failed step fails the test
 
 mod common;
 use aws_sdk_sfn::types::ExecutionStatus;

@@ -1,7 +1,7 @@
 //! STS and authentication through the official SDKs: AssumeRole trust and ExternalId,
 //! session duration, expiry on the simulator's clock, signatures, unknown keys, unsigned
 //! requests and the assumed role's identity policy.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed step fails the test
+#![allow(clippy::unwrap_used, clippy::panic)] // test code: a failed step fails the test
 
 mod common;
 use aws_credential_types::Credentials;

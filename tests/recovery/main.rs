@@ -1,7 +1,7 @@
 //! The module driven through the platform's event protocol against the simulator: drills,
 //! real recoveries, failure policies, pause gates, idempotency and the payload's size.
 //! One test binary: each file is a topic.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed step fails the test
+#![allow(clippy::unwrap_used, clippy::panic)] // test code: a failed step fails the test
 
 #[path = "../common/mod.rs"]
 mod common;

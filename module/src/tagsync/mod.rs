@@ -135,7 +135,7 @@ mod tests {
             &[("Owner", "ops"), ("Tier", "web")],
             &[("Owner", "web-team"), ("Env", "prod"), ("aws:x", "1"), ("Tier", "web")],
         );
-        let p = plan(&[s.clone()], &Rules::default());
+        let p = plan(std::slice::from_ref(&s), &Rules::default());
         let c = &p.changes[0];
         assert_eq!(c.set.keys().collect::<Vec<_>>(), ["Env"]);
         assert_eq!(c.conflicts, ["Owner"]);
