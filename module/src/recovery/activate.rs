@@ -11,7 +11,7 @@ use crate::plan::plan_one;
 use crate::preflight::partitions_of;
 use crate::resource::DrsResource;
 use anyhow::{bail, Context};
-use chrono::{Duration, SecondsFormat, Utc};
+use chrono::{Duration, Utc};
 use std::collections::BTreeMap;
 
 /// The plan, as a payload; `execution` names the run (see `tags::execution_id`).
@@ -64,7 +64,7 @@ pub async fn build(clients: &Clients, resource: &DrsResource, execution: &str) -
             name: w.name.clone(),
             pause: settings.pause,
             policy: settings.policy,
-            groups: groups.into_iter().map(|(p, ids)| Group { p, ids }).collect(),
+            groups: groups.into_iter().map(|(partition, servers)| Group { partition, servers }).collect(),
         });
     }
     let hooks = match &params.tenant {
@@ -72,16 +72,15 @@ pub async fn build(clients: &Clients, resource: &DrsResource, execution: &str) -
         Some(t) => crate::hooks::names(clients.config(), t, params.hooks.as_deref())?,
     };
     let now = Utc::now();
-    let iso = |t: chrono::DateTime<Utc>| t.to_rfc3339_opts(SecondsFormat::Secs, true);
     Ok(Payload {
-        v: VERSION,
+        version: VERSION,
         phase: "activate".into(),
         execution: execution.to_owned(),
         resource: resource.name.clone(),
         mode: params.mode,
-        since: iso(now),
-        jobs_from: iso(now - Duration::minutes(clients.config().idempotency_lookback_minutes as i64)),
-        deadline: iso(now + Duration::minutes(params.timeout_minutes as i64)),
+        since: now,
+        jobs_from: now - Duration::minutes(clients.config().idempotency_lookback_minutes as i64),
+        deadline: now + Duration::minutes(params.timeout_minutes as i64),
         partitions,
         waves,
         tenant: params.tenant.clone(),

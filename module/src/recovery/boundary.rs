@@ -7,13 +7,12 @@
 
 use super::observe::{self, ObservedJob, ServerInfo};
 use super::payload::Payload;
-use super::status::ServerFailure;
+use super::progress::{HookDecision, ServerFailure};
 use crate::aws::Clients;
 use crate::config::HookFailure;
 use crate::error::ErrorCode;
 use crate::hooks::context::{self, Wave};
 use crate::hooks::runner::{Answer, HookSet};
-use crate::report::HookDecision;
 use chrono::{DateTime, Utc};
 use drs_host::Decision;
 use std::collections::{BTreeMap, HashSet};
@@ -35,10 +34,10 @@ pub async fn marks(clients: &Clients, payload: &Payload, w: usize) -> anyhow::Re
     let prefix = format!("{}/{w}/", payload.execution);
     let mut m = Marks::default();
     for g in &payload.waves[w].groups {
-        let p = payload.partition(g.p)?;
-        let found = observe::servers(clients, &p, g.ids.iter().map(String::as_str)).await?;
+        let p = payload.partition(g.partition)?;
+        let found = observe::servers(clients, &p, g.servers.iter().map(String::as_str)).await?;
         let by: BTreeMap<&str, &ServerInfo> = found.iter().map(|s| (s.source_server_id.as_str(), s)).collect();
-        for id in &g.ids {
+        for id in &g.servers {
             let Some(s) = by.get(id.as_str()) else { continue };
             if let Some(hook) = s.tags.get(SKIPPED).and_then(|v| v.strip_prefix(&prefix)) {
                 m.skipped.insert(id.clone(), hook.to_owned());
@@ -46,7 +45,7 @@ pub async fn marks(clients: &Clients, payload: &Payload, w: usize) -> anyhow::Re
             if let Some(t) = s.tags.get(HOLD).and_then(|v| v.strip_prefix(&prefix)) {
                 m.hold_until = t.parse().ok();
             }
-            m.servers.push((payload.partitions[g.p].clone(), (*s).clone()));
+            m.servers.push((payload.partitions[g.partition].clone(), (*s).clone()));
         }
     }
     Ok(m)

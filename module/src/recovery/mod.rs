@@ -11,10 +11,12 @@ pub mod gate;
 pub mod launches;
 pub mod observe;
 pub mod payload;
+pub mod progress;
 pub mod replicate;
 pub mod start;
 pub mod status;
 pub mod tags;
+pub mod wave;
 
 use crate::aws::errors::{AwsError, Kind};
 use crate::config::Partition;

@@ -7,6 +7,7 @@
 use crate::resource::{FailurePolicy, Mode};
 use crate::config::Partition;
 use anyhow::Context;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 pub static SCHEMA: crate::schema::Schema = crate::schema::Schema::new(include_str!("../../../schemas/lifecycle-payload.schema.json"));
@@ -15,17 +16,21 @@ pub const VERSION: u32 = 1;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Payload {
-    pub v: u32,
+    #[serde(rename = "v")]
+    pub version: u32,
     pub phase: String,
     pub execution: String,
     pub resource: String,
     pub mode: Mode,
-    /// Wall-clock start of the activation; with `lookback` it bounds DescribeJobs.
-    pub since: String,
-    /// Jobs created after this (ISO-8601) are searched for the execution's tags.
-    pub jobs_from: String,
-    pub deadline: String,
-    /// "account/region", indexed by `Group::p`.
+    /// Wall-clock start of the activation.
+    #[serde(with = "secs")]
+    pub since: DateTime<Utc>,
+    /// Jobs created after this are searched for the execution's tags (DescribeJobs fromDate).
+    #[serde(with = "secs")]
+    pub jobs_from: DateTime<Utc>,
+    #[serde(with = "secs")]
+    pub deadline: DateTime<Utc>,
+    /// "account/region", indexed by `Group::partition`.
     pub partitions: Vec<String>,
     pub waves: Vec<WavePayload>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -47,24 +52,50 @@ pub struct WavePayload {
     pub groups: Vec<Group>,
 }
 
-/// The wave's servers in one partition.
+/// The wave's servers in one partition (short wire names: a payload holds thousands).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Group {
-    pub p: usize,
-    pub ids: Vec<String>,
+    /// Index into `Payload::partitions`.
+    #[serde(rename = "p")]
+    pub partition: usize,
+    /// Source server ids.
+    #[serde(rename = "ids")]
+    pub servers: Vec<String>,
+}
+
+/// RFC 3339 to the second, in UTC (`2026-11-30T23:30:00Z`): compact, and what DRS takes.
+mod secs {
+    use chrono::{DateTime, SecondsFormat, Utc};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&t.to_rfc3339_opts(SecondsFormat::Secs, true))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
+        let text = String::deserialize(d)?;
+        DateTime::parse_from_rfc3339(&text).map(|t| t.with_timezone(&Utc)).map_err(serde::de::Error::custom)
+    }
+}
+
+impl Payload {
+    /// `jobs_from` as DescribeJobs takes it.
+    pub fn jobs_from_text(&self) -> String {
+        self.jobs_from.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    }
 }
 
 impl Payload {
     pub fn parse(v: &serde_json::Value) -> anyhow::Result<Payload> {
         SCHEMA.validate(v, "lifecycle_output.Payload")?;
-        let p: Payload = serde_json::from_value(v.clone()).context("lifecycle_output.Payload")?;
-        anyhow::ensure!(p.v == VERSION, "lifecycle_output.Payload.v: version {} is not {VERSION}", p.v);
+        let p: Payload = serde_path_to_error::deserialize(v).context("lifecycle_output.Payload")?;
+        anyhow::ensure!(p.version == VERSION, "lifecycle_output.Payload.v: version {} is not {VERSION}", p.version);
         for (w, wave) in p.waves.iter().enumerate() {
             for g in &wave.groups {
                 anyhow::ensure!(
-                    g.p < p.partitions.len(),
+                    g.partition < p.partitions.len(),
                     "lifecycle_output.Payload.waves[{w}]: partition index {} out of range",
-                    g.p
+                    g.partition
                 );
             }
         }
@@ -84,6 +115,6 @@ impl Payload {
 
 impl WavePayload {
     pub fn server_count(&self) -> usize {
-        self.groups.iter().map(|g| g.ids.len()).sum()
+        self.groups.iter().map(|g| g.servers.len()).sum()
     }
 }

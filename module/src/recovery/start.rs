@@ -49,9 +49,9 @@ pub async fn start_wave(
     // wave held back by quotas is not read again in full on every check.
     let mut planned: Vec<(Partition, Vec<&String>)> = vec![];
     for g in &wave.groups {
-        let p = payload.partition(g.p)?;
+        let p = payload.partition(g.partition)?;
         let todo: Vec<&String> =
-            g.ids.iter().filter(|id| !in_jobs.contains(id.as_str()) && !skipped.contains(id.as_str())).collect();
+            g.servers.iter().filter(|id| !in_jobs.contains(id.as_str()) && !skipped.contains(id.as_str())).collect();
         // Our own active jobs here count against the quotas; DRS enforces the rest.
         let active: Vec<&ObservedJob> = jobs.iter().filter(|j| j.partition == p && !j.done()).collect();
         let (mut n_jobs, mut n_servers) = (active.len(), active.iter().map(|j| j.servers.len()).sum::<usize>());

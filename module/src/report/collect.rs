@@ -20,7 +20,7 @@ pub async fn resource(
 ) -> anyhow::Result<ResourceReport> {
     let partitions: Vec<Partition> =
         (0..payload.partitions.len()).map(|i| payload.partition(i)).collect::<anyhow::Result<_>>()?;
-    let jobs = observe::jobs(clients, &partitions, &payload.execution, &payload.jobs_from).await?;
+    let jobs = observe::jobs(clients, &partitions, &payload.execution, &payload.jobs_from_text()).await?;
     let mut by_server: HashMap<&str, (&ObservedJob, &observe::JobServer)> = HashMap::new();
     for j in &jobs {
         for s in &j.servers {
@@ -34,8 +34,8 @@ pub async fn resource(
         let ids: Vec<&str> = payload
             .waves
             .iter()
-            .flat_map(|w| w.groups.iter().filter(|g| g.p == i))
-            .flat_map(|g| g.ids.iter().map(String::as_str))
+            .flat_map(|w| w.groups.iter().filter(|g| g.partition == i))
+            .flat_map(|g| g.servers.iter().map(String::as_str))
             .collect();
         for s in observe::servers(clients, p, ids.into_iter()).await? {
             if let Some(v) = s.tags.get(crate::recovery::boundary::SKIPPED) {
@@ -62,7 +62,7 @@ pub async fn resource(
         let progress = status.and_then(|s| s.waves.get(w));
         let mut servers = vec![];
         for g in &wave.groups {
-            for id in &g.ids {
+            for id in &g.servers {
                 let found = by_server.get(id.as_str());
                 let started = found.map(|(j, _)| j.created.clone());
                 let rid = found.and_then(|(_, s)| s.recovery_instance_id.clone());
@@ -70,7 +70,7 @@ pub async fn resource(
                 servers.push(ServerReport {
                     source_server_id: id.clone(),
                     hostname: names.get(id).cloned(),
-                    partition: payload.partitions[g.p].clone(),
+                    partition: payload.partitions[g.partition].clone(),
                     job_id: found.map(|(j, _)| j.job_id.clone()),
                     status: match (found, skip_hook(&skipped_by, &payload.execution, w, id)) {
                         (Some((_, s)), _) => s.launch_status.clone(),

@@ -14,6 +14,7 @@ pub mod markdown;
 mod timeline;
 mod view;
 
+pub use crate::recovery::progress::HookDecision;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -80,16 +81,6 @@ pub struct ServerReport {
     pub recovery_s: Option<f64>,
     pub recovery_instance_id: Option<String>,
     pub reason: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct HookDecision {
-    pub hook: String,
-    /// before-wave or after-wave.
-    pub point: String,
-    pub decision: String,
-    pub detail: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

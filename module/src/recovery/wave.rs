@@ -1,0 +1,242 @@
+//! One wave of a status check: what its jobs say (counts, steps, failures), whether it may
+//! start (its hook boundary and approval gate), starting what is not yet in a job, and the
+//! judgement of its failure policy. `judge` returns what the run does next.
+
+use super::boundary::{self, Marks, Verdict};
+use super::gate::{self, Gate};
+use super::observe::{self, ObservedJob, ServerLog};
+use super::payload::Payload;
+use super::progress::{ServerFailure, WaveProgress, WaveState};
+use super::start::{start_wave, Started};
+use crate::aws::Clients;
+use crate::error::ErrorCode;
+use crate::hooks::runner::HookSet;
+use crate::resource::FailurePolicy;
+use std::collections::{BTreeMap, HashSet};
+
+/// What one check knows: the execution's jobs as read at its start, and the tenant's hooks.
+pub struct Check<'a> {
+    pub clients: &'a Clients,
+    pub payload: &'a Payload,
+    pub jobs: &'a [ObservedJob],
+    pub hooks: Option<&'a HookSet>,
+}
+
+/// What the run does after a wave.
+pub enum Next {
+    /// The wave completed within its policy: judge the next one.
+    Completed,
+    /// The wave is running or waiting (approval, hook delay, quotas): later waves wait.
+    Holds,
+    /// The run fails.
+    Fails(ErrorCode, String),
+}
+
+/// Whether a wave that has not started may start now.
+enum Crossing {
+    /// Start it, without these servers (id -> the hook that skipped it); the hooks' decisions
+    /// as a tag for its jobs.
+    Open { skip: BTreeMap<String, String>, hooks_tag: Option<String> },
+    /// Not now, or never.
+    Closed(Next),
+}
+
+/// Judges wave `w`; `earlier` holds the waves before it (the after-wave answers are filed
+/// there), `started_jobs` collects the jobs this check starts.
+pub async fn judge(
+    c: &Check<'_>,
+    w: usize,
+    earlier: &mut [WaveProgress],
+    started_jobs: &mut Vec<String>,
+) -> anyhow::Result<(WaveProgress, Next)> {
+    let wave = &c.payload.waves[w];
+    let mut progress = WaveProgress::waiting(&wave.name, wave.server_count());
+    let wjobs: Vec<&ObservedJob> = c.jobs.iter().filter(|j| j.wave == w).collect();
+    let mine: HashSet<&str> = wave.groups.iter().flat_map(|g| g.servers.iter().map(String::as_str)).collect();
+    tally(&mut progress, &wjobs, &mine);
+    let in_jobs = wjobs.iter().flat_map(|j| &j.servers).filter(|s| mine.contains(s.source_server_id.as_str())).count();
+
+    // With hooks, what earlier checks decided is on the wave's servers (skips, a delay);
+    // a wave whose jobs hold all but the servers they record as skipped needs no read.
+    let recorded_skips = wjobs.iter().find_map(|j| j.skipped).unwrap_or(0);
+    let marks = match c.hooks {
+        Some(_) if in_jobs + recorded_skips < progress.servers => boundary::marks(c.clients, c.payload, w).await?,
+        _ => Marks::default(),
+    };
+    progress.skipped = marks.skipped.len().max(recorded_skips);
+    let (mut skip, mut hooks_tag) = (marks.skipped.clone(), None);
+    if wjobs.is_empty() && marks.skipped.is_empty() {
+        match cross(c, w, &marks, earlier, &mut progress).await? {
+            Crossing::Open { skip: s, hooks_tag: t } => (skip, hooks_tag) = (s, t),
+            Crossing::Closed(next) => return Ok((progress, next)),
+        }
+    }
+    let fail_fast = wave.policy == FailurePolicy::FailFast && progress.failed > 0;
+    let all_in_jobs = in_jobs + progress.skipped >= progress.servers;
+    if !fail_fast && !all_in_jobs {
+        let skipped: HashSet<&str> = skip.keys().map(String::as_str).collect();
+        let started: Started = start_wave(c.clients, c.payload, w, c.jobs, &skipped, hooks_tag).await?;
+        started_jobs.extend(started.jobs.iter().cloned());
+        progress.jobs.extend(started.jobs);
+        progress.waiting_for.extend(started.waiting);
+    }
+    let running = !all_in_jobs || wjobs.iter().any(|j| !j.done());
+    let next = if fail_fast || (!running && wave.policy.broken(progress.failed, progress.servers - progress.skipped)) {
+        progress.failures = failures(c.clients, &wjobs).await?;
+        progress.state = WaveState::Failed;
+        Next::Fails(ErrorCode::WaveFailed, wave_failure(&wave.name, &progress, &wave.policy))
+    } else if running {
+        progress.state = WaveState::Running;
+        progress.steps = steps(c.clients, &wjobs).await?;
+        Next::Holds
+    } else {
+        progress.state = WaveState::Completed;
+        if progress.failed > 0 {
+            progress.failures = failures(c.clients, &wjobs).await?;
+        }
+        Next::Completed
+    };
+    Ok((progress, next))
+}
+
+/// The boundary before a wave starts: its hooks (after-wave of the wave before, before-wave
+/// of this one), then its approval gate, then the hooks' skips marked on the servers.
+async fn cross(
+    c: &Check<'_>,
+    w: usize,
+    marks: &Marks,
+    earlier: &mut [WaveProgress],
+    progress: &mut WaveProgress,
+) -> anyhow::Result<Crossing> {
+    let wave = &c.payload.waves[w];
+    let (mut pause, mut skip, mut hooks_tag) = (wave.pause.clone(), marks.skipped.clone(), None);
+    if let Some(set) = c.hooks {
+        let previous_failures = earlier.last().map(|p| p.failures.clone()).unwrap_or_default();
+        let verdict =
+            boundary::decide(c.clients, c.payload, w, c.jobs, set, marks, &previous_failures, &mut progress.hook_decisions)
+                .await?;
+        match verdict {
+            Verdict::Fail { code, message } => {
+                progress.state = WaveState::Failed;
+                return Ok(Crossing::Closed(Next::Fails(code, format!("wave {}: {message}", wave.name))));
+            }
+            Verdict::Wait(why) => {
+                progress.waiting_for.push(why);
+                return Ok(Crossing::Closed(Next::Holds));
+            }
+            Verdict::Pause(reason) => pause = Some(pause.map(|p| format!("{p}; {reason}")).unwrap_or(reason)),
+            Verdict::Proceed { skip: s } => skip = s,
+        }
+        hooks_tag = Some(boundary::tag_value(&progress.hook_decisions));
+        // The after-wave answers are about the wave that ended: file them there.
+        if let Some(previous) = earlier.last_mut() {
+            let (after, before): (Vec<_>, Vec<_>) =
+                std::mem::take(&mut progress.hook_decisions).into_iter().partition(|d| d.point == "after-wave");
+            progress.hook_decisions = before;
+            previous.hook_decisions.extend(after);
+        }
+    }
+    if let Some(reason) = &pause {
+        match gate::check(c.clients, &c.payload.execution, &c.payload.resource, w, &wave.name, reason).await? {
+            Gate::Waiting(arn) => {
+                progress.state = WaveState::Paused;
+                progress.waiting_for.push(format!("approval {arn}: {reason}"));
+                progress.approval = Some(arn);
+                return Ok(Crossing::Closed(Next::Holds));
+            }
+            Gate::Rejected(why) => {
+                progress.state = WaveState::Failed;
+                return Ok(Crossing::Closed(Next::Fails(ErrorCode::ApprovalRejected, format!("wave {}: {why}", wave.name))));
+            }
+            Gate::Approved => {}
+        }
+    }
+    if !skip.is_empty() {
+        boundary::mark_skipped(c.clients, c.payload, w, marks, &skip).await?;
+        progress.skipped = skip.len();
+    }
+    Ok(Crossing::Open { skip, hooks_tag })
+}
+
+/// Counts from the jobs: launched and failed servers, jobs, first start and last end.
+fn tally(progress: &mut WaveProgress, jobs: &[&ObservedJob], mine: &HashSet<&str>) {
+    for j in jobs {
+        progress.jobs.push(j.job_id.clone());
+        if progress.started.as_ref().is_none_or(|s| j.created < *s) {
+            progress.started = Some(j.created.clone());
+        }
+        for s in j.servers.iter().filter(|s| mine.contains(s.source_server_id.as_str())) {
+            match s.launch_status.as_str() {
+                "LAUNCHED" => progress.launched += 1,
+                "FAILED" => progress.failed += 1,
+                // A completed job whose server never launched failed it.
+                _ if j.done() => progress.failed += 1,
+                _ => {}
+            }
+        }
+    }
+    if !jobs.is_empty() && jobs.iter().all(|j| j.done()) {
+        progress.ended = jobs.iter().filter_map(|j| j.ended.clone()).max();
+    }
+}
+
+async fn steps(clients: &Clients, jobs: &[&ObservedJob]) -> anyhow::Result<BTreeMap<String, usize>> {
+    let mut out = BTreeMap::new();
+    for j in jobs.iter().filter(|j| !j.done()) {
+        // launchStatus stays PENDING through snapshot and conversion: only then is the log
+        // needed to tell where a server is.
+        let log = if j.servers.iter().any(|s| s.launch_status == "PENDING") {
+            observe::job_log(clients, j).await?
+        } else {
+            BTreeMap::new()
+        };
+        for s in &j.servers {
+            let step = match s.launch_status.as_str() {
+                "LAUNCHED" | "FAILED" => s.launch_status.clone(),
+                _ => log.get(&s.source_server_id).map(|l| l.step.clone()).filter(|s| !s.is_empty()).unwrap_or("PENDING".into()),
+            };
+            *out.entry(step).or_insert(0) += 1;
+        }
+    }
+    Ok(out)
+}
+
+/// Every failed server of the wave's jobs with the reason from the job log.
+async fn failures(clients: &Clients, jobs: &[&ObservedJob]) -> anyhow::Result<Vec<ServerFailure>> {
+    let mut out = vec![];
+    for j in jobs {
+        let bad: Vec<_> =
+            j.servers.iter().filter(|s| s.launch_status == "FAILED" || (j.done() && s.launch_status != "LAUNCHED")).collect();
+        if bad.is_empty() {
+            continue;
+        }
+        let log = observe::job_log(clients, j).await?;
+        for s in bad {
+            let l: Option<&ServerLog> = log.get(&s.source_server_id);
+            out.push(ServerFailure {
+                source_server_id: s.source_server_id.clone(),
+                hostname: None,
+                partition: j.partition.to_string(),
+                reason: l
+                    .and_then(|l| l.reason.clone())
+                    .unwrap_or_else(|| format!("launch status {} (job {})", s.launch_status, j.job_id)),
+            });
+        }
+        let unnamed = out.iter().filter(|f| f.hostname.is_none()).map(|f| f.source_server_id.as_str());
+        let names = observe::hostnames(clients, &j.partition, unnamed).await?;
+        for f in out.iter_mut() {
+            f.hostname = f.hostname.take().or_else(|| names.get(&f.source_server_id).cloned());
+        }
+    }
+    Ok(out)
+}
+
+fn wave_failure(name: &str, p: &WaveProgress, policy: &FailurePolicy) -> String {
+    let rule = policy.describe();
+    let list: Vec<String> = p
+        .failures
+        .iter()
+        .map(|f| format!("{} ({}) in {}: {}", f.hostname.as_deref().unwrap_or("?"), f.source_server_id, f.partition, f.reason))
+        .collect();
+    format!("wave {name}: {} of {} servers failed ({rule}): {}", p.failed, p.servers, list.join("; "))
+}
