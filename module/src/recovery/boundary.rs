@@ -80,7 +80,8 @@ fn describe(d: &Decision) -> (String, Option<String>) {
     }
 }
 
-/// Runs `after-wave` of wave `w - 1` and `before-wave` of wave `w`, and judges the answers.
+/// Runs `after-wave` of wave `w - 1` and `before-wave` of wave `w`, and judges the answers;
+/// also returns every answer as recorded.
 pub async fn decide(
     clients: &Clients,
     payload: &Payload,
@@ -89,14 +90,14 @@ pub async fn decide(
     set: &HookSet,
     marks: &Marks,
     previous_failures: &[ServerFailure],
-    record: &mut Vec<HookDecision>,
-) -> anyhow::Result<Verdict> {
+) -> anyhow::Result<(Verdict, Vec<HookDecision>)> {
+    let mut record = vec![];
     let mut answers = vec![];
     if w > 0 {
         answers.extend(after(clients, payload, w - 1, jobs, previous_failures, set).await?);
     }
     answers.extend(set.before_wave(context::context(&wave(payload, set, w), &marks.servers)).await);
-    let verdict = judge(&answers, set.on_failure, marks, record);
+    let verdict = judge(&answers, set.on_failure, marks, &mut record);
     if let Verdict::Wait(_) = &verdict {
         if marks.hold_until.is_none() {
             let delay = answers.iter().filter_map(|a| match a.result {
@@ -105,10 +106,10 @@ pub async fn decide(
             });
             let until = Utc::now() + chrono::Duration::seconds(delay.max().unwrap_or(0) as i64);
             hold(clients, payload, w, marks, until).await?;
-            return Ok(Verdict::Wait(format!("a hook delays the wave until {}", until.to_rfc3339())));
+            return Ok((Verdict::Wait(format!("a hook delays the wave until {}", until.to_rfc3339())), record));
         }
     }
-    Ok(verdict)
+    Ok((verdict, record))
 }
 
 /// `after-wave` of wave `w` (the wave's outcome per server); also run after the last wave.

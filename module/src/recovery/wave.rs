@@ -112,9 +112,8 @@ async fn cross(
     let (mut pause, mut skip, mut hooks_tag) = (wave.pause.clone(), marks.skipped.clone(), None);
     if let Some(set) = c.hooks {
         let previous_failures = earlier.last().map(|p| p.failures.clone()).unwrap_or_default();
-        let verdict =
-            boundary::decide(c.clients, c.payload, w, c.jobs, set, marks, &previous_failures, &mut progress.hook_decisions)
-                .await?;
+        let (verdict, record) = boundary::decide(c.clients, c.payload, w, c.jobs, set, marks, &previous_failures).await?;
+        progress.hook_decisions.extend(record);
         match verdict {
             Verdict::Fail { code, message } => {
                 progress.state = WaveState::Failed;
