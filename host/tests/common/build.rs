@@ -167,10 +167,8 @@ pub fn build_js_hook() -> Result<JsHook, String> {
     if out.is_file() && std::fs::read_to_string(&stamp).is_ok_and(|s| s.trim() == inputs) {
         return Ok(JsHook::Built { path: out, rebuilt: false });
     }
-    for tool in ["node", "npm"] {
-        if !Command::new(tool).arg("--version").output().is_ok_and(|o| o.status.success()) {
-            return Ok(JsHook::Unavailable(format!("{tool} is not installed")));
-        }
+    if let Some(why) = js_tools_missing() {
+        return Ok(JsHook::Unavailable(why));
     }
     // node_modules/.drs-lock-sha256 records the lock file it was installed from: `npm ci` when
     // there is no node_modules, or it came from another lock. One installed by hand (or by
@@ -186,6 +184,26 @@ pub fn build_js_hook() -> Result<JsHook, String> {
     run(Command::new("node").arg("build.mjs").arg("--out").arg(&out).current_dir(&src), "node build.mjs")?;
     std::fs::write(&stamp, &inputs).map_err(|e| format!("{}: {e}", stamp.display()))?;
     Ok(JsHook::Built { path: out, rebuilt: true })
+}
+
+/// The oldest node ComponentizeJS runs on (its `engines` in package-lock.json).
+const MIN_NODE_MAJOR: u32 = 18;
+
+/// Why node or npm cannot build the hook: missing, or a node too old. None when they can.
+fn js_tools_missing() -> Option<String> {
+    let mut node_version = String::new();
+    for tool in ["node", "npm"] {
+        match Command::new(tool).arg("--version").output() {
+            Ok(o) if o.status.success() && tool == "node" => node_version = String::from_utf8_lossy(&o.stdout).trim().to_owned(),
+            Ok(o) if o.status.success() => {}
+            _ => return Some(format!("{tool} is not installed")),
+        }
+    }
+    let major = node_version.trim_start_matches('v').split('.').next().and_then(|m| m.parse::<u32>().ok());
+    match major {
+        Some(m) if m >= MIN_NODE_MAJOR => None,
+        _ => Some(format!("node {node_version} is older than {MIN_NODE_MAJOR}, which ComponentizeJS needs")),
+    }
 }
 
 /// SHA-256 over each input's name and bytes, in a fixed order.
