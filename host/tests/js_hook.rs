@@ -126,7 +126,9 @@ fn imports_no_network_interfaces() {
     let artifact = std::fs::read_dir(cache_dir)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with(&hook.sha256))
+        .find(|p| {
+            p.file_name().unwrap().to_string_lossy().starts_with(&hook.sha256) && p.extension().is_some_and(|x| x == "cwasm")
+        })
         .expect("the compiled artifact in the cache");
     // SAFETY: written by the host's own compile of this component just before.
     #[allow(unsafe_code)]

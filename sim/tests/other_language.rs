@@ -76,14 +76,51 @@ fn isolated(program: &str) -> Command {
     cmd
 }
 
-/// Fails (never skips) when a tool is missing: CI installs it.
-fn require(program: &str, args: &[&str], hint: &str) {
-    let ok = Command::new(program).args(args).output().is_ok_and(|o| o.status.success());
-    assert!(ok, "`{program} {}` failed: this test needs it; install it with `{hint}`", args.join(" "));
+/// The oldest botocore whose service models know every field the simulator answers with
+/// (such as the launch configuration's `recoveryMode`); an older one fails the model check.
+/// `.ci/run` upgrades to at least this.
+const MIN_BOTOCORE: (u32, u32, u32) = (1, 44, 8);
+
+/// Why this machine cannot run the comparison, which needs python3 with boto3 and a recent
+/// enough botocore, and the AWS CLI. None when it can.
+fn missing_tools() -> Option<String> {
+    let probe = "import boto3, botocore; print(botocore.__version__)";
+    let version = match isolated("python3").args(["-c", probe]).output() {
+        Err(e) => return Some(format!("python3 cannot run ({e}); install python3 and `pip install boto3 awscli`")),
+        Ok(out) if !out.status.success() => {
+            let why = String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or_default().to_owned();
+            return Some(format!("python3 cannot import boto3 ({why}); `pip install boto3 awscli`"));
+        }
+        Ok(out) => String::from_utf8_lossy(&out.stdout).trim().to_owned(),
+    };
+    let parsed: Vec<u32> = version.split('.').take(3).map_while(|p| p.parse().ok()).collect();
+    let (a, b, c) = MIN_BOTOCORE;
+    if parsed.len() < 3 || (parsed[0], parsed[1], parsed[2]) < MIN_BOTOCORE {
+        return Some(format!(
+            "botocore {version} is older than {a}.{b}.{c}, whose service models the simulator follows; \
+             `pip install --upgrade boto3 awscli`"
+        ));
+    }
+    match isolated("aws").arg("--version").output() {
+        Ok(out) if out.status.success() => None,
+        Ok(out) => Some(format!("`aws --version` failed ({}); `pip install awscli`", out.status)),
+        Err(e) => Some(format!("the AWS CLI cannot run ({e}); `pip install awscli`")),
+    }
+}
+
+/// Skip (saying why) when the tools are missing or too old, unless DRS_REQUIRE_BOTO3=1 (CI
+/// sets it, after installing them), which makes that a failure.
+fn tools_or_skip() -> bool {
+    let Some(why) = missing_tools() else { return true };
+    if std::env::var("DRS_REQUIRE_BOTO3").as_deref() == Ok("1") {
+        panic!("DRS_REQUIRE_BOTO3=1 but this test cannot run: {why}");
+    }
+    // Past libtest's capture, so that a passing run still says what it left out.
+    let _ = writeln!(std::io::stderr(), "skipped: boto3 and the AWS CLI against drs-sim: {why}");
+    false
 }
 
 fn run_boto3(serve: &Serve) -> Value {
-    require("python3", &["-c", "import boto3"], "pip install boto3");
     let script = std::env::current_dir().expect("a working directory").join("conformance/boto3_check.py");
     let mut child = isolated("python3")
         .arg(&script)
@@ -124,6 +161,9 @@ fn set_of(v: &Value) -> BTreeSet<String> {
 
 #[tokio::test]
 async fn boto3_and_the_aws_cli_see_what_the_rust_sdk_sees() {
+    if !tools_or_skip() {
+        return;
+    }
     let serve = Serve::start();
     let py = run_boto3(&serve);
 
@@ -260,7 +300,6 @@ fn aws_cli(
     target: &Credentials,
     ids: &[String],
 ) {
-    require("aws", &["--version"], "pip install awscli");
     let run = |creds: &Credentials, region: &str, args: &[&str]| {
         let mut cmd = isolated("aws");
         cmd.args(args)

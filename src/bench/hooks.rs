@@ -45,7 +45,7 @@ struct Figures {
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
     anyhow::ensure!(args.calls >= 100 && args.cache_loads >= 1, "--calls must be at least 100 and --cache-loads at least 1");
-    let rust = build::build_rust_guests().map_err(anyhow::Error::msg)?.join("skip_tagged.wasm");
+    let rust = build::build_rust_guests()?.join("skip_tagged.wasm");
     let js = match (args.no_js, &args.js) {
         (true, _) => None,
         (false, Some(path)) => Some(path.clone()),

@@ -14,7 +14,7 @@ use std::sync::OnceLock;
 /// The Rust guests, built once per test binary.
 fn guest(name: &str) -> (String, String) {
     static DIR: OnceLock<std::path::PathBuf> = OnceLock::new();
-    let dir = DIR.get_or_init(|| build::build_rust_guests().expect("build the hooks (rustup target add wasm32-wasip2)"));
+    let dir = DIR.get_or_init(|| build::build_rust_guests().unwrap_or_else(|e| panic!("build the hooks: {e}")));
     let path = dir.join(format!("{name}.wasm"));
     let bytes = std::fs::read(&path).unwrap();
     (path.display().to_string(), drs_host::sha256_hex(&bytes))

@@ -6,6 +6,7 @@
 #![allow(dead_code)] // each includer uses a part
 
 use std::fs::File;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -33,15 +34,47 @@ pub fn hooks_out_dir() -> PathBuf {
     base.join("hooks")
 }
 
-/// Build every Rust guest (cargo's own freshness check makes a repeat cheap); returns the
-/// directory holding `<crate_name>.wasm`.
-pub fn build_rust_guests() -> Result<PathBuf, String> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let sysroot = Command::new("rustc").args(["--print", "sysroot"]).output().map_err(|e| format!("run rustc: {e}"))?;
-    let sysroot = String::from_utf8_lossy(&sysroot.stdout).trim().to_string();
-    if !Path::new(&sysroot).join("lib/rustlib").join(TARGET).exists() {
-        return Err(format!("the {TARGET} target is not installed; run: rustup target add {TARGET}"));
+/// Why the Rust guests could not be built.
+#[derive(Debug)]
+pub enum BuildError {
+    /// `rustc --print sysroot` could not be run.
+    Rustc(std::io::Error),
+    /// The target is missing and there is no rustup to add it.
+    NoRustup { toolchain: String, source: std::io::Error },
+    /// `rustup target add` failed (offline, a toolchain rustup does not manage, ...).
+    TargetAdd { toolchain: String, detail: String },
+    /// The lock serializing target installs could not be taken.
+    Lock { path: PathBuf, source: std::io::Error },
+    /// cargo could not be started, or the build failed.
+    Cargo(String),
+}
+
+impl std::fmt::Display for BuildError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BuildError::Rustc(e) => write!(f, "run `rustc --print sysroot`: {e}"),
+            BuildError::NoRustup { toolchain, source } => write!(
+                f,
+                "the {TARGET} target is not installed for {toolchain} and rustup, which would add it, \
+                 could not be run ({source}); install the target for that compiler"
+            ),
+            BuildError::TargetAdd { toolchain, detail } => {
+                write!(f, "`rustup target add {TARGET}` for {toolchain} failed (is the network reachable?): {detail}")
+            }
+            BuildError::Lock { path, source } => write!(f, "lock {}: {source}", path.display()),
+            BuildError::Cargo(m) => f.write_str(m),
+        }
     }
+}
+
+impl std::error::Error for BuildError {}
+
+/// Build every Rust guest (cargo's own freshness check makes a repeat cheap), adding the
+/// wasm32-wasip2 target first when it is missing; returns the directory holding
+/// `<crate_name>.wasm`.
+pub fn build_rust_guests() -> Result<PathBuf, BuildError> {
+    ensure_target()?;
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let manifest = repo_root().join("hooks/Cargo.toml");
     let dir = hooks_out_dir();
     let out = Command::new(cargo)
@@ -49,15 +82,63 @@ pub fn build_rust_guests() -> Result<PathBuf, String> {
         .arg(&manifest)
         .env("CARGO_TARGET_DIR", &dir)
         .output()
-        .map_err(|e| format!("spawn cargo to build hooks/: {e}"))?;
+        .map_err(|e| BuildError::Cargo(format!("spawn cargo to build hooks/: {e}")))?;
     if !out.status.success() {
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        if stderr.contains("may not be installed") || stderr.contains("can't find crate for `core`") {
-            return Err(format!("the {TARGET} target is not installed; run: rustup target add {TARGET}\n{stderr}"));
-        }
-        return Err(format!("building hooks/ failed:\n{stderr}"));
+        return Err(BuildError::Cargo(format!("building hooks/ failed:\n{}", String::from_utf8_lossy(&out.stderr))));
     }
     Ok(dir.join(TARGET).join("release"))
+}
+
+/// The toolchain the tests run under: rustup's proxies set RUSTUP_TOOLCHAIN for what they
+/// start (cargo, and so the test binaries), and it wins over the default for rustc as well.
+fn toolchain() -> Option<String> {
+    std::env::var("RUSTUP_TOOLCHAIN").ok().filter(|t| !t.is_empty())
+}
+
+fn target_installed() -> Result<bool, BuildError> {
+    let out = Command::new("rustc").args(["--print", "sysroot"]).output().map_err(BuildError::Rustc)?;
+    let sysroot = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    Ok(!sysroot.is_empty() && Path::new(&sysroot).join("lib/rustlib").join(TARGET).is_dir())
+}
+
+/// Add the target with rustup when the toolchain lacks it, so that `cargo test` alone works on
+/// a fresh machine (a rust-toolchain.toml's `targets` would not: rustup adds those only when it
+/// installs the toolchain itself). Test binaries run this at once; rustup does not lock its
+/// own directory, so a file lock makes one add it and the others find it there.
+fn ensure_target() -> Result<(), BuildError> {
+    if target_installed()? {
+        return Ok(());
+    }
+    let dir = hooks_out_dir();
+    let lock_path = dir.join(format!("{TARGET}-target-add.lock"));
+    let lock = |source| BuildError::Lock { path: lock_path.clone(), source };
+    std::fs::create_dir_all(&dir).map_err(lock)?;
+    let _guard = File::create(&lock_path).and_then(|f| f.lock().map(|_| f)).map_err(lock)?;
+    if target_installed()? {
+        return Ok(());
+    }
+    let toolchain_name = toolchain();
+    let described = toolchain_name.clone().unwrap_or_else(|| "the active toolchain".into());
+    let mut cmd = Command::new("rustup");
+    cmd.args(["target", "add", TARGET]);
+    if let Some(t) = &toolchain_name {
+        cmd.args(["--toolchain", t]);
+    }
+    // Straight to stderr, past libtest's capture: a download that takes a while should say so.
+    let say = |line: String| drop(writeln!(std::io::stderr(), "{line}"));
+    say(format!("the {TARGET} target is missing: rustup target add {TARGET} (toolchain: {described})"));
+    let started = std::time::Instant::now();
+    let out = cmd.output().map_err(|source| BuildError::NoRustup { toolchain: described.clone(), source })?;
+    if !out.status.success() {
+        let detail = format!("{}: {}", out.status, String::from_utf8_lossy(&out.stderr).trim());
+        return Err(BuildError::TargetAdd { toolchain: described, detail });
+    }
+    if !target_installed()? {
+        let detail = "rustup reported success, but rustc's sysroot still lacks the target".to_owned();
+        return Err(BuildError::TargetAdd { toolchain: described, detail });
+    }
+    say(format!("added the {TARGET} target in {:.1?}", started.elapsed()));
+    Ok(())
 }
 
 /// What became of the JavaScript hook.
@@ -86,10 +167,8 @@ pub fn build_js_hook() -> Result<JsHook, String> {
     if out.is_file() && std::fs::read_to_string(&stamp).is_ok_and(|s| s.trim() == inputs) {
         return Ok(JsHook::Built { path: out, rebuilt: false });
     }
-    for tool in ["node", "npm"] {
-        if !Command::new(tool).arg("--version").output().is_ok_and(|o| o.status.success()) {
-            return Ok(JsHook::Unavailable(format!("{tool} is not installed")));
-        }
+    if let Some(why) = js_tools_missing() {
+        return Ok(JsHook::Unavailable(why));
     }
     // node_modules/.drs-lock-sha256 records the lock file it was installed from: `npm ci` when
     // there is no node_modules, or it came from another lock. One installed by hand (or by
@@ -105,6 +184,26 @@ pub fn build_js_hook() -> Result<JsHook, String> {
     run(Command::new("node").arg("build.mjs").arg("--out").arg(&out).current_dir(&src), "node build.mjs")?;
     std::fs::write(&stamp, &inputs).map_err(|e| format!("{}: {e}", stamp.display()))?;
     Ok(JsHook::Built { path: out, rebuilt: true })
+}
+
+/// The oldest node ComponentizeJS runs on (its `engines` in package-lock.json).
+const MIN_NODE_MAJOR: u32 = 18;
+
+/// Why node or npm cannot build the hook: missing, or a node too old. None when they can.
+fn js_tools_missing() -> Option<String> {
+    let mut node_version = String::new();
+    for tool in ["node", "npm"] {
+        match Command::new(tool).arg("--version").output() {
+            Ok(o) if o.status.success() && tool == "node" => node_version = String::from_utf8_lossy(&o.stdout).trim().to_owned(),
+            Ok(o) if o.status.success() => {}
+            _ => return Some(format!("{tool} is not installed")),
+        }
+    }
+    let major = node_version.trim_start_matches('v').split('.').next().and_then(|m| m.parse::<u32>().ok());
+    match major {
+        Some(m) if m >= MIN_NODE_MAJOR => None,
+        _ => Some(format!("node {node_version} is older than {MIN_NODE_MAJOR}, which ComponentizeJS needs")),
+    }
 }
 
 /// SHA-256 over each input's name and bytes, in a fixed order.
