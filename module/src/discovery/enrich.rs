@@ -1,7 +1,8 @@
 //! Enrichment: each server's source EC2 instance (state, type, tags), read with
 //! DescribeInstances in the instance's origin account and region.
 
-use super::{DiscoveredServer, Limits, SourceInstance};
+use super::limits::Limits;
+use super::model::{DiscoveredServer, SourceInstance};
 use crate::accounts::reason::finding;
 use crate::aws::Clients;
 use crate::config::Partition;

@@ -1,6 +1,7 @@
 //! One partition's source servers: DescribeSourceServers through the SDK's paginator.
 
-use super::{DiscoveredServer, Limits, PartitionError};
+use super::limits::Limits;
+use super::model::{DiscoveredServer, PartitionError};
 use crate::accounts::reason::finding;
 use crate::aws::Clients;
 use crate::config::Partition;

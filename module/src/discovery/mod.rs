@@ -4,32 +4,19 @@
 //! failing partition is reported with its reason and never hides the others.
 
 mod enrich;
+mod limits;
 mod list;
 pub mod model;
+
+pub use limits::Limits;
 
 pub use model::*;
 
 use crate::aws::Clients;
 use crate::config::Partition;
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::Instant;
-use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
-
-/// Limits on calls in flight: overall, and within one account x region.
-#[derive(Clone)]
-pub struct Limits {
-    pub overall: Arc<Semaphore>,
-    pub per_partition: usize,
-}
-
-impl Limits {
-    pub fn from(clients: &Clients) -> Limits {
-        let c = &clients.config().concurrency;
-        Limits { overall: Arc::new(Semaphore::new(c.overall)), per_partition: c.per_partition }
-    }
-}
 
 /// Discovers the given partitions; `on_done` sees each partition as it finishes.
 pub async fn discover(clients: &Clients, partitions: &[Partition], on_done: impl Fn(&PartitionReport)) -> Discovery {

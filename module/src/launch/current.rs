@@ -3,8 +3,8 @@
 //! version of its EC2 launch template (ec2:DescribeLaunchTemplateVersions), read in the
 //! server's own account and region.
 
-use super::Settings;
-use super::LaunchError;
+use super::desired::Settings;
+use super::error::LaunchError;
 use crate::aws::errors::AwsError;
 use crate::aws::Clients;
 use crate::config::Partition;

@@ -1,6 +1,7 @@
 //! Drift: each field of the desired launch settings that the server's current ones differ from.
 
-use super::{Current, Settings};
+use super::current::Current;
+use super::desired::Settings;
 use serde::Serialize;
 use std::collections::BTreeSet;
 

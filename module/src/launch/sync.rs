@@ -4,8 +4,10 @@
 //! template, the wanted and the current values, so a retried sync makes no second version)
 //! made the default with ec2:ModifyLaunchTemplate.
 
-use super::{Current, Drift, Settings};
-use super::LaunchError;
+use super::current::Current;
+use super::desired::Settings;
+use super::drift::Drift;
+use super::error::LaunchError;
 use crate::aws::errors::AwsError;
 use crate::aws::Clients;
 use crate::config::Partition;

@@ -2,7 +2,10 @@
 //! assets. The document built by `build.rs`, plus per resource a Gantt chart of its waves
 //! (`html/svg.rs`). Every text is escaped by [`esc`].
 
+mod escape;
 mod svg;
+
+pub(crate) use escape::{esc, state_colour};
 
 use std::fmt::Write as _;
 
@@ -138,21 +141,6 @@ fn cell(c: &Cell) -> String {
     }
 }
 
-/// HTML-escapes text for element content and attribute values.
-pub(crate) fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 /// An outcome as a badge: green when it went well, amber while it is under way, else red.
 fn badge(outcome: &str) -> String {
@@ -167,17 +155,6 @@ fn badge(outcome: &str) -> String {
     format!("<span class=\"badge {class}\">{}</span>", esc(outcome))
 }
 
-/// A wave state's colour, shared by the waves table's badges and the timeline's bars.
-fn state_colour(state: &str) -> &'static str {
-    match state.to_ascii_lowercase().as_str() {
-        "completed" | "succeeded" => "#2da44e",
-        "failed" => "#cf222e",
-        "running" => "#0969da",
-        "paused" => "#bf8700",
-        "waiting" => "#8c959f",
-        _ => "#6e7781",
-    }
-}
 
 #[cfg(test)]
 mod tests {

@@ -1,7 +1,7 @@
 //! Applying a tag-sync plan: one drs:TagResource per server, in the server's DRS account and
 //! region, every partition at once and a bounded number of calls within each.
 
-use super::{Plan, ServerChange};
+use super::model::{Plan, ServerChange};
 use crate::accounts::reason::finding;
 use crate::aws::fanout::by_partition;
 use crate::aws::Clients;

@@ -9,58 +9,18 @@
 //! reported by name.
 
 mod apply;
+mod model;
 
 pub use apply::apply;
+pub use model::{Plan, Rules, ServerChange};
 
 use crate::discovery::{DiscoveredServer, Tags};
-use serde::Serialize;
 
 /// DRS's limits on a resource's tags (TagResource).
 pub const MAX_TAGS: usize = 50;
 const MAX_KEY: usize = 128;
 const MAX_VALUE: usize = 256;
 const NEVER_COPIED: &[&str] = &["aws:", "drs-orch:"];
-
-#[derive(Debug, Clone, Default)]
-pub struct Rules {
-    /// Copy only these keys (all when empty).
-    pub keys: Vec<String>,
-    /// Replace a DRS value that differs from the instance's.
-    pub overwrite: bool,
-}
-
-/// What sync would do to one source server.
-#[derive(Debug, Clone, Default, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ServerChange {
-    pub account: String,
-    pub region: String,
-    pub hostname: String,
-    pub source_server_id: String,
-    pub arn: String,
-    /// Tags to add or update (one TagResource call).
-    pub set: Tags,
-    /// Keys whose DRS value differs from EC2's, left as they are (no `overwrite`).
-    pub conflicts: Vec<String>,
-    /// Keys left out, each with why (reserved, too long, or past the 50-tag limit).
-    pub skipped: Vec<String>,
-}
-
-/// The plan over every discovered server: those with something to set, conflict or skip.
-#[derive(Debug, Clone, Default, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Plan {
-    pub changes: Vec<ServerChange>,
-    /// Servers whose source instance was not read (no origin, or its partition failed).
-    pub without_instance: Vec<String>,
-    pub in_sync: usize,
-}
-
-impl Plan {
-    pub fn tags_to_set(&self) -> usize {
-        self.changes.iter().map(|c| c.set.len()).sum()
-    }
-}
 
 pub fn plan(servers: &[DiscoveredServer], rules: &Rules) -> Plan {
     let mut out = Plan::default();

@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use super::{esc, state_colour};
+use super::escape::{esc, state_colour};
 use crate::report::timeline::{Axis, Bar, Row, Timeline, MARKS_MAX};
 
 // Chart geometry (SVG user units; the SVG scales to its container's width).

@@ -1,0 +1,19 @@
+//! Limits on discovery's calls in flight: overall, and within one account x region.
+
+use crate::aws::Clients;
+use std::sync::Arc;
+use tokio::sync::Semaphore;
+
+/// Limits on calls in flight: overall, and within one account x region.
+#[derive(Clone)]
+pub struct Limits {
+    pub overall: Arc<Semaphore>,
+    pub per_partition: usize,
+}
+
+impl Limits {
+    pub fn from(clients: &Clients) -> Limits {
+        let c = &clients.config().concurrency;
+        Limits { overall: Arc::new(Semaphore::new(c.overall)), per_partition: c.per_partition }
+    }
+}
