@@ -141,7 +141,6 @@ fn cell(c: &Cell) -> String {
     }
 }
 
-
 /// An outcome as a badge: green when it went well, amber while it is under way, else red.
 fn badge(outcome: &str) -> String {
     let o = outcome.to_ascii_lowercase();
@@ -155,12 +154,23 @@ fn badge(outcome: &str) -> String {
     format!("<span class=\"badge {class}\">{}</span>", esc(outcome))
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::report::fixtures::{large, sample};
     use crate::report::timeline::Axis;
+
+    #[test]
+    fn a_wave_with_an_impossible_duration_renders_without_an_end() {
+        for d in [f64::INFINITY, f64::NEG_INFINITY, f64::NAN, 1e300, -1e300] {
+            let mut r = sample();
+            let w = &mut r.resources[0].waves[0];
+            w.ended = None;
+            w.duration_s = Some(d);
+            assert!(render(&r).trim_end().ends_with("</html>"), "{d}");
+            assert!(!crate::report::markdown::render(&r).is_empty(), "{d}");
+        }
+    }
 
     #[test]
     fn renders_key_content() {

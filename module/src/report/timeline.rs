@@ -65,8 +65,9 @@ impl Axis {
         for w in waves() {
             let start = w.started.as_deref().and_then(parse);
             let end = w.ended.as_deref().and_then(parse).or_else(|| {
-                let d = w.duration_s?;
-                Some(start? + chrono::Duration::milliseconds((d * 1000.0) as i64))
+                // A duration read from a report file may be anything: out of range is no end.
+                let ms = w.duration_s.map(|d| d * 1000.0).filter(|ms| ms.is_finite())?;
+                start?.checked_add_signed(chrono::Duration::try_milliseconds(ms as i64)?)
             });
             open |= start.is_some() && end.is_none();
             for t in [start, end].into_iter().flatten() {
