@@ -77,7 +77,10 @@ fn callback_error(e: CallbackError) -> LifecycleError {
 async fn run(clients: &Clients, raw: &Value) -> Result<Handled, LifecycleError> {
     let event = ModuleEvent::parse(raw).map_err(|e| fail(ErrorCode::InvalidEvent, format!("{e:#}")))?;
     if !event.module.eq_ignore_ascii_case("DRS") {
-        return Err(fail(ErrorCode::InvalidEvent, format!("StatePayload.action: this is the DRS module, not '{}'", event.module)));
+        return Err(fail(
+            ErrorCode::InvalidEvent,
+            format!("StatePayload.action: this is the DRS module, not '{}'", event.module),
+        ));
     }
     let callbacks = event.task_token.clone().map(|t| Callbacks::new(clients.hub(), t));
     if event.status_check {
@@ -120,8 +123,7 @@ async fn run(clients: &Clients, raw: &Value) -> Result<Handled, LifecycleError> 
                 fail(ErrorCode::InvalidEvent, "lifecycle_output.Payload: missing: the activate phase's answer is needed")
             })?;
             let payload = Payload::parse(raw_payload).map_err(|e| fail(ErrorCode::InvalidEvent, format!("{e:#}")))?;
-            let st =
-                status::check(clients, &payload).await.map_err(|e| fail(ErrorCode::StatusCheckFailed, format!("{e:#}")))?;
+            let st = status::check(clients, &payload).await.map_err(|e| fail(ErrorCode::StatusCheckFailed, format!("{e:#}")))?;
             let detail = serde_json::to_value(&st).ok();
             let metrics = crate::metrics::activation(&st, &payload);
             match &st.outcome {

@@ -94,7 +94,15 @@ pub async fn preflight(clients: &Clients, resource: &DrsResource) -> anyhow::Res
         let what: Vec<String> = f.drifts.iter().map(ToString::to_string).collect();
         warnings.push(format!("{}: launch settings drift: {}", f.server, what.join(", ")));
     }
-    Ok(PreflightReport { resource_name: resource.name.clone(), accounts, plan, launch_settings, launch_drift, blockers, warnings })
+    Ok(PreflightReport {
+        resource_name: resource.name.clone(),
+        accounts,
+        plan,
+        launch_settings,
+        launch_drift,
+        blockers,
+        warnings,
+    })
 }
 
 /// Each server's launch configuration as read: one that cannot be read, or without an EC2

@@ -285,9 +285,12 @@ async fn cleanup(run: &Run, resource: &DrsResource) -> PhaseReport {
             run.say(format!("{name}: cleanup terminated {} drill instances", r.payload["instances"]));
             PhaseReport { resource: name, phase: "cleanup".into(), outcome: "succeeded".into(), detail: r.payload }
         }
-        Err(e) => {
-            PhaseReport { resource: name, phase: "cleanup".into(), outcome: e.code.as_str().into(), detail: json!({"error": e.message}) }
-        }
+        Err(e) => PhaseReport {
+            resource: name,
+            phase: "cleanup".into(),
+            outcome: e.code.as_str().into(),
+            detail: json!({"error": e.message}),
+        },
     }
 }
 

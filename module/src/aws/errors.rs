@@ -104,12 +104,14 @@ fn credentials_failure(e: &(dyn Error + 'static)) -> Option<Kind> {
     chain(e).find_map(|x| x.downcast_ref::<CredentialsError>())?;
     let assume = chain(e).find_map(|x| x.downcast_ref::<SdkError<AssumeRoleError, HttpResponse>>());
     Some(match assume {
-        Some(SdkError::ServiceError(s)) => match service_kind(s.err().code().unwrap_or_default(), s.raw().status().is_server_error()) {
-            Kind::PermissionMissing => Kind::TrustRefused,
-            Kind::Throttled => Kind::Throttled,
-            Kind::Unreachable => Kind::Unreachable,
-            _ => Kind::Credentials,
-        },
+        Some(SdkError::ServiceError(s)) => {
+            match service_kind(s.err().code().unwrap_or_default(), s.raw().status().is_server_error()) {
+                Kind::PermissionMissing => Kind::TrustRefused,
+                Kind::Throttled => Kind::Throttled,
+                Kind::Unreachable => Kind::Unreachable,
+                _ => Kind::Credentials,
+            }
+        }
         Some(SdkError::DispatchFailure(_) | SdkError::TimeoutError(_)) => Kind::Unreachable,
         _ => Kind::Credentials,
     })

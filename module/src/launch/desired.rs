@@ -4,9 +4,9 @@
 //! one value for all, or an object keyed by `<account>/<region>` or `<region>` (the more
 //! specific key wins; a server whose partition has no entry keeps what it has).
 
+use crate::resource::values::{is_account, is_region};
 use anyhow::bail;
 use serde::{Deserialize, Serialize};
-use crate::resource::values::{is_account, is_region};
 use std::collections::BTreeMap;
 
 /// One value for every partition, or values by `<account>/<region>` or `<region>`.
@@ -123,9 +123,7 @@ impl Desired {
             self.subnet_id.iter().flat_map(PerPartition::keys).chain(self.security_group_ids.iter().flat_map(PerPartition::keys));
         for k in keys {
             let ok = match k.split_once('/') {
-                Some((account, region)) => {
-                    is_account(account) && is_region(region)
-                }
+                Some((account, region)) => is_account(account) && is_region(region),
                 None => is_region(k),
             };
             if !ok {
@@ -169,8 +167,7 @@ mod tests {
         assert!(chain(json!({"LaunchDisposition": "PAUSED"})).contains("LaunchDisposition: 'PAUSED'"));
         assert!(chain(json!({"InstanceType": "m5.large"})).contains("InstanceType: set RightSizing to NONE"));
         assert!(chain(json!({"SubnetId": "vpc-1"})).contains("SubnetId: 'vpc-1'"));
-        let ok =
-            from_parameters(&json!({"LaunchSettings": {"InstanceType": "m5.large", "RightSizing": "NONE"}})).unwrap();
+        let ok = from_parameters(&json!({"LaunchSettings": {"InstanceType": "m5.large", "RightSizing": "NONE"}})).unwrap();
         assert!(ok.unwrap().for_partition("200000000001", "us-east-1").wants_template());
         assert!(from_parameters(&json!({})).unwrap().is_none());
         assert!(chain(json!({"SubnetId": {"useast1": "subnet-1"}})).contains("'useast1': a key is <account>/<region>"));

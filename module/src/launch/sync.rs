@@ -82,10 +82,7 @@ async fn new_default_version(
         .send()
         .await
         .map_err(|e| AwsError::from_sdk("ec2:CreateLaunchTemplateVersion", &e))?;
-    let version = created
-        .launch_template_version()
-        .and_then(|v| v.version_number())
-        .ok_or(LaunchError::NoVersionNumber)?;
+    let version = created.launch_template_version().and_then(|v| v.version_number()).ok_or(LaunchError::NoVersionNumber)?;
     ec2.modify_launch_template()
         .launch_template_id(template)
         .default_version(version.to_string())

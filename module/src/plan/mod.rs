@@ -122,8 +122,5 @@ fn plan_layer(layer: u64, resources: &[&DrsResource], found: &Discovery, quotas:
 }
 
 fn unreadable(found: &Discovery) -> Vec<String> {
-    found
-        .failed()
-        .map(|p| format!("{}: {}", p.partition, p.error.as_ref().map(|e| e.to_string()).unwrap_or_default()))
-        .collect()
+    found.failed().map(|p| format!("{}: {}", p.partition, p.error.as_ref().map(|e| e.to_string()).unwrap_or_default())).collect()
 }

@@ -3,9 +3,9 @@
 //! or HostNames and may depend on earlier waves.
 
 use crate::discovery::DiscoveredServer;
-use crate::selection::ServerRef;
 use crate::resource::values::TagValues;
 use crate::resource::{WaveSpec, WavesSpec};
+use crate::selection::ServerRef;
 use anyhow::{anyhow, bail};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -86,7 +86,8 @@ fn explicit(specs: &[WaveSpec], group: &[ServerRef], found: &Found) -> anyhow::R
                 || h.iter()
                     .any(|n| s.hostname.eq_ignore_ascii_case(n) || s.fqdn.as_deref().is_some_and(|f| f.eq_ignore_ascii_case(n)))
         };
-        let tags_ok = |t: &BTreeMap<String, TagValues>| t.iter().all(|(k, vs)| tag(s, k).is_some_and(|v| vs.0.iter().any(|x| x == v)));
+        let tags_ok =
+            |t: &BTreeMap<String, TagValues>| t.iter().all(|(k, vs)| tag(s, k).is_some_and(|v| vs.0.iter().any(|x| x == v)));
         // A server joins the first wave (in run order) that selects it.
         match order.iter().position(|i| host_ok(&hosts[*i]) && tags_ok(&specs[*i].tags)) {
             Some(w) => waves[w].servers.push(r.clone()),

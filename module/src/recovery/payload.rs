@@ -4,13 +4,14 @@
 //! read from the execution's tagged DRS jobs on each check. Compact, so that a 5,000-server
 //! plan stays far under Step Functions' 256 KiB (`schemas/lifecycle-payload.schema.json`).
 
-use crate::resource::{FailurePolicy, Mode};
 use crate::config::Partition;
+use crate::resource::{FailurePolicy, Mode};
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-pub static SCHEMA: crate::schema::Schema = crate::schema::Schema::new(include_str!("../../../schemas/lifecycle-payload.schema.json"));
+pub static SCHEMA: crate::schema::Schema =
+    crate::schema::Schema::new(include_str!("../../../schemas/lifecycle-payload.schema.json"));
 pub const VERSION: u32 = 1;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -101,7 +101,6 @@ pub struct HookDecision {
     pub detail: Option<String>,
 }
 
-
 impl WaveProgress {
     /// A wave the check has not reached (or that waits behind an earlier one).
     pub fn waiting(name: &str, servers: usize) -> WaveProgress {

@@ -3,12 +3,12 @@
 //! the wave. A quota or conflict answer from DRS leaves the rest for the next status check.
 
 use super::observe::ObservedJob;
-use crate::resource::Mode;
 use super::payload::{Payload, WavePayload};
 use super::{failed, tags};
 use crate::aws::Clients;
 use crate::config::Partition;
 use crate::launch::{self, Desired};
+use crate::resource::Mode;
 use crate::selection::ServerRef;
 use aws_sdk_drs::types::StartRecoveryRequestSourceServer;
 use serde::Serialize;
@@ -110,7 +110,9 @@ pub async fn start_wave(
             }
             // Quotas taken by jobs outside the execution, or a server already in an active
             // job (a duplicate call's job shows up on the next check): wait, don't fail.
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_service_quota_exceeded_exception() || s.is_conflict_exception()) => {
+            Err(e)
+                if e.as_service_error().is_some_and(|s| s.is_service_quota_exceeded_exception() || s.is_conflict_exception()) =>
+            {
                 let why = aws_sdk_drs::error::ProvideErrorMetadata::message(&e).unwrap_or_default().to_owned();
                 out.waiting.push(format!("{p}: {} servers wait: {why}", chunk.len()));
             }

@@ -64,7 +64,8 @@ pub async fn check(clients: &Clients, payload: &Payload) -> anyhow::Result<Statu
             .map(|w| format!("{} ({:?}, {} of {} launched)", w.name, w.state, w.launched, w.servers))
             .collect();
         let deadline = payload.deadline.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-        status.outcome = failed(ErrorCode::Timeout, format!("the execution passed its deadline {deadline}; not done: {}", open.join(", ")));
+        status.outcome =
+            failed(ErrorCode::Timeout, format!("the execution passed its deadline {deadline}; not done: {}", open.join(", ")));
     }
     Ok(status)
 }

@@ -64,14 +64,7 @@ pub(super) fn parse(name: &str, value: &Value, event_account: Option<&str>) -> R
     SCHEMA
         .validate(value, "parameters")
         .map_err(|e| ResourceError::Schema { resource: name.to_owned(), reasons: format!("{e:#}") })?;
-    Ok(DrsResource {
-        name: name.to_owned(),
-        selection,
-        recovery,
-        waves: p.waves,
-        launch: p.launch_settings,
-        source: Value::Null,
-    })
+    Ok(DrsResource { name: name.to_owned(), selection, recovery, waves: p.waves, launch: p.launch_settings, source: Value::Null })
 }
 
 fn selection(name: &str, p: &Parameters, event_account: Option<&str>) -> Result<ResourceSelection, ResourceError> {
@@ -91,14 +84,17 @@ fn selection(name: &str, p: &Parameters, event_account: Option<&str>) -> Result<
     }
     for (i, h) in host_names.iter().enumerate() {
         let at = format!("parameters.HostNames[{i}]");
-        if let Some(j) = host_names[..i].iter().position(|o| (&o.account, &o.region, &o.name) == (&h.account, &h.region, &h.name)) {
+        if let Some(j) = host_names[..i].iter().position(|o| (&o.account, &o.region, &o.name) == (&h.account, &h.region, &h.name))
+        {
             return Err(field(name, at, format!("'{}' repeats HostNames[{j}] '{}'", h.entry, host_names[j].entry)));
         }
         outside(&h.account, &accounts, "account", "AccountId/Accounts").map_err(|e| field(name, &at, e))?;
         outside(&h.region, &regions, "region", "Regions").map_err(|e| field(name, &at, e))?;
     }
     let tags = match &p.tags {
-        Some(t) if t.is_empty() => return Err(field(name, "parameters.Tags", "empty; leave it out to select by HostNames alone")),
+        Some(t) if t.is_empty() => {
+            return Err(field(name, "parameters.Tags", "empty; leave it out to select by HostNames alone"))
+        }
         Some(t) if t.keys().any(String::is_empty) => return Err(field(name, "parameters.Tags", "a tag key is empty")),
         Some(t) => t.iter().map(|(k, v)| (k.clone(), v.0.clone())).collect(),
         None => BTreeMap::new(),

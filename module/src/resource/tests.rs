@@ -61,8 +61,8 @@ fn bad_settings_name_the_field() {
 fn the_event_account_scopes_a_resource_that_names_none() {
     let r = DrsResource::from_event("Web", Some("200000000001"), &json!({"Tags": {"a": "b"}})).unwrap();
     assert_eq!(r.selection.accounts, ["200000000001"]);
-    let r = DrsResource::from_event("Web", Some("200000000001"), &json!({"AccountId": "200000000002", "Tags": {"a": "b"}}))
-        .unwrap();
+    let r =
+        DrsResource::from_event("Web", Some("200000000001"), &json!({"AccountId": "200000000002", "Tags": {"a": "b"}})).unwrap();
     assert_eq!(r.selection.accounts, ["200000000002"], "the parameters' own account wins");
     let e = DrsResource::from_event("Web", Some("200000000001"), &json!({"HostNames": ["200000000002:web-01"]})).unwrap_err();
     assert!(e.to_string().contains("account 200000000002 is outside"), "{e}");

@@ -4,8 +4,8 @@
 
 use super::recovery::{PauseSpec, PolicySpec};
 use super::values::TagValues;
-use serde::de::{self, value::MapAccessDeserializer, value::SeqAccessDeserializer, Deserializer, MapAccess, SeqAccess};
 use serde::de::Visitor;
+use serde::de::{self, value::MapAccessDeserializer, value::SeqAccessDeserializer, Deserializer, MapAccess, SeqAccess};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt;

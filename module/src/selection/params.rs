@@ -62,7 +62,6 @@ impl Default for Policy {
     }
 }
 
-
 impl TryFrom<String> for HostName {
     type Error = String;
     fn try_from(entry: String) -> Result<Self, String> {

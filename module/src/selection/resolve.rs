@@ -3,9 +3,9 @@
 
 use super::matching::{host_matches, in_scope, tags_match};
 use super::params::{Action, ResourceSelection};
-use std::borrow::Borrow;
 use crate::discovery::DiscoveredServer;
 use serde::Serialize;
+use std::borrow::Borrow;
 use std::collections::BTreeMap;
 use std::fmt;
 
