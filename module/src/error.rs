@@ -1,68 +1,50 @@
 //! The module's error codes: the Lambda error type the platform sees, the SendTaskFailure
 //! `error`, a failed status's `code`, the report's outcome and the EMF `error` field. One enum,
-//! so that a code is spelled once and callers match on the variant.
+//! so that callers match on the variant. A code is a name, not an error: `LifecycleError` is
+//! the error that carries one.
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, thiserror::Error)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum ErrorCode {
     /// The event does not match `schemas/module-event.schema.json`, or names another module.
-    #[error("InvalidEvent")]
     InvalidEvent,
     /// The resource's parameters do not match `schemas/drs-resource.schema.json`.
-    #[error("InvalidParameters")]
     InvalidParameters,
     /// Preflight (instantiate) found what would stop a recovery.
-    #[error("PreflightBlocked")]
     PreflightBlocked,
     /// Activate could not plan or start the run (discovery, plan, quotas, hooks).
-    #[error("ActivationFailed")]
     ActivationFailed,
     /// The lifecycle payload would not fit Step Functions' 256 KiB.
-    #[error("PayloadTooLarge")]
     PayloadTooLarge,
     /// A status check could not read or move the run.
-    #[error("StatusCheckFailed")]
     StatusCheckFailed,
     /// A wave's failed servers broke its FailurePolicy.
-    #[error("WaveFailed")]
     WaveFailed,
     /// An approver rejected a paused wave.
-    #[error("ApprovalRejected")]
     ApprovalRejected,
     /// The run passed its TimeoutMinutes.
-    #[error("Timeout")]
     Timeout,
     /// A hook failed (trap, time, refused component) under a fail-closed tenant.
-    #[error("HookFailed")]
     HookFailed,
     /// A hook answered abort.
-    #[error("HookAborted")]
     HookAborted,
     /// Cleanup could not terminate what it found.
-    #[error("CleanupFailed")]
     CleanupFailed,
     /// Replicate could not reverse replication.
-    #[error("ReplicateFailed")]
     ReplicateFailed,
     /// Reverse replication stalled or disconnected.
-    #[error("ReplicationStuck")]
     ReplicationStuck,
     /// The phase does not apply (replicate after a drill).
-    #[error("PhaseNotApplicable")]
     PhaseNotApplicable,
     /// The parent's task is gone (TaskTimedOut, TaskDoesNotExist, InvalidToken): the run stops.
-    #[error("ParentGone")]
     ParentGone,
     /// A task-token callback failed for another reason.
-    #[error("CallbackFailed")]
     CallbackFailed,
     /// A local driver stopped a phase that never ended.
-    #[error("DriverGaveUp")]
     DriverGaveUp,
     /// A bug: the module could not write its own answer.
-    #[error("InternalError")]
     InternalError,
 }
 
@@ -90,6 +72,12 @@ impl ErrorCode {
             ErrorCode::DriverGaveUp => "DriverGaveUp",
             ErrorCode::InternalError => "InternalError",
         }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

@@ -16,11 +16,6 @@ impl Schema {
         Schema { text, compiled: OnceLock::new() }
     }
 
-    /// The schema's JSON text (for tools that publish it).
-    pub fn text(&self) -> &'static str {
-        self.text
-    }
-
     fn validator(&self) -> &Validator {
         // The schemas are files of this repository, checked by its tests: a broken one is a bug.
         self.compiled.get_or_init(|| {

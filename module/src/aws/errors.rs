@@ -77,11 +77,6 @@ impl AwsError {
         };
         AwsError { action: action.to_owned(), kind, code, detail }
     }
-
-    /// An error of a call that never reached AWS (no client for the partition, say).
-    pub fn local(action: &str, e: &anyhow::Error) -> AwsError {
-        AwsError { action: action.to_owned(), kind: Kind::Credentials, code: None, detail: format!("{e:#}") }
-    }
 }
 
 /// The kind a service's error code means.

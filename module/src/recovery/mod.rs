@@ -18,7 +18,7 @@ pub mod status;
 pub mod tags;
 pub mod wave;
 
-use crate::aws::errors::{AwsError, Kind};
+use crate::aws::errors::AwsError;
 use crate::config::Partition;
 use aws_sdk_drs::config::http::HttpResponse;
 use aws_sdk_drs::error::{ProvideErrorMetadata, SdkError};
@@ -30,12 +30,6 @@ use aws_sdk_drs::error::{ProvideErrorMetadata, SdkError};
 pub struct CallFailed {
     pub partition: Partition,
     pub error: AwsError,
-}
-
-impl CallFailed {
-    pub fn kind(&self) -> Kind {
-        self.error.kind
-    }
 }
 
 /// An AWS call that failed, with the partition, the action and the reason named.

@@ -69,8 +69,12 @@ mod secs {
     use chrono::{DateTime, SecondsFormat, Utc};
     use serde::{Deserialize, Deserializer, Serializer};
 
+    pub fn text(t: &DateTime<Utc>) -> String {
+        t.to_rfc3339_opts(SecondsFormat::Secs, true)
+    }
+
     pub fn serialize<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&t.to_rfc3339_opts(SecondsFormat::Secs, true))
+        s.serialize_str(&text(t))
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
@@ -82,7 +86,12 @@ mod secs {
 impl Payload {
     /// `jobs_from` as DescribeJobs takes it.
     pub fn jobs_from_text(&self) -> String {
-        self.jobs_from.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        secs::text(&self.jobs_from)
+    }
+
+    /// `deadline` as the payload writes it, for messages.
+    pub fn deadline_text(&self) -> String {
+        secs::text(&self.deadline)
     }
 }
 

@@ -63,7 +63,7 @@ pub async fn check(clients: &Clients, payload: &Payload) -> anyhow::Result<Statu
             .filter(|w| w.state != WaveState::Completed)
             .map(|w| format!("{} ({:?}, {} of {} launched)", w.name, w.state, w.launched, w.servers))
             .collect();
-        let deadline = payload.deadline.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let deadline = payload.deadline_text();
         status.outcome =
             failed(ErrorCode::Timeout, format!("the execution passed its deadline {deadline}; not done: {}", open.join(", ")));
     }

@@ -61,9 +61,7 @@ impl DrsResource {
 
     /// A resource from its name and parameters alone.
     pub fn new(name: &str, parameters: &Value) -> Result<DrsResource, ResourceError> {
-        let mut r = params::parse(name, parameters, None)?;
-        r.source = serde_json::json!({"action": "DRS", "resourceName": name, "parameters": parameters});
-        Ok(r)
+        DrsResource::from_event(name, None, parameters)
     }
 
     /// The resource of a platform event: the event's `AccountId` is the scope when the

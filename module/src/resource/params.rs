@@ -77,7 +77,7 @@ fn selection(name: &str, p: &Parameters, event_account: Option<&str>) -> Result<
     if accounts.is_empty() {
         accounts.extend(event_account.map(str::to_owned));
     }
-    let regions: Vec<String> = p.regions.iter().cloned().map(String::from).collect();
+    let regions: Vec<String> = p.regions.iter().map(|r| r.as_str().to_owned()).collect();
     let host_names = p.host_names.clone().unwrap_or_default();
     if p.host_names.as_ref().is_some_and(Vec::is_empty) {
         return Err(field(name, "parameters.HostNames", "empty; leave it out to select by Tags alone"));

@@ -6,55 +6,61 @@ use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// A 12-digit AWS account id.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct AccountId(String);
+/// A string newtype checked as it is deserialized: `$check` returns why a value is refused,
+/// and serde_path_to_error puts the field's path in front of it.
+macro_rules! checked_string {
+    ($(#[$doc:meta])* $name:ident, $check:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+        #[serde(try_from = "String")]
+        pub struct $name(String);
 
-impl TryFrom<String> for AccountId {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
-        if is_account(&s) {
-            Ok(AccountId(s))
-        } else {
-            Err(format!("'{s}' is not a 12-digit account id"))
+        impl TryFrom<String> for $name {
+            type Error = String;
+            fn try_from(s: String) -> Result<Self, String> {
+                let check: fn(&str) -> Result<(), String> = $check;
+                check(&s).map(|()| $name(s))
+            }
         }
-    }
-}
 
-impl From<AccountId> for String {
-    fn from(a: AccountId) -> String {
-        a.0
-    }
-}
-
-impl AccountId {
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-/// An AWS region name (`us-east-1`, `us-gov-west-1`).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct Region(String);
-
-impl TryFrom<String> for Region {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
-        if is_region(&s) {
-            Ok(Region(s))
-        } else {
-            Err(format!("'{s}' is not a region (as in us-east-1)"))
+        impl $name {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
         }
-    }
+    };
 }
 
-impl From<Region> for String {
-    fn from(r: Region) -> String {
-        r.0
+checked_string!(
+    /// A 12-digit AWS account id.
+    AccountId,
+    |s| if is_account(s) { Ok(()) } else { Err(format!("'{s}' is not a 12-digit account id")) }
+);
+
+checked_string!(
+    /// An AWS region name (`us-east-1`, `us-gov-west-1`).
+    Region,
+    |s| if is_region(s) { Ok(()) } else { Err(format!("'{s}' is not a region (as in us-east-1)")) }
+);
+
+checked_string!(
+    /// `ExecutionId`: 1 to 40 letters, digits, '-' or '_' (it becomes a tag value and part of
+    /// approval execution names).
+    ExecutionId,
+    |s| {
+        let ok = (1..=40).contains(&s.len()) && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if ok { Ok(()) } else { Err("1 to 40 letters, digits, '-' or '_'".into()) }
     }
-}
+);
+
+checked_string!(
+    /// A tenant or hook name: 1 to 64 letters, digits, '.', '-' or '_'.
+    Name,
+    |s| {
+        let ok = (1..=64).contains(&s.len()) && s.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
+        if ok { Ok(()) } else { Err(format!("'{s}' is not a name (1 to 64 letters, digits, '.', '-' or '_')")) }
+    }
+);
 
 pub fn is_account(s: &str) -> bool {
     s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
@@ -70,65 +76,6 @@ pub fn is_region(s: &str) -> bool {
         _ => return false,
     };
     cc.len() == 2 && lower(cc) && lower(rest[0]) && rest[1].len() == 1 && rest[1].bytes().all(|b| b.is_ascii_digit())
-}
-
-/// `ExecutionId`: 1 to 40 letters, digits, '-' or '_' (it becomes a tag value and part of
-/// approval execution names).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct ExecutionId(String);
-
-impl TryFrom<String> for ExecutionId {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
-        let ok = (1..=40).contains(&s.len()) && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-        if ok {
-            Ok(ExecutionId(s))
-        } else {
-            Err("1 to 40 letters, digits, '-' or '_'".into())
-        }
-    }
-}
-
-impl From<ExecutionId> for String {
-    fn from(e: ExecutionId) -> String {
-        e.0
-    }
-}
-
-impl ExecutionId {
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-/// A tenant or hook name: 1 to 64 letters, digits, '.', '-' or '_'.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct Name(String);
-
-impl TryFrom<String> for Name {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
-        let ok = (1..=64).contains(&s.len()) && s.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
-        if ok {
-            Ok(Name(s))
-        } else {
-            Err(format!("'{s}' is not a name (1 to 64 letters, digits, '.', '-' or '_')"))
-        }
-    }
-}
-
-impl From<Name> for String {
-    fn from(n: Name) -> String {
-        n.0
-    }
-}
-
-impl Name {
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
 /// A tag's accepted values: one string, or a non-empty list of strings (any of them).

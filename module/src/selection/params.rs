@@ -51,8 +51,7 @@ pub struct Policy {
     pub on_conflict: Action,
     #[serde(deserialize_with = "fail_warn_or_skip")]
     pub on_not_ready: Action,
-    /// None: lag is not checked.
-    #[serde(deserialize_with = "lag")]
+    /// None (null): lag is not checked.
     pub max_lag_seconds: Option<u64>,
 }
 
@@ -119,11 +118,6 @@ fn fail_or_warn<'de, D: Deserializer<'de>>(d: D) -> Result<Action, D::Error> {
 
 fn fail_warn_or_skip<'de, D: Deserializer<'de>>(d: D) -> Result<Action, D::Error> {
     action(d, true)
-}
-
-/// A whole number of seconds, or null to turn the lag check off.
-fn lag<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
-    Option::<u64>::deserialize(d)
 }
 
 #[cfg(test)]
