@@ -3,12 +3,20 @@
 //!
 //! The reports are built by hand to reach every branch of the renderers: waves in each
 //! state, open and unstarted waves, a cut large wave, servers with and without times,
-//! hook decisions with and without detail, and text that both markups must escape.
+//! hook decisions with and without detail, and text that both markups must escape. States,
+//! outcomes and times are typed: a report holds only what the enums and `DateTime<Utc>` can
+//! (times given with an offset are printed in UTC).
 #![allow(clippy::unwrap_used, clippy::panic)] // test code: a failed step fails the test
 
 use std::path::PathBuf;
 
-use drs_module::report::{html, markdown, HookDecision, PhaseReport, ResourceReport, RunReport, ServerReport, WaveReport};
+use chrono::{DateTime, Utc};
+use drs_module::error::ErrorCode;
+use drs_module::report::{
+    html, markdown, HookDecision, PhaseReport, ResourceReport, RunReport, ServerReport, ServerState, Verdict, WaveReport,
+    WaveState,
+};
+use drs_module::resource::Mode;
 use serde_json::json;
 
 const P1: &str = "111111111111/us-east-1";
@@ -18,10 +26,14 @@ const P2: &str = "222222222222/us-west-2";
 /// backticks, tabs and line breaks.
 const NASTY: &str = "a|b <i>c</i> & \"d\" 'e' \\f `g`\th\r\ni";
 
+fn t(text: &str) -> DateTime<Utc> {
+    text.parse().unwrap()
+}
+
 fn server(
     id: &str,
     host: Option<&str>,
-    status: &str,
+    status: ServerState,
     started: Option<&str>,
     launched: Option<&str>,
     rec: Option<f64>,
@@ -31,9 +43,9 @@ fn server(
         hostname: host.map(Into::into),
         partition: P1.into(),
         job_id: started.map(|_| "drsjob-1".into()),
-        status: status.into(),
-        started: started.map(Into::into),
-        launched: launched.map(Into::into),
+        status,
+        started: started.map(t),
+        launched: launched.map(t),
         recovery_s: rec,
         recovery_instance_id: launched.map(|_| format!("i-{id}")),
         reason: None,
@@ -43,7 +55,7 @@ fn server(
 fn wave(
     index: usize,
     name: &str,
-    state: &str,
+    state: WaveState,
     started: Option<&str>,
     ended: Option<&str>,
     servers: Vec<ServerReport>,
@@ -51,9 +63,9 @@ fn wave(
     WaveReport {
         index,
         name: name.into(),
-        state: state.into(),
-        started: started.map(Into::into),
-        ended: ended.map(Into::into),
+        state,
+        started: started.map(t),
+        ended: ended.map(t),
         duration_s: None,
         servers,
         hook_decisions: vec![],
@@ -72,11 +84,17 @@ fn bulk(prefix: &str, n: usize, t0: &str) -> Vec<ServerReport> {
         .map(|i| {
             let id = format!("{prefix}-{i:04}");
             let host = format!("{prefix}{i:04}.corp.example");
-            let mut s =
-                server(&id, Some(&host), "LAUNCHED", Some(t0), Some("2024-05-01T10:20:00Z"), Some(100.0 + (i % 7) as f64));
+            let mut s = server(
+                &id,
+                Some(&host),
+                ServerState::Launched,
+                Some(t0),
+                Some("2024-05-01T10:20:00Z"),
+                Some(100.0 + (i % 7) as f64),
+            );
             match i % 23 {
                 3 => {
-                    s.status = "FAILED".into();
+                    s.status = ServerState::Failed;
                     s.launched = None;
                     s.recovery_s = None;
                     s.reason = Some(format!("quota | {i} <exceeded>"));
@@ -84,7 +102,7 @@ fn bulk(prefix: &str, n: usize, t0: &str) -> Vec<ServerReport> {
                 5 => {
                     s.recovery_s = None;
                     s.launched = None;
-                    s.status = "IN_PROGRESS".into();
+                    s.status = ServerState::InProgress;
                 }
                 _ => {}
             }
@@ -100,13 +118,27 @@ fn rich() -> RunReport {
     let mut db = wave(
         1,
         "db",
-        "completed",
+        WaveState::Completed,
         Some(t0),
         Some("2024-05-01T10:06:00Z"),
         vec![
-            server("s-db01", Some("db01.corp.example"), "LAUNCHED", Some(t0), Some("2024-05-01T10:04:00Z"), Some(240.0)),
-            server("s-db02", None, "LAUNCHED", Some(t0), Some("2024-05-01T10:05:30Z"), Some(330.0)),
-            server("s-db03", Some("db03.corp.example"), "launched", Some(t0), Some("2024-05-01T10:00:42Z"), Some(42.04)),
+            server(
+                "s-db01",
+                Some("db01.corp.example"),
+                ServerState::Launched,
+                Some(t0),
+                Some("2024-05-01T10:04:00Z"),
+                Some(240.0),
+            ),
+            server("s-db02", None, ServerState::Launched, Some(t0), Some("2024-05-01T10:05:30Z"), Some(330.0)),
+            server(
+                "s-db03",
+                Some("db03.corp.example"),
+                ServerState::Launched,
+                Some(t0),
+                Some("2024-05-01T10:00:42Z"),
+                Some(42.04),
+            ),
         ],
     );
     db.duration_s = Some(360.0);
@@ -115,21 +147,28 @@ fn rich() -> RunReport {
     db.notes.push(NASTY.into());
 
     let t1 = "2024-05-01T10:07:00Z";
-    let mut failed = server("s-app02", Some("app02 <x>"), "FAILED", Some(t1), None, None);
+    let mut failed = server("s-app02", Some("app02 <x>"), ServerState::Failed, Some(t1), None, None);
     failed.reason = Some("launch template <script>alert(1)</script> | subnet missing".into());
-    let mut skipped = server("s-app03", Some("app03.corp.example"), "SKIPPED", None, None, None);
+    let mut skipped = server("s-app03", Some("app03.corp.example"), ServerState::Skipped, None, None, None);
     skipped.reason = Some("excluded by tag \"dr=skip\"".into());
     let mut app = wave(
         2,
         "app & 'web'",
-        "failed",
+        WaveState::Failed,
         Some(t1),
         Some("2024-05-01T10:15:30Z"),
         vec![
-            server("s-app01", Some("app01.corp.example"), "LAUNCHED", Some(t1), Some("2024-05-01T10:14:00Z"), Some(3723.0)),
+            server(
+                "s-app01",
+                Some("app01.corp.example"),
+                ServerState::Launched,
+                Some(t1),
+                Some("2024-05-01T10:14:00Z"),
+                Some(3723.0),
+            ),
             failed,
             skipped,
-            server("s-app04", Some("app04.corp.example"), "NOT_STARTED", None, None, None),
+            server("s-app04", Some("app04.corp.example"), ServerState::NotStarted, None, None, None),
         ],
     );
     app.hook_decisions.push(hook("skip-tagged", "after-wave", "stop", None));
@@ -138,36 +177,44 @@ fn rich() -> RunReport {
     let mut open = wave(
         3,
         "a very long wave name that goes well past thirty-two characters é",
-        "running",
+        WaveState::Running,
         Some("2024-05-01T10:16:00Z"),
         None,
-        vec![server("s-run01", Some("run01"), "IN_PROGRESS", Some("2024-05-01T10:16:00Z"), None, None)],
+        vec![server("s-run01", Some("run01"), ServerState::InProgress, Some("2024-05-01T10:16:00Z"), None, None)],
     );
     open.notes.push("quotas: 2 of 3 jobs running".into());
-    let mut paused = wave(4, "paused", "PAUSED", Some("2024-05-01T10:16:30Z"), None, vec![]);
+    let mut paused = wave(4, "paused", WaveState::Paused, Some("2024-05-01T10:16:30Z"), None, vec![]);
     paused.duration_s = Some(90.0);
-    let mut waiting = wave(5, "", "waiting", None, None, vec![]);
+    let mut waiting = wave(5, "", WaveState::Waiting, None, None, vec![]);
     waiting.notes.push("waiting for approval".into());
-    let mut big = wave(6, "bulk", "failed", Some(t0), Some("2024-05-01T10:30:00Z"), bulk("b", 60, t0));
+    let mut big = wave(6, "bulk", WaveState::Failed, Some(t0), Some("2024-05-01T10:30:00Z"), bulk("b", 60, t0));
     big.duration_s = Some(1800.0);
-    let huge = wave(7, "huge", "completed", Some(t0), Some("2024-05-01T10:25:00Z"), bulk("h", 501, t0));
+    let huge = wave(7, "huge", WaveState::Completed, Some(t0), Some("2024-05-01T10:25:00Z"), bulk("h", 501, t0));
 
-    let mut web = server("s-web01", Some("web01.corp.example"), "LAUNCHED", Some("2024-05-01T12:02:00+02:00"), None, Some(300.5));
-    web.launched = Some("2024-05-01T12:07:00.500+02:00".into());
+    let mut web = server(
+        "s-web01",
+        Some("web01.corp.example"),
+        ServerState::Launched,
+        Some("2024-05-01T12:02:00+02:00"),
+        None,
+        Some(300.5),
+    );
+    web.launched = Some(t("2024-05-01T12:07:00.500+02:00"));
     web.partition = "333333333333".into();
 
     RunReport {
         source: "manifests/demo <drill> & \"prod\".json".into(),
-        mode: "drill".into(),
-        started: "2024-05-01T09:59:30Z".into(),
-        ended: "2024-05-01T10:40:00Z".into(),
-        outcome: "failed: WaveFailed".into(),
+        mode: Mode::Drill,
+        started: t("2024-05-01T09:59:30Z"),
+        ended: t("2024-05-01T10:40:00Z"),
+        outcome: Verdict::Failed(ErrorCode::WaveFailed),
+        failed_phase: None,
         resources: vec![
             ResourceReport {
                 layer: 1,
                 resource: "core <db> & \"app\" | 'x'".into(),
                 execution: "exec|core-1".into(),
-                outcome: "WaveFailed".into(),
+                outcome: Verdict::Failed(ErrorCode::WaveFailed),
                 error: Some(format!("wave 2: 1 server failed; {NASTY}")),
                 partitions: vec![P1.into(), P2.into(), "111111111111/eu-west-1".into()],
                 waves: vec![db, app, open, paused, waiting, big, huge],
@@ -176,13 +223,13 @@ fn rich() -> RunReport {
                 layer: 2,
                 resource: "frontend".into(),
                 execution: "exec-front-1".into(),
-                outcome: "succeeded".into(),
+                outcome: Verdict::Succeeded,
                 error: Some("succeeded".into()),
                 partitions: vec!["333333333333".into()],
                 waves: vec![wave(
                     1,
                     "web",
-                    "cancelled",
+                    WaveState::Failed,
                     Some("2024-05-01T12:02:00+02:00"),
                     Some("2024-05-01T10:09:00Z"),
                     vec![web],
@@ -192,7 +239,7 @@ fn rich() -> RunReport {
                 layer: 3,
                 resource: "empty".into(),
                 execution: "exec-empty".into(),
-                outcome: "running".into(),
+                outcome: Verdict::Failed(ErrorCode::Timeout),
                 error: Some(String::new()),
                 partitions: vec![],
                 waves: vec![],
@@ -202,21 +249,31 @@ fn rich() -> RunReport {
             PhaseReport {
                 resource: "core <db>".into(),
                 phase: "cleanup".into(),
-                outcome: "succeeded".into(),
+                outcome: Verdict::Succeeded,
                 detail: json!({"terminated": 2, "jobs": "drsjob-9", "nested": {"a": [1, "b|c"]}}),
             },
             PhaseReport {
                 resource: "frontend".into(),
                 phase: "replicate".into(),
-                outcome: "running: 3 of 5".into(),
+                outcome: Verdict::Failed(ErrorCode::ReplicationStuck),
                 detail: json!(null),
             },
-            PhaseReport { resource: "frontend".into(), phase: "reverse".into(), outcome: "Failed".into(), detail: json!({}) },
-            PhaseReport { resource: "empty".into(), phase: "note".into(), outcome: "waiting".into(), detail: json!(NASTY) },
+            PhaseReport {
+                resource: "frontend".into(),
+                phase: "reverse".into(),
+                outcome: Verdict::Failed(ErrorCode::ReplicateFailed),
+                detail: json!({}),
+            },
+            PhaseReport {
+                resource: "empty".into(),
+                phase: "note".into(),
+                outcome: Verdict::Failed(ErrorCode::PhaseNotApplicable),
+                detail: json!(NASTY),
+            },
             PhaseReport {
                 resource: "empty".into(),
                 phase: "count".into(),
-                outcome: "completed".into(),
+                outcome: Verdict::Succeeded,
                 detail: json!([1, 2.5, true]),
             },
         ],
@@ -225,22 +282,30 @@ fn rich() -> RunReport {
 
 /// No wave of the run started: the timeline has no axis.
 fn unstarted() -> RunReport {
-    let mut w = wave(1, "first", "waiting", None, None, vec![server("s-1", Some("one"), "NOT_STARTED", None, None, None)]);
+    let mut w = wave(
+        1,
+        "first",
+        WaveState::Waiting,
+        None,
+        None,
+        vec![server("s-1", Some("one"), ServerState::NotStarted, None, None, None)],
+    );
     w.duration_s = Some(12.0);
     RunReport {
         source: "event".into(),
-        mode: "recovery".into(),
-        started: "not a time".into(),
-        ended: "2024-05-01T10:00:00Z".into(),
-        outcome: "running".into(),
+        mode: Mode::Recovery,
+        started: t("2024-05-01T10:00:00Z"),
+        ended: t("2024-05-01T09:00:00Z"),
+        outcome: Verdict::Failed(ErrorCode::Timeout),
+        failed_phase: None,
         resources: vec![ResourceReport {
             layer: 0,
             resource: "r".into(),
             execution: String::new(),
-            outcome: "paused".into(),
+            outcome: Verdict::Failed(ErrorCode::ApprovalRejected),
             error: None,
             partitions: vec![P1.into()],
-            waves: vec![w, wave(2, "second", "waiting", None, None, vec![])],
+            waves: vec![w, wave(2, "second", WaveState::Waiting, None, None, vec![])],
         }],
         phases: vec![],
     }
@@ -250,10 +315,11 @@ fn unstarted() -> RunReport {
 fn empty() -> RunReport {
     RunReport {
         source: String::new(),
-        mode: String::new(),
-        started: String::new(),
-        ended: String::new(),
-        outcome: String::new(),
+        mode: Mode::Drill,
+        started: DateTime::UNIX_EPOCH,
+        ended: DateTime::UNIX_EPOCH,
+        outcome: Verdict::Succeeded,
+        failed_phase: Some("cleanup".into()),
         resources: vec![],
         phases: vec![],
     }

@@ -9,10 +9,11 @@ use crate::commands::approve;
 use crate::embedded;
 use drs_module::aws::Clients;
 use drs_module::driver::{Driver, WaitFn};
+use drs_module::error::ErrorCode;
 use drs_module::lifecycle::LifecycleError;
 use drs_module::recovery::payload::Payload;
 use drs_module::recovery::status::{Status, WaveState};
-use drs_module::report::{collect, html, markdown, PhaseReport, ResourceReport, RunReport};
+use drs_module::report::{collect, html, markdown, PhaseReport, ResourceReport, RunReport, Verdict};
 use drs_module::resource::{DrsResource, Mode};
 use drs_sim::client::Control;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
@@ -117,9 +118,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     std::fs::write(dir.join("report.html"), html::render(&report))?;
     let json_path = dir.join("report.json");
     std::fs::write(&json_path, report.json())?;
-    println!("drill {}: {} (report: Markdown and HTML beside it)", report.outcome, args.manifest.display());
+    println!("drill {}: {} (report: Markdown and HTML beside it)", report.outcome_text(), args.manifest.display());
     println!("{}", json_path.display());
-    anyhow::ensure!(report.outcome == "succeeded", "the drill failed: see the report");
+    anyhow::ensure!(report.outcome == Verdict::Succeeded, "the drill failed: see the report");
     Ok(())
 }
 
@@ -250,7 +251,7 @@ async fn activate(run: &Run, layer: u64, resource: &DrsResource) -> Activated {
     let status = last.into_inner();
     let report = match &payload {
         Some(p) => {
-            let err = error.as_ref().map(|e| (e.code.as_str().to_owned(), e.message.clone()));
+            let err = error.as_ref().map(|e| (e.code, e.message.clone()));
             match collect::resource(&run.clients, layer, p, status.as_ref(), err).await {
                 Ok(r) => Some(r),
                 Err(e) => {
@@ -283,12 +284,12 @@ async fn cleanup(run: &Run, resource: &DrsResource) -> PhaseReport {
     match result {
         Ok(r) => {
             run.say(format!("{name}: cleanup terminated {} drill instances", r.payload["instances"]));
-            PhaseReport { resource: name, phase: "cleanup".into(), outcome: "succeeded".into(), detail: r.payload }
+            PhaseReport { resource: name, phase: "cleanup".into(), outcome: Verdict::Succeeded, detail: r.payload }
         }
         Err(e) => PhaseReport {
             resource: name,
             phase: "cleanup".into(),
-            outcome: e.code.as_str().into(),
+            outcome: Verdict::Failed(e.code),
             detail: json!({"error": e.message}),
         },
     }
@@ -301,11 +302,11 @@ fn report(
     phases: Vec<PhaseReport>,
 ) -> anyhow::Result<RunReport> {
     let mut resources = vec![];
-    let mut mode = "drill".to_owned();
+    let mut mode = Mode::Drill;
     for a in activated {
-        let error = a.error.as_ref().map(|e| (e.code.as_str().to_owned(), e.message.clone()));
+        let error = a.error.as_ref().map(|e| (e.code, e.message.clone()));
         if let Some(p) = &a.payload {
-            mode = serde_json::to_value(p.mode)?.as_str().unwrap_or("drill").to_owned();
+            mode = p.mode;
         }
         match &a.report {
             Some(r) => resources.push(r.clone()),
@@ -313,7 +314,8 @@ fn report(
                 layer: a.layer,
                 resource: a.name.clone(),
                 execution: a.status.as_ref().map(|s| s.execution.clone()).unwrap_or_default(),
-                outcome: error.as_ref().map(|e| e.0.clone()).unwrap_or_else(|| "failed".into()),
+                // No payload and no error: activation ended without an answer to read.
+                outcome: Verdict::Failed(error.as_ref().map(|e| e.0).unwrap_or(ErrorCode::InternalError)),
                 error: error.map(|e| e.1),
                 partitions: vec![],
                 waves: vec![],
@@ -322,15 +324,16 @@ fn report(
     }
     let failed = resources
         .iter()
-        .find(|r| r.outcome != "succeeded")
-        .map(|r| r.outcome.clone())
-        .or_else(|| phases.iter().find(|p| p.outcome != "succeeded").map(|p| format!("{} {}", p.phase, p.outcome)));
+        .find(|r| r.outcome != Verdict::Succeeded)
+        .map(|r| (r.outcome, None))
+        .or_else(|| phases.iter().find(|p| p.outcome != Verdict::Succeeded).map(|p| (p.outcome, Some(p.phase.clone()))));
     Ok(RunReport {
         source: args.manifest.display().to_string(),
         mode,
-        started: started.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        ended: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        outcome: failed.map(|f| format!("failed: {f}")).unwrap_or_else(|| "succeeded".into()),
+        started,
+        ended: chrono::Utc::now(),
+        outcome: failed.as_ref().map(|f| f.0).unwrap_or(Verdict::Succeeded),
+        failed_phase: failed.and_then(|f| f.1),
         resources,
         phases,
     })

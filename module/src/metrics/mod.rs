@@ -11,10 +11,6 @@ use crate::recovery::status::{Outcome, Status};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-fn time(t: &Option<String>) -> Option<DateTime<Utc>> {
-    t.as_deref().and_then(|t| DateTime::parse_from_rfc3339(t).ok()).map(|t| t.with_timezone(&Utc))
-}
-
 fn seconds(from: Option<DateTime<Utc>>, to: Option<DateTime<Utc>>) -> f64 {
     match (from, to) {
         (Some(a), Some(b)) if b >= a => (b - a).num_milliseconds() as f64 / 1000.0,
@@ -31,7 +27,7 @@ pub fn activation(st: &Status, payload: &Payload) -> Vec<serde_json::Value> {
     let now = Utc::now();
     let mut out = vec![];
     for (i, w) in st.waves.iter().enumerate() {
-        let (started, ended) = (time(&w.started), time(&w.ended));
+        let (started, ended) = (w.started, w.ended);
         let wave = w.name.clone();
         out.push(emf::document(
             ended.unwrap_or(now).timestamp_millis(),
@@ -47,8 +43,8 @@ pub fn activation(st: &Status, payload: &Payload) -> Vec<serde_json::Value> {
             &[("execution", json!(st.execution)), ("waveIndex", json!(i)), ("state", json!(w.state))],
         ));
     }
-    let first = st.waves.iter().filter_map(|w| time(&w.started)).min();
-    let last = st.waves.iter().filter_map(|w| time(&w.ended)).max();
+    let first = st.waves.iter().filter_map(|w| w.started).min();
+    let last = st.waves.iter().filter_map(|w| w.ended).max();
     let (code, succeeded) = match &st.outcome {
         Outcome::Failed { code, .. } => (code.as_str().to_owned(), 0.0),
         _ => (String::new(), 1.0),

@@ -127,7 +127,7 @@ pub async fn after(
     let launched: HashSet<String> = wjobs
         .iter()
         .flat_map(|j| j.servers.iter())
-        .filter(|s| s.launch_status == "LAUNCHED")
+        .filter(|s| s.launch_status == super::observe::LaunchStatus::Launched)
         .map(|s| s.source_server_id.clone())
         .collect();
     let failed: BTreeMap<String, String> = failures.iter().map(|f| (f.source_server_id.clone(), f.reason.clone())).collect();

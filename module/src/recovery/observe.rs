@@ -8,16 +8,83 @@ use super::tags;
 use crate::aws::Clients;
 use crate::config::Partition;
 use aws_sdk_drs::types::{DescribeJobsRequestFilters, Job};
+use chrono::{DateTime, Utc};
 use futures::future::try_join_all;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+
+/// A job's status in DRS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum JobStatus {
+    Pending,
+    Started,
+    Completed,
+}
+
+impl JobStatus {
+    /// A status DRS may add later counts as not finished: the check waits rather than judge.
+    fn of(s: Option<&aws_sdk_drs::types::JobStatus>) -> JobStatus {
+        use aws_sdk_drs::types::JobStatus as S;
+        match s {
+            Some(S::Completed) => JobStatus::Completed,
+            Some(S::Pending) => JobStatus::Pending,
+            _ => JobStatus::Started,
+        }
+    }
+}
+
+/// A server's launch status within a job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum LaunchStatus {
+    Pending,
+    InProgress,
+    Launched,
+    Failed,
+    Terminated,
+}
+
+impl LaunchStatus {
+    /// A status DRS may add later counts as in progress: never as launched or failed.
+    fn of(s: Option<&aws_sdk_drs::types::LaunchStatus>) -> LaunchStatus {
+        use aws_sdk_drs::types::LaunchStatus as S;
+        match s {
+            Some(S::Launched) => LaunchStatus::Launched,
+            Some(S::Failed) => LaunchStatus::Failed,
+            Some(S::Terminated) => LaunchStatus::Terminated,
+            Some(S::Pending) | None => LaunchStatus::Pending,
+            Some(_) => LaunchStatus::InProgress,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LaunchStatus::Pending => "PENDING",
+            LaunchStatus::InProgress => "IN_PROGRESS",
+            LaunchStatus::Launched => "LAUNCHED",
+            LaunchStatus::Failed => "FAILED",
+            LaunchStatus::Terminated => "TERMINATED",
+        }
+    }
+}
+
+impl std::fmt::Display for LaunchStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A time as DRS writes it (RFC 3339, any offset), in UTC; None when it is not one.
+pub fn service_time(t: Option<&str>) -> Option<DateTime<Utc>> {
+    t.and_then(|t| DateTime::parse_from_rfc3339(t).ok()).map(|t| t.with_timezone(&Utc))
+}
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct JobServer {
     pub source_server_id: String,
-    /// PENDING, IN_PROGRESS, LAUNCHED, FAILED, TERMINATED.
-    pub launch_status: String,
+    pub launch_status: LaunchStatus,
     pub recovery_instance_id: Option<String>,
 }
 
@@ -28,10 +95,10 @@ pub struct ObservedJob {
     pub job_id: String,
     /// The wave index from the job's tags.
     pub wave: usize,
-    /// PENDING, STARTED, COMPLETED.
-    pub status: String,
-    pub created: String,
-    pub ended: Option<String>,
+    pub status: JobStatus,
+    /// Service time; None when DRS gave none that parses.
+    pub created: Option<DateTime<Utc>>,
+    pub ended: Option<DateTime<Utc>>,
     pub drill: bool,
     pub servers: Vec<JobServer>,
     /// The hooks' decisions when the wave started (`drs-orch:hooks`).
@@ -42,7 +109,7 @@ pub struct ObservedJob {
 
 impl ObservedJob {
     pub fn done(&self) -> bool {
-        self.status == "COMPLETED"
+        self.status == JobStatus::Completed
     }
 }
 
@@ -74,9 +141,9 @@ fn observed(p: &Partition, j: &Job, execution: &str) -> Option<ObservedJob> {
         partition: p.clone(),
         job_id: j.job_id().to_owned(),
         wave: t.get(tags::WAVE)?.parse().ok()?,
-        status: j.status().map(|s| s.as_str().to_owned()).unwrap_or_default(),
-        created: j.creation_date_time().unwrap_or_default().to_owned(),
-        ended: j.end_date_time().map(str::to_owned),
+        status: JobStatus::of(j.status()),
+        created: service_time(j.creation_date_time()),
+        ended: service_time(j.end_date_time()),
         drill: j.initiated_by().is_some_and(|i| i.as_str() == "START_DRILL"),
         hooks: t.get(tags::HOOKS).cloned(),
         skipped: t.get(tags::SKIPPED_COUNT).and_then(|n| n.parse().ok()),
@@ -85,7 +152,7 @@ fn observed(p: &Partition, j: &Job, execution: &str) -> Option<ObservedJob> {
             .iter()
             .map(|s| JobServer {
                 source_server_id: s.source_server_id().unwrap_or_default().to_owned(),
-                launch_status: s.launch_status().map(|l| l.as_str().to_owned()).unwrap_or_default(),
+                launch_status: LaunchStatus::of(s.launch_status()),
                 recovery_instance_id: s.recovery_instance_id().map(str::to_owned),
             })
             .collect(),

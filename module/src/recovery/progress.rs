@@ -4,6 +4,7 @@
 
 use super::payload::Payload;
 use crate::error::ErrorCode;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -15,6 +16,24 @@ pub enum WaveState {
     Running,
     Completed,
     Failed,
+}
+
+impl WaveState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WaveState::Waiting => "waiting",
+            WaveState::Paused => "paused",
+            WaveState::Running => "running",
+            WaveState::Completed => "completed",
+            WaveState::Failed => "failed",
+        }
+    }
+}
+
+impl std::fmt::Display for WaveState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -36,8 +55,8 @@ pub struct WaveProgress {
     pub failed: usize,
     pub jobs: Vec<String>,
     /// The first job's creation and the last job's end (service time).
-    pub started: Option<String>,
-    pub ended: Option<String>,
+    pub started: Option<DateTime<Utc>>,
+    pub ended: Option<DateTime<Utc>>,
     /// Servers of running jobs by their latest job-log step (SNAPSHOT_START, LAUNCH_START...).
     pub steps: BTreeMap<String, usize>,
     pub failures: Vec<ServerFailure>,

@@ -4,7 +4,7 @@
 
 use super::boundary::{self, Marks, Verdict};
 use super::gate::{self, Gate};
-use super::observe::{self, ObservedJob, ServerLog};
+use super::observe::{self, LaunchStatus, ObservedJob, ServerLog};
 use super::payload::Payload;
 use super::progress::{ServerFailure, WaveProgress, WaveState};
 use super::start::{start_wave, Started};
@@ -161,13 +161,13 @@ async fn cross(
 fn tally(progress: &mut WaveProgress, jobs: &[&ObservedJob], mine: &HashSet<&str>) {
     for j in jobs {
         progress.jobs.push(j.job_id.clone());
-        if progress.started.as_ref().is_none_or(|s| j.created < *s) {
-            progress.started = Some(j.created.clone());
+        if j.created.is_some() && progress.started.is_none_or(|s| j.created < Some(s)) {
+            progress.started = j.created;
         }
         for s in j.servers.iter().filter(|s| mine.contains(s.source_server_id.as_str())) {
-            match s.launch_status.as_str() {
-                "LAUNCHED" => progress.launched += 1,
-                "FAILED" => progress.failed += 1,
+            match s.launch_status {
+                LaunchStatus::Launched => progress.launched += 1,
+                LaunchStatus::Failed => progress.failed += 1,
                 // A completed job whose server never launched failed it.
                 _ if j.done() => progress.failed += 1,
                 _ => {}
@@ -175,7 +175,7 @@ fn tally(progress: &mut WaveProgress, jobs: &[&ObservedJob], mine: &HashSet<&str
         }
     }
     if !jobs.is_empty() && jobs.iter().all(|j| j.done()) {
-        progress.ended = jobs.iter().filter_map(|j| j.ended.clone()).max();
+        progress.ended = jobs.iter().filter_map(|j| j.ended).max();
     }
 }
 
@@ -184,14 +184,14 @@ async fn steps(clients: &Clients, jobs: &[&ObservedJob]) -> anyhow::Result<BTree
     for j in jobs.iter().filter(|j| !j.done()) {
         // launchStatus stays PENDING through snapshot and conversion: only then is the log
         // needed to tell where a server is.
-        let log = if j.servers.iter().any(|s| s.launch_status == "PENDING") {
+        let log = if j.servers.iter().any(|s| s.launch_status == LaunchStatus::Pending) {
             observe::job_log(clients, j).await?
         } else {
             BTreeMap::new()
         };
         for s in &j.servers {
-            let step = match s.launch_status.as_str() {
-                "LAUNCHED" | "FAILED" => s.launch_status.clone(),
+            let step = match s.launch_status {
+                LaunchStatus::Launched | LaunchStatus::Failed => s.launch_status.to_string(),
                 _ => log.get(&s.source_server_id).map(|l| l.step.clone()).filter(|s| !s.is_empty()).unwrap_or("PENDING".into()),
             };
             *out.entry(step).or_insert(0) += 1;
@@ -204,8 +204,11 @@ async fn steps(clients: &Clients, jobs: &[&ObservedJob]) -> anyhow::Result<BTree
 async fn failures(clients: &Clients, jobs: &[&ObservedJob]) -> anyhow::Result<Vec<ServerFailure>> {
     let mut out = vec![];
     for j in jobs {
-        let bad: Vec<_> =
-            j.servers.iter().filter(|s| s.launch_status == "FAILED" || (j.done() && s.launch_status != "LAUNCHED")).collect();
+        let bad: Vec<_> = j
+            .servers
+            .iter()
+            .filter(|s| s.launch_status == LaunchStatus::Failed || (j.done() && s.launch_status != LaunchStatus::Launched))
+            .collect();
         if bad.is_empty() {
             continue;
         }

@@ -7,7 +7,7 @@ use super::figures::{
 };
 use super::timeline::{self, Axis, Timeline};
 use super::view::{col, Block, Cell, Column, ColumnKind::*, Doc, Field, Table, WaveServers};
-use super::{seconds_between, PhaseReport, ResourceReport, RunReport, ServerReport, WaveReport};
+use super::{seconds_between, when, PhaseReport, ResourceReport, RunReport, ServerReport, WaveReport};
 
 const RESOURCES: &[Column] = &[
     col("Layer", Number),
@@ -77,11 +77,12 @@ fn table_or(columns: &'static [Column], rows: Vec<Vec<Cell>>, empty: &'static st
 fn header(r: &RunReport) -> Block {
     Block::Fields(vec![
         field("Source", text(&r.source)),
-        field("Mode", text(&r.mode)),
-        field("Outcome", Cell::Outcome(r.outcome.clone())),
-        field("Started", text(&r.started)),
-        field("Ended", text(&r.ended)),
-        field("Duration", Cell::Text(fmt_duration(seconds_between(&r.started, &r.ended)))),
+        field("Mode", text(r.mode.as_str())),
+        field("Outcome", Cell::Outcome(r.outcome_text())),
+        field("Started", Cell::Text(when(&r.started))),
+        field("Ended", Cell::Text(when(&r.ended))),
+        // A report file may say it ended before it started: that is no duration.
+        field("Duration", Cell::Text(fmt_duration((r.ended >= r.started).then(|| seconds_between(r.started, r.ended))))),
     ])
 }
 
@@ -91,7 +92,7 @@ fn resource_row(res: &ResourceReport) -> Vec<Cell> {
         Cell::Text(res.layer.to_string()),
         Cell::Link { text: res.resource.clone(), anchor: anchor(res) },
         text(&res.execution),
-        Cell::Outcome(outcome_text(&res.outcome, res.error.as_deref())),
+        Cell::Outcome(outcome_text(res.outcome.as_str(), res.error.as_deref())),
         Cell::Text(res.waves.len().to_string()),
         Cell::Text(servers.to_string()),
         Cell::Text(partitions_text(&res.partitions)),
@@ -136,7 +137,7 @@ fn resource_section(res: &ResourceReport, axis: Option<&Axis>) -> Block {
     for w in &res.waves {
         waves.add(w, axis);
     }
-    let mut facts = vec![field("Execution", text(&res.execution)), field("Outcome", Cell::Outcome(res.outcome.clone()))];
+    let mut facts = vec![field("Execution", text(&res.execution)), field("Outcome", Cell::Outcome(res.outcome.as_str().into()))];
     if let Some(e) = &res.error {
         facts.push(field("Error", text(e)));
     }
@@ -167,12 +168,12 @@ fn resource_section(res: &ResourceReport, axis: Option<&Axis>) -> Block {
 fn wave_row(w: &WaveReport, label: &str, s: &WaveStats) -> Vec<Cell> {
     vec![
         text(label),
-        Cell::State(w.state.clone()),
+        Cell::State(w.state.as_str().into()),
         Cell::Text(s.servers.to_string()),
         Cell::Text(s.launched.to_string()),
         Cell::Text(s.failed.to_string()),
-        text(w.started.as_deref().unwrap_or("-")),
-        text(w.ended.as_deref().unwrap_or("-")),
+        Cell::Text(w.started.as_ref().map(when).unwrap_or("-".into())),
+        Cell::Text(w.ended.as_ref().map(when).unwrap_or("-".into())),
         Cell::Text(fmt_duration(s.duration)),
         Cell::Text(fmt_duration(s.p50)),
         Cell::Text(fmt_duration(s.max)),
@@ -185,7 +186,7 @@ fn failure_row(label: &str, s: &ServerReport) -> Vec<Cell> {
         text(s.hostname.as_deref().unwrap_or("-")),
         text(&s.source_server_id),
         text(&s.partition),
-        text(&s.status),
+        text(s.status.as_str()),
         text(s.reason.as_deref().unwrap_or("-")),
     ]
 }
@@ -200,7 +201,7 @@ fn wave_servers(w: &WaveReport, label: String) -> WaveServers {
                 text(s.hostname.as_deref().unwrap_or("-")),
                 text(&s.source_server_id),
                 text(&s.partition),
-                text(&s.status),
+                text(s.status.as_str()),
                 Cell::Text(fmt_secs(s.recovery_s)),
             ]
         })
@@ -211,7 +212,7 @@ fn wave_servers(w: &WaveReport, label: String) -> WaveServers {
 }
 
 fn phase_row(p: &PhaseReport) -> Vec<Cell> {
-    vec![text(&p.resource), text(&p.phase), Cell::Outcome(p.outcome.clone()), Cell::Text(detail_text(&p.detail))]
+    vec![text(&p.resource), text(&p.phase), Cell::Outcome(p.outcome.as_str().into()), Cell::Text(detail_text(&p.detail))]
 }
 
 #[cfg(test)]

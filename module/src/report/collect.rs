@@ -2,12 +2,14 @@
 //! times, per-server launch status), the recovery instances' EC2 launch times (LAUNCHED),
 //! hostnames, and the failures with their reasons from the status check.
 
-use super::{seconds_between, HookDecision, ResourceReport, ServerReport, WaveReport};
+use super::{seconds_between, HookDecision, ResourceReport, ServerReport, ServerState, Verdict, WaveReport, WaveState};
 use crate::aws::Clients;
 use crate::config::Partition;
-use crate::recovery::observe::{self, ObservedJob};
+use crate::error::ErrorCode;
+use crate::recovery::observe::{self, LaunchStatus, ObservedJob};
 use crate::recovery::payload::Payload;
 use crate::recovery::status::Status;
+use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashMap};
 
 /// `status` is the last status the run saw (None when activation itself failed).
@@ -16,7 +18,7 @@ pub async fn resource(
     layer: u64,
     payload: &Payload,
     status: Option<&Status>,
-    error: Option<(String, String)>,
+    error: Option<(ErrorCode, String)>,
 ) -> anyhow::Result<ResourceReport> {
     let partitions: Vec<Partition> =
         (0..payload.partitions.len()).map(|i| payload.partition(i)).collect::<anyhow::Result<_>>()?;
@@ -47,7 +49,10 @@ pub async fn resource(
             .iter()
             .filter(|j| j.partition == *p)
             .flat_map(|j| {
-                j.servers.iter().filter(|s| s.launch_status == "LAUNCHED").filter_map(|s| s.recovery_instance_id.clone())
+                j.servers
+                    .iter()
+                    .filter(|s| s.launch_status == LaunchStatus::Launched)
+                    .filter_map(|s| s.recovery_instance_id.clone())
             })
             .collect();
         launched_at.extend(launch_times(clients, p, &instances).await?);
@@ -64,21 +69,21 @@ pub async fn resource(
         for g in &wave.groups {
             for id in &g.servers {
                 let found = by_server.get(id.as_str());
-                let started = found.map(|(j, _)| j.created.clone());
+                let started = found.and_then(|(j, _)| j.created);
                 let rid = found.and_then(|(_, s)| s.recovery_instance_id.clone());
-                let launched = rid.as_ref().and_then(|r| launched_at.get(r).cloned());
+                let launched = rid.as_ref().and_then(|r| launched_at.get(r).copied());
                 servers.push(ServerReport {
                     source_server_id: id.clone(),
                     hostname: names.get(id).cloned(),
                     partition: payload.partitions[g.partition].clone(),
                     job_id: found.map(|(j, _)| j.job_id.clone()),
                     status: match (found, skip_hook(&skipped_by, &payload.execution, w, id)) {
-                        (Some((_, s)), _) => s.launch_status.clone(),
-                        (None, Some(_)) => "SKIPPED".into(),
-                        (None, None) => "NOT_STARTED".into(),
+                        (Some((_, s)), _) => s.launch_status.into(),
+                        (None, Some(_)) => ServerState::Skipped,
+                        (None, None) => ServerState::NotStarted,
                     },
-                    recovery_s: match (&started, &launched) {
-                        (Some(a), Some(b)) => seconds_between(a, b),
+                    recovery_s: match (started, launched) {
+                        (Some(a), Some(b)) => Some(seconds_between(a, b)),
                         _ => None,
                     },
                     started,
@@ -91,13 +96,13 @@ pub async fn resource(
                 });
             }
         }
-        let (started, ended) = (progress.and_then(|p| p.started.clone()), progress.and_then(|p| p.ended.clone()));
+        let (started, ended) = (progress.and_then(|p| p.started), progress.and_then(|p| p.ended));
         waves.push(WaveReport {
             index: w + 1,
             name: wave.name.clone(),
-            state: progress.map(|p| format!("{:?}", p.state).to_lowercase()).unwrap_or_else(|| "waiting".into()),
-            duration_s: match (&started, &ended) {
-                (Some(a), Some(b)) => seconds_between(a, b),
+            state: progress.map(|p| p.state).unwrap_or(WaveState::Waiting),
+            duration_s: match (started, ended) {
+                (Some(a), Some(b)) => Some(seconds_between(a, b)),
                 _ => None,
             },
             started,
@@ -116,8 +121,8 @@ pub async fn resource(
         });
     }
     let (outcome, error) = match error {
-        None => ("succeeded".to_owned(), None),
-        Some((code, message)) => (code, Some(message)),
+        None => (Verdict::Succeeded, None),
+        Some((code, message)) => (Verdict::Failed(code), Some(message)),
     };
     Ok(ResourceReport {
         layer,
@@ -160,7 +165,7 @@ fn decisions(jobs: &[ObservedJob], w: usize, progress: Option<&crate::recovery::
 }
 
 /// EC2 LaunchTime of recovery instances (the moment each server's recovery launched).
-async fn launch_times(clients: &Clients, p: &Partition, ids: &[String]) -> anyhow::Result<BTreeMap<String, String>> {
+async fn launch_times(clients: &Clients, p: &Partition, ids: &[String]) -> anyhow::Result<BTreeMap<String, DateTime<Utc>>> {
     let mut out = BTreeMap::new();
     if ids.is_empty() {
         return Ok(out);
@@ -172,8 +177,8 @@ async fn launch_times(clients: &Clients, p: &Partition, ids: &[String]) -> anyho
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| crate::recovery::failed(p, "ec2:DescribeInstances", &e))?;
             for i in page.reservations().iter().flat_map(|r| r.instances()) {
-                if let (Some(id), Some(t)) = (i.instance_id(), i.launch_time()) {
-                    let when = t.fmt(aws_smithy_types::date_time::Format::DateTime).unwrap_or_default();
+                let when = i.launch_time().and_then(|t| DateTime::from_timestamp(t.secs(), t.subsec_nanos()));
+                if let (Some(id), Some(when)) = (i.instance_id(), when) {
                     out.insert(id.to_owned(), when);
                 }
             }

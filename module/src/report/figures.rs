@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{seconds_between, ServerReport, WaveReport};
+use super::{seconds_between, ServerReport, ServerState, WaveReport};
 
 /// Waves with more servers than this list only the slowest servers and the failures.
 pub(crate) const LARGE_WAVE: usize = 50;
@@ -12,11 +12,11 @@ pub(crate) const LARGE_WAVE: usize = 50;
 pub(crate) const SLOWEST: usize = 20;
 
 pub(crate) fn is_failed(s: &ServerReport) -> bool {
-    s.status.eq_ignore_ascii_case("FAILED")
+    s.status == ServerState::Failed
 }
 
 pub(crate) fn is_launched(s: &ServerReport) -> bool {
-    s.status.eq_ignore_ascii_case("LAUNCHED")
+    s.status == ServerState::Launched
 }
 
 /// A failed server, or one that did not launch and says why.
@@ -118,7 +118,7 @@ impl WaveStats {
             servers: w.servers.len(),
             launched: w.servers.iter().filter(|s| is_launched(s)).count(),
             failed: w.servers.iter().filter(|s| is_failed(s)).count(),
-            duration: w.duration_s.or_else(|| seconds_between(w.started.as_deref()?, w.ended.as_deref()?)),
+            duration: w.duration_s.or_else(|| Some(seconds_between(w.started?, w.ended?))),
             p50,
             max: times.last().copied(),
         }

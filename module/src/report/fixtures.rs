@@ -1,20 +1,35 @@
 //! Reports built by hand for the unit tests of the renderers: a small run of two resources
 //! and one with a single wave of `n` servers.
 
-use super::{seconds_between, HookDecision, PhaseReport, ResourceReport, RunReport, ServerReport, WaveReport};
+use super::{
+    seconds_between, HookDecision, PhaseReport, ResourceReport, RunReport, ServerReport, ServerState, Verdict, WaveReport,
+    WaveState,
+};
+use crate::error::ErrorCode;
+use crate::resource::Mode;
+use chrono::{DateTime, Utc};
 
-pub(crate) fn server(id: &str, host: &str, partition: &str, status: &str, started: &str, rec: Option<f64>) -> ServerReport {
-    let launched = rec.map(|s| {
-        let t = chrono::DateTime::parse_from_rfc3339(started).unwrap() + chrono::Duration::milliseconds((s * 1000.0) as i64);
-        t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-    });
+fn t(text: &str) -> DateTime<Utc> {
+    text.parse().unwrap()
+}
+
+pub(crate) fn server(
+    id: &str,
+    host: &str,
+    partition: &str,
+    status: ServerState,
+    started: &str,
+    rec: Option<f64>,
+) -> ServerReport {
+    // Launches are whole seconds, as DRS's times in the original fixtures were printed.
+    let launched = rec.map(|s| t(started) + chrono::Duration::seconds(s as i64));
     ServerReport {
         source_server_id: id.into(),
         hostname: Some(host.into()),
         partition: partition.into(),
         job_id: Some("drsjob-1".into()),
-        status: status.into(),
-        started: Some(started.into()),
+        status,
+        started: Some(t(started)),
         launched,
         recovery_s: rec,
         recovery_instance_id: rec.map(|_| format!("i-{id}")),
@@ -22,14 +37,14 @@ pub(crate) fn server(id: &str, host: &str, partition: &str, status: &str, starte
     }
 }
 
-fn wave(index: usize, name: &str, state: &str, started: &str, ended: &str, servers: Vec<ServerReport>) -> WaveReport {
+fn wave(index: usize, name: &str, state: WaveState, started: &str, ended: &str, servers: Vec<ServerReport>) -> WaveReport {
     WaveReport {
         index,
         name: name.into(),
-        state: state.into(),
-        started: Some(started.into()),
-        ended: Some(ended.into()),
-        duration_s: seconds_between(started, ended),
+        state,
+        started: Some(t(started)),
+        ended: Some(t(ended)),
+        duration_s: Some(seconds_between(t(started), t(ended))),
         servers,
         hook_decisions: vec![],
         notes: vec![],
@@ -44,12 +59,12 @@ pub(crate) fn sample() -> RunReport {
     let mut w1 = wave(
         1,
         "db",
-        "completed",
+        WaveState::Completed,
         t0,
         "2024-05-01T10:06:00Z",
         vec![
-            server("s-db01", "db01.corp.example", p1, "LAUNCHED", t0, Some(240.0)),
-            server("s-db02", "db02.corp.example", p2, "LAUNCHED", t0, Some(330.0)),
+            server("s-db01", "db01.corp.example", p1, ServerState::Launched, t0, Some(240.0)),
+            server("s-db02", "db02.corp.example", p2, ServerState::Launched, t0, Some(330.0)),
         ],
     );
     w1.hook_decisions.push(HookDecision {
@@ -60,15 +75,15 @@ pub(crate) fn sample() -> RunReport {
     });
     w1.notes.push("waited 40 s for approval".into());
     let t1 = "2024-05-01T10:07:00Z";
-    let mut bad = server("s-app02", "app02.corp.example", p1, "FAILED", t1, None);
+    let mut bad = server("s-app02", "app02.corp.example", p1, ServerState::Failed, t1, None);
     bad.reason = Some("launch template <script>alert(1)</script> | subnet missing".into());
     let mut w2 = wave(
         2,
         "app",
-        "failed",
+        WaveState::Failed,
         t1,
         "2024-05-01T10:15:30Z",
-        vec![server("s-app01", "app01.corp.example", p1, "LAUNCHED", t1, Some(420.0)), bad],
+        vec![server("s-app01", "app01.corp.example", p1, ServerState::Launched, t1, Some(420.0)), bad],
     );
     w2.hook_decisions.push(HookDecision {
         hook: "skip-tagged".into(),
@@ -80,23 +95,24 @@ pub(crate) fn sample() -> RunReport {
     let w3 = wave(
         1,
         "web",
-        "completed",
+        WaveState::Completed,
         t2,
         "2024-05-01T10:09:00Z",
-        vec![server("s-web01", "web01.corp.example", p2, "LAUNCHED", t2, Some(300.5))],
+        vec![server("s-web01", "web01.corp.example", p2, ServerState::Launched, t2, Some(300.5))],
     );
     RunReport {
         source: "manifests/demo-drill.json".into(),
-        mode: "drill".into(),
-        started: "2024-05-01T09:59:30Z".into(),
-        ended: "2024-05-01T10:20:00Z".into(),
-        outcome: "failed: WaveFailed".into(),
+        mode: Mode::Drill,
+        started: t("2024-05-01T09:59:30Z"),
+        ended: t("2024-05-01T10:20:00Z"),
+        outcome: Verdict::Failed(ErrorCode::WaveFailed),
+        failed_phase: None,
         resources: vec![
             ResourceReport {
                 layer: 1,
                 resource: "core-db-app".into(),
                 execution: "exec-core-1".into(),
-                outcome: "WaveFailed".into(),
+                outcome: Verdict::Failed(ErrorCode::WaveFailed),
                 error: Some("wave 2 (app): 1 server failed".into()),
                 partitions: vec![p1.into(), p2.into()],
                 waves: vec![w1, w2],
@@ -105,7 +121,7 @@ pub(crate) fn sample() -> RunReport {
                 layer: 2,
                 resource: "frontend".into(),
                 execution: "exec-front-1".into(),
-                outcome: "succeeded".into(),
+                outcome: Verdict::Succeeded,
                 error: None,
                 partitions: vec![p2.into()],
                 waves: vec![w3],
@@ -114,7 +130,7 @@ pub(crate) fn sample() -> RunReport {
         phases: vec![PhaseReport {
             resource: "core-db-app".into(),
             phase: "cleanup".into(),
-            outcome: "succeeded".into(),
+            outcome: Verdict::Succeeded,
             detail: serde_json::json!({"terminated": 2, "jobs": "drsjob-9"}),
         }],
     }
@@ -129,18 +145,18 @@ pub(crate) fn large(n: usize) -> RunReport {
                 &format!("s-{i:05}"),
                 &format!("host{i:05}"),
                 "111111111111/us-east-1",
-                "LAUNCHED",
+                ServerState::Launched,
                 t0,
                 Some(60.0 + (i % 997) as f64),
             )
         })
         .collect();
-    servers[0].status = "FAILED".into();
+    servers[0].status = ServerState::Failed;
     servers[0].recovery_s = None;
     servers[0].launched = None;
     servers[0].reason = Some("quota".into());
     let mut r = sample();
     r.resources.truncate(1);
-    r.resources[0].waves = vec![wave(1, "bulk", "failed", t0, "2024-05-01T10:30:00Z", servers)];
+    r.resources[0].waves = vec![wave(1, "bulk", WaveState::Failed, t0, "2024-05-01T10:30:00Z", servers)];
     r
 }

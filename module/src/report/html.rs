@@ -216,7 +216,7 @@ mod tests {
         // Bars are placed from the earliest wave start (10:00, resource 1 wave 1) on one
         // axis: the frontend's wave (10:02) starts right of x(0).
         let axis = Axis::of(&r).unwrap();
-        assert_eq!(axis.offset("2024-05-01T10:02:00Z"), Some(120.0));
+        assert_eq!(axis.offset("2024-05-01T10:02:00Z".parse().unwrap()), 120.0);
         assert_eq!(axis.horizon_s, 930.0);
         assert_eq!(axis.tick_min, 2.0);
         assert!(html.contains(&format!("x=\"{:.1}\"", svg::x(&axis, 120.0))));

@@ -14,21 +14,27 @@ pub mod markdown;
 mod timeline;
 mod view;
 
-pub use crate::recovery::progress::HookDecision;
-use serde::{Deserialize, Serialize};
+use crate::error::ErrorCode;
+use crate::recovery::observe::LaunchStatus;
+pub use crate::recovery::progress::{HookDecision, WaveState};
+use crate::resource::Mode;
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RunReport {
     /// The manifest (or event) the run came from.
     pub source: String,
-    /// drill or recovery.
-    pub mode: String,
-    /// Wall-clock start and end of the run (RFC 3339).
-    pub started: String,
-    pub ended: String,
-    /// succeeded, or failed with the error code.
-    pub outcome: String,
+    pub mode: Mode,
+    /// Wall-clock start and end of the run.
+    pub started: DateTime<Utc>,
+    pub ended: DateTime<Utc>,
+    /// succeeded, or the error code of the first failure.
+    pub outcome: Verdict,
+    /// The phase that failed after activation (cleanup), when that was the first failure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed_phase: Option<String>,
     pub resources: Vec<ResourceReport>,
     /// Phases after activation (cleanup, replicate) and what they did.
     pub phases: Vec<PhaseReport>,
@@ -41,7 +47,7 @@ pub struct ResourceReport {
     pub resource: String,
     pub execution: String,
     /// succeeded, or the error code (WaveFailed, ApprovalRejected, Timeout...).
-    pub outcome: String,
+    pub outcome: Verdict,
     pub error: Option<String>,
     /// "account/region" touched by the resource's jobs.
     pub partitions: Vec<String>,
@@ -54,11 +60,11 @@ pub struct WaveReport {
     /// 1 for the first wave.
     pub index: usize,
     pub name: String,
-    /// completed, failed, running, paused, waiting (never started).
-    pub state: String,
-    /// First StartRecovery and last job end (service time, RFC 3339).
-    pub started: Option<String>,
-    pub ended: Option<String>,
+    /// waiting: never started.
+    pub state: WaveState,
+    /// First StartRecovery and last job end (service time).
+    pub started: Option<DateTime<Utc>>,
+    pub ended: Option<DateTime<Utc>>,
     pub duration_s: Option<f64>,
     pub servers: Vec<ServerReport>,
     pub hook_decisions: Vec<HookDecision>,
@@ -73,11 +79,10 @@ pub struct ServerReport {
     pub hostname: Option<String>,
     pub partition: String,
     pub job_id: Option<String>,
-    /// LAUNCHED, FAILED, IN_PROGRESS, PENDING, NOT_STARTED.
-    pub status: String,
+    pub status: ServerState,
     /// StartRecovery (the job's creation) and the recovery instance's launch.
-    pub started: Option<String>,
-    pub launched: Option<String>,
+    pub started: Option<DateTime<Utc>>,
+    pub launched: Option<DateTime<Utc>>,
     pub recovery_s: Option<f64>,
     pub recovery_instance_id: Option<String>,
     pub reason: Option<String>,
@@ -88,8 +93,81 @@ pub struct ServerReport {
 pub struct PhaseReport {
     pub resource: String,
     pub phase: String,
-    pub outcome: String,
+    pub outcome: Verdict,
     pub detail: serde_json::Value,
+}
+
+/// How a resource, a phase or the run ended: `succeeded`, or the error code, as one string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Succeeded,
+    Failed(ErrorCode),
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Succeeded => "succeeded",
+            Verdict::Failed(code) => code.as_str(),
+        }
+    }
+}
+
+impl Serialize for Verdict {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Verdict {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        if text == "succeeded" {
+            return Ok(Verdict::Succeeded);
+        }
+        ErrorCode::deserialize(serde::de::value::StrDeserializer::<D::Error>::new(&text)).map(Verdict::Failed)
+    }
+}
+
+/// Where a server of the wave ended: its launch status in its job, or never in one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ServerState {
+    Pending,
+    InProgress,
+    Launched,
+    Failed,
+    Terminated,
+    /// In no job: its wave never reached it.
+    NotStarted,
+    /// Left out by a hook.
+    Skipped,
+}
+
+impl ServerState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServerState::Pending => "PENDING",
+            ServerState::InProgress => "IN_PROGRESS",
+            ServerState::Launched => "LAUNCHED",
+            ServerState::Failed => "FAILED",
+            ServerState::Terminated => "TERMINATED",
+            ServerState::NotStarted => "NOT_STARTED",
+            ServerState::Skipped => "SKIPPED",
+        }
+    }
+}
+
+impl From<LaunchStatus> for ServerState {
+    fn from(s: LaunchStatus) -> ServerState {
+        match s {
+            LaunchStatus::Pending => ServerState::Pending,
+            LaunchStatus::InProgress => ServerState::InProgress,
+            LaunchStatus::Launched => ServerState::Launched,
+            LaunchStatus::Failed => ServerState::Failed,
+            LaunchStatus::Terminated => ServerState::Terminated,
+        }
+    }
 }
 
 impl RunReport {
@@ -98,9 +176,24 @@ impl RunReport {
     }
 }
 
-/// Seconds between two RFC 3339 times.
-pub fn seconds_between(a: &str, b: &str) -> Option<f64> {
-    let a = chrono::DateTime::parse_from_rfc3339(a).ok()?;
-    let b = chrono::DateTime::parse_from_rfc3339(b).ok()?;
-    Some((b - a).num_milliseconds() as f64 / 1000.0)
+impl RunReport {
+    /// The run's outcome as the report prints it: `succeeded`, `failed: WaveFailed`,
+    /// `failed: cleanup CleanupFailed`.
+    pub fn outcome_text(&self) -> String {
+        match (self.outcome, &self.failed_phase) {
+            (Verdict::Succeeded, _) => "succeeded".into(),
+            (Verdict::Failed(code), Some(phase)) => format!("failed: {phase} {code}"),
+            (Verdict::Failed(code), None) => format!("failed: {code}"),
+        }
+    }
+}
+
+/// Seconds from `a` to `b`.
+pub fn seconds_between(a: DateTime<Utc>, b: DateTime<Utc>) -> f64 {
+    (b - a).num_milliseconds() as f64 / 1000.0
+}
+
+/// A time as the report prints it: RFC 3339 in UTC, with the fraction DRS gave if any.
+pub(crate) fn when(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
 }

@@ -2,10 +2,10 @@
 //! wave's bar starts and ends, whether it is still open, and its server launches. The HTML
 //! page draws it (`html/svg.rs`); the geometry lives there, the times here.
 
-use chrono::{DateTime, FixedOffset};
+use chrono::{DateTime, Utc};
 
 use super::figures::{fmt_duration, wave_label, WaveStats};
-use super::{RunReport, WaveReport};
+use super::{when, RunReport, WaveReport};
 
 /// Waves with more servers than this get no per-server launch marks.
 pub(crate) const MARKS_MAX: usize = 500;
@@ -40,15 +40,11 @@ pub(crate) struct Bar {
     pub text: String,
 }
 
-fn parse(t: &str) -> Option<DateTime<FixedOffset>> {
-    DateTime::parse_from_rfc3339(t).ok()
-}
-
 /// The run's time axis: from the earliest wave start over every resource to the latest
 /// known time (a wave's end, a server's launch, or the run's end for waves still open).
 #[derive(Clone, Copy)]
 pub(crate) struct Axis {
-    origin: DateTime<FixedOffset>,
+    origin: DateTime<Utc>,
     /// Seconds from the origin to the right edge (a whole number of ticks).
     pub span_s: f64,
     /// Seconds from the origin to the latest known time; open bars end here.
@@ -59,12 +55,12 @@ pub(crate) struct Axis {
 impl Axis {
     pub(crate) fn of(r: &RunReport) -> Option<Axis> {
         let waves = || r.resources.iter().flat_map(|res| res.waves.iter());
-        let origin = waves().filter_map(|w| parse(w.started.as_deref()?)).min()?;
+        let origin = waves().filter_map(|w| w.started).min()?;
         let mut latest = origin;
         let mut open = false;
         for w in waves() {
-            let start = w.started.as_deref().and_then(parse);
-            let end = w.ended.as_deref().and_then(parse).or_else(|| {
+            let start = w.started;
+            let end = w.ended.or_else(|| {
                 // A duration read from a report file may be anything: out of range is no end.
                 let ms = w.duration_s.map(|d| d * 1000.0).filter(|ms| ms.is_finite())?;
                 start?.checked_add_signed(chrono::Duration::try_milliseconds(ms as i64)?)
@@ -74,15 +70,13 @@ impl Axis {
                 latest = latest.max(t);
             }
             for s in &w.servers {
-                if let Some(t) = s.launched.as_deref().and_then(parse) {
+                if let Some(t) = s.launched {
                     latest = latest.max(t);
                 }
             }
         }
         if open {
-            if let Some(t) = parse(&r.ended) {
-                latest = latest.max(t);
-            }
+            latest = latest.max(r.ended);
         }
         let horizon_s = ((latest - origin).num_milliseconds() as f64 / 1000.0).max(60.0);
         let span_min = horizon_s / 60.0;
@@ -93,8 +87,8 @@ impl Axis {
         Some(Axis { origin, span_s, horizon_s, tick_min })
     }
 
-    pub(crate) fn offset(&self, t: &str) -> Option<f64> {
-        parse(t).map(|t| (t - self.origin).num_milliseconds() as f64 / 1000.0)
+    pub(crate) fn offset(&self, t: DateTime<Utc>) -> f64 {
+        (t - self.origin).num_milliseconds() as f64 / 1000.0
     }
 }
 
@@ -107,20 +101,20 @@ pub(crate) fn row(w: &WaveReport, stats: &WaveStats, axis: Option<&Axis>) -> Row
         stats.servers,
         stats.launched,
         stats.failed,
-        w.started.as_deref().unwrap_or("not started"),
-        w.ended.as_deref().unwrap_or("-"),
+        w.started.as_ref().map(when).unwrap_or("not started".into()),
+        w.ended.as_ref().map(when).unwrap_or("-".into()),
         fmt_duration(stats.duration)
     );
     let bar = axis.and_then(|a| bar(w, stats, a));
-    Row { label, title, state: w.state.clone(), bar }
+    Row { label, title, state: w.state.as_str().into(), bar }
 }
 
 fn bar(w: &WaveReport, stats: &WaveStats, a: &Axis) -> Option<Bar> {
-    let start_s = a.offset(w.started.as_deref()?)?;
-    let end = w.ended.as_deref().and_then(|t| a.offset(t)).or_else(|| w.duration_s.map(|d| start_s + d));
+    let start_s = a.offset(w.started?);
+    let end = w.ended.map(|t| a.offset(t)).or_else(|| w.duration_s.map(|d| start_s + d));
     let open = end.is_none();
     let launches = if w.servers.len() <= MARKS_MAX {
-        w.servers.iter().filter_map(|s| s.launched.as_deref()).filter_map(|t| a.offset(t)).collect()
+        w.servers.iter().filter_map(|s| s.launched).map(|t| a.offset(t)).collect()
     } else {
         Vec::new()
     };
