@@ -12,6 +12,7 @@ mod gate;
 mod hooks;
 mod idempotency;
 mod launch;
+mod outage;
 mod payload;
 mod policies;
 mod real;

@@ -7,6 +7,7 @@ use crate::config::{ModuleConfig, Partition, RetryMode};
 use aws_config::identity::IdentityCache;
 use aws_config::retry::RetryConfig;
 use aws_config::sts::AssumeRoleProvider;
+use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_smithy_async::rt::sleep::default_async_sleep;
@@ -37,6 +38,13 @@ impl Clients {
             b.set_endpoint_url(Some(url.clone()));
         }
         b.set_retry_config(Some(retry_config(&cfg)));
+        b.set_timeout_config(Some(
+            TimeoutConfig::builder()
+                .operation_attempt_timeout(Duration::from_secs(cfg.retry.attempt_timeout_seconds))
+                .operation_timeout(Duration::from_secs(cfg.retry.operation_timeout_seconds))
+                .connect_timeout(Duration::from_secs(cfg.retry.attempt_timeout_seconds.min(10)))
+                .build(),
+        ));
         // A configuration built by hand may lack these; AssumeRole's cache needs both.
         if hub.time_source().is_none() {
             b.set_time_source(Some(SharedTimeSource::default()));

@@ -170,6 +170,20 @@ pub struct Retry {
     pub mode: RetryMode,
     #[serde(default = "r_attempts")]
     pub max_attempts: u32,
+    /// Each attempt of an AWS call ends within this (a hung connection is retried).
+    #[serde(default = "r_attempt_seconds")]
+    pub attempt_timeout_seconds: u64,
+    /// A call with all its retries ends within this: a partition that does not answer is
+    /// recorded as unreachable rather than holding the whole status check.
+    #[serde(default = "r_operation_seconds")]
+    pub operation_timeout_seconds: u64,
+}
+
+fn r_attempt_seconds() -> u64 {
+    20
+}
+fn r_operation_seconds() -> u64 {
+    60
 }
 
 fn r_mode() -> RetryMode {
@@ -181,7 +195,12 @@ fn r_attempts() -> u32 {
 
 impl Default for Retry {
     fn default() -> Self {
-        Self { mode: r_mode(), max_attempts: r_attempts() }
+        Self {
+            mode: r_mode(),
+            max_attempts: r_attempts(),
+            attempt_timeout_seconds: r_attempt_seconds(),
+            operation_timeout_seconds: r_operation_seconds(),
+        }
     }
 }
 

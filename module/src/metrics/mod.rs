@@ -59,6 +59,7 @@ pub fn activation(st: &Status, payload: &Payload) -> Vec<serde_json::Value> {
             ("RunFailed", "Count", st.waves.iter().map(|w| w.failed).sum::<usize>() as f64),
             ("RunSeconds", "Seconds", seconds(first, last)),
             ("RunSucceeded", "Count", succeeded),
+            ("PartitionsUnreachable", "Count", st.unreachable.len() as f64),
         ],
         &[("execution", json!(st.execution)), ("error", json!(code))],
     ));

@@ -81,6 +81,7 @@ pub async fn build(clients: &Clients, resource: &DrsResource, execution: &str) -
         since: now,
         jobs_from: now - Duration::minutes(clients.config().idempotency_lookback_minutes as i64),
         deadline: now + Duration::minutes(params.timeout_minutes as i64),
+        grace_minutes: params.unreachable_grace_minutes,
         partitions,
         waves,
         tenant: params.tenant.clone(),

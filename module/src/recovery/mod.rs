@@ -10,6 +10,7 @@ pub mod cleanup;
 pub mod gate;
 pub mod launches;
 pub mod observe;
+pub mod outage;
 pub mod payload;
 pub mod progress;
 pub mod replicate;

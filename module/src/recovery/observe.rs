@@ -9,7 +9,7 @@ use crate::aws::Clients;
 use crate::config::Partition;
 use aws_sdk_drs::types::{DescribeJobsRequestFilters, Job};
 use chrono::{DateTime, Utc};
-use futures::future::try_join_all;
+use futures::future::join_all;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -80,6 +80,11 @@ pub fn service_time(t: Option<&str>) -> Option<DateTime<Utc>> {
     t.and_then(|t| DateTime::parse_from_rfc3339(t).ok()).map(|t| t.with_timezone(&Utc))
 }
 
+/// A time as messages print it: RFC 3339 in UTC, to the second.
+pub fn service_text(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct JobServer {
@@ -93,6 +98,7 @@ pub struct JobServer {
 pub struct ObservedJob {
     pub partition: Partition,
     pub job_id: String,
+    pub arn: String,
     /// The wave index from the job's tags.
     pub wave: usize,
     pub status: JobStatus,
@@ -105,6 +111,8 @@ pub struct ObservedJob {
     pub hooks: Option<String>,
     /// Servers of the wave that hooks left out (`drs-orch:skipped-count`).
     pub skipped: Option<usize>,
+    /// What checks recorded about unreachable partitions (`outage.rs`): tag -> value.
+    pub marks: BTreeMap<String, String>,
 }
 
 impl ObservedJob {
@@ -126,10 +134,29 @@ pub async fn jobs_in(clients: &Clients, p: &Partition, execution: &str, from: &s
     Ok(out)
 }
 
-/// Every partition's jobs of the execution, concurrently.
-pub async fn jobs(clients: &Clients, partitions: &[Partition], execution: &str, from: &str) -> anyhow::Result<Vec<ObservedJob>> {
-    let per: Vec<Vec<ObservedJob>> = try_join_all(partitions.iter().map(|p| jobs_in(clients, p, execution, from))).await?;
-    Ok(per.into_iter().flatten().collect())
+/// The execution's jobs in the partitions that answered, and those that did not.
+#[derive(Debug, Default)]
+pub struct Observed {
+    pub jobs: Vec<ObservedJob>,
+    /// Index into the partitions asked -> the error, after the SDK's retries.
+    pub down: BTreeMap<usize, String>,
+}
+
+/// Every partition's jobs of the execution, concurrently; one that fails does not fail the
+/// others.
+pub async fn jobs(clients: &Clients, partitions: &[Partition], execution: &str, from: &str) -> Observed {
+    let per = join_all(partitions.iter().map(|p| jobs_in(clients, p, execution, from))).await;
+    let mut out = Observed::default();
+    for (i, r) in per.into_iter().enumerate() {
+        match r {
+            Ok(jobs) => out.jobs.extend(jobs),
+            Err(e) => {
+                tracing::warn!(partition = %partitions[i], error = %format!("{e:#}"), "a partition cannot be read");
+                out.down.insert(i, format!("{e:#}"));
+            }
+        }
+    }
+    out
 }
 
 fn observed(p: &Partition, j: &Job, execution: &str) -> Option<ObservedJob> {
@@ -140,6 +167,7 @@ fn observed(p: &Partition, j: &Job, execution: &str) -> Option<ObservedJob> {
     Some(ObservedJob {
         partition: p.clone(),
         job_id: j.job_id().to_owned(),
+        arn: j.arn().unwrap_or_default().to_owned(),
         wave: t.get(tags::WAVE)?.parse().ok()?,
         status: JobStatus::of(j.status()),
         created: service_time(j.creation_date_time()),
@@ -147,6 +175,11 @@ fn observed(p: &Partition, j: &Job, execution: &str) -> Option<ObservedJob> {
         drill: j.initiated_by().is_some_and(|i| i.as_str() == "START_DRILL"),
         hooks: t.get(tags::HOOKS).cloned(),
         skipped: t.get(tags::SKIPPED_COUNT).and_then(|n| n.parse().ok()),
+        marks: t
+            .iter()
+            .filter(|(k, _)| k.starts_with(super::outage::DOWN) || k.starts_with(super::outage::LOST))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
         servers: j
             .participating_servers()
             .iter()

@@ -31,6 +31,9 @@ pub struct Payload {
     pub jobs_from: DateTime<Utc>,
     #[serde(with = "secs")]
     pub deadline: DateTime<Utc>,
+    /// Minutes a partition may stay unreachable before its servers count as failed.
+    #[serde(rename = "graceMin", default = "default_grace")]
+    pub grace_minutes: u64,
     /// "account/region", indexed by `Group::partition`.
     pub partitions: Vec<String>,
     pub waves: Vec<WavePayload>,
@@ -62,6 +65,10 @@ pub struct Group {
     /// Source server ids.
     #[serde(rename = "ids")]
     pub servers: Vec<String>,
+}
+
+fn default_grace() -> u64 {
+    crate::resource::recovery::DEFAULT_GRACE_MINUTES
 }
 
 /// RFC 3339 to the second, in UTC (`2026-11-30T23:30:00Z`): compact, and what DRS takes.

@@ -91,6 +91,12 @@ pub struct Status {
     pub waves: Vec<WaveProgress>,
     /// Jobs this check started.
     pub started_jobs: Vec<String>,
+    /// Accounts x regions this check could not read (after the SDK's retries).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unreachable: Vec<super::outage::Unreachable>,
+    /// What the check could not record and retries next time.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 impl Status {
@@ -99,6 +105,7 @@ impl Status {
         serde_json::json!({
             "execution": self.execution, "resource": self.resource, "mode": payload.mode,
             "outcome": self.outcome,
+            "unreachable": self.unreachable,
             "servers": payload.server_count(),
             "launched": self.waves.iter().map(|w| w.launched).sum::<usize>(),
             "failed": self.waves.iter().map(|w| w.failed).sum::<usize>(),

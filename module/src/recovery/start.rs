@@ -12,7 +12,7 @@ use crate::resource::Mode;
 use crate::selection::ServerRef;
 use aws_sdk_drs::types::StartRecoveryRequestSourceServer;
 use serde::Serialize;
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 
 /// What one pass started, and why anything is still waiting.
 #[derive(Debug, Default, Serialize)]
@@ -24,7 +24,8 @@ pub struct Started {
     pub waiting: Vec<String>,
 }
 
-/// `skipped`: servers a hook left out; `hooks`: the hooks' decisions, tagged on the jobs.
+/// `skipped`: servers a hook left out; `hooks`: the hooks' decisions, tagged on the jobs;
+/// `unreachable`: partitions (payload indexes) where nothing starts now.
 pub async fn start_wave(
     clients: &Clients,
     payload: &Payload,
@@ -32,6 +33,7 @@ pub async fn start_wave(
     jobs: &[ObservedJob],
     skipped: &HashSet<&str>,
     hooks: Option<String>,
+    unreachable: &BTreeSet<usize>,
 ) -> anyhow::Result<Started> {
     let wave: &WavePayload = &payload.waves[w];
     let q = &clients.config().quotas;
@@ -48,7 +50,7 @@ pub async fn start_wave(
     // First the jobs the quotas let start now; only their servers take LaunchSettings, so a
     // wave held back by quotas is not read again in full on every check.
     let mut planned: Vec<(Partition, Vec<&String>)> = vec![];
-    for g in &wave.groups {
+    for g in wave.groups.iter().filter(|g| !unreachable.contains(&g.partition)) {
         let p = payload.partition(g.partition)?;
         let todo: Vec<&String> =
             g.servers.iter().filter(|id| !in_jobs.contains(id.as_str()) && !skipped.contains(id.as_str())).collect();

@@ -5,6 +5,7 @@
 
 use super::boundary::{self, Marks, Verdict};
 use super::observe;
+use super::outage::{self, Outages};
 use super::payload::Payload;
 pub use super::progress::{Outcome, ServerFailure, Status, WaveProgress, WaveState};
 use super::wave::{self, Check, Next};
@@ -19,25 +20,31 @@ fn failed(code: ErrorCode, message: String) -> Outcome {
 pub async fn check(clients: &Clients, payload: &Payload) -> anyhow::Result<Status> {
     let partitions: Vec<Partition> =
         (0..payload.partitions.len()).map(|i| payload.partition(i)).collect::<anyhow::Result<_>>()?;
-    let jobs = observe::jobs(clients, &partitions, &payload.execution, &payload.jobs_from_text()).await?;
+    // A partition that cannot be read does not stop the others (`outage.rs`).
+    let observed = observe::jobs(clients, &partitions, &payload.execution, &payload.jobs_from_text()).await;
+    let jobs = observed.jobs;
+    let outages = Outages::read(payload, &jobs, observed.down, chrono::Utc::now());
     let mut status = Status {
         execution: payload.execution.clone(),
         resource: payload.resource.clone(),
         outcome: Outcome::Done,
         waves: vec![],
         started_jobs: vec![],
+        unreachable: outages.list(payload),
+        warnings: vec![],
     };
     let hooks = match (&payload.tenant, payload.hooks.is_empty()) {
         (Some(t), false) => Some(crate::hooks::runner::load(clients.config(), t, &payload.hooks)?),
         _ => None,
     };
-    let c = Check { clients, payload, jobs: &jobs, hooks: hooks.as_ref() };
+    let c = Check { clients, payload, jobs: &jobs, hooks: hooks.as_ref(), outages: &outages };
+    let mut lost = std::collections::BTreeSet::new();
     for (w, wave) in payload.waves.iter().enumerate() {
         if status.outcome != Outcome::Done {
             status.waves.push(WaveProgress::waiting(&wave.name, wave.server_count()));
             continue;
         }
-        let (progress, next) = wave::judge(&c, w, &mut status.waves, &mut status.started_jobs).await?;
+        let (progress, next) = wave::judge(&c, w, &mut status.waves, &mut status.started_jobs, &mut lost).await?;
         status.waves.push(progress);
         match next {
             Next::Completed => {}
@@ -55,6 +62,7 @@ pub async fn check(clients: &Clients, payload: &Payload) -> anyhow::Result<Statu
         }
         status.waves[last].hook_decisions.extend(record);
     }
+    status.warnings.extend(outage::record(clients, &jobs, &outages, &lost).await);
     // Judged after the jobs: a run that finished in time is not failed by a late check.
     if status.outcome == Outcome::Running && chrono::Utc::now() > payload.deadline {
         let open: Vec<String> = status
@@ -64,8 +72,12 @@ pub async fn check(clients: &Clients, payload: &Payload) -> anyhow::Result<Statu
             .map(|w| format!("{} ({:?}, {} of {} launched)", w.name, w.state, w.launched, w.servers))
             .collect();
         let deadline = payload.deadline_text();
-        status.outcome =
-            failed(ErrorCode::Timeout, format!("the execution passed its deadline {deadline}; not done: {}", open.join(", ")));
+        let dark: Vec<String> = status.unreachable.iter().map(|u| format!("{} ({})", u.partition, u.error)).collect();
+        let dark = if dark.is_empty() { String::new() } else { format!("; unreachable: {}", dark.join("; ")) };
+        status.outcome = failed(
+            ErrorCode::Timeout,
+            format!("the execution passed its deadline {deadline}; not done: {}{dark}", open.join(", ")),
+        );
     }
     Ok(status)
 }

@@ -5,6 +5,7 @@
 use super::boundary::{self, Marks, Verdict};
 use super::gate::{self, Gate};
 use super::observe::{self, LaunchStatus, ObservedJob, ServerLog};
+use super::outage::Outages;
 use super::payload::Payload;
 use super::progress::{ServerFailure, WaveProgress, WaveState};
 use super::start::{start_wave, Started};
@@ -12,7 +13,7 @@ use crate::aws::Clients;
 use crate::error::ErrorCode;
 use crate::hooks::runner::HookSet;
 use crate::resource::FailurePolicy;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 /// What one check knows: the execution's jobs as read at its start, and the tenant's hooks.
 pub struct Check<'a> {
@@ -20,6 +21,8 @@ pub struct Check<'a> {
     pub payload: &'a Payload,
     pub jobs: &'a [ObservedJob],
     pub hooks: Option<&'a HookSet>,
+    /// Partitions this check cannot read, and what earlier checks recorded about them.
+    pub outages: &'a Outages,
 }
 
 /// What the run does after a wave.
@@ -42,19 +45,24 @@ enum Crossing {
 }
 
 /// Judges wave `w`; `earlier` holds the waves before it (the after-wave answers are filed
-/// there), `started_jobs` collects the jobs this check starts.
+/// there), `started_jobs` collects the jobs this check starts, `lost` the partitions whose
+/// servers of this wave this check counts as failed (unreachable past the grace).
 pub async fn judge(
     c: &Check<'_>,
     w: usize,
     earlier: &mut [WaveProgress],
     started_jobs: &mut Vec<String>,
+    lost: &mut BTreeSet<(usize, usize)>,
 ) -> anyhow::Result<(WaveProgress, Next)> {
     let wave = &c.payload.waves[w];
     let mut progress = WaveProgress::waiting(&wave.name, wave.server_count());
     let wjobs: Vec<&ObservedJob> = c.jobs.iter().filter(|j| j.wave == w).collect();
     let mine: HashSet<&str> = wave.groups.iter().flat_map(|g| g.servers.iter().map(String::as_str)).collect();
     tally(&mut progress, &wjobs, &mine);
-    let in_jobs = wjobs.iter().flat_map(|j| &j.servers).filter(|s| mine.contains(s.source_server_id.as_str())).count();
+    let in_job: HashSet<&str> =
+        wjobs.iter().flat_map(|j| &j.servers).map(|s| s.source_server_id.as_str()).filter(|s| mine.contains(s)).collect();
+    let in_jobs = in_job.len();
+    let unreached = unreached(c, w, &in_job, &mut progress, lost);
 
     // With hooks, what earlier checks decided is on the wave's servers (skips, a delay);
     // a wave whose jobs hold all but the servers they record as skipped needs no read.
@@ -72,31 +80,92 @@ pub async fn judge(
         }
     }
     let fail_fast = wave.policy == FailurePolicy::FailFast && progress.failed > 0;
-    let all_in_jobs = in_jobs + progress.skipped >= progress.servers;
+    let all_in_jobs = in_jobs + progress.skipped + unreached.lost.len() + unreached.waiting >= progress.servers;
     if !fail_fast && !all_in_jobs {
         let skipped: HashSet<&str> = skip.keys().map(String::as_str).collect();
-        let started: Started = start_wave(c.clients, c.payload, w, c.jobs, &skipped, hooks_tag).await?;
+        let started: Started = start_wave(c.clients, c.payload, w, c.jobs, &skipped, hooks_tag, &unreached.partitions).await?;
         started_jobs.extend(started.jobs.iter().cloned());
         progress.jobs.extend(started.jobs);
         progress.waiting_for.extend(started.waiting);
     }
-    let running = !all_in_jobs || wjobs.iter().any(|j| !j.done());
+    let running = unreached.waiting > 0 || !all_in_jobs || wjobs.iter().any(|j| !j.done());
     let next = if fail_fast || (!running && wave.policy.broken(progress.failed, progress.servers - progress.skipped)) {
         progress.failures = failures(c.clients, &wjobs).await?;
+        progress.failures.extend(unreached.lost);
         progress.state = WaveState::Failed;
         Next::Fails(ErrorCode::WaveFailed, wave_failure(&wave.name, &progress, &wave.policy))
     } else if running {
         progress.state = WaveState::Running;
         progress.steps = steps(c.clients, &wjobs).await?;
+        progress.failures = unreached.lost;
         Next::Holds
     } else {
         progress.state = WaveState::Completed;
         if progress.failed > 0 {
             progress.failures = failures(c.clients, &wjobs).await?;
         }
+        progress.failures.extend(unreached.lost);
         Next::Completed
     };
     Ok((progress, next))
+}
+
+/// The wave's servers in partitions this check cannot read or an earlier check gave up on.
+struct Unreached {
+    /// Servers counted as failed: their partition stayed unreachable past the grace.
+    lost: Vec<ServerFailure>,
+    /// Servers whose partition is unreachable within the grace: the wave waits for them.
+    waiting: usize,
+    /// Partitions where nothing of this wave may start now.
+    partitions: BTreeSet<usize>,
+}
+
+fn unreached(
+    c: &Check<'_>,
+    w: usize,
+    in_job: &HashSet<&str>,
+    progress: &mut WaveProgress,
+    lost: &mut BTreeSet<(usize, usize)>,
+) -> Unreached {
+    let o = c.outages;
+    let mut out = Unreached { lost: vec![], waiting: 0, partitions: BTreeSet::new() };
+    for g in &c.payload.waves[w].groups {
+        let p = g.partition;
+        let (given_up, down) = (o.lost.contains(&(w, p)), o.is_down(p));
+        if !given_up && !down {
+            continue;
+        }
+        out.partitions.insert(p);
+        let name = c.payload.partitions.get(p).cloned().unwrap_or_default();
+        let left: Vec<&String> = g.servers.iter().filter(|id| !in_job.contains(id.as_str())).collect();
+        if given_up || o.past_grace(p) {
+            if !given_up {
+                lost.insert((w, p));
+            }
+            let since = observe::service_text(o.since(p));
+            let why = match o.down.get(&p) {
+                Some(e) => format!("{name} unreachable since {since}, past the grace: not started or not known launched: {e}"),
+                None => format!("{name} was unreachable past the grace (from {since}); not started, out of wave order, since"),
+            };
+            progress.failed += left.len();
+            out.lost.extend(left.iter().map(|id| ServerFailure {
+                source_server_id: (*id).clone(),
+                hostname: None,
+                partition: name.clone(),
+                reason: why.clone(),
+            }));
+        } else {
+            out.waiting += left.len();
+            let fails_at = observe::service_text(o.since(p) + chrono::Duration::minutes(c.payload.grace_minutes as i64));
+            progress.waiting_for.push(format!(
+                "{name} unreachable since {}: {} servers count as failed at {fails_at} if it stays so: {}",
+                observe::service_text(o.since(p)),
+                left.len(),
+                o.down.get(&p).map(String::as_str).unwrap_or_default()
+            ));
+        }
+    }
+    out
 }
 
 /// The boundary before a wave starts: its hooks (after-wave of the wave before, before-wave
@@ -184,8 +253,9 @@ async fn steps(clients: &Clients, jobs: &[&ObservedJob]) -> anyhow::Result<BTree
     for j in jobs.iter().filter(|j| !j.done()) {
         // launchStatus stays PENDING through snapshot and conversion: only then is the log
         // needed to tell where a server is.
+        // A log that cannot be read leaves the step at PENDING: it is detail, not progress.
         let log = if j.servers.iter().any(|s| s.launch_status == LaunchStatus::Pending) {
-            observe::job_log(clients, j).await?
+            observe::job_log(clients, j).await.unwrap_or_default()
         } else {
             BTreeMap::new()
         };
@@ -212,7 +282,8 @@ async fn failures(clients: &Clients, jobs: &[&ObservedJob]) -> anyhow::Result<Ve
         if bad.is_empty() {
             continue;
         }
-        let log = observe::job_log(clients, j).await?;
+        // Without the log (its partition failing now), the launch status is the reason.
+        let log = observe::job_log(clients, j).await.unwrap_or_default();
         for s in bad {
             let l: Option<&ServerLog> = log.get(&s.source_server_id);
             out.push(ServerFailure {
@@ -225,7 +296,7 @@ async fn failures(clients: &Clients, jobs: &[&ObservedJob]) -> anyhow::Result<Ve
             });
         }
         let unnamed = out.iter().filter(|f| f.hostname.is_none()).map(|f| f.source_server_id.as_str());
-        let names = observe::hostnames(clients, &j.partition, unnamed).await?;
+        let names = observe::hostnames(clients, &j.partition, unnamed).await.unwrap_or_default();
         for f in out.iter_mut() {
             f.hostname = f.hostname.take().or_else(|| names.get(&f.source_server_id).cloned());
         }

@@ -22,7 +22,10 @@ pub async fn resource(
 ) -> anyhow::Result<ResourceReport> {
     let partitions: Vec<Partition> =
         (0..payload.partitions.len()).map(|i| payload.partition(i)).collect::<anyhow::Result<_>>()?;
-    let jobs = observe::jobs(clients, &partitions, &payload.execution, &payload.jobs_from_text()).await?;
+    // A partition that cannot be read now is named in the waves' notes; the rest is reported.
+    let observed = observe::jobs(clients, &partitions, &payload.execution, &payload.jobs_from_text()).await;
+    let jobs = observed.jobs;
+    let mut unread: BTreeMap<usize, String> = observed.down;
     let mut by_server: HashMap<&str, (&ObservedJob, &observe::JobServer)> = HashMap::new();
     for j in &jobs {
         for s in &j.servers {
@@ -33,13 +36,23 @@ pub async fn resource(
     let mut skipped_by: BTreeMap<String, String> = BTreeMap::new();
     let mut launched_at = BTreeMap::new();
     for (i, p) in partitions.iter().enumerate() {
+        if unread.contains_key(&i) {
+            continue;
+        }
         let ids: Vec<&str> = payload
             .waves
             .iter()
             .flat_map(|w| w.groups.iter().filter(|g| g.partition == i))
             .flat_map(|g| g.servers.iter().map(String::as_str))
             .collect();
-        for s in observe::servers(clients, p, ids.into_iter()).await? {
+        let found = match observe::servers(clients, p, ids.into_iter()).await {
+            Ok(found) => found,
+            Err(e) => {
+                unread.insert(i, format!("{e:#}"));
+                continue;
+            }
+        };
+        for s in found {
             if let Some(v) = s.tags.get(crate::recovery::boundary::SKIPPED) {
                 skipped_by.insert(s.source_server_id.clone(), v.clone());
             }
@@ -55,7 +68,10 @@ pub async fn resource(
                     .filter_map(|s| s.recovery_instance_id.clone())
             })
             .collect();
-        launched_at.extend(launch_times(clients, p, &instances).await?);
+        match launch_times(clients, p, &instances).await {
+            Ok(times) => launched_at.extend(times),
+            Err(e) => _ = unread.insert(i, format!("{e:#}")),
+        }
     }
     let failures: HashMap<&str, &str> = status
         .map(|s| {
@@ -116,6 +132,9 @@ pub async fn resource(
                     notes.extend(crate::recovery::gate::outcome(clients, &payload.execution, w).await);
                 }
                 notes.extend(progress.map(|p| p.waiting_for.clone()).unwrap_or_default());
+                for (i, e) in unread.iter().filter(|(i, _)| wave.groups.iter().any(|g| g.partition == **i)) {
+                    notes.push(format!("{} could not be read for this report: {e}", payload.partitions[*i]));
+                }
                 notes
             },
         });

@@ -4,7 +4,8 @@
 //! allowed, as the schema allows them.
 
 use super::recovery::{
-    CleanupScope, Mode, PauseSpec, PolicySpec, RecoveryParams, WaveSettings, DEFAULT_TIMEOUT_MINUTES, MAX_TIMEOUT_MINUTES,
+    CleanupScope, Mode, PauseSpec, PolicySpec, RecoveryParams, WaveSettings, DEFAULT_CLEANUP_MINUTES, DEFAULT_GRACE_MINUTES,
+    DEFAULT_REPLICATE_MINUTES, DEFAULT_TIMEOUT_MINUTES, MAX_TIMEOUT_MINUTES,
 };
 use super::values::{AccountId, ExecutionId, Name, Region, TagValues};
 use super::waves::WavesSpec;
@@ -32,6 +33,9 @@ struct Parameters {
     mode: Mode,
     execution_id: Option<ExecutionId>,
     timeout_minutes: Option<u64>,
+    unreachable_grace_minutes: Option<u64>,
+    cleanup_timeout_minutes: Option<u64>,
+    replicate_timeout_minutes: Option<u64>,
     failure_policy: Option<PolicySpec>,
     #[serde(default)]
     pause_before: Vec<String>,
@@ -116,10 +120,16 @@ fn outside(q: &Option<String>, scope: &[String], what: &str, fields: &str) -> Re
 }
 
 fn recovery(name: &str, p: &Parameters) -> Result<RecoveryParams, ResourceError> {
-    let timeout_minutes = p.timeout_minutes.unwrap_or(DEFAULT_TIMEOUT_MINUTES);
-    if timeout_minutes > MAX_TIMEOUT_MINUTES {
-        return Err(field(name, "parameters.TimeoutMinutes", format!("at most {MAX_TIMEOUT_MINUTES} (30 days)")));
-    }
+    let minutes = |given: Option<u64>, default: u64, what: &str| match given.unwrap_or(default) {
+        m if m > MAX_TIMEOUT_MINUTES => {
+            Err(field(name, format!("parameters.{what}"), format!("at most {MAX_TIMEOUT_MINUTES} (30 days)")))
+        }
+        m => Ok(m),
+    };
+    let timeout_minutes = minutes(p.timeout_minutes, DEFAULT_TIMEOUT_MINUTES, "TimeoutMinutes")?;
+    let unreachable_grace_minutes = minutes(p.unreachable_grace_minutes, DEFAULT_GRACE_MINUTES, "UnreachableGraceMinutes")?;
+    let cleanup_timeout_minutes = minutes(p.cleanup_timeout_minutes, DEFAULT_CLEANUP_MINUTES, "CleanupTimeoutMinutes")?;
+    let replicate_timeout_minutes = minutes(p.replicate_timeout_minutes, DEFAULT_REPLICATE_MINUTES, "ReplicateTimeoutMinutes")?;
     let default_policy = p.failure_policy.map(|s| s.0).unwrap_or_default();
     let mut per_wave: BTreeMap<String, WaveSettings> = BTreeMap::new();
     let blank = || WaveSettings { pause: None, policy: default_policy };
@@ -147,6 +157,9 @@ fn recovery(name: &str, p: &Parameters) -> Result<RecoveryParams, ResourceError>
         mode: p.mode,
         execution_id: p.execution_id.as_ref().map(|e| e.as_str().to_owned()),
         timeout_minutes,
+        unreachable_grace_minutes,
+        cleanup_timeout_minutes,
+        replicate_timeout_minutes,
         default_policy,
         per_wave,
         cleanup: p.cleanup,

@@ -201,6 +201,13 @@ pub struct WaveSettings {
 /// deadline past that is a typo, and far enough out to overflow date arithmetic.
 pub const DEFAULT_TIMEOUT_MINUTES: u64 = 360;
 pub const MAX_TIMEOUT_MINUTES: u64 = 43_200;
+/// How long an account x region may stay unreachable in a run before its servers count as
+/// failed under the wave's FailurePolicy.
+pub const DEFAULT_GRACE_MINUTES: u64 = 15;
+/// How long cleanup and replicate may take, from their phase call, before they fail naming
+/// what is left (a partition that stays unreachable keeps them from ending otherwise).
+pub const DEFAULT_CLEANUP_MINUTES: u64 = 120;
+pub const DEFAULT_REPLICATE_MINUTES: u64 = 1_440;
 
 /// The recovery part of a resource, as the executor needs it.
 #[derive(Debug, Clone)]
@@ -208,6 +215,9 @@ pub struct RecoveryParams {
     pub mode: Mode,
     pub execution_id: Option<String>,
     pub timeout_minutes: u64,
+    pub unreachable_grace_minutes: u64,
+    pub cleanup_timeout_minutes: u64,
+    pub replicate_timeout_minutes: u64,
     pub default_policy: FailurePolicy,
     /// Waves that settings name (PauseBefore, a wave list's entries), by name.
     pub per_wave: BTreeMap<String, WaveSettings>,

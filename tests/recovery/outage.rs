@@ -1,0 +1,164 @@
+//! One account x region failing mid-run: the status check goes on with the others, names the
+//! partition as unreachable (since when, the last error), and after the resource's grace its
+//! servers count as failed under the wave's FailurePolicy. Servers counted failed are never
+//! started late, out of wave order, when the partition comes back.
+
+use crate::common::{launches_per_server, resource, rig_configured, shop_parameters, Rig, POLL_S};
+use drs_module::driver::event;
+use drs_module::lifecycle::{handle_detailed, Handled, LifecycleError};
+use serde_json::{json, Value};
+
+const DARK_ACCOUNT: &str = "200000000001";
+const DARK_REGION: &str = "us-east-1";
+const DARK: &str = "200000000001/us-east-1";
+
+/// Calls that fail after the SDK's retries come back fast: two attempts.
+async fn quick_rig() -> Rig {
+    rig_configured(drs_sim::Fleet::demo(), |c| c.retry.max_attempts = 2).await
+}
+
+async fn outage(r: &Rig, on: bool) {
+    let faults = if on {
+        json!({"outages": [{"account": DARK_ACCOUNT, "region": DARK_REGION, "service": "drs", "status": 503}]})
+    } else {
+        json!({})
+    };
+    r.control.ok("PUT", "faults", Some(&faults)).await.unwrap();
+}
+
+fn check_event(state: &Value, payload: &Value) -> Value {
+    let mut e = event(state, "activate", None);
+    e["status"] = json!(true);
+    e["lifecycle_output"] = json!({"Payload": payload});
+    e
+}
+
+async fn check(r: &Rig, state: &Value, payload: &Value) -> Result<Handled, LifecycleError> {
+    r.control.advance(POLL_S as f64).await.unwrap();
+    handle_detailed(&r.clients, &check_event(state, payload)).await
+}
+
+/// The `drs-orch:down-*` marks on the jobs of every partition that answers.
+async fn down_marks(r: &Rig) -> usize {
+    let mut n = 0;
+    for p in r.clients.config().partitions() {
+        let Ok(page) = r.clients.drs(&p).await.unwrap().describe_jobs().send().await else { continue };
+        n += page
+            .items()
+            .iter()
+            .flat_map(|j| j.tags().into_iter().flatten())
+            .filter(|(k, _)| k.starts_with("drs-orch:down-"))
+            .count();
+    }
+    n
+}
+
+/// StartRecovery calls in the dark partition (the call log names account and region).
+async fn starts_in_dark(r: &Rig) -> usize {
+    r.start_recoveries().await.iter().filter(|c| c["account"] == DARK_ACCOUNT && c["region"] == DARK_REGION).count()
+}
+
+#[tokio::test]
+async fn a_partition_down_mid_wave_holds_its_servers_while_the_others_go_on() {
+    let r = quick_rig().await;
+    let shop = resource("ShopStack", shop_parameters());
+    let first = handle_detailed(&r.clients, &event(&shop, "activate", None)).await.unwrap();
+    let payload = first.answer;
+    assert!(starts_in_dark(&r).await > 0, "the first wave started in every partition, the dark one too");
+
+    outage(&r, true).await;
+    // Until every server of the other partitions has launched.
+    let mut held = None;
+    for _ in 0..100 {
+        let h = check(&r, &shop, &payload).await.expect("one partition down does not fail the check");
+        assert_eq!(h.answer, json!(false), "the wave waits for the dark partition's servers");
+        let d = h.detail.unwrap();
+        let down = d["unreachable"].as_array().cloned().unwrap_or_default();
+        assert_eq!(down.len(), 1, "{d}");
+        assert_eq!(down[0]["partition"], DARK, "{d}");
+        assert!(down[0]["error"].as_str().unwrap().contains("unavailable"), "{d}");
+        let wave = &d["waves"][0];
+        let others_launched = wave["launched"].as_u64().unwrap() + 2 >= wave["servers"].as_u64().unwrap();
+        held = Some(d);
+        if others_launched {
+            break;
+        }
+    }
+    let d = held.unwrap();
+    let wave = &d["waves"][0];
+    assert_eq!(wave["state"], "running", "{wave}");
+    assert_eq!(wave["launched"].as_u64().unwrap() + 2, wave["servers"].as_u64().unwrap(), "the others launched: {wave}");
+    assert_eq!(d["waves"][1]["state"], "waiting", "the next wave waits for the dark partition");
+    let waiting = wave["waitingFor"].to_string();
+    assert!(waiting.contains(DARK) && waiting.contains("count as failed at"), "{waiting}");
+    assert!(down_marks(&r).await > 0, "the outage is recorded on the run's jobs");
+
+    outage(&r, false).await;
+    let mut done = None;
+    for _ in 0..200 {
+        let h = check(&r, &shop, &payload).await.expect("the run goes on once the partition is back");
+        if h.answer == json!(true) {
+            done = h.detail;
+            break;
+        }
+    }
+    let d = done.expect("the run ended");
+    assert_eq!(d["outcome"]["state"], "done", "{d}");
+    let launches = launches_per_server(&r.all_jobs().await);
+    assert_eq!(
+        launches.len(),
+        d["waves"].as_array().unwrap().iter().map(|w| w["servers"].as_u64().unwrap() as usize).sum::<usize>()
+    );
+    assert!(launches.values().all(|n| *n == 1), "every server launched once: {launches:?}");
+    assert_eq!(down_marks(&r).await, 0, "the partition is back: its mark is gone");
+}
+
+#[tokio::test]
+async fn past_the_grace_a_dark_partitions_servers_fail_by_the_policy_and_never_start_late() {
+    let r = quick_rig().await;
+    // Under "continue", the run goes on without them; under the default fail-fast, it fails.
+    let mut params = shop_parameters();
+    params["UnreachableGraceMinutes"] = json!(0);
+    params["FailurePolicy"] = json!("continue");
+    let shop = resource("ShopStack", params);
+    let payload = handle_detailed(&r.clients, &event(&shop, "activate", None)).await.unwrap().answer;
+    let before = starts_in_dark(&r).await;
+
+    outage(&r, true).await;
+    let mut last = None;
+    for _ in 0..200 {
+        let h = check(&r, &shop, &payload).await.expect("the check goes on");
+        if h.answer == json!(true) {
+            last = h.detail;
+            break;
+        }
+    }
+    let d = last.expect("the run ended without the dark partition");
+    assert_eq!(d["outcome"]["state"], "done", "{d}");
+    let failures: Vec<&Value> = d["waves"].as_array().unwrap().iter().flat_map(|w| w["failures"].as_array().unwrap()).collect();
+    assert!(!failures.is_empty(), "the dark partition's servers are counted failed: {d}");
+    for f in &failures {
+        assert_eq!(f["partition"], DARK, "{f}");
+        assert!(f["reason"].as_str().unwrap().contains("unreachable"), "{f}");
+    }
+    assert_eq!(starts_in_dark(&r).await, before, "nothing more started in the dark partition");
+
+    // Back: the check finds the first wave's jobs there again, and never starts the later
+    // waves' servers there (they were counted failed, out of wave order now).
+    outage(&r, false).await;
+    let h = check(&r, &shop, &payload).await.unwrap();
+    assert_eq!(h.answer, json!(true), "{:?}", h.detail);
+    assert_eq!(starts_in_dark(&r).await, before, "nothing started late");
+
+    // Under fail-fast, the same outage fails the run naming the partition.
+    let r = quick_rig().await;
+    let mut params = shop_parameters();
+    params["UnreachableGraceMinutes"] = json!(0);
+    params["FailurePolicy"] = json!("fail-fast");
+    let shop = resource("ShopStack", params);
+    let payload = handle_detailed(&r.clients, &event(&shop, "activate", None)).await.unwrap().answer;
+    outage(&r, true).await;
+    let e = check(&r, &shop, &payload).await.expect_err("fail-fast fails on the first server counted failed");
+    assert_eq!(e.code, "WaveFailed");
+    assert!(e.message.contains(DARK) && e.message.contains("unreachable"), "{}", e.message);
+}
