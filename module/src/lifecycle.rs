@@ -133,20 +133,29 @@ async fn run(clients: &Clients, raw: &Value) -> Result<Handled, LifecycleError> 
             }
         }
         (Phase::Cleanup, check) => {
+            let identity = resource.identity();
             let scope = Scope {
                 resource: &event.resource_name,
+                identity: Some(&identity),
                 execution: params.execution_id.as_deref(),
                 drills: params.cleanup.drills,
                 recoveries: params.cleanup.recoveries,
             };
+            let deadline = phase_deadline(check, event.payload.as_ref(), params.cleanup_timeout_minutes);
             let st = cleanup::pass(clients, &partitions_of(clients, &resource.selection), &scope)
                 .await
                 .map_err(|e| fail(ErrorCode::CleanupFailed, format!("{e:#}")))?;
             let summary = json!({"phase": "cleanup", "resource": event.resource_name, "remaining": st.remaining,
-                                 "terminateJobs": st.jobs, "instances": st.instances.len()});
+                                 "terminateJobs": st.jobs, "instances": st.instances.len(),
+                                 "unreachable": st.unreachable, "leftToOtherResources": st.left_to_others,
+                                 "deadline": deadline.map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))});
             match (check, st.done()) {
                 (false, _) => answer(summary, None),
                 (true, true) => done(summary).await,
+                (true, false) if deadline.is_some_and(|d| chrono::Utc::now() > d) => Err(fail(
+                    ErrorCode::CleanupFailed,
+                    format!("{}: cleanup passed its deadline (CleanupTimeoutMinutes): {}", event.operation(), st.left()),
+                )),
                 (true, false) => answer(Value::Bool(false), Some(summary)),
             }
         }
@@ -161,21 +170,39 @@ async fn run(clients: &Clients, raw: &Value) -> Result<Handled, LifecycleError> 
                 ));
             }
             let partitions = partitions_of(clients, &resource.selection);
-            let st = replicate::pass(clients, &partitions, &event.resource_name, params.execution_id.as_deref())
+            let identity = resource.identity();
+            let deadline = phase_deadline(check, event.payload.as_ref(), params.replicate_timeout_minutes);
+            let st = replicate::pass(clients, &partitions, &event.resource_name, Some(&identity), params.execution_id.as_deref())
                 .await
                 .map_err(|e| fail(ErrorCode::ReplicateFailed, format!("{e:#}")))?;
             let summary = json!({"phase": "replicate", "resource": event.resource_name, "instances": st.instances,
-                                 "continuous": st.continuous, "reversed": st.reversed, "stuck": st.stuck});
+                                 "continuous": st.continuous, "reversed": st.reversed, "stuck": st.stuck,
+                                 "unreachable": st.unreachable,
+                                 "deadline": deadline.map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))});
             if !st.stuck.is_empty() {
                 return Err(fail(ErrorCode::ReplicationStuck, format!("reverse replication stuck: {}", st.stuck.join("; "))));
             }
             match (check, st.done()) {
                 (false, _) => answer(summary, None),
                 (true, true) => done(summary).await,
+                (true, false) if deadline.is_some_and(|d| chrono::Utc::now() > d) => Err(fail(
+                    ErrorCode::ReplicateFailed,
+                    format!("{}: replicate passed its deadline (ReplicateTimeoutMinutes): {}", event.operation(), st.left()),
+                )),
                 (true, false) => answer(Value::Bool(false), Some(summary)),
             }
         }
     }
+}
+
+/// The deadline of a cleanup or replicate: set by the phase call (now + the resource's
+/// minutes), read back by its status checks from the phase's answer. A check handed no answer
+/// has none (the phase call's own answer always carries one).
+fn phase_deadline(check: bool, phase_answer: Option<&Value>, minutes: u64) -> Option<chrono::DateTime<chrono::Utc>> {
+    if !check {
+        return Some(chrono::Utc::now() + chrono::Duration::minutes(minutes as i64));
+    }
+    phase_answer?.get("deadline")?.as_str()?.parse().ok()
 }
 
 /// Preflight only: changes nothing; fails naming every blocker.

@@ -6,6 +6,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod cleanup_scope;
 mod cloudformation;
 mod drill;
 mod gate;

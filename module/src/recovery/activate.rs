@@ -77,6 +77,7 @@ pub async fn build(clients: &Clients, resource: &DrsResource, execution: &str) -
         phase: "activate".into(),
         execution: execution.to_owned(),
         resource: resource.name.clone(),
+        resource_id: Some(resource.identity()),
         mode: params.mode,
         since: now,
         jobs_from: now - Duration::minutes(clients.config().idempotency_lookback_minutes as i64),

@@ -1,7 +1,9 @@
 //! `cleanup` and its status check: terminate every recovery instance the resource's drills
 //! launched (and, when the parameters ask, its real recoveries), found by tags, then wait
 //! until DRS no longer lists them. Both calls run the same pass, so a retried or lost call
-//! changes nothing: instances already held by a terminate job are left to it.
+//! changes nothing: instances already held by a terminate job are left to it. A partition
+//! that cannot be read or refuses the terminate is named and the others are still cleaned;
+//! cleanup is not done while one is left, and fails at its deadline naming what is left.
 
 use super::failed;
 use super::launches::{self, Launched, Scope};
@@ -13,50 +15,87 @@ use std::collections::BTreeMap;
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CleanupStatus {
-    /// Recovery instances still there (terminating or not).
+    /// Recovery instances still there (terminating or not), in the partitions read.
     pub remaining: usize,
     /// Terminate jobs this pass started.
     pub jobs: Vec<String>,
     pub instances: Vec<String>,
+    /// Partitions that could not be read or cleaned: `account/region: error`.
+    pub unreachable: Vec<String>,
+    /// Instances of other resources with this resource's name (another selection): left.
+    pub left_to_others: usize,
 }
 
 impl CleanupStatus {
+    /// Nothing left anywhere: no instance, and no partition it could not look in.
     pub fn done(&self) -> bool {
-        self.remaining == 0
+        self.remaining == 0 && self.unreachable.is_empty()
+    }
+
+    /// What a deadline leaves: the partitions and the instances, by name.
+    pub fn left(&self) -> String {
+        let mut parts = vec![];
+        if !self.unreachable.is_empty() {
+            parts.push(format!("unreachable: {}", self.unreachable.join("; ")));
+        }
+        if self.remaining > 0 {
+            parts.push(format!("{} instances left: {}", self.remaining, self.instances.join(", ")));
+        }
+        parts.join("; ")
     }
 }
 
 pub async fn pass(clients: &Clients, partitions: &[Partition], scope: &Scope<'_>) -> anyhow::Result<CleanupStatus> {
-    let found = launches::find(clients, partitions, scope).await?;
+    let found = launches::find(clients, partitions, scope).await;
+    let mut unreachable: BTreeMap<Partition, String> = found.unreachable.clone();
     let mut by: BTreeMap<&Partition, Vec<&Launched>> = BTreeMap::new();
-    for l in found.iter().filter(|l| !l.terminating) {
+    for l in found.ours.iter().filter(|l| !l.terminating) {
         by.entry(&l.partition).or_default().push(l);
     }
     let mut jobs = vec![];
     for (p, list) in by {
-        let drs = clients.drs(p).await?;
-        // TerminateRecoveryInstances takes 1 to 200 ids.
-        for chunk in list.chunks(200) {
-            let ids: Vec<String> = chunk.iter().map(|l| l.recovery_instance_id.clone()).collect();
-            match drs.terminate_recovery_instances().set_recovery_instance_ids(Some(ids.clone())).send().await {
-                Ok(r) => jobs.extend(r.job().map(|j| j.job_id().to_owned())),
-                // One of them was taken by another terminate job meanwhile: the rest one by one.
-                Err(e) if e.as_service_error().is_some_and(|s| s.is_conflict_exception()) => {
-                    for id in ids {
-                        match drs.terminate_recovery_instances().recovery_instance_ids(&id).send().await {
-                            Ok(r) => jobs.extend(r.job().map(|j| j.job_id().to_owned())),
-                            Err(e) if e.as_service_error().is_some_and(|s| s.is_conflict_exception()) => {}
-                            Err(e) => return Err(failed(p, "drs:TerminateRecoveryInstances", &e)),
-                        }
-                    }
-                }
-                Err(e) => return Err(failed(p, "drs:TerminateRecoveryInstances", &e)),
-            }
+        match terminate(clients, p, &list).await {
+            Ok(started) => jobs.extend(started),
+            Err(e) => _ = unreachable.insert(p.clone(), format!("{e:#}")),
         }
     }
+    if !found.same_name.is_empty() {
+        tracing::warn!(
+            resource = scope.resource,
+            instances = found.same_name.len(),
+            "recovery instances of another resource with this name (another selection) are left alone"
+        );
+    }
     Ok(CleanupStatus {
-        remaining: found.len(),
+        remaining: found.ours.len(),
         jobs,
-        instances: found.iter().map(|l| format!("{} ({})", l.recovery_instance_id, l.partition)).collect(),
+        instances: found.ours.iter().map(|l| format!("{} ({})", l.recovery_instance_id, l.partition)).collect(),
+        unreachable: unreachable.iter().map(|(p, e)| format!("{p}: {e}")).collect(),
+        left_to_others: found.same_name.len(),
     })
+}
+
+/// TerminateRecoveryInstances for one partition's instances: the terminate jobs started.
+async fn terminate(clients: &Clients, p: &Partition, list: &[&Launched]) -> anyhow::Result<Vec<String>> {
+    let drs = clients.drs(p).await?;
+    let mut jobs = vec![];
+    // TerminateRecoveryInstances takes 1 to 200 ids.
+    for chunk in list.chunks(200) {
+        let ids: Vec<String> = chunk.iter().map(|l| l.recovery_instance_id.clone()).collect();
+        match drs.terminate_recovery_instances().set_recovery_instance_ids(Some(ids.clone())).send().await {
+            Ok(r) => jobs.extend(r.job().map(|j| j.job_id().to_owned())),
+            // One of them was taken by another terminate job meanwhile: the rest one by one.
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_conflict_exception()) => {
+                for id in ids {
+                    match drs.terminate_recovery_instances().recovery_instance_ids(&id).send().await {
+                        Ok(r) => jobs.extend(r.job().map(|j| j.job_id().to_owned())),
+                        Err(e) if e.as_service_error().is_some_and(|s| s.is_conflict_exception()) => {}
+                        Err(e) => return Err(failed(p, "drs:TerminateRecoveryInstances", &e)),
+                    }
+                }
+            }
+            Err(e) => return Err(failed(p, "drs:TerminateRecoveryInstances", &e)),
+        }
+    }
+    Ok(jobs)
 }

@@ -1,13 +1,16 @@
 //! What a resource's executions launched and still exists: recovery instances found through
 //! the jobs tagged with the resource (and the execution, when one is named) or through their
-//! own tags, whichever DRS carries, so cleanup and replicate work without any payload.
+//! own tags, whichever DRS carries, so cleanup and replicate work without any payload. A
+//! resource is known by its name and its identity (`drs-orch:resource-id`): instances of
+//! another resource with the same name are counted, never taken. A partition that cannot be
+//! read is named, and the others are still searched.
 
 use super::{failed, tags};
 use crate::aws::Clients;
 use crate::config::Partition;
-use futures::future::try_join_all;
+use futures::future::join_all;
 use serde::Serialize;
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -24,33 +27,70 @@ pub struct Launched {
 
 pub struct Scope<'a> {
     pub resource: &'a str,
+    /// The resource's identity (`DrsResource::identity`); jobs from before it was recorded
+    /// carry none and are matched by name.
+    pub identity: Option<&'a str>,
     pub execution: Option<&'a str>,
     pub drills: bool,
     pub recoveries: bool,
 }
 
+/// Whether tags name this resource, another resource of the same name, or neither.
+#[derive(PartialEq)]
+enum Match {
+    Ours,
+    SameName,
+    No,
+}
+
 impl Scope<'_> {
-    fn tagged(&self, t: Option<&std::collections::HashMap<String, String>>) -> bool {
-        let Some(t) = t else { return false };
-        t.get(tags::RESOURCE).map(String::as_str) == Some(self.resource)
-            && self.execution.is_none_or(|e| t.get(tags::EXECUTION).map(String::as_str) == Some(e))
+    fn tagged(&self, t: Option<&std::collections::HashMap<String, String>>) -> Match {
+        let Some(t) = t else { return Match::No };
+        let named = t.get(tags::RESOURCE).map(String::as_str) == Some(self.resource)
+            && self.execution.is_none_or(|e| t.get(tags::EXECUTION).map(String::as_str) == Some(e));
+        match (named, t.get(tags::RESOURCE_ID), self.identity) {
+            (false, _, _) => Match::No,
+            (true, Some(theirs), Some(ours)) if theirs != ours => Match::SameName,
+            (true, _, _) => Match::Ours,
+        }
     }
 }
 
-pub async fn find(clients: &Clients, partitions: &[Partition], scope: &Scope<'_>) -> anyhow::Result<Vec<Launched>> {
-    let per = try_join_all(partitions.iter().map(|p| in_partition(clients, p, scope))).await?;
-    Ok(per.into_iter().flatten().collect())
+/// What a search found: this resource's instances, those of other resources with its name
+/// (left alone), and the partitions that could not be read (partition -> error).
+#[derive(Debug, Default)]
+pub struct Found {
+    pub ours: Vec<Launched>,
+    pub same_name: Vec<Launched>,
+    pub unreachable: BTreeMap<Partition, String>,
 }
 
-async fn in_partition(clients: &Clients, p: &Partition, scope: &Scope<'_>) -> anyhow::Result<Vec<Launched>> {
+pub async fn find(clients: &Clients, partitions: &[Partition], scope: &Scope<'_>) -> Found {
+    let per = join_all(partitions.iter().map(|p| in_partition(clients, p, scope))).await;
+    let mut found = Found::default();
+    for (p, r) in partitions.iter().zip(per) {
+        match r {
+            Ok((ours, same_name)) => {
+                found.ours.extend(ours);
+                found.same_name.extend(same_name);
+            }
+            Err(e) => _ = found.unreachable.insert(p.clone(), format!("{e:#}")),
+        }
+    }
+    found
+}
+
+async fn in_partition(clients: &Clients, p: &Partition, scope: &Scope<'_>) -> anyhow::Result<(Vec<Launched>, Vec<Launched>)> {
     let drs = clients.drs(p).await?;
-    let (mut ours, mut terminating) = (HashSet::new(), HashSet::new());
+    let (mut ours, mut others, mut terminating) = (HashSet::new(), HashSet::new(), HashSet::new());
     let mut pages = drs.describe_jobs().max_results(1000).into_paginator().send();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| failed(p, "drs:DescribeJobs", &e))?;
         for j in page.items() {
-            if scope.tagged(j.tags()) {
-                ours.insert(j.job_id().to_owned());
+            match scope.tagged(j.tags()) {
+                Match::Ours => _ = ours.insert(j.job_id().to_owned()),
+                Match::SameName => _ = others.insert(j.job_id().to_owned()),
+                Match::No => {}
             }
             let active = j.status().is_some_and(|s| s.as_str() != "COMPLETED");
             if active && j.r#type().is_some_and(|t| t.as_str() == "TERMINATE") {
@@ -58,13 +98,23 @@ async fn in_partition(clients: &Clients, p: &Partition, scope: &Scope<'_>) -> an
             }
         }
     }
-    let mut out = vec![];
+    let (mut out, mut same_name) = (vec![], vec![]);
     let mut pages = drs.describe_recovery_instances().max_results(200).into_paginator().send();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| failed(p, "drs:DescribeRecoveryInstances", &e))?;
         for r in page.items() {
-            let by_job = r.job_id().is_some_and(|j| ours.contains(j));
-            if !(by_job || scope.tagged(r.tags())) {
+            // The job that launched it decides; an instance's own tags only when its job is gone.
+            let by_job = r.job_id().and_then(|j| {
+                if ours.contains(j) {
+                    Some(Match::Ours)
+                } else if others.contains(j) {
+                    Some(Match::SameName)
+                } else {
+                    None
+                }
+            });
+            let whose = by_job.unwrap_or_else(|| scope.tagged(r.tags()));
+            if whose == Match::No {
                 continue;
             }
             let drill = r.is_drill().unwrap_or(false);
@@ -72,7 +122,8 @@ async fn in_partition(clients: &Clients, p: &Partition, scope: &Scope<'_>) -> an
                 continue;
             }
             let id = r.recovery_instance_id().unwrap_or_default().to_owned();
-            out.push(Launched {
+            let list = if whose == Match::Ours { &mut out } else { &mut same_name };
+            list.push(Launched {
                 partition: p.clone(),
                 terminating: terminating.contains(&id),
                 recovery_instance_id: id,
@@ -85,5 +136,5 @@ async fn in_partition(clients: &Clients, p: &Partition, scope: &Scope<'_>) -> an
             });
         }
     }
-    Ok(out)
+    Ok((out, same_name))
 }

@@ -22,6 +22,9 @@ pub struct Payload {
     pub phase: String,
     pub execution: String,
     pub resource: String,
+    /// The resource's identity beyond its name, tagged on its jobs (`DrsResource::identity`).
+    #[serde(rename = "rid", default, skip_serializing_if = "Option::is_none")]
+    pub resource_id: Option<String>,
     pub mode: Mode,
     /// Wall-clock start of the activation.
     #[serde(with = "secs")]

@@ -8,6 +8,8 @@ use std::collections::HashMap;
 
 pub const EXECUTION: &str = "drs-orch:execution";
 pub const RESOURCE: &str = "drs-orch:resource";
+/// The resource's identity beyond its name (`DrsResource::identity`).
+pub const RESOURCE_ID: &str = "drs-orch:resource-id";
 pub const WAVE: &str = "drs-orch:wave";
 pub const WAVE_NAME: &str = "drs-orch:wave-name";
 pub const MODE: &str = "drs-orch:mode";

@@ -75,4 +75,26 @@ impl DrsResource {
     pub fn mode(&self) -> Mode {
         self.recovery.mode
     }
+
+    /// The resource's identity beyond its name: its name and what selects its servers
+    /// (scope, HostNames, Tags), hashed. Jobs carry it (`drs-orch:resource-id`), so that
+    /// cleanup and replicate act only on what this resource launched, never on the instances
+    /// of another resource that happens to have the same name.
+    pub fn identity(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let p = self.source.get("parameters").unwrap_or(&Value::Null);
+        let selects: serde_json::Map<String, Value> = ["AccountId", "Accounts", "Regions", "HostNames", "Tags"]
+            .iter()
+            .filter_map(|k| p.get(*k).map(|v| ((*k).to_owned(), v.clone())))
+            .collect();
+        let mut h = Sha256::new();
+        h.update(self.name.as_bytes());
+        h.update([0]);
+        // serde_json's maps are sorted: the same selection written in another key order is
+        // the same resource.
+        h.update(Value::Object(selects).to_string().as_bytes());
+        h.update([0]);
+        h.update(self.selection.accounts.join(",").as_bytes());
+        h.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect()
+    }
 }

@@ -1,0 +1,105 @@
+//! Cleanup acts on what its resource launched, everywhere it can reach: an unreachable
+//! partition keeps it from ending (never done with an instance left), its deadline fails it
+//! naming what is left, and another resource with the same name keeps its instances.
+
+use crate::common::{resource, rig_configured, shop_parameters, Rig, POLL_S};
+use drs_module::driver::event;
+use drs_module::lifecycle::handle_detailed;
+use serde_json::{json, Value};
+
+const DARK_ACCOUNT: &str = "200000000002";
+const DARK_REGION: &str = "us-west-2";
+
+async fn quick_rig() -> Rig {
+    rig_configured(drs_sim::Fleet::demo(), |c| c.retry.max_attempts = 2).await
+}
+
+async fn outage(r: &Rig, on: bool) {
+    let faults = if on {
+        json!({"outages": [{"account": DARK_ACCOUNT, "region": DARK_REGION, "service": "drs", "status": 503}]})
+    } else {
+        json!({})
+    };
+    r.control.ok("PUT", "faults", Some(&faults)).await.unwrap();
+}
+
+/// Live drill instances, in all and in the dark partition.
+async fn drill_instances(r: &Rig) -> (usize, usize) {
+    let all: Vec<Value> = r.recovery_instances().await.into_iter().filter(|i| i["isDrill"] == true).collect();
+    let dark = all.iter().filter(|i| i["accountId"] == DARK_ACCOUNT && i["region"] == DARK_REGION).count();
+    (all.len(), dark)
+}
+
+fn check_event(state: &Value, phase_answer: &Value) -> Value {
+    let mut e = event(state, "cleanup", None);
+    e["status"] = json!(true);
+    e["lifecycle_output"] = json!({"Payload": phase_answer});
+    e
+}
+
+#[tokio::test]
+async fn cleanup_terminates_what_it_reaches_and_is_not_done_while_a_partition_is_dark() {
+    let r = quick_rig().await;
+    let shop = resource("ShopStack", shop_parameters());
+    r.run(&shop, "activate", None).await.expect("the drill succeeds");
+    let (live, dark) = drill_instances(&r).await;
+    assert!(live == 60 && dark > 0, "{live} {dark}");
+
+    outage(&r, true).await;
+    let first = handle_detailed(&r.clients, &event(&shop, "cleanup", None)).await.expect("cleanup starts where it can");
+    let phase_answer = first.answer;
+    assert!(phase_answer["unreachable"].to_string().contains(DARK_REGION), "{phase_answer}");
+    assert!(phase_answer["deadline"].is_string(), "{phase_answer}");
+    for _ in 0..20 {
+        r.control.advance(POLL_S as f64).await.unwrap();
+        let h = handle_detailed(&r.clients, &check_event(&shop, &phase_answer)).await.expect("not done, not failed");
+        assert_eq!(h.answer, json!(false), "never done while a partition is dark: {:?}", h.detail);
+    }
+    assert_eq!(drill_instances(&r).await, (dark, dark), "everything reachable is terminated, only the dark partition's left");
+
+    outage(&r, false).await;
+    let mut done = false;
+    for _ in 0..60 {
+        r.control.advance(POLL_S as f64).await.unwrap();
+        if handle_detailed(&r.clients, &check_event(&shop, &phase_answer)).await.unwrap().answer == json!(true) {
+            done = true;
+            break;
+        }
+    }
+    assert!(done, "cleanup ends once the partition is back");
+    assert_eq!(drill_instances(&r).await, (0, 0));
+}
+
+#[tokio::test]
+async fn cleanup_past_its_deadline_fails_naming_the_partition_and_what_is_left() {
+    let r = quick_rig().await;
+    let mut params = shop_parameters();
+    params["CleanupTimeoutMinutes"] = json!(0);
+    let shop = resource("ShopStack", params);
+    r.run(&shop, "activate", None).await.expect("the drill succeeds");
+    outage(&r, true).await;
+    let phase_answer = handle_detailed(&r.clients, &event(&shop, "cleanup", None)).await.unwrap().answer;
+    r.control.advance(POLL_S as f64).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let e = handle_detailed(&r.clients, &check_event(&shop, &phase_answer)).await.expect_err("the deadline passed");
+    assert_eq!(e.code, "CleanupFailed");
+    assert!(e.message.contains(&format!("{DARK_ACCOUNT}/{DARK_REGION}")) && e.message.contains("unreachable"), "{}", e.message);
+}
+
+#[tokio::test]
+async fn cleanup_leaves_the_instances_of_another_resource_with_the_same_name() {
+    let r = quick_rig().await;
+    let shop = resource("Web", json!({"Tags": {"Application": ["shop"]}}));
+    let billing = resource("Web", json!({"Tags": {"Application": ["billing"]}}));
+    r.run(&shop, "activate", Some(&r.token().await)).await.expect("the shop drill succeeds");
+    let (shop_live, _) = drill_instances(&r).await;
+    r.run(&billing, "activate", Some(&r.token().await)).await.expect("the billing drill succeeds");
+    let (both_live, _) = drill_instances(&r).await;
+    let billing_live = both_live - shop_live;
+    assert!(shop_live > 0 && billing_live > 0, "{shop_live} {billing_live}");
+
+    let cleanup = r.run(&shop, "cleanup", None).await.expect("the shop cleanup succeeds");
+    assert_eq!(cleanup.payload["instances"].as_u64(), Some(shop_live as u64), "{}", cleanup.payload);
+    assert_eq!(cleanup.payload["leftToOtherResources"].as_u64(), Some(billing_live as u64), "{}", cleanup.payload);
+    assert_eq!(drill_instances(&r).await.0, billing_live, "the other Web's instances are left");
+}
