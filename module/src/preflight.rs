@@ -72,9 +72,17 @@ pub async fn preflight(clients: &Clients, resource: &DrsResource) -> anyhow::Res
     let mut blockers = vec![];
     let mut warnings = vec![];
     for p in accounts.partitions.iter().filter(|p| !p.reason_names().is_empty()) {
-        blockers.push(format!("{}/{}: {}", p.account, p.region, p.reason_names().join(", ")));
+        let reasons = p.reason_names();
+        let line = format!("{}/{}: {}", p.account, p.region, reasons.join(", "));
+        let only = (reasons.len() == 1).then(|| reasons[0]);
+        if crate::plan::uninitialized_unnamed(only, &p.region, &[resource]) {
+            warnings.push(format!("{line}: DRS is not initialized there, so it holds no source server"));
+        } else {
+            blockers.push(line);
+        }
     }
     blockers.extend(plan.unreadable_partitions.iter().cloned());
+    warnings.extend(plan.warnings.iter().cloned());
     for r in &plan.resources {
         blockers.extend(r.resolution.errors.iter().cloned());
         warnings.extend(r.resolution.warnings.iter().cloned());

@@ -65,3 +65,31 @@ async fn blockers_and_warnings_are_named_and_nothing_changes() {
     // The 12 servers once each, and accounts check's probe of one server per partition (6).
     assert_eq!(reads, 12 + 6, "each server's launch configuration is read once");
 }
+
+/// A region where DRS was never initialized holds no source server: a warning for a resource
+/// that does not name it, a blocker for one that does.
+#[tokio::test]
+async fn an_uninitialized_region_warns_unless_the_resource_names_it() {
+    let mut fleet = drs_sim::Fleet::demo();
+    fleet.accounts[2].uninitialized_regions.push("eu-west-1".into());
+    let sim = drs_sim::start(fleet, 0).await.unwrap();
+    let two = json!(["us-east-1", "us-west-2"]);
+    let cfg = config(
+        &sim.endpoint,
+        &["us-east-1", "us-west-2", "eu-west-1"],
+        json!([{"accountId": "200000000001", "regions": two}, {"accountId": "200000000002", "regions": two},
+               {"accountId": "200000000003"}]),
+        3,
+    );
+    let clients = Clients::new(cfg, hub_sdk(), "preflight-test");
+    let unnamed = json!({"action": "DRS", "resourceName": "Databases", "parameters": {"Tags": {"Tier": "db"}}});
+    let r = preflight(&clients, &drs_module::resource::DrsResource::from_value(&unnamed).unwrap()).await.unwrap();
+    assert!(r.ready(), "{:?}", r.blockers);
+    assert!(r.warnings.iter().any(|w| w.contains("200000000003/eu-west-1") && w.contains("not initialized")), "{:?}", r.warnings);
+
+    let named = json!({"action": "DRS", "resourceName": "Databases",
+        "parameters": {"Tags": {"Tier": "db"}, "Regions": ["us-east-1", "eu-west-1"]}});
+    let r = preflight(&clients, &drs_module::resource::DrsResource::from_value(&named).unwrap()).await.unwrap();
+    assert!(!r.ready());
+    assert!(r.blockers.iter().any(|b| b.contains("200000000003/eu-west-1")), "{:?}", r.blockers);
+}

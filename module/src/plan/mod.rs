@@ -40,6 +40,9 @@ pub struct Plan {
     pub resources: Vec<ResourcePlan>,
     /// Account x region that discovery could not read: their servers are missing here.
     pub unreadable_partitions: Vec<String>,
+    /// What does not stop the plan: a region where DRS is not initialized holds no source
+    /// server, unless a resource names that region.
+    pub warnings: Vec<String>,
 }
 
 impl Plan {
@@ -88,12 +91,15 @@ pub fn plan(layers: &[Layer], found: &Discovery, quotas: &Quotas) -> Plan {
         let refs: Vec<&DrsResource> = layer.resources.iter().collect();
         resources.extend(plan_layer(layer.layer, &refs, found, quotas));
     }
-    Plan { resources, unreadable_partitions: unreadable(found) }
+    let all: Vec<&DrsResource> = layers.iter().flat_map(|l| l.resources.iter()).collect();
+    let (unreadable_partitions, warnings) = unreadable(found, &all);
+    Plan { resources, unreadable_partitions, warnings }
 }
 
 /// One resource alone (the lifecycle's view: one resource per event).
 pub fn plan_one(resource: &DrsResource, found: &Discovery, quotas: &Quotas) -> Plan {
-    Plan { resources: plan_layer(1, &[resource], found, quotas), unreadable_partitions: unreadable(found) }
+    let (unreadable_partitions, warnings) = unreadable(found, &[resource]);
+    Plan { resources: plan_layer(1, &[resource], found, quotas), unreadable_partitions, warnings }
 }
 
 fn plan_layer(layer: u64, resources: &[&DrsResource], found: &Discovery, quotas: &Quotas) -> Vec<ResourcePlan> {
@@ -121,6 +127,23 @@ fn plan_layer(layer: u64, resources: &[&DrsResource], found: &Discovery, quotas:
         .collect()
 }
 
-fn unreadable(found: &Discovery) -> Vec<String> {
-    found.failed().map(|p| format!("{}: {}", p.partition, p.error.as_ref().map(|e| e.to_string()).unwrap_or_default())).collect()
+/// Partitions discovery could not read (blockers), and those that only lack DRS in a region
+/// no resource names (warnings).
+fn unreadable(found: &Discovery, resources: &[&DrsResource]) -> (Vec<String>, Vec<String>) {
+    let (mut blockers, mut warnings) = (vec![], vec![]);
+    for p in found.failed() {
+        let error = p.error.as_ref().map(|e| e.to_string()).unwrap_or_default();
+        if uninitialized_unnamed(p.error.as_ref().map(|e| e.kind.as_str()), &p.partition.region, resources) {
+            warnings.push(format!("{}: DRS is not initialized there, so it holds no source server: {error}", p.partition));
+        } else {
+            blockers.push(format!("{}: {error}", p.partition));
+        }
+    }
+    (blockers, warnings)
+}
+
+/// A reason that is only "DRS not initialized", in a region no resource names.
+pub fn uninitialized_unnamed(reason: Option<&str>, region: &str, resources: &[&DrsResource]) -> bool {
+    reason == Some(crate::accounts::reason::DRS_NOT_INITIALIZED)
+        && !resources.iter().any(|r| r.selection.regions.iter().any(|named| named == region))
 }
