@@ -8,6 +8,7 @@ mod common;
 
 mod cleanup_scope;
 mod cloudformation;
+mod crash_matrix;
 mod drill;
 mod gate;
 mod hooks;
