@@ -6,10 +6,14 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod callbacks_retry;
 mod cloudformation;
+mod conflicts;
 mod drill;
 mod gate;
+mod hook_atomic;
 mod hooks;
+mod identity;
 mod idempotency;
 mod launch;
 mod payload;

@@ -13,6 +13,7 @@ pub mod observe;
 pub mod payload;
 pub mod progress;
 pub mod replicate;
+pub mod run;
 pub mod start;
 pub mod status;
 pub mod tags;
