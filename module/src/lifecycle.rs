@@ -118,7 +118,9 @@ fn activation_error(e: anyhow::Error, given: bool) -> LifecycleError {
                 ran.execution, ran.evidence
             ),
         ),
-        Some(ran) => fail(ErrorCode::InvalidEvent, format!("{ran}: this event's run is over; a new run needs a new RunId or task token")),
+        Some(ran) => {
+            fail(ErrorCode::InvalidEvent, format!("{ran}: this event's run is over; a new run needs a new RunId or task token"))
+        }
         None => fail(ErrorCode::ActivationFailed, format!("{e:#}")),
     }
 }
@@ -156,9 +158,8 @@ async fn run(clients: &Clients, raw: &Value) -> Result<Handled, LifecycleError> 
         (Phase::Instantiate, true) => done(event.payload.clone().unwrap_or(Value::Null)).await,
         (Phase::Activate, false) => {
             let given = params.execution_id.as_deref();
-            let execution =
-                tags::execution_id(given, event.task_token.as_ref(), event.run_id.as_deref(), &event.resource_name)
-                    .map_err(|e| fail(ErrorCode::InvalidEvent, e.to_string()))?;
+            let execution = tags::execution_id(given, event.task_token.as_ref(), event.run_id.as_deref(), &event.resource_name)
+                .map_err(|e| fail(ErrorCode::InvalidEvent, e.to_string()))?;
             let (payload, first) =
                 activate::activate(clients, &resource, &execution).await.map_err(|e| activation_error(e, given.is_some()))?;
             if let Outcome::Failed { code, message } = &first.outcome {

@@ -46,7 +46,8 @@ async fn a_send_task_success_whose_reply_was_lost_is_not_turned_into_a_failure()
     let state = r.token_state(&token).await;
     assert_eq!(state["status"], "SUCCEEDED", "{state}");
     assert_eq!(state["output"]["launched"], 60, "{state}");
-    let applied = r.control.calls().await.unwrap().iter().filter(|c| c["operation"] == "SendTaskSuccess" && c["fault"] == "lost").count();
+    let applied =
+        r.control.calls().await.unwrap().iter().filter(|c| c["operation"] == "SendTaskSuccess" && c["fault"] == "lost").count();
     assert_eq!(applied, 1, "one SendTaskSuccess was applied");
     assert_eq!(callbacks(&r, "SendTaskFailure").await, (0, 0), "the finished run was never failed");
 }

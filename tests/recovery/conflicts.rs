@@ -42,9 +42,20 @@ async fn a_busy_server_waits_named_while_the_rest_of_its_chunk_starts() {
     assert!(w.iter().any(|l| l.contains(&busy) && l.contains(&foreign)), "db-01 is named with its job: {w:?}");
     // Every other database of db-01's partition started at the first check.
     let launched = launches_per_server(&r.all_jobs().await);
-    let ours: Vec<String> = r.start_recoveries().await.iter().skip(1).flat_map(|c| {
-        c["request"]["sourceServers"].as_array().unwrap().iter().map(|s| s["sourceServerID"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
-    }).collect();
+    let ours: Vec<String> = r
+        .start_recoveries()
+        .await
+        .iter()
+        .skip(1)
+        .flat_map(|c| {
+            c["request"]["sourceServers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["sourceServerID"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        })
+        .collect();
     assert!(!ours.contains(&busy), "db-01 was not started twice at once");
     let payload = drs_module::recovery::payload::Payload::parse(&first.answer).unwrap();
     let wave0: Vec<&String> = payload.waves[0].groups.iter().flat_map(|g| g.servers.iter()).collect();

@@ -99,7 +99,13 @@ fn decided_skips(servers: &[(String, ServerInfo)], execution: &str, w: usize, no
         })
         .collect();
     if skipped.len() != d.count {
-        tracing::warn!(execution, wave = w, marked = skipped.len(), recorded = d.count, "a skip decision's marks do not match its record: deciding again");
+        tracing::warn!(
+            execution,
+            wave = w,
+            marked = skipped.len(),
+            recorded = d.count,
+            "a skip decision's marks do not match its record: deciding again"
+        );
         return BTreeMap::new();
     }
     skipped
@@ -332,10 +338,7 @@ mod tests {
         let short = [server("s-1", &[(SKIPPED, "x@100/0/h"), (DECISION, "x@100/0/2")]), server("s-2", &[(SKIPPED, "x@90/0/h")])];
         assert!(decided_skips(&short, "x", 0, 0).is_empty());
         // Stale marks of an earlier, incomplete decision do not join a later one.
-        let later = [
-            server("s-1", &[(SKIPPED, "x@100/0/h"), (DECISION, "x@101/0/1")]),
-            server("s-2", &[(SKIPPED, "x@101/0/h")]),
-        ];
+        let later = [server("s-1", &[(SKIPPED, "x@100/0/h"), (DECISION, "x@101/0/1")]), server("s-2", &[(SKIPPED, "x@101/0/h")])];
         assert_eq!(decided_skips(&later, "x", 0, 0).keys().collect::<Vec<_>>(), ["s-2"]);
         assert_eq!(stale_stamp(&later, "x", 0), 101);
         // Another execution's, another wave's, or an old run's record is not this one's.

@@ -42,7 +42,8 @@ async fn jobs_of(clients: &Clients, p: &Partition, execution: &str, from: &str) 
     let mut out = vec![];
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| failed(p, "drs:DescribeJobs", &e))?;
-        let mine = page.items().iter().filter(|j| j.tags().and_then(|t| t.get(tags::EXECUTION)).map(String::as_str) == Some(execution));
+        let mine =
+            page.items().iter().filter(|j| j.tags().and_then(|t| t.get(tags::EXECUTION)).map(String::as_str) == Some(execution));
         out.extend(mine.cloned());
     }
     Ok(out)

@@ -141,7 +141,10 @@ enum Sent {
     /// A quota taken by jobs outside the execution: the chunk waits.
     Refused(String),
     /// A server already in an active job (DRS names one: `resourceId`).
-    Conflict { server: Option<String>, message: String },
+    Conflict {
+        server: Option<String>,
+        message: String,
+    },
 }
 
 async fn send(
@@ -167,9 +170,10 @@ async fn send(
     match sent {
         Ok(r) => Ok(Sent::Job(r.job().map(|j| j.job_id().to_owned()).unwrap_or_default())),
         Err(e) => match e.as_service_error() {
-            Some(aws_sdk_drs::operation::start_recovery::StartRecoveryError::ConflictException(c)) => {
-                Ok(Sent::Conflict { server: c.resource_id().map(str::to_owned), message: c.message().unwrap_or_default().to_owned() })
-            }
+            Some(aws_sdk_drs::operation::start_recovery::StartRecoveryError::ConflictException(c)) => Ok(Sent::Conflict {
+                server: c.resource_id().map(str::to_owned),
+                message: c.message().unwrap_or_default().to_owned(),
+            }),
             Some(s) if s.is_service_quota_exceeded_exception() => Ok(Sent::Refused(e.message().unwrap_or_default().to_owned())),
             _ => Err(failed(p, "drs:StartRecovery", &e)),
         },
