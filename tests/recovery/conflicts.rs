@@ -1,8 +1,9 @@
 //! Conflicts per server: a server of a wave busy in another run's active job does not hold
 //! back the rest of its StartRecovery chunk; it waits, named in the status with the job that
-//! holds it, and starts once that job ends.
+//! holds it, and starts once that job ends; held past `busyWaitMinutes`, it counts as failed
+//! under the wave's FailurePolicy.
 
-use crate::common::{launches_per_server, resource, rig, shop_parameters, Rig, POLL_S};
+use crate::common::{launches_per_server, resource, rig, rig_configured, shop_parameters, Rig, POLL_S};
 use drs_module::config::Partition;
 use drs_module::driver::event;
 use drs_module::lifecycle::{handle_detailed, Handled};
@@ -24,6 +25,38 @@ async fn server(r: &Rig, host: &str) -> (Partition, String) {
 
 fn waiting(h: &Handled) -> Vec<String> {
     serde_json::from_value(h.detail.as_ref().unwrap()["waves"][0]["waitingFor"].clone()).unwrap()
+}
+
+/// Another run's drill job holding `host`; its job id.
+async fn hold(r: &Rig, host: &str) -> (String, String) {
+    let (p, id) = server(r, host).await;
+    let drs = r.clients.drs(&p).await.unwrap();
+    let s = aws_sdk_drs::types::StartRecoveryRequestSourceServer::builder().source_server_id(&id).build().unwrap();
+    let job = drs.start_recovery().source_servers(s).is_drill(true).send().await.unwrap();
+    (id, job.job().unwrap().job_id().to_owned())
+}
+
+#[tokio::test]
+async fn a_server_busy_past_the_bound_fails_by_the_waves_policy() {
+    let r = rig_configured(drs_sim::Fleet::demo(), |c| c.busy_wait_minutes = 0).await;
+    // The foreign job takes two hours: only the bound can end the wait.
+    r.control.ok("POST", "servers/db-01", Some(&json!({"launchSeconds": 7200}))).await.unwrap();
+    let (busy, foreign) = hold(&r, "db-01").await;
+    let token = r.token().await;
+    let e = r.run(&resource("ShopStack", shop_parameters()), "activate", Some(&token)).await.unwrap_err();
+    assert_eq!(e.code.as_str(), "WaveFailed");
+    assert!(
+        e.message.contains("db-01") && e.message.contains(&foreign) && e.message.contains("busyWaitMinutes"),
+        "{}",
+        e.message
+    );
+    let jobs = r.all_jobs().await;
+    let held = jobs.iter().find(|(_, j)| j.job_id() == foreign).unwrap();
+    assert_ne!(held.1.status().unwrap().as_str(), "COMPLETED", "the bound ended the wait, not the job");
+    assert_eq!(launches_per_server(&jobs).get(&busy), Some(&1), "db-01 was never started by the run");
+    let waves: std::collections::BTreeSet<String> =
+        jobs.iter().filter_map(|(_, j)| j.tags().and_then(|t| t.get("drs-orch:wave")).cloned()).collect();
+    assert_eq!(waves.into_iter().collect::<Vec<_>>(), ["0"], "the failed wave stopped the run");
 }
 
 #[tokio::test]

@@ -3,10 +3,14 @@
 //! the wave. A quota answer from DRS leaves the chunk for the next status check. A conflict
 //! (a server already in an active job) is resolved per server: the partition's active jobs
 //! name the busy ones, the rest of the chunk starts now, and each busy server waits, named
-//! with the job that holds it, until a later check finds it free (or the run's deadline).
+//! with the job that holds it, until a later check finds it free. The first check that finds
+//! it busy tags it `drs-orch:busy` (`<execution>/<wave>/<since>`); once it has waited longer
+//! than `busyWaitMinutes` (module configuration) it is given up: the wave counts it as failed
+//! under its FailurePolicy. A given-up server that a later check finds free starts then.
 
-use super::observe::ObservedJob;
+use super::observe::{self, ObservedJob};
 use super::payload::{Payload, WavePayload};
+use super::progress::ServerFailure;
 use super::{failed, tags};
 use crate::aws::Clients;
 use crate::config::Partition;
@@ -15,11 +19,14 @@ use crate::resource::Mode;
 use crate::selection::ServerRef;
 use aws_sdk_drs::error::ProvideErrorMetadata;
 use aws_sdk_drs::types::StartRecoveryRequestSourceServer;
+use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// How many busy servers a partition's waiting list names one by one; the rest are counted.
 const NAMED_BUSY: usize = 10;
+/// On a source server: since when this execution's wave found it busy in another job.
+pub const BUSY: &str = "drs-orch:busy";
 
 /// What one pass started, and why anything is still waiting.
 #[derive(Debug, Default, Serialize)]
@@ -29,6 +36,8 @@ pub struct Started {
     pub servers: usize,
     /// Servers left for a later check, with the reason (quota, another active job).
     pub waiting: Vec<String>,
+    /// Servers busy in another run's job for longer than `busyWaitMinutes`: failed.
+    pub gave_up: Vec<ServerFailure>,
 }
 
 /// `skipped`: servers a hook left out; `hooks`: the hooks' decisions, tagged on the jobs.
@@ -112,7 +121,7 @@ pub async fn start_wave(
         let mut busy = busy_in(clients, &p, &payload.execution).await?;
         busy.retain(|id, _| chunk.iter().any(|c| c.as_str() == id));
         if let Some(id) = conflict.0.filter(|id| !busy.contains_key(id)) {
-            busy.insert(id, Holder { job: None, ours: false });
+            busy.insert(id, Holder { job: None, ours: false, since: None });
         }
         let free: Vec<&String> = chunk.iter().copied().filter(|id| !busy.contains_key(id.as_str())).collect();
         if busy.is_empty() {
@@ -120,7 +129,9 @@ pub async fn start_wave(
             out.waiting.push(format!("{p}: {} servers wait: {}", chunk.len(), conflict.1));
             continue;
         }
+        let (busy, gave_up) = busy_wait(clients, payload, w, &p, busy).await?;
         name_busy(&p, &busy, &mut out.waiting);
+        out.gave_up.extend(gave_up);
         if free.is_empty() {
             continue;
         }
@@ -191,6 +202,8 @@ fn started(out: &mut Started, payload: &Payload, wave: &str, p: &Partition, job:
 struct Holder {
     job: Option<String>,
     ours: bool,
+    /// Since when this wave has found it busy (its `drs-orch:busy` tag).
+    since: Option<DateTime<Utc>>,
 }
 
 /// The source servers of one partition in active (not COMPLETED) jobs, with their job.
@@ -204,7 +217,7 @@ async fn busy_in(clients: &Clients, p: &Partition, execution: &str) -> anyhow::R
             let ours = j.tags().and_then(|t| t.get(tags::EXECUTION)).is_some_and(|e| e == execution);
             for s in j.participating_servers() {
                 if let Some(id) = s.source_server_id() {
-                    out.insert(id.to_owned(), Holder { job: Some(j.job_id().to_owned()), ours });
+                    out.insert(id.to_owned(), Holder { job: Some(j.job_id().to_owned()), ours, since: None });
                 }
             }
         }
@@ -212,13 +225,70 @@ async fn busy_in(clients: &Clients, p: &Partition, execution: &str) -> anyhow::R
     Ok(out)
 }
 
+/// The busy servers' wait against `busyWaitMinutes`: the servers still waiting (with since
+/// when), and those given up. A server first found busy now is tagged with the time.
+async fn busy_wait(
+    clients: &Clients,
+    payload: &Payload,
+    w: usize,
+    p: &Partition,
+    busy: BTreeMap<String, Holder>,
+) -> anyhow::Result<(BTreeMap<String, Holder>, Vec<ServerFailure>)> {
+    let foreign: Vec<&str> = busy.iter().filter(|(_, h)| !h.ours).map(|(id, _)| id.as_str()).collect();
+    if foreign.is_empty() {
+        return Ok((busy, vec![]));
+    }
+    let info = observe::servers(clients, p, foreign.into_iter()).await?;
+    let prefix = format!("{}/{w}/", payload.execution);
+    let minutes = clients.config().busy_wait_minutes;
+    let now = Utc::now();
+    let (mut waiting, mut gave_up) = (BTreeMap::new(), vec![]);
+    for (id, mut h) in busy {
+        let server = info.iter().find(|s| s.source_server_id == id);
+        // A mark older than the run's lookback is an earlier run's of the same id.
+        let since = server
+            .and_then(|s| s.tags.get(BUSY))
+            .and_then(|v| v.strip_prefix(&prefix))
+            .and_then(|t| t.parse::<DateTime<Utc>>().ok())
+            .filter(|t| *t >= payload.jobs_from);
+        match (h.ours, since, server) {
+            (false, Some(t), Some(s)) if now > t + chrono::Duration::minutes(minutes as i64) => {
+                gave_up.push(ServerFailure {
+                    source_server_id: id.clone(),
+                    hostname: Some(s.hostname.clone()).filter(|h| !h.is_empty()),
+                    partition: p.to_string(),
+                    reason: format!(
+                        "busy in another active job ({}) since {}, longer than busyWaitMinutes ({minutes})",
+                        h.job.as_deref().unwrap_or("unknown"),
+                        t.to_rfc3339_opts(SecondsFormat::Secs, true)
+                    ),
+                });
+                continue;
+            }
+            (false, None, Some(s)) => {
+                let value = format!("{prefix}{}", now.to_rfc3339_opts(SecondsFormat::Secs, true));
+                let tagged = clients.drs(p).await?.tag_resource().resource_arn(&s.arn).tags(BUSY, value).send().await;
+                // Untagged, the wait starts again at the next check: later, never sooner.
+                if let Err(e) = tagged {
+                    tracing::warn!(server = %id, error = %failed(p, "drs:TagResource", &e), "the busy server's wait was not recorded");
+                }
+                h.since = Some(now);
+            }
+            (_, t, _) => h.since = t,
+        }
+        waiting.insert(id, h);
+    }
+    Ok((waiting, gave_up))
+}
+
 /// The waiting list's lines for busy servers: each named with its job, up to `NAMED_BUSY`.
 fn name_busy(p: &Partition, busy: &BTreeMap<String, Holder>, waiting: &mut Vec<String>) {
     for (id, h) in busy.iter().take(NAMED_BUSY) {
         let job = h.job.as_deref().unwrap_or("unknown");
+        let since = h.since.map(|t| format!(" (waiting since {})", t.to_rfc3339_opts(SecondsFormat::Secs, true)));
         waiting.push(match h.ours {
             true => format!("{p}: {id} is already in this run's job {job}"),
-            false => format!("{p}: {id} is busy in another active job ({job}): it starts when free"),
+            false => format!("{p}: {id} is busy in another active job ({job}): it starts when free{}", since.unwrap_or_default()),
         });
     }
     if busy.len() > NAMED_BUSY {

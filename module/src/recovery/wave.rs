@@ -71,18 +71,25 @@ pub async fn judge(
             Crossing::Closed(next) => return Ok((progress, next)),
         }
     }
-    let fail_fast = wave.policy == FailurePolicy::FailFast && progress.failed > 0;
-    let all_in_jobs = in_jobs + progress.skipped >= progress.servers;
+    let mut fail_fast = wave.policy == FailurePolicy::FailFast && progress.failed > 0;
+    let mut all_in_jobs = in_jobs + progress.skipped >= progress.servers;
+    // Servers busy in another run's job past busyWaitMinutes (start.rs): failed, not waiting.
+    let mut gave_up = vec![];
     if !fail_fast && !all_in_jobs {
         let skipped: HashSet<&str> = skip.keys().map(String::as_str).collect();
         let started: Started = start_wave(c.clients, c.payload, w, c.jobs, &skipped, hooks_tag).await?;
         started_jobs.extend(started.jobs.iter().cloned());
         progress.jobs.extend(started.jobs);
         progress.waiting_for.extend(started.waiting);
+        gave_up = started.gave_up;
+        progress.failed += gave_up.len();
+        fail_fast = wave.policy == FailurePolicy::FailFast && progress.failed > 0;
+        all_in_jobs = in_jobs + progress.skipped + gave_up.len() >= progress.servers;
     }
     let running = !all_in_jobs || wjobs.iter().any(|j| !j.done());
     let next = if fail_fast || (!running && wave.policy.broken(progress.failed, progress.servers - progress.skipped)) {
         progress.failures = failures(c.clients, &wjobs).await?;
+        progress.failures.extend(gave_up);
         progress.state = WaveState::Failed;
         Next::Fails(ErrorCode::WaveFailed, wave_failure(&wave.name, &progress, &wave.policy))
     } else if running {
@@ -93,6 +100,7 @@ pub async fn judge(
         progress.state = WaveState::Completed;
         if progress.failed > 0 {
             progress.failures = failures(c.clients, &wjobs).await?;
+            progress.failures.extend(gave_up);
         }
         Next::Completed
     };
