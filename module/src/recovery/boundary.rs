@@ -45,6 +45,12 @@ fn parse_decision(value: &str, execution: &str, w: usize) -> Option<Decided> {
     Some(Decided { at: at.parse().ok()?, count: count.parse().ok()? })
 }
 
+/// The hook named by a skip mark of this execution's wave `w` (any decision's), for the report.
+pub fn skipping_hook<'a>(mark: &'a str, execution: &str, w: usize) -> Option<&'a str> {
+    let (_at, rest) = mark.strip_prefix(execution)?.strip_prefix('@')?.split_once('/')?;
+    rest.strip_prefix(&format!("{w}/"))
+}
+
 /// The prefix of the skip marks of one decision.
 fn skip_prefix(execution: &str, at: i64, w: usize) -> String {
     format!("{execution}@{at}/{w}/")
@@ -341,6 +347,9 @@ mod tests {
         let later = [server("s-1", &[(SKIPPED, "x@100/0/h"), (DECISION, "x@101/0/1")]), server("s-2", &[(SKIPPED, "x@101/0/h")])];
         assert_eq!(decided_skips(&later, "x", 0, 0).keys().collect::<Vec<_>>(), ["s-2"]);
         assert_eq!(stale_stamp(&later, "x", 0), 101);
+        assert_eq!(skipping_hook("x@101/0/skip-tagged", "x", 0), Some("skip-tagged"));
+        assert_eq!(skipping_hook("x@101/0/skip-tagged", "x", 1), None);
+        assert_eq!(skipping_hook("xy@101/0/h", "x", 0), None);
         // Another execution's, another wave's, or an old run's record is not this one's.
         assert!(decided_skips(&full, "y", 0, 0).is_empty());
         assert!(decided_skips(&full, "x", 1, 0).is_empty());
