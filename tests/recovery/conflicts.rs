@@ -114,3 +114,20 @@ async fn a_busy_server_waits_named_while_the_rest_of_its_chunk_starts() {
     assert_eq!(launched.len(), 60);
     assert!(launched.iter().filter(|(id, _)| **id != busy).all(|(_, n)| *n == 1), "{launched:?}");
 }
+
+#[tokio::test]
+async fn under_a_looser_policy_a_given_up_server_is_a_recorded_failure_and_the_run_goes_on() {
+    let r = rig_configured(drs_sim::Fleet::demo(), |c| c.busy_wait_minutes = 0).await;
+    r.control.ok("POST", "servers/db-01", Some(&json!({"launchSeconds": 7200}))).await.unwrap();
+    let (busy, _) = hold(&r, "db-01").await;
+    let mut params = shop_parameters();
+    params["Waves"][0]["FailurePolicy"] = json!({"MaxFailed": 1});
+    let token = r.token().await;
+    r.run(&resource("ShopStack", params), "activate", Some(&token)).await.expect("one failure is allowed");
+    let out = r.token_state(&token).await["output"].clone();
+    assert_eq!((out["launched"].as_u64(), out["failed"].as_u64()), (Some(59), Some(1)), "{out}");
+    let f = &out["waves"][0]["failures"][0];
+    assert_eq!(f["sourceServerId"], busy.as_str(), "{out}");
+    assert!(f["reason"].as_str().unwrap().contains("busyWaitMinutes"), "{f}");
+    assert_eq!(launches_per_server(&r.all_jobs().await).get(&busy), Some(&1), "only the other run's job holds db-01");
+}
