@@ -32,13 +32,24 @@ pub struct PhaseRun {
     pub metrics: Vec<Value>,
 }
 
-/// The platform's module event for one resource.
+/// The platform's module event for one resource. Without a parent's token the event is a
+/// local run's, and carries a fresh `RunId`: each call of this function is its own run (the
+/// module refuses a token-less activate that names no run).
 pub fn event(state_payload: &Value, phase: &str, token: Option<&str>) -> Value {
     let mut e = json!({"StatePayload": state_payload, "LifeCyclePhase": phase});
-    if let Some(t) = token {
-        e["TaskToken"] = t.into();
+    match token {
+        Some(t) => e["TaskToken"] = t.into(),
+        None => e["RunId"] = local_run_id().into(),
     }
     e
+}
+
+/// Unique per call within a process, and across processes by the clock and the process id.
+fn local_run_id() -> String {
+    static COUNT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or_default();
+    format!("local-{nanos:x}-{:x}-{n}", std::process::id())
 }
 
 impl Driver<'_> {
@@ -51,11 +62,13 @@ impl Driver<'_> {
         wait: WaitFn<'_>,
         mut on_detail: impl FnMut(&Value),
     ) -> Result<PhaseRun, LifecycleError> {
-        let first = handle_detailed(self.clients, &event(state_payload, phase, token)).await?;
+        let call = event(state_payload, phase, token);
+        let first = handle_detailed(self.clients, &call).await?;
         if let Some(d) = &first.detail {
             on_detail(d);
         }
-        let mut check = event(state_payload, phase, token);
+        // The checks are the same run's.
+        let mut check = call;
         check["status"] = json!(true);
         check["lifecycle_output"] = json!({"Payload": first.answer});
         let mut run = PhaseRun { payload: first.answer, checks: 0, detail: first.detail, metrics: first.metrics };

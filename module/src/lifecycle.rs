@@ -3,6 +3,9 @@
 //! or a typed error. When the event carries a task token, the module reports to the parent
 //! itself: a heartbeat on each status check, SendTaskSuccess with the summary at the end,
 //! SendTaskFailure on any failure, bad input included, so the parent never waits forever.
+//! A callback that fails for a transient reason is retried by the next check (the run's end
+//! is derived again from DRS each time); only the parent's own answer (its task timed out,
+//! does not exist, the token is invalid) ends the run as ParentGone.
 
 use crate::aws::Clients;
 use crate::callbacks::{CallbackError, Callbacks};
@@ -12,7 +15,7 @@ use crate::preflight::{partitions_of, preflight};
 use crate::recovery::launches::Scope;
 use crate::recovery::payload::Payload;
 use crate::recovery::status::Outcome;
-use crate::recovery::{activate, cleanup, replicate, status, tags};
+use crate::recovery::{activate, cleanup, replicate, run, status, tags};
 use crate::resource::{DrsResource, Mode};
 use serde_json::{json, Value};
 
@@ -66,12 +69,69 @@ pub async fn handle_detailed(clients: &Clients, raw: &Value) -> Result<Handled, 
     result
 }
 
-fn callback_error(e: CallbackError) -> LifecycleError {
-    match e {
-        // Nobody waits for this task any more: stop rather than run unsupervised.
-        CallbackError::ParentGone(m) => fail(ErrorCode::ParentGone, m),
-        CallbackError::Failed(m) => fail(ErrorCode::CallbackFailed, m),
+/// A heartbeat that did not get through: the parent's own answer stops the run (nobody
+/// waits for it any more, so it must not run unsupervised); anything else is retried by
+/// the next check's heartbeat.
+fn heartbeat_result(r: Result<(), CallbackError>) -> Result<(), LifecycleError> {
+    match r {
+        Ok(()) => Ok(()),
+        Err(CallbackError::ParentGone(m)) => Err(fail(ErrorCode::ParentGone, m)),
+        Err(CallbackError::Failed(m)) => {
+            tracing::warn!(error = %m, "SendTaskHeartbeat failed; the run goes on and the next check beats again");
+            Ok(())
+        }
     }
+}
+
+/// The phase ended: SendTaskSuccess when there is a parent, then `true`. A transient
+/// failure of SendTaskSuccess answers `false` (not done) instead of failing a run that
+/// finished: the next check finds the same end and sends it again. `detail` defaults to the
+/// summary; `metrics` go out with the answer that ends the run, once.
+async fn finish(
+    callbacks: Option<&Callbacks>,
+    summary: Value,
+    detail: Option<Value>,
+    metrics: Vec<Value>,
+) -> Result<Handled, LifecycleError> {
+    if let Some(cb) = callbacks {
+        match cb.success(&summary).await {
+            Ok(()) => {}
+            Err(CallbackError::ParentGone(m)) => return Err(fail(ErrorCode::ParentGone, m)),
+            Err(CallbackError::Failed(m)) => {
+                tracing::warn!(error = %m, "SendTaskSuccess failed; the next status check sends it again");
+                return Ok(Handled { answer: Value::Bool(false), detail: detail.or(Some(summary)), metrics: vec![] });
+            }
+        }
+    }
+    Ok(Handled { answer: Value::Bool(true), detail: detail.or(Some(summary)), metrics })
+}
+
+/// Activate's failures: an execution id whose run already ended is the parameters' (or the
+/// caller's) fault, named; anything else could not plan or start the run.
+fn activation_error(e: anyhow::Error, given: bool) -> LifecycleError {
+    match e.downcast_ref::<run::AlreadyRan>() {
+        Some(ran) if given => fail(
+            ErrorCode::InvalidParameters,
+            format!(
+                "StatePayload.parameters.ExecutionId: '{}' already ran to an end ({}): a run is not started again under \
+                 its id; give this run its own ExecutionId, or leave it out",
+                ran.execution, ran.evidence
+            ),
+        ),
+        Some(ran) => {
+            fail(ErrorCode::InvalidEvent, format!("{ran}: this event's run is over; a new run needs a new RunId or task token"))
+        }
+        None => fail(ErrorCode::ActivationFailed, format!("{e:#}")),
+    }
+}
+
+/// Records the run's end on its jobs before the end is answered, so that an activate of
+/// the same execution id refuses it. A run that failed is answered failed even when the
+/// record cannot be written (logged).
+async fn record_end(clients: &Clients, payload: &Payload, outcome: &Outcome) -> anyhow::Result<()> {
+    let n = run::mark_ended(clients, payload, outcome).await?;
+    tracing::debug!(execution = %payload.execution, jobs = n, "run end recorded");
+    Ok(())
 }
 
 async fn run(clients: &Clients, raw: &Value) -> Result<Handled, LifecycleError> {
@@ -85,30 +145,27 @@ async fn run(clients: &Clients, raw: &Value) -> Result<Handled, LifecycleError> 
     let callbacks = event.task_token.clone().map(|t| Callbacks::new(clients.hub(), t));
     if event.status_check {
         if let Some(cb) = &callbacks {
-            cb.heartbeat().await.map_err(callback_error)?;
+            heartbeat_result(cb.heartbeat().await)?;
         }
     }
     let resource = DrsResource::from_event(&event.resource_name, event.account_id.as_deref(), &event.parameters)
         .map_err(|e| fail(ErrorCode::InvalidParameters, e.to_string()))?;
     let params = &resource.recovery;
-    let done = |summary: Value| async move {
-        if let Some(cb) = &callbacks {
-            cb.success(&summary).await.map_err(callback_error)?;
-        }
-        answer(Value::Bool(true), Some(summary))
-    };
+    let done = |summary: Value| finish(callbacks.as_ref(), summary, None, vec![]);
     match (event.phase, event.status_check) {
         (Phase::Instantiate, false) => instantiate(clients, &event, &resource).await,
         // Preflight finished in the phase call: report its summary and end.
         (Phase::Instantiate, true) => done(event.payload.clone().unwrap_or(Value::Null)).await,
         (Phase::Activate, false) => {
-            let key = serde_json::to_string(&raw["StatePayload"]).unwrap_or_default();
-            let execution =
-                tags::execution_id(params.execution_id.as_deref(), event.task_token.as_ref(), &event.resource_name, &key);
-            let (payload, first) = activate::activate(clients, &resource, &execution)
-                .await
-                .map_err(|e| fail(ErrorCode::ActivationFailed, format!("{e:#}")))?;
+            let given = params.execution_id.as_deref();
+            let execution = tags::execution_id(given, event.task_token.as_ref(), event.run_id.as_deref(), &event.resource_name)
+                .map_err(|e| fail(ErrorCode::InvalidEvent, e.to_string()))?;
+            let (payload, first) =
+                activate::activate(clients, &resource, &execution).await.map_err(|e| activation_error(e, given.is_some()))?;
             if let Outcome::Failed { code, message } = &first.outcome {
+                if let Err(e) = record_end(clients, &payload, &first.outcome).await {
+                    tracing::warn!(error = %format!("{e:#}"), "the failed run's end could not be recorded on its jobs");
+                }
                 return Err(fail(*code, message.clone()));
             }
             let value = serde_json::to_value(&payload).map_err(|e| fail(ErrorCode::InternalError, e.to_string()))?;
@@ -128,8 +185,20 @@ async fn run(clients: &Clients, raw: &Value) -> Result<Handled, LifecycleError> 
             let metrics = crate::metrics::activation(&st, &payload);
             match &st.outcome {
                 Outcome::Running => answer(Value::Bool(false), detail),
-                Outcome::Done => done(st.summary(&payload)).await.map(|h| Handled { detail, metrics, ..h }),
-                Outcome::Failed { code, message } => Err(LifecycleError { metrics, ..fail(*code, message.clone()) }),
+                Outcome::Done => {
+                    // Not recorded, not done: the next check records it and answers again.
+                    if let Err(e) = record_end(clients, &payload, &st.outcome).await {
+                        tracing::warn!(error = %format!("{e:#}"), "the run's end could not be recorded; answering not done");
+                        return answer(Value::Bool(false), detail);
+                    }
+                    finish(callbacks.as_ref(), st.summary(&payload), detail, metrics).await
+                }
+                Outcome::Failed { code, message } => {
+                    if let Err(e) = record_end(clients, &payload, &st.outcome).await {
+                        tracing::warn!(error = %format!("{e:#}"), "the failed run's end could not be recorded on its jobs");
+                    }
+                    Err(LifecycleError { metrics, ..fail(*code, message.clone()) })
+                }
             }
         }
         (Phase::Cleanup, check) => {

@@ -20,7 +20,7 @@ fn guest(name: &str) -> (String, String) {
     (path.display().to_string(), drs_host::sha256_hex(&bytes))
 }
 
-fn tenant(hooks: &[(&str, &str)], on_failure: HookFailure, pin: Option<&str>) -> impl FnOnce(&mut ModuleConfig) {
+pub(crate) fn tenant(hooks: &[(&str, &str)], on_failure: HookFailure, pin: Option<&str>) -> impl FnOnce(&mut ModuleConfig) {
     let components: BTreeMap<String, HookComponent> = hooks
         .iter()
         .map(|(name, file)| {
@@ -37,13 +37,13 @@ fn tenant(hooks: &[(&str, &str)], on_failure: HookFailure, pin: Option<&str>) ->
     }
 }
 
-fn with_tenant(mut params: Value, hooks: &[&str]) -> Value {
+pub(crate) fn with_tenant(mut params: Value, hooks: &[&str]) -> Value {
     params["Tenant"] = json!("shop-team");
     params["Hooks"] = json!(hooks);
     params
 }
 
-async fn tag_server(r: &Rig, host: &str, key: &str, value: &str) -> String {
+pub(crate) async fn tag_server(r: &Rig, host: &str, key: &str, value: &str) -> String {
     let servers = r.control.ok("GET", "servers", None).await.unwrap();
     let s = servers["servers"]
         .as_array()

@@ -49,8 +49,7 @@ async fn an_activate_that_crashed_after_start_recovery_is_healed_by_its_retry() 
     let shop = resource("ShopStack", shop_parameters());
     let token = r.token().await;
     // The first delivery starts wave 1 and dies before it answers: its payload is lost.
-    let key = serde_json::to_string(&shop).unwrap();
-    let execution = tags::execution_id(None, Some(&Secret::new(token.clone())), "ShopStack", &key);
+    let execution = tags::execution_id(None, Some(&Secret::new(token.clone())), None, "ShopStack").unwrap();
     let parsed = drs_module::resource::DrsResource::from_value(&shop).unwrap();
     let (_lost, _) = activate::activate(&r.clients, &parsed, &execution).await.unwrap();
     let started = r.start_recoveries().await;

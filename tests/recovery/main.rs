@@ -6,13 +6,17 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod callbacks_retry;
 mod cleanup_scope;
 mod cloudformation;
+mod conflicts;
 mod crash_matrix;
 mod drill;
 mod gate;
+mod hook_atomic;
 mod hooks;
 mod idempotency;
+mod identity;
 mod launch;
 mod outage;
 mod payload;

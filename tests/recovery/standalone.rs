@@ -1,7 +1,8 @@
 //! The standalone state machine of cloudformation/hub.json, played against the simulator: a
 //! small interpreter of the states it uses (Task invoking the Lambda, Wait, Choice, Succeed,
-//! Fail, with Parameters, ResultSelector, ResultPath and Catch) hands each Task's payload to
-//! the module's Lambda handler, so the definition itself is what drives the run.
+//! Fail, with Parameters, ResultSelector, ResultPath and Catch; `$$.Execution.Id` and
+//! `$$.Execution.Name` from the context object) hands each Task's payload to the module's
+//! Lambda handler, so the definition itself is what drives the run.
 
 use crate::common::{resource, rig, shop_parameters, Rig};
 use serde_json::{json, Map, Value};
@@ -25,21 +26,33 @@ fn set_path(doc: &mut Value, p: &str, value: Value) {
     at.as_object_mut().unwrap().insert((*last).to_owned(), value);
 }
 
-/// Parameters or ResultSelector: keys ending in `.$` take the path's value from `input`.
-fn resolve(template: &Value, input: &Value) -> Value {
+/// Parameters or ResultSelector: keys ending in `.$` take the path's value from `input`, or
+/// from the context object `ctx` for a `$$.` path.
+fn resolve(template: &Value, input: &Value, ctx: &Value) -> Value {
     match template {
         Value::Object(m) => {
             let mut out = Map::new();
             for (k, v) in m {
+                let p = v.as_str().unwrap_or_default();
+                let found = match p.strip_prefix('$') {
+                    Some(rest) if rest.starts_with('$') => path(ctx, rest),
+                    _ => path(input, p),
+                };
                 match k.strip_suffix(".$") {
-                    Some(name) => out.insert(name.to_owned(), path(input, v.as_str().unwrap()).cloned().unwrap_or(Value::Null)),
-                    None => out.insert(k.clone(), resolve(v, input)),
+                    Some(name) => out.insert(name.to_owned(), found.cloned().unwrap_or(Value::Null)),
+                    None => out.insert(k.clone(), resolve(v, input, ctx)),
                 };
             }
             Value::Object(out)
         }
         other => other.clone(),
     }
+}
+
+/// A fresh execution's context object, as Step Functions gives it (`$$.Execution`).
+pub fn context(name: &str) -> Value {
+    let arn = format!("arn:aws:states:us-east-1:100000000000:execution:drs-orch-standalone:{name}");
+    json!({"Execution": {"Id": arn, "Name": name}})
 }
 
 fn rule_holds(rule: &Value, input: &Value) -> bool {
@@ -55,18 +68,27 @@ fn rule_holds(rule: &Value, input: &Value) -> bool {
 }
 
 /// Runs the machine to its end: `Ok(output)` from Succeed, `Err((error, cause))` from Fail.
-async fn play(r: &Rig, definition: &Value, mut input: Value) -> Result<Value, (String, String)> {
+/// Each call is a new execution (its own `$$.Execution`).
+pub async fn play(r: &Rig, definition: &Value, input: Value) -> Result<Value, (String, String)> {
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    play_as(r, definition, input, &context(&format!("run-{n}"))).await
+}
+
+/// `play` with the context object given: `ctx` the same twice is one execution re-driven.
+pub async fn play_as(r: &Rig, definition: &Value, mut input: Value, ctx: &Value) -> Result<Value, (String, String)> {
     let mut at = definition["StartAt"].as_str().unwrap().to_owned();
     for _ in 0..1000 {
         let state = &definition["States"][&at];
         match state["Type"].as_str().unwrap() {
             "Task" => {
                 assert_eq!(state["Resource"], "arn:aws:states:::lambda:invoke");
-                let params = resolve(&state["Parameters"], &input);
+                let params = resolve(&state["Parameters"], &input, ctx);
                 assert_eq!(params["FunctionName"], "${FunctionArn}");
                 match drs_module::lifecycle::handle(&r.clients, &params["Payload"]).await {
                     Ok(answer) => {
-                        let result = resolve(&state["ResultSelector"], &json!({"Payload": answer, "StatusCode": 200}));
+                        let result =
+                            resolve(&state["ResultSelector"], &json!({"Payload": answer, "StatusCode": 200}), &Value::Null);
                         set_path(&mut input, state["ResultPath"].as_str().unwrap(), result);
                         at = state["Next"].as_str().unwrap().to_owned();
                     }
@@ -99,7 +121,7 @@ async fn play(r: &Rig, definition: &Value, mut input: Value) -> Result<Value, (S
     panic!("the machine did not end");
 }
 
-fn definition() -> Value {
+pub fn definition() -> Value {
     let hub: Value = serde_json::from_str(&std::fs::read_to_string("cloudformation/hub.json").unwrap()).unwrap();
     hub["Resources"]["StandaloneStateMachine"]["Properties"]["Definition"].clone()
 }

@@ -41,10 +41,18 @@ pub struct ModuleConfig {
     /// How far back a re-delivered activation looks for jobs it already started.
     #[serde(default = "default_lookback")]
     pub idempotency_lookback_minutes: u64,
+    /// How long a wave's server busy in another run's active job waits (from when a check
+    /// first found it busy) before it counts as failed under the wave's FailurePolicy.
+    #[serde(default = "default_busy_wait")]
+    pub busy_wait_minutes: u64,
 }
 
 fn default_lookback() -> u64 {
     120
+}
+
+fn default_busy_wait() -> u64 {
+    30
 }
 
 /// Wave hooks: where compiled components are cached, and each tenant's components.

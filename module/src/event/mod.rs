@@ -1,6 +1,7 @@
 //! The module event as the platform sends it: `StatePayload` (`action` or `resourceType`,
 //! `resourceName`, `AccountId`, `parameters`), `LifeCyclePhase`, `status` (present: the
-//! phase's status check), `lifecycle_output.Payload`, `TaskToken`. Validated by
+//! phase's status check), `lifecycle_output.Payload`, `TaskToken`, `RunId` (a token-less
+//! caller's identity of the run: see `recovery::tags::execution_id`). Validated by
 //! `schemas/module-event.schema.json`; an invalid event fails with the field named.
 
 use crate::secret::Secret;
@@ -32,6 +33,9 @@ pub struct ModuleEvent {
     /// What the phase returned, handed back to its status checks.
     pub payload: Option<Value>,
     pub task_token: Option<Secret>,
+    /// The caller's identity of this run when there is no task token (the standalone state
+    /// machine passes its execution's id); the same on a re-delivery, another for a re-run.
+    pub run_id: Option<String>,
 }
 
 impl ModuleEvent {
@@ -56,6 +60,7 @@ impl ModuleEvent {
             status_check: event.get("status").is_some(),
             payload: event.get("lifecycle_output").and_then(|o| o.get("Payload")).filter(|p| !p.is_null()).cloned(),
             task_token: text(&event["TaskToken"]).map(Secret::new),
+            run_id: text(&event["RunId"]),
         })
     }
 
@@ -98,6 +103,9 @@ mod tests {
         assert_eq!(e.module, "DRS");
         assert_eq!(e.payload, Some(json!({"waves": 3})));
         assert!(!format!("{:?}", e.task_token).contains("aaaaaaaaaa"), "the token prints masked");
+        assert_eq!(e.run_id, None);
+        v["RunId"] = json!("arn:aws:states:us-east-1:100000000000:execution:drs-orch-standalone:x");
+        assert_eq!(ModuleEvent::parse(&v).unwrap().run_id.as_deref(), v["RunId"].as_str());
     }
 
     #[test]
@@ -109,6 +117,7 @@ mod tests {
                 json!({"StatePayload": {"action": "DRS", "resourceName": "Web", "parameters": {}, "AccountId": "12"}}),
                 "/StatePayload/AccountId",
             ),
+            (json!({"RunId": ""}), "/RunId"),
         ] {
             let mut v = event();
             for (k, x) in mutate.as_object().unwrap() {

@@ -1,7 +1,8 @@
 //! `activate`: discover and plan the resource's group, write the plan into the lifecycle
 //! payload and run the first status check, which starts the first wave (or asks for its
 //! approval). A re-delivered activate derives the same execution id and finds the jobs the
-//! first delivery started, so it starts nothing twice.
+//! first delivery started, so it starts nothing twice; an execution id whose run already
+//! ended is refused before anything is written (`run::refuse_ended`).
 
 use super::payload::{Group, Payload, WavePayload, VERSION};
 use super::status::{self, Status};
@@ -94,6 +95,7 @@ pub async fn build(clients: &Clients, resource: &DrsResource, execution: &str) -
 /// Plans and starts: the payload for the platform and the first check's status.
 pub async fn activate(clients: &Clients, resource: &DrsResource, execution: &str) -> anyhow::Result<(Payload, Status)> {
     let payload = build(clients, resource, execution).await?;
+    super::run::refuse_ended(clients, &payload).await?;
     let first = status::check(clients, &payload).await?;
     Ok((payload, first))
 }

@@ -14,6 +14,7 @@ pub mod outage;
 pub mod payload;
 pub mod progress;
 pub mod replicate;
+pub mod run;
 pub mod start;
 pub mod status;
 pub mod tags;

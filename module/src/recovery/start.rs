@@ -1,18 +1,32 @@
 //! StartRecovery for the servers of a wave not yet in any job of the execution, split into
 //! jobs within the quotas of their account x region, each job tagged with the execution and
-//! the wave. A quota or conflict answer from DRS leaves the rest for the next status check.
+//! the wave. A quota answer from DRS leaves the chunk for the next status check. A conflict
+//! (a server already in an active job) is resolved per server: the partition's active jobs
+//! name the busy ones, the rest of the chunk starts now, and each busy server waits, named
+//! with the job that holds it, until a later check finds it free. The first check that finds
+//! it busy tags it `drs-orch:busy` (`<execution>/<wave>/<since>`); once it has waited longer
+//! than `busyWaitMinutes` (module configuration) it is given up: the wave counts it as failed
+//! under its FailurePolicy. A given-up server that a later check finds free starts then.
 
-use super::observe::ObservedJob;
+use super::observe::{self, ObservedJob};
 use super::payload::{Payload, WavePayload};
+use super::progress::ServerFailure;
 use super::{failed, tags};
 use crate::aws::Clients;
 use crate::config::Partition;
 use crate::launch::{self, Desired};
 use crate::resource::Mode;
 use crate::selection::ServerRef;
+use aws_sdk_drs::error::ProvideErrorMetadata;
 use aws_sdk_drs::types::StartRecoveryRequestSourceServer;
+use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+/// How many busy servers a partition's waiting list names one by one; the rest are counted.
+const NAMED_BUSY: usize = 10;
+/// On a source server: since when this execution's wave found it busy in another job.
+pub const BUSY: &str = "drs-orch:busy";
 
 /// What one pass started, and why anything is still waiting.
 #[derive(Debug, Default, Serialize)]
@@ -22,6 +36,8 @@ pub struct Started {
     pub servers: usize,
     /// Servers left for a later check, with the reason (quota, another active job).
     pub waiting: Vec<String>,
+    /// Servers busy in another run's job for longer than `busyWaitMinutes`: failed.
+    pub gave_up: Vec<ServerFailure>,
 }
 
 /// `skipped`: servers a hook left out; `hooks`: the hooks' decisions, tagged on the jobs;
@@ -93,38 +109,196 @@ pub async fn start_wave(
         if chunk.is_empty() {
             continue;
         }
-        let servers: Vec<StartRecoveryRequestSourceServer> = chunk
-            .iter()
-            .map(|id| StartRecoveryRequestSourceServer::builder().source_server_id(id.as_str()).build())
-            .collect::<Result<_, _>>()?;
-        let sent = clients
-            .drs(&p)
-            .await?
-            .start_recovery()
-            .set_source_servers(Some(servers))
-            .is_drill(payload.mode == Mode::Drill)
-            .set_tags(Some(job_tags.clone()))
-            .send()
-            .await;
-        match sent {
-            Ok(r) => {
-                let id = r.job().map(|j| j.job_id().to_owned()).unwrap_or_default();
-                tracing::info!(execution = %payload.execution, wave = %wave.name, partition = %p, job = %id, servers = chunk.len(), "StartRecovery");
-                out.jobs.push(id);
-                out.servers += chunk.len();
+        let drill = payload.mode == Mode::Drill;
+        let answer = send(clients, &p, &chunk, drill, &job_tags).await?;
+        let conflict = match answer {
+            Sent::Job(id) => {
+                started(&mut out, payload, &wave.name, &p, id, chunk.len());
+                continue;
             }
-            // Quotas taken by jobs outside the execution, or a server already in an active
-            // job (a duplicate call's job shows up on the next check): wait, don't fail.
-            Err(e)
-                if e.as_service_error().is_some_and(|s| s.is_service_quota_exceeded_exception() || s.is_conflict_exception()) =>
-            {
-                let why = aws_sdk_drs::error::ProvideErrorMetadata::message(&e).unwrap_or_default().to_owned();
+            Sent::Refused(why) => {
                 out.waiting.push(format!("{p}: {} servers wait: {why}", chunk.len()));
+                continue;
             }
-            Err(e) => return Err(failed(&p, "drs:StartRecovery", &e)),
+            Sent::Conflict { server, message } => (server, message),
+        };
+        // One or more servers are in another active job: find which, start the others.
+        let mut busy = busy_in(clients, &p, &payload.execution).await?;
+        busy.retain(|id, _| chunk.iter().any(|c| c.as_str() == id));
+        if let Some(id) = conflict.0.filter(|id| !busy.contains_key(id)) {
+            busy.insert(id, Holder { job: None, ours: false, since: None });
+        }
+        let free: Vec<&String> = chunk.iter().copied().filter(|id| !busy.contains_key(id.as_str())).collect();
+        if busy.is_empty() {
+            // DRS named no server we can find busy (the job ended since): the next check retries.
+            out.waiting.push(format!("{p}: {} servers wait: {}", chunk.len(), conflict.1));
+            continue;
+        }
+        let (busy, gave_up) = busy_wait(clients, payload, w, &p, busy).await?;
+        name_busy(&p, &busy, &mut out.waiting);
+        out.gave_up.extend(gave_up);
+        if free.is_empty() {
+            continue;
+        }
+        match send(clients, &p, &free, drill, &job_tags).await? {
+            Sent::Job(id) => started(&mut out, payload, &wave.name, &p, id, free.len()),
+            // A server taken between the two calls: this check leaves the rest too.
+            Sent::Refused(why) | Sent::Conflict { message: why, .. } => {
+                out.waiting.push(format!("{p}: {} servers wait: {why}", free.len()))
+            }
         }
     }
     Ok(out)
+}
+
+/// What StartRecovery answered for one chunk.
+enum Sent {
+    Job(String),
+    /// A quota taken by jobs outside the execution: the chunk waits.
+    Refused(String),
+    /// A server already in an active job (DRS names one: `resourceId`).
+    Conflict {
+        server: Option<String>,
+        message: String,
+    },
+}
+
+async fn send(
+    clients: &Clients,
+    p: &Partition,
+    ids: &[&String],
+    drill: bool,
+    job_tags: &HashMap<String, String>,
+) -> anyhow::Result<Sent> {
+    let servers: Vec<StartRecoveryRequestSourceServer> = ids
+        .iter()
+        .map(|id| StartRecoveryRequestSourceServer::builder().source_server_id(id.as_str()).build())
+        .collect::<Result<_, _>>()?;
+    let sent = clients
+        .drs(p)
+        .await?
+        .start_recovery()
+        .set_source_servers(Some(servers))
+        .is_drill(drill)
+        .set_tags(Some(job_tags.clone()))
+        .send()
+        .await;
+    match sent {
+        Ok(r) => Ok(Sent::Job(r.job().map(|j| j.job_id().to_owned()).unwrap_or_default())),
+        Err(e) => match e.as_service_error() {
+            Some(aws_sdk_drs::operation::start_recovery::StartRecoveryError::ConflictException(c)) => Ok(Sent::Conflict {
+                server: c.resource_id().map(str::to_owned),
+                message: c.message().unwrap_or_default().to_owned(),
+            }),
+            Some(s) if s.is_service_quota_exceeded_exception() => Ok(Sent::Refused(e.message().unwrap_or_default().to_owned())),
+            _ => Err(failed(p, "drs:StartRecovery", &e)),
+        },
+    }
+}
+
+fn started(out: &mut Started, payload: &Payload, wave: &str, p: &Partition, job: String, servers: usize) {
+    tracing::info!(execution = %payload.execution, wave, partition = %p, job = %job, servers, "StartRecovery");
+    out.jobs.push(job);
+    out.servers += servers;
+}
+
+/// Which job holds a busy server, and whether it is this execution's (a started job whose
+/// answer was lost: the next check reads it as the wave's).
+struct Holder {
+    job: Option<String>,
+    ours: bool,
+    /// Since when this wave has found it busy (its `drs-orch:busy` tag).
+    since: Option<DateTime<Utc>>,
+}
+
+/// The source servers of one partition in active (not COMPLETED) jobs, with their job.
+async fn busy_in(clients: &Clients, p: &Partition, execution: &str) -> anyhow::Result<BTreeMap<String, Holder>> {
+    let drs = clients.drs(p).await?;
+    let mut pages = drs.describe_jobs().max_results(1000).into_paginator().send();
+    let mut out = BTreeMap::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| failed(p, "drs:DescribeJobs", &e))?;
+        for j in page.items().iter().filter(|j| j.status().is_some_and(|s| s.as_str() != "COMPLETED")) {
+            let ours = j.tags().and_then(|t| t.get(tags::EXECUTION)).is_some_and(|e| e == execution);
+            for s in j.participating_servers() {
+                if let Some(id) = s.source_server_id() {
+                    out.insert(id.to_owned(), Holder { job: Some(j.job_id().to_owned()), ours, since: None });
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The busy servers' wait against `busyWaitMinutes`: the servers still waiting (with since
+/// when), and those given up. A server first found busy now is tagged with the time.
+async fn busy_wait(
+    clients: &Clients,
+    payload: &Payload,
+    w: usize,
+    p: &Partition,
+    busy: BTreeMap<String, Holder>,
+) -> anyhow::Result<(BTreeMap<String, Holder>, Vec<ServerFailure>)> {
+    let foreign: Vec<&str> = busy.iter().filter(|(_, h)| !h.ours).map(|(id, _)| id.as_str()).collect();
+    if foreign.is_empty() {
+        return Ok((busy, vec![]));
+    }
+    let info = observe::servers(clients, p, foreign.into_iter()).await?;
+    let prefix = format!("{}/{w}/", payload.execution);
+    let minutes = clients.config().busy_wait_minutes;
+    let now = Utc::now();
+    let (mut waiting, mut gave_up) = (BTreeMap::new(), vec![]);
+    for (id, mut h) in busy {
+        let server = info.iter().find(|s| s.source_server_id == id);
+        // A mark older than the run's lookback is an earlier run's of the same id.
+        let since = server
+            .and_then(|s| s.tags.get(BUSY))
+            .and_then(|v| v.strip_prefix(&prefix))
+            .and_then(|t| t.parse::<DateTime<Utc>>().ok())
+            .filter(|t| *t >= payload.jobs_from);
+        match (h.ours, since, server) {
+            (false, Some(t), Some(s)) if now > t + chrono::Duration::minutes(minutes as i64) => {
+                gave_up.push(ServerFailure {
+                    source_server_id: id.clone(),
+                    hostname: Some(s.hostname.clone()).filter(|h| !h.is_empty()),
+                    partition: p.to_string(),
+                    reason: format!(
+                        "busy in another active job ({}) since {}, longer than busyWaitMinutes ({minutes})",
+                        h.job.as_deref().unwrap_or("unknown"),
+                        t.to_rfc3339_opts(SecondsFormat::Secs, true)
+                    ),
+                });
+                continue;
+            }
+            (false, None, Some(s)) => {
+                let value = format!("{prefix}{}", now.to_rfc3339_opts(SecondsFormat::Secs, true));
+                let tagged = clients.drs(p).await?.tag_resource().resource_arn(&s.arn).tags(BUSY, value).send().await;
+                // Untagged, the wait starts again at the next check: later, never sooner.
+                if let Err(e) = tagged {
+                    tracing::warn!(server = %id, error = %failed(p, "drs:TagResource", &e), "the busy server's wait was not recorded");
+                }
+                h.since = Some(now);
+            }
+            (_, t, _) => h.since = t,
+        }
+        waiting.insert(id, h);
+    }
+    Ok((waiting, gave_up))
+}
+
+/// The waiting list's lines for busy servers: each named with its job, up to `NAMED_BUSY`.
+fn name_busy(p: &Partition, busy: &BTreeMap<String, Holder>, waiting: &mut Vec<String>) {
+    for (id, h) in busy.iter().take(NAMED_BUSY) {
+        let job = h.job.as_deref().unwrap_or("unknown");
+        let since = h.since.map(|t| format!(" (waiting since {})", t.to_rfc3339_opts(SecondsFormat::Secs, true)));
+        waiting.push(match h.ours {
+            true => format!("{p}: {id} is already in this run's job {job}"),
+            false => format!("{p}: {id} is busy in another active job ({job}): it starts when free{}", since.unwrap_or_default()),
+        });
+    }
+    if busy.len() > NAMED_BUSY {
+        waiting.push(format!("{p}: {} more servers are busy in other active jobs", busy.len() - NAMED_BUSY));
+    }
 }
 
 /// Brings the wave's servers to the resource's LaunchSettings before they start (idempotent:

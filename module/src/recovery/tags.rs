@@ -1,6 +1,6 @@
-//! The tags every job of an execution carries, and the execution id. Tags are how a
-//! re-delivered or crashed call finds what it already started, and how cleanup finds what a
-//! drill launched even when the payload is lost.
+//! The tags every job of an execution carries, and the execution id (the run's identity).
+//! Tags are how a re-delivered or crashed call finds what it already started, and how
+//! cleanup finds what a drill launched even when the payload is lost.
 
 use crate::secret::Secret;
 use sha2::{Digest, Sha256};
@@ -17,23 +17,55 @@ pub const MODE: &str = "drs-orch:mode";
 pub const HOOKS: &str = "drs-orch:hooks";
 /// How many of the wave's servers hooks left out (each also tagged `drs-orch:skipped`).
 pub const SKIPPED_COUNT: &str = "drs-orch:skipped-count";
+/// Written on the execution's jobs when a status check finds the run ended
+/// (`<outcome> <time>`): an activate that finds it refuses to take that run for a new one.
+pub const ENDED: &str = "drs-orch:ended";
 
-/// The execution id: the resource's `ExecutionId` when given; else derived from the parent's
-/// task token (one per platform run, the same on a re-delivery); else from the event itself.
-pub fn execution_id(given: Option<&str>, token: Option<&Secret>, resource: &str, event_key: &str) -> String {
+/// An activate that cannot tell which run it is.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum IdentityError {
+    /// No task token, no `ExecutionId` and no caller's `RunId`.
+    #[error(
+        "RunId: missing: an activate without a TaskToken needs a run identity: the caller's RunId \
+         (the standalone state machine passes $$.Execution.Id) or StatePayload.parameters.ExecutionId; \
+         one derived from the event would take a later run of the same input for this one"
+    )]
+    Missing,
+}
+
+/// The execution id, first found of:
+/// - the resource's `ExecutionId`, as given (an activate refuses one that already ended);
+/// - the parent's task token, hashed (one per platform run, the same on a re-delivery);
+/// - the caller's `RunId` (the standalone state machine's execution), hashed.
+///
+/// With none of them the activate is refused rather than given a fresh random identity: a
+/// re-delivered activate (Lambda's retry after a crash past StartRecovery) would then be a
+/// second run that cannot see the first one's jobs and launches its servers again once they
+/// are free; and an identity derived from the event is what made a drill's input sent again
+/// next month adopt the old run and answer "done" having done nothing. Only the caller
+/// knows whether two deliveries are one run.
+pub fn execution_id(
+    given: Option<&str>,
+    token: Option<&Secret>,
+    run_id: Option<&str>,
+    resource: &str,
+) -> Result<String, IdentityError> {
     if let Some(id) = given {
-        return id.to_owned();
+        return Ok(id.to_owned());
     }
+    let (kind, secret) = match (token, run_id) {
+        (Some(t), _) => ("t", t.expose()),
+        (None, Some(r)) => ("r", r),
+        (None, None) => return Err(IdentityError::Missing),
+    };
     let mut h = Sha256::new();
     h.update(resource.as_bytes());
     h.update([0]);
-    match token {
-        Some(t) => h.update(t.expose().as_bytes()),
-        None => h.update(event_key.as_bytes()),
-    }
+    h.update(secret.as_bytes());
     let digest = h.finalize();
     let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
-    format!("{}-{hex}", if token.is_some() { "t" } else { "e" })
+    Ok(format!("{kind}-{hex}"))
 }
 
 pub fn job_tags(execution: &str, resource: &str, wave: usize, wave_name: &str, mode: &str) -> HashMap<String, String> {
@@ -58,11 +90,22 @@ mod tests {
     #[test]
     fn the_same_token_gives_the_same_execution_and_another_a_new_one() {
         let t1 = Secret::new("token-one");
-        let a = execution_id(None, Some(&t1), "Web", "{}");
-        assert_eq!(a, execution_id(None, Some(&t1), "Web", "{\"other\":1}"));
-        assert_ne!(a, execution_id(None, Some(&Secret::new("token-two")), "Web", "{}"));
-        assert_ne!(a, execution_id(None, Some(&t1), "Db", "{}"), "two resources of one run are two executions");
+        let a = execution_id(None, Some(&t1), None, "Web").unwrap();
+        assert_eq!(a, execution_id(None, Some(&t1), Some("run-9"), "Web").unwrap(), "the token wins over a RunId");
+        assert_ne!(a, execution_id(None, Some(&Secret::new("token-two")), None, "Web").unwrap());
+        assert_ne!(a, execution_id(None, Some(&t1), None, "Db").unwrap(), "two resources of one run are two executions");
         assert!(!a.contains("token"), "the id does not reveal the token");
-        assert_eq!(execution_id(Some("drill-42"), Some(&t1), "Web", "{}"), "drill-42");
+        assert_eq!(execution_id(Some("drill-42"), Some(&t1), None, "Web").unwrap(), "drill-42");
+    }
+
+    #[test]
+    fn a_token_less_run_is_the_callers_run_or_refused() {
+        let arn = "arn:aws:states:us-east-1:1:execution:drs-orch-standalone:a1";
+        let a = execution_id(None, None, Some(arn), "Web").unwrap();
+        assert_eq!(a, execution_id(None, None, Some(arn), "Web").unwrap(), "a re-delivery is the same run");
+        assert_ne!(a, execution_id(None, None, Some("arn:...:a2"), "Web").unwrap(), "another execution, another run");
+        assert!(a.starts_with("r-") && a.len() == 18, "{a}: short enough for approval names and tags");
+        assert_eq!(execution_id(None, None, None, "Web"), Err(IdentityError::Missing));
+        assert!(IdentityError::Missing.to_string().starts_with("RunId: missing"));
     }
 }

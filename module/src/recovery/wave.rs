@@ -79,30 +79,41 @@ pub async fn judge(
             Crossing::Closed(next) => return Ok((progress, next)),
         }
     }
-    let fail_fast = wave.policy == FailurePolicy::FailFast && progress.failed > 0;
-    let all_in_jobs = in_jobs + progress.skipped + unreached.lost.len() + unreached.waiting >= progress.servers;
+    let mut fail_fast = wave.policy == FailurePolicy::FailFast && progress.failed > 0;
+    // Servers of unreachable partitions are counted failed (lost) or hold the wave (waiting).
+    let unreached_count = unreached.lost.len() + unreached.waiting;
+    let mut all_in_jobs = in_jobs + progress.skipped + unreached_count >= progress.servers;
+    // Servers busy in another run's job past busyWaitMinutes (start.rs): failed, not waiting.
+    let mut gave_up = vec![];
     if !fail_fast && !all_in_jobs {
         let skipped: HashSet<&str> = skip.keys().map(String::as_str).collect();
         let started: Started = start_wave(c.clients, c.payload, w, c.jobs, &skipped, hooks_tag, &unreached.partitions).await?;
         started_jobs.extend(started.jobs.iter().cloned());
         progress.jobs.extend(started.jobs);
         progress.waiting_for.extend(started.waiting);
+        gave_up = started.gave_up;
+        progress.failed += gave_up.len();
+        fail_fast = wave.policy == FailurePolicy::FailFast && progress.failed > 0;
+        all_in_jobs = in_jobs + progress.skipped + unreached_count + gave_up.len() >= progress.servers;
     }
     let running = unreached.waiting > 0 || !all_in_jobs || wjobs.iter().any(|j| !j.done());
     let next = if fail_fast || (!running && wave.policy.broken(progress.failed, progress.servers - progress.skipped)) {
         progress.failures = failures(c.clients, &wjobs).await?;
         progress.failures.extend(unreached.lost);
+        progress.failures.extend(gave_up);
         progress.state = WaveState::Failed;
         Next::Fails(ErrorCode::WaveFailed, wave_failure(&wave.name, &progress, &wave.policy))
     } else if running {
         progress.state = WaveState::Running;
         progress.steps = steps(c.clients, &wjobs).await?;
         progress.failures = unreached.lost;
+        progress.failures.extend(gave_up);
         Next::Holds
     } else {
         progress.state = WaveState::Completed;
         if progress.failed > 0 {
             progress.failures = failures(c.clients, &wjobs).await?;
+            progress.failures.extend(gave_up);
         }
         progress.failures.extend(unreached.lost);
         Next::Completed

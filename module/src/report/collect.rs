@@ -156,7 +156,7 @@ pub async fn resource(
 
 /// The hook that left server `id` out of wave `w` of this execution.
 fn skip_hook<'a>(skipped_by: &'a BTreeMap<String, String>, execution: &str, w: usize, id: &str) -> Option<&'a str> {
-    skipped_by.get(id).and_then(|v| v.strip_prefix(&format!("{execution}/{w}/")))
+    skipped_by.get(id).and_then(|v| crate::recovery::boundary::skipping_hook(v, execution, w))
 }
 
 /// The decisions the wave's jobs carry (made when it started), then those of the last check

@@ -1,0 +1,144 @@
+//! A run's end, recorded where a later activate of the same execution id looks. The status
+//! check that finds the run ended tags the execution's jobs `drs-orch:ended`; an activate
+//! refuses an execution id whose jobs carry it, or whose approvals were already answered,
+//! instead of taking the old run's jobs, marks and approvals for its own (which answered
+//! "done" having done nothing). Approval executions outlive the jobs' lookback window, so a
+//! run with a gate is recognized months later.
+
+use super::failed;
+use super::gate;
+use super::payload::Payload;
+use super::progress::Outcome;
+use super::tags;
+use crate::aws::Clients;
+use crate::config::Partition;
+use aws_sdk_drs::types::{DescribeJobsRequestFilters, Job};
+use aws_sdk_sfn::types::ExecutionStatus;
+
+/// An execution id that already belongs to a run that ended.
+#[derive(Debug, thiserror::Error)]
+#[error("execution '{execution}' already ran to an end: {evidence}")]
+pub struct AlreadyRan {
+    pub execution: String,
+    /// What shows it, with when: the end recorded on a job, or an answered approval.
+    pub evidence: String,
+}
+
+/// The outcome as the end tag records it: `done` or `failed:<code>`, then the time.
+pub fn ended_value(outcome: &Outcome, at: chrono::DateTime<chrono::Utc>) -> String {
+    let what = match outcome {
+        Outcome::Done => "done".to_owned(),
+        Outcome::Failed { code, .. } => format!("failed:{}", code.as_str()),
+        Outcome::Running => "running".to_owned(),
+    };
+    format!("{what} {}", at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+}
+
+/// The jobs of `execution` in one partition created from `from`, as DRS returns them.
+async fn jobs_of(clients: &Clients, p: &Partition, execution: &str, from: &str) -> anyhow::Result<Vec<Job>> {
+    let drs = clients.drs(p).await?;
+    let filters = DescribeJobsRequestFilters::builder().from_date(from).build();
+    let mut pages = drs.describe_jobs().filters(filters).max_results(1000).into_paginator().send();
+    let mut out = vec![];
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| failed(p, "drs:DescribeJobs", &e))?;
+        let mine =
+            page.items().iter().filter(|j| j.tags().and_then(|t| t.get(tags::EXECUTION)).map(String::as_str) == Some(execution));
+        out.extend(mine.cloned());
+    }
+    Ok(out)
+}
+
+fn partitions(payload: &Payload) -> anyhow::Result<Vec<Partition>> {
+    (0..payload.partitions.len()).map(|i| payload.partition(i)).collect()
+}
+
+/// Fails with `AlreadyRan` when the payload's execution id belongs to a run that ended.
+/// Called by activate before it writes anything.
+pub async fn refuse_ended(clients: &Clients, payload: &Payload) -> anyhow::Result<()> {
+    let from = payload.jobs_from_text();
+    for p in partitions(payload)? {
+        for j in jobs_of(clients, &p, &payload.execution, &from).await? {
+            if let Some(end) = j.tags().and_then(|t| t.get(tags::ENDED)) {
+                let evidence = format!("{end} (job {} in {p})", j.job_id());
+                return Err(AlreadyRan { execution: payload.execution.clone(), evidence }.into());
+            }
+        }
+    }
+    let Some(approvals) = clients.config().approvals.as_ref() else { return Ok(()) };
+    let sfn = aws_sdk_sfn::Client::new(clients.hub());
+    for (w, wave) in payload.waves.iter().enumerate() {
+        let Some(arn) = gate::execution_arn(&approvals.state_machine_arn, &gate::execution_name(&payload.execution, w)) else {
+            continue;
+        };
+        match sfn.describe_execution().execution_arn(&arn).send().await {
+            Ok(d) if !matches!(d.status(), ExecutionStatus::Running | ExecutionStatus::PendingRedrive) => {
+                let when = d.stop_date().and_then(|t| t.fmt(aws_smithy_types::date_time::Format::DateTime).ok());
+                let evidence = format!(
+                    "the approval of its wave {} ended {} at {} ({arn})",
+                    wave.name,
+                    d.status().as_str(),
+                    when.unwrap_or_default()
+                );
+                return Err(AlreadyRan { execution: payload.execution.clone(), evidence }.into());
+            }
+            Ok(_) => {}
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_execution_does_not_exist()) => {}
+            Err(e) => anyhow::bail!("states:DescribeExecution {arn}: {}", crate::aws::errors::display_chain(&e)),
+        }
+    }
+    Ok(())
+}
+
+/// Tags the execution's jobs with its end (idempotent: a job already tagged is left).
+/// Returns how many jobs carry the end now. A partition that cannot be reached is passed
+/// over: one job with the end recorded is enough for `refuse_ended`, so only a run whose
+/// jobs can be reached nowhere fails here (and its check retries).
+pub async fn mark_ended(clients: &Clients, payload: &Payload, outcome: &Outcome) -> anyhow::Result<usize> {
+    let value = ended_value(outcome, chrono::Utc::now());
+    let from = payload.jobs_from_text();
+    let (mut n, mut errors) = (0, vec![]);
+    for p in partitions(payload)? {
+        match mark_in(clients, &p, &payload.execution, &from, &value).await {
+            Ok(k) => n += k,
+            Err(e) => errors.push(format!("{e:#}")),
+        }
+    }
+    if n == 0 && !errors.is_empty() {
+        anyhow::bail!("the run's end could not be recorded on any of its jobs: {}", errors.join("; "));
+    }
+    Ok(n)
+}
+
+/// One partition: its jobs of the execution tagged with the end; how many carry it.
+async fn mark_in(clients: &Clients, p: &Partition, execution: &str, from: &str, value: &str) -> anyhow::Result<usize> {
+    let jobs = jobs_of(clients, p, execution, from).await?;
+    let open: Vec<&Job> = jobs.iter().filter(|j| j.tags().is_none_or(|t| !t.contains_key(tags::ENDED))).collect();
+    if !open.is_empty() {
+        let drs = clients.drs(p).await?;
+        for j in open {
+            let Some(arn) = j.arn() else { continue };
+            drs.tag_resource()
+                .resource_arn(arn)
+                .tags(tags::ENDED, value)
+                .send()
+                .await
+                .map_err(|e| failed(p, "drs:TagResource", &e))?;
+        }
+    }
+    Ok(jobs.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorCode;
+
+    #[test]
+    fn the_end_tag_says_what_and_when() {
+        let at = chrono::DateTime::parse_from_rfc3339("2026-12-01T01:02:03Z").unwrap().with_timezone(&chrono::Utc);
+        assert_eq!(ended_value(&Outcome::Done, at), "done 2026-12-01T01:02:03Z");
+        let failed = Outcome::Failed { code: ErrorCode::WaveFailed, message: "x".into() };
+        assert_eq!(ended_value(&failed, at), "failed:WaveFailed 2026-12-01T01:02:03Z");
+    }
+}

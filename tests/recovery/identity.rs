@@ -1,0 +1,124 @@
+//! Run identity: every run is its own, token or not. A token-less activate that names no run
+//! is refused; the standalone state machine names each execution's run; a drill input sent
+//! again is a fresh run that launches again; an explicit ExecutionId that already ran to an
+//! end (its jobs, or its answered approval) is refused naming it; a re-delivery of the same
+//! event within a run starts nothing twice.
+
+use super::standalone::{context, definition, play_as};
+use crate::common::{launches_per_server, resource, rig, shop_parameters, Rig, POLL_S};
+use drs_module::driver::event;
+use drs_module::lifecycle::{handle, handle_detailed};
+use serde_json::{json, Value};
+
+fn servers_started(calls: &[Value]) -> usize {
+    calls.iter().map(|c| c["request"]["sourceServers"].as_array().map_or(0, Vec::len)).sum()
+}
+
+/// Status checks of `check` until the run answers `true` (Ok) or fails (Err code).
+async fn checks_to_end(r: &Rig, check: &Value) -> Result<usize, String> {
+    for n in 1..500 {
+        r.control.advance(POLL_S as f64).await.unwrap();
+        match handle(&r.clients, check).await {
+            Ok(Value::Bool(true)) => return Ok(n),
+            Ok(_) => {}
+            Err(e) => return Err(e.code.as_str().to_owned()),
+        }
+    }
+    panic!("the run did not end");
+}
+
+#[tokio::test]
+async fn a_token_less_activate_without_a_run_is_refused_naming_the_fields() {
+    let r = rig().await;
+    let raw = json!({"StatePayload": resource("ShopStack", shop_parameters()), "LifeCyclePhase": "activate"});
+    let e = handle(&r.clients, &raw).await.unwrap_err();
+    assert_eq!(e.code.as_str(), "InvalidEvent");
+    assert!(e.message.contains("RunId") && e.message.contains("ExecutionId"), "{}", e.message);
+    assert!(r.start_recoveries().await.is_empty(), "nothing was started");
+}
+
+#[tokio::test]
+async fn the_standalone_machine_run_twice_with_one_input_launches_twice() {
+    let r = rig().await;
+    let input = json!({"resource": resource("ShopStack", shop_parameters()), "cleanup": true});
+    let a = play_as(&r, &definition(), input.clone(), &context("monthly-1")).await.expect("the first drill");
+    assert_eq!(servers_started(&r.start_recoveries().await), 60);
+    // Next month's schedule sends the same input: another execution, another run.
+    let b = play_as(&r, &definition(), input, &context("monthly-2")).await.expect("the second drill");
+    assert_ne!(a["activate"]["Payload"]["execution"], b["activate"]["Payload"]["execution"]);
+    assert_eq!(servers_started(&r.start_recoveries().await), 120, "the second run launched every server again");
+    let launches = launches_per_server(&r.all_jobs().await);
+    assert!(launches.len() == 60 && launches.values().all(|n| *n == 2), "{launches:?}");
+}
+
+#[tokio::test]
+async fn the_same_run_id_delivered_twice_is_one_run() {
+    let r = rig().await;
+    let mut call = event(&resource("ShopStack", shop_parameters()), "activate", None);
+    call["RunId"] = json!("arn:aws:states:us-east-1:100000000000:execution:drs-orch-standalone:once");
+    let first = handle(&r.clients, &call).await.unwrap();
+    let started = r.start_recoveries().await.len();
+    assert!(started > 0);
+    let again = handle(&r.clients, &call).await.unwrap();
+    assert_eq!(first["execution"], again["execution"], "a re-delivery is the same run");
+    assert_eq!(r.start_recoveries().await.len(), started, "the re-delivery started nothing");
+    let mut check = call.clone();
+    check["status"] = json!(true);
+    check["lifecycle_output"] = json!({"Payload": first});
+    checks_to_end(&r, &check).await.expect("the run ends");
+    let launches = launches_per_server(&r.all_jobs().await);
+    assert!(launches.len() == 60 && launches.values().all(|n| *n == 1), "{launches:?}");
+}
+
+#[tokio::test]
+async fn an_execution_id_that_already_ran_is_refused_naming_it_with_a_token_or_without() {
+    let r = rig().await;
+    let mut params = shop_parameters();
+    params["ExecutionId"] = json!("drill-2026-11");
+    let shop = resource("ShopStack", params);
+    r.run(&shop, "activate", None).await.expect("the first run");
+    let before = r.start_recoveries().await.len();
+    let jobs = r.all_jobs().await;
+    let ended = jobs.iter().filter_map(|(_, j)| j.tags().and_then(|t| t.get("drs-orch:ended"))).count();
+    assert_eq!(ended, jobs.len(), "every job of the run records its end");
+
+    for token in [None, Some(r.token().await)] {
+        let e = r.run(&shop, "activate", token.as_deref()).await.unwrap_err();
+        assert_eq!(e.code.as_str(), "InvalidParameters");
+        assert!(
+            e.message.contains("parameters.ExecutionId") && e.message.contains("drill-2026-11") && e.message.contains("done 20"),
+            "{}",
+            e.message
+        );
+        if let Some(t) = token {
+            assert_eq!(r.token_state(&t).await["error"], "InvalidParameters", "the parent is told");
+        }
+    }
+    assert_eq!(r.start_recoveries().await.len(), before, "the refused runs started nothing");
+}
+
+#[tokio::test]
+async fn an_answered_approval_is_never_taken_by_a_later_run_of_its_id() {
+    let r = rig().await;
+    let mut params = shop_parameters();
+    params["ExecutionId"] = json!("gated-1");
+    params["Waves"][0]["PauseBefore"] = json!("sign-off");
+    let shop = resource("ShopStack", params);
+    let call = event(&shop, "activate", None);
+    let first = handle_detailed(&r.clients, &call).await.unwrap();
+    assert_eq!(first.detail.unwrap()["waves"][0]["state"], "paused");
+    let running = r.control.ok("GET", "executions?status=RUNNING", None).await.unwrap();
+    let gate = &running["executions"][0];
+    let sfn = aws_sdk_sfn::Client::new(r.clients.hub());
+    sfn.send_task_failure().task_token(gate["taskToken"].as_str().unwrap()).error("Rejected").send().await.unwrap();
+    let mut check = call.clone();
+    check["status"] = json!(true);
+    check["lifecycle_output"] = json!({"Payload": first.answer});
+    assert_eq!(checks_to_end(&r, &check).await, Err("ApprovalRejected".to_owned()));
+
+    // The run had no job; its rejected approval shows that it ran.
+    let e = handle(&r.clients, &event(&shop, "activate", None)).await.unwrap_err();
+    assert_eq!(e.code.as_str(), "InvalidParameters");
+    assert!(e.message.contains("gated-1") && e.message.contains("approval") && e.message.contains("FAILED"), "{}", e.message);
+    assert!(r.start_recoveries().await.is_empty());
+}
