@@ -55,6 +55,12 @@ impl Serialize for AwsError {
 }
 
 impl AwsError {
+    /// A failure that may pass by itself (the service erring, no answer, throttling): the
+    /// caller retries on a later check instead of failing the run.
+    pub fn is_transient(&self) -> bool {
+        matches!(self.kind, Kind::Unreachable | Kind::Throttled)
+    }
+
     pub fn from_sdk<E>(action: &str, e: &SdkError<E, HttpResponse>) -> AwsError
     where
         E: ProvideErrorMetadata + Error + 'static,

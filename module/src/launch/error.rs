@@ -30,6 +30,12 @@ impl LaunchError {
         matches!(self, LaunchError::Aws(e) if e.kind == Kind::Conflict)
     }
 
+    /// The call failed after the SDK's retries in a way that may pass (5xx, no answer,
+    /// throttled): the server waits for a later check rather than failing the run.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, LaunchError::Aws(e) if e.is_transient())
+    }
+
     pub(super) fn client(e: anyhow::Error) -> LaunchError {
         LaunchError::Client(format!("{e:#}"))
     }

@@ -70,8 +70,18 @@ pub async fn check(
                 }
                 // A concurrent check asked first: the same gate.
                 Err(e) if e.as_service_error().is_some_and(|s| s.is_execution_already_exists()) => Ok(Gate::Waiting(arn)),
+                // Failing after the SDK's retries in a way that may pass: still waiting; the
+                // next check asks again (or finds the execution, if this one was applied).
+                Err(e) if crate::aws::errors::AwsError::from_sdk("states:StartExecution", &e).is_transient() => {
+                    tracing::warn!(execution, wave = wave_name, error = %crate::aws::errors::display_chain(&e), "the approval request did not go through; retried next check");
+                    Ok(Gate::Waiting(arn))
+                }
                 Err(e) => anyhow::bail!("states:StartExecution {sm}: {}", crate::aws::errors::display_chain(&e)),
             }
+        }
+        Err(e) if crate::aws::errors::AwsError::from_sdk("states:DescribeExecution", &e).is_transient() => {
+            tracing::warn!(execution, wave = wave_name, error = %crate::aws::errors::display_chain(&e), "the approval could not be read; retried next check");
+            Ok(Gate::Waiting(arn))
         }
         Err(e) => anyhow::bail!("states:DescribeExecution {arn}: {}", crate::aws::errors::display_chain(&e)),
     }

@@ -12,6 +12,7 @@ use super::observe::{self, ObservedJob};
 use super::payload::{Payload, WavePayload};
 use super::progress::ServerFailure;
 use super::{failed, tags};
+use crate::aws::errors::AwsError;
 use crate::aws::Clients;
 use crate::config::Partition;
 use crate::launch::{self, Desired};
@@ -191,7 +192,12 @@ async fn send(
                 message: c.message().unwrap_or_default().to_owned(),
             }),
             Some(s) if s.is_service_quota_exceeded_exception() => Ok(Sent::Refused(e.message().unwrap_or_default().to_owned())),
-            _ => Err(failed(p, "drs:StartRecovery", &e)),
+            // Failing after the SDK's retries (5xx, no answer, throttled): the chunk waits for
+            // the next check, which finds the job by its tags if the call was applied after all.
+            _ => match AwsError::from_sdk("drs:StartRecovery", &e) {
+                a if a.is_transient() => Ok(Sent::Refused(format!("StartRecovery did not go through, retried next check: {a}"))),
+                _ => Err(failed(p, "drs:StartRecovery", &e)),
+            },
         },
     }
 }
@@ -321,10 +327,15 @@ async fn apply_launch_settings(
         found.findings.iter().filter(|f| f.error.is_some()).chain(left.findings.iter()).collect();
     let mut held = HashSet::new();
     let mut fatal = vec![];
+    let mut transient = vec![];
     for f in failures {
         match &f.error {
             Some(e) if e.is_conflict() => {
                 held.insert(f.server.source_server_id.clone());
+            }
+            Some(e) if e.is_transient() => {
+                held.insert(f.server.source_server_id.clone());
+                transient.push(format!("{} ({}/{}): {e}", f.server.source_server_id, f.server.account, f.server.region));
             }
             e => fatal.push(format!(
                 "{} ({}/{}): {}",
@@ -341,8 +352,18 @@ async fn apply_launch_settings(
         fatal.len(),
         fatal.join("; ")
     );
-    if !held.is_empty() {
-        out.waiting.push(format!("{} servers wait to take their LaunchSettings: they are in another active job", held.len()));
+    if held.len() > transient.len() {
+        out.waiting.push(format!(
+            "{} servers wait to take their LaunchSettings: they are in another active job",
+            held.len() - transient.len()
+        ));
+    }
+    if !transient.is_empty() {
+        out.waiting.push(format!(
+            "{} servers wait to take their LaunchSettings, retried next check: {}",
+            transient.len(),
+            transient.join("; ")
+        ));
     }
     Ok(held)
 }
