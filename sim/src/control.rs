@@ -125,6 +125,10 @@ pub fn handle(world: &World, req: &Request) -> Reply {
         (&Method::POST, p) if p.starts_with("servers/") => {
             parse::<ServerChange>(req).and_then(|c| change_server(world, &p["servers/".len()..], c))
         }
+        (&Method::POST, "credentials/expire") => {
+            let ended = world.identities.expire_all(world.clock.lifetime_now());
+            Ok(json_reply(200, &json!({"expired": ended})))
+        }
         (&Method::GET, "recovery-instances") => Ok(json_reply(200, &json!({"recoveryInstances": recovery_instances(world)}))),
         _ => Err(ControlError::NotFound(format!("no control route {} /_sim/{path}", req.method))),
     };

@@ -120,6 +120,19 @@ fn one() -> u64 {
     1
 }
 
+/// A throttling storm: one matching call in `every` is answered 429 (every 3: a third),
+/// counted per storm, so a run is the same each time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Storm {
+    #[serde(flatten)]
+    pub on: Selector,
+    pub every: u64,
+    /// Retry-After (seconds) sent with each 429; default 0.
+    #[serde(default)]
+    pub retry_after_seconds: u64,
+}
+
 /// A fault set that cannot be applied.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[non_exhaustive]
@@ -130,6 +143,9 @@ pub enum FaultError {
     /// A crash that fires on no call is a mistake, not a way to disable it (remove it).
     #[error("crashes[{index}].count must be at least 1")]
     ZeroCount { index: usize },
+    /// One call in zero means nothing.
+    #[error("storms[{index}].every must be at least 1")]
+    ZeroEvery { index: usize },
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -143,6 +159,8 @@ pub struct FaultSet {
     pub outages: Vec<Outage>,
     #[serde(default)]
     pub crashes: Vec<Crash>,
+    #[serde(default)]
+    pub storms: Vec<Storm>,
 }
 
 impl FaultSet {
@@ -154,6 +172,11 @@ impl FaultSet {
             }
             if c.count == 0 {
                 return Err(FaultError::ZeroCount { index });
+            }
+        }
+        for (index, s) in self.storms.iter().enumerate() {
+            if s.every == 0 {
+                return Err(FaultError::ZeroEvery { index });
             }
         }
         Ok(())
@@ -179,6 +202,8 @@ struct State {
     outage_hits: HashMap<usize, u64>,
     /// Matching calls seen so far, per crash.
     crash_seen: HashMap<usize, u64>,
+    /// Matching calls seen so far, per storm.
+    storm_seen: HashMap<usize, u64>,
 }
 
 struct Bucket {
@@ -208,7 +233,7 @@ impl Faults {
 
     pub fn check(&self, call: &CallKey) -> Verdict {
         let mut s = self.inner.lock();
-        let State { set, buckets, outage_hits, .. } = &mut *s;
+        let State { set, buckets, outage_hits, storm_seen, .. } = &mut *s;
         for (i, o) in set.outages.iter().enumerate() {
             if o.on.matches(call) {
                 let hits = outage_hits.entry(i).or_default();
@@ -216,6 +241,13 @@ impl Faults {
                     *hits += 1;
                     return Verdict::Outage { status: o.status };
                 }
+            }
+        }
+        for (i, storm) in set.storms.iter().enumerate().filter(|(_, st)| st.on.matches(call) && st.every > 0) {
+            let seen = storm_seen.entry(i).or_default();
+            *seen += 1;
+            if *seen % storm.every == 0 {
+                return Verdict::Throttled { retry_after_seconds: storm.retry_after_seconds };
             }
         }
         for (i, t) in set.throttle.iter().enumerate() {
@@ -261,7 +293,13 @@ impl Faults {
 
 impl State {
     fn new(set: FaultSet) -> State {
-        State { set, buckets: HashMap::new(), outage_hits: HashMap::new(), crash_seen: HashMap::new() }
+        State {
+            set,
+            buckets: HashMap::new(),
+            outage_hits: HashMap::new(),
+            crash_seen: HashMap::new(),
+            storm_seen: HashMap::new(),
+        }
     }
 }
 
@@ -311,6 +349,16 @@ mod tests {
         let seen: Vec<_> = (0..5).map(|_| f.crash(&key("A"))).collect();
         assert_eq!(seen, [None, Some(CrashPoint::Lost), Some(CrashPoint::Lost), None, None]);
         assert_eq!(f.crash(&key("B")), None, "another operation is not counted");
+    }
+
+    #[test]
+    fn a_storm_throttles_one_call_in_every() {
+        let set: FaultSet = serde_json::from_value(serde_json::json!({"storms": [{"service": "drs", "every": 3}]})).unwrap();
+        let f = Faults::new(set);
+        let seen: Vec<bool> = (0..6).map(|_| f.check(&key("A")) != Verdict::Pass).collect();
+        assert_eq!(seen, [false, false, true, false, false, true]);
+        let zero: FaultSet = serde_json::from_value(serde_json::json!({"storms": [{"every": 0}]})).unwrap();
+        assert_eq!(zero.validate(), Err(FaultError::ZeroEvery { index: 0 }));
     }
 
     #[test]

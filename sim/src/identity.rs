@@ -68,6 +68,18 @@ impl Identities {
         (key, cred)
     }
 
+    /// Ends every temporary credential now (a session revoked, or a clock run past it): the
+    /// caller must assume its role again. Returns how many ended.
+    pub fn expire_all(&self, now: DateTime<Utc>) -> usize {
+        let mut keys = self.keys.write();
+        let mut n = 0;
+        for c in keys.values_mut().filter(|c| c.expires.is_some_and(|e| e > now)) {
+            c.expires = Some(now);
+            n += 1;
+        }
+        n
+    }
+
     /// Finds the credential of an access key and checks its session token and expiry.
     pub fn resolve(
         &self,

@@ -162,3 +162,26 @@ async fn past_the_grace_a_dark_partitions_servers_fail_by_the_policy_and_never_s
     assert_eq!(e.code, "WaveFailed");
     assert!(e.message.contains(DARK) && e.message.contains("unreachable"), "{}", e.message);
 }
+
+#[tokio::test]
+async fn sessions_that_end_mid_run_are_assumed_again_and_the_run_completes() {
+    let r = quick_rig().await;
+    let shop = resource("ShopStack", shop_parameters());
+    let payload = handle_detailed(&r.clients, &event(&shop, "activate", None)).await.unwrap().answer;
+    let ended = r.control.ok("POST", "credentials/expire", None).await.unwrap();
+    assert!(ended["expired"].as_u64().unwrap() >= 3, "every account's session ended: {ended}");
+    let h = check(&r, &shop, &payload).await.expect("ended sessions do not fail the check");
+    let down = h.detail.unwrap()["unreachable"].as_array().cloned().unwrap_or_default();
+    assert!(!down.is_empty() && down[0]["error"].as_str().unwrap().contains("ExpiredToken"), "{down:?}");
+    let mut done = false;
+    for _ in 0..200 {
+        let h = check(&r, &shop, &payload).await.expect("the run goes on with new sessions");
+        if h.answer == json!(true) {
+            done = true;
+            break;
+        }
+    }
+    assert!(done, "the run ended");
+    let launches = launches_per_server(&r.all_jobs().await);
+    assert!(launches.len() == 60 && launches.values().all(|n| *n == 1), "{launches:?}");
+}

@@ -114,6 +114,19 @@ impl Clients {
         Ok(shared)
     }
 
+    /// Drops an account's assumed-role credentials and configurations, so that the next call
+    /// assumes the role again: for a session that ended before the SDK's cache expected
+    /// (revoked, or a clock skew), which the SDK's own refresh would not notice.
+    pub async fn forget(&self, account: &str) {
+        self.credentials.lock().await.retain(|(a, _), _| a != account);
+        self.configs.lock().retain(|p, _| p.account != account);
+    }
+
+    /// Whether an error is a refused session (the caller then `forget`s the account).
+    pub fn is_session_refused(e: &anyhow::Error) -> bool {
+        e.downcast_ref::<crate::recovery::CallFailed>().is_some_and(|c| c.error.kind == crate::aws::errors::Kind::Credentials)
+    }
+
     /// The SDK configuration acting in one account x region.
     pub async fn partition(&self, p: &Partition) -> anyhow::Result<SdkConfig> {
         if let Some(c) = self.configs.lock().get(p) {

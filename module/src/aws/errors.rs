@@ -94,6 +94,10 @@ fn service_kind(code: &str, server_error: bool) -> Kind {
         "ConflictException" => Kind::Conflict,
         "ServiceQuotaExceededException" => Kind::QuotaExceeded,
         "ResourceNotFoundException" => Kind::NotFound,
+        // The assumed role's session ended (expired or revoked): assume it again.
+        "ExpiredToken" | "ExpiredTokenException" | "RequestExpired" | "InvalidClientTokenId" | "UnrecognizedClientException" => {
+            Kind::Credentials
+        }
         // An outage answers 5xx once the SDK's retries are spent.
         _ if server_error => Kind::Unreachable,
         _ => Kind::Other,

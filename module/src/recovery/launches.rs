@@ -74,7 +74,12 @@ pub async fn find(clients: &Clients, partitions: &[Partition], scope: &Scope<'_>
                 found.ours.extend(ours);
                 found.same_name.extend(same_name);
             }
-            Err(e) => _ = found.unreachable.insert(p.clone(), format!("{e:#}")),
+            Err(e) => {
+                if Clients::is_session_refused(&e) {
+                    clients.forget(&p.account).await;
+                }
+                found.unreachable.insert(p.clone(), format!("{e:#}"));
+            }
         }
     }
     found

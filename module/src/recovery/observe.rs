@@ -152,6 +152,10 @@ pub async fn jobs(clients: &Clients, partitions: &[Partition], execution: &str, 
             Ok(jobs) => out.jobs.extend(jobs),
             Err(e) => {
                 tracing::warn!(partition = %partitions[i], error = %format!("{e:#}"), "a partition cannot be read");
+                // A session that ended early: the next check assumes the role again.
+                if Clients::is_session_refused(&e) {
+                    clients.forget(&partitions[i].account).await;
+                }
                 out.down.insert(i, format!("{e:#}"));
             }
         }
