@@ -6,7 +6,7 @@
 use crate::accounts::{check, AccountsReport};
 use crate::aws::Clients;
 use crate::config::Partition;
-use crate::discovery::discover;
+use crate::discovery::discover_retrying;
 use crate::launch;
 use crate::plan::{plan_one, Plan};
 use crate::resource::DrsResource;
@@ -61,7 +61,7 @@ pub async fn preflight(clients: &Clients, resource: &DrsResource) -> anyhow::Res
         sel.resource_name
     );
     let accounts = check(clients, &partitions).await;
-    let found = discover(clients, &partitions, |_| {}).await;
+    let found = discover_retrying(clients, &partitions, 3).await;
     let plan = plan_one(resource, &found, &clients.config().quotas);
     let selected: Vec<ServerRef> = plan.resources.iter().flat_map(|r| r.resolution.servers.clone()).collect();
     let want = resource.launch.as_ref();

@@ -1,6 +1,7 @@
 //! Benchmarks (`drs-orch bench NAME`). Each prints its figures as one final line of
 //! `key=value` pairs, measured side by side in one run.
 
+mod chaos;
 mod discovery;
 mod handoff;
 mod hooks;
@@ -22,6 +23,9 @@ pub enum Which {
     /// compiled cache and compile time, for the Rust example hook and the JavaScript one
     /// (goals: p99 under 1 ms, cache load under 20 ms).
     Hooks(hooks::Args),
+    /// Drills under a throttling storm, a partition dark for 10 minutes, ended sessions and
+    /// re-delivered events (goal: every run completed, no duplicate launch, no orphan).
+    Chaos(chaos::Args),
 }
 
 pub async fn run(which: Which) -> anyhow::Result<()> {
@@ -30,5 +34,6 @@ pub async fn run(which: Which) -> anyhow::Result<()> {
         Which::Discovery(args) => discovery::run(args).await,
         Which::Handoff(args) => handoff::run(args).await,
         Which::Hooks(args) => hooks::run(args).await,
+        Which::Chaos(args) => chaos::run(args).await,
     }
 }

@@ -175,7 +175,7 @@ fn retry_config(cfg: &ModuleConfig) -> RetryConfig {
         RetryMode::Standard => RetryConfig::standard(),
         RetryMode::Adaptive => RetryConfig::adaptive(),
     };
-    base.with_max_attempts(cfg.retry.max_attempts)
+    base.with_max_attempts(cfg.retry.max_attempts).with_initial_backoff(Duration::from_millis(cfg.retry.initial_backoff_millis))
 }
 
 /// `<project>-<execution>`, cut to STS's 64 characters of `[\w+=,.@-]`.

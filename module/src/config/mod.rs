@@ -185,6 +185,13 @@ pub struct Retry {
     /// recorded as unreachable rather than holding the whole status check.
     #[serde(default = "r_operation_seconds")]
     pub operation_timeout_seconds: u64,
+    /// The first retry's backoff ceiling (the SDK's default is 1,000 ms); each retry doubles it.
+    #[serde(default = "r_initial_backoff")]
+    pub initial_backoff_millis: u64,
+}
+
+fn r_initial_backoff() -> u64 {
+    1000
 }
 
 fn r_attempt_seconds() -> u64 {
@@ -208,6 +215,7 @@ impl Default for Retry {
             max_attempts: r_attempts(),
             attempt_timeout_seconds: r_attempt_seconds(),
             operation_timeout_seconds: r_operation_seconds(),
+            initial_backoff_millis: r_initial_backoff(),
         }
     }
 }

@@ -51,6 +51,33 @@ pub async fn discover(clients: &Clients, partitions: &[Partition], on_done: impl
     out
 }
 
+/// Discovers the given partitions, then again, up to `rounds` more times with a growing
+/// pause, those that failed in a way that may pass (throttled past the SDK's retries, or the
+/// region not answering): a throttling storm at activate should slow a plan, not block it.
+pub async fn discover_retrying(clients: &Clients, partitions: &[Partition], rounds: u32) -> Discovery {
+    use crate::accounts::reason::{REGION_UNREACHABLE, THROTTLED};
+    let mut found = discover(clients, partitions, |_| {}).await;
+    for round in 1..=rounds {
+        let again: Vec<Partition> = found
+            .failed()
+            .filter(|p| p.error.as_ref().is_some_and(|e| e.kind == THROTTLED || e.kind == REGION_UNREACHABLE))
+            .map(|p| p.partition.clone())
+            .collect();
+        if again.is_empty() {
+            break;
+        }
+        tracing::warn!(partitions = again.len(), round, "discovery retries partitions that failed for now");
+        tokio::time::sleep(std::time::Duration::from_millis(500 * u64::from(round))).await;
+        let more = discover(clients, &again, |_| {}).await;
+        found.partitions.retain(|p| !again.contains(&p.partition));
+        found.partitions.extend(more.partitions);
+        found.servers.extend(more.servers);
+    }
+    found.partitions.sort_by(|a, b| a.partition.cmp(&b.partition));
+    found.servers.sort_by(|a, b| (&a.account, &a.region, &a.hostname).cmp(&(&b.account, &b.region, &b.hostname)));
+    found
+}
+
 /// One partition: its source servers, then their source instances.
 pub async fn one_partition(clients: &Clients, partition: Partition, limits: &Limits) -> (PartitionReport, Vec<DiscoveredServer>) {
     let started = Instant::now();

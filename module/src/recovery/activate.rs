@@ -7,7 +7,7 @@
 use super::payload::{Group, Payload, WavePayload, VERSION};
 use super::status::{self, Status};
 use crate::aws::Clients;
-use crate::discovery::discover;
+use crate::discovery::discover_retrying;
 use crate::plan::plan_one;
 use crate::preflight::partitions_of;
 use crate::resource::DrsResource;
@@ -22,7 +22,7 @@ pub async fn build(clients: &Clients, resource: &DrsResource, execution: &str) -
     if partitions.is_empty() {
         bail!("resource {}: no configured account x region matches its AccountId/Accounts/Regions", sel.resource_name);
     }
-    let found = discover(clients, &partitions, |_| {}).await;
+    let found = discover_retrying(clients, &partitions, 3).await;
     let plan = plan_one(resource, &found, &clients.config().quotas);
     let r = plan.resources.first().context("the plan has no resource")?;
     let mut blockers: Vec<String> = plan.unreadable_partitions.clone();
