@@ -154,4 +154,7 @@ matrix! {
     terminate_recovery_instances_lost: "drs" "TerminateRecoveryInstances" "lost" 2 "drill";
     reverse_replication_before: "drs" "ReverseReplication" "before" 7 "recovery";
     reverse_replication_lost: "drs" "ReverseReplication" "lost" 7 "recovery";
+    // In a drill without hooks, the first TagResource records the run's end on its jobs.
+    tag_resource_before: "drs" "TagResource" "before" 1 "drill";
+    tag_resource_lost: "drs" "TagResource" "lost" 1 "drill";
 }
