@@ -103,3 +103,41 @@ async fn cleanup_leaves_the_instances_of_another_resource_with_the_same_name() {
     assert_eq!(cleanup.payload["leftToOtherResources"].as_u64(), Some(billing_live as u64), "{}", cleanup.payload);
     assert_eq!(drill_instances(&r).await.0, billing_live, "the other Web's instances are left");
 }
+
+#[tokio::test]
+async fn replicate_reverses_what_it_reaches_and_is_not_done_while_a_partition_is_dark() {
+    let r = quick_rig().await;
+    let mut params = shop_parameters();
+    params["Mode"] = json!("recovery");
+    let shop = resource("ShopStack", params);
+    r.run(&shop, "activate", None).await.expect("the recovery succeeds");
+
+    outage(&r, true).await;
+    let first = handle_detailed(&r.clients, &event(&shop, "replicate", None)).await.expect("replicate starts where it can");
+    let phase_answer = first.answer;
+    assert!(phase_answer["unreachable"].to_string().contains(DARK_REGION), "{phase_answer}");
+    let check = |answer: &Value| {
+        let mut e = event(&shop, "replicate", None);
+        e["status"] = json!(true);
+        e["lifecycle_output"] = json!({"Payload": answer});
+        e
+    };
+    for _ in 0..40 {
+        r.control.advance(POLL_S as f64).await.unwrap();
+        let h = handle_detailed(&r.clients, &check(&phase_answer)).await.expect("not done, not failed");
+        assert_eq!(h.answer, json!(false), "never done while a partition is dark: {:?}", h.detail);
+    }
+    outage(&r, false).await;
+    let mut done = false;
+    for _ in 0..200 {
+        r.control.advance(POLL_S as f64).await.unwrap();
+        if handle_detailed(&r.clients, &check(&phase_answer)).await.unwrap().answer == json!(true) {
+            done = true;
+            break;
+        }
+    }
+    assert!(done, "replicate ends once the partition is back");
+    let continuous =
+        r.recovery_instances().await.iter().filter(|i| i["dataReplicationInfo"]["dataReplicationState"] == "CONTINUOUS").count();
+    assert_eq!(continuous, 60, "every recovered server replicates back, the dark partition's too");
+}
