@@ -111,7 +111,8 @@ pub struct ObservedJob {
     pub hooks: Option<String>,
     /// Servers of the wave that hooks left out (`drs-orch:skipped-count`).
     pub skipped: Option<usize>,
-    /// What checks recorded about unreachable partitions (`outage.rs`): tag -> value.
+    /// What checks recorded on the job: unreachable partitions (`outage.rs`) and the run's
+    /// end (`run.rs`): tag -> value.
     pub marks: BTreeMap<String, String>,
 }
 
@@ -181,7 +182,7 @@ fn observed(p: &Partition, j: &Job, execution: &str) -> Option<ObservedJob> {
         skipped: t.get(tags::SKIPPED_COUNT).and_then(|n| n.parse().ok()),
         marks: t
             .iter()
-            .filter(|(k, _)| k.starts_with(super::outage::DOWN) || k.starts_with(super::outage::LOST))
+            .filter(|(k, _)| k.starts_with(super::outage::DOWN) || k.starts_with(super::outage::LOST) || *k == tags::ENDED)
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
         servers: j

@@ -7,12 +7,12 @@
 
 use super::failed;
 use super::gate;
+use super::observe::{self, ObservedJob};
 use super::payload::Payload;
 use super::progress::Outcome;
 use super::tags;
 use crate::aws::Clients;
 use crate::config::Partition;
-use aws_sdk_drs::types::{DescribeJobsRequestFilters, Job};
 use aws_sdk_sfn::types::ExecutionStatus;
 
 /// An execution id that already belongs to a run that ended.
@@ -34,21 +34,6 @@ pub fn ended_value(outcome: &Outcome, at: chrono::DateTime<chrono::Utc>) -> Stri
     format!("{what} {}", at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
 }
 
-/// The jobs of `execution` in one partition created from `from`, as DRS returns them.
-async fn jobs_of(clients: &Clients, p: &Partition, execution: &str, from: &str) -> anyhow::Result<Vec<Job>> {
-    let drs = clients.drs(p).await?;
-    let filters = DescribeJobsRequestFilters::builder().from_date(from).build();
-    let mut pages = drs.describe_jobs().filters(filters).max_results(1000).into_paginator().send();
-    let mut out = vec![];
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| failed(p, "drs:DescribeJobs", &e))?;
-        let mine =
-            page.items().iter().filter(|j| j.tags().and_then(|t| t.get(tags::EXECUTION)).map(String::as_str) == Some(execution));
-        out.extend(mine.cloned());
-    }
-    Ok(out)
-}
-
 fn partitions(payload: &Payload) -> anyhow::Result<Vec<Partition>> {
     (0..payload.partitions.len()).map(|i| payload.partition(i)).collect()
 }
@@ -58,9 +43,9 @@ fn partitions(payload: &Payload) -> anyhow::Result<Vec<Partition>> {
 pub async fn refuse_ended(clients: &Clients, payload: &Payload) -> anyhow::Result<()> {
     let from = payload.jobs_from_text();
     for p in partitions(payload)? {
-        for j in jobs_of(clients, &p, &payload.execution, &from).await? {
-            if let Some(end) = j.tags().and_then(|t| t.get(tags::ENDED)) {
-                let evidence = format!("{end} (job {} in {p})", j.job_id());
+        for j in observe::jobs_in(clients, &p, &payload.execution, &from).await? {
+            if let Some(end) = j.marks.get(tags::ENDED) {
+                let evidence = format!("{end} (job {} in {p})", j.job_id);
                 return Err(AlreadyRan { execution: payload.execution.clone(), evidence }.into());
             }
         }
@@ -112,14 +97,13 @@ pub async fn mark_ended(clients: &Clients, payload: &Payload, outcome: &Outcome)
 
 /// One partition: its jobs of the execution tagged with the end; how many carry it.
 async fn mark_in(clients: &Clients, p: &Partition, execution: &str, from: &str, value: &str) -> anyhow::Result<usize> {
-    let jobs = jobs_of(clients, p, execution, from).await?;
-    let open: Vec<&Job> = jobs.iter().filter(|j| j.tags().is_none_or(|t| !t.contains_key(tags::ENDED))).collect();
+    let jobs = observe::jobs_in(clients, p, execution, from).await?;
+    let open: Vec<&ObservedJob> = jobs.iter().filter(|j| !j.marks.contains_key(tags::ENDED)).collect();
     if !open.is_empty() {
         let drs = clients.drs(p).await?;
         for j in open {
-            let Some(arn) = j.arn() else { continue };
             drs.tag_resource()
-                .resource_arn(arn)
+                .resource_arn(&j.arn)
                 .tags(tags::ENDED, value)
                 .send()
                 .await
