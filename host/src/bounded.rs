@@ -131,10 +131,9 @@ fn check_len<const MAX: usize>(len: usize) -> Result<()> {
 
 fn pointer_pair(bytes: &[u8]) -> Result<(usize, usize)> {
     match (bytes.get(..4), bytes.get(4..8)) {
-        (Some(p), Some(l)) => Ok((
-            u32::from_le_bytes([p[0], p[1], p[2], p[3]]) as usize,
-            u32::from_le_bytes([l[0], l[1], l[2], l[3]]) as usize,
-        )),
+        (Some(p), Some(l)) => {
+            Ok((u32::from_le_bytes([p[0], p[1], p[2], p[3]]) as usize, u32::from_le_bytes([l[0], l[1], l[2], l[3]]) as usize))
+        }
         _ => bail!("a pointer pair needs 8 bytes"),
     }
 }

@@ -14,6 +14,7 @@
 //! - files are written to a temporary name no one can predict, created exclusively (an
 //!   existing file or link there fails the create instead of being followed), then renamed
 //!   into place: a reader never sees half a file.
+//!
 //! What it does not defend against: someone running as this user, who could write a
 //! matching record as easily (and could as well change the binary). The file name carries
 //! the component hash and the engine hash, so a wasmtime upgrade or a config change misses
@@ -178,8 +179,14 @@ fn lock(path: &Path) -> Result<File, HookError> {
     let lock_path = path.with_extension("lock");
     let err = |e: std::io::Error| HookError::Cache { path: lock_path.clone(), message: e.to_string() };
     // Not truncated (another loader may hold it), not followed if a link.
-    let file =
-        OpenOptions::new().read(true).write(true).create(true).truncate(false).mode(0o600).custom_flags(nofollow()).open(&lock_path);
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .custom_flags(nofollow())
+        .open(&lock_path);
     let file = file.map_err(err)?;
     file.lock().map_err(err)?;
     Ok(file)

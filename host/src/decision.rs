@@ -73,7 +73,10 @@ fn skip_list(ids: Vec<Id>, servers: &[Server]) -> Result<Vec<String>, HookError>
     let mut out = Vec::new();
     for id in ids {
         if id.cut || !known.contains(id.text.as_str()) {
-            return Err(HookError::BadReturn(format!("skip names {}, which is not in the wave", fit(&id.text, id.len_bytes, 64))));
+            return Err(HookError::BadReturn(format!(
+                "skip names {}, which is not in the wave",
+                fit(&id.text, id.len_bytes, 64)
+            )));
         }
         if kept.insert(id.text.clone()) {
             out.push(id.text);

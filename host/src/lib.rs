@@ -33,13 +33,11 @@ pub use private_dir::default_cache_dir;
 pub use sandbox::{LogLimits, LogLine};
 
 use bindings::{WaveHooks, WaveHooksPre};
+use decision::{RawDecision, TagKeys};
 use sandbox::CallState;
 use std::path::PathBuf;
-use decision::{RawDecision, TagKeys};
 use std::time::{Duration, Instant};
-use wasmtime::component::{
-    ComponentExportIndex, ComponentNamedList, HasSelf, InstancePre, Linker, Lower,
-};
+use wasmtime::component::{ComponentExportIndex, ComponentNamedList, HasSelf, InstancePre, Linker, Lower};
 use wasmtime::{Engine, Store, Trap};
 
 /// See `HookHost::store`.
@@ -146,9 +144,12 @@ impl HookHost {
         // through `decision.rs`, which lifts the result within bounds.
         WaveHooksPre::new(pre.clone()).map_err(|e| HookError::Invalid(format!("{e:#}")))?;
         let export = |name: &str| {
-            component.get_export_index(None, name).ok_or_else(|| HookError::Invalid(format!("the component does not export {name}")))
+            component
+                .get_export_index(None, name)
+                .ok_or_else(|| HookError::Invalid(format!("the component does not export {name}")))
         };
-        let exports = Exports { tag_keys: export("tag-keys")?, before_wave: export("before-wave")?, after_wave: export("after-wave")? };
+        let exports =
+            Exports { tag_keys: export("tag-keys")?, before_wave: export("before-wave")?, after_wave: export("after-wave")? };
         let keys = deadline::block_on(self.ask_tag_keys(&pre, &exports.tag_keys))?;
         let tag_keys = (!keys.is_empty()).then(|| keys.into_iter().collect());
         Ok(Hook { sha256, source, load_time: started.elapsed(), pre, exports, tag_keys })

@@ -54,7 +54,11 @@ pub fn ensure(dir: &Path) -> Result<(), HookError> {
         let meta = std::fs::metadata(ancestor).map_err(|e| refuse(format!("{}: {e}", ancestor.display())))?;
         let sticky = meta.mode() & 0o1000 != 0;
         if meta.uid() != me && meta.uid() != 0 {
-            return Err(refuse(format!("its parent {} is owned by uid {}, neither this user nor root", ancestor.display(), meta.uid())));
+            return Err(refuse(format!(
+                "its parent {} is owned by uid {}, neither this user nor root",
+                ancestor.display(),
+                meta.uid()
+            )));
         }
         if meta.mode() & 0o002 != 0 && !sticky {
             return Err(refuse(format!(

@@ -73,7 +73,8 @@ fn a_sleeping_hook_called_from_async_code_times_out_without_panicking() {
 /// so that the guest can build the list at all.
 #[test]
 fn three_million_ids_are_refused_from_the_length_alone() {
-    let (host, hook) = hostile_with("skip-3m", |c| HostConfig { memory_bytes: 512 << 20, call_timeout: Duration::from_secs(20), ..c });
+    let (host, hook) =
+        hostile_with("skip-3m", |c| HostConfig { memory_bytes: 512 << 20, call_timeout: Duration::from_secs(20), ..c });
     let started = Instant::now();
     let err = host.before_wave(&hook, &context("skip-3m", servers())).unwrap_err();
     eprintln!("skip-3m: {err} after {:?}", started.elapsed());

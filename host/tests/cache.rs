@@ -16,8 +16,9 @@ fn servers() -> Vec<drs_host::Server> {
 /// The artifact of the component pinned by `pin` in `dir`.
 fn artifact(dir: &Path, pin: &str) -> PathBuf {
     let names = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path());
-    let mut found: Vec<PathBuf> =
-        names.filter(|p| p.file_name().unwrap().to_string_lossy().starts_with(pin) && p.extension().unwrap() == "cwasm").collect();
+    let mut found: Vec<PathBuf> = names
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with(pin) && p.extension().unwrap() == "cwasm")
+        .collect();
     assert_eq!(found.len(), 1, "{found:?}");
     found.pop().unwrap()
 }

@@ -12,8 +12,8 @@ use common::{context, host, server};
 use drs_host::{Decision, HookError, HookHost, HostConfig, MAX_MEMORIES};
 use std::time::Duration;
 use wasm_encoder::{
-    CodeSection, ConstExpr, ExportKind, ExportSection, Function, FunctionSection, GlobalSection, GlobalType, Instruction,
-    MemArg, MemorySection, MemoryType, Module, TypeSection, ValType,
+    CodeSection, ConstExpr, ExportKind, ExportSection, Function, FunctionSection, GlobalSection, GlobalType, Instruction, MemArg,
+    MemorySection, MemoryType, Module, TypeSection, ValType,
 };
 use wit_parser::abi::{AbiVariant, WasmType};
 use wit_parser::Resolve;

@@ -410,14 +410,8 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let sample = dir.join("sleep.json");
         std::fs::write(&sample, BEFORE.replacen("drill-20251224T101500Z-7f3a", "sleep", 1)).unwrap();
-        let args = CheckArgs {
-            hook,
-            context: sample,
-            after: false,
-            sha256: None,
-            cache_dir: Some(dir.join("cache")),
-            timeout_ms: 50,
-        };
+        let args =
+            CheckArgs { hook, context: sample, after: false, sha256: None, cache_dir: Some(dir.join("cache")), timeout_ms: 50 };
         let started = std::time::Instant::now();
         let err = check(args).await.unwrap_err().to_string();
         assert!(err.contains("before-wave failed: hook ran longer than its 50 ms limit"), "{err}");

@@ -129,7 +129,8 @@ fn context(mode: &str) -> WaveContext {
 mod rss {
     /// Resets the peak (VmHWM) to the current RSS and returns the current RSS, in bytes.
     pub fn reset_peak() -> anyhow::Result<u64> {
-        std::fs::write("/proc/self/clear_refs", "5").map_err(|e| anyhow::anyhow!("reset the peak RSS (/proc/self/clear_refs): {e}"))?;
+        std::fs::write("/proc/self/clear_refs", "5")
+            .map_err(|e| anyhow::anyhow!("reset the peak RSS (/proc/self/clear_refs): {e}"))?;
         field("VmRSS:")
     }
 
@@ -140,7 +141,8 @@ mod rss {
 
     fn field(name: &str) -> anyhow::Result<u64> {
         let status = std::fs::read_to_string("/proc/self/status")?;
-        let line = status.lines().find(|l| l.starts_with(name)).ok_or_else(|| anyhow::anyhow!("no {name} in /proc/self/status"))?;
+        let line =
+            status.lines().find(|l| l.starts_with(name)).ok_or_else(|| anyhow::anyhow!("no {name} in /proc/self/status"))?;
         let kb: u64 = line[name.len()..].trim().trim_end_matches("kB").trim().parse()?;
         Ok(kb * 1024)
     }
