@@ -37,7 +37,7 @@ fn js() -> Option<&'static Js> {
                     let _ = std::fs::remove_file(old.path());
                 }
             }
-            // A generous CPU cap: an unoptimized host on a loaded machine is slow to instantiate
+            // A generous time cap: an unoptimized host on a loaded machine is slow to instantiate
             // a 12 MB component, and the cap is not what these tests are about.
             let config = HostConfig { call_timeout: Duration::from_secs(5), ..HostConfig::new(&cache_dir) };
             let host = HookHost::new(config).expect("create host");
