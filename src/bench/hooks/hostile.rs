@@ -101,7 +101,7 @@ fn summary(result: &Result<drs_host::CallOutcome, HookError>) -> String {
             Decision::Pause(text) => format!("pause, reason kept to {} bytes", text.len()),
             Decision::Abort(text) => format!("abort, message kept to {} bytes", text.len()),
         },
-        Err(e) => format!("error `{}`", drs_host::cut(&e.to_string(), 120)),
+        Err(e) => format!("error `{}`", drs_host::cut(&e.to_string(), 240)),
     }
 }
 
