@@ -91,7 +91,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Approve(args) => commands::approve::run(args).await,
         Command::Tags { command } => commands::tags::run(command).await,
         Command::Launch { command } => commands::launch::run(command).await,
-        Command::Hooks { command } => commands::hooks::run(command),
+        Command::Hooks { command } => commands::hooks::run(command).await,
         Command::Bench { which } => bench::run(which).await,
     }
 }

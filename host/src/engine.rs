@@ -1,15 +1,17 @@
-//! The one Engine per process and its CPU-time clock.
+//! The one Engine per process and its epoch clock.
 
 use std::time::Duration;
 use wasmtime::{Config, Engine};
 
-/// How often the epoch advances. A call's CPU cap is rounded up to whole ticks.
+/// How often the epoch advances: a computing guest yields to the executor this often, which
+/// is when its call's deadline can be seen to have passed.
 pub const EPOCH_TICK: Duration = Duration::from_millis(5);
 
 pub fn new_engine(max_wasm_stack: usize) -> wasmtime::Result<Engine> {
     let mut config = Config::new();
     // Epoch interruption costs less per instruction than fuel and measures wall time, which is
-    // what a wave boundary waits on.
+    // what a wave boundary waits on. Calls run as futures under a deadline (deadline.rs):
+    // wasmtime's async support is on whenever its `async` feature is.
     config.epoch_interruption(true);
     config.max_wasm_stack(max_wasm_stack);
     let engine = Engine::new(&config)?;
@@ -30,9 +32,4 @@ fn start_ticker(engine: &Engine) {
             }
         })
         .expect("spawn the epoch thread");
-}
-
-/// Ticks to allow for a call capped at `limit`: at least the limit, at most one tick more.
-pub fn deadline_ticks(limit: Duration) -> u64 {
-    (limit.as_micros().div_ceil(EPOCH_TICK.as_micros()) as u64) + 1
 }

@@ -13,10 +13,10 @@ pub enum HookError {
     /// The component does not implement the wave-hooks world (or is not a valid component).
     #[error("invalid hook component: {0}")]
     Invalid(String),
-    /// The call ran past its CPU-time cap.
+    /// The call ran past its wall-time cap (computing, or waiting in a host call: sleep, poll).
     #[error("hook ran longer than its {limit_ms} ms limit")]
     Timeout { limit_ms: u64 },
-    /// The guest tried to grow its memory past the cap.
+    /// The guest tried to grow its memories past the cap (all of them together).
     #[error("hook exceeded its memory limit of {limit_bytes} bytes")]
     MemoryLimit { limit_bytes: usize },
     /// The guest trapped (panic, unreachable, stack overflow, out-of-bounds access, ...).
@@ -25,7 +25,8 @@ pub enum HookError {
     /// The guest returned a decision the host cannot apply.
     #[error("hook returned an invalid decision: {0}")]
     BadReturn(String),
-    /// The compile cache could not be read or written.
+    /// The compile cache could not be used: its directory is not private to this user, or
+    /// could not be created or written.
     #[error("hook cache {path}: {message}")]
     Cache { path: PathBuf, message: String },
 }

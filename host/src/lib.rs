@@ -2,38 +2,56 @@
 //!
 //! One [`HookHost`] per process owns the wasmtime Engine. [`HookHost::load`] checks a
 //! component's SHA-256 pin, compiles it (or loads it from the cache) and refuses imports
-//! outside the sandbox. Each call gets a fresh Store with memory, CPU-time, table and
-//! instance limits; every failure comes back as a [`HookError`] and the host stays usable.
+//! outside the sandbox. Each call gets a fresh Store with memory, table and instance limits
+//! and a wall-time cap that holds whatever the guest does (compute, sleep, poll); what it
+//! returns is lifted within bounds (`decision.rs`). Every failure comes back as a
+//! [`HookError`] and the host stays usable.
 
 mod bindings;
+// Lifting with a bound implements wasmtime's unsafe `ComponentType` and `Lift` by hand:
+// `bounded.rs` says why each is sound.
+#[allow(unsafe_code)]
+mod bounded;
 // The compiled-artifact cache deserializes native code (wasmtime's `Component::deserialize`), which is unsafe by nature: `cache.rs` says what it trusts.
 #[allow(unsafe_code)]
 mod cache;
+mod deadline;
+mod decision;
 mod engine;
 mod error;
 mod imports;
 mod limits;
+mod private_dir;
 mod sandbox;
 
 pub use bindings::{Decision, LaunchOutcome, Level, Mode, Server, ServerOutcome, WaveContext, WaveResult};
 pub use cache::{sha256_hex, LoadSource};
+pub use decision::{cut, MAX_ID_BYTES, MAX_MESSAGE_BYTES, MAX_SKIP_IDS, MAX_TAG_KEYS, MAX_TAG_KEY_BYTES};
 pub use error::HookError;
+pub use limits::MAX_MEMORIES;
+pub use private_dir::default_cache_dir;
 pub use sandbox::{LogLimits, LogLine};
 
 use bindings::{WaveHooks, WaveHooksPre};
+use decision::{RawDecision, TagKeys};
 use sandbox::CallState;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
-use wasmtime::component::{HasSelf, Linker};
+use wasmtime::component::{ComponentExportIndex, ComponentNamedList, HasSelf, InstancePre, Linker, Lower};
 use wasmtime::{Engine, Store, Trap};
+
+/// See `HookHost::store`.
+const HOSTCALL_FUEL_BYTES: usize = 4 << 20;
 
 #[derive(Clone, Debug)]
 pub struct HostConfig {
-    /// Compiled components, keyed by hash and engine settings. Writable by the module only.
+    /// Compiled components, keyed by hash and engine settings. A directory of this user's
+    /// own: the cache refuses one that is not (see `cache.rs`).
     pub cache_dir: PathBuf,
-    /// Linear-memory cap per call.
+    /// Linear-memory cap per call, for all of the instance's memories together.
     pub memory_bytes: usize,
-    /// CPU-time (wall-clock, via epochs) cap per call.
+    /// Wall-time cap per call: instantiation, guest code, and any host call the guest waits
+    /// on (sleep, poll). The call returns [`HookError::Timeout`] within it plus a few ms.
     pub call_timeout: Duration,
     /// Native stack the guest may use; deeper recursion traps.
     pub max_wasm_stack: usize,
@@ -58,7 +76,8 @@ pub struct Hook {
     pub source: LoadSource,
     /// Time to compile or deserialize, and pre-instantiate.
     pub load_time: Duration,
-    pre: WaveHooksPre<CallState>,
+    pre: InstancePre<CallState>,
+    exports: Exports,
     /// The tag keys the hook reads (`tag-keys`); None: every tag.
     tag_keys: Option<std::collections::HashSet<String>>,
 }
@@ -68,6 +87,13 @@ impl Hook {
     pub fn tag_keys(&self) -> Option<&std::collections::HashSet<String>> {
         self.tag_keys.as_ref()
     }
+}
+
+/// The component's exports, looked up once at load.
+struct Exports {
+    tag_keys: ComponentExportIndex,
+    before_wave: ComponentExportIndex,
+    after_wave: ComponentExportIndex,
 }
 
 /// What one call returned, with what the guest logged on the way.
@@ -93,8 +119,10 @@ impl HookHost {
         let engine = engine::new_engine(config.max_wasm_stack)?;
         let mut linker = Linker::new(&engine);
         // The full p2 set is linked, but imports::check refuses network interfaces at load
-        // and the WasiCtx denies what remains (no preopens, env, args or sockets).
-        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+        // and the WasiCtx denies what remains (no preopens, env, args or sockets). The async
+        // flavour: a host call the guest waits on (a sleep, a poll) is a future that the
+        // call's deadline can drop (see `deadline.rs`).
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         WaveHooks::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
         Ok(HookHost { engine, linker, config })
     }
@@ -103,32 +131,59 @@ impl HookHost {
         &self.config
     }
 
-    /// Check the pin (before parsing anything), compile or load from the cache, check imports.
+    /// Check the pin (before parsing anything), compile or load from the cache, check imports
+    /// and exports, and ask the hook for its tag keys. Blocks the calling thread (a compile
+    /// takes a while); callable from any thread, async code included.
     pub fn load(&self, bytes: &[u8], pin: &str) -> Result<Hook, HookError> {
         let started = Instant::now();
         let sha256 = cache::check_pin(bytes, pin)?;
         let (component, source) = cache::load(&self.config.cache_dir, &self.engine, bytes, &sha256)?;
         imports::check(&self.engine, &component)?;
         let pre = self.linker.instantiate_pre(&component).map_err(|e| HookError::Invalid(format!("{e:#}")))?;
-        let pre = WaveHooksPre::new(pre).map_err(|e| HookError::Invalid(format!("{e:#}")))?;
-        let keys = self.ask_tag_keys(&pre)?;
+        // The generated bindings check every export's type at load; the calls themselves go
+        // through `decision.rs`, which lifts the result within bounds.
+        WaveHooksPre::new(pre.clone()).map_err(|e| HookError::Invalid(format!("{e:#}")))?;
+        let export = |name: &str| {
+            component
+                .get_export_index(None, name)
+                .ok_or_else(|| HookError::Invalid(format!("the component does not export {name}")))
+        };
+        let exports =
+            Exports { tag_keys: export("tag-keys")?, before_wave: export("before-wave")?, after_wave: export("after-wave")? };
+        let keys = deadline::block_on(self.ask_tag_keys(&pre, &exports.tag_keys))?;
         let tag_keys = (!keys.is_empty()).then(|| keys.into_iter().collect());
-        Ok(Hook { sha256, source, load_time: started.elapsed(), pre, tag_keys })
+        Ok(Hook { sha256, source, load_time: started.elapsed(), pre, exports, tag_keys })
     }
 
     /// `tag-keys`, once at load, in a store of its own under the same caps as a call.
-    fn ask_tag_keys(&self, pre: &WaveHooksPre<CallState>) -> Result<Vec<String>, HookError> {
-        let mut store = Store::new(&self.engine, CallState::new(self.config.memory_bytes, self.config.log_limits.clone(), 0));
-        store.limiter(|s| &mut s.limits);
-        store.set_epoch_deadline(engine::deadline_ticks(self.config.call_timeout));
-        store.epoch_deadline_trap();
-        let result = pre.instantiate(&mut store).and_then(|hooks| hooks.call_tag_keys(&mut store));
+    async fn ask_tag_keys(&self, pre: &InstancePre<CallState>, export: &ComponentExportIndex) -> Result<Vec<String>, HookError> {
+        let mut store = self.store(0);
+        let ran = deadline::within(self.config.call_timeout, async {
+            let instance = pre.instantiate_async(&mut store).await?;
+            let func = instance.get_typed_func::<(), (TagKeys,)>(&mut store, export)?;
+            let (keys,) = func.call_async(&mut store, ()).await?;
+            Ok(decision::tag_keys(keys))
+        })
+        .await;
         let state = store.into_data();
         let stderr = String::from_utf8_lossy(&state.stderr.contents()).into_owned();
-        result.map_err(|e| match self.classify(e, state.limits.memory_exceeded, &stderr) {
-            HookError::BadReturn(m) => HookError::Invalid(format!("tag-keys: {m}")),
+        match self.settle(ran, state.limits.memory_exceeded, &stderr) {
+            Err(HookError::BadReturn(m)) => Err(HookError::Invalid(format!("tag-keys: {m}"))),
             other => other,
-        })
+        }
+    }
+
+    /// A fresh store under the call's caps; its guest code yields to the executor at every
+    /// epoch tick, so that the call's deadline is looked at even while the guest computes.
+    fn store(&self, now: u64) -> Store<CallState> {
+        let mut store = Store::new(&self.engine, CallState::new(self.config.memory_bytes, self.config.log_limits.clone(), now));
+        store.limiter(|s| &mut s.limits);
+        // What a guest may hand the host in one host call (a `log` message) or one result:
+        // more traps instead of being copied (`bounded.rs` keeps results far below it).
+        store.set_hostcall_fuel(HOSTCALL_FUEL_BYTES);
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_async_yield_and_update(1);
+        store
     }
 
     /// The context as the hook may see it: each server with only the tags it asked for.
@@ -145,12 +200,27 @@ impl HookHost {
         std::borrow::Cow::Owned(WaveContext { servers, ..context.clone_without_servers() })
     }
 
+    /// `before-wave`, blocking the calling thread until it ends (within the call's cap plus a
+    /// few milliseconds). Callable from any thread, async code included; there
+    /// [`HookHost::before_wave_async`] does not hold the thread.
     pub fn before_wave(&self, hook: &Hook, context: &WaveContext) -> Result<CallOutcome, HookError> {
-        let context = self.visible(hook, context);
-        self.call(hook, &context.servers, context.now, |hooks, store| hooks.call_before_wave(store, &context))
+        deadline::block_on(self.before_wave_async(hook, context))
     }
 
+    /// `after-wave`, blocking; see [`HookHost::before_wave`].
     pub fn after_wave(&self, hook: &Hook, result: &WaveResult) -> Result<CallOutcome, HookError> {
+        deadline::block_on(self.after_wave_async(hook, result))
+    }
+
+    /// `before-wave` as a future (it needs tokio's timer, as in any runtime built with
+    /// `enable_time` or `enable_all`).
+    pub async fn before_wave_async(&self, hook: &Hook, context: &WaveContext) -> Result<CallOutcome, HookError> {
+        let context = self.visible(hook, context);
+        self.call(hook, &hook.exports.before_wave, (&*context,), &context.servers, context.now).await
+    }
+
+    /// `after-wave` as a future; see [`HookHost::before_wave_async`].
+    pub async fn after_wave_async(&self, hook: &Hook, result: &WaveResult) -> Result<CallOutcome, HookError> {
         let context = self.visible(hook, &result.context);
         let result = match &hook.tag_keys {
             None => std::borrow::Cow::Borrowed(result),
@@ -169,23 +239,31 @@ impl HookHost {
                     .collect(),
             }),
         };
-        self.call(hook, &result.context.servers, result.context.now, |hooks, store| hooks.call_after_wave(store, &result))
+        self.call(hook, &hook.exports.after_wave, (&*result,), &result.context.servers, result.context.now).await
     }
 
-    fn call(
+    /// One call in a fresh store: instantiate, call, lift the decision within bounds, all
+    /// under the wall-time cap (`deadline::within`).
+    async fn call<P>(
         &self,
         hook: &Hook,
+        export: &ComponentExportIndex,
+        params: P,
         servers: &[Server],
         now: u64,
-        f: impl FnOnce(&WaveHooks, &mut Store<CallState>) -> wasmtime::Result<Decision>,
-    ) -> Result<CallOutcome, HookError> {
+    ) -> Result<CallOutcome, HookError>
+    where
+        P: ComponentNamedList + Lower + Send + Sync,
+    {
         let started = Instant::now();
-        let mut store = Store::new(&self.engine, CallState::new(self.config.memory_bytes, self.config.log_limits.clone(), now));
-        store.limiter(|s| &mut s.limits);
-        store.set_epoch_deadline(engine::deadline_ticks(self.config.call_timeout));
-        store.epoch_deadline_trap();
-
-        let result = hook.pre.instantiate(&mut store).and_then(|hooks| f(&hooks, &mut store));
+        let mut store = self.store(now);
+        let ran = deadline::within(self.config.call_timeout, async {
+            let instance = hook.pre.instantiate_async(&mut store).await?;
+            let func = instance.get_typed_func::<P, (RawDecision,)>(&mut store, export)?;
+            let (raw,) = func.call_async(&mut store, params).await?;
+            Ok(decision::check(raw, servers))
+        })
+        .await;
         let state = store.into_data();
         let outcome = CallOutcome {
             decision: Decision::Proceed,
@@ -196,12 +274,21 @@ impl HookHost {
             logs: state.logs,
         };
         forward_to_tracing(&hook.sha256, &outcome);
-        match result {
-            Ok(decision) => {
-                check_decision(&decision, servers)?;
-                Ok(CallOutcome { decision, ..outcome })
-            }
-            Err(e) => Err(self.classify(e, state.limits.memory_exceeded, &outcome.stderr)),
+        let decision = self.settle(ran, state.limits.memory_exceeded, &outcome.stderr)?;
+        Ok(CallOutcome { decision, ..outcome })
+    }
+
+    /// What a bounded run came to: its value, or the error that ended it.
+    fn settle<T>(
+        &self,
+        ran: Result<wasmtime::Result<Result<T, HookError>>, deadline::Elapsed>,
+        memory_exceeded: bool,
+        stderr: &str,
+    ) -> Result<T, HookError> {
+        match ran {
+            Err(deadline::Elapsed) => Err(HookError::Timeout { limit_ms: self.config.call_timeout.as_millis() as u64 }),
+            Ok(Err(e)) => Err(self.classify(e, memory_exceeded, stderr)),
+            Ok(Ok(lifted)) => lifted,
         }
     }
 
@@ -226,18 +313,6 @@ impl HookHost {
             None => HookError::BadReturn(format!("{err:#}")),
         }
     }
-}
-
-/// The host only applies decisions about servers that are in the wave.
-fn check_decision(decision: &Decision, servers: &[Server]) -> Result<(), HookError> {
-    if let Decision::Skip(ids) = decision {
-        // A set: a skip list of a large wave is checked in one pass, not ids x servers.
-        let known: std::collections::HashSet<&str> = servers.iter().map(|s| s.source_server_id.as_str()).collect();
-        if let Some(id) = ids.iter().find(|id| !known.contains(id.as_str())) {
-            return Err(HookError::BadReturn(format!("skip names {id}, which is not in the wave")));
-        }
-    }
-    Ok(())
 }
 
 fn forward_to_tracing(sha256: &str, outcome: &CallOutcome) {

@@ -59,7 +59,7 @@ fn infinite_loop_times_out() {
 
 #[test]
 fn memory_bomb_hits_the_memory_limit() {
-    // A generous CPU cap, so a slow, loaded machine still reaches the memory cap first.
+    // A generous time cap, so a slow, loaded machine still reaches the memory cap first.
     let (host, _) = host("memory");
     let config = HostConfig { call_timeout: Duration::from_secs(5), ..host.config().clone() };
     let host = HookHost::new(config).unwrap();

@@ -5,12 +5,16 @@
 //!   component from that on-disk cache; the median of several;
 //! - call: before-wave with a 500-server context, warm, many times; each call gets a fresh
 //!   Store and instance from the InstancePre, as the host always does. p50, p99 and max of
-//!   the wall time around `HookHost::before_wave`.
+//!   the wall time around `HookHost::before_wave`;
+//! - hostile cases (`hooks/hostile.rs`): hooks that sleep, return 3 million ids or 40 MB of
+//!   text, or grow their memory: the wall time of each call and the host's peak RSS growth.
 //!
-//! Goals: call p99 under 1 ms, cache load under 20 ms.
+//! Goals: call p99 under 1 ms, cache load under 20 ms; a sleeping hook ends within its cap
+//! plus 10 ms.
 
 #[path = "../../host/tests/common/build.rs"]
 mod build;
+mod hostile;
 
 use drs_host::{Decision, Hook, HookHost, HostConfig, LoadSource, Mode, Server, WaveContext};
 use std::path::Path;
@@ -33,6 +37,9 @@ pub struct Args {
     /// Measure this JavaScript component instead of building hooks/freeze-window-js.
     #[arg(long)]
     js: Option<std::path::PathBuf>,
+    /// Leave the hostile cases out.
+    #[arg(long)]
+    no_hostile: bool,
 }
 
 struct Figures {
@@ -45,7 +52,8 @@ struct Figures {
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
     anyhow::ensure!(args.calls >= 100 && args.cache_loads >= 1, "--calls must be at least 100 and --cache-loads at least 1");
-    let rust = build::build_rust_guests()?.join("skip_tagged.wasm");
+    let guests = build::build_rust_guests()?;
+    let rust = guests.join("skip_tagged.wasm");
     let js = match (args.no_js, &args.js) {
         (true, _) => None,
         (false, Some(path)) => Some(path.clone()),
@@ -61,6 +69,10 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let rust = measure("rust skip-tagged", &rust, &args, "exec-bench")?;
     // Outside the hook's freeze windows, so the whole check runs and the wave proceeds.
     let js = js.map(|path| measure("javascript freeze-window", &path, &args, "drill-20251115T090000Z-bench")).transpose()?;
+    let hostile = match args.no_hostile {
+        true => vec![],
+        false => hostile::run(&guests.join("hostile_multi.wasm"), &build::repo_root().join("hooks/hostile/memories.wasm"))?,
+    };
 
     let us = |d: Duration| d.as_secs_f64() * 1e6;
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
@@ -86,6 +98,12 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         args.servers,
         args.calls
     );
+    for case in &hostile {
+        line += &format!(" {}_ms={:.1} {}_rss_mb={:.1}", case.key, ms(case.wall), case.key, case.rss_growth_bytes as f64 / 1e6);
+    }
+    if !hostile.is_empty() {
+        line += " goal_sleep_ms=60";
+    }
     println!("{line}");
     Ok(())
 }

@@ -10,7 +10,7 @@ use drs_host::{
 use serde::de::{Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 #[derive(clap::Subcommand)]
@@ -32,21 +32,22 @@ pub struct CheckArgs {
     /// The pin the tenant configured (hex, optionally `sha256:`); by default the file's own hash.
     #[arg(long)]
     sha256: Option<String>,
-    /// Where compiled components are cached (default: ~/.cache/drs-orch/hooks).
+    /// Where compiled components are cached (default: ~/.cache/drs-orch/hooks). It must be
+    /// this user's alone: one that is a link, another user's or writable by others is refused.
     #[arg(long)]
     cache_dir: Option<PathBuf>,
-    /// The per-call CPU-time cap, as the module applies it.
+    /// The per-call wall-time cap, as the module applies it.
     #[arg(long, default_value_t = 50)]
     timeout_ms: u64,
 }
 
-pub fn run(command: Command) -> anyhow::Result<()> {
+pub async fn run(command: Command) -> anyhow::Result<()> {
     match command {
-        Command::Check(args) => check(args),
+        Command::Check(args) => check(args).await,
     }
 }
 
-fn check(args: CheckArgs) -> anyhow::Result<()> {
+async fn check(args: CheckArgs) -> anyhow::Result<()> {
     // The sample first: a typo there should not wait for a compile.
     let text = std::fs::read_to_string(&args.context).with_context(|| format!("{}", args.context.display()))?;
     let sample = Sample::parse(&text, args.after).map_err(|e| anyhow::anyhow!("{}: {e}", args.context.display()))?;
@@ -57,7 +58,7 @@ fn check(args: CheckArgs) -> anyhow::Result<()> {
         None => (own.clone(), "its own hash (no --sha256 given)"),
     };
 
-    let cache_dir = args.cache_dir.clone().unwrap_or_else(default_cache_dir);
+    let cache_dir = args.cache_dir.clone().unwrap_or_else(drs_host::default_cache_dir);
     let config = HostConfig { call_timeout: Duration::from_millis(args.timeout_ms), ..HostConfig::new(&cache_dir) };
     let host = HookHost::new(config).map_err(|e| anyhow::anyhow!("create the hook host: {e:#}"))?;
     let hook = host.load(&bytes, &pin).with_context(|| format!("load {}", args.hook.display()))?;
@@ -69,9 +70,10 @@ fn check(args: CheckArgs) -> anyhow::Result<()> {
     };
     println!("load      {how} in {} ({})", ms(hook.load_time), cache_dir.display());
 
+    // Awaited, not the blocking call: this runs in the CLI's async main.
     let (call, outcome) = match &sample {
-        Sample::Before(context) => ("before-wave", host.before_wave(&hook, context)),
-        Sample::After(result) => ("after-wave", host.after_wave(&hook, result)),
+        Sample::Before(context) => ("before-wave", host.before_wave_async(&hook, context).await),
+        Sample::After(result) => ("after-wave", host.after_wave_async(&hook, result).await),
     };
     let context = sample.context();
     println!(
@@ -110,14 +112,6 @@ fn check(args: CheckArgs) -> anyhow::Result<()> {
         }
     }
     Ok(())
-}
-
-fn default_cache_dir() -> PathBuf {
-    let base = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache")))
-        .unwrap_or_else(std::env::temp_dir);
-    base.join("drs-orch").join("hooks")
 }
 
 fn ms(d: Duration) -> String {
@@ -391,12 +385,41 @@ fn path_at(text: &str, offset: usize) -> String {
     path
 }
 
+/// Builds the guest components (hooks/) for the test below. `bench hooks` includes the same
+/// file; its module is private to the bench, out of this one's reach.
+#[cfg(test)]
+#[allow(clippy::duplicate_mod)]
+#[path = "../../host/tests/common/build.rs"]
+mod test_build;
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     const BEFORE: &str = include_str!("../../hooks/samples/before-wave.json");
     const AFTER: &str = include_str!("../../hooks/samples/after-wave.json");
+
+    use super::test_build as build;
+
+    /// `hooks check` on a hook that sleeps 30 s: it used to panic ("Cannot start a runtime
+    /// from within a runtime": WASI's blocking sleep inside the CLI's async main); now the
+    /// call ends at its cap and the command reports the timeout as an error.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn check_on_a_sleeping_hook_reports_the_timeout() {
+        let hook = build::build_rust_guests().unwrap().join("hostile_multi.wasm");
+        let dir = std::env::temp_dir().join(format!("drs-orch-hooks-check-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let sample = dir.join("sleep.json");
+        std::fs::write(&sample, BEFORE.replacen("drill-20251224T101500Z-7f3a", "sleep", 1)).unwrap();
+        let args =
+            CheckArgs { hook, context: sample, after: false, sha256: None, cache_dir: Some(dir.join("cache")), timeout_ms: 50 };
+        let started = std::time::Instant::now();
+        let err = check(args).await.unwrap_err().to_string();
+        assert!(err.contains("before-wave failed: hook ran longer than its 50 ms limit"), "{err}");
+        assert!(started.elapsed() < Duration::from_secs(20), "load and call took {:?}", started.elapsed());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     fn err(text: &str, after: bool) -> String {
         Sample::parse(text, after).map(|s| format!("{s:?}")).unwrap_err()

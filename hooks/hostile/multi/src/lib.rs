@@ -61,6 +61,28 @@ fn run(mode: &str, servers: &[String]) -> Decision {
         "delay-1" => Decision::Delay(1),
         "hook-pause" => Decision::Pause("the tenant's health probe is red".into()),
         "bad-skip" => Decision::Skip(vec!["s-not-in-this-wave".into()]),
+        // Host calls that block: epochs do not stop them, the call's wall-time cap must.
+        "sleep" => {
+            std::thread::sleep(std::time::Duration::from_secs(30));
+            Decision::Proceed
+        }
+        // A duration too long to be a deadline: the host's pollable never becomes ready.
+        "sleep-forever" => {
+            std::thread::sleep(std::time::Duration::from_nanos(u64::MAX));
+            Decision::Proceed
+        }
+        // Many short waits, each ending before the cap.
+        "sleep-loop" => loop {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        },
+        // Oversized returns: the host must bound what it lifts.
+        "skip-3m" => Decision::Skip(vec![servers.first().cloned().unwrap_or_default(); 3_000_000]),
+        // As many ids as servers, but one id over and over.
+        "skip-dup" => Decision::Skip(vec![servers.last().cloned().unwrap_or_default(); servers.len()]),
+        "skip-twice" => Decision::Skip(vec![servers.first().cloned().unwrap_or_default(); 2]),
+        "skip-long-id" => Decision::Skip(vec!["s".repeat(40 << 20)]),
+        "pause-40mb" => Decision::Pause("p".repeat(40 << 20)),
+        "abort-40mb" => Decision::Abort("é".repeat(20 << 20)),
         "skip-first" => Decision::Skip(servers.iter().take(1).cloned().collect()),
         _ => Decision::Proceed,
     }
