@@ -37,7 +37,7 @@ fn host(cfg: &ModuleConfig) -> Result<Arc<HookHost>, String> {
             .as_ref()
             .and_then(|h| h.cache_dir.clone())
             .map(PathBuf::from)
-            .unwrap_or_else(|| std::env::temp_dir().join("drs-orch-hooks"));
+            .unwrap_or_else(drs_host::default_cache_dir);
         HookHost::new(HostConfig::new(dir)).map(Arc::new).map_err(|e| format!("the hook host could not start: {e:#}"))
     })
     .clone()
