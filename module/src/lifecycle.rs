@@ -16,8 +16,8 @@ use crate::recovery::{activate, cleanup, replicate, status, tags};
 use crate::resource::{DrsResource, Mode};
 use serde_json::{json, Value};
 
-/// Step Functions' payload limit; the platform hands the phase's answer back in one.
-pub const MAX_PAYLOAD: usize = 256 * 1024;
+use crate::recovery::payload::PayloadError;
+pub use crate::recovery::payload::MAX_PAYLOAD;
 
 /// A failure as the platform sees it: the Lambda error type and message, and the
 /// SendTaskFailure error and cause.
@@ -105,17 +105,16 @@ async fn run(clients: &Clients, raw: &Value) -> Result<Handled, LifecycleError> 
             let key = serde_json::to_string(&raw["StatePayload"]).unwrap_or_default();
             let execution =
                 tags::execution_id(params.execution_id.as_deref(), event.task_token.as_ref(), &event.resource_name, &key);
-            let (payload, first) = activate::activate(clients, &resource, &execution)
-                .await
-                .map_err(|e| fail(ErrorCode::ActivationFailed, format!("{e:#}")))?;
+            let (payload, first) =
+                activate::activate(clients, &resource, &execution).await.map_err(|e| match e.downcast_ref::<PayloadError>() {
+                    Some(PayloadError::TooLarge { .. }) => fail(ErrorCode::PayloadTooLarge, format!("{e:#}")),
+                    _ => fail(ErrorCode::ActivationFailed, format!("{e:#}")),
+                })?;
             if let Outcome::Failed { code, message } = &first.outcome {
                 return Err(fail(*code, message.clone()));
             }
+            // Its size was checked in `activate`, before the first wave started.
             let value = serde_json::to_value(&payload).map_err(|e| fail(ErrorCode::InternalError, e.to_string()))?;
-            let size = value.to_string().len();
-            if size > MAX_PAYLOAD {
-                return Err(fail(ErrorCode::PayloadTooLarge, format!("the lifecycle payload is {size} bytes, over 256 KiB")));
-            }
             answer(value, serde_json::to_value(&first).ok())
         }
         (Phase::Activate, true) => {

@@ -15,4 +15,5 @@ mod launch;
 mod payload;
 mod policies;
 mod real;
+mod scale_payload;
 mod standalone;

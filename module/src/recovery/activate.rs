@@ -92,6 +92,8 @@ pub async fn build(clients: &Clients, resource: &DrsResource, execution: &str) -
 /// Plans and starts: the payload for the platform and the first check's status.
 pub async fn activate(clients: &Clients, resource: &DrsResource, execution: &str) -> anyhow::Result<(Payload, Status)> {
     let payload = build(clients, resource, execution).await?;
+    // Before the first write: a plan the platform cannot hand back starts nothing.
+    payload.check_size()?;
     let first = status::check(clients, &payload).await?;
     Ok((payload, first))
 }
