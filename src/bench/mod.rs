@@ -1,9 +1,11 @@
 //! Benchmarks (`drs-orch bench NAME`). Each prints its figures as one final line of
 //! `key=value` pairs, measured side by side in one run.
 
+mod child_sim;
 mod discovery;
 mod handoff;
 mod hooks;
+mod scale;
 mod sim;
 
 use clap::Subcommand;
@@ -22,6 +24,10 @@ pub enum Which {
     /// compiled cache and compile time, for the Rust example hook and the JavaScript one
     /// (goals: p99 under 1 ms, cache load under 20 ms).
     Hooks(hooks::Args),
+    /// A 10,000-server drill (20 accounts x 3 regions, 5 waves) through the lifecycle: the
+    /// payload's bytes a server, each status check's time and AWS calls, peak memory beside
+    /// the hub's Lambda memory, the hand-off between waves, the run against its critical path.
+    Scale(scale::Args),
 }
 
 pub async fn run(which: Which) -> anyhow::Result<()> {
@@ -30,5 +36,6 @@ pub async fn run(which: Which) -> anyhow::Result<()> {
         Which::Discovery(args) => discovery::run(args).await,
         Which::Handoff(args) => handoff::run(args).await,
         Which::Hooks(args) => hooks::run(args).await,
+        Which::Scale(args) => scale::run(args).await,
     }
 }
