@@ -5,11 +5,15 @@ One thread per account x region: AssumeRole into the account (with its ExternalI
 page of DescribeSourceServers, then DescribeInstances for the servers' source instances
 (200 ids a call) in their origin account and region, as the module's discovery does. Prints
 one JSON line: the seconds from the first call to the last, and what was found.
+
+Clients come from one session, created under a lock (boto3's advice: sessions are not
+thread-safe, clients are), so each service's model is loaded once, not once a thread.
 """
 
 import argparse
 import json
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -19,26 +23,34 @@ from botocore.config import Config
 IDS_PER_CALL = 200
 # The SDK's standard retry mode, as the module uses: throttled calls are retried.
 CONFIG = Config(retries={"mode": "standard", "max_attempts": 10}, max_pool_connections=10)
+# The hub's credentials come from the environment (AWS_ACCESS_KEY_ID, ...), as a user's would.
+SESSION = boto3.session.Session()
+LOCK = threading.Lock()
+
+
+def client(args, service, region, creds=None):
+    keys = {}
+    if creds:
+        keys = {
+            "aws_access_key_id": creds["AccessKeyId"],
+            "aws_secret_access_key": creds["SecretAccessKey"],
+            "aws_session_token": creds["SessionToken"],
+        }
+    with LOCK:
+        return SESSION.client(service, region_name=region, endpoint_url=args.endpoint, config=CONFIG, **keys)
 
 
 def assume(args, account, region):
-    # The hub's credentials come from the environment (AWS_ACCESS_KEY_ID, ...), as a user's would.
-    sts = boto3.session.Session().client("sts", region_name=region, endpoint_url=args.endpoint, config=CONFIG)
-    creds = sts.assume_role(
+    return client(args, "sts", region).assume_role(
         RoleArn=f"arn:aws:iam::{account}:role/{args.role}",
         RoleSessionName="boto3-discovery",
         ExternalId=args.external_id_rule.format(accountId=account),
     )["Credentials"]
-    return boto3.session.Session(
-        aws_access_key_id=creds["AccessKeyId"],
-        aws_secret_access_key=creds["SecretAccessKey"],
-        aws_session_token=creds["SessionToken"],
-    )
 
 
 def partition(args, account, region):
-    session = assume(args, account, region)
-    drs = session.client("drs", region_name=region, endpoint_url=args.endpoint, config=CONFIG)
+    creds = assume(args, account, region)
+    drs = client(args, "drs", region, creds)
     servers = []
     for page in drs.get_paginator("describe_source_servers").paginate(PaginationConfig={"PageSize": 1000}):
         servers.extend(page["items"])
@@ -51,8 +63,8 @@ def partition(args, account, region):
             by_origin.setdefault(key, []).append(instance)
     instances = {}
     for (origin_account, origin_region), ids in by_origin.items():
-        origin_session = session if origin_account == account else assume(args, origin_account, region)
-        ec2 = origin_session.client("ec2", region_name=origin_region, endpoint_url=args.endpoint, config=CONFIG)
+        origin_creds = creds if origin_account == account else assume(args, origin_account, region)
+        ec2 = client(args, "ec2", origin_region, origin_creds)
         for i in range(0, len(ids), IDS_PER_CALL):
             chunk = ids[i : i + IDS_PER_CALL]
             pages = ec2.get_paginator("describe_instances").paginate(

@@ -12,6 +12,7 @@ use drs_module::aws::{static_hub, Clients};
 use drs_module::config::{ModuleConfig, Quotas};
 use drs_module::driver::event;
 use drs_module::lifecycle::{handle_detailed, MAX_PAYLOAD};
+use drs_module::recovery::payload::Payload;
 use drs_sim::client::Control;
 use drs_sim::fleet::{LaunchOutcome, Server};
 use drs_sim::generate::{self, Spec};
@@ -88,8 +89,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let sim_start = activate_calls.first().map(|c| sim_secs(&c["simTime"])).unwrap_or(f64::NAN);
     seq = next;
     let payload_bytes = first.answer.to_string().len();
-    let payload = drs_module::recovery::payload::Payload::parse(&first.answer)?;
+    let payload = Payload::parse(&first.answer)?;
     let servers = payload.server_count();
+    let list_bytes = as_a_list(&payload, &first.answer);
 
     // Status checks until the run ends, as the platform's loop does.
     let mut check = event(&sp, "activate", Some(&token));
@@ -124,18 +126,21 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let handoff_s = handoffs.iter().cloned().fold(0.0, f64::max);
     let total_s = sim_end - sim_start;
     println!(
-        "  payload {payload_bytes} bytes for {servers} servers ({:.1} a server; limit {MAX_PAYLOAD}); activate {activate_s:.2} s wall",
-        payload_bytes as f64 / servers.max(1) as f64
+        "  payload {payload_bytes} bytes for {servers} servers ({:.1} a server; limit {MAX_PAYLOAD}); with the ids as a list (version 1) {list_bytes} ({:.1} a server)",
+        payload_bytes as f64 / servers.max(1) as f64,
+        list_bytes as f64 / servers.max(1) as f64
     );
     println!(
         "  {} checks; run {total_s:.0} s simulated, critical path {critical_path_s:.0} s; {launched} launched, {failed} failed",
         costs.len()
     );
-    println!("  peak memory {peak_mib:.0} MiB (from activate on: {peak_reset}) of the hub Lambda's {lambda_mib} MiB");
+    let since = if peak_reset { "from activate on" } else { "since the process started, fleet generation included" };
+    println!("  peak memory {peak_mib:.0} MiB ({since}) of the hub Lambda's {lambda_mib} MiB");
     println!(
-        "bench scale: servers={servers} payload_kib={:.1} bytes_per_server={:.1} check_p50_s={:.3} check_p99_s={:.3} calls_per_check={busiest} peak_mib={peak_mib:.0} lambda_mib={lambda_mib} handoff_s={handoff_s:.1} poll_s={} total_s={total_s:.0} bound_s={critical_path_s:.0} ratio={:.2} checks={}",
+        "bench scale: servers={servers} payload_kib={:.1} bytes_per_server={:.1} v1_bytes_per_server={:.1} check_p50_s={:.3} check_p99_s={:.3} calls_per_check={busiest} peak_mib={peak_mib:.0} lambda_mib={lambda_mib} handoff_s={handoff_s:.1} poll_s={} total_s={total_s:.0} bound_s={critical_path_s:.0} ratio={:.2} checks={}",
         payload_bytes as f64 / 1024.0,
         payload_bytes as f64 / servers.max(1) as f64,
+        list_bytes as f64 / servers.max(1) as f64,
         pct(0.5),
         pct(0.99),
         args.poll_seconds,
@@ -189,6 +194,22 @@ fn critical_path(servers: &[Server], q: &Quotas) -> f64 {
         *w = w.max(slowest.max(sum / at_once));
     }
     waves.values().sum()
+}
+
+/// The payload's size had each group written its ids as a list (version 1) instead of one
+/// packed string: the same answer with each group's string swapped for the list.
+fn as_a_list(payload: &Payload, answer: &Value) -> usize {
+    let mut bytes = answer.to_string().len();
+    for (w, wave) in payload.waves.iter().enumerate() {
+        for (g, group) in wave.groups.iter().enumerate() {
+            let wire = &answer["waves"][w]["groups"][g];
+            // `hex` and `ids` are both three letters: only the value differs.
+            let packed = wire.get("hex").or_else(|| wire.get("ids")).and_then(Value::as_str).map_or(0, |s| s.len() + 2);
+            let list = serde_json::to_string(&group.servers).map_or(0, |l| l.len());
+            bytes = bytes + list - packed;
+        }
+    }
+    bytes
 }
 
 /// The call log after sequence number `seq`, and the next one.
