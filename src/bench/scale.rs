@@ -7,7 +7,7 @@
 //! time and AWS calls, the process's peak memory beside the hub's Lambda memory, the
 //! hand-off between waves, and the run's simulated length against its critical path.
 
-use super::child_sim::{peak_rss_mib, reset_peak_rss, ChildSim};
+use super::child_sim::{peak_rss_mib, reset_peak_rss, rss_mib, ChildSim};
 use drs_module::aws::{static_hub, Clients};
 use drs_module::config::{ModuleConfig, Quotas};
 use drs_module::driver::event;
@@ -79,6 +79,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         "FailurePolicy": "continue", "TimeoutMinutes": 1440,
     }});
     let peak_reset = reset_peak_rss();
+    let rss_before = rss_mib();
 
     // Activate: plan, size check, first wave started.
     let mut seq = control.calls().await?.len();
@@ -135,7 +136,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         costs.len()
     );
     let since = if peak_reset { "from activate on" } else { "since the process started, fleet generation included" };
-    println!("  peak memory {peak_mib:.0} MiB ({since}) of the hub Lambda's {lambda_mib} MiB");
+    println!(
+        "  peak memory {peak_mib:.0} MiB ({since}; {rss_before:.0} MiB resident before activate) of the hub Lambda's {lambda_mib} MiB"
+    );
     println!(
         "bench scale: servers={servers} payload_kib={:.1} bytes_per_server={:.1} v1_bytes_per_server={:.1} check_p50_s={:.3} check_p99_s={:.3} calls_per_check={busiest} peak_mib={peak_mib:.0} lambda_mib={lambda_mib} handoff_s={handoff_s:.1} poll_s={} total_s={total_s:.0} bound_s={critical_path_s:.0} ratio={:.2} checks={}",
         payload_bytes as f64 / 1024.0,
