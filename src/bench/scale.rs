@@ -178,23 +178,31 @@ fn scale_fleet(args: &Args) -> anyhow::Result<drs_sim::Fleet> {
     Ok(fleet)
 }
 
-/// The shortest the run could take: waves in order; in each, its slowest account x region,
-/// which takes at least its slowest launch and at least its launch-seconds spread over the
-/// servers DRS runs at once there (servers in active jobs, capped by concurrent jobs x
-/// servers a job).
+/// The shortest the run could take: waves in order; in each, its slowest account x region.
+/// There at most `at_once` servers run (servers in active jobs, capped by concurrent jobs x
+/// servers a job), so it takes at least its slowest launch, its launch-seconds spread over
+/// `at_once`, and, with more servers than `at_once`, one quickest launch a round of servers.
 fn critical_path(servers: &[Server], q: &Quotas) -> f64 {
-    let at_once = q.servers_in_active_jobs.min(q.concurrent_jobs * q.servers_per_job).max(1) as f64;
-    let mut per: BTreeMap<(u64, &str, &str), (f64, f64)> = BTreeMap::new();
+    let at_once = q.servers_in_active_jobs.min(q.concurrent_jobs * q.servers_per_job).max(1);
+    #[derive(Default)]
+    struct Part {
+        n: usize,
+        slowest: f64,
+        quickest: f64,
+        sum: f64,
+    }
+    let mut per: BTreeMap<(u64, &str, &str), Part> = BTreeMap::new();
     for s in servers {
         let wave = s.tags.get("Wave").and_then(|w| w.parse::<u64>().ok()).unwrap_or(0);
-        let e = per.entry((wave, &s.account_id, &s.region)).or_insert((0.0, 0.0));
-        e.0 = e.0.max(s.launch.seconds as f64);
-        e.1 += s.launch.seconds as f64;
+        let e = per.entry((wave, &s.account_id, &s.region)).or_insert(Part { quickest: f64::MAX, ..Part::default() });
+        let t = s.launch.seconds as f64;
+        (e.n, e.slowest, e.quickest, e.sum) = (e.n + 1, e.slowest.max(t), e.quickest.min(t), e.sum + t);
     }
     let mut waves: BTreeMap<u64, f64> = BTreeMap::new();
-    for ((wave, _, _), (slowest, sum)) in per {
+    for ((wave, _, _), p) in per {
+        let rounds = p.n.div_ceil(at_once) as f64;
         let w = waves.entry(wave).or_insert(0.0);
-        *w = w.max(slowest.max(sum / at_once));
+        *w = w.max(p.slowest).max(p.sum / at_once as f64).max(rounds * p.quickest);
     }
     waves.values().sum()
 }
