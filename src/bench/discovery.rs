@@ -15,7 +15,7 @@ use aws_config::SdkConfig;
 use drs_module::aws::Clients;
 use drs_module::config::{ModuleConfig, Partition};
 use drs_module::discovery::{discover, one_partition, Limits};
-use drs_sim::faults::{Latency, Selector, Throttle};
+use drs_sim::faults::{FaultSet, Latency, Selector, Throttle};
 use drs_sim::generate::{self, Spec};
 use serde_json::json;
 use std::collections::HashMap;
@@ -34,9 +34,9 @@ pub struct Args {
     latency_ms: u64,
     #[arg(long, default_value_t = 10.0)]
     rate: f64,
-    /// Runs of our discovery and of the zero-latency one, each with new clients (new
-    /// connections and credentials); the median of each is printed, as one run swings by
-    /// a third on this shared machine.
+    /// Rounds of our discovery and of the zero-latency one, in turn, each with new clients
+    /// (new connections and credentials); the median of each is printed, as one run swings
+    /// by a third on this shared machine.
     #[arg(long, default_value_t = 5)]
     rounds: usize,
     /// Leaves out the sequential loop (for profiling our own discovery).
@@ -85,13 +85,29 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     }))?);
     let partitions = cfg.partitions();
 
-    let cpu_before = (cpu_seconds("self"), cpu_seconds(&sim_pid));
-    let ours_s = median_discovery(&cfg, &regions[0], &args, "bench-ours").await?;
-    // CPU spent per round by our discovery and by the simulator (which shares this machine's
-    // cores, as AWS's servers would not).
+    // Our discovery and the same with the latency removed (throttling kept: the CPU cost of
+    // reading 10,000 servers and their instances on this machine, shared with the simulator),
+    // round by round, so that both medians see the same load on a shared machine.
+    let control = drs_sim::client::Control::new(&endpoint);
+    let with_latency: FaultSet = serde_json::from_value(control.ok("GET", "faults", None).await?)?;
+    let without_latency = FaultSet { latency: vec![], ..with_latency.clone() };
+    let (mut ours, mut floor) = (vec![], vec![]);
+    // CPU spent by our discovery and by the simulator (which shares this machine's cores, as
+    // AWS's servers would not), over the rounds with latency.
+    let (mut client_cpu_s, mut sim_cpu_s) = (0.0, 0.0);
+    for _ in 0..args.rounds.max(1) {
+        control.ok("PUT", "faults", Some(&serde_json::to_value(&with_latency)?)).await?;
+        let cpu_before = (cpu_seconds("self"), cpu_seconds(&sim_pid));
+        ours.push(one_discovery(&cfg, &regions[0], &args, "bench-ours").await?);
+        client_cpu_s += cpu_seconds("self") - cpu_before.0;
+        sim_cpu_s += cpu_seconds(&sim_pid) - cpu_before.1;
+        control.ok("PUT", "faults", Some(&serde_json::to_value(&without_latency)?)).await?;
+        floor.push(one_discovery(&cfg, &regions[0], &args, "bench-cpu").await?);
+    }
+    control.ok("PUT", "faults", Some(&serde_json::to_value(&with_latency)?)).await?;
     let rounds = args.rounds.max(1) as f64;
-    let client_cpu_s = (cpu_seconds("self") - cpu_before.0) / rounds;
-    let sim_cpu_s = (cpu_seconds(&sim_pid) - cpu_before.1) / rounds;
+    let (client_cpu_s, sim_cpu_s) = (client_cpu_s / rounds, sim_cpu_s / rounds);
+    let (ours_s, cpu_floor_s) = (median(ours), median(floor));
     let peak_mib = peak_rss_mib();
 
     // The seed's loop: one account after another, one region after another.
@@ -114,14 +130,6 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     // The same discovery as a Python user would write it, under the same latency and limits.
     let boto3 =
         if args.skip_boto3 { Err("left out (--skip-boto3)".to_owned()) } else { boto3_discovery(&endpoint, &cfg, &args).await };
-
-    // The same discovery with the latency removed (throttling kept): the CPU cost of reading
-    // 10,000 servers and their instances on this machine, shared with the simulator.
-    let control = drs_sim::client::Control::new(&endpoint);
-    let mut faults: drs_sim::faults::FaultSet = serde_json::from_value(control.ok("GET", "faults", None).await?)?;
-    faults.latency.clear();
-    control.ok("PUT", "faults", Some(&serde_json::to_value(&faults)?)).await?;
-    let cpu_floor_s = median_discovery(&cfg, &regions[0], &args, "bench-cpu").await?;
     drop(sim);
 
     let floor_s = bound_s.max(cpu_floor_s);
@@ -219,24 +227,19 @@ fn hub_config(region: &str) -> SdkConfig {
     drs_module::aws::static_hub(region, generate::HUB_ACCESS_KEY, generate::HUB_SECRET)
 }
 
-/// The median time of `args.rounds` discoveries, each with new clients (new connections and
-/// credentials), each required to find every server with no partition failing.
-async fn median_discovery(cfg: &Arc<ModuleConfig>, region: &str, args: &Args, label: &str) -> anyhow::Result<f64> {
-    let partitions = cfg.partitions();
-    let mut times = vec![];
-    for _ in 0..args.rounds.max(1) {
-        let clients = Clients::new(cfg.clone(), hub_config(region), label);
-        let t = Instant::now();
-        let found = discover(&clients, &partitions, |_| {}).await;
-        times.push(t.elapsed().as_secs_f64());
-        anyhow::ensure!(found.failed().next().is_none(), "{label}: failures: {:?}", found.failed().collect::<Vec<_>>());
-        anyhow::ensure!(
-            found.servers.len() == args.servers,
-            "{label}: found {} of {} servers",
-            found.servers.len(),
-            args.servers
-        );
-    }
+/// One discovery with new clients (new connections and credentials), required to find every
+/// server with no partition failing; its seconds.
+async fn one_discovery(cfg: &Arc<ModuleConfig>, region: &str, args: &Args, label: &str) -> anyhow::Result<f64> {
+    let clients = Clients::new(cfg.clone(), hub_config(region), label);
+    let t = Instant::now();
+    let found = discover(&clients, &cfg.partitions(), |_| {}).await;
+    let seconds = t.elapsed().as_secs_f64();
+    anyhow::ensure!(found.failed().next().is_none(), "{label}: failures: {:?}", found.failed().collect::<Vec<_>>());
+    anyhow::ensure!(found.servers.len() == args.servers, "{label}: found {} of {} servers", found.servers.len(), args.servers);
+    Ok(seconds)
+}
+
+fn median(mut times: Vec<f64>) -> f64 {
     times.sort_by(f64::total_cmp);
-    Ok(times[times.len() / 2])
+    times.get(times.len() / 2).copied().unwrap_or(f64::NAN)
 }
