@@ -19,8 +19,8 @@ use crate::recovery::{activate, cleanup, replicate, run, status, tags};
 use crate::resource::{DrsResource, Mode};
 use serde_json::{json, Value};
 
-/// Step Functions' payload limit; the platform hands the phase's answer back in one.
-pub const MAX_PAYLOAD: usize = 256 * 1024;
+use crate::recovery::payload::PayloadError;
+pub use crate::recovery::payload::MAX_PAYLOAD;
 
 /// A failure as the platform sees it: the Lambda error type and message, and the
 /// SendTaskFailure error and cause.
@@ -121,6 +121,9 @@ fn activation_error(e: anyhow::Error, given: bool) -> LifecycleError {
         Some(ran) => {
             fail(ErrorCode::InvalidEvent, format!("{ran}: this event's run is over; a new run needs a new RunId or task token"))
         }
+        None if matches!(e.downcast_ref::<PayloadError>(), Some(PayloadError::TooLarge { .. })) => {
+            fail(ErrorCode::PayloadTooLarge, format!("{e:#}"))
+        }
         None => fail(ErrorCode::ActivationFailed, format!("{e:#}")),
     }
 }
@@ -168,11 +171,8 @@ async fn run(clients: &Clients, raw: &Value) -> Result<Handled, LifecycleError> 
                 }
                 return Err(fail(*code, message.clone()));
             }
+            // Its size was checked in `activate`, before the first wave started.
             let value = serde_json::to_value(&payload).map_err(|e| fail(ErrorCode::InternalError, e.to_string()))?;
-            let size = value.to_string().len();
-            if size > MAX_PAYLOAD {
-                return Err(fail(ErrorCode::PayloadTooLarge, format!("the lifecycle payload is {size} bytes, over 256 KiB")));
-            }
             answer(value, serde_json::to_value(&first).ok())
         }
         (Phase::Activate, true) => {

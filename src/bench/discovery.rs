@@ -4,17 +4,21 @@
 //! slowest partition's round trips x latency, or its rate limit), our concurrent discovery,
 //! and the sequential account-by-account, region-by-region loop; then, beside them, the same
 //! discovery with no latency (`cpu_floor_s`: what reading the responses costs here).
+//! Against what is physically there: `floor_s`, the higher of the latency bound and that CPU
+//! floor, and `ratio_floor` (goal at most 1.25); the client's CPU per server discovered; and
+//! against what a user would otherwise run: the same discovery in Python with boto3, one
+//! thread per account x region (`scripts/boto3_discovery.py`), with the same latency and
+//! rate limits in the same run (`vs_boto3`, goal at least 5).
 
+use super::child_sim::{cpu_seconds, peak_rss_mib, ChildSim};
 use aws_config::SdkConfig;
 use drs_module::aws::Clients;
 use drs_module::config::{ModuleConfig, Partition};
 use drs_module::discovery::{discover, one_partition, Limits};
-use drs_sim::faults::{Latency, Selector, Throttle};
+use drs_sim::faults::{FaultSet, Latency, Selector, Throttle};
 use drs_sim::generate::{self, Spec};
 use serde_json::json;
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -30,28 +34,22 @@ pub struct Args {
     latency_ms: u64,
     #[arg(long, default_value_t = 10.0)]
     rate: f64,
-    /// Runs of our discovery and of the zero-latency one, each with new clients (new
-    /// connections and credentials); the median of each is printed, as one run swings by
-    /// a third on this shared machine.
+    /// Rounds of our discovery and of the zero-latency one, in turn, each with new clients
+    /// (new connections and credentials); the median of each is printed, as one run swings
+    /// by a third on this shared machine.
     #[arg(long, default_value_t = 5)]
     rounds: usize,
     /// Leaves out the sequential loop (for profiling our own discovery).
     #[arg(long)]
     skip_sequential: bool,
+    /// Leaves out the boto3 discovery.
+    #[arg(long)]
+    skip_boto3: bool,
 }
 
 /// DRS and EC2 page sizes the module asks for (discovery/list.rs, discovery/enrich.rs).
 const DRS_PAGE: usize = 1000;
 const EC2_IDS_PER_CALL: usize = 200;
-
-struct Sim(Child);
-
-impl Drop for Sim {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let mut fleet = generate::fleet(&Spec { servers: args.servers, accounts: args.accounts, regions: args.regions })?;
@@ -67,10 +65,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         });
     }
     let bound_s = lower_bound(&fleet, &args);
-    let dir = std::env::temp_dir().join(format!("drs-orch-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    let fleet_path = dir.join("fleet.json");
-    std::fs::write(&fleet_path, serde_json::to_vec(&fleet)?)?;
+    let sim = ChildSim::spawn(&fleet)?;
+    let endpoint = sim.endpoint.clone();
     let regions: Vec<String> = {
         let mut r: Vec<String> = fleet.accounts[0].regions.clone();
         r.sort();
@@ -78,8 +74,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     };
     drop(fleet);
 
-    let (sim, endpoint) = spawn_sim(&fleet_path)?;
-    let sim_pid = sim.0.id().to_string();
+    let sim_pid = sim.pid().to_string();
     let cfg = Arc::new(ModuleConfig::from_value(json!({
         "project": "drsorch", "environment": "demo",
         "hub": {"region": regions[0], "endpointUrl": endpoint},
@@ -90,13 +85,29 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     }))?);
     let partitions = cfg.partitions();
 
-    let cpu_before = (cpu_seconds("self"), cpu_seconds(&sim_pid));
-    let ours_s = median_discovery(&cfg, &regions[0], &args, "bench-ours").await?;
-    // CPU spent per round by our discovery and by the simulator (which shares this machine's
-    // cores, as AWS's servers would not).
+    // Our discovery and the same with the latency removed (throttling kept: the CPU cost of
+    // reading 10,000 servers and their instances on this machine, shared with the simulator),
+    // round by round, so that both medians see the same load on a shared machine.
+    let control = drs_sim::client::Control::new(&endpoint);
+    let with_latency: FaultSet = serde_json::from_value(control.ok("GET", "faults", None).await?)?;
+    let without_latency = FaultSet { latency: vec![], ..with_latency.clone() };
+    let (mut ours, mut floor) = (vec![], vec![]);
+    // CPU spent by our discovery and by the simulator (which shares this machine's cores, as
+    // AWS's servers would not), over the rounds with latency.
+    let (mut client_cpu_s, mut sim_cpu_s) = (0.0, 0.0);
+    for _ in 0..args.rounds.max(1) {
+        control.ok("PUT", "faults", Some(&serde_json::to_value(&with_latency)?)).await?;
+        let cpu_before = (cpu_seconds("self"), cpu_seconds(&sim_pid));
+        ours.push(one_discovery(&cfg, &regions[0], &args, "bench-ours").await?);
+        client_cpu_s += cpu_seconds("self") - cpu_before.0;
+        sim_cpu_s += cpu_seconds(&sim_pid) - cpu_before.1;
+        control.ok("PUT", "faults", Some(&serde_json::to_value(&without_latency)?)).await?;
+        floor.push(one_discovery(&cfg, &regions[0], &args, "bench-cpu").await?);
+    }
+    control.ok("PUT", "faults", Some(&serde_json::to_value(&with_latency)?)).await?;
     let rounds = args.rounds.max(1) as f64;
-    let client_cpu_s = (cpu_seconds("self") - cpu_before.0) / rounds;
-    let sim_cpu_s = (cpu_seconds(&sim_pid) - cpu_before.1) / rounds;
+    let (client_cpu_s, sim_cpu_s) = (client_cpu_s / rounds, sim_cpu_s / rounds);
+    let (ours_s, cpu_floor_s) = (median(ours), median(floor));
     let peak_mib = peak_rss_mib();
 
     // The seed's loop: one account after another, one region after another.
@@ -116,23 +127,79 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         args.servers
     );
 
-    // The same discovery with the latency removed (throttling kept): the CPU cost of reading
-    // 10,000 servers and their instances on this machine, shared with the simulator.
-    let control = drs_sim::client::Control::new(&endpoint);
-    let mut faults: drs_sim::faults::FaultSet = serde_json::from_value(control.ok("GET", "faults", None).await?)?;
-    faults.latency.clear();
-    control.ok("PUT", "faults", Some(&serde_json::to_value(&faults)?)).await?;
-    let cpu_floor_s = median_discovery(&cfg, &regions[0], &args, "bench-cpu").await?;
-    let _ = std::fs::remove_dir_all(&dir);
+    // The same discovery as a Python user would write it, under the same latency and limits.
+    let boto3 =
+        if args.skip_boto3 { Err("left out (--skip-boto3)".to_owned()) } else { boto3_discovery(&endpoint, &cfg, &args).await };
+    drop(sim);
 
+    let floor_s = bound_s.max(cpu_floor_s);
+    let client_us_per_server = client_cpu_s * 1e6 / args.servers.max(1) as f64;
+    let (boto3_s, vs_boto3) = match &boto3 {
+        Ok(b) => {
+            println!("  boto3: {:.3} s, {:.3} s CPU, {} threads", b.seconds, b.cpu_s, b.threads);
+            (format!("{:.3}", b.seconds), format!("{:.1}", b.seconds / ours_s))
+        }
+        Err(why) => {
+            println!("  boto3: not measured: {why}");
+            ("NA".to_owned(), "NA".to_owned())
+        }
+    };
     println!(
-        "bench discovery: ours_s={ours_s:.3} bound_s={bound_s:.3} ratio={:.2} sequential_s={sequential_s:.2} speedup={:.1} peak_mib={peak_mib:.0} cpu_floor_s={cpu_floor_s:.3} client_cpu_s={client_cpu_s:.3} sim_cpu_s={sim_cpu_s:.3} servers={} partitions={}",
+        "  floor {floor_s:.3} s (the higher of the latency bound {bound_s:.3} s and the zero-latency run {cpu_floor_s:.3} s); client CPU {client_us_per_server:.0} us a server, the simulator's {:.0}",
+        sim_cpu_s * 1e6 / args.servers.max(1) as f64
+    );
+    println!(
+        "bench discovery: ours_s={ours_s:.3} bound_s={bound_s:.3} ratio={:.2} floor_s={floor_s:.3} ratio_floor={:.2} client_us_per_server={client_us_per_server:.0} boto3_s={boto3_s} vs_boto3={vs_boto3} sequential_s={sequential_s:.2} speedup={:.1} peak_mib={peak_mib:.0} cpu_floor_s={cpu_floor_s:.3} client_cpu_s={client_cpu_s:.3} sim_cpu_s={sim_cpu_s:.3} servers={} partitions={}",
         ours_s / bound_s,
+        ours_s / floor_s,
         sequential_s / ours_s,
         args.servers,
         partitions.len()
     );
     Ok(())
+}
+
+/// What the boto3 script reports.
+#[derive(serde::Deserialize)]
+struct Boto3Run {
+    seconds: f64,
+    cpu_s: f64,
+    servers: usize,
+    instances: usize,
+    threads: usize,
+}
+
+/// Runs `scripts/boto3_discovery.py` against the simulator; Err says why it could not run.
+async fn boto3_discovery(endpoint: &str, cfg: &ModuleConfig, args: &Args) -> Result<Boto3Run, String> {
+    let has_boto3 = tokio::process::Command::new("python3").args(["-c", "import boto3"]).output().await;
+    match has_boto3 {
+        Ok(o) if o.status.success() => {}
+        Ok(_) => return Err("boto3 is not installed (python3 -c 'import boto3' failed)".into()),
+        Err(e) => return Err(format!("python3 did not start: {e}")),
+    }
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/boto3_discovery.py");
+    let accounts: Vec<String> = cfg.accounts.iter().map(|a| a.account_id.to_string()).collect();
+    let out = tokio::process::Command::new("python3")
+        .arg(&script)
+        .args(["--endpoint", endpoint, "--accounts", &accounts.join(","), "--regions", &cfg.regions.join(",")])
+        .args(["--role", generate::TARGET_ROLE, "--external-id-rule", "drsorch-demo-{accountId}"])
+        // The simulator's hub key, handed as a user's credentials are: in the environment.
+        .env("AWS_ACCESS_KEY_ID", generate::HUB_ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", generate::HUB_SECRET)
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_PROFILE")
+        .output()
+        .await
+        .map_err(|e| format!("{} did not start: {e}", script.display()))?;
+    if !out.status.success() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        return Err(format!("{} failed: {}", script.display(), err.lines().last().unwrap_or("")));
+    }
+    let run: Boto3Run = serde_json::from_slice(&out.stdout).map_err(|e| format!("its output: {e}"))?;
+    if run.servers != args.servers || run.instances != args.servers {
+        return Err(format!("it found {} servers and {} instances of {}", run.servers, run.instances, args.servers));
+    }
+    Ok(run)
 }
 
 /// The slowest partition's critical path: AssumeRole, its DRS pages, then the EC2 calls
@@ -156,62 +223,23 @@ fn lower_bound(fleet: &drs_sim::Fleet, args: &Args) -> f64 {
         .fold(0.0, f64::max)
 }
 
-fn spawn_sim(fleet: &std::path::Path) -> anyhow::Result<(Sim, String)> {
-    let mut child = Command::new(std::env::current_exe()?)
-        .args(["sim", "--fleet"])
-        .arg(fleet)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()?;
-    let stdout = child.stdout.take().ok_or_else(|| anyhow::anyhow!("no stdout from the simulator"))?;
-    let sim = Sim(child);
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line)?;
-    let identity: serde_json::Value = serde_json::from_str(&line)?;
-    let endpoint = identity["endpoint"].as_str().ok_or_else(|| anyhow::anyhow!("the simulator printed no endpoint"))?;
-    Ok((sim, endpoint.to_owned()))
-}
-
 fn hub_config(region: &str) -> SdkConfig {
     drs_module::aws::static_hub(region, generate::HUB_ACCESS_KEY, generate::HUB_SECRET)
 }
 
-/// The median time of `args.rounds` discoveries, each with new clients (new connections and
-/// credentials), each required to find every server with no partition failing.
-async fn median_discovery(cfg: &Arc<ModuleConfig>, region: &str, args: &Args, label: &str) -> anyhow::Result<f64> {
-    let partitions = cfg.partitions();
-    let mut times = vec![];
-    for _ in 0..args.rounds.max(1) {
-        let clients = Clients::new(cfg.clone(), hub_config(region), label);
-        let t = Instant::now();
-        let found = discover(&clients, &partitions, |_| {}).await;
-        times.push(t.elapsed().as_secs_f64());
-        anyhow::ensure!(found.failed().next().is_none(), "{label}: failures: {:?}", found.failed().collect::<Vec<_>>());
-        anyhow::ensure!(
-            found.servers.len() == args.servers,
-            "{label}: found {} of {} servers",
-            found.servers.len(),
-            args.servers
-        );
-    }
+/// One discovery with new clients (new connections and credentials), required to find every
+/// server with no partition failing; its seconds.
+async fn one_discovery(cfg: &Arc<ModuleConfig>, region: &str, args: &Args, label: &str) -> anyhow::Result<f64> {
+    let clients = Clients::new(cfg.clone(), hub_config(region), label);
+    let t = Instant::now();
+    let found = discover(&clients, &cfg.partitions(), |_| {}).await;
+    let seconds = t.elapsed().as_secs_f64();
+    anyhow::ensure!(found.failed().next().is_none(), "{label}: failures: {:?}", found.failed().collect::<Vec<_>>());
+    anyhow::ensure!(found.servers.len() == args.servers, "{label}: found {} of {} servers", found.servers.len(), args.servers);
+    Ok(seconds)
+}
+
+fn median(mut times: Vec<f64>) -> f64 {
     times.sort_by(f64::total_cmp);
-    Ok(times[times.len() / 2])
-}
-
-/// User and system CPU time of a process (`self` or a pid), in seconds.
-fn cpu_seconds(pid: &str) -> f64 {
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return 0.0 };
-    // Fields after the command name (which may hold spaces): utime and stime are the 12th
-    // and 13th, in USER_HZ ticks (100 a second on Linux).
-    let fields: Vec<&str> = stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
-    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
-    (ticks(11) + ticks(12)) / 100.0
-}
-
-/// The process's peak resident memory (VmHWM), in MiB.
-pub fn peak_rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok()))
-        .map_or(0.0, |kib| kib / 1024.0)
+    times.get(times.len() / 2).copied().unwrap_or(f64::NAN)
 }

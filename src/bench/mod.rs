@@ -2,9 +2,11 @@
 //! `key=value` pairs, measured side by side in one run.
 
 mod chaos;
+mod child_sim;
 mod discovery;
 mod handoff;
 mod hooks;
+mod scale;
 mod sim;
 
 use clap::Subcommand;
@@ -26,6 +28,10 @@ pub enum Which {
     /// Drills under a throttling storm, a partition dark for 10 minutes, ended sessions and
     /// re-delivered events (goal: every run completed, no duplicate launch, no orphan).
     Chaos(chaos::Args),
+    /// A 10,000-server drill (20 accounts x 3 regions, 5 waves) through the lifecycle: the
+    /// payload's bytes a server, each status check's time and AWS calls, peak memory beside
+    /// the hub's Lambda memory, the hand-off between waves, the run against its critical path.
+    Scale(scale::Args),
 }
 
 pub async fn run(which: Which) -> anyhow::Result<()> {
@@ -35,5 +41,6 @@ pub async fn run(which: Which) -> anyhow::Result<()> {
         Which::Handoff(args) => handoff::run(args).await,
         Which::Hooks(args) => hooks::run(args).await,
         Which::Chaos(args) => chaos::run(args).await,
+        Which::Scale(args) => scale::run(args).await,
     }
 }

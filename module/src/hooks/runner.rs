@@ -32,12 +32,8 @@ static LOADED: OnceLock<Mutex<HashMap<String, Arc<Hook>>>> = OnceLock::new();
 
 fn host(cfg: &ModuleConfig) -> Result<Arc<HookHost>, String> {
     HOST.get_or_init(|| {
-        let dir = cfg
-            .hooks
-            .as_ref()
-            .and_then(|h| h.cache_dir.clone())
-            .map(PathBuf::from)
-            .unwrap_or_else(drs_host::default_cache_dir);
+        let dir =
+            cfg.hooks.as_ref().and_then(|h| h.cache_dir.clone()).map(PathBuf::from).unwrap_or_else(drs_host::default_cache_dir);
         HookHost::new(HostConfig::new(dir)).map(Arc::new).map_err(|e| format!("the hook host could not start: {e:#}"))
     })
     .clone()

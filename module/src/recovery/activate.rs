@@ -95,6 +95,9 @@ pub async fn build(clients: &Clients, resource: &DrsResource, execution: &str) -
 /// Plans and starts: the payload for the platform and the first check's status.
 pub async fn activate(clients: &Clients, resource: &DrsResource, execution: &str) -> anyhow::Result<(Payload, Status)> {
     let payload = build(clients, resource, execution).await?;
+    // Before the first write: a plan the platform cannot hand back starts nothing, and an
+    // execution id whose run ended is not taken for this one.
+    payload.check_size()?;
     super::run::refuse_ended(clients, &payload).await?;
     let first = status::check(clients, &payload).await?;
     Ok((payload, first))

@@ -1,18 +1,39 @@
 //! The lifecycle payload of `activate`: the module's only memory between calls. The platform
 //! hands it back unchanged to every status check, so it holds what cannot be found again
 //! (the plan as it was when the execution started) and nothing that changes: progress is
-//! read from the execution's tagged DRS jobs on each check. Compact, so that a 5,000-server
-//! plan stays far under Step Functions' 256 KiB (`schemas/lifecycle-payload.schema.json`).
+//! read from the execution's tagged DRS jobs on each check. Step Functions caps it at
+//! 256 KiB (`schemas/lifecycle-payload.schema.json`); the server ids are most of it, so each
+//! group writes its ids as one packed string (`payload/ids.rs`): about 11.4 bytes a server
+//! with AWS's hexadecimal ids (a 20,000-server plan fits), 17 with any other.
+
+mod ids;
 
 use crate::config::Partition;
 use crate::resource::{FailurePolicy, Mode};
 use anyhow::Context;
 use chrono::{DateTime, Utc};
+pub use ids::IdsError;
 use serde::{Deserialize, Serialize};
 
 pub static SCHEMA: crate::schema::Schema =
     crate::schema::Schema::new(include_str!("../../../schemas/lifecycle-payload.schema.json"));
-pub const VERSION: u32 = 1;
+/// 2: group ids packed (`hex`/`ids` strings); 1 wrote them as a list.
+pub const VERSION: u32 = 2;
+/// Step Functions' payload limit; the platform hands the phase's answer back in one.
+pub const MAX_PAYLOAD: usize = 256 * 1024;
+
+/// Why a payload cannot be handed to the platform: found before anything is started.
+#[derive(Debug, thiserror::Error)]
+pub enum PayloadError {
+    /// Over Step Functions' limit.
+    #[error(
+        "the lifecycle payload of {servers} servers is {bytes} bytes ({per_server:.1} a server), over Step Functions' {MAX_PAYLOAD}-byte (256 KiB) limit; nothing was started: split the resource (by Tags or AccountId) into resources of fewer servers"
+    )]
+    TooLarge { bytes: usize, servers: usize, per_server: f64 },
+    /// It does not serialize (a launch setting no JSON can hold).
+    #[error("the lifecycle payload cannot be written: {0}")]
+    Unwritable(#[from] serde_json::Error),
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -59,19 +80,32 @@ pub struct WavePayload {
     pub groups: Vec<Group>,
 }
 
-/// The wave's servers in one partition (short wire names: a payload holds thousands).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The wave's servers in one partition; on the wire `{"p": 3, "hex": "..."}` (`ids.rs`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(try_from = "ids::Wire")]
 pub struct Group {
     /// Index into `Payload::partitions`.
-    #[serde(rename = "p")]
     pub partition: usize,
-    /// Source server ids.
-    #[serde(rename = "ids")]
+    /// Source server ids (`s-...`).
     pub servers: Vec<String>,
 }
 
 fn default_grace() -> u64 {
     crate::resource::recovery::DEFAULT_GRACE_MINUTES
+}
+
+impl TryFrom<ids::Wire> for Group {
+    type Error = IdsError;
+    fn try_from(w: ids::Wire) -> Result<Group, IdsError> {
+        Ok(Group { partition: w.partition, servers: ids::decode(&w)? })
+    }
+}
+
+/// An id not in DRS's shape fails the write (`check_size`, before anything starts).
+impl Serialize for Group {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ids::encode(self.partition, &self.servers).map_err(serde::ser::Error::custom)?.serialize(s)
+    }
 }
 
 /// RFC 3339 to the second, in UTC (`2026-11-30T23:30:00Z`): compact, and what DRS takes.
@@ -107,6 +141,12 @@ impl Payload {
 
 impl Payload {
     pub fn parse(v: &serde_json::Value) -> anyhow::Result<Payload> {
+        // Before the schema: its `const` would name the field but not the cause.
+        if let Some(old) = v.get("v").and_then(serde_json::Value::as_u64).filter(|n| *n != VERSION as u64) {
+            anyhow::bail!(
+                "lifecycle_output.Payload.v: version {old} was written by another release of the module, which reads version {VERSION}; start the activation again"
+            );
+        }
         SCHEMA.validate(v, "lifecycle_output.Payload")?;
         let p: Payload = serde_path_to_error::deserialize(v).context("lifecycle_output.Payload")?;
         anyhow::ensure!(p.version == VERSION, "lifecycle_output.Payload.v: version {} is not {VERSION}", p.version);
@@ -131,10 +171,134 @@ impl Payload {
     pub fn server_count(&self) -> usize {
         self.waves.iter().map(WavePayload::server_count).sum()
     }
+
+    /// Its size as the platform receives it, in bytes.
+    pub fn size(&self) -> Result<usize, PayloadError> {
+        Ok(serde_json::to_vec(self)?.len())
+    }
+
+    /// The size, or `TooLarge`: called before the first write, so a plan too large for the
+    /// platform starts nothing.
+    pub fn check_size(&self) -> Result<usize, PayloadError> {
+        let bytes = self.size()?;
+        let servers = self.server_count();
+        if bytes > MAX_PAYLOAD {
+            return Err(PayloadError::TooLarge { bytes, servers, per_server: bytes as f64 / servers.max(1) as f64 });
+        }
+        Ok(bytes)
+    }
 }
 
 impl WavePayload {
     pub fn server_count(&self) -> usize {
         self.groups.iter().map(|g| g.servers.len()).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    /// A payload of `n` servers per group over 2 partitions and 2 waves; `id` names server `i`.
+    fn payload(n: usize, id: impl Fn(usize) -> String) -> Payload {
+        let t = Utc.with_ymd_and_hms(2026, 11, 30, 23, 30, 0).unwrap();
+        let mut next = 0;
+        let mut group = |partition| {
+            let servers = (0..n).map(|_| id(post_inc(&mut next))).collect();
+            Group { partition, servers }
+        };
+        let waves = ["db", "web"]
+            .iter()
+            .map(|name| WavePayload {
+                name: name.to_string(),
+                pause: None,
+                policy: FailurePolicy::Continue,
+                groups: vec![group(0), group(1)],
+            })
+            .collect();
+        Payload {
+            version: VERSION,
+            phase: "activate".into(),
+            execution: "run-1".into(),
+            resource: "Everything".into(),
+            resource_id: Some("0123456789abcdef".into()),
+            mode: Mode::Drill,
+            since: t,
+            jobs_from: t,
+            deadline: t,
+            grace_minutes: 15,
+            partitions: vec!["200000000001/us-east-1".into(), "200000000002/us-west-2".into()],
+            waves,
+            tenant: None,
+            hooks: vec![],
+            launch: None,
+        }
+    }
+
+    fn post_inc(n: &mut usize) -> usize {
+        *n += 1;
+        *n - 1
+    }
+
+    fn hex_id(i: usize) -> String {
+        format!("s-{:017x}", 0x3b9_4010_0000_0000_u64 + i as u64 * 104_729)
+    }
+
+    fn alnum_id(i: usize) -> String {
+        format!("s-Zq{:015}", i)
+    }
+
+    #[test]
+    fn a_payload_comes_back_as_it_was_written_through_the_schema() {
+        for p in [payload(7, hex_id), payload(7, alnum_id), payload(0, hex_id)] {
+            let v = serde_json::to_value(&p).unwrap();
+            assert_eq!(Payload::parse(&v).unwrap(), p, "{v}");
+        }
+    }
+
+    #[test]
+    fn hex_ids_cost_about_eleven_bytes_a_server_and_others_seventeen() {
+        // The list of version 1 cost 22 bytes a server ("s-" + 17, quotes, a comma).
+        let per_server = |p: &Payload| p.size().unwrap() as f64 / p.server_count() as f64;
+        let (hex, alnum) = (payload(2500, hex_id), payload(2500, alnum_id));
+        assert!((11.3..11.6).contains(&per_server(&hex)), "{}", per_server(&hex));
+        assert!((17.0..17.3).contains(&per_server(&alnum)), "{}", per_server(&alnum));
+    }
+
+    #[test]
+    fn an_older_version_is_refused_naming_the_field_and_the_cause() {
+        let mut v = serde_json::to_value(payload(1, hex_id)).unwrap();
+        v["v"] = 1.into();
+        let err = format!("{:#}", Payload::parse(&v).unwrap_err());
+        assert!(err.contains("Payload.v") && err.contains("version 1") && err.contains("another release"), "{err}");
+    }
+
+    #[test]
+    fn a_damaged_group_is_refused_naming_its_place() {
+        let mut v = serde_json::to_value(payload(2, alnum_id)).unwrap();
+        v["waves"][1]["groups"][0]["ids"] = "Zq0000000000000001Zq".into();
+        let err = format!("{:#}", Payload::parse(&v).unwrap_err());
+        assert!(err.contains("waves"), "{err}");
+    }
+
+    #[test]
+    fn the_size_check_passes_under_the_limit_and_names_the_size_over_it() {
+        let fits = payload(2500, hex_id);
+        assert!(fits.check_size().unwrap() < MAX_PAYLOAD);
+        // 4 x 4,000 alphanumeric ids: 17 bytes each, 272,000 bytes.
+        match payload(4000, alnum_id).check_size() {
+            Err(PayloadError::TooLarge { bytes, servers, .. }) => {
+                assert_eq!(servers, 16_000);
+                assert!(bytes > MAX_PAYLOAD, "{bytes}");
+            }
+            other => panic!("expected TooLarge, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_id_that_cannot_be_packed_fails_the_write_not_the_read() {
+        let p = payload(1, |_| "i-0123456789abcdef0".into());
+        assert!(matches!(p.check_size(), Err(PayloadError::Unwritable(_))));
     }
 }
