@@ -49,6 +49,9 @@ struct RunResult {
     checks: usize,
     seconds: f64,
     throttled: usize,
+    /// Calls the dark partition refused (503), and calls refused for an ended session.
+    dark: usize,
+    expired: usize,
     note: String,
 }
 
@@ -59,7 +62,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         let big = i % 2 == 1;
         let r = one(&args, big, dark_checks).await?;
         println!(
-            "  run {:>2} {:<10} servers={:<5} completed={} duplicate_launches={} orphans={} wrong_outcome={} checks={} throttled={} {:.1}s {}",
+            "  run {:>2} {:<10} servers={:<5} completed={} duplicate_launches={} orphans={} wrong_outcome={} checks={} throttled={} dark={} expired={} {:.1}s {}",
             i + 1,
             if big { "20x3" } else { "demo" },
             r.servers,
@@ -69,6 +72,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             r.wrong_outcome,
             r.checks,
             r.throttled,
+            r.dark,
+            r.expired,
             r.seconds,
             r.note
         );
@@ -76,13 +81,15 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     }
     let sum = |f: fn(&RunResult) -> usize| results.iter().map(f).sum::<usize>();
     println!(
-        "bench chaos: runs={} completed={} duplicate_launches={} orphans={} wrong_outcomes={} throttled_calls={} dark_minutes={} poll_s={}",
+        "bench chaos: runs={} completed={} duplicate_launches={} orphans={} wrong_outcomes={} throttled_calls={} dark_calls={} expired_session_calls={} dark_minutes={} poll_s={}",
         results.len(),
         results.iter().filter(|r| r.completed).count(),
         sum(|r| r.duplicate_launches),
         sum(|r| r.orphans),
         results.iter().filter(|r| r.wrong_outcome).count(),
         sum(|r| r.throttled),
+        sum(|r| r.dark),
+        sum(|r| r.expired),
         dark_checks as u64 * args.poll_seconds / 60,
         args.poll_seconds
     );
@@ -233,7 +240,10 @@ async fn one(args: &Args, big: bool, dark_checks: usize) -> anyhow::Result<RunRe
 
 async fn finish(mut r: RunResult, started: Instant, control: &Control) -> RunResult {
     r.seconds = started.elapsed().as_secs_f64();
-    r.throttled = control.calls().await.map(|c| c.iter().filter(|c| c["status"] == 429).count()).unwrap_or(0);
+    let calls = control.calls().await.unwrap_or_default();
+    r.throttled = calls.iter().filter(|c| c["status"] == 429).count();
+    r.dark = calls.iter().filter(|c| c["status"] == 503).count();
+    r.expired = calls.iter().filter(|c| c["error"].as_str().is_some_and(|e| e.starts_with("Expired"))).count();
     r
 }
 
