@@ -158,3 +158,44 @@ matrix! {
     tag_resource_before: "drs" "TagResource" "before" 1 "drill";
     tag_resource_lost: "drs" "TagResource" "lost" 1 "drill";
 }
+
+/// SendTaskFailure crashed (refused, or applied with its reply lost), the SDK not retrying:
+/// the platform delivers the failing event again, and the parent's task ends failed, once,
+/// with the run's own error (never left waiting, never failed twice).
+async fn failure_callback_case(at: &str) {
+    let r = once_rig().await;
+    let token = r.token().await;
+    crash(&r, "states", "SendTaskFailure", at, 1).await;
+    // Replicate after a drill is refused: the module tells the parent with SendTaskFailure.
+    let call = event(&resource("Shop", shop_parameters()), "replicate", Some(&token));
+    for _ in 0..2 {
+        let e = handle_detailed(&r.clients, &call).await.expect_err("replicate after a drill is refused");
+        assert_eq!(e.code, "PhaseNotApplicable");
+    }
+    assert_eq!(crashed(&r, "SendTaskFailure").await, 1, "{at}: the crash fired");
+    let state = r.token_state(&token).await;
+    assert_eq!(
+        (state["status"].as_str(), state["error"].as_str()),
+        (Some("FAILED"), Some("PhaseNotApplicable")),
+        "{at}: {state}"
+    );
+    let applied = r
+        .control
+        .calls()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|c| c["operation"] == "SendTaskFailure" && c["status"].as_u64().is_some_and(|s| s < 300))
+        .count();
+    assert_eq!(applied, 1, "{at}: the parent was failed once");
+}
+
+#[tokio::test]
+async fn send_task_failure_before() {
+    failure_callback_case("before").await;
+}
+
+#[tokio::test]
+async fn send_task_failure_lost() {
+    failure_callback_case("lost").await;
+}
