@@ -2,6 +2,8 @@
 //! that derives it), the DRS regions in one place, concurrency, retry and quota settings.
 //! Validated by `schemas/module-config.schema.json`; errors name the field.
 
+pub mod source;
+
 use crate::secret::Secret;
 use anyhow::{bail, Context};
 use serde::{Deserialize, Serialize};
