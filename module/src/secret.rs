@@ -43,6 +43,13 @@ pub fn serialize_exposed<S: Serializer>(secret: &Secret, serializer: S) -> Resul
     serializer.serialize_str(secret.expose())
 }
 
+/// A log filter directive for every binary's subscriber: the AWS SDK crates (`aws_config`,
+/// `aws_sdk_*`, `aws_smithy_*`, `aws_sigv4`: the target prefix `aws`) log at most `info`. At
+/// `debug` and `trace` they print whole requests, an AssumeRole input with its ExternalId,
+/// credentials and signed headers with their session token; a directive naming one of those
+/// crates exactly still wins, for someone who asks for it on purpose.
+pub const SDK_LOG_CAP: &str = "aws=info";
+
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.masked())

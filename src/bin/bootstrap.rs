@@ -35,7 +35,11 @@ async fn config() -> Result<ModuleConfig, SourceError> {
 async fn main() -> Result<(), lambda_runtime::Error> {
     tracing_subscriber::fmt()
         .json()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info".into())
+                .add_directive(drs_module::secret::SDK_LOG_CAP.parse().expect("the SDK log cap is a valid directive")),
+        )
         .without_time()
         .init();
     let cfg = Arc::new(config().await?);

@@ -22,4 +22,5 @@ mod outage;
 mod payload;
 mod policies;
 mod real;
+mod secrets_scan;
 mod standalone;
