@@ -24,3 +24,4 @@ mod policies;
 mod real;
 mod secrets_scan;
 mod standalone;
+mod template_hardening;
