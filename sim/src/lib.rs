@@ -5,6 +5,7 @@
 pub mod calls;
 pub mod client;
 pub mod clock;
+pub mod conditions;
 pub mod control;
 pub mod ctx;
 pub mod drs;

@@ -214,6 +214,14 @@ fn handle_signed(
             if !role.permits(&action) {
                 return Err(fail(protocol::access_denied(protocol, &cred.principal.caller_arn(), &action)));
             }
+            if let Some(f) = form.as_ref() {
+                let account = &cred.principal.account;
+                if crate::conditions::denied_resource(world, &role.resource_tag_conditions, &action, account, &auth.region, f)
+                    .is_some()
+                {
+                    return Err(fail(protocol::access_denied(protocol, &cred.principal.caller_arn(), &action)));
+                }
+            }
         }
     }
     // Crashes count only calls that would otherwise be served, so the Nth is the Nth attempt
