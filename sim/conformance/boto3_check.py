@@ -265,6 +265,14 @@ def main():
     check(tagged == [], "DeleteTags removes the tag")
     out["badInstanceId"] = error_code(ec2.describe_instances, InstanceIds=["i-0000000000000dead"])
 
+    # TerminateInstances (the destructive call the target role may make on what DRS manages):
+    # the last instance, which no check below or on the Rust side reads.
+    gone = instances[-1]
+    term = ec2.terminate_instances(InstanceIds=[gone])["TerminatingInstances"]
+    check([t["InstanceId"] for t in term] == [gone], f"TerminateInstances {term}")
+    check(term[0]["CurrentState"]["Name"] == "terminated", f"TerminateInstances state {term[0]['CurrentState']}")
+    out["terminatedState"] = term[0]["CurrentState"]["Code"]
+
     # The launch template DRS keeps per server lives in the recovery region.
     ec2_drs = client("ec2", DRS_REGION, target)
     versions = ec2_drs.describe_launch_template_versions(LaunchTemplateId=lc["ec2LaunchTemplateID"])
