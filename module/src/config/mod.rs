@@ -389,7 +389,8 @@ mod tests {
     #[test]
     fn errors_never_print_a_secret_value() {
         const SECRET: &str = "Sup3rSecr3tExternalIdValue";
-        let cases: Vec<(&str, Box<dyn Fn(&mut serde_json::Value)>)> = vec![
+        type Breaker = Box<dyn Fn(&mut serde_json::Value)>;
+        let cases: Vec<(&str, Breaker)> = vec![
             ("/externalId/value", Box::new(|v| v["externalId"] = json!({"value": format!("{SECRET} with spaces!")}))),
             ("/externalId/value", Box::new(|v| v["externalId"] = json!({"value": SECRET.repeat(60)}))),
             ("/accounts/1/externalId", Box::new(|v| v["accounts"][1]["externalId"] = json!({"value": format!("{SECRET}#")}))),
