@@ -71,7 +71,11 @@ enum Command {
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "warn".into())
+                .add_directive(drs_module::secret::SDK_LOG_CAP.parse().expect("the SDK log cap is a valid directive")),
+        )
         .init();
     match Cli::parse().command {
         Command::Sim { fleet, port } => {

@@ -265,6 +265,14 @@ def main():
     check(tagged == [], "DeleteTags removes the tag")
     out["badInstanceId"] = error_code(ec2.describe_instances, InstanceIds=["i-0000000000000dead"])
 
+    # TerminateInstances (the destructive call the target role may make on what DRS manages):
+    # the last instance, which no check below or on the Rust side reads.
+    gone = instances[-1]
+    term = ec2.terminate_instances(InstanceIds=[gone])["TerminatingInstances"]
+    check([t["InstanceId"] for t in term] == [gone], f"TerminateInstances {term}")
+    check(term[0]["CurrentState"]["Name"] == "terminated", f"TerminateInstances state {term[0]['CurrentState']}")
+    out["terminatedState"] = term[0]["CurrentState"]["Code"]
+
     # The launch template DRS keeps per server lives in the recovery region.
     ec2_drs = client("ec2", DRS_REGION, target)
     versions = ec2_drs.describe_launch_template_versions(LaunchTemplateId=lc["ec2LaunchTemplateID"])
@@ -272,6 +280,30 @@ def main():
     check(versions and versions[0]["LaunchTemplateId"] == lc["ec2LaunchTemplateID"], "launch template versions")
     out["launchTemplateVersions"] = [v["VersionNumber"] for v in versions]
     out["launchTemplateInstanceType"] = versions[0]["LaunchTemplateData"].get("InstanceType")
+
+    # The hub's configuration sources: an SSM SecureString and a Secrets Manager secret,
+    # seeded through the control endpoint in the hub's account and region.
+    def seed(route, body):
+        req = urllib.request.Request(f"{endpoint}/_sim/{route}", json.dumps(body).encode(), method="POST")
+        return json.loads(urllib.request.urlopen(req).read())
+
+    seed("parameters", {"name": "/drs-orch/conformance", "value": '{"check": "ssm"}', "type": "SecureString"})
+    stored = seed("secrets", {"name": "drs-orch/conformance", "value": '{"check": "secretsmanager"}'})
+    ssm = client("ssm", ident["region"], hub)
+    param = ssm.get_parameter(Name="/drs-orch/conformance", WithDecryption=True)["Parameter"]
+    out["parameterValue"], out["parameterType"] = param["Value"], param["Type"]
+    check(param["Value"] == '{"check": "ssm"}' and param["Type"] == "SecureString", f"GetParameter {param['Type']}")
+    sealed = ssm.get_parameter(Name="/drs-orch/conformance")["Parameter"]["Value"]
+    check(sealed != param["Value"], "a SecureString read without decryption is not its value")
+    out["parameterMissing"] = error_code(ssm.get_parameter, Name="/drs-orch/none", WithDecryption=True)
+    check(out["parameterMissing"] == "ParameterNotFound", f"missing parameter: {out['parameterMissing']}")
+    sm = client("secretsmanager", ident["region"], hub)
+    secret = sm.get_secret_value(SecretId=stored["arn"])
+    check(secret["ARN"] == stored["arn"] and secret["Name"] == "drs-orch/conformance", f"GetSecretValue {secret['Name']}")
+    out["secretValue"] = sm.get_secret_value(SecretId="drs-orch/conformance")["SecretString"]
+    out["secretArn"] = stored["arn"]
+    out["secretMissing"] = error_code(sm.get_secret_value, SecretId="drs-orch/none")
+    check(out["secretMissing"] == "ResourceNotFoundException", f"missing secret: {out['secretMissing']}")
 
     check(not problems, "answers outside the service model:\n  " + "\n  ".join(problems))
     print(json.dumps(out, sort_keys=True, default=str))

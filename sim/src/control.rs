@@ -121,6 +121,8 @@ pub fn handle(world: &World, req: &Request) -> Reply {
                 None => Err(ControlError::NotFound(format!("no execution {arn}"))),
             }
         }
+        (&Method::POST, "parameters") => parse(req).map(|p| json_reply(201, &crate::secrets::control::put_parameter(world, p))),
+        (&Method::POST, "secrets") => parse(req).map(|s| json_reply(201, &crate::secrets::control::put_secret(world, s))),
         (&Method::GET, "servers") => Ok(json_reply(200, &json!({"servers": servers(world)}))),
         (&Method::POST, p) if p.starts_with("servers/") => {
             parse::<ServerChange>(req).and_then(|c| change_server(world, &p["servers/".len()..], c))

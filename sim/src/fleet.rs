@@ -77,6 +77,9 @@ pub struct Role {
     pub allowed_actions: Vec<String>,
     #[serde(default)]
     pub denied_actions: Vec<String>,
+    /// Allowed actions that reach only resources carrying a tag (see `conditions.rs`).
+    #[serde(default)]
+    pub resource_tag_conditions: Vec<crate::conditions::ResourceTagCondition>,
     #[serde(default = "default_max_session")]
     pub max_session_seconds: u32,
 }
@@ -387,6 +390,7 @@ mod tests {
             external_id: None,
             allowed_actions: vec!["drs:*".into()],
             denied_actions: vec!["drs:StartRecovery".into()],
+            resource_tag_conditions: vec![],
             max_session_seconds: 3600,
         };
         assert!(r.permits("drs:DescribeSourceServers"));

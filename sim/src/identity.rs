@@ -80,6 +80,13 @@ impl Identities {
         n
     }
 
+    /// Every secret key and session token known (the hub's and those issued), for tests
+    /// that scan outputs for them.
+    pub fn secrets(&self) -> Vec<String> {
+        let keys = self.keys.read();
+        keys.values().flat_map(|c| std::iter::once(c.secret.clone()).chain(c.session_token.clone())).collect()
+    }
+
     /// Finds the credential of an access key and checks its session token and expiry.
     pub fn resolve(
         &self,

@@ -1,10 +1,11 @@
 //! drs-sim: a local AWS endpoint that speaks the real wire protocols of DRS (restJson1),
-//! STS (awsQuery), EC2 (ec2Query) and Step Functions (awsJson1_0) for many simulated
+//! STS (awsQuery), EC2 (ec2Query), Step Functions (awsJson1_0), SSM and Secrets Manager (awsJson1_1) for many simulated
 //! accounts and regions, so that the official AWS SDK clients run unchanged against it.
 
 pub mod calls;
 pub mod client;
 pub mod clock;
+pub mod conditions;
 pub mod control;
 pub mod ctx;
 pub mod drs;
@@ -15,6 +16,7 @@ pub mod generate;
 pub mod identity;
 pub mod ids;
 pub mod protocol;
+pub mod secrets;
 pub mod server;
 pub mod sfn;
 pub mod sigv4;

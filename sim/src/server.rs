@@ -11,7 +11,7 @@ use crate::identity::IdentityError;
 use crate::protocol::{self, form::Form, outage, protocol_of, refused, throttled, ApiError, AuthFailure, Protocol, Reply};
 use crate::sigv4::{self, SigError};
 use crate::world::World;
-use crate::{control, drs, ec2, sfn, sts};
+use crate::{control, drs, ec2, secrets, sfn, sts};
 use bytes::Bytes;
 use chrono::Utc;
 use http::Method;
@@ -214,6 +214,14 @@ fn handle_signed(
             if !role.permits(&action) {
                 return Err(fail(protocol::access_denied(protocol, &cred.principal.caller_arn(), &action)));
             }
+            if let Some(f) = form.as_ref() {
+                let account = &cred.principal.account;
+                if crate::conditions::denied_resource(world, &role.resource_tag_conditions, &action, account, &auth.region, f)
+                    .is_some()
+                {
+                    return Err(fail(protocol::access_denied(protocol, &cred.principal.caller_arn(), &action)));
+                }
+            }
         }
     }
     // Crashes count only calls that would otherwise be served, so the Nth is the Nth attempt
@@ -227,6 +235,7 @@ fn handle_signed(
     match protocol {
         Protocol::RestJson1 => drs::handle(&ctx, &operation, req),
         Protocol::AwsJson10 => sfn::handle(&ctx, &operation, &req.body),
+        Protocol::AwsJson11 => secrets::handle(&ctx, &auth.service, &operation, &req.body),
         Protocol::AwsQuery => sts::handle(&ctx, &operation, &form),
         Protocol::Ec2Query => ec2::handle(&ctx, &operation, &form),
     }
@@ -258,6 +267,19 @@ fn operation_of(protocol: Protocol, req: &Request, form: Option<&Form>) -> Resul
             .and_then(|t| t.strip_prefix("AWSStepFunctions."))
             .map(str::to_owned)
             .ok_or_else(|| ApiError::new(400, "UnknownOperationException", "X-Amz-Target must be AWSStepFunctions.<Operation>")),
+        Protocol::AwsJson11 => req
+            .headers
+            .get("x-amz-target")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|t| t.strip_prefix(secrets::SSM_TARGET).or_else(|| t.strip_prefix(secrets::SECRETS_MANAGER_TARGET)))
+            .map(str::to_owned)
+            .ok_or_else(|| {
+                ApiError::new(
+                    400,
+                    "UnknownOperationException",
+                    "X-Amz-Target must be AmazonSSM.<Operation> or secretsmanager.<Operation>",
+                )
+            }),
         Protocol::AwsQuery | Protocol::Ec2Query => form
             .and_then(|f| f.get("Action"))
             .map(str::to_owned)

@@ -36,6 +36,8 @@ pub struct World {
     pub faults: Faults,
     pub calls: CallLog,
     pub tokens: TaskTokens,
+    /// SSM parameters and Secrets Manager secrets (the hub's configuration sources).
+    pub secrets: crate::secrets::store::SecretStore,
     partitions: RwLock<HashMap<(String, String), PartitionRef>>,
 }
 
@@ -51,6 +53,7 @@ impl World {
             faults: Faults::new(fleet.faults.clone()),
             calls: CallLog::default(),
             tokens: TaskTokens::default(),
+            secrets: Default::default(),
             partitions: RwLock::new(HashMap::new()),
         };
         world.identities.add_long_term(

@@ -290,6 +290,25 @@ async fn boto3_and_the_aws_cli_see_what_the_rust_sdk_sees() {
     let itype = versions.launch_template_versions()[0].launch_template_data().and_then(|d| d.instance_type()).map(|t| t.as_str());
     assert_eq!(itype, py["launchTemplateInstanceType"].as_str());
 
+    // The configuration sources boto3 seeded and read: the Rust SDK reads the same.
+    let hub = Credentials::new(serve.get("accessKeyId"), serve.get("secretAccessKey"), None, None, "hub");
+    let hub_config = config(&serve, hub, serve.get("region"));
+    let ssm = aws_sdk_ssm::Client::new(&hub_config);
+    let param = ssm.get_parameter().name("/drs-orch/conformance").with_decryption(true).send().await.unwrap();
+    let param = param.parameter().unwrap();
+    assert_eq!(param.value(), py["parameterValue"].as_str());
+    assert_eq!(param.r#type().map(|t| t.as_str()), py["parameterType"].as_str());
+    let err = ssm.get_parameter().name("/drs-orch/none").send().await.unwrap_err().into_service_error();
+    assert!(err.is_parameter_not_found(), "{err:?}");
+    assert_eq!(code(&err), py["parameterMissing"]);
+    let sm = aws_sdk_secretsmanager::Client::new(&hub_config);
+    let secret = sm.get_secret_value().secret_id(py["secretArn"].as_str().unwrap()).send().await.unwrap();
+    assert_eq!(secret.secret_string(), py["secretValue"].as_str());
+    assert_eq!(secret.version_stages(), ["AWSCURRENT"]);
+    let err = sm.get_secret_value().secret_id("drs-orch/none").send().await.unwrap_err().into_service_error();
+    assert!(err.is_resource_not_found_exception(), "{err:?}");
+    assert_eq!(code(&err), py["secretMissing"]);
+
     aws_cli(&serve, &me, &target, &ids);
 }
 

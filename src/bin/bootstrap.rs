@@ -1,8 +1,12 @@
 //! The Lambda `bootstrap`: the DRS module behind the platform's lifecycle events. The module
-//! configuration comes from `DRS_ORCH_CONFIG` (JSON) or `DRS_ORCH_CONFIG_FILE` (a path); the
-//! hub identity is the function's role (the default credential chain).
+//! configuration comes from `DRS_ORCH_CONFIG` (JSON), `DRS_ORCH_CONFIG_FILE` (a path) or
+//! `DRS_ORCH_CONFIG_SOURCE` (an SSM SecureString parameter or a Secrets Manager secret, read
+//! once at cold start: see `drs_module::config::source`); the hub identity is the function's
+//! role (the default credential chain).
 
+use aws_config::BehaviorVersion;
 use drs_module::aws::Clients;
+use drs_module::config::source::{ConfigSource, SourceError};
 use drs_module::config::ModuleConfig;
 use drs_module::lifecycle::{handle_detailed, LifecycleError};
 use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
@@ -19,24 +23,26 @@ impl From<Failure> for Diagnostic {
     }
 }
 
-fn config() -> anyhow::Result<ModuleConfig> {
-    if let Ok(json) = std::env::var("DRS_ORCH_CONFIG") {
-        return ModuleConfig::parse(&json);
-    }
-    let path = std::env::var("DRS_ORCH_CONFIG_FILE").map_err(|_| {
-        anyhow::anyhow!("set DRS_ORCH_CONFIG (JSON) or DRS_ORCH_CONFIG_FILE (a path) to the module configuration")
-    })?;
-    ModuleConfig::load(std::path::Path::new(&path))
+/// The configuration from the source the environment names. The function's own identity
+/// (region and endpoint from the Lambda environment) reads SSM or Secrets Manager.
+async fn config() -> Result<ModuleConfig, SourceError> {
+    let source = ConfigSource::from_env()?;
+    let own = aws_config::defaults(BehaviorVersion::latest()).load().await;
+    source.load(&own).await
 }
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     tracing_subscriber::fmt()
         .json()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info".into())
+                .add_directive(drs_module::secret::SDK_LOG_CAP.parse().expect("the SDK log cap is a valid directive")),
+        )
         .without_time()
         .init();
-    let cfg = Arc::new(config()?);
+    let cfg = Arc::new(config().await?);
     let clients = Arc::new(Clients::from_environment(cfg, "lambda").await);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let clients = clients.clone();

@@ -109,17 +109,35 @@ fn sid_starts(s: &Value, prefix: &str) -> bool {
     s["Sid"].as_str().is_some_and(|sid| sid.starts_with(prefix))
 }
 
+/// The template's resource-tag conditions (`Null aws:ResourceTag/<key>: false`), for the
+/// simulator to enforce.
+fn tag_conditions(stmts: &[Value]) -> Vec<drs_sim::conditions::ResourceTagCondition> {
+    stmts
+        .iter()
+        .filter_map(|s| {
+            let null = s["Condition"]["Null"].as_object()?;
+            let key = null.iter().find(|(k, v)| k.starts_with("aws:ResourceTag/") && *v == "false")?.0;
+            let actions = s["Action"].as_array()?.iter().filter_map(|a| a.as_str().map(str::to_owned)).collect();
+            Some(drs_sim::conditions::ResourceTagCondition { actions, tag_key: key["aws:ResourceTag/".len()..].to_owned() })
+        })
+        .collect()
+}
+
 /// The demo fleet with the templates' policies on its roles.
 fn fleet_with(target: &BTreeSet<String>, hub: &BTreeSet<String>) -> drs_sim::Fleet {
     let mut fleet = drs_sim::Fleet::demo();
+    let conditions = tag_conditions(&statements(&template("target-account.json"), "TargetRole"));
+    assert!(!conditions.is_empty(), "the target role's destructive actions are conditioned");
     for role in fleet.roles.iter_mut().filter(|r| r.role_name == TARGET_ROLE) {
         role.allowed_actions = target.iter().cloned().collect();
+        role.resource_tag_conditions = conditions.clone();
     }
     let mut hub_role = fleet.roles[0].clone();
     hub_role.account_id = HUB_ACCOUNT.into();
     hub_role.role_name = HUB_ROLE.into();
     hub_role.external_id = None;
     hub_role.trusted_principals = vec![];
+    hub_role.resource_tag_conditions = vec![];
     hub_role.allowed_actions = hub.iter().cloned().collect();
     fleet.roles.push(hub_role);
     fleet

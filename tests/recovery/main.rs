@@ -23,4 +23,6 @@ mod payload;
 mod policies;
 mod real;
 mod scale_payload;
+mod secrets_scan;
 mod standalone;
+mod template_hardening;

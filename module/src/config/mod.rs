@@ -2,6 +2,8 @@
 //! that derives it), the DRS regions in one place, concurrency, retry and quota settings.
 //! Validated by `schemas/module-config.schema.json`; errors name the field.
 
+pub mod source;
+
 use crate::secret::Secret;
 use anyhow::{bail, Context};
 use serde::{Deserialize, Serialize};
@@ -316,9 +318,11 @@ impl ModuleConfig {
                     .replace("{project}", &self.project)
                     .replace("{environment}", &self.environment)
                     .replace("{accountId}", account);
-                if id.contains('{') {
+                if let Some(start) = id.find('{') {
+                    // Only the unknown placeholder is named: the rest of a rule may be secret.
+                    let placeholder: String = id[start..].chars().take_while(|c| *c != '}').chain(Some('}')).collect();
                     bail!(
-                        "the ExternalId rule '{rule}' has a placeholder other than {{project}}, {{environment}}, {{accountId}}"
+                        "the ExternalId rule has a placeholder {placeholder} other than {{project}}, {{environment}}, {{accountId}}"
                     );
                 }
                 Ok(Secret::new(id))
@@ -386,5 +390,47 @@ mod tests {
         v["externalId"] = json!({"rule": "{project}-{stage}"});
         let e = format!("{:#}", ModuleConfig::from_value(v).unwrap_err());
         assert!(e.contains("accounts[0].externalId") && e.contains("{stage}"), "{e}");
+    }
+
+    /// A secret in a bad configuration is never printed: each error names the field and
+    /// masks the value, whatever rule it breaks.
+    #[test]
+    fn errors_never_print_a_secret_value() {
+        const SECRET: &str = "Sup3rSecr3tExternalIdValue";
+        type Breaker = Box<dyn Fn(&mut serde_json::Value)>;
+        let cases: Vec<(&str, Breaker)> = vec![
+            ("/externalId/value", Box::new(|v| v["externalId"] = json!({"value": format!("{SECRET} with spaces!")}))),
+            ("/externalId/value", Box::new(|v| v["externalId"] = json!({"value": SECRET.repeat(60)}))),
+            ("/accounts/1/externalId", Box::new(|v| v["accounts"][1]["externalId"] = json!({"value": format!("{SECRET}#")}))),
+            ("/externalId", Box::new(|v| v["externalId"] = json!({"value": SECRET, "token": SECRET}))),
+            ("/externalId", Box::new(|v| v["externalId"] = json!(SECRET))),
+            ("/hub", Box::new(|v| v["hub"]["secretAccessKey"] = json!(SECRET))),
+            ("/project", Box::new(|v| v["project"] = json!(format!("{SECRET}!")))),
+            ("accounts[0].externalId", Box::new(|v| v["externalId"] = json!({"rule": format!("{SECRET}-{{stage}}")}))),
+        ];
+        for (field, break_it) in cases {
+            let mut v = base();
+            break_it(&mut v);
+            let err = ModuleConfig::from_value(v.clone()).unwrap_err();
+            for text in [format!("{err}"), format!("{err:#}"), format!("{err:?}")] {
+                assert!(text.contains(field), "names {field}: {text}");
+                assert!(!text.contains(SECRET), "the secret leaked through {field}: {text}");
+            }
+            let parsed = ModuleConfig::parse(&v.to_string()).unwrap_err();
+            assert!(!format!("{parsed:#}").contains(SECRET), "{parsed:#}");
+        }
+        // Not JSON at all: the parser's error points at a place, not at the text.
+        let e = ModuleConfig::parse(&format!("{{\"externalId\": {{\"value\": \"{SECRET}\"")).unwrap_err();
+        assert!(!format!("{e:#}").contains(SECRET), "{e:#}");
+    }
+
+    #[test]
+    fn a_configuration_serializes_its_external_id_masked() {
+        let mut v = base();
+        v["externalId"] = json!({"value": "Sup3rSecr3tExternalIdValue"});
+        let c = ModuleConfig::from_value(v).unwrap();
+        let text = serde_json::to_string(&c).unwrap();
+        assert!(!text.contains("Sup3rSecr3tExternalIdValue"), "{text}");
+        assert!(!format!("{c:?}").contains("Sup3rSecr3tExternalIdValue"));
     }
 }

@@ -6,6 +6,7 @@ pub mod model;
 pub mod partition;
 pub mod tags;
 pub mod template_data;
+pub mod terminate;
 pub mod wire;
 
 use crate::ctx::Ctx;
@@ -25,6 +26,7 @@ pub fn handle(ctx: &Ctx, op: &str, form: &Form) -> Result<Reply, ApiError> {
         "DescribeLaunchTemplateVersions" => launch_templates::describe_versions(ctx, form),
         "CreateLaunchTemplateVersion" => launch_templates::create_version(ctx, form),
         "ModifyLaunchTemplate" => launch_templates::modify(ctx, form),
+        "TerminateInstances" => terminate::terminate(ctx, form),
         other => Err(ApiError::new(400, "InvalidAction", format!("The action {other} is not valid for this web service."))),
     }
 }

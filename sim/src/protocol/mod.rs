@@ -16,6 +16,8 @@ pub enum Protocol {
     RestJson1,
     /// Step Functions.
     AwsJson10,
+    /// SSM and Secrets Manager.
+    AwsJson11,
     /// STS.
     AwsQuery,
     /// EC2.
@@ -56,12 +58,16 @@ impl ApiError {
                 r.headers_mut().insert("x-amzn-errortype", hv(&self.code));
                 r
             }
-            Protocol::AwsJson10 => {
+            Protocol::AwsJson10 | Protocol::AwsJson11 => {
                 let mut body = self.fields.clone();
                 body.insert("__type".into(), self.code.clone().into());
-                body.insert("message".into(), self.message.clone().into());
+                // Secrets Manager's error shapes spell it `Message`; the others `message`.
+                if !body.contains_key("Message") {
+                    body.insert("message".into(), self.message.clone().into());
+                }
                 let mut r = json_reply(self.status, &Value::Object(body));
-                r.headers_mut().insert("content-type", HeaderValue::from_static("application/x-amz-json-1.0"));
+                let content_type = if protocol == Protocol::AwsJson10 { "application/x-amz-json-1.0" } else { "application/x-amz-json-1.1" };
+                r.headers_mut().insert("content-type", HeaderValue::from_static(content_type));
                 r
             }
             Protocol::AwsQuery => {
@@ -123,6 +129,7 @@ pub fn protocol_of(service: &str) -> Option<Protocol> {
     match service {
         "drs" => Some(Protocol::RestJson1),
         "states" => Some(Protocol::AwsJson10),
+        "ssm" | "secretsmanager" => Some(Protocol::AwsJson11),
         "sts" => Some(Protocol::AwsQuery),
         "ec2" => Some(Protocol::Ec2Query),
         _ => None,
@@ -142,7 +149,7 @@ pub enum AuthFailure {
 
 impl AuthFailure {
     pub fn error(&self, protocol: Protocol) -> ApiError {
-        let json = matches!(protocol, Protocol::RestJson1 | Protocol::AwsJson10);
+        let json = matches!(protocol, Protocol::RestJson1 | Protocol::AwsJson10 | Protocol::AwsJson11);
         let (code, status, message) = match self {
             AuthFailure::Missing => (
                 if json { "MissingAuthenticationTokenException" } else { "MissingAuthenticationToken" },
@@ -180,7 +187,7 @@ impl AuthFailure {
 pub fn throttled(protocol: Protocol, retry_after: u64) -> ApiError {
     let mut e = match protocol {
         Protocol::RestJson1 => ApiError::new(429, "ThrottlingException", "Rate exceeded"),
-        Protocol::AwsJson10 => ApiError::new(400, "ThrottlingException", "Rate exceeded"),
+        Protocol::AwsJson10 | Protocol::AwsJson11 => ApiError::new(400, "ThrottlingException", "Rate exceeded"),
         Protocol::AwsQuery => ApiError::new(400, "Throttling", "Rate exceeded"),
         Protocol::Ec2Query => ApiError::new(503, "RequestLimitExceeded", "Request limit exceeded."),
     };
@@ -208,7 +215,7 @@ pub fn refused(protocol: Protocol) -> ApiError {
 pub fn access_denied(protocol: Protocol, caller: &str, action: &str) -> ApiError {
     let message = format!("User: {caller} is not authorized to perform: {action}");
     match protocol {
-        Protocol::RestJson1 | Protocol::AwsJson10 => ApiError::new(403, "AccessDeniedException", message),
+        Protocol::RestJson1 | Protocol::AwsJson10 | Protocol::AwsJson11 => ApiError::new(403, "AccessDeniedException", message),
         Protocol::AwsQuery => ApiError::new(403, "AccessDenied", message),
         Protocol::Ec2Query => {
             ApiError::new(403, "UnauthorizedOperation", format!("You are not authorized to perform this operation. {message}"))
