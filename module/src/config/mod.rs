@@ -268,7 +268,7 @@ impl ModuleConfig {
         SCHEMA.validate(&value, "the module configuration")?;
         // The path names the field the schema let through but the types refuse.
         let cfg: ModuleConfig =
-            serde_path_to_error::deserialize(value).context("the module configuration does not match its shape")?;
+            serde_path_to_error::deserialize(&value).context("the module configuration does not match its shape")?;
         cfg.check()?;
         Ok(cfg)
     }

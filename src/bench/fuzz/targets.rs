@@ -187,11 +187,14 @@ fn a_server() -> String {
 fn json_body() -> Runner {
     let world = world();
     let server = a_server();
+    // `{token}`: a task token registered as a platform would have (the demo fleet has none).
+    let token = "fuzz-task-token-0001".to_string();
+    world.tokens.register(token.clone(), None, None, world.clock.now());
     Box::new(move |seed, m| {
         let seed = seed.strip_prefix("regress-").unwrap_or(seed);
         let (service, op) = seed.split_once('.').unwrap_or(("drs", seed));
         let ctx = ctx(&world);
-        let body = Bytes::from(m.text.replace("{server}", &server).into_bytes());
+        let body = Bytes::from(m.text.replace("{server}", &server).replace("{token}", &token).into_bytes());
         let reply = if service == "sfn" {
             drs_sim::sfn::handle(&ctx, op, &body)
         } else {
