@@ -23,13 +23,17 @@ pub struct Corpus {
 
 impl Corpus {
     pub fn load(dir: &Path) -> anyhow::Result<Corpus> {
-        let mut files: Vec<_> =
-            std::fs::read_dir(dir)?.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "json")).collect();
+        let mut files: Vec<_> = std::fs::read_dir(dir)?
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect();
         files.sort();
         anyhow::ensure!(!files.is_empty(), "{}: no seeds", dir.display());
         let (mut names, mut values, mut keys) = (vec![], vec![], BTreeSet::new());
         for f in files {
-            let v: Value = serde_json::from_str(&std::fs::read_to_string(&f)?).map_err(|e| anyhow::anyhow!("{}: {e}", f.display()))?;
+            let v: Value =
+                serde_json::from_str(&std::fs::read_to_string(&f)?).map_err(|e| anyhow::anyhow!("{}: {e}", f.display()))?;
             collect_keys(&v, &mut keys);
             names.push(f.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default());
             values.push(v);
@@ -145,6 +149,13 @@ fn shown(input: &Mutant) -> String {
     input.text.chars().take(600).collect()
 }
 
+/// Words of serde's and the schema's own prose that are also keys somewhere (`Value` in a tag
+/// list, `type`): they never count as naming a field.
+const PROSE: &[&str] = &[
+    "value", "type", "length", "field", "variant", "expected", "string", "integer", "map", "a", "is", "not", "at", "line",
+    "column",
+];
+
 /// What "names the field" means, for every target:
 /// - the error cites a field by name: a word of the error (split on anything but letters,
 ///   digits, `_` and `-`, compared without case) is an object key of the seeds, of the input
@@ -153,10 +164,6 @@ fn shown(input: &Mutant) -> String {
 ///   made of such words;
 /// - or the input has no fields to name: its root is not an object, or its text is not JSON,
 ///   and the error names the document (`target.document`) or the position (`line N`).
-/// Words of serde's and the schema's own prose that are also keys somewhere (`Value` in a tag
-/// list, `type`): they never count as naming a field.
-const PROSE: &[&str] = &["value", "type", "length", "field", "variant", "expected", "string", "integer", "map", "a", "is", "not", "at", "line", "column"];
-
 pub fn names_field(error: &str, corpus: &Corpus, input: &Mutant, target: &Target) -> bool {
     let mut input_keys = BTreeSet::new();
     collect_keys(&input.value, &mut input_keys);

@@ -40,7 +40,13 @@ pub struct Target {
 
 pub fn all() -> Vec<Target> {
     vec![
-        Target { name: "event", text: false, document: "the module event", fields: &[], runner: || Box::new(|_, m| event(&m.value)) },
+        Target {
+            name: "event",
+            text: false,
+            document: "the module event",
+            fields: &[],
+            runner: || Box::new(|_, m| event(&m.value)),
+        },
         Target {
             name: "resource",
             text: false,
@@ -123,7 +129,9 @@ fn sigv4_request(v: &Value) -> Verdict {
     if let Some(Value::Object(h)) = v.get("headers") {
         for (k, x) in h {
             let x = x.as_str().map(str::to_owned).unwrap_or_else(|| x.to_string());
-            let x = x.replace("{now}", &now.format("%Y%m%dT%H%M%SZ").to_string()).replace("{today}", &now.format("%Y%m%d").to_string());
+            let x = x
+                .replace("{now}", &now.format("%Y%m%dT%H%M%SZ").to_string())
+                .replace("{today}", &now.format("%Y%m%d").to_string());
             if let (Ok(name), Ok(value)) = (HeaderName::from_bytes(k.as_bytes()), HeaderValue::from_str(&x)) {
                 headers.append(name, value);
             }
@@ -198,13 +206,8 @@ fn json_body() -> Runner {
         let reply = if service == "sfn" {
             drs_sim::sfn::handle(&ctx, op, &body)
         } else {
-            let req = Request {
-                method: Method::POST,
-                path: format!("/{op}"),
-                query: String::new(),
-                headers: HeaderMap::new(),
-                body,
-            };
+            let req =
+                Request { method: Method::POST, path: format!("/{op}"), query: String::new(), headers: HeaderMap::new(), body };
             drs_sim::drs::handle(&ctx, op, &req)
         };
         api_verdict(reply.map(|_| ()))
@@ -251,5 +254,9 @@ fn api_verdict(r: Result<(), ApiError>) -> Verdict {
 }
 
 fn answer(code: &str) -> bool {
-    code.ends_with("NotFound") || code.ends_with("DoesNotExist") || code.ends_with("AlreadyExists") || code.ends_with("TimedOut") || code.starts_with("Throttling")
+    code.ends_with("NotFound")
+        || code.ends_with("DoesNotExist")
+        || code.ends_with("AlreadyExists")
+        || code.ends_with("TimedOut")
+        || code.starts_with("Throttling")
 }

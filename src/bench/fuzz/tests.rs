@@ -2,10 +2,10 @@
 //! field; and the corpus itself: every seed is accepted (so that the seeds reach past the
 //! first check) and every regression input (`regress-*`) is rejected with a named field.
 
+use super::corpus_dir;
 use super::engine::{self, names_field, Corpus};
 use super::mutate::Mutant;
 use super::targets::{self, Verdict};
-use super::corpus_dir;
 
 const INPUTS: u64 = 3000;
 
