@@ -11,6 +11,7 @@ use serde_json::{json, Map, Value};
 /// Deeper than this is past the JSON parsers' own limit (128) and would only test the
 /// stack of `Drop`; inputs arriving as text never get there.
 const MAX_NEST: usize = 100;
+const MAX_INPUT: usize = 2 << 20;
 
 const NUMBERS: &[&str] = &[
     "0",
@@ -69,7 +70,13 @@ pub fn mutate(rng: &mut StdRng, seeds: &[Value], seed: usize, raw: bool) -> Muta
     for _ in 0..rng.random_range(1..=4) {
         let depth = rng.random_range(0..8);
         let donor = seeds[rng.random_range(0..seeds.len())].clone();
+        let before = value.clone();
         mutate_at(rng, &mut value, depth, &donor, 0);
+        // Stacked duplications grow without bound (5,000 copies of 5,000 copies): an input
+        // stays under a few MB, past what any entry point accepts anyway.
+        if value.to_string().len() > MAX_INPUT {
+            value = before;
+        }
     }
     let mut text = value.to_string();
     if raw && rng.random_bool(0.25) {
