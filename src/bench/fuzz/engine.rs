@@ -167,6 +167,17 @@ const PROSE: &[&str] = &[
 pub fn names_field(error: &str, corpus: &Corpus, input: &Mutant, target: &Target) -> bool {
     let mut input_keys = BTreeSet::new();
     collect_keys(&input.value, &mut input_keys);
+    // A raw mutation may have made a key of its own (`ap}provals`): cited quoted, it is named.
+    if target.text {
+        if let Ok(parsed) = serde_json::from_str::<Value>(&input.text) {
+            let mut raw_keys = BTreeSet::new();
+            collect_keys(&parsed, &mut raw_keys);
+            let lower = error.to_ascii_lowercase();
+            if raw_keys.iter().any(|k| lower.contains(&format!("'{k}'")) || lower.contains(&format!("`{k}`"))) {
+                return true;
+            }
+        }
+    }
     let cited = error
         .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-'))
         .filter(|w| !w.is_empty())
