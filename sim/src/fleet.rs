@@ -297,7 +297,8 @@ impl Fleet {
         if !errors.is_empty() {
             bail!("the fleet does not match its schema:\n  {}", errors.join("\n  "));
         }
-        let fleet: Fleet = serde_json::from_value(value).context("the fleet does not match its shape")?;
+        // The path names the field the schema let through but the types refuse.
+        let fleet: Fleet = serde_path_to_error::deserialize(value).context("the fleet does not match its shape")?;
         fleet.check_references()?;
         fleet.faults.validate().context("faults")?;
         Ok(fleet)

@@ -36,7 +36,7 @@ pub fn parse_authorization(headers: &HeaderMap) -> Result<Authorization, SigErro
     let value = value.to_str().map_err(|_| SigError::Malformed("Authorization is not ASCII".into()))?;
     let rest = value
         .strip_prefix("AWS4-HMAC-SHA256 ")
-        .ok_or_else(|| SigError::Malformed("only AWS4-HMAC-SHA256 is supported".into()))?;
+        .ok_or_else(|| SigError::Malformed("Authorization: only AWS4-HMAC-SHA256 is supported".into()))?;
     let (mut credential, mut signed, mut signature) = (None, None, None);
     for part in rest.split(',') {
         let part = part.trim();

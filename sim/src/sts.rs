@@ -64,10 +64,9 @@ fn assume_role(ctx: &Ctx, form: &Form) -> Result<Reply, ApiError> {
         ));
     }
     // arn:aws:iam::<account>:role/<name>
-    let (account, name) = role_arn
-        .strip_prefix("arn:aws:iam::")
-        .and_then(|r| r.split_once(":role/"))
-        .ok_or_else(|| ApiError::new(400, "ValidationError", format!("{role_arn} is not a valid role ARN")))?;
+    let (account, name) = role_arn.strip_prefix("arn:aws:iam::").and_then(|r| r.split_once(":role/")).ok_or_else(|| {
+        ApiError::new(400, "ValidationError", format!("Value '{role_arn}' at 'roleArn' is not a valid role ARN"))
+    })?;
     let name = name.rsplit('/').next().unwrap_or(name);
     // A missing role and a refused trust look the same to the caller, as in AWS.
     let role = ctx.world.role(account, name).ok_or_else(|| denied(ctx, role_arn))?;

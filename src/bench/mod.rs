@@ -4,6 +4,7 @@
 mod chaos;
 mod child_sim;
 mod discovery;
+mod fuzz;
 mod handoff;
 mod hooks;
 mod scale;
@@ -32,6 +33,9 @@ pub enum Which {
     /// payload's bytes a server, each status check's time and AWS calls, peak memory beside
     /// the hub's Lambda memory, the hand-off between waves, the run against its critical path.
     Scale(scale::Args),
+    /// Structure-aware fuzzing of every parser of outside input, a million inputs per target:
+    /// no panic, and every rejection names its field.
+    Fuzz(fuzz::Args),
 }
 
 pub async fn run(which: Which) -> anyhow::Result<()> {
@@ -42,5 +46,6 @@ pub async fn run(which: Which) -> anyhow::Result<()> {
         Which::Hooks(args) => hooks::run(args).await,
         Which::Chaos(args) => chaos::run(args).await,
         Which::Scale(args) => scale::run(args).await,
+        Which::Fuzz(args) => fuzz::run(args).await,
     }
 }

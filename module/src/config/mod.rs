@@ -276,7 +276,9 @@ impl ModuleConfig {
 
     pub fn from_value(value: serde_json::Value) -> anyhow::Result<ModuleConfig> {
         SCHEMA.validate(&value, "the module configuration")?;
-        let cfg: ModuleConfig = serde_json::from_value(value).context("the module configuration does not match its shape")?;
+        // The path names the field the schema let through but the types refuse.
+        let cfg: ModuleConfig =
+            serde_path_to_error::deserialize(&value).context("the module configuration does not match its shape")?;
         cfg.check()?;
         Ok(cfg)
     }

@@ -72,7 +72,7 @@ pub fn describe(ctx: &Ctx, form: &Form) -> Result<Reply, ApiError> {
     }
     for id in &ids {
         if !crate::drs::input::is_instance_id(id) {
-            return Err(ApiError::new(400, "InvalidInstanceID.Malformed", format!("Invalid id: \"{id}\"")));
+            return Err(ApiError::new(400, "InvalidInstanceID.Malformed", format!("Invalid id in InstanceId: \"{id}\"")));
         }
     }
     with_partition(ctx, |p| {

@@ -22,7 +22,7 @@ fn tags_of<'a>(p: &'a mut Partition, id: &str) -> Result<&'a mut Tags, ApiError>
             .map(|i| &mut i.tags)
             .ok_or_else(|| ApiError::new(400, "InvalidInstanceID.NotFound", format!("The instance ID '{id}' does not exist")));
     }
-    Err(ApiError::new(400, "InvalidID", format!("The ID '{id}' is not valid")))
+    Err(ApiError::new(400, "InvalidID", format!("The ID '{id}' in ResourceId is not valid")))
 }
 
 fn resources(form: &Form) -> Result<Vec<String>, ApiError> {

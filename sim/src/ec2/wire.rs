@@ -43,7 +43,7 @@ pub fn next_token(form: &Form, total: usize) -> Result<usize, ApiError> {
             .strip_prefix("ec2p")
             .and_then(|h| usize::from_str_radix(h, 16).ok())
             .filter(|o| *o <= total)
-            .ok_or_else(|| invalid_param(format!("The token '{t}' is invalid"))),
+            .ok_or_else(|| invalid_param(format!("The NextToken '{t}' is invalid"))),
     }
 }
 

@@ -24,11 +24,11 @@ pub fn handle(ctx: &Ctx, op: &str, input: &Value) -> Result<Reply, ApiError> {
 
 fn start(ctx: &Ctx, input: &Value) -> Result<Reply, ApiError> {
     let sm_arn = required(input, "stateMachineArn")?;
-    let a = parse_arn(&sm_arn, "stateMachine").ok_or_else(|| invalid_arn(&sm_arn))?;
+    let a = parse_arn(&sm_arn, "stateMachine").ok_or_else(|| invalid_arn("stateMachineArn", &sm_arn))?;
     let (sm_name, qualifier) = match a.rest.as_slice() {
         [name] => (*name, None),
         [name, q] => (*name, Some(*q)),
-        _ => return Err(invalid_arn(&sm_arn)),
+        _ => return Err(invalid_arn("stateMachineArn", &sm_arn)),
     };
     if sm_name.contains('/') {
         return Err(ApiError::new(
@@ -39,7 +39,7 @@ fn start(ctx: &Ctx, input: &Value) -> Result<Reply, ApiError> {
         .with("reason", "API_DOES_NOT_SUPPORT_LABELED_ARNS"));
     }
     if !valid_name(sm_name) || qualifier.is_some_and(|q| !valid_name(q)) {
-        return Err(invalid_arn(&sm_arn));
+        return Err(invalid_arn("stateMachineArn", &sm_arn));
     }
     let missing = ApiError::new(400, "StateMachineDoesNotExist", format!("State Machine Does Not Exist: '{sm_arn}'"));
     ours(ctx, &a, &sm_arn, missing)?;
@@ -103,9 +103,9 @@ fn start(ctx: &Ctx, input: &Value) -> Result<Reply, ApiError> {
 /// The execution an `executionArn` names, if it is the caller's.
 fn lookup<'r>(ctx: &Ctx, registry: &'r mut Registry, input: &Value, now: DateTime<Utc>) -> Result<&'r mut Execution, ApiError> {
     let arn = required(input, "executionArn")?;
-    let a = parse_arn(&arn, "execution").ok_or_else(|| invalid_arn(&arn))?;
+    let a = parse_arn(&arn, "execution").ok_or_else(|| invalid_arn("executionArn", &arn))?;
     if a.rest.len() != 2 || !a.rest.iter().all(|p| valid_name(p)) {
-        return Err(invalid_arn(&arn));
+        return Err(invalid_arn("executionArn", &arn));
     }
     let missing = || ApiError::new(400, "ExecutionDoesNotExist", format!("Execution Does Not Exist: '{arn}'"));
     ours(ctx, &a, &arn, missing())?;

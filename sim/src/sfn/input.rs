@@ -21,8 +21,9 @@ pub fn valid_name(name: &str) -> bool {
     (1..=80).contains(&name.chars().count()) && !name.chars().any(bad)
 }
 
-pub fn invalid_arn(arn: &str) -> ApiError {
-    ApiError::new(400, "InvalidArn", format!("Invalid Arn: '{arn}'"))
+/// The field is named: a caller sending several ARNs learns which one is wrong.
+pub fn invalid_arn(field: &str, arn: &str) -> ApiError {
+    ApiError::new(400, "InvalidArn", format!("Invalid Arn at '{field}': '{arn}'"))
 }
 
 pub fn required(input: &Value, field: &str) -> Result<String, ApiError> {

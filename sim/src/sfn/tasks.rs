@@ -19,7 +19,7 @@ pub fn handle(ctx: &Ctx, op: &str, input: &Value) -> Result<Reply, ApiError> {
     let state = registry
         .tokens
         .get_mut(token)
-        .ok_or_else(|| ApiError::new(400, "InvalidToken", "Invalid Token: the token is not known"))?;
+        .ok_or_else(|| ApiError::new(400, "InvalidToken", "Invalid Token: 'taskToken' is not a token this service issued"))?;
     state.expire(now);
     match state.status {
         "PENDING" => {}

@@ -1,0 +1,262 @@
+//! The fuzz targets: each runs an input through the real entry point of one parser, called
+//! as a function (the simulator's handlers without HTTP, so that millions of inputs run in
+//! minutes), and says whether the input was accepted or rejected with which error.
+
+use super::mutate::Mutant;
+use crate::commands::hooks::Sample;
+use bytes::Bytes;
+use drs_module::config::ModuleConfig;
+use drs_module::event::ModuleEvent;
+use drs_module::recovery::payload::Payload;
+use drs_module::resource::DrsResource;
+use drs_sim::ctx::{Ctx, Request};
+use drs_sim::identity::Principal;
+use drs_sim::protocol::form::Form;
+use drs_sim::protocol::{xml, ApiError};
+use drs_sim::sigv4::{self, SigError};
+use drs_sim::{Fleet, World};
+use http::{HeaderMap, HeaderName, HeaderValue, Method};
+use serde_json::Value;
+
+pub enum Verdict {
+    Accepted,
+    /// The input was refused; the text is the error as its caller sees it.
+    Rejected(String),
+}
+
+/// Runs one input (with the name of the seed it came from); built once per worker.
+pub type Runner = Box<dyn FnMut(&str, &Mutant) -> Verdict>;
+
+pub struct Target {
+    pub name: &'static str,
+    /// The entry point takes text (raw byte mutations apply), not a parsed value.
+    pub text: bool,
+    /// How the errors call the whole document.
+    pub document: &'static str,
+    /// Field names the target's errors may cite that are not keys of its seeds.
+    pub fields: &'static [&'static str],
+    pub runner: fn() -> Runner,
+}
+
+pub fn all() -> Vec<Target> {
+    vec![
+        Target {
+            name: "event",
+            text: false,
+            document: "the module event",
+            fields: &[],
+            runner: || Box::new(|_, m| event(&m.value)),
+        },
+        Target {
+            name: "resource",
+            text: false,
+            document: "resource",
+            fields: &[],
+            runner: || Box::new(|_, m| verdict(DrsResource::from_value(&m.value))),
+        },
+        Target {
+            name: "config",
+            text: true,
+            document: "the module configuration",
+            fields: &[],
+            runner: || Box::new(|_, m| verdict(ModuleConfig::parse(&m.text).map_err(|e| format!("{e:#}")))),
+        },
+        Target {
+            name: "fleet",
+            text: true,
+            document: "the fleet",
+            fields: &[],
+            runner: || Box::new(|_, m| verdict(Fleet::parse(&m.text).map_err(|e| format!("{e:#}")))),
+        },
+        Target {
+            name: "payload",
+            text: false,
+            document: "lifecycle_output.Payload",
+            fields: &[],
+            runner: || Box::new(|_, m| verdict(Payload::parse(&m.value).map_err(|e| format!("{e:#}")))),
+        },
+        Target {
+            name: "hook-sample",
+            text: true,
+            document: "not JSON",
+            fields: &[],
+            runner: || Box::new(|_, m| verdict(Sample::parse(&m.text, m.value.get("outcomes").is_some()))),
+        },
+        Target {
+            name: "sigv4",
+            text: false,
+            document: "Authorization",
+            fields: &["Authorization", "Credential", "SignedHeaders", "Signature", "X-Amz-Date"],
+            runner: || Box::new(|_, m| sigv4_request(&m.value)),
+        },
+        Target { name: "json-body", text: true, document: "request body", fields: &[], runner: json_body },
+        Target {
+            name: "query-form",
+            text: false,
+            document: "Action",
+            // EC2's own names of the ResourceId.N and Tag.N lists, used in its messages.
+            fields: &["Action", "resourceIdSet", "tagSet"],
+            runner: query_form,
+        },
+    ]
+}
+
+fn verdict<T, E: std::fmt::Display>(r: Result<T, E>) -> Verdict {
+    match r {
+        Ok(_) => Verdict::Accepted,
+        Err(e) => Verdict::Rejected(e.to_string()),
+    }
+}
+
+/// The event, then its resource as the lifecycle reads it.
+fn event(v: &Value) -> Verdict {
+    match ModuleEvent::parse(v) {
+        Err(e) => Verdict::Rejected(format!("{e:#}")),
+        Ok(ev) => verdict(DrsResource::from_event(&ev.resource_name, ev.account_id.as_deref(), &ev.parameters)),
+    }
+}
+
+const SECRET: &str = "fuzz-secret-key";
+
+/// A request `{"method", "path", "query", "headers": {name: value}, "body"}`: the
+/// Authorization header parsed, then the signature checked. `{now}` and `{today}` in a
+/// header stand for the current time, so that checks past the clock skew run too. Headers
+/// that HTTP cannot carry are left out: they never reach the simulator.
+fn sigv4_request(v: &Value) -> Verdict {
+    let now = chrono::Utc::now();
+    let text = |k: &str| v.get(k).map(|x| x.as_str().map(str::to_owned).unwrap_or_else(|| x.to_string())).unwrap_or_default();
+    let mut headers = HeaderMap::new();
+    if let Some(Value::Object(h)) = v.get("headers") {
+        for (k, x) in h {
+            let x = x.as_str().map(str::to_owned).unwrap_or_else(|| x.to_string());
+            let x = x
+                .replace("{now}", &now.format("%Y%m%dT%H%M%SZ").to_string())
+                .replace("{today}", &now.format("%Y%m%d").to_string());
+            if let (Ok(name), Ok(value)) = (HeaderName::from_bytes(k.as_bytes()), HeaderValue::from_str(&x)) {
+                headers.append(name, value);
+            }
+        }
+    }
+    let auth = match sigv4::parse_authorization(&headers) {
+        Ok(a) => a,
+        Err(e) => return sig_error(e),
+    };
+    match sigv4::verify(&auth, SECRET, &text("method"), &text("path"), &text("query"), &headers, text("body").as_bytes()) {
+        Ok(()) => Verdict::Accepted,
+        Err(e) => sig_error(e),
+    }
+}
+
+/// Missing, TooSkewed and Mismatch each stand for one field (the header, X-Amz-Date, the
+/// Signature); Malformed carries its own text, which must name its field.
+fn sig_error(e: SigError) -> Verdict {
+    Verdict::Rejected(match e {
+        SigError::Missing => "Authorization: missing".into(),
+        SigError::TooSkewed => "X-Amz-Date: too far from the server's clock".into(),
+        SigError::Mismatch => "Signature: does not match".into(),
+        SigError::Malformed(m) => m,
+    })
+}
+
+/// A world over the demo fleet, and the context of a target-account caller in it.
+fn world() -> World {
+    let mut fleet = Fleet::demo();
+    fleet.clock.speed = 0.0;
+    World::new(fleet)
+}
+
+fn ctx(world: &World) -> Ctx<'_> {
+    Ctx {
+        world,
+        principal: Principal {
+            account: "200000000001".into(),
+            role_name: "drs-orchestrator-target".into(),
+            session: Some("fuzz".into()),
+        },
+        region: "us-east-1".into(),
+        request_id: "fuzz".into(),
+    }
+}
+
+/// A source server of the demo fleet in the caller's account and region: `{server}` in a
+/// body stands for it, so that seeds reach past the lookup.
+fn a_server() -> String {
+    let fleet = Fleet::demo();
+    let s = fleet.servers.iter().find(|s| s.account_id == "200000000001" && s.region == "us-east-1");
+    s.map(|s| {
+        s.source_server_id.clone().unwrap_or_else(|| drs_sim::ids::stable_source_server_id(&s.account_id, &s.region, &s.hostname))
+    })
+    .unwrap_or_default()
+}
+
+/// A DRS (`drs.<Operation>`) or Step Functions (`sfn.<Operation>`) request body, named by
+/// its seed, through the service's handler. Refusals of the input are status 400; other
+/// answers (not found, conflict, quota) are the service answering a well-formed request.
+fn json_body() -> Runner {
+    let world = world();
+    let server = a_server();
+    // `{token}`: a task token registered as a platform would have (the demo fleet has none).
+    let token = "fuzz-task-token-0001".to_string();
+    world.tokens.register(token.clone(), None, None, world.clock.now());
+    Box::new(move |seed, m| {
+        let seed = seed.strip_prefix("regress-").unwrap_or(seed);
+        let (service, op) = seed.split_once('.').unwrap_or(("drs", seed));
+        let ctx = ctx(&world);
+        let body = Bytes::from(m.text.replace("{server}", &server).replace("{token}", &token).into_bytes());
+        let reply = if service == "sfn" {
+            drs_sim::sfn::handle(&ctx, op, &body)
+        } else {
+            let req =
+                Request { method: Method::POST, path: format!("/{op}"), query: String::new(), headers: HeaderMap::new(), body };
+            drs_sim::drs::handle(&ctx, op, &req)
+        };
+        api_verdict(reply.map(|_| ()))
+    })
+}
+
+/// An EC2 or STS form (`{"Action": ..., "Param.1": ...}`), encoded as the SDK sends it, through
+/// the service's handler; every value also goes through the XML escaping of the replies.
+fn query_form() -> Runner {
+    let world = world();
+    Box::new(move |_, m| {
+        let Value::Object(params) = &m.value else { return Verdict::Rejected("Action: the form is not a map".into()) };
+        let mut body = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in params {
+            body.append_pair(k, v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string()).as_str());
+        }
+        let body = body.finish();
+        let form = Form::parse(body.as_bytes(), "");
+        for (_, v) in form.iter() {
+            let escaped = xml::escape(v);
+            assert!(!escaped.contains('<') && !escaped.contains('>'), "xml::escape left markup in {escaped}");
+        }
+        let Some(action) = form.get("Action").map(str::to_owned) else {
+            return Verdict::Rejected("Action: missing".into());
+        };
+        let ctx = ctx(&world);
+        let reply = match action.as_str() {
+            "AssumeRole" | "GetCallerIdentity" => drs_sim::sts::handle(&ctx, &action, &form),
+            _ => drs_sim::ec2::handle(&ctx, &action, &form),
+        };
+        api_verdict(reply.map(|_| ()))
+    })
+}
+
+/// A refusal of the input is a 400 other than the service's answers to a well-formed request
+/// (something not found or already there, a timed-out task, throttling).
+fn api_verdict(r: Result<(), ApiError>) -> Verdict {
+    match r {
+        Err(e) if e.status == 400 && !answer(&e.code) => {
+            Verdict::Rejected(format!("{}: {} {}", e.code, e.message, Value::Object(e.fields)))
+        }
+        _ => Verdict::Accepted,
+    }
+}
+
+fn answer(code: &str) -> bool {
+    code.ends_with("NotFound")
+        || code.ends_with("DoesNotExist")
+        || code.ends_with("AlreadyExists")
+        || code.ends_with("TimedOut")
+        || code.starts_with("Throttling")
+}
