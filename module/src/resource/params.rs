@@ -50,10 +50,23 @@ fn field(resource: &str, field: impl Into<String>, reason: impl Into<String>) ->
     ResourceError::Field { resource: resource.to_owned(), field: field.into(), reason: reason.into() }
 }
 
+/// The most a resource's parameters may hold, written as JSON: Step Functions hands the
+/// platform's state to the module in at most 256 KiB, so nothing larger is a real resource,
+/// and the checks below (the schema's especially) are not run on megabytes of hostile input.
+pub const MAX_PARAMETERS_BYTES: usize = 256 * 1024;
+
 /// `event_account`: the platform event's AccountId, the scope when the parameters name none.
 pub(super) fn parse(name: &str, value: &Value, event_account: Option<&str>) -> Result<DrsResource, ResourceError> {
     if !value.is_object() {
         return Err(field(name, "parameters", "expected an object"));
+    }
+    let size = value.to_string().len();
+    if size > MAX_PARAMETERS_BYTES {
+        return Err(field(
+            name,
+            "parameters",
+            format!("{size} bytes of JSON, over {MAX_PARAMETERS_BYTES} (Step Functions' payload limit)"),
+        ));
     }
     let p: Parameters = serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();

@@ -76,3 +76,10 @@ fn other_modules_parameters_pass_and_the_schema_still_has_the_last_word() {
     assert!(matches!(e, ResourceError::Schema { .. }), "{e}");
     assert!(!e.to_string().contains(&"x".repeat(300)), "schema errors mask values: {e}");
 }
+
+#[test]
+fn parameters_past_step_functions_payload_limit_are_refused_naming_the_field() {
+    let hosts: Vec<String> = (0..30_000).map(|i| format!("host-{i:06}.corp.example.com")).collect();
+    let e = DrsResource::new("Big", &serde_json::json!({"HostNames": hosts})).unwrap_err().to_string();
+    assert!(e.contains("parameters") && e.contains("over 262144"), "{e}");
+}
