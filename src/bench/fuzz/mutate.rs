@@ -124,6 +124,9 @@ fn mutate_node(rng: &mut StdRng, v: &mut Value, donor: &Value, level: usize) {
             if let Value::Array(a) = v {
                 if let Some(first) = a.first().cloned() {
                     let n = if rng.random_bool(0.1) { 5000 } else { rng.random_range(1..50) };
+                    // The copies stay within the input's bound: 5,000 copies of a large
+                    // member would be gigabytes before the bound could be checked.
+                    let n = n.min(MAX_INPUT / first.to_string().len().max(1));
                     a.extend(std::iter::repeat_n(first, n));
                 }
             }
