@@ -34,7 +34,7 @@ fn start(ctx: &Ctx, input: &Value) -> Result<Reply, ApiError> {
         return Err(ApiError::new(
             400,
             "ValidationException",
-            format!("Invalid Arn: 'a Distributed Map state ARN cannot be started: {sm_arn}'"),
+            format!("Invalid Arn at 'stateMachineArn': 'a Distributed Map state ARN cannot be started: {sm_arn}'"),
         )
         .with("reason", "API_DOES_NOT_SUPPORT_LABELED_ARNS"));
     }
@@ -42,7 +42,7 @@ fn start(ctx: &Ctx, input: &Value) -> Result<Reply, ApiError> {
         return Err(invalid_arn("stateMachineArn", &sm_arn));
     }
     let missing = ApiError::new(400, "StateMachineDoesNotExist", format!("State Machine Does Not Exist: '{sm_arn}'"));
-    ours(ctx, &a, &sm_arn, missing)?;
+    ours(ctx, "stateMachineArn", &a, &sm_arn, missing)?;
     let base = format!("arn:{}:states:{}:{}:stateMachine:{sm_name}", a.partition, a.region, a.account);
     let qualified = qualifier.map(|q| {
         let field = if q.chars().all(|c| c.is_ascii_digit()) { "stateMachineVersionArn" } else { "stateMachineAliasArn" };
@@ -108,7 +108,7 @@ fn lookup<'r>(ctx: &Ctx, registry: &'r mut Registry, input: &Value, now: DateTim
         return Err(invalid_arn("executionArn", &arn));
     }
     let missing = || ApiError::new(400, "ExecutionDoesNotExist", format!("Execution Does Not Exist: '{arn}'"));
-    ours(ctx, &a, &arn, missing())?;
+    ours(ctx, "executionArn", &a, &arn, missing())?;
     registry.execution(&arn, now).ok_or_else(missing)
 }
 

@@ -93,12 +93,12 @@ pub fn parse_arn<'a>(arn: &'a str, kind: &str) -> Option<Arn<'a>> {
 }
 
 /// Checks that an ARN's region and account are the caller's.
-pub fn ours(ctx: &Ctx, a: &Arn, arn: &str, missing: ApiError) -> Result<(), ApiError> {
+pub fn ours(ctx: &Ctx, field: &str, a: &Arn, arn: &str, missing: ApiError) -> Result<(), ApiError> {
     if a.region != ctx.region {
         return Err(ApiError::new(
             400,
             "InvalidArn",
-            format!("Invalid Arn: 'Region {} does not match the region of the request: {arn}'", a.region),
+            format!("Invalid Arn at '{field}': 'Region {} does not match the region of the request: {arn}'", a.region),
         ));
     }
     if a.account != ctx.account() {
