@@ -143,3 +143,21 @@ pub fn emf_fields(doc: &Value) -> &serde_json::Map<String, Value> {
     }
     doc.as_object().unwrap()
 }
+
+/// A rig whose AWS calls are sent twice at most: calls that fail after the SDK's retries
+/// (an outage) come back fast.
+pub async fn quick_rig() -> Rig {
+    rig_configured(drs_sim::Fleet::demo(), |c| c.retry.max_attempts = 2).await
+}
+
+impl Rig {
+    /// Every DRS call in one account x region answered 503 (`on`), or no fault at all.
+    pub async fn outage(&self, account: &str, region: &str, on: bool) {
+        let faults = if on {
+            json!({"outages": [{"account": account, "region": region, "service": "drs", "status": 503}]})
+        } else {
+            json!({})
+        };
+        self.control.ok("PUT", "faults", Some(&faults)).await.unwrap();
+    }
+}

@@ -2,26 +2,13 @@
 //! partition keeps it from ending (never done with an instance left), its deadline fails it
 //! naming what is left, and another resource with the same name keeps its instances.
 
-use crate::common::{resource, rig_configured, shop_parameters, Rig, POLL_S};
+use crate::common::{quick_rig, resource, shop_parameters, Rig, POLL_S};
 use drs_module::driver::event;
 use drs_module::lifecycle::handle_detailed;
 use serde_json::{json, Value};
 
 const DARK_ACCOUNT: &str = "200000000002";
 const DARK_REGION: &str = "us-west-2";
-
-async fn quick_rig() -> Rig {
-    rig_configured(drs_sim::Fleet::demo(), |c| c.retry.max_attempts = 2).await
-}
-
-async fn outage(r: &Rig, on: bool) {
-    let faults = if on {
-        json!({"outages": [{"account": DARK_ACCOUNT, "region": DARK_REGION, "service": "drs", "status": 503}]})
-    } else {
-        json!({})
-    };
-    r.control.ok("PUT", "faults", Some(&faults)).await.unwrap();
-}
 
 /// Live drill instances, in all and in the dark partition.
 async fn drill_instances(r: &Rig) -> (usize, usize) {
@@ -45,7 +32,7 @@ async fn cleanup_terminates_what_it_reaches_and_is_not_done_while_a_partition_is
     let (live, dark) = drill_instances(&r).await;
     assert!(live == 60 && dark > 0, "{live} {dark}");
 
-    outage(&r, true).await;
+    r.outage(DARK_ACCOUNT, DARK_REGION, true).await;
     let first = handle_detailed(&r.clients, &event(&shop, "cleanup", None)).await.expect("cleanup starts where it can");
     let phase_answer = first.answer;
     assert!(phase_answer["unreachable"].to_string().contains(DARK_REGION), "{phase_answer}");
@@ -57,7 +44,7 @@ async fn cleanup_terminates_what_it_reaches_and_is_not_done_while_a_partition_is
     }
     assert_eq!(drill_instances(&r).await, (dark, dark), "everything reachable is terminated, only the dark partition's left");
 
-    outage(&r, false).await;
+    r.outage(DARK_ACCOUNT, DARK_REGION, false).await;
     let mut done = false;
     for _ in 0..60 {
         r.control.advance(POLL_S as f64).await.unwrap();
@@ -77,7 +64,7 @@ async fn cleanup_past_its_deadline_fails_naming_the_partition_and_what_is_left()
     params["CleanupTimeoutMinutes"] = json!(0);
     let shop = resource("ShopStack", params);
     r.run(&shop, "activate", None).await.expect("the drill succeeds");
-    outage(&r, true).await;
+    r.outage(DARK_ACCOUNT, DARK_REGION, true).await;
     let phase_answer = handle_detailed(&r.clients, &event(&shop, "cleanup", None)).await.unwrap().answer;
     r.control.advance(POLL_S as f64).await.unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
@@ -112,7 +99,7 @@ async fn replicate_reverses_what_it_reaches_and_is_not_done_while_a_partition_is
     let shop = resource("ShopStack", params);
     r.run(&shop, "activate", None).await.expect("the recovery succeeds");
 
-    outage(&r, true).await;
+    r.outage(DARK_ACCOUNT, DARK_REGION, true).await;
     let first = handle_detailed(&r.clients, &event(&shop, "replicate", None)).await.expect("replicate starts where it can");
     let phase_answer = first.answer;
     assert!(phase_answer["unreachable"].to_string().contains(DARK_REGION), "{phase_answer}");
@@ -127,7 +114,7 @@ async fn replicate_reverses_what_it_reaches_and_is_not_done_while_a_partition_is
         let h = handle_detailed(&r.clients, &check(&phase_answer)).await.expect("not done, not failed");
         assert_eq!(h.answer, json!(false), "never done while a partition is dark: {:?}", h.detail);
     }
-    outage(&r, false).await;
+    r.outage(DARK_ACCOUNT, DARK_REGION, false).await;
     let mut done = false;
     for _ in 0..200 {
         r.control.advance(POLL_S as f64).await.unwrap();

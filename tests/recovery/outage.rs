@@ -3,7 +3,7 @@
 //! servers count as failed under the wave's FailurePolicy. Servers counted failed are never
 //! started late, out of wave order, when the partition comes back.
 
-use crate::common::{launches_per_server, resource, rig_configured, shop_parameters, Rig, POLL_S};
+use crate::common::{launches_per_server, quick_rig, resource, shop_parameters, Rig, POLL_S};
 use drs_module::driver::event;
 use drs_module::lifecycle::{handle_detailed, Handled, LifecycleError};
 use serde_json::{json, Value};
@@ -11,20 +11,6 @@ use serde_json::{json, Value};
 const DARK_ACCOUNT: &str = "200000000001";
 const DARK_REGION: &str = "us-east-1";
 const DARK: &str = "200000000001/us-east-1";
-
-/// Calls that fail after the SDK's retries come back fast: two attempts.
-async fn quick_rig() -> Rig {
-    rig_configured(drs_sim::Fleet::demo(), |c| c.retry.max_attempts = 2).await
-}
-
-async fn outage(r: &Rig, on: bool) {
-    let faults = if on {
-        json!({"outages": [{"account": DARK_ACCOUNT, "region": DARK_REGION, "service": "drs", "status": 503}]})
-    } else {
-        json!({})
-    };
-    r.control.ok("PUT", "faults", Some(&faults)).await.unwrap();
-}
 
 fn check_event(state: &Value, payload: &Value) -> Value {
     let mut e = event(state, "activate", None);
@@ -66,7 +52,7 @@ async fn a_partition_down_mid_wave_holds_its_servers_while_the_others_go_on() {
     let payload = first.answer;
     assert!(starts_in_dark(&r).await > 0, "the first wave started in every partition, the dark one too");
 
-    outage(&r, true).await;
+    r.outage(DARK_ACCOUNT, DARK_REGION, true).await;
     // Until every server of the other partitions has launched.
     let mut held = None;
     for _ in 0..100 {
@@ -93,7 +79,7 @@ async fn a_partition_down_mid_wave_holds_its_servers_while_the_others_go_on() {
     assert!(waiting.contains(DARK) && waiting.contains("count as failed at"), "{waiting}");
     assert!(down_marks(&r).await > 0, "the outage is recorded on the run's jobs");
 
-    outage(&r, false).await;
+    r.outage(DARK_ACCOUNT, DARK_REGION, false).await;
     let mut done = None;
     for _ in 0..200 {
         let h = check(&r, &shop, &payload).await.expect("the run goes on once the partition is back");
@@ -124,7 +110,7 @@ async fn past_the_grace_a_dark_partitions_servers_fail_by_the_policy_and_never_s
     let payload = handle_detailed(&r.clients, &event(&shop, "activate", None)).await.unwrap().answer;
     let before = starts_in_dark(&r).await;
 
-    outage(&r, true).await;
+    r.outage(DARK_ACCOUNT, DARK_REGION, true).await;
     let mut last = None;
     for _ in 0..200 {
         let h = check(&r, &shop, &payload).await.expect("the check goes on");
@@ -145,7 +131,7 @@ async fn past_the_grace_a_dark_partitions_servers_fail_by_the_policy_and_never_s
 
     // Back: the check finds the first wave's jobs there again, and never starts the later
     // waves' servers there (they were counted failed, out of wave order now).
-    outage(&r, false).await;
+    r.outage(DARK_ACCOUNT, DARK_REGION, false).await;
     let h = check(&r, &shop, &payload).await.unwrap();
     assert_eq!(h.answer, json!(true), "{:?}", h.detail);
     assert_eq!(starts_in_dark(&r).await, before, "nothing started late");
@@ -157,7 +143,7 @@ async fn past_the_grace_a_dark_partitions_servers_fail_by_the_policy_and_never_s
     params["FailurePolicy"] = json!("fail-fast");
     let shop = resource("ShopStack", params);
     let payload = handle_detailed(&r.clients, &event(&shop, "activate", None)).await.unwrap().answer;
-    outage(&r, true).await;
+    r.outage(DARK_ACCOUNT, DARK_REGION, true).await;
     let e = check(&r, &shop, &payload).await.expect_err("fail-fast fails on the first server counted failed");
     assert_eq!(e.code, "WaveFailed");
     assert!(e.message.contains(DARK) && e.message.contains("unreachable"), "{}", e.message);
