@@ -113,8 +113,8 @@ fn activation_error(e: anyhow::Error, given: bool) -> LifecycleError {
         Some(ran) if given => fail(
             ErrorCode::InvalidParameters,
             format!(
-                "StatePayload.parameters.ExecutionId: '{}' already ran to an end ({}): a run is not started again under \
-                 its id; give this run its own ExecutionId, or leave it out",
+                "StatePayload.parameters.ExecutionId: '{}' belongs to an earlier run ({}): a run is not started again \
+                 under its id; give this run its own ExecutionId, or leave it out",
                 ran.execution, ran.evidence
             ),
         ),

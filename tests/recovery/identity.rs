@@ -122,3 +122,41 @@ async fn an_answered_approval_is_never_taken_by_a_later_run_of_its_id() {
     assert!(e.message.contains("gated-1") && e.message.contains("approval") && e.message.contains("FAILED"), "{}", e.message);
     assert!(r.start_recoveries().await.is_empty());
 }
+
+#[tokio::test]
+async fn an_approval_left_waiting_by_an_earlier_run_of_the_id_is_never_taken_over() {
+    // Last month's run of "gated-2" reached its gate and was never answered nor ended: the
+    // simulator's clock starts 30 days back, so its approval was asked for then.
+    let mut fleet = drs_sim::Fleet::demo();
+    fleet.clock.start = Some(chrono::Utc::now() - chrono::Duration::days(30));
+    let r = crate::common::rig_with(fleet).await;
+    let mut params = shop_parameters();
+    params["ExecutionId"] = json!("gated-2");
+    params["Waves"][0]["PauseBefore"] = json!("sign-off");
+    let shop = resource("ShopStack", params);
+    let first = handle_detailed(&r.clients, &event(&shop, "activate", None)).await.unwrap();
+    assert_eq!(first.detail.unwrap()["waves"][0]["state"], "paused");
+    assert!(r.start_recoveries().await.is_empty());
+
+    // This month's schedule runs the same id: its gate would be last month's approval.
+    let e = handle(&r.clients, &event(&shop, "activate", None)).await.unwrap_err();
+    assert_eq!(e.code.as_str(), "InvalidParameters");
+    assert!(e.message.contains("gated-2") && e.message.contains("waiting since"), "{}", e.message);
+    let running = r.control.ok("GET", "executions?status=RUNNING", None).await.unwrap();
+    assert_eq!(running["executions"].as_array().map(Vec::len), Some(1), "no second approval was asked for");
+    assert!(r.start_recoveries().await.is_empty(), "nothing was started");
+}
+
+#[tokio::test]
+async fn a_gated_activate_delivered_again_within_its_window_is_the_same_run() {
+    let r = rig().await;
+    let mut params = shop_parameters();
+    params["ExecutionId"] = json!("gated-3");
+    params["Waves"][0]["PauseBefore"] = json!("sign-off");
+    let shop = resource("ShopStack", params);
+    let first = handle(&r.clients, &event(&shop, "activate", None)).await.unwrap();
+    let again = handle(&r.clients, &event(&shop, "activate", None)).await.expect("the re-delivery is accepted");
+    assert_eq!(first["execution"], again["execution"]);
+    let running = r.control.ok("GET", "executions?status=RUNNING", None).await.unwrap();
+    assert_eq!(running["executions"].as_array().map(Vec::len), Some(1), "one approval for the run");
+}

@@ -3,7 +3,9 @@
 //! refuses an execution id whose jobs carry it, or whose approvals were already answered,
 //! instead of taking the old run's jobs, marks and approvals for its own (which answered
 //! "done" having done nothing). Approval executions outlive the jobs' lookback window, so a
-//! run with a gate is recognized months later.
+//! run with a gate is recognized months later. An approval still waiting that was asked for
+//! before this activation's lookback window belongs to an earlier run of the id that never
+//! ended: it is refused too, as its answer would otherwise start this run's wave.
 
 use super::failed;
 use super::gate;
@@ -15,9 +17,9 @@ use crate::aws::Clients;
 use crate::config::Partition;
 use aws_sdk_sfn::types::ExecutionStatus;
 
-/// An execution id that already belongs to a run that ended.
+/// An execution id that already belongs to an earlier run (ended, or left waiting).
 #[derive(Debug, thiserror::Error)]
-#[error("execution '{execution}' already ran to an end: {evidence}")]
+#[error("execution '{execution}' belongs to an earlier run: {evidence}")]
 pub struct AlreadyRan {
     pub execution: String,
     /// What shows it, with when: the end recorded on a job, or an answered approval.
@@ -38,7 +40,8 @@ fn partitions(payload: &Payload) -> anyhow::Result<Vec<Partition>> {
     (0..payload.partitions.len()).map(|i| payload.partition(i)).collect()
 }
 
-/// Fails with `AlreadyRan` when the payload's execution id belongs to a run that ended.
+/// Fails with `AlreadyRan` when the payload's execution id belongs to a run that ended, or
+/// to an earlier run whose approval is still waiting.
 /// Called by activate before it writes anything.
 pub async fn refuse_ended(clients: &Clients, payload: &Payload) -> anyhow::Result<()> {
     let from = payload.jobs_from_text();
@@ -67,7 +70,19 @@ pub async fn refuse_ended(clients: &Clients, payload: &Payload) -> anyhow::Resul
                 );
                 return Err(AlreadyRan { execution: payload.execution.clone(), evidence }.into());
             }
-            Ok(_) => {}
+            Ok(d) => {
+                let asked = chrono::DateTime::from_timestamp(d.start_date().secs(), 0);
+                if let Some(asked) = asked.filter(|t| *t < payload.jobs_from) {
+                    let evidence = format!(
+                        "the approval of its wave {} has been waiting since {}, before this activation's lookback window \
+                         (from {}): {arn}",
+                        wave.name,
+                        asked.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                        payload.jobs_from_text()
+                    );
+                    return Err(AlreadyRan { execution: payload.execution.clone(), evidence }.into());
+                }
+            }
             Err(e) if e.as_service_error().is_some_and(|s| s.is_execution_does_not_exist()) => {}
             Err(e) => anyhow::bail!("states:DescribeExecution {arn}: {}", crate::aws::errors::display_chain(&e)),
         }
