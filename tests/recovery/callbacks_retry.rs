@@ -66,3 +66,24 @@ async fn a_failing_heartbeat_does_not_stop_the_run() {
     assert!(ok > 0, "later checks beat again");
     assert_eq!(callbacks(&r, "SendTaskFailure").await, (0, 0));
 }
+
+/// The crash-point matrix's SendTaskHeartbeat, the SDK not retrying: a heartbeat applied with
+/// its reply lost, and one refused before it was applied, are each passed over; the run ends
+/// succeeded once.
+#[tokio::test]
+async fn a_heartbeat_whose_reply_was_lost_or_that_was_refused_does_not_stop_the_run() {
+    for at in ["lost", "before"] {
+        let r = crate::common::rig_configured(drs_sim::Fleet::demo(), |c| c.retry.max_attempts = 1).await;
+        set_faults(&r, json!({"crashes": [{"service": "states", "operation": "SendTaskHeartbeat", "at": at, "nth": 2}]})).await;
+        let token = r.token().await;
+        r.run(&resource("ShopStack", shop_parameters()), "activate", Some(&token)).await.expect("the drill ends done");
+        let state = r.token_state(&token).await;
+        assert_eq!(state["status"], "SUCCEEDED", "{at}: {state}");
+        assert_eq!(state["output"]["launched"], 60, "{at}: {state}");
+        let calls = r.control.calls().await.unwrap();
+        let crashed = calls.iter().filter(|c| c["operation"] == "SendTaskHeartbeat" && !c["fault"].is_null()).count();
+        assert_eq!(crashed, 1, "{at}: the crash fired");
+        assert_eq!(callbacks(&r, "SendTaskFailure").await, (0, 0), "{at}");
+        assert_eq!(callbacks(&r, "SendTaskSuccess").await.0, 1, "{at}: succeeded once");
+    }
+}

@@ -46,7 +46,24 @@ async fn starts_in_dark(r: &Rig) -> usize {
 
 #[tokio::test]
 async fn a_partition_down_mid_wave_holds_its_servers_while_the_others_go_on() {
-    let r = quick_rig().await;
+    down_mid_wave(quick_rig().await, None).await;
+}
+
+/// The crash-point matrix's UntagResource: the partition is back and the first removal of
+/// its mark fails before it is applied, or is applied with its reply lost; the SDK does not
+/// retry, so the module sees it.
+#[tokio::test]
+async fn the_removal_of_an_outage_mark_crashed_before_it_was_applied_is_done_again() {
+    down_mid_wave(crate::common::rig_configured(drs_sim::Fleet::demo(), |c| c.retry.max_attempts = 1).await, Some("before"))
+        .await;
+}
+
+#[tokio::test]
+async fn the_removal_of_an_outage_mark_whose_reply_was_lost_is_not_done_twice() {
+    down_mid_wave(crate::common::rig_configured(drs_sim::Fleet::demo(), |c| c.retry.max_attempts = 1).await, Some("lost")).await;
+}
+
+async fn down_mid_wave(r: Rig, untag_crash: Option<&str>) {
     let shop = resource("ShopStack", shop_parameters());
     let first = handle_detailed(&r.clients, &event(&shop, "activate", None)).await.unwrap();
     let payload = first.answer;
@@ -80,6 +97,10 @@ async fn a_partition_down_mid_wave_holds_its_servers_while_the_others_go_on() {
     assert!(down_marks(&r).await > 0, "the outage is recorded on the run's jobs");
 
     r.outage(DARK_ACCOUNT, DARK_REGION, false).await;
+    if let Some(at) = untag_crash {
+        let crash = json!({"crashes": [{"service": "drs", "operation": "UntagResource", "at": at, "nth": 1}]});
+        r.control.ok("PUT", "faults", Some(&crash)).await.unwrap();
+    }
     let mut done = None;
     for _ in 0..200 {
         let h = check(&r, &shop, &payload).await.expect("the run goes on once the partition is back");
@@ -97,6 +118,11 @@ async fn a_partition_down_mid_wave_holds_its_servers_while_the_others_go_on() {
     );
     assert!(launches.values().all(|n| *n == 1), "every server launched once: {launches:?}");
     assert_eq!(down_marks(&r).await, 0, "the partition is back: its mark is gone");
+    if untag_crash.is_some() {
+        let calls = r.control.calls().await.unwrap();
+        let crashed = calls.iter().filter(|c| c["operation"] == "UntagResource" && !c["fault"].is_null()).count();
+        assert_eq!(crashed, 1, "the crash fired");
+    }
 }
 
 #[tokio::test]
