@@ -133,7 +133,7 @@ fn activation_error(e: anyhow::Error, given: bool) -> LifecycleError {
 /// record cannot be written (logged).
 async fn record_end(clients: &Clients, payload: &Payload, outcome: &Outcome) -> anyhow::Result<()> {
     let n = run::mark_ended(clients, payload, outcome).await?;
-    tracing::debug!(execution = %payload.execution, jobs = n, "run end recorded");
+    tracing::debug!(execution = %payload.execution, partitions = n, "run end recorded");
     Ok(())
 }
 

@@ -41,6 +41,10 @@ pub struct Args {
     /// hexadecimal form: the payload then costs 17 bytes a server instead of 11.4.
     #[arg(long)]
     alphanumeric_ids: bool,
+    /// Milliseconds added to every AWS call's reply (0: the check's own cost alone; AWS's
+    /// calls take tens of milliseconds, where a check's sequential calls add up).
+    #[arg(long, default_value_t = 0)]
+    latency_ms: u64,
 }
 
 /// What one status check cost.
@@ -140,7 +144,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         "  peak memory {peak_mib:.0} MiB ({since}; {rss_before:.0} MiB resident before activate) of the hub Lambda's {lambda_mib} MiB"
     );
     println!(
-        "bench scale: servers={servers} payload_kib={:.1} bytes_per_server={:.1} v1_bytes_per_server={:.1} check_p50_s={:.3} check_p99_s={:.3} calls_per_check={busiest} peak_mib={peak_mib:.0} lambda_mib={lambda_mib} handoff_s={handoff_s:.1} poll_s={} total_s={total_s:.0} bound_s={critical_path_s:.0} ratio={:.2} checks={}",
+        "bench scale: servers={servers} payload_kib={:.1} bytes_per_server={:.1} v1_bytes_per_server={:.1} check_p50_s={:.3} check_p99_s={:.3} calls_per_check={busiest} peak_mib={peak_mib:.0} lambda_mib={lambda_mib} handoff_s={handoff_s:.1} poll_s={} total_s={total_s:.0} bound_s={critical_path_s:.0} ratio={:.2} checks={} latency_ms={}",
         payload_bytes as f64 / 1024.0,
         payload_bytes as f64 / servers.max(1) as f64,
         list_bytes as f64 / servers.max(1) as f64,
@@ -149,6 +153,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         args.poll_seconds,
         total_s / critical_path_s,
         costs.len(),
+        args.latency_ms,
     );
     anyhow::ensure!(payload_bytes <= MAX_PAYLOAD, "the payload is over 256 KiB");
     anyhow::ensure!(peak_mib < lambda_mib as f64, "the peak memory is over the Lambda's");
@@ -162,6 +167,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
 fn scale_fleet(args: &Args) -> anyhow::Result<drs_sim::Fleet> {
     let mut fleet = generate::fleet(&Spec { servers: args.servers, accounts: args.accounts, regions: args.regions })?;
     fleet.clock.speed = 0.0;
+    if args.latency_ms > 0 {
+        fleet.faults.latency.push(drs_sim::faults::Latency { on: Default::default(), millis: args.latency_ms });
+    }
     let partitions = args.accounts * args.regions;
     let every = (args.servers / args.failures.max(1)).max(1);
     for (i, s) in fleet.servers.iter_mut().enumerate() {

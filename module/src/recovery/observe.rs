@@ -206,6 +206,19 @@ pub struct ServerLog {
     pub reason: Option<String>,
 }
 
+/// The logs of `jobs`, in their order, read concurrently (every partition at once, a few
+/// calls in each: `concurrency`). A log that cannot be read is empty: it is detail, and the
+/// launch status stands in for it.
+pub async fn job_logs(clients: &Clients, jobs: &[&ObservedJob]) -> Vec<BTreeMap<String, ServerLog>> {
+    let items = jobs.iter().enumerate().map(|(i, j)| (j.partition.clone(), (i, *j))).collect();
+    let mut logs = crate::aws::fanout::by_partition(clients, items, |_, (i, j): (usize, &ObservedJob)| async move {
+        (i, job_log(clients, j).await.unwrap_or_default())
+    })
+    .await;
+    logs.sort_by_key(|(i, _)| *i);
+    logs.into_iter().map(|(_, l)| l).collect()
+}
+
 pub async fn job_log(clients: &Clients, job: &ObservedJob) -> anyhow::Result<BTreeMap<String, ServerLog>> {
     let drs = clients.drs(&job.partition).await?;
     let mut pages = drs.describe_job_log_items().job_id(&job.job_id).max_results(1000).into_paginator().send();

@@ -1,6 +1,6 @@
 //! A run's end, recorded where a later activate of the same execution id looks. The status
-//! check that finds the run ended tags the execution's jobs `drs-orch:ended`; an activate
-//! refuses an execution id whose jobs carry it, or whose approvals were already answered,
+//! check that finds the run ended tags the execution's newest job in each partition
+//! `drs-orch:ended`; an activate refuses an execution id whose jobs carry it, or whose approvals were already answered,
 //! instead of taking the old run's jobs, marks and approvals for its own (which answered
 //! "done" having done nothing). Approval executions outlive the jobs' lookback window, so a
 //! run with a gate is recognized months later. An approval still waiting that was asked for
@@ -9,13 +9,14 @@
 
 use super::failed;
 use super::gate;
-use super::observe::{self, ObservedJob};
+use super::observe;
 use super::payload::Payload;
 use super::progress::Outcome;
 use super::tags;
 use crate::aws::Clients;
 use crate::config::Partition;
 use aws_sdk_sfn::types::ExecutionStatus;
+use futures::future::join_all;
 
 /// An execution id that already belongs to an earlier run (ended, or left waiting).
 #[derive(Debug, thiserror::Error)]
@@ -44,14 +45,15 @@ fn partitions(payload: &Payload) -> anyhow::Result<Vec<Partition>> {
 /// to an earlier run whose approval is still waiting.
 /// Called by activate before it writes anything.
 pub async fn refuse_ended(clients: &Clients, payload: &Payload) -> anyhow::Result<()> {
-    let from = payload.jobs_from_text();
-    for p in partitions(payload)? {
-        for j in observe::jobs_in(clients, &p, &payload.execution, &from).await? {
-            if let Some(end) = j.marks.get(tags::ENDED) {
-                let evidence = format!("{end} (job {} in {p})", j.job_id);
-                return Err(AlreadyRan { execution: payload.execution.clone(), evidence }.into());
-            }
-        }
+    let parts = partitions(payload)?;
+    let observed = observe::jobs(clients, &parts, &payload.execution, &payload.jobs_from_text()).await;
+    if let Some(j) = observed.jobs.iter().find(|j| j.marks.contains_key(tags::ENDED)) {
+        let evidence = format!("{} (job {} in {})", j.marks[tags::ENDED], j.job_id, j.partition);
+        return Err(AlreadyRan { execution: payload.execution.clone(), evidence }.into());
+    }
+    // A partition that cannot be read could hold the only record of the end.
+    if let Some((i, e)) = observed.down.first_key_value() {
+        anyhow::bail!("{}: {e} (the execution's earlier runs could not be looked for)", parts[*i]);
     }
     let Some(approvals) = clients.config().approvals.as_ref() else { return Ok(()) };
     let sfn = aws_sdk_sfn::Client::new(clients.hub());
@@ -90,17 +92,22 @@ pub async fn refuse_ended(clients: &Clients, payload: &Payload) -> anyhow::Resul
     Ok(())
 }
 
-/// Tags the execution's jobs with its end (idempotent: a job already tagged is left).
-/// Returns how many jobs carry the end now. A partition that cannot be reached is passed
-/// over: one job with the end recorded is enough for `refuse_ended`, so only a run whose
-/// jobs can be reached nowhere fails here (and its check retries).
+/// Records the end on the newest job of the execution in every partition, concurrently
+/// (idempotent: a partition where a job carries it already is left). One job is enough for
+/// `refuse_ended`, and the newest stays longest within a later activation's lookback; at
+/// 10,000 servers, tagging every job made the last check 300 TagResource calls in a row.
+/// Returns in how many partitions the end is recorded now. A partition that cannot be reached
+/// is passed over: only a run whose jobs can be reached nowhere fails here (and its check
+/// retries).
 pub async fn mark_ended(clients: &Clients, payload: &Payload, outcome: &Outcome) -> anyhow::Result<usize> {
     let value = ended_value(outcome, chrono::Utc::now());
     let from = payload.jobs_from_text();
+    let parts = partitions(payload)?;
+    let results = join_all(parts.iter().map(|p| mark_in(clients, p, &payload.execution, &from, &value))).await;
     let (mut n, mut errors) = (0, vec![]);
-    for p in partitions(payload)? {
-        match mark_in(clients, &p, &payload.execution, &from, &value).await {
-            Ok(k) => n += k,
+    for r in results {
+        match r {
+            Ok(recorded) => n += usize::from(recorded),
             Err(e) => errors.push(format!("{e:#}")),
         }
     }
@@ -110,22 +117,25 @@ pub async fn mark_ended(clients: &Clients, payload: &Payload, outcome: &Outcome)
     Ok(n)
 }
 
-/// One partition: its jobs of the execution tagged with the end; how many carry it.
-async fn mark_in(clients: &Clients, p: &Partition, execution: &str, from: &str, value: &str) -> anyhow::Result<usize> {
+/// One partition: the end on its newest job of the execution; whether a job carries it now.
+async fn mark_in(clients: &Clients, p: &Partition, execution: &str, from: &str, value: &str) -> anyhow::Result<bool> {
     let jobs = observe::jobs_in(clients, p, execution, from).await?;
-    let open: Vec<&ObservedJob> = jobs.iter().filter(|j| !j.marks.contains_key(tags::ENDED)).collect();
-    if !open.is_empty() {
-        let drs = clients.drs(p).await?;
-        for j in open {
-            drs.tag_resource()
-                .resource_arn(&j.arn)
-                .tags(tags::ENDED, value)
-                .send()
-                .await
-                .map_err(|e| failed(p, "drs:TagResource", &e))?;
-        }
+    if jobs.iter().any(|j| j.marks.contains_key(tags::ENDED)) {
+        return Ok(true);
     }
-    Ok(jobs.len())
+    let Some(newest) = jobs.iter().max_by(|a, b| (a.created, &a.job_id).cmp(&(b.created, &b.job_id))) else {
+        return Ok(false);
+    };
+    clients
+        .drs(p)
+        .await?
+        .tag_resource()
+        .resource_arn(&newest.arn)
+        .tags(tags::ENDED, value)
+        .send()
+        .await
+        .map_err(|e| failed(p, "drs:TagResource", &e))?;
+    Ok(true)
 }
 
 #[cfg(test)]

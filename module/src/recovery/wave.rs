@@ -10,9 +10,11 @@ use super::payload::Payload;
 use super::progress::{ServerFailure, WaveProgress, WaveState};
 use super::start::{start_wave, Started};
 use crate::aws::Clients;
+use crate::config::Partition;
 use crate::error::ErrorCode;
 use crate::hooks::runner::HookSet;
 use crate::resource::FailurePolicy;
+use futures::future::join_all;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 /// What one check knows: the execution's jobs as read at its start, and the tenant's hooks.
@@ -260,20 +262,24 @@ fn tally(progress: &mut WaveProgress, jobs: &[&ObservedJob], mine: &HashSet<&str
 }
 
 async fn steps(clients: &Clients, jobs: &[&ObservedJob]) -> anyhow::Result<BTreeMap<String, usize>> {
+    let running: Vec<&ObservedJob> = jobs.iter().copied().filter(|j| !j.done()).collect();
+    // launchStatus stays PENDING through snapshot and conversion: only then is the log
+    // needed to tell where a server is.
+    let pending: Vec<&ObservedJob> =
+        running.iter().copied().filter(|j| j.servers.iter().any(|s| s.launch_status == LaunchStatus::Pending)).collect();
+    let logs: BTreeMap<&str, BTreeMap<String, ServerLog>> =
+        pending.iter().map(|j| j.arn.as_str()).zip(observe::job_logs(clients, &pending).await).collect();
     let mut out = BTreeMap::new();
-    for j in jobs.iter().filter(|j| !j.done()) {
-        // launchStatus stays PENDING through snapshot and conversion: only then is the log
-        // needed to tell where a server is.
-        // A log that cannot be read leaves the step at PENDING: it is detail, not progress.
-        let log = if j.servers.iter().any(|s| s.launch_status == LaunchStatus::Pending) {
-            observe::job_log(clients, j).await.unwrap_or_default()
-        } else {
-            BTreeMap::new()
-        };
+    for j in running {
         for s in &j.servers {
             let step = match s.launch_status {
                 LaunchStatus::Launched | LaunchStatus::Failed => s.launch_status.to_string(),
-                _ => log.get(&s.source_server_id).map(|l| l.step.clone()).filter(|s| !s.is_empty()).unwrap_or("PENDING".into()),
+                _ => logs
+                    .get(j.arn.as_str())
+                    .and_then(|l| l.get(&s.source_server_id))
+                    .map(|l| l.step.clone())
+                    .filter(|s| !s.is_empty())
+                    .unwrap_or("PENDING".into()),
             };
             *out.entry(step).or_insert(0) += 1;
         }
@@ -281,22 +287,21 @@ async fn steps(clients: &Clients, jobs: &[&ObservedJob]) -> anyhow::Result<BTree
     Ok(out)
 }
 
-/// Every failed server of the wave's jobs with the reason from the job log.
+/// Every failed server of the wave's jobs with the reason from the job log (the logs, and
+/// then the hostnames by partition, read concurrently).
 async fn failures(clients: &Clients, jobs: &[&ObservedJob]) -> anyhow::Result<Vec<ServerFailure>> {
+    let failed = |j: &ObservedJob, s: &observe::JobServer| {
+        s.launch_status == LaunchStatus::Failed || (j.done() && s.launch_status != LaunchStatus::Launched)
+    };
+    let with_failures: Vec<&ObservedJob> = jobs.iter().copied().filter(|j| j.servers.iter().any(|s| failed(j, s))).collect();
+    // Without the log (its partition failing now), the launch status is the reason.
+    let logs = observe::job_logs(clients, &with_failures).await;
     let mut out = vec![];
-    for j in jobs {
-        let bad: Vec<_> = j
-            .servers
-            .iter()
-            .filter(|s| s.launch_status == LaunchStatus::Failed || (j.done() && s.launch_status != LaunchStatus::Launched))
-            .collect();
-        if bad.is_empty() {
-            continue;
-        }
-        // Without the log (its partition failing now), the launch status is the reason.
-        let log = observe::job_log(clients, j).await.unwrap_or_default();
-        for s in bad {
+    let mut by_partition: BTreeMap<&Partition, Vec<usize>> = BTreeMap::new();
+    for (j, log) in with_failures.iter().zip(&logs) {
+        for s in j.servers.iter().filter(|s| failed(j, s)) {
             let l: Option<&ServerLog> = log.get(&s.source_server_id);
+            by_partition.entry(&j.partition).or_default().push(out.len());
             out.push(ServerFailure {
                 source_server_id: s.source_server_id.clone(),
                 hostname: None,
@@ -306,10 +311,15 @@ async fn failures(clients: &Clients, jobs: &[&ObservedJob]) -> anyhow::Result<Ve
                     .unwrap_or_else(|| format!("launch status {} (job {})", s.launch_status, j.job_id)),
             });
         }
-        let unnamed = out.iter().filter(|f| f.hostname.is_none()).map(|f| f.source_server_id.as_str());
-        let names = observe::hostnames(clients, &j.partition, unnamed).await.unwrap_or_default();
-        for f in out.iter_mut() {
-            f.hostname = f.hostname.take().or_else(|| names.get(&f.source_server_id).cloned());
+    }
+    let names = join_all(by_partition.iter().map(|(p, at)| {
+        let ids: Vec<&str> = at.iter().map(|i| out[*i].source_server_id.as_str()).collect();
+        async move { observe::hostnames(clients, p, ids.into_iter()).await.unwrap_or_default() }
+    }))
+    .await;
+    for ((_, at), names) in by_partition.iter().zip(names) {
+        for i in at {
+            out[*i].hostname = names.get(&out[*i].source_server_id).cloned();
         }
     }
     Ok(out)
