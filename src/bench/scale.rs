@@ -295,8 +295,13 @@ fn print_report(costs: &[CheckCost], handoffs: &[f64], activate_s: f64, detail: 
             println!("    {op:<40} {n}");
         }
     }
-    let slowest = costs.iter().map(|c| c.wall_s).fold(0.0, f64::max);
-    println!("  slowest check {slowest:.3} s; activate {activate_s:.3} s");
+    if let Some((i, c)) = costs.iter().enumerate().max_by(|a, b| a.1.wall_s.total_cmp(&b.1.wall_s)) {
+        println!("  slowest check: #{} with {} DRS/EC2 calls in {:.3} s:", i + 1, c.aws_calls, c.wall_s);
+        for (op, n) in &c.by_operation {
+            println!("    {op:<40} {n}");
+        }
+    }
+    println!("  activate {activate_s:.3} s");
     for (i, h) in handoffs.iter().enumerate() {
         println!("  hand-off wave {} -> {}: {h:.1} s", i + 1, i + 2);
     }
