@@ -68,7 +68,32 @@ enum Command {
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> std::process::ExitCode {
+    match run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{}", error_text(&e));
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// An error and its causes as anyhow prints them, without the stack trace it captures
+/// when RUST_BACKTRACE is set: a bad manifest is the user's to fix, not a crash to debug.
+fn error_text(e: &anyhow::Error) -> String {
+    let mut text = format!("Error: {e}");
+    let causes: Vec<String> = e.chain().skip(1).map(ToString::to_string).collect();
+    if !causes.is_empty() {
+        text.push_str("\n\nCaused by:");
+        for (i, c) in causes.iter().enumerate() {
+            let n = if causes.len() > 1 { format!("{i}: ") } else { String::new() };
+            text.push_str(&format!("\n    {n}{c}"));
+        }
+    }
+    text
+}
+
+async fn run() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(

@@ -83,3 +83,11 @@ fn parameters_past_step_functions_payload_limit_are_refused_naming_the_field() {
     let e = DrsResource::new("Big", &serde_json::json!({"HostNames": hosts})).unwrap_err().to_string();
     assert!(e.contains("parameters") && e.contains("over 262144"), "{e}");
 }
+
+#[test]
+fn a_value_of_none_of_a_fields_forms_is_explained_by_the_form_it_has() {
+    // A wave list whose waves select nothing: the list form's rule, not "oneOf".
+    let e = parse(json!({"Waves": [{"Name": "a"}, {"Name": "b", "Tags": {"T": "x"}}]})).unwrap_err().to_string();
+    assert!(e.contains(r#"at /Waves/0: needs one of "Tags", "HostNames""#), "{e}");
+    assert!(!e.contains("/Waves/1") && !e.contains("oneOf") && !e.contains("anyOf"), "{e}");
+}
