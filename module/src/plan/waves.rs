@@ -47,7 +47,7 @@ fn by_tag(key: &str, group: &[ServerRef], found: &Found) -> anyhow::Result<Vec<W
         }
     }
     if !untagged.is_empty() {
-        bail!("parameters.Waves.ByTag: servers without the tag {key}: {}", untagged.join(", "));
+        bail!("parameters.Waves.ByTag: {} servers without the tag {key}: {}", untagged.len(), some(&untagged));
     }
     let mut values: Vec<String> = by.keys().cloned().collect();
     // Numbers order as numbers (2 before 10); anything else as text.
@@ -72,7 +72,7 @@ fn explicit(specs: &[WaveSpec], group: &[ServerRef], found: &Found) -> anyhow::R
             Some(i) => order.push(i),
             None => {
                 let stuck: Vec<&str> = (0..specs.len()).filter(|i| !order.contains(i)).map(|i| specs[i].name.as_str()).collect();
-                bail!("parameters.Waves: DependsOn names an unknown wave or forms a cycle among {}", stuck.join(", "));
+                bail!("parameters.Waves: DependsOn forms a cycle among {}", stuck.join(", "));
             }
         }
     }
@@ -95,7 +95,14 @@ fn explicit(specs: &[WaveSpec], group: &[ServerRef], found: &Found) -> anyhow::R
         }
     }
     if !unplaced.is_empty() {
-        bail!("parameters.Waves: no wave selects {}", unplaced.join(", "));
+        bail!("parameters.Waves: no wave selects {} servers: {}", unplaced.len(), some(&unplaced));
     }
     Ok(waves)
+}
+
+/// Host names for a message: the first 20, and how many more (a fleet has thousands).
+fn some(names: &[String]) -> String {
+    const SHOWN: usize = 20;
+    let more = if names.len() > SHOWN { format!(" and {} more", names.len() - SHOWN) } else { String::new() };
+    format!("{}{more}", names[..names.len().min(SHOWN)].join(", "))
 }

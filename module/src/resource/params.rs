@@ -73,6 +73,9 @@ pub(super) fn parse(name: &str, value: &Value, event_account: Option<&str>) -> R
         let at = if path == "." { "parameters".to_owned() } else { format!("parameters.{path}") };
         field(name, at, e.into_inner().to_string())
     })?;
+    if let Some(WavesSpec::List(list)) = &p.waves {
+        super::waves::names_and_dependencies(list).map_err(|(at, why)| field(name, format!("parameters.Waves{at}"), why))?;
+    }
     let selection = selection(name, &p, event_account)?;
     let recovery = recovery(name, &p)?;
     if let Some(l) = &p.launch_settings {

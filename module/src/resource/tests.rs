@@ -51,6 +51,15 @@ fn bad_settings_name_the_field() {
         (json!({"TimeoutMinutes": -5}), "parameters.TimeoutMinutes"),
         (json!({"Hooks": ["a"]}), "parameters.Hooks"),
         (json!({"Tenant": ""}), "parameters.Tenant"),
+        (json!({"Waves": [{"Name": "a", "Tags": {"T": "x"}}, {"Name": "a", "Tags": {"T": "y"}}]}), "parameters.Waves[1].Name"),
+        (
+            json!({"Waves": [{"Name": "a", "Tags": {"T": "x"}, "DependsOn": ["c"]}]}),
+            "parameters.Waves[0].DependsOn[0]: 'c' is no wave",
+        ),
+        (
+            json!({"Waves": [{"Name": "a", "Tags": {"T": "x"}, "DependsOn": ["a"]}]}),
+            "parameters.Waves[0].DependsOn[0]: wave 'a' depends on itself",
+        ),
     ] {
         let e = parse(v.clone()).unwrap_err().to_string();
         assert!(e.contains(field), "{field} not in {e} (from {v})");

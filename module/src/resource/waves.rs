@@ -68,6 +68,37 @@ impl<'de> Deserialize<'de> for WavesSpec {
     }
 }
 
+/// Each wave's name is its own, and DependsOn names waves of the list other than itself (a
+/// cycle among several is the planner's to name, as it orders them).
+/// Err: (where in Waves, why).
+pub(super) fn names_and_dependencies(list: &[WaveSpec]) -> Result<(), (String, String)> {
+    let mut names: BTreeMap<&str, usize> = BTreeMap::new();
+    for (i, w) in list.iter().enumerate() {
+        if let Some(j) = names.insert(&w.name, i) {
+            return Err((
+                format!("[{i}].Name"),
+                format!("'{}' is also the name of Waves[{j}]: a wave's name is its own", w.name),
+            ));
+        }
+    }
+    for (i, w) in list.iter().enumerate() {
+        for (k, d) in w.depends_on.iter().enumerate() {
+            if *d == w.name {
+                return Err((format!("[{i}].DependsOn[{k}]"), format!("wave '{d}' depends on itself")));
+            }
+            if !names.contains_key(d.as_str()) {
+                let known: Vec<&str> = list.iter().take(10).map(|w| w.name.as_str()).collect();
+                let more = if list.len() > 10 { format!(" and {} more", list.len() - 10) } else { String::new() };
+                return Err((
+                    format!("[{i}].DependsOn[{k}]"),
+                    format!("'{d}' is no wave's name (the waves: {}{more})", known.join(", ")),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 impl WaveSpec {
     /// The wave's host names, lower case: names compare case-insensitively.
     pub fn host_names_lower(&self) -> Vec<String> {
