@@ -89,8 +89,11 @@ fn host_name(entry: &str) -> Result<HostName, String> {
         l.starts_with(edge) && l.ends_with(edge) && l.chars().all(|c| edge(c) || c == '-')
     };
     if !name.split('.').all(label_ok) {
+        let whose = if qualifier.is_some() { format!(" in '{entry}'") } else { String::new() };
+        let wildcard =
+            if name.contains(['*', '?']) { "; patterns are not matched: name each server, or select by Tags" } else { "" };
         return Err(format!(
-            "'{name}' in '{entry}' is not a host name (labels of letters, digits, '-' and '_' joined by '.', not starting or ending with '-')"
+            "'{name}'{whose} is not a host name (labels of letters, digits, '-' and '_' joined by '.', not starting or ending with '-'){wildcard}"
         ));
     }
     Ok(HostName {
@@ -176,7 +179,11 @@ mod tests {
     #[test]
     fn errors_name_the_field() {
         let e = err(json!({"HostNames": ["web-01", "db-01", "web 03"]}));
-        assert!(e.starts_with("resource Web: parameters.HostNames[2]: 'web 03'"), "{e}");
+        assert!(e.starts_with("resource Web: parameters.HostNames[2]: 'web 03' is not a host name"), "{e}");
+        let e = err(json!({"HostNames": ["web-*"]}));
+        assert!(e.contains("'web-*' is not a host name") && e.contains("patterns are not matched"), "{e}");
+        let e = err(json!({"HostNames": ["us-east-1:web 1"]}));
+        assert!(e.contains("'web 1' in 'us-east-1:web 1' is not a host name"), "{e}");
         let e = err(json!({"HostNames": ["web-01", "WEB-01"]}));
         assert!(e.contains("parameters.HostNames[1]: 'WEB-01' repeats HostNames[0] 'web-01'"), "{e}");
         let e = err(json!({"AccountId": "200000000001", "HostNames": ["200000000002:web-01"]}));
