@@ -180,6 +180,7 @@ async fn run(clients: &Clients, raw: &Value) -> Result<Handled, LifecycleError> 
                 fail(ErrorCode::InvalidEvent, "lifecycle_output.Payload: missing: the activate phase's answer is needed")
             })?;
             let payload = Payload::parse(raw_payload).map_err(|e| fail(ErrorCode::InvalidEvent, format!("{e:#}")))?;
+            payload_is_this_runs(&payload, &event, &resource).map_err(|m| fail(ErrorCode::InvalidEvent, m))?;
             let st = status::check(clients, &payload).await.map_err(|e| fail(ErrorCode::StatusCheckFailed, format!("{e:#}")))?;
             let detail = serde_json::to_value(&st).ok();
             let metrics = crate::metrics::activation(&st, &payload);
@@ -262,6 +263,43 @@ async fn run(clients: &Clients, raw: &Value) -> Result<Handled, LifecycleError> 
             }
         }
     }
+}
+
+/// A status check acts on the run its payload names: one handed another resource's payload,
+/// or another run's (a platform mix-up, or a crafted event), would judge, start and answer for
+/// that run under this event's token. Refused before any call, naming the field.
+fn payload_is_this_runs(payload: &Payload, event: &ModuleEvent, resource: &DrsResource) -> Result<(), String> {
+    if payload.resource != event.resource_name {
+        return Err(format!(
+            "lifecycle_output.Payload.resource: '{}' is not this event's resource '{}'",
+            payload.resource, event.resource_name
+        ));
+    }
+    if payload.resource_id.as_ref().is_some_and(|id| *id != resource.identity()) {
+        return Err(format!(
+            "lifecycle_output.Payload.resourceId: the activation was for another selection of '{}' (its HostNames, \
+             Tags, accounts or regions changed since): a run goes on as activated, so start a new one",
+            event.resource_name
+        ));
+    }
+    let given = resource.recovery.execution_id.as_deref();
+    // Derivable from the event (a token, a RunId or an ExecutionId): it must be the payload's.
+    if let Ok(expected) = tags::execution_id(given, event.task_token.as_ref(), event.run_id.as_deref(), &event.resource_name) {
+        if expected != payload.execution {
+            return Err(format!(
+                "lifecycle_output.Payload.execution: '{}' is not the execution this event's {} gives ('{expected}')",
+                payload.execution,
+                if given.is_some() {
+                    "parameters.ExecutionId"
+                } else if event.task_token.is_some() {
+                    "task token"
+                } else {
+                    "RunId"
+                }
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The deadline of a cleanup or replicate: set by the phase call (now + the resource's

@@ -171,3 +171,40 @@ async fn a_gated_activate_delivered_again_within_its_window_is_the_same_run() {
     let running = r.control.ok("GET", "executions?status=RUNNING", None).await.unwrap();
     assert_eq!(running["executions"].as_array().map(Vec::len), Some(1), "one approval for the run");
 }
+
+#[tokio::test]
+async fn a_status_check_handed_another_runs_payload_is_refused_before_any_call() {
+    let r = rig().await;
+    let token = r.token().await;
+    let shop = resource("ShopStack", shop_parameters());
+    let activate = event(&shop, "activate", Some(&token));
+    let payload = handle(&r.clients, &activate).await.unwrap();
+    let started = r.start_recoveries().await.len();
+    let check_of = |state: &Value, token: Option<&str>, payload: &Value| {
+        let mut c = event(state, "activate", token);
+        c["status"] = json!(true);
+        c["lifecycle_output"] = json!({"Payload": payload});
+        c
+    };
+    // Another resource's event, another selection of this one, another run: each with its
+    // own token (whose parent is told), or none.
+    let mut billing = shop_parameters();
+    billing["Tags"] = json!({"Application": ["billing"]});
+    let cases = [
+        (resource("Billing", shop_parameters()), Some(r.token().await), "Payload.resource"),
+        (resource("ShopStack", billing), Some(r.token().await), "Payload.resourceId"),
+        (shop.clone(), Some(r.token().await), "Payload.execution"),
+        (shop.clone(), None, "Payload.execution"),
+    ];
+    for (state, other, field) in cases {
+        let e = handle(&r.clients, &check_of(&state, other.as_deref(), &payload)).await.unwrap_err();
+        assert_eq!(e.code.as_str(), "InvalidEvent", "{field}: {}", e.message);
+        assert!(e.message.contains(field), "{field}: {}", e.message);
+        if let Some(t) = other {
+            assert_eq!(r.token_state(&t).await["error"], "InvalidEvent", "{field}: the event's parent is told");
+        }
+    }
+    assert_eq!(r.start_recoveries().await.len(), started, "no refused check started anything");
+    // The run's own check goes on.
+    handle(&r.clients, &check_of(&shop, Some(&token), &payload)).await.expect("its own check");
+}

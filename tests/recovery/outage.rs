@@ -12,8 +12,16 @@ const DARK_ACCOUNT: &str = "200000000001";
 const DARK_REGION: &str = "us-east-1";
 const DARK: &str = "200000000001/us-east-1";
 
-fn check_event(state: &Value, payload: &Value) -> Value {
+/// The run's events: its activate and its checks carry one RunId, as the standalone
+/// machine's do.
+fn run_event(state: &Value) -> Value {
     let mut e = event(state, "activate", None);
+    e["RunId"] = json!("arn:aws:states:us-east-1:100000000000:execution:drs-orch-standalone:outage");
+    e
+}
+
+fn check_event(state: &Value, payload: &Value) -> Value {
+    let mut e = run_event(state);
     e["status"] = json!(true);
     e["lifecycle_output"] = json!({"Payload": payload});
     e
@@ -65,7 +73,7 @@ async fn the_removal_of_an_outage_mark_whose_reply_was_lost_is_not_done_twice() 
 
 async fn down_mid_wave(r: Rig, untag_crash: Option<&str>) {
     let shop = resource("ShopStack", shop_parameters());
-    let first = handle_detailed(&r.clients, &event(&shop, "activate", None)).await.unwrap();
+    let first = handle_detailed(&r.clients, &run_event(&shop)).await.unwrap();
     let payload = first.answer;
     assert!(starts_in_dark(&r).await > 0, "the first wave started in every partition, the dark one too");
 
@@ -133,7 +141,7 @@ async fn past_the_grace_a_dark_partitions_servers_fail_by_the_policy_and_never_s
     params["UnreachableGraceMinutes"] = json!(0);
     params["FailurePolicy"] = json!("continue");
     let shop = resource("ShopStack", params);
-    let payload = handle_detailed(&r.clients, &event(&shop, "activate", None)).await.unwrap().answer;
+    let payload = handle_detailed(&r.clients, &run_event(&shop)).await.unwrap().answer;
     let before = starts_in_dark(&r).await;
 
     r.outage(DARK_ACCOUNT, DARK_REGION, true).await;
@@ -168,7 +176,7 @@ async fn past_the_grace_a_dark_partitions_servers_fail_by_the_policy_and_never_s
     params["UnreachableGraceMinutes"] = json!(0);
     params["FailurePolicy"] = json!("fail-fast");
     let shop = resource("ShopStack", params);
-    let payload = handle_detailed(&r.clients, &event(&shop, "activate", None)).await.unwrap().answer;
+    let payload = handle_detailed(&r.clients, &run_event(&shop)).await.unwrap().answer;
     r.outage(DARK_ACCOUNT, DARK_REGION, true).await;
     let e = check(&r, &shop, &payload).await.expect_err("fail-fast fails on the first server counted failed");
     assert_eq!(e.code, "WaveFailed");
@@ -179,7 +187,7 @@ async fn past_the_grace_a_dark_partitions_servers_fail_by_the_policy_and_never_s
 async fn sessions_that_end_mid_run_are_assumed_again_and_the_run_completes() {
     let r = quick_rig().await;
     let shop = resource("ShopStack", shop_parameters());
-    let payload = handle_detailed(&r.clients, &event(&shop, "activate", None)).await.unwrap().answer;
+    let payload = handle_detailed(&r.clients, &run_event(&shop)).await.unwrap().answer;
     let ended = r.control.ok("POST", "credentials/expire", None).await.unwrap();
     assert!(ended["expired"].as_u64().unwrap() >= 3, "every account's session ended: {ended}");
     let h = check(&r, &shop, &payload).await.expect("ended sessions do not fail the check");
