@@ -218,6 +218,7 @@ async fn run(clients: &Clients, raw: &Value) -> Result<Handled, LifecycleError> 
             let summary = json!({"phase": "cleanup", "resource": event.resource_name, "remaining": st.remaining,
                                  "terminateJobs": st.jobs, "instances": st.instances.len(),
                                  "unreachable": st.unreachable, "leftToOtherResources": st.left_to_others,
+                                 "leftToOtherResourcesNamed": st.left_to_others_named,
                                  "deadline": deadline.map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))});
             match (check, st.done()) {
                 (false, _) => answer(summary, None),

@@ -88,6 +88,8 @@ async fn cleanup_leaves_the_instances_of_another_resource_with_the_same_name() {
     let cleanup = r.run(&shop, "cleanup", None).await.expect("the shop cleanup succeeds");
     assert_eq!(cleanup.payload["instances"].as_u64(), Some(shop_live as u64), "{}", cleanup.payload);
     assert_eq!(cleanup.payload["leftToOtherResources"].as_u64(), Some(billing_live as u64), "{}", cleanup.payload);
+    let named = cleanup.payload["leftToOtherResourcesNamed"].as_array().map_or(0, Vec::len);
+    assert_eq!(named, billing_live.min(20), "the other resource's instances are named: {}", cleanup.payload);
     assert_eq!(drill_instances(&r).await.0, billing_live, "the other Web's instances are left");
 }
 

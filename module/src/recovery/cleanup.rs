@@ -24,7 +24,13 @@ pub struct CleanupStatus {
     pub unreachable: Vec<String>,
     /// Instances of other resources with this resource's name (another selection): left.
     pub left_to_others: usize,
+    /// The first `NAMED` of them, `instance (account/region)`: if the resource's selection
+    /// changed since its drill, they are its own, to clean with the earlier selection.
+    pub left_to_others_named: Vec<String>,
 }
+
+/// Instances named in a summary at most.
+const NAMED: usize = 20;
 
 impl CleanupStatus {
     /// Nothing left anywhere: no instance, and no partition it could not look in.
@@ -52,11 +58,19 @@ pub async fn pass(clients: &Clients, partitions: &[Partition], scope: &Scope<'_>
     for l in found.ours.iter().filter(|l| !l.terminating) {
         by.entry(&l.partition).or_default().push(l);
     }
+    // Every partition at once (bounded by `concurrency.overall`).
+    let mut results =
+        crate::aws::fanout::by_partition(clients, by.into_iter().map(|(p, l)| (p.clone(), l)).collect(), |p, list| async move {
+            let r = terminate(clients, &p, &list).await;
+            (p, r)
+        })
+        .await;
+    results.sort_by(|a, b| a.0.cmp(&b.0));
     let mut jobs = vec![];
-    for (p, list) in by {
-        match terminate(clients, p, &list).await {
+    for (p, r) in results {
+        match r {
             Ok(started) => jobs.extend(started),
-            Err(e) => _ = unreachable.insert(p.clone(), format!("{e:#}")),
+            Err(e) => _ = unreachable.insert(p, format!("{e:#}")),
         }
     }
     if !found.same_name.is_empty() {
@@ -72,6 +86,12 @@ pub async fn pass(clients: &Clients, partitions: &[Partition], scope: &Scope<'_>
         instances: found.ours.iter().map(|l| format!("{} ({})", l.recovery_instance_id, l.partition)).collect(),
         unreachable: unreachable.iter().map(|(p, e)| format!("{p}: {e}")).collect(),
         left_to_others: found.same_name.len(),
+        left_to_others_named: found
+            .same_name
+            .iter()
+            .take(NAMED)
+            .map(|l| format!("{} ({})", l.recovery_instance_id, l.partition))
+            .collect(),
     })
 }
 
