@@ -41,7 +41,10 @@ async fn drive(r: &Rig, call: &Value) -> usize {
     panic!("the run did not end");
 }
 
-async fn crash_mid_decision(at: &str, nth: u64) {
+/// Crashes the `nth` TagResource and the ones after it, `marks` marks' worth of the SDK's
+/// attempts: the marks are written at once, so a crash meant to fail one mark must outlast
+/// the others' first attempts too.
+async fn crash_mid_decision(at: &str, nth: u64, marks: u64) {
     let hooks = tenant(&[("skip-tagged", "skip_tagged")], HookFailure::FailClosed, None);
     // Two attempts per call: the SDK's backoff over lost replies stays short.
     let r = rig_configured(drs_sim::Fleet::demo(), |c| {
@@ -59,16 +62,16 @@ async fn crash_mid_decision(at: &str, nth: u64) {
         decided.insert(s["sourceServerID"].as_str().unwrap().to_owned());
     }
     assert_eq!(decided.len(), 3);
-    // Every attempt the SDK makes at the nth TagResource crashes: the check fails mid-way.
+    // Every attempt the SDK makes at the crashed TagResource calls fails: the check fails mid-way.
     let attempts = u64::from(r.clients.config().retry.max_attempts);
-    let crash = json!({"service": "drs", "operation": "TagResource", "at": at, "nth": nth, "count": attempts});
+    let crash = json!({"service": "drs", "operation": "TagResource", "at": at, "nth": nth, "count": attempts * marks});
     r.control.ok("PUT", "faults", Some(&json!({"crashes": [crash]}))).await.unwrap();
 
     let call = event(&resource("ShopStack", with_tenant(shop_parameters(), &["skip-tagged"])), "activate", None);
     let failures = drive(&r, &call).await;
     assert!(failures >= 1, "the crash made a call fail");
     let crashed = r.control.calls().await.unwrap().iter().filter(|c| c["fault"] == at).count();
-    assert_eq!(crashed as u64, attempts, "the crash fired on every attempt");
+    assert_eq!(crashed as u64, attempts * marks, "the crash fired on every attempt");
 
     let launched = launches_per_server(&r.all_jobs().await);
     assert_eq!(launched.len(), 57, "every server but the three skipped launched: {launched:?}");
@@ -86,11 +89,11 @@ async fn crash_mid_decision(at: &str, nth: u64) {
 #[tokio::test]
 async fn a_skip_decision_refused_mid_way_is_decided_again_whole() {
     // The second mark of the first wave is refused: only the first was written.
-    crash_mid_decision("before", 2).await;
+    crash_mid_decision("before", 2, 1).await;
 }
 
 #[tokio::test]
 async fn a_skip_decision_whose_first_mark_reply_was_lost_is_decided_again_whole() {
-    // The first mark is applied, its replies lost: the second was never written.
-    crash_mid_decision("lost", 1).await;
+    // Both marks of the first wave are applied, their replies lost: no decision recorded.
+    crash_mid_decision("lost", 1, 2).await;
 }

@@ -16,7 +16,7 @@ use super::observe::{self, ObservedJob, ServerInfo};
 use super::payload::Payload;
 use super::progress::{HookDecision, ServerFailure};
 use crate::aws::Clients;
-use crate::config::HookFailure;
+use crate::config::{HookFailure, Partition};
 use crate::error::ErrorCode;
 use crate::hooks::context::{self, Wave};
 use crate::hooks::runner::{Answer, HookSet};
@@ -254,9 +254,14 @@ pub fn judge(answers: &[Answer], policy: HookFailure, marks: &Marks, record: &mu
     Verdict::Proceed { skip }
 }
 
-async fn tag(clients: &Clients, partition: &str, arn: &str, key: &str, value: String) -> anyhow::Result<()> {
-    let (account, region) = partition.split_once('/').unwrap_or_default();
-    let p = crate::config::Partition { account: account.into(), region: region.into() };
+/// `account/region` as marks carry it.
+fn partition(text: &str) -> Partition {
+    let (account, region) = text.split_once('/').unwrap_or_default();
+    Partition { account: account.into(), region: region.into() }
+}
+
+async fn tag(clients: &Clients, at: &str, arn: &str, key: &str, value: String) -> anyhow::Result<()> {
+    let p = partition(at);
     let drs = clients.drs(&p).await?;
     drs.tag_resource().resource_arn(arn).tags(key, value).send().await.map_err(|e| super::failed(&p, "drs:TagResource", &e))?;
     Ok(())
@@ -282,11 +287,20 @@ pub async fn mark_skipped(
     // their marks never share a stamp.
     let at = Utc::now().timestamp().max(stale_stamp(&marks.servers, &payload.execution, w) + 1);
     let prefix = skip_prefix(&payload.execution, at, w);
-    let mut count = 0;
-    for (p, s) in marks.servers.iter().filter(|(_, s)| skip.contains_key(&s.source_server_id)) {
-        tag(clients, p, &s.arn, SKIPPED, format!("{prefix}{}", skip[&s.source_server_id])).await?;
-        count += 1;
-    }
+    // Every partition at once, a few calls in each (a hook may skip thousands of servers).
+    let marked: Vec<(Partition, (&str, &ServerInfo))> = marks
+        .servers
+        .iter()
+        .filter(|(_, s)| skip.contains_key(&s.source_server_id))
+        .map(|(p, s)| (partition(p), (p.as_str(), s)))
+        .collect();
+    let count = marked.len();
+    let prefix = &prefix;
+    let results = crate::aws::fanout::by_partition(clients, marked, |_, (p, s): (&str, &ServerInfo)| async move {
+        tag(clients, p, &s.arn, SKIPPED, format!("{prefix}{}", skip[&s.source_server_id])).await
+    })
+    .await;
+    results.into_iter().collect::<anyhow::Result<Vec<()>>>()?;
     tag(clients, first_p, &first.arn, DECISION, format!("{}@{at}/{w}/{count}", payload.execution)).await
 }
 
