@@ -23,3 +23,4 @@ pub mod schema;
 pub mod secret;
 pub mod selection;
 pub mod tagsync;
+pub mod time;

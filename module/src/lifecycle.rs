@@ -219,7 +219,7 @@ async fn run(clients: &Clients, raw: &Value) -> Result<Handled, LifecycleError> 
                                  "terminateJobs": st.jobs, "instances": st.instances.len(),
                                  "unreachable": st.unreachable, "leftToOtherResources": st.left_to_others,
                                  "leftToOtherResourcesNamed": st.left_to_others_named,
-                                 "deadline": deadline.map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))});
+                                 "deadline": deadline.map(|d| crate::time::secs(&d))});
             match (check, st.done()) {
                 (false, _) => answer(summary, None),
                 (true, true) => done(summary).await,
@@ -249,7 +249,7 @@ async fn run(clients: &Clients, raw: &Value) -> Result<Handled, LifecycleError> 
             let summary = json!({"phase": "replicate", "resource": event.resource_name, "instances": st.instances,
                                  "continuous": st.continuous, "reversed": st.reversed, "stuck": st.stuck,
                                  "unreachable": st.unreachable,
-                                 "deadline": deadline.map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))});
+                                 "deadline": deadline.map(|d| crate::time::secs(&d))});
             if !st.stuck.is_empty() {
                 return Err(fail(ErrorCode::ReplicationStuck, format!("reverse replication stuck: {}", st.stuck.join("; "))));
             }

@@ -269,7 +269,7 @@ async fn tag(clients: &Clients, at: &str, arn: &str, key: &str, value: String) -
 
 async fn hold(clients: &Clients, payload: &Payload, w: usize, marks: &Marks, until: DateTime<Utc>) -> anyhow::Result<()> {
     let Some((p, first)) = marks.servers.first() else { return Ok(()) };
-    let value = format!("{}/{w}/{}", payload.execution, until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+    let value = format!("{}/{w}/{}", payload.execution, crate::time::secs(&until));
     tag(clients, p, &first.arn, HOLD, value).await
 }
 

@@ -101,7 +101,7 @@ impl Outages {
 /// (their mark removed), and waves' partitions newly counted failed. A mark that cannot be
 /// written is retried by the next check; the warnings say which.
 pub async fn record(clients: &Clients, jobs: &[ObservedJob], o: &Outages, newly_lost: &BTreeSet<(usize, usize)>) -> Vec<String> {
-    let stamp = o.now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let stamp = crate::time::secs(&o.now);
     let mut tags: BTreeMap<String, String> = BTreeMap::new();
     for p in o.down.keys().filter(|p| !o.recorded.contains_key(p)) {
         tags.insert(format!("{DOWN}{p}"), stamp.clone());

@@ -110,15 +110,11 @@ impl Serialize for Group {
 
 /// RFC 3339 to the second, in UTC (`2026-11-30T23:30:00Z`): compact, and what DRS takes.
 mod secs {
-    use chrono::{DateTime, SecondsFormat, Utc};
+    use chrono::{DateTime, Utc};
     use serde::{Deserialize, Deserializer, Serializer};
 
-    pub fn text(t: &DateTime<Utc>) -> String {
-        t.to_rfc3339_opts(SecondsFormat::Secs, true)
-    }
-
     pub fn serialize<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&text(t))
+        s.serialize_str(&crate::time::secs(t))
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
@@ -130,12 +126,12 @@ mod secs {
 impl Payload {
     /// `jobs_from` as DescribeJobs takes it.
     pub fn jobs_from_text(&self) -> String {
-        secs::text(&self.jobs_from)
+        crate::time::secs(&self.jobs_from)
     }
 
     /// `deadline` as the payload writes it, for messages.
     pub fn deadline_text(&self) -> String {
-        secs::text(&self.deadline)
+        crate::time::secs(&self.deadline)
     }
 }
 

@@ -34,7 +34,7 @@ pub fn ended_value(outcome: &Outcome, at: chrono::DateTime<chrono::Utc>) -> Stri
         Outcome::Failed { code, .. } => format!("failed:{}", code.as_str()),
         Outcome::Running => "running".to_owned(),
     };
-    format!("{what} {}", at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+    format!("{what} {}", crate::time::secs(&at))
 }
 
 fn partitions(payload: &Payload) -> anyhow::Result<Vec<Partition>> {
@@ -79,7 +79,7 @@ pub async fn refuse_ended(clients: &Clients, payload: &Payload) -> anyhow::Resul
                         "the approval of its wave {} has been waiting since {}, before this activation's lookback window \
                          (from {}): {arn}",
                         wave.name,
-                        asked.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                        crate::time::secs(&asked),
                         payload.jobs_from_text()
                     );
                     return Err(AlreadyRan { execution: payload.execution.clone(), evidence }.into());

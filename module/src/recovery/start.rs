@@ -20,7 +20,7 @@ use crate::resource::Mode;
 use crate::selection::ServerRef;
 use aws_sdk_drs::error::ProvideErrorMetadata;
 use aws_sdk_drs::types::StartRecoveryRequestSourceServer;
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -305,13 +305,13 @@ async fn busy_wait(
                     reason: format!(
                         "busy in another active job ({}) since {}, longer than busyWaitMinutes ({minutes})",
                         h.job.as_deref().unwrap_or("unknown"),
-                        t.to_rfc3339_opts(SecondsFormat::Secs, true)
+                        crate::time::secs(&t)
                     ),
                 });
                 continue;
             }
             (false, None, Some(s)) => {
-                let value = format!("{prefix}{}", now.to_rfc3339_opts(SecondsFormat::Secs, true));
+                let value = format!("{prefix}{}", crate::time::secs(&now));
                 let tagged = clients.drs(p).await?.tag_resource().resource_arn(&s.arn).tags(BUSY, value).send().await;
                 // Untagged, the wait starts again at the next check: later, never sooner.
                 if let Err(e) = tagged {
@@ -330,7 +330,7 @@ async fn busy_wait(
 fn name_busy(p: &Partition, busy: &BTreeMap<String, Holder>, waiting: &mut Vec<String>) {
     for (id, h) in busy.iter().take(NAMED_BUSY) {
         let job = h.job.as_deref().unwrap_or("unknown");
-        let since = h.since.map(|t| format!(" (waiting since {})", t.to_rfc3339_opts(SecondsFormat::Secs, true)));
+        let since = h.since.map(|t| format!(" (waiting since {})", crate::time::secs(&t)));
         waiting.push(match h.ours {
             true => format!("{p}: {id} is already in this run's job {job}"),
             false => format!("{p}: {id} is busy in another active job ({job}): it starts when free{}", since.unwrap_or_default()),

@@ -155,7 +155,7 @@ fn unreached(
             if !given_up {
                 lost.insert((w, p));
             }
-            let since = observe::service_text(o.since(p));
+            let since = crate::time::secs(&o.since(p));
             let why = match o.down.get(&p) {
                 Some(e) => format!("{name} unreachable since {since}, past the grace: not started or not known launched: {e}"),
                 None => format!("{name} was unreachable past the grace (from {since}); not started, out of wave order, since"),
@@ -169,10 +169,10 @@ fn unreached(
             }));
         } else {
             out.waiting += left.len();
-            let fails_at = observe::service_text(o.since(p) + chrono::Duration::minutes(c.payload.grace_minutes as i64));
+            let fails_at = crate::time::secs(&(o.since(p) + chrono::Duration::minutes(c.payload.grace_minutes as i64)));
             progress.waiting_for.push(format!(
                 "{name} unreachable since {}: {} servers count as failed at {fails_at} if it stays so: {}",
-                observe::service_text(o.since(p)),
+                crate::time::secs(&o.since(p)),
                 left.len(),
                 o.down.get(&p).map(String::as_str).unwrap_or_default()
             ));
