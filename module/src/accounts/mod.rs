@@ -22,7 +22,7 @@ pub async fn check(clients: &Clients, partitions: &[Partition]) -> AccountsRepor
     // Trust is per account: judged once, shared by the account's regions.
     let accounts: BTreeSet<&str> = partitions.iter().map(|p| p.account.as_str()).collect();
     let trusts: HashMap<&str, Trust> =
-        futures::future::join_all(accounts.into_iter().map(|a| async move { (a, trust::check(clients, a).await) }))
+        crate::aws::fanout::each(clients, accounts, |a| async move { (a, trust::check(clients, a).await) })
             .await
             .into_iter()
             .collect();

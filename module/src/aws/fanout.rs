@@ -30,3 +30,14 @@ where
         .await;
     results.into_iter().flatten().collect()
 }
+
+/// Runs `f(item)` for every item, at most `concurrency.overall` at once; results in the
+/// items' order. For one call per partition (or account): a thousand accounts x regions
+/// must not open a thousand connections and sessions at once.
+pub async fn each<T, R, F, Fut>(clients: &Clients, items: impl IntoIterator<Item = T>, f: F) -> Vec<R>
+where
+    F: Fn(T) -> Fut,
+    Fut: Future<Output = R>,
+{
+    stream::iter(items).map(f).buffered(clients.config().concurrency.overall.max(1)).collect().await
+}

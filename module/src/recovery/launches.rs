@@ -8,7 +8,6 @@
 use super::{failed, tags};
 use crate::aws::Clients;
 use crate::config::Partition;
-use futures::future::join_all;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashSet};
 
@@ -66,7 +65,7 @@ pub struct Found {
 }
 
 pub async fn find(clients: &Clients, partitions: &[Partition], scope: &Scope<'_>) -> Found {
-    let per = join_all(partitions.iter().map(|p| in_partition(clients, p, scope))).await;
+    let per = crate::aws::fanout::each(clients, partitions, |p| in_partition(clients, p, scope)).await;
     let mut found = Found::default();
     for (p, r) in partitions.iter().zip(per) {
         match r {

@@ -9,7 +9,6 @@ use crate::aws::Clients;
 use crate::config::Partition;
 use aws_sdk_drs::types::{DescribeJobsRequestFilters, Job};
 use chrono::{DateTime, Utc};
-use futures::future::join_all;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -141,7 +140,7 @@ pub struct Observed {
 /// Every partition's jobs of the execution, concurrently; one that fails does not fail the
 /// others.
 pub async fn jobs(clients: &Clients, partitions: &[Partition], execution: &str, from: &str) -> Observed {
-    let per = join_all(partitions.iter().map(|p| jobs_in(clients, p, execution, from))).await;
+    let per = crate::aws::fanout::each(clients, partitions, |p| jobs_in(clients, p, execution, from)).await;
     let mut out = Observed::default();
     for (i, r) in per.into_iter().enumerate() {
         match r {

@@ -16,7 +16,6 @@ use super::tags;
 use crate::aws::Clients;
 use crate::config::Partition;
 use aws_sdk_sfn::types::ExecutionStatus;
-use futures::future::join_all;
 
 /// An execution id that already belongs to an earlier run (ended, or left waiting).
 #[derive(Debug, thiserror::Error)]
@@ -103,7 +102,7 @@ pub async fn mark_ended(clients: &Clients, payload: &Payload, outcome: &Outcome)
     let value = ended_value(outcome, chrono::Utc::now());
     let from = payload.jobs_from_text();
     let parts = partitions(payload)?;
-    let results = join_all(parts.iter().map(|p| mark_in(clients, p, &payload.execution, &from, &value))).await;
+    let results = crate::aws::fanout::each(clients, &parts, |p| mark_in(clients, p, &payload.execution, &from, &value)).await;
     let (mut n, mut errors) = (0, vec![]);
     for r in results {
         match r {

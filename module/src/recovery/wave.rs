@@ -14,7 +14,6 @@ use crate::config::Partition;
 use crate::error::ErrorCode;
 use crate::hooks::runner::HookSet;
 use crate::resource::FailurePolicy;
-use futures::future::join_all;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 /// What one check knows: the execution's jobs as read at its start, and the tenant's hooks.
@@ -312,10 +311,10 @@ async fn failures(clients: &Clients, jobs: &[&ObservedJob]) -> anyhow::Result<Ve
             });
         }
     }
-    let names = join_all(by_partition.iter().map(|(p, at)| {
+    let names = crate::aws::fanout::each(clients, by_partition.iter(), |(p, at)| {
         let ids: Vec<&str> = at.iter().map(|i| out[*i].source_server_id.as_str()).collect();
         async move { observe::hostnames(clients, p, ids.into_iter()).await.unwrap_or_default() }
-    }))
+    })
     .await;
     for ((_, at), names) in by_partition.iter().zip(names) {
         for i in at {
