@@ -17,6 +17,9 @@ use crate::aws::Clients;
 use crate::config::Partition;
 use aws_sdk_sfn::types::ExecutionStatus;
 
+/// Rounds of reading again the partitions that could not be read (`refuse_ended`).
+const RETRY_ROUNDS: u32 = 3;
+
 /// An execution id that already belongs to an earlier run (ended, or left waiting).
 #[derive(Debug, thiserror::Error)]
 #[error("execution '{execution}' belongs to an earlier run: {evidence}")]
@@ -44,15 +47,23 @@ fn partitions(payload: &Payload) -> anyhow::Result<Vec<Partition>> {
 /// to an earlier run whose approval is still waiting.
 /// Called by activate before it writes anything.
 pub async fn refuse_ended(clients: &Clients, payload: &Payload) -> anyhow::Result<()> {
-    let parts = partitions(payload)?;
-    let observed = observe::jobs(clients, &parts, &payload.execution, &payload.jobs_from_text()).await;
-    if let Some(j) = observed.jobs.iter().find(|j| j.marks.contains_key(tags::ENDED)) {
-        let evidence = format!("{} (job {} in {})", j.marks[tags::ENDED], j.job_id, j.partition);
-        return Err(AlreadyRan { execution: payload.execution.clone(), evidence }.into());
-    }
-    // A partition that cannot be read could hold the only record of the end.
-    if let Some((i, e)) = observed.down.first_key_value() {
-        anyhow::bail!("{}: {e} (the execution's earlier runs could not be looked for)", parts[*i]);
+    let mut parts = partitions(payload)?;
+    // Read at once, partitions throttled past the SDK's retries (or not answering) are read
+    // again, up to 3 more times with a growing pause: a storm should slow an activate, not
+    // fail it.
+    for round in 0..=RETRY_ROUNDS {
+        let observed = observe::jobs(clients, &parts, &payload.execution, &payload.jobs_from_text()).await;
+        if let Some(j) = observed.jobs.iter().find(|j| j.marks.contains_key(tags::ENDED)) {
+            let evidence = format!("{} (job {} in {})", j.marks[tags::ENDED], j.job_id, j.partition);
+            return Err(AlreadyRan { execution: payload.execution.clone(), evidence }.into());
+        }
+        let Some((i, e)) = observed.down.first_key_value() else { break };
+        // A partition that cannot be read could hold the only record of the end.
+        if round == RETRY_ROUNDS {
+            anyhow::bail!("{}: {e} (the execution's earlier runs could not be looked for)", parts[*i]);
+        }
+        parts = observed.down.keys().map(|i| parts[*i].clone()).collect();
+        tokio::time::sleep(std::time::Duration::from_millis(500 * (u64::from(round) + 1))).await;
     }
     let Some(approvals) = clients.config().approvals.as_ref() else { return Ok(()) };
     let sfn = aws_sdk_sfn::Client::new(clients.hub());
