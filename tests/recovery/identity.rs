@@ -208,3 +208,30 @@ async fn a_status_check_handed_another_runs_payload_is_refused_before_any_call()
     // The run's own check goes on.
     handle(&r.clients, &check_of(&shop, Some(&token), &payload)).await.expect("its own check");
 }
+
+#[tokio::test]
+async fn looking_for_an_earlier_run_reads_a_partition_again_and_names_it_when_it_stays_unread() {
+    let one =
+        json!({"service": "drs", "operation": "DescribeJobs", "account": "200000000001", "region": "us-east-1", "status": 503});
+    // Refused past the SDK's two attempts once: read again, and the run starts.
+    let r = crate::common::quick_rig().await;
+    let mut brief = one.clone();
+    brief["count"] = json!(2);
+    r.control.ok("PUT", "faults", Some(&json!({"outages": [brief]}))).await.unwrap();
+    let mut call = event(&resource("ShopStack", shop_parameters()), "activate", None);
+    call["RunId"] = json!("run-read-again");
+    handle(&r.clients, &call).await.expect("the partition is read again");
+    assert!(!r.start_recoveries().await.is_empty());
+
+    // Refused every time: the activate fails naming it, before anything starts.
+    let r = crate::common::quick_rig().await;
+    r.control.ok("PUT", "faults", Some(&json!({"outages": [one]}))).await.unwrap();
+    let e = handle(&r.clients, &call).await.unwrap_err();
+    assert_eq!(e.code.as_str(), "ActivationFailed", "{}", e.message);
+    assert!(
+        e.message.contains("200000000001/us-east-1") && e.message.contains("earlier runs could not be looked for"),
+        "{}",
+        e.message
+    );
+    assert!(r.start_recoveries().await.is_empty(), "nothing was started");
+}
