@@ -7,6 +7,7 @@ mod discovery;
 mod fuzz;
 mod handoff;
 mod hooks;
+mod replicate_phase;
 mod scale;
 mod sim;
 

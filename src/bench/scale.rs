@@ -45,6 +45,10 @@ pub struct Args {
     /// calls take tens of milliseconds, where a check's sequential calls add up).
     #[arg(long, default_value_t = 0)]
     latency_ms: u64,
+    /// A real recovery instead of a drill, then its replicate phase (one ReverseReplication
+    /// per instance) driven to its end.
+    #[arg(long)]
+    recovery: bool,
 }
 
 /// What one status check cost.
@@ -81,6 +85,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let sp = json!({"action": "DRS", "resourceName": "Everything", "parameters": {
         "Tags": {"Wave": wave_values}, "Waves": {"ByTag": "Wave"},
         "FailurePolicy": "continue", "TimeoutMinutes": 1440,
+        "Mode": if args.recovery { "recovery" } else { "drill" },
     }});
     let peak_reset = reset_peak_rss();
     let rss_before = rss_mib();
@@ -143,8 +148,20 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     println!(
         "  peak memory {peak_mib:.0} MiB ({since}; {rss_before:.0} MiB resident before activate) of the hub Lambda's {lambda_mib} MiB"
     );
+    let replicate = match args.recovery {
+        true => {
+            let r = super::replicate_phase::drive(&clients, &control, &sp, args.poll_seconds).await?;
+            println!(
+                "  replicate: {} instances, {} ReverseReplication calls; the phase call {:.3} s, then {} checks (slowest {:.3} s)",
+                r.instances, r.reverse_calls, r.phase_s, r.checks, r.slowest_check_s
+            );
+            anyhow::ensure!(r.instances as usize == servers - args.failures, "replicate found {} instances", r.instances);
+            format!(" replicate_s={:.3} replicate_check_s={:.3} reverse_calls={}", r.phase_s, r.slowest_check_s, r.reverse_calls)
+        }
+        false => String::new(),
+    };
     println!(
-        "bench scale: servers={servers} payload_kib={:.1} bytes_per_server={:.1} v1_bytes_per_server={:.1} check_p50_s={:.3} check_p99_s={:.3} calls_per_check={busiest} peak_mib={peak_mib:.0} lambda_mib={lambda_mib} handoff_s={handoff_s:.1} poll_s={} total_s={total_s:.0} bound_s={critical_path_s:.0} ratio={:.2} checks={} latency_ms={}",
+        "bench scale: servers={servers} payload_kib={:.1} bytes_per_server={:.1} v1_bytes_per_server={:.1} check_p50_s={:.3} check_p99_s={:.3} calls_per_check={busiest} peak_mib={peak_mib:.0} lambda_mib={lambda_mib} handoff_s={handoff_s:.1} poll_s={} total_s={total_s:.0} bound_s={critical_path_s:.0} ratio={:.2} checks={} latency_ms={}{replicate}",
         payload_bytes as f64 / 1024.0,
         payload_bytes as f64 / servers.max(1) as f64,
         list_bytes as f64 / servers.max(1) as f64,
