@@ -8,27 +8,39 @@ use futures::stream::{self, StreamExt};
 use std::collections::BTreeMap;
 use std::future::Future;
 
-/// Runs `f(partition, item)` for every item, grouped by partition; results in no set order.
+/// Runs `f(partition, item)` for every item, grouped by partition; results in the items'
+/// order.
 pub async fn by_partition<T, R, F, Fut>(clients: &Clients, items: Vec<(Partition, T)>, f: F) -> Vec<R>
 where
     F: Fn(Partition, T) -> Fut + Clone,
     Fut: Future<Output = R>,
 {
-    let mut groups: BTreeMap<Partition, Vec<T>> = BTreeMap::new();
-    for (p, t) in items {
-        groups.entry(p).or_default().push(t);
+    let mut groups: BTreeMap<Partition, Vec<(usize, T)>> = BTreeMap::new();
+    for (i, (p, t)) in items.into_iter().enumerate() {
+        groups.entry(p).or_default().push((i, t));
     }
     let c = &clients.config().concurrency;
     let (overall, per_partition) = (c.overall.max(1), c.per_partition.max(1));
-    let results: Vec<Vec<R>> = stream::iter(groups)
+    let results: Vec<Vec<(usize, R)>> = stream::iter(groups)
         .map(|(p, ts)| {
             let f = f.clone();
-            async move { stream::iter(ts).map(|t| f(p.clone(), t)).buffer_unordered(per_partition).collect::<Vec<R>>().await }
+            async move {
+                stream::iter(ts)
+                    .map(|(i, t)| {
+                        let r = f(p.clone(), t);
+                        async move { (i, r.await) }
+                    })
+                    .buffer_unordered(per_partition)
+                    .collect::<Vec<_>>()
+                    .await
+            }
         })
         .buffer_unordered(overall)
         .collect()
         .await;
-    results.into_iter().flatten().collect()
+    let mut results: Vec<(usize, R)> = results.into_iter().flatten().collect();
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
 }
 
 /// Runs `f(item)` for every item, at most `concurrency.overall` at once; results in the

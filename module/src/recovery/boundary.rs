@@ -260,17 +260,16 @@ fn partition(text: &str) -> Partition {
     Partition { account: account.into(), region: region.into() }
 }
 
-async fn tag(clients: &Clients, at: &str, arn: &str, key: &str, value: String) -> anyhow::Result<()> {
-    let p = partition(at);
-    let drs = clients.drs(&p).await?;
-    drs.tag_resource().resource_arn(arn).tags(key, value).send().await.map_err(|e| super::failed(&p, "drs:TagResource", &e))?;
+async fn tag(clients: &Clients, p: &Partition, arn: &str, key: &str, value: String) -> anyhow::Result<()> {
+    let drs = clients.drs(p).await?;
+    drs.tag_resource().resource_arn(arn).tags(key, value).send().await.map_err(|e| super::failed(p, "drs:TagResource", &e))?;
     Ok(())
 }
 
 async fn hold(clients: &Clients, payload: &Payload, w: usize, marks: &Marks, until: DateTime<Utc>) -> anyhow::Result<()> {
     let Some((p, first)) = marks.servers.first() else { return Ok(()) };
     let value = format!("{}/{w}/{}", payload.execution, crate::time::secs(&until));
-    tag(clients, p, &first.arn, HOLD, value).await
+    tag(clients, &partition(p), &first.arn, HOLD, value).await
 }
 
 /// Marks the skipped servers before anything starts, then records the decision as whole
@@ -288,20 +287,16 @@ pub async fn mark_skipped(
     let at = Utc::now().timestamp().max(stale_stamp(&marks.servers, &payload.execution, w) + 1);
     let prefix = skip_prefix(&payload.execution, at, w);
     // Every partition at once, a few calls in each (a hook may skip thousands of servers).
-    let marked: Vec<(Partition, (&str, &ServerInfo))> = marks
-        .servers
-        .iter()
-        .filter(|(_, s)| skip.contains_key(&s.source_server_id))
-        .map(|(p, s)| (partition(p), (p.as_str(), s)))
-        .collect();
+    let marked: Vec<(Partition, &ServerInfo)> =
+        marks.servers.iter().filter(|(_, s)| skip.contains_key(&s.source_server_id)).map(|(p, s)| (partition(p), s)).collect();
     let count = marked.len();
     let prefix = &prefix;
-    let results = crate::aws::fanout::by_partition(clients, marked, |_, (p, s): (&str, &ServerInfo)| async move {
-        tag(clients, p, &s.arn, SKIPPED, format!("{prefix}{}", skip[&s.source_server_id])).await
+    let results = crate::aws::fanout::by_partition(clients, marked, |p, s: &ServerInfo| async move {
+        tag(clients, &p, &s.arn, SKIPPED, format!("{prefix}{}", skip[&s.source_server_id])).await
     })
     .await;
     results.into_iter().collect::<anyhow::Result<Vec<()>>>()?;
-    tag(clients, first_p, &first.arn, DECISION, format!("{}@{at}/{w}/{count}", payload.execution)).await
+    tag(clients, &partition(first_p), &first.arn, DECISION, format!("{}@{at}/{w}/{count}", payload.execution)).await
 }
 
 /// The latest stamp of this execution's skip marks on the wave's servers (0: none).

@@ -59,18 +59,12 @@ pub async fn pass(clients: &Clients, partitions: &[Partition], scope: &Scope<'_>
         by.entry(&l.partition).or_default().push(l);
     }
     // Every partition at once (bounded by `concurrency.overall`).
-    let mut results =
-        crate::aws::fanout::by_partition(clients, by.into_iter().map(|(p, l)| (p.clone(), l)).collect(), |p, list| async move {
-            let r = terminate(clients, &p, &list).await;
-            (p, r)
-        })
-        .await;
-    results.sort_by(|a, b| a.0.cmp(&b.0));
+    let results = crate::aws::fanout::each(clients, by, |(p, list)| async move { (p, terminate(clients, p, &list).await) }).await;
     let mut jobs = vec![];
     for (p, r) in results {
         match r {
             Ok(started) => jobs.extend(started),
-            Err(e) => _ = unreachable.insert(p, format!("{e:#}")),
+            Err(e) => _ = unreachable.insert(p.clone(), format!("{e:#}")),
         }
     }
     if !found.same_name.is_empty() {

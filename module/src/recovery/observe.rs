@@ -204,13 +204,13 @@ pub struct ServerLog {
 /// calls in each: `concurrency`). A log that cannot be read is empty: it is detail, and the
 /// launch status stands in for it.
 pub async fn job_logs(clients: &Clients, jobs: &[&ObservedJob]) -> Vec<BTreeMap<String, ServerLog>> {
-    let items = jobs.iter().enumerate().map(|(i, j)| (j.partition.clone(), (i, *j))).collect();
-    let mut logs = crate::aws::fanout::by_partition(clients, items, |_, (i, j): (usize, &ObservedJob)| async move {
-        (i, job_log(clients, j).await.unwrap_or_default())
-    })
-    .await;
-    logs.sort_by_key(|(i, _)| *i);
-    logs.into_iter().map(|(_, l)| l).collect()
+    let items = jobs.iter().map(|j| (j.partition.clone(), *j)).collect();
+    crate::aws::fanout::by_partition(
+        clients,
+        items,
+        |_, j: &ObservedJob| async move { job_log(clients, j).await.unwrap_or_default() },
+    )
+    .await
 }
 
 pub async fn job_log(clients: &Clients, job: &ObservedJob) -> anyhow::Result<BTreeMap<String, ServerLog>> {

@@ -1,7 +1,7 @@
 //! A run's end, recorded where a later activate of the same execution id looks. The status
 //! check that finds the run ended tags the execution's newest job in each partition
-//! `drs-orch:ended`; an activate refuses an execution id whose jobs carry it, or whose approvals were already answered,
-//! instead of taking the old run's jobs, marks and approvals for its own (which answered
+//! `drs-orch:ended`; an activate refuses an execution id whose jobs carry it, or whose
+//! approvals were already answered, instead of taking the old run's jobs, marks and approvals for its own (which answered
 //! "done" having done nothing). Approval executions outlive the jobs' lookback window, so a
 //! run with a gate is recognized months later. An approval still waiting that was asked for
 //! before this activation's lookback window belongs to an earlier run of the id that never

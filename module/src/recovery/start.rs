@@ -116,13 +116,11 @@ pub async fn start_wave(
         }
     }
     let job_tags = &job_tags;
-    let mut results = crate::aws::fanout::by_partition(clients, by_partition.into_iter().collect(), |p, chunks| async move {
-        let r = start_in(clients, payload, w, &p, chunks, job_tags).await;
-        (p, r)
+    let results = crate::aws::fanout::each(clients, by_partition, |(p, chunks)| async move {
+        start_in(clients, payload, w, &p, chunks, job_tags).await
     })
     .await;
-    results.sort_by(|a, b| a.0.cmp(&b.0));
-    for (_, r) in results {
+    for r in results {
         let one = r?;
         out.jobs.extend(one.jobs);
         out.servers += one.servers;
