@@ -11,25 +11,21 @@
 //! rate limits in the same run (`vs_boto3`, goal at least 5).
 
 use super::child_sim::{cpu_seconds, peak_rss_mib, ChildSim};
+use super::generated::Shape;
 use aws_config::SdkConfig;
 use drs_module::aws::Clients;
 use drs_module::config::{ModuleConfig, Partition};
 use drs_module::discovery::{discover, one_partition, Limits};
 use drs_sim::faults::{FaultSet, Latency, Selector, Throttle};
-use drs_sim::generate::{self, Spec};
-use serde_json::json;
+use drs_sim::generate;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
 #[derive(clap::Args)]
 pub struct Args {
-    #[arg(long, default_value_t = 10_000)]
-    servers: usize,
-    #[arg(long, default_value_t = 20)]
-    accounts: usize,
-    #[arg(long, default_value_t = 3)]
-    regions: usize,
+    #[command(flatten)]
+    fleet: Shape,
     #[arg(long, default_value_t = 50)]
     latency_ms: u64,
     #[arg(long, default_value_t = 10.0)]
@@ -52,7 +48,7 @@ const DRS_PAGE: usize = 1000;
 const EC2_IDS_PER_CALL: usize = 200;
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let mut fleet = generate::fleet(&Spec { servers: args.servers, accounts: args.accounts, regions: args.regions })?;
+    let mut fleet = args.fleet.fleet()?;
     fleet.clock.speed = 0.0;
     fleet.faults.latency.push(Latency { on: Selector::default(), millis: args.latency_ms });
     for service in ["drs", "ec2"] {
@@ -75,14 +71,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     drop(fleet);
 
     let sim_pid = sim.pid().to_string();
-    let cfg = Arc::new(ModuleConfig::from_value(json!({
-        "project": "drsorch", "environment": "demo",
-        "hub": {"region": regions[0], "endpointUrl": endpoint},
-        "roleName": generate::TARGET_ROLE,
-        "externalId": {"rule": "{project}-{environment}-{accountId}"},
-        "regions": regions,
-        "accounts": (0..args.accounts).map(|a| json!({"accountId": generate::account_id(a)})).collect::<Vec<_>>(),
-    }))?);
+    let cfg = args.fleet.config(&regions, &endpoint)?;
     let partitions = cfg.partitions();
 
     // Our discovery and the same with the latency removed (throttling kept: the CPU cost of
@@ -125,9 +114,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     }
     let sequential_s = t.elapsed().as_secs_f64();
     anyhow::ensure!(
-        args.skip_sequential || found == args.servers,
+        args.skip_sequential || found == args.fleet.servers,
         "the sequential loop found {found} of {} servers",
-        args.servers
+        args.fleet.servers
     );
 
     // The same discovery as a Python user would write it, under the same latency and limits.
@@ -136,7 +125,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     drop(sim);
 
     let floor_s = bound_s.max(cpu_floor_s);
-    let client_us_per_server = client_cpu_s * 1e6 / args.servers.max(1) as f64;
+    let client_us_per_server = client_cpu_s * 1e6 / args.fleet.servers.max(1) as f64;
     let (boto3_s, vs_boto3) = match &boto3 {
         Ok(b) => {
             println!("  boto3: {:.3} s, {:.3} s CPU, {} threads", b.seconds, b.cpu_s, b.threads);
@@ -149,7 +138,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     };
     println!(
         "  floor {floor_s:.3} s (the higher of the latency bound {bound_s:.3} s and the zero-latency run {cpu_floor_s:.3} s); client CPU {client_us_per_server:.0} us a server, the simulator's {:.0}",
-        sim_cpu_s * 1e6 / args.servers.max(1) as f64
+        sim_cpu_s * 1e6 / args.fleet.servers.max(1) as f64
     );
     // No client can parse anything before two round trips (AssumeRole, then the first DRS
     // page): the floor above assumes the CPU work overlaps every trip, which it cannot.
@@ -164,7 +153,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         ratio_floor,
         sequential_s / ours_s,
         ours_s / reachable_s,
-        args.servers,
+        args.fleet.servers,
         partitions.len()
     );
     Ok(())
@@ -207,8 +196,8 @@ async fn boto3_discovery(endpoint: &str, cfg: &ModuleConfig, args: &Args) -> Res
         return Err(format!("{} failed: {}", script.display(), err.lines().last().unwrap_or("")));
     }
     let run: Boto3Run = serde_json::from_slice(&out.stdout).map_err(|e| format!("its output: {e}"))?;
-    if run.servers != args.servers || run.instances != args.servers {
-        return Err(format!("it found {} servers and {} instances of {}", run.servers, run.instances, args.servers));
+    if run.servers != args.fleet.servers || run.instances != args.fleet.servers {
+        return Err(format!("it found {} servers and {} instances of {}", run.servers, run.instances, args.fleet.servers));
     }
     Ok(run)
 }
@@ -246,7 +235,12 @@ async fn one_discovery(cfg: &Arc<ModuleConfig>, region: &str, args: &Args, label
     let found = discover(&clients, &cfg.partitions(), |_| {}).await;
     let seconds = t.elapsed().as_secs_f64();
     anyhow::ensure!(found.failed().next().is_none(), "{label}: failures: {:?}", found.failed().collect::<Vec<_>>());
-    anyhow::ensure!(found.servers.len() == args.servers, "{label}: found {} of {} servers", found.servers.len(), args.servers);
+    anyhow::ensure!(
+        found.servers.len() == args.fleet.servers,
+        "{label}: found {} of {} servers",
+        found.servers.len(),
+        args.fleet.servers
+    );
     Ok(seconds)
 }
 

@@ -5,6 +5,7 @@ mod chaos;
 mod child_sim;
 mod discovery;
 mod fuzz;
+mod generated;
 mod handoff;
 mod hooks;
 mod replicate_phase;

@@ -8,6 +8,7 @@
 //! hand-off between waves, and the run's simulated length against its critical path.
 
 use super::child_sim::{peak_rss_mib, reset_peak_rss, rss_mib, ChildSim};
+use super::generated::Shape;
 use drs_module::aws::{static_hub, Clients};
 use drs_module::config::{ModuleConfig, Quotas};
 use drs_module::driver::event;
@@ -15,20 +16,15 @@ use drs_module::lifecycle::{handle_detailed, MAX_PAYLOAD};
 use drs_module::recovery::payload::Payload;
 use drs_sim::client::Control;
 use drs_sim::fleet::{LaunchOutcome, Server};
-use drs_sim::generate::{self, Spec};
+use drs_sim::generate;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::Instant;
 
 #[derive(clap::Args)]
 pub struct Args {
-    #[arg(long, default_value_t = 10_000)]
-    servers: usize,
-    #[arg(long, default_value_t = 20)]
-    accounts: usize,
-    #[arg(long, default_value_t = 3)]
-    regions: usize,
+    #[command(flatten)]
+    fleet: Shape,
     #[arg(long, default_value_t = 5)]
     waves: usize,
     /// Servers whose launch fails (spread over the fleet); the waves' policy is `continue`.
@@ -67,14 +63,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     drop(fleet);
     let control = Control::new(&sim.endpoint);
     control.ok("POST", "clock", Some(&json!({"speed": 0}))).await?;
-    let cfg = Arc::new(ModuleConfig::from_value(json!({
-        "project": "drsorch", "environment": "demo",
-        "hub": {"region": regions[0], "endpointUrl": sim.endpoint},
-        "roleName": generate::TARGET_ROLE,
-        "externalId": {"rule": "{project}-{environment}-{accountId}"},
-        "regions": regions,
-        "accounts": (0..args.accounts).map(|a| json!({"accountId": generate::account_id(a)})).collect::<Vec<_>>(),
-    }))?);
+    let cfg = args.fleet.config(&regions, &sim.endpoint)?;
     let clients =
         Clients::new(cfg.clone(), static_hub(&regions[0], generate::HUB_ACCESS_KEY, generate::HUB_SECRET), "bench-scale");
     let token = control.ok("POST", "tokens", Some(&json!({"timeoutSeconds": 86400 * 7}))).await?["taskToken"]
@@ -182,13 +171,13 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
 /// The generated fleet with `waves` Wave tags spread over every account x region, AWS's
 /// hexadecimal ids (unless asked otherwise) and `failures` launches set to fail.
 fn scale_fleet(args: &Args) -> anyhow::Result<drs_sim::Fleet> {
-    let mut fleet = generate::fleet(&Spec { servers: args.servers, accounts: args.accounts, regions: args.regions })?;
+    let mut fleet = args.fleet.fleet()?;
     fleet.clock.speed = 0.0;
     if args.latency_ms > 0 {
         fleet.faults.latency.push(drs_sim::faults::Latency { on: Default::default(), millis: args.latency_ms });
     }
-    let partitions = args.accounts * args.regions;
-    let every = (args.servers / args.failures.max(1)).max(1);
+    let partitions = args.fleet.accounts * args.fleet.regions;
+    let every = (args.fleet.servers / args.failures.max(1)).max(1);
     for (i, s) in fleet.servers.iter_mut().enumerate() {
         // Server i is in partition i mod (accounts x regions): the wave follows the rank in it.
         s.tags.insert("Wave".into(), ((i / partitions) % args.waves + 1).to_string());
