@@ -11,6 +11,7 @@ pub mod error;
 pub mod event;
 pub mod hooks;
 pub mod launch;
+pub mod ledger;
 pub mod lifecycle;
 pub mod manifest;
 pub mod metrics;

@@ -15,6 +15,7 @@ use crate::preflight::{partitions_of, preflight};
 use crate::recovery::launches::Scope;
 use crate::recovery::payload::Payload;
 use crate::recovery::status::Outcome;
+use crate::ledger::{LedgerError, RunEnd};
 use crate::recovery::{activate, cleanup, replicate, run, status, tags};
 use crate::resource::{DrsResource, Mode};
 use serde_json::{json, Value};
@@ -128,13 +129,40 @@ fn activation_error(e: anyhow::Error, given: bool) -> LifecycleError {
     }
 }
 
-/// Records the run's end on its jobs before the end is answered, so that an activate of
-/// the same execution id refuses it. A run that failed is answered failed even when the
-/// record cannot be written (logged).
-async fn record_end(clients: &Clients, payload: &Payload, outcome: &Outcome) -> anyhow::Result<()> {
-    let n = run::mark_ended(clients, payload, outcome).await?;
-    tracing::debug!(execution = %payload.execution, partitions = n, "run end recorded");
-    Ok(())
+/// Records the run's end in the ledger before it is answered, and returns the end that
+/// holds: this one, or the one a concurrent or earlier check recorded first, which the
+/// caller answers with instead of its own.
+async fn record_end(clients: &Clients, payload: &Payload, outcome: &Outcome) -> Result<RunEnd, LedgerError> {
+    let ours = run::end_of(outcome, chrono::Utc::now()).ok_or_else(|| LedgerError::Missing {
+        table: clients.config().ledger.table_name.clone(),
+        identity: payload.resource_id.clone(),
+        execution: payload.execution.clone(),
+    })?;
+    let holds = run::record_end(clients, payload, &ours).await?;
+    if holds.error != ours.error {
+        tracing::warn!(execution = %payload.execution, recorded = %holds.describe(), "another check recorded the run's end first; following it");
+    }
+    Ok(holds)
+}
+
+/// An end the ledger did not take: a run that ended well is answered not done (the next
+/// check records it and answers again); a failure is answered all the same.
+fn unrecorded(e: &LedgerError, outcome: &Outcome, detail: Option<Value>, metrics: Vec<Value>) -> Result<Handled, LifecycleError> {
+    match outcome {
+        Outcome::Failed { code, message } => {
+            tracing::warn!(error = %e, "the failed run's end could not be recorded in the ledger");
+            Err(LifecycleError { metrics, ..fail(*code, message.clone()) })
+        }
+        _ => {
+            tracing::warn!(error = %e, "the run's end could not be recorded; answering not done");
+            answer(Value::Bool(false), detail)
+        }
+    }
+}
+
+/// A recorded failure as the platform sees it.
+fn ended_failed(end: &RunEnd) -> LifecycleError {
+    fail(end.error.unwrap_or(ErrorCode::InternalError), end.message.clone())
 }
 
 async fn run(clients: &Clients, raw: &Value) -> Result<Handled, LifecycleError> {
@@ -166,10 +194,14 @@ async fn run(clients: &Clients, raw: &Value) -> Result<Handled, LifecycleError> 
             let (payload, first) =
                 activate::activate(clients, &resource, &execution).await.map_err(|e| activation_error(e, given.is_some()))?;
             if let Outcome::Failed { code, message } = &first.outcome {
-                if let Err(e) = record_end(clients, &payload, &first.outcome).await {
-                    tracing::warn!(error = %format!("{e:#}"), "the failed run's end could not be recorded on its jobs");
-                }
-                return Err(fail(*code, message.clone()));
+                return Err(match record_end(clients, &payload, &first.outcome).await {
+                    Ok(end) if !end.succeeded() => ended_failed(&end),
+                    Ok(_) => fail(ErrorCode::InternalError, "the run's first check failed while the ledger records it done"),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "the failed run's end could not be recorded in the ledger");
+                        fail(*code, message.clone())
+                    }
+                });
             }
             // Its size was checked in `activate`, before the first wave started.
             let value = serde_json::to_value(&payload).map_err(|e| fail(ErrorCode::InternalError, e.to_string()))?;
@@ -181,24 +213,48 @@ async fn run(clients: &Clients, raw: &Value) -> Result<Handled, LifecycleError> 
             })?;
             let payload = Payload::parse(raw_payload).map_err(|e| fail(ErrorCode::InvalidEvent, format!("{e:#}")))?;
             payload_is_this_runs(&payload, &event, &resource).map_err(|m| fail(ErrorCode::InvalidEvent, m))?;
+            let record = match crate::ledger::of(clients).get(&payload.key()).await {
+                Ok(Some(r)) => r,
+                Ok(None) => {
+                    return Err(fail(
+                        ErrorCode::StatusCheckFailed,
+                        format!(
+                            "run ledger {}: no record of execution '{}' of resource {}: the run cannot be judged without it",
+                            clients.config().ledger.table_name,
+                            payload.execution,
+                            payload.resource
+                        ),
+                    ))
+                }
+                // Throttled or unreachable: not done; the next check reads it again.
+                Err(e) if e.is_transient() => {
+                    tracing::warn!(error = %e, "the run ledger cannot be read; answering not done");
+                    return answer(Value::Bool(false), None);
+                }
+                Err(e) => return Err(fail(ErrorCode::StatusCheckFailed, e.to_string())),
+            };
+            payload_matches_record(&payload, &record).map_err(|m| fail(ErrorCode::InvalidEvent, m))?;
+            // An end once recorded is the answer: a failed run is not judged again (nothing
+            // starts after it), a run that ended well is summarized again.
+            if let Some(end) = record.end.as_ref().filter(|e| !e.succeeded()) {
+                return Err(ended_failed(end));
+            }
             let st = status::check(clients, &payload).await.map_err(|e| fail(ErrorCode::StatusCheckFailed, format!("{e:#}")))?;
             let detail = serde_json::to_value(&st).ok();
             let metrics = crate::metrics::activation(&st, &payload);
-            match &st.outcome {
+            let outcome = if record.end.is_some() { Outcome::Done } else { st.outcome.clone() };
+            match &outcome {
                 Outcome::Running => answer(Value::Bool(false), detail),
-                Outcome::Done => {
-                    // Not recorded, not done: the next check records it and answers again.
-                    if let Err(e) = record_end(clients, &payload, &st.outcome).await {
-                        tracing::warn!(error = %format!("{e:#}"), "the run's end could not be recorded; answering not done");
-                        return answer(Value::Bool(false), detail);
+                ended => {
+                    let end = match record_end(clients, &payload, ended).await {
+                        Ok(end) => end,
+                        Err(e) => return unrecorded(&e, ended, detail, metrics),
+                    };
+                    if end.succeeded() {
+                        finish(callbacks.as_ref(), st.summary(&payload), detail, metrics).await
+                    } else {
+                        Err(LifecycleError { metrics, ..ended_failed(&end) })
                     }
-                    finish(callbacks.as_ref(), st.summary(&payload), detail, metrics).await
-                }
-                Outcome::Failed { code, message } => {
-                    if let Err(e) = record_end(clients, &payload, &st.outcome).await {
-                        tracing::warn!(error = %format!("{e:#}"), "the failed run's end could not be recorded on its jobs");
-                    }
-                    Err(LifecycleError { metrics, ..fail(*code, message.clone()) })
                 }
             }
         }
@@ -276,7 +332,7 @@ fn payload_is_this_runs(payload: &Payload, event: &ModuleEvent, resource: &DrsRe
             payload.resource, event.resource_name
         ));
     }
-    if payload.resource_id.as_ref().is_some_and(|id| *id != resource.identity()) {
+    if payload.resource_id != resource.identity() {
         return Err(format!(
             "lifecycle_output.Payload.resourceId: the activation was for another selection of '{}' (its HostNames, \
              Tags, accounts or regions changed since): a run goes on as activated, so start a new one",
@@ -299,6 +355,45 @@ fn payload_is_this_runs(payload: &Payload, event: &ModuleEvent, resource: &DrsRe
                 }
             ));
         }
+    }
+    Ok(())
+}
+
+/// A payload is a copy of what the run's record holds: one edited on its way back (a drill
+/// made a recovery, its hooks or tenant dropped, its deadline moved) is refused, naming the
+/// field, before any call that acts.
+fn payload_matches_record(payload: &Payload, record: &crate::ledger::RunRecord) -> Result<(), String> {
+    let differs = |field: &str, theirs: String, ours: String| {
+        Err(format!(
+            "lifecycle_output.Payload.{field}: {theirs} is not what the run ledger records for execution '{}' ({ours})",
+            record.execution
+        ))
+    };
+    if payload.mode != record.mode {
+        return differs("mode", payload.mode.as_str().into(), record.mode.as_str().into());
+    }
+    if payload.tenant != record.tenant {
+        return differs("tenant", format!("{:?}", payload.tenant), format!("{:?}", record.tenant));
+    }
+    if payload.hooks != record.hooks {
+        return differs("hooks", format!("{:?}", payload.hooks), format!("{:?}", record.hooks));
+    }
+    let times = [
+        ("deadline", payload.deadline, record.deadline),
+        ("since", payload.since, record.started),
+        ("jobsFrom", payload.jobs_from, record.jobs_from),
+    ];
+    for (field, theirs, ours) in times {
+        if theirs != ours {
+            return differs(field, crate::time::secs(&theirs), crate::time::secs(&ours));
+        }
+    }
+    if payload.server_count() != record.servers || payload.waves.len() != record.waves {
+        return differs(
+            "waves",
+            format!("{} servers in {} waves", payload.server_count(), payload.waves.len()),
+            format!("{} servers in {} waves", record.servers, record.waves),
+        );
     }
     Ok(())
 }

@@ -37,6 +37,9 @@ pub struct ModuleConfig {
     /// Pause gates: the hub's approval state machine (see `recovery::gate`).
     #[serde(default)]
     pub approvals: Option<Approvals>,
+    /// The run ledger (`ledger/`): where each run's record lives.
+    #[serde(default)]
+    pub ledger: LedgerConfig,
     /// Tenants' wave hooks (WebAssembly components) and what a failing hook does.
     #[serde(default)]
     pub hooks: Option<HooksConfig>,
@@ -102,6 +105,24 @@ pub struct HookComponent {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Approvals {
     pub state_machine_arn: String,
+}
+
+/// The run ledger's table in the hub account and region.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LedgerConfig {
+    #[serde(default = "default_ledger_table")]
+    pub table_name: String,
+}
+
+impl Default for LedgerConfig {
+    fn default() -> Self {
+        LedgerConfig { table_name: default_ledger_table() }
+    }
+}
+
+fn default_ledger_table() -> String {
+    "drs-orch-runs".to_owned()
 }
 
 fn default_session() -> u64 {

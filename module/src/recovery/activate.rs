@@ -1,8 +1,9 @@
 //! `activate`: discover and plan the resource's group, write the plan into the lifecycle
 //! payload and run the first status check, which starts the first wave (or asks for its
-//! approval). A re-delivered activate derives the same execution id and finds the jobs the
-//! first delivery started, so it starts nothing twice; an execution id whose run already
-//! ended is refused before anything is written (`run::refuse_ended`).
+//! approval). The run is opened in the ledger first (`run::open`): a re-delivered activate
+//! derives the same run, follows its record and finds the jobs the first delivery started,
+//! so it starts nothing twice; an execution id whose run already ended is refused before
+//! anything is started.
 
 use super::payload::{Group, Payload, WavePayload, VERSION};
 use super::status::{self, Status};
@@ -78,7 +79,7 @@ pub async fn build(clients: &Clients, resource: &DrsResource, execution: &str) -
         phase: "activate".into(),
         execution: execution.to_owned(),
         resource: resource.name.clone(),
-        resource_id: Some(resource.identity()),
+        resource_id: resource.identity(),
         mode: params.mode,
         since: now,
         jobs_from: now - Duration::minutes(clients.config().idempotency_lookback_minutes as i64),
@@ -92,13 +93,17 @@ pub async fn build(clients: &Clients, resource: &DrsResource, execution: &str) -
     })
 }
 
-/// Plans and starts: the payload for the platform and the first check's status.
+/// Plans, opens the run in the ledger and starts: the payload for the platform and the first
+/// check's status.
 pub async fn activate(clients: &Clients, resource: &DrsResource, execution: &str) -> anyhow::Result<(Payload, Status)> {
-    let payload = build(clients, resource, execution).await?;
+    let mut payload = build(clients, resource, execution).await?;
     // Before the first write: a plan the platform cannot hand back starts nothing, and an
     // execution id whose run ended is not taken for this one.
     payload.check_size()?;
-    super::run::refuse_ended(clients, &payload).await?;
+    // A re-delivered activate follows the run the first delivery opened: its times, so that
+    // the deadline and the jobs' window do not move with each delivery.
+    let record = super::run::open(clients, resource, &payload).await?;
+    (payload.since, payload.jobs_from, payload.deadline) = (record.started, record.jobs_from, record.deadline);
     let first = status::check(clients, &payload).await?;
     Ok((payload, first))
 }

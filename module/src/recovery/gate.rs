@@ -1,9 +1,11 @@
 //! Pause gates. A wave that must wait for an approval starts an execution of the hub's
-//! approval state machine (`approvals.stateMachineArn`), named after the execution and the
-//! wave so that every status check finds the same one. Its task waits for a task token that
+//! approval state machine (`approvals.stateMachineArn`), named after the run (execution and
+//! resource identity) and the wave so that every status check finds the same one, and two
+//! resources given one `ExecutionId` ask for two approvals. Its task waits for a task token that
 //! an approver answers: SendTaskSuccess approves (`drs-orch approve`), SendTaskFailure
 //! rejects. DescribeExecution tells the status check which it was.
 
+use super::tags::RunTags;
 use crate::aws::Clients;
 use aws_sdk_sfn::types::ExecutionStatus;
 use serde_json::json;
@@ -16,9 +18,10 @@ pub enum Gate {
     Rejected(String),
 }
 
-/// The approval execution's name: one per execution and wave.
-pub fn execution_name(execution: &str, wave: usize) -> String {
-    format!("{execution}-wave-{wave}")
+/// The approval execution's name: one per run and wave (at most 40 + 16 + 10 characters of
+/// Step Functions' 80).
+pub fn execution_name(run: RunTags<'_>, wave: usize) -> String {
+    format!("{}-{}-wave-{wave}", run.execution, run.identity)
 }
 
 /// `arn:...:stateMachine:<sm>` -> `arn:...:execution:<sm>:<name>`.
@@ -30,7 +33,7 @@ pub fn execution_arn(state_machine_arn: &str, name: &str) -> Option<String> {
 /// Where wave `wave` stands: asks for the approval the first time, then reads the answer.
 pub async fn check(
     clients: &Clients,
-    execution: &str,
+    run: RunTags<'_>,
     resource: &str,
     wave: usize,
     wave_name: &str,
@@ -39,7 +42,8 @@ pub async fn check(
     let sm = clients.config().approvals.as_ref().map(|a| a.state_machine_arn.clone()).ok_or_else(|| {
         anyhow::anyhow!("wave {wave_name} waits for an approval, but the module configuration has no approvals.stateMachineArn")
     })?;
-    let name = execution_name(execution, wave);
+    let name = execution_name(run, wave);
+    let execution = run.execution;
     let arn = execution_arn(&sm, &name)
         .ok_or_else(|| anyhow::anyhow!("approvals.stateMachineArn: '{sm}' is not a state machine ARN"))?;
     let sfn = aws_sdk_sfn::Client::new(clients.hub());
@@ -88,9 +92,9 @@ pub async fn check(
 }
 
 /// For the report: how a paused wave's approval went (`approved ...`, `rejected ...`).
-pub async fn outcome(clients: &Clients, execution: &str, wave: usize) -> Option<String> {
+pub async fn outcome(clients: &Clients, run: RunTags<'_>, wave: usize) -> Option<String> {
     let sm = clients.config().approvals.as_ref()?.state_machine_arn.clone();
-    let arn = execution_arn(&sm, &execution_name(execution, wave))?;
+    let arn = execution_arn(&sm, &execution_name(run, wave))?;
     let d = aws_sdk_sfn::Client::new(clients.hub()).describe_execution().execution_arn(&arn).send().await.ok()?;
     let when = d.stop_date().and_then(|t| t.fmt(aws_smithy_types::date_time::Format::DateTime).ok()).unwrap_or_default();
     Some(match d.status() {

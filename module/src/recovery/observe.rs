@@ -4,7 +4,7 @@
 //! having been updated.
 
 use super::failed;
-use super::tags;
+use super::tags::{self, RunTags};
 use crate::aws::Clients;
 use crate::config::Partition;
 use aws_sdk_drs::types::{DescribeJobsRequestFilters, Job};
@@ -105,8 +105,7 @@ pub struct ObservedJob {
     pub hooks: Option<String>,
     /// Servers of the wave that hooks left out (`drs-orch:skipped-count`).
     pub skipped: Option<usize>,
-    /// What checks recorded on the job: unreachable partitions (`outage.rs`) and the run's
-    /// end (`run.rs`): tag -> value.
+    /// What checks recorded on the job: unreachable partitions (`outage.rs`): tag -> value.
     pub marks: BTreeMap<String, String>,
 }
 
@@ -116,15 +115,15 @@ impl ObservedJob {
     }
 }
 
-/// The jobs of one partition created from `from` whose tags name `execution`.
-pub async fn jobs_in(clients: &Clients, p: &Partition, execution: &str, from: &str) -> anyhow::Result<Vec<ObservedJob>> {
+/// The jobs of one partition created from `from` whose tags name the run.
+pub async fn jobs_in(clients: &Clients, p: &Partition, run: RunTags<'_>, from: &str) -> anyhow::Result<Vec<ObservedJob>> {
     let drs = clients.drs(p).await?;
     let filters = DescribeJobsRequestFilters::builder().from_date(from).build();
     let mut pages = drs.describe_jobs().filters(filters).max_results(1000).into_paginator().send();
     let mut out = vec![];
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| failed(p, "drs:DescribeJobs", &e))?;
-        out.extend(page.items().iter().filter_map(|j| observed(p, j, execution)));
+        out.extend(page.items().iter().filter_map(|j| observed(p, j, run)));
     }
     Ok(out)
 }
@@ -137,10 +136,9 @@ pub struct Observed {
     pub down: BTreeMap<usize, String>,
 }
 
-/// Every partition's jobs of the execution, concurrently; one that fails does not fail the
-/// others.
-pub async fn jobs(clients: &Clients, partitions: &[Partition], execution: &str, from: &str) -> Observed {
-    let per = crate::aws::fanout::each(clients, partitions, |p| jobs_in(clients, p, execution, from)).await;
+/// Every partition's jobs of the run, concurrently; one that fails does not fail the others.
+pub async fn jobs(clients: &Clients, partitions: &[Partition], run: RunTags<'_>, from: &str) -> Observed {
+    let per = crate::aws::fanout::each(clients, partitions, |p| jobs_in(clients, p, run, from)).await;
     let mut out = Observed::default();
     for (i, r) in per.into_iter().enumerate() {
         match r {
@@ -158,9 +156,9 @@ pub async fn jobs(clients: &Clients, partitions: &[Partition], execution: &str, 
     out
 }
 
-fn observed(p: &Partition, j: &Job, execution: &str) -> Option<ObservedJob> {
+fn observed(p: &Partition, j: &Job, run: RunTags<'_>) -> Option<ObservedJob> {
     let t = j.tags()?;
-    if t.get(tags::EXECUTION).map(String::as_str) != Some(execution) {
+    if !run.matches(t) {
         return None;
     }
     Some(ObservedJob {
@@ -176,7 +174,7 @@ fn observed(p: &Partition, j: &Job, execution: &str) -> Option<ObservedJob> {
         skipped: t.get(tags::SKIPPED_COUNT).and_then(|n| n.parse().ok()),
         marks: t
             .iter()
-            .filter(|(k, _)| k.starts_with(super::outage::DOWN) || k.starts_with(super::outage::LOST) || *k == tags::ENDED)
+            .filter(|(k, _)| k.starts_with(super::outage::DOWN) || k.starts_with(super::outage::LOST))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
         servers: j

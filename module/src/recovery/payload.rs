@@ -43,9 +43,10 @@ pub struct Payload {
     pub phase: String,
     pub execution: String,
     pub resource: String,
-    /// The resource's identity beyond its name, tagged on its jobs (`DrsResource::identity`).
-    #[serde(rename = "rid", default, skip_serializing_if = "Option::is_none")]
-    pub resource_id: Option<String>,
+    /// The resource's identity (`DrsResource::identity`): with `execution`, the run's key in
+    /// the ledger; tagged on its jobs.
+    #[serde(rename = "rid")]
+    pub resource_id: String,
     pub mode: Mode,
     /// Wall-clock start of the activation.
     #[serde(with = "secs")]
@@ -124,6 +125,16 @@ mod secs {
 }
 
 impl Payload {
+    /// The tags that find this run's jobs.
+    pub fn run(&self) -> super::tags::RunTags<'_> {
+        super::tags::RunTags { execution: &self.execution, identity: &self.resource_id }
+    }
+
+    /// The run's key in the ledger.
+    pub fn key(&self) -> crate::ledger::RunKey {
+        crate::ledger::RunKey::new(&self.resource_id, &self.execution)
+    }
+
     /// `jobs_from` as DescribeJobs takes it.
     pub fn jobs_from_text(&self) -> String {
         crate::time::secs(&self.jobs_from)
@@ -218,7 +229,7 @@ mod tests {
             phase: "activate".into(),
             execution: "run-1".into(),
             resource: "Everything".into(),
-            resource_id: Some("0123456789abcdef".into()),
+            resource_id: "0123456789abcdef".into(),
             mode: Mode::Drill,
             since: t,
             jobs_from: t,

@@ -57,9 +57,7 @@ pub async fn start_wave(
     let in_jobs: HashSet<&str> = jobs.iter().flat_map(|j| j.servers.iter().map(|s| s.source_server_id.as_str())).collect();
     let mode = payload.mode.as_str();
     let mut job_tags = tags::job_tags(&payload.execution, &payload.resource, w, &wave.name, mode);
-    if let Some(id) = &payload.resource_id {
-        job_tags.insert(tags::RESOURCE_ID.to_owned(), id.clone());
-    }
+    job_tags.insert(tags::RESOURCE_ID.to_owned(), payload.resource_id.clone());
     if let Some(h) = hooks.filter(|h| !h.is_empty()) {
         job_tags.insert(tags::HOOKS.to_owned(), h);
     }

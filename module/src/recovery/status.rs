@@ -21,7 +21,7 @@ pub async fn check(clients: &Clients, payload: &Payload) -> anyhow::Result<Statu
     let partitions: Vec<Partition> =
         (0..payload.partitions.len()).map(|i| payload.partition(i)).collect::<anyhow::Result<_>>()?;
     // A partition that cannot be read does not stop the others (`outage.rs`).
-    let observed = observe::jobs(clients, &partitions, &payload.execution, &payload.jobs_from_text()).await;
+    let observed = observe::jobs(clients, &partitions, payload.run(), &payload.jobs_from_text()).await;
     let jobs = observed.jobs;
     let outages = Outages::read(payload, &jobs, observed.down, chrono::Utc::now());
     let mut status = Status {
@@ -37,7 +37,8 @@ pub async fn check(clients: &Clients, payload: &Payload) -> anyhow::Result<Statu
         (Some(t), false) => Some(crate::hooks::runner::load(clients.config(), t, &payload.hooks)?),
         _ => None,
     };
-    let c = Check { clients, payload, jobs: &jobs, hooks: hooks.as_ref(), outages: &outages };
+    let past_deadline = chrono::Utc::now() > payload.deadline;
+    let c = Check { clients, payload, jobs: &jobs, hooks: hooks.as_ref(), outages: &outages, may_start: !past_deadline };
     let mut lost = std::collections::BTreeSet::new();
     for (w, wave) in payload.waves.iter().enumerate() {
         if status.outcome != Outcome::Done {
@@ -64,7 +65,7 @@ pub async fn check(clients: &Clients, payload: &Payload) -> anyhow::Result<Statu
     }
     status.warnings.extend(outage::record(clients, &jobs, &outages, &lost).await);
     // Judged after the jobs: a run that finished in time is not failed by a late check.
-    if status.outcome == Outcome::Running && chrono::Utc::now() > payload.deadline {
+    if status.outcome == Outcome::Running && past_deadline {
         let open: Vec<String> = status
             .waves
             .iter()

@@ -17,9 +17,21 @@ pub const MODE: &str = "drs-orch:mode";
 pub const HOOKS: &str = "drs-orch:hooks";
 /// How many of the wave's servers hooks left out (each also tagged `drs-orch:skipped`).
 pub const SKIPPED_COUNT: &str = "drs-orch:skipped-count";
-/// Written on the execution's jobs when a status check finds the run ended
-/// (`<outcome> <time>`): an activate that finds it refuses to take that run for a new one.
-pub const ENDED: &str = "drs-orch:ended";
+
+/// What tells a run's jobs apart: its execution id and its resource's identity. Two
+/// resources given one `ExecutionId` are two runs, and each reads only its own jobs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunTags<'a> {
+    pub execution: &'a str,
+    pub identity: &'a str,
+}
+
+impl RunTags<'_> {
+    pub fn matches(&self, t: &HashMap<String, String>) -> bool {
+        t.get(EXECUTION).map(String::as_str) == Some(self.execution)
+            && t.get(RESOURCE_ID).map(String::as_str) == Some(self.identity)
+    }
+}
 
 /// An activate that cannot tell which run it is.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]

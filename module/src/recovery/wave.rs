@@ -24,6 +24,9 @@ pub struct Check<'a> {
     pub hooks: Option<&'a HookSet>,
     /// Partitions this check cannot read, and what earlier checks recorded about them.
     pub outages: &'a Outages,
+    /// False past the run's deadline: the check judges what runs and starts nothing (no
+    /// wave, no approval, no hook), so a run that times out leaves no launch behind.
+    pub may_start: bool,
 }
 
 /// What the run does after a wave.
@@ -75,6 +78,9 @@ pub async fn judge(
     progress.skipped = marks.skipped.len().max(recorded_skips);
     let (mut skip, mut hooks_tag) = (marks.skipped.clone(), None);
     if wjobs.is_empty() && marks.skipped.is_empty() {
+        if !c.may_start {
+            return Ok((progress, Next::Holds));
+        }
         match cross(c, w, &marks, earlier, &mut progress).await? {
             Crossing::Open { skip: s, hooks_tag: t } => (skip, hooks_tag) = (s, t),
             Crossing::Closed(next) => return Ok((progress, next)),
@@ -86,7 +92,7 @@ pub async fn judge(
     let mut all_in_jobs = in_jobs + progress.skipped + unreached_count >= progress.servers;
     // Servers busy in another run's job past busyWaitMinutes (start.rs): failed, not waiting.
     let mut gave_up = vec![];
-    if !fail_fast && !all_in_jobs {
+    if !fail_fast && !all_in_jobs && c.may_start {
         let skipped: HashSet<&str> = skip.keys().map(String::as_str).collect();
         let started: Started = start_wave(c.clients, c.payload, w, c.jobs, &skipped, hooks_tag, &unreached.partitions).await?;
         started_jobs.extend(started.jobs.iter().cloned());
@@ -217,7 +223,7 @@ async fn cross(
         }
     }
     if let Some(reason) = &pause {
-        match gate::check(c.clients, &c.payload.execution, &c.payload.resource, w, &wave.name, reason).await? {
+        match gate::check(c.clients, c.payload.run(), &c.payload.resource, w, &wave.name, reason).await? {
             Gate::Waiting(arn) => {
                 progress.state = WaveState::Paused;
                 progress.waiting_for.push(format!("approval {arn}: {reason}"));

@@ -23,7 +23,7 @@ pub async fn resource(
     let partitions: Vec<Partition> =
         (0..payload.partitions.len()).map(|i| payload.partition(i)).collect::<anyhow::Result<_>>()?;
     // A partition that cannot be read now is named in the waves' notes; the rest is reported.
-    let observed = observe::jobs(clients, &partitions, &payload.execution, &payload.jobs_from_text()).await;
+    let observed = observe::jobs(clients, &partitions, payload.run(), &payload.jobs_from_text()).await;
     let jobs = observed.jobs;
     let mut unread: BTreeMap<usize, String> = observed.down;
     let mut by_server: HashMap<&str, (&ObservedJob, &observe::JobServer)> = HashMap::new();
@@ -129,7 +129,7 @@ pub async fn resource(
                 let mut notes = vec![];
                 if let Some(reason) = &wave.pause {
                     notes.push(format!("paused before it started: {reason}"));
-                    notes.extend(crate::recovery::gate::outcome(clients, &payload.execution, w).await);
+                    notes.extend(crate::recovery::gate::outcome(clients, payload.run(), w).await);
                 }
                 notes.extend(progress.map(|p| p.waiting_for.clone()).unwrap_or_default());
                 for (i, e) in unread.iter().filter(|(i, _)| wave.groups.iter().any(|g| g.partition == **i)) {

@@ -76,25 +76,27 @@ impl DrsResource {
         self.recovery.mode
     }
 
-    /// The resource's identity beyond its name: its name and what selects its servers
-    /// (scope, HostNames, Tags), hashed. Jobs carry it (`drs-orch:resource-id`), so that
-    /// cleanup and replicate act only on what this resource launched, never on the instances
-    /// of another resource that happens to have the same name.
+    /// The resource's identity: its name and its canonical selection, hashed. The
+    /// selection is read from its types, not its text: a tag value and a one-element list
+    /// are the same, host names compare case-folded, every set is sorted and deduplicated,
+    /// and the account scope is the one resolved (the event's AccountId when the parameters
+    /// name none). A run is this identity plus an execution id; jobs carry it
+    /// (`drs-orch:resource-id`), so that cleanup and replicate act only on what this resource
+    /// launched, never on the instances of another resource that happens to have its name.
     pub fn identity(&self) -> String {
         use sha2::{Digest, Sha256};
-        let p = self.source.get("parameters").unwrap_or(&Value::Null);
-        let selects: serde_json::Map<String, Value> = ["AccountId", "Accounts", "Regions", "HostNames", "Tags"]
-            .iter()
-            .filter_map(|k| p.get(*k).map(|v| ((*k).to_owned(), v.clone())))
-            .collect();
         let mut h = Sha256::new();
         h.update(self.name.as_bytes());
         h.update([0]);
-        // serde_json's maps are sorted: the same selection written in another key order is
-        // the same resource.
-        h.update(Value::Object(selects).to_string().as_bytes());
-        h.update([0]);
-        h.update(self.selection.accounts.join(",").as_bytes());
+        h.update(self.selection.canonical().to_string().as_bytes());
         h.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// SHA-256 of the parameters as canonical JSON (keys sorted): a call for a run with other
+    /// parameters than the run was opened with is told apart from a re-delivery.
+    pub fn params_digest(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let p = self.source.get("parameters").unwrap_or(&Value::Null);
+        Sha256::digest(p.to_string().as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
     }
 }

@@ -21,6 +21,29 @@ pub struct ResourceSelection {
     pub policy: Policy,
 }
 
+impl ResourceSelection {
+    /// What selects the servers, with every way of writing the same selection made one:
+    /// sets sorted and deduplicated, host names lower case with their qualifier, tag values
+    /// as sets (a value and a one-element list are one). The policy is left out: it judges
+    /// the group, it does not choose it.
+    pub fn canonical(&self) -> serde_json::Value {
+        use std::collections::BTreeSet;
+        let set = |v: &[String]| v.iter().cloned().collect::<BTreeSet<String>>();
+        let hosts: BTreeSet<String> = self
+            .host_names
+            .iter()
+            .map(|h| format!("{}/{}:{}", h.account.as_deref().unwrap_or("*"), h.region.as_deref().unwrap_or("*"), h.name))
+            .collect();
+        let tags: BTreeMap<&String, BTreeSet<String>> = self.tags.iter().map(|(k, v)| (k, set(v))).collect();
+        serde_json::json!({
+            "accounts": set(&self.accounts),
+            "regions": set(&self.regions),
+            "hostNames": hosts,
+            "tags": tags,
+        })
+    }
+}
+
 /// One `HostNames` entry: `[<account>|<region>|<account>/<region>:]<name>`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", try_from = "String")]
@@ -139,6 +162,21 @@ mod tests {
 
     fn err(p: Value) -> String {
         from_parameters("Web", &p).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn one_selection_written_two_ways_is_one_identity() {
+        let id = |p: Value| DrsResource::new("Web", &p).unwrap().identity();
+        let a = id(json!({"Tags": {"Tier": "web", "App": ["b", "a"]}, "HostNames": ["Web-01", "web-02"]}));
+        let b = id(json!({"HostNames": ["web-02", "WEB-01", "web-01"], "Tags": {"App": ["a", "b", "a"], "Tier": ["web"]}}));
+        assert_eq!(a, b, "a value and a one-element list, case, order and repeats are one selection");
+        assert_ne!(a, id(json!({"Tags": {"Tier": "web", "App": ["b"]}, "HostNames": ["Web-01", "web-02"]})));
+        assert_ne!(a, id(json!({"Tags": {"Tier": "web", "App": ["b", "a"]}, "HostNames": ["200000000001:web-01", "web-02"]})));
+        let scoped = |p: Value, acct: &str| DrsResource::from_event("Web", Some(acct), &p).unwrap().identity();
+        let p = json!({"Tags": {"Tier": "web"}});
+        assert_eq!(scoped(p.clone(), "111111111111"), id(json!({"Tags": {"Tier": "web"}, "AccountId": "111111111111"})));
+        assert_ne!(scoped(p.clone(), "111111111111"), scoped(p, "222222222222"), "the resolved scope is part of it");
+        assert_ne!(a, DrsResource::new("Db", &json!({"Tags": {"Tier": "web", "App": ["b", "a"]}, "HostNames": ["Web-01", "web-02"]})).unwrap().identity());
     }
 
     #[test]

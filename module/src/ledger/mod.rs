@@ -1,0 +1,17 @@
+//! The run ledger: one record per run (a resource's identity plus an execution id) in a
+//! DynamoDB table of the hub account. What must happen once for a run is decided there by a
+//! conditional write (`store.rs`): the run's opening, its end. DRS job tags keep only what
+//! finding a run's jobs and instances needs, so cleanup works when the ledger has no record.
+
+pub mod record;
+pub mod store;
+
+pub use record::{RunEnd, RunKey, RunRecord, RECORD_VERSION};
+pub use store::{Ledger, LedgerError, Opened};
+
+use crate::aws::Clients;
+
+/// The configured ledger, reached with the hub's credentials.
+pub fn of(clients: &Clients) -> Ledger {
+    Ledger::new(clients.hub(), &clients.config().ledger.table_name)
+}

@@ -1,0 +1,153 @@
+//! What the run ledger holds for one run, as typed records that `serde_dynamo` maps to
+//! DynamoDB items (no hand-written attribute maps). A run is a resource's identity (its name
+//! and canonical selection, `DrsResource::identity`) plus an execution id: the partition key
+//! is the resource, the sort key the execution, so one Query lists a resource's runs.
+
+use crate::error::ErrorCode;
+use crate::resource::Mode;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// The record layout; a record of another version is refused by name, never guessed at.
+pub const RECORD_VERSION: u32 = 1;
+/// Messages kept in the record are cut here: an end's message can be a long list of servers,
+/// and DynamoDB caps an item at 400 KB.
+const MAX_MESSAGE: usize = 4096;
+
+/// One run: which resource (by identity) and which execution.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RunKey {
+    /// `DrsResource::identity`: the resource's name and canonical selection, hashed.
+    pub identity: String,
+    pub execution: String,
+}
+
+impl RunKey {
+    pub fn new(identity: &str, execution: &str) -> RunKey {
+        RunKey { identity: identity.to_owned(), execution: execution.to_owned() }
+    }
+
+    /// The partition key: every run of one resource.
+    pub fn pk(&self) -> String {
+        resource_pk(&self.identity)
+    }
+
+    /// The sort key of the run's record.
+    pub fn sk(&self) -> String {
+        format!("{RUN_PREFIX}{}", self.execution)
+    }
+}
+
+/// The sort keys of run records start with this (later records of a run get their own).
+pub const RUN_PREFIX: &str = "run#";
+
+pub fn resource_pk(identity: &str) -> String {
+    format!("resource#{identity}")
+}
+
+/// A run's record. Written whole once, when activate opens the run; after that only by
+/// conditional updates of one field each (the end, the cleanup), so that a decision made
+/// once is never overwritten by a later or concurrent call.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunRecord {
+    pub pk: String,
+    pub sk: String,
+    #[serde(rename = "v")]
+    pub version: u32,
+    /// The resource's name (its identity hashes it with the selection).
+    pub resource: String,
+    pub identity: String,
+    pub execution: String,
+    /// SHA-256 of the resource's parameters as canonical JSON: a call for the same run with
+    /// other parameters is not this run.
+    pub params_digest: String,
+    pub mode: Mode,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hooks: Vec<String>,
+    pub started: DateTime<Utc>,
+    /// Jobs created from here on are searched for the run's tags.
+    pub jobs_from: DateTime<Utc>,
+    pub deadline: DateTime<Utc>,
+    /// How many servers the plan holds, in how many waves (for people reading the table).
+    pub servers: usize,
+    pub waves: usize,
+    /// Set once, by the first call that finds the run ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end: Option<RunEnd>,
+}
+
+impl RunRecord {
+    pub fn key(&self) -> RunKey {
+        RunKey::new(&self.identity, &self.execution)
+    }
+}
+
+/// How a run ended: once recorded, every later call answers with it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunEnd {
+    /// None: the run succeeded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorCode>,
+    pub message: String,
+    pub at: DateTime<Utc>,
+}
+
+impl RunEnd {
+    pub fn done(at: DateTime<Utc>) -> RunEnd {
+        RunEnd { error: None, message: String::new(), at }
+    }
+
+    pub fn failed(code: ErrorCode, message: &str, at: DateTime<Utc>) -> RunEnd {
+        RunEnd { error: Some(code), message: cut(message), at }
+    }
+
+    pub fn succeeded(&self) -> bool {
+        self.error.is_none()
+    }
+
+    /// `done at <time>` or `failed: <code> at <time>`, for messages.
+    pub fn describe(&self) -> String {
+        match self.error {
+            None => format!("done at {}", crate::time::secs(&self.at)),
+            Some(code) => format!("failed ({}) at {}", code.as_str(), crate::time::secs(&self.at)),
+        }
+    }
+}
+
+fn cut(message: &str) -> String {
+    if message.len() <= MAX_MESSAGE {
+        return message.to_owned();
+    }
+    let mut end = MAX_MESSAGE;
+    while !message.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}... ({} bytes)", &message[..end], message.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_put_a_resources_runs_under_one_partition() {
+        let k = RunKey::new("0123abcd", "drill-7");
+        assert_eq!((k.pk(), k.sk()), ("resource#0123abcd".to_owned(), "run#drill-7".to_owned()));
+        assert_eq!(RunKey::new("0123abcd", "drill-8").pk(), k.pk());
+        assert_ne!(RunKey::new("99", "drill-7").pk(), k.pk(), "another resource, another partition");
+    }
+
+    #[test]
+    fn a_long_end_message_is_cut_on_a_char_boundary() {
+        let at = Utc::now();
+        let long = "é".repeat(5000);
+        let end = RunEnd::failed(ErrorCode::WaveFailed, &long, at);
+        assert!(end.message.len() < MAX_MESSAGE + 32, "{}", end.message.len());
+        assert!(end.message.ends_with("(10000 bytes)"));
+        assert_eq!(RunEnd::failed(ErrorCode::Timeout, "short", at).message, "short");
+    }
+}

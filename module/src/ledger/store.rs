@@ -1,0 +1,245 @@
+//! The run ledger's DynamoDB calls. Every write that decides something once is conditional:
+//! opening a run (`attribute_not_exists`), recording its end (only while none is recorded).
+//! The loser of a race gets the winner's record back with the refusal
+//! (`ReturnValuesOnConditionCheckFailure=ALL_OLD`) and follows it. A write whose reply was
+//! lost and that the SDK sent again loses to itself the same way, and reads back its own
+//! record: the caller cannot tell, and need not.
+
+use super::record::{resource_pk, RunEnd, RunKey, RunRecord, RECORD_VERSION, RUN_PREFIX};
+use crate::aws::errors::AwsError;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
+use std::collections::HashMap;
+
+type Item = HashMap<String, AttributeValue>;
+
+/// Why the ledger could not answer.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LedgerError {
+    /// The call failed after the SDK's retries (see `error.kind`: a missing table, a missing
+    /// permission, the region unreachable).
+    #[error("run ledger {table}: {error}")]
+    Call {
+        table: String,
+        #[source]
+        error: AwsError,
+    },
+    /// An item that does not map to a record (written by hand, or by another tool).
+    #[error("run ledger {table}: the item {pk} / {sk} is not a run record: {source}")]
+    Unreadable {
+        table: String,
+        pk: String,
+        sk: String,
+        #[source]
+        source: serde_dynamo::Error,
+    },
+    /// A record of a layout this module does not read.
+    #[error("run ledger {table}: the item {pk} / {sk} is a version {found} record; this module reads version {RECORD_VERSION}")]
+    Version { table: String, pk: String, sk: String, found: u32 },
+    /// The run has no record (a new table, or one restored without it).
+    #[error("run ledger {table}: no record of execution '{execution}' of resource {identity}")]
+    Missing { table: String, identity: String, execution: String },
+    /// A record that does not map to an item (a bug).
+    #[error("run ledger {table}: a record cannot be written: {source}")]
+    Unwritable {
+        table: String,
+        #[source]
+        source: serde_dynamo::Error,
+    },
+}
+
+impl LedgerError {
+    /// A failure that may pass by itself (throttled, no answer): retried on a later call.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, LedgerError::Call { error, .. } if error.is_transient())
+    }
+}
+
+/// What opening a run found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Opened {
+    /// This call wrote the record: the run is new.
+    New,
+    /// A record was there already (a re-delivered or concurrent activate, or an earlier run
+    /// of the same execution id): the caller follows it.
+    Existing(RunRecord),
+}
+
+/// The ledger table in the hub, reached with the hub's credentials.
+#[derive(Debug, Clone)]
+pub struct Ledger {
+    db: aws_sdk_dynamodb::Client,
+    table: String,
+}
+
+impl Ledger {
+    pub fn new(hub: &aws_config::SdkConfig, table: &str) -> Ledger {
+        Ledger { db: aws_sdk_dynamodb::Client::new(hub), table: table.to_owned() }
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// Writes the run's record unless one exists; returns the one that exists.
+    pub async fn open(&self, record: &RunRecord) -> Result<Opened, LedgerError> {
+        let item = self.item(record)?;
+        let put = self
+            .db
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match put {
+            Ok(_) => Ok(Opened::New),
+            Err(e) => match e.as_service_error() {
+                Some(s) if s.is_conditional_check_failed_exception() => {
+                    let existing = match conditional_item(s) {
+                        Some(item) => self.record(item)?,
+                        None => self.get(&record.key()).await?.ok_or_else(|| self.missing(&record.key()))?,
+                    };
+                    Ok(Opened::Existing(existing))
+                }
+                _ => Err(self.call("dynamodb:PutItem", &e)),
+            },
+        }
+    }
+
+    /// The run's record, read consistently (a write just made is seen).
+    pub async fn get(&self, key: &RunKey) -> Result<Option<RunRecord>, LedgerError> {
+        let got = self
+            .db
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(key.pk()))
+            .key("sk", AttributeValue::S(key.sk()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| self.call("dynamodb:GetItem", &e))?;
+        got.item.map(|item| self.record(item)).transpose()
+    }
+
+    /// Records the run's end unless one is recorded; returns the end that holds (this one,
+    /// or the one a concurrent or earlier call recorded first).
+    pub async fn end(&self, key: &RunKey, end: &RunEnd) -> Result<RunEnd, LedgerError> {
+        let value = serde_dynamo::to_attribute_value(end)
+            .map_err(|source| LedgerError::Unwritable { table: self.table.clone(), source })?;
+        let updated = self
+            .db
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(key.pk()))
+            .key("sk", AttributeValue::S(key.sk()))
+            .update_expression("SET #end = :end")
+            .condition_expression("attribute_exists(pk) AND attribute_not_exists(#end)")
+            .expression_attribute_names("#end", "end")
+            .expression_attribute_values(":end", value)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match updated {
+            Ok(_) => Ok(end.clone()),
+            Err(e) => match e.as_service_error() {
+                Some(s) if s.is_conditional_check_failed_exception() => {
+                    let record = match conditional_item(s) {
+                        Some(item) => Some(self.record(item)?),
+                        None => self.get(key).await?,
+                    };
+                    match record {
+                        Some(RunRecord { end: Some(winner), .. }) => Ok(winner),
+                        // Refused although no end is there: the record is missing.
+                        _ => Err(self.missing(key)),
+                    }
+                }
+                _ => Err(self.call("dynamodb:UpdateItem", &e)),
+            },
+        }
+    }
+
+    /// Every run of a resource (its identity), oldest execution id first.
+    pub async fn runs_of(&self, identity: &str) -> Result<Vec<RunRecord>, LedgerError> {
+        let mut pages = self
+            .db
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :run)")
+            .expression_attribute_values(":pk", AttributeValue::S(resource_pk(identity)))
+            .expression_attribute_values(":run", AttributeValue::S(RUN_PREFIX.to_owned()))
+            .consistent_read(true)
+            .into_paginator()
+            .send();
+        let mut out = vec![];
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| self.call("dynamodb:Query", &e))?;
+            for item in page.items.unwrap_or_default() {
+                out.push(self.record(item)?);
+            }
+        }
+        Ok(out)
+    }
+
+    fn item(&self, record: &RunRecord) -> Result<Item, LedgerError> {
+        serde_dynamo::to_item(record).map_err(|source| LedgerError::Unwritable { table: self.table.clone(), source })
+    }
+
+    /// An item read back as a record: its version first, so that a newer layout is named
+    /// rather than misread.
+    fn record(&self, item: Item) -> Result<RunRecord, LedgerError> {
+        let text = |k: &str| match item.get(k) {
+            Some(AttributeValue::S(s)) => s.clone(),
+            _ => String::new(),
+        };
+        let (pk, sk) = (text("pk"), text("sk"));
+        let found = match item.get("v") {
+            Some(AttributeValue::N(n)) => n.parse().unwrap_or(0),
+            _ => 0,
+        };
+        if found != RECORD_VERSION {
+            return Err(LedgerError::Version { table: self.table.clone(), pk, sk, found });
+        }
+        serde_dynamo::from_item(item).map_err(|source| LedgerError::Unreadable { table: self.table.clone(), pk, sk, source })
+    }
+
+    fn missing(&self, key: &RunKey) -> LedgerError {
+        LedgerError::Missing { table: self.table.clone(), identity: key.identity.clone(), execution: key.execution.clone() }
+    }
+
+    fn call<E>(&self, action: &str, e: &aws_sdk_dynamodb::error::SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>) -> LedgerError
+    where
+        E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        LedgerError::Call { table: self.table.clone(), error: AwsError::from_sdk(action, e) }
+    }
+}
+
+/// The item a conditional write was refused against, when the service sent it back.
+fn conditional_item<E: ConditionalRefusal>(e: &E) -> Option<Item> {
+    e.refused_item()
+}
+
+/// The operation errors that carry ConditionalCheckFailedException's item.
+trait ConditionalRefusal {
+    fn refused_item(&self) -> Option<Item>;
+}
+
+impl ConditionalRefusal for aws_sdk_dynamodb::operation::put_item::PutItemError {
+    fn refused_item(&self) -> Option<Item> {
+        match self {
+            Self::ConditionalCheckFailedException(c) => c.item().cloned(),
+            _ => None,
+        }
+    }
+}
+
+impl ConditionalRefusal for aws_sdk_dynamodb::operation::update_item::UpdateItemError {
+    fn refused_item(&self) -> Option<Item> {
+        match self {
+            Self::ConditionalCheckFailedException(c) => c.item().cloned(),
+            _ => None,
+        }
+    }
+}
