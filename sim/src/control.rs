@@ -1,6 +1,6 @@
 //! The control endpoint (`/_sim/...`, unsigned): the clock, faults, quotas, the call log,
-//! task tokens and the Step Functions executions waiting on them, and views and changes of
-//! servers and recovery instances.
+//! task tokens and the Step Functions executions waiting on them, views and changes of
+//! servers and recovery instances, and DynamoDB tables' items.
 
 use crate::ctx::Request;
 use crate::faults::FaultSet;
@@ -132,6 +132,14 @@ pub fn handle(world: &World, req: &Request) -> Reply {
             Ok(json_reply(200, &json!({"expired": ended})))
         }
         (&Method::GET, "recovery-instances") => Ok(json_reply(200, &json!({"recoveryInstances": recovery_instances(world)}))),
+        (&Method::GET, p) if p.starts_with("tables/") => {
+            let name = percent_encoding::percent_decode_str(&p["tables/".len()..]).decode_utf8_lossy().to_string();
+            let (account, region) = (query_param(req, "account"), query_param(req, "region"));
+            match crate::dynamodb::control::table_view(world, &name, account, region) {
+                Some(view) => Ok(json_reply(200, &serde_json::to_value(view).unwrap_or_default())),
+                None => Err(ControlError::NotFound(format!("no table {name} in that account and region"))),
+            }
+        }
         _ => Err(ControlError::NotFound(format!("no control route {} /_sim/{path}", req.method))),
     };
     result.unwrap_or_else(|e| e.reply())

@@ -1,6 +1,7 @@
 //! The fleet file: accounts, regions, roles and their trust, the hub identity, servers,
-//! quotas and faults. JSON or YAML, validated against `schemas/fleet.schema.json`.
+//! DynamoDB tables, quotas and faults. JSON or YAML, validated against `schemas/fleet.schema.json`.
 
+use crate::dynamodb::key::KeyAttribute;
 use crate::faults::FaultSet;
 use anyhow::{bail, Context};
 use serde::{Deserialize, Serialize};
@@ -30,6 +31,41 @@ pub struct Fleet {
     /// Task tokens that exist from the start (for a standalone run driven by another tool).
     #[serde(default)]
     pub task_tokens: Vec<String>,
+    /// DynamoDB tables that exist from the start (the module's run ledger).
+    #[serde(default)]
+    pub tables: Vec<TableSpec>,
+}
+
+/// A DynamoDB table that exists from the start, in the hub's account and region unless the
+/// spec names others; two or more regions make it a global table (one store that every one
+/// of them serves).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TableSpec {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub regions: Vec<String>,
+    pub partition_key: KeyAttribute,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sort_key: Option<KeyAttribute>,
+}
+
+impl TableSpec {
+    /// The account holding the table: the spec's, or the hub's.
+    pub fn account_in(&self, hub: &Hub) -> String {
+        self.account.clone().unwrap_or_else(|| hub.account_id.clone())
+    }
+
+    /// The regions holding the table: the spec's, or the hub's region.
+    pub fn regions_in(&self, hub: &Hub) -> Vec<String> {
+        if self.regions.is_empty() {
+            vec![hub.region.clone()]
+        } else {
+            self.regions.clone()
+        }
+    }
 }
 
 /// The identity that the orchestrator runs as (the Lambda's role in the central account).
@@ -331,6 +367,25 @@ impl Fleet {
                 bail!("roles[{i}] ({}): accountId {} is not in accounts", r.role_name, r.account_id);
             }
         }
+        self.check_tables(known)
+    }
+
+    fn check_tables(&self, known: impl Fn(&str) -> bool) -> anyhow::Result<()> {
+        let mut seen = std::collections::HashSet::new();
+        for (i, t) in self.tables.iter().enumerate() {
+            let account = t.account_in(&self.hub);
+            if !known(&account) {
+                bail!("tables[{i}] ({}): account {account} is not in accounts", t.name);
+            }
+            if t.sort_key.as_ref().is_some_and(|s| s.name == t.partition_key.name) {
+                bail!("tables[{i}] ({}): sortKey and partitionKey are both named {}", t.name, t.partition_key.name);
+            }
+            for region in t.regions_in(&self.hub) {
+                if !seen.insert((account.clone(), region.clone(), t.name.clone())) {
+                    bail!("tables[{i}] ({}): a table of that name is already in account {account} region {region}", t.name);
+                }
+            }
+        }
         Ok(())
     }
 
@@ -380,6 +435,27 @@ mod tests {
         v["servers"][3]["accountId"] = "999999999999".into();
         let err = format!("{:#}", Fleet::from_value(v).unwrap_err());
         assert!(err.contains("servers[3]") && err.contains("999999999999"), "{err}");
+    }
+
+    #[test]
+    fn demo_fleet_holds_the_run_ledger() {
+        let f = Fleet::demo();
+        let ledger = f.tables.iter().find(|t| t.name == "drs-orch-runs").expect("the run ledger table");
+        assert_eq!((ledger.account_in(&f.hub), ledger.regions_in(&f.hub)), (f.hub.account_id.clone(), vec![f.hub.region.clone()]));
+        assert_eq!(ledger.partition_key.name, "pk");
+        assert_eq!(ledger.sort_key.as_ref().map(|k| k.name.as_str()), Some("sk"));
+    }
+
+    #[test]
+    fn a_table_twice_in_a_region_is_refused() {
+        let mut v: serde_json::Value = serde_json::from_str(DEMO_FLEET).unwrap();
+        let table = serde_json::json!({"name": "ledger-1", "regions": ["us-east-1", "us-west-2"], "partitionKey": {"name": "pk", "type": "S"}});
+        v["tables"] = serde_json::json!([table, {"name": "ledger-1", "partitionKey": {"name": "id", "type": "N"}}]);
+        let err = format!("{:#}", Fleet::from_value(v.clone()).unwrap_err());
+        assert!(err.contains("tables[1] (ledger-1)") && err.contains("us-east-1"), "{err}");
+        v["tables"][1]["partitionKey"]["type"] = "X".into();
+        let err = format!("{:#}", Fleet::from_value(v).unwrap_err());
+        assert!(err.contains("/tables/1/partitionKey/type"), "{err}");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Generated fleets: N servers over A accounts x R regions in web, app and database tiers,
 //! tagged for waves, with a target role per account that trusts the hub and requires an
-//! ExternalId. The demo fleet (`sim/fleets/demo.json`) is one of these.
+//! ExternalId, and the module's run ledger table in the hub. The demo fleet
+//! (`sim/fleets/demo.json`) is one of these.
 
 use crate::fleet::*;
 use serde_json::json;
@@ -10,6 +11,8 @@ pub const HUB_ROLE: &str = "drs-orchestrator";
 pub const TARGET_ROLE: &str = "drs-orchestrator-target";
 pub const HUB_ACCESS_KEY: &str = "AKIASIMHUB0000000001";
 pub const HUB_SECRET: &str = "sim/hub/secret/key/not/a/real/credential0";
+/// The DynamoDB table the module keeps its run ledger in (partition key `pk`, sort key `sk`).
+pub const LEDGER_TABLE: &str = "drs-orch-runs";
 const REGIONS: &[&str] =
     &["us-east-1", "us-west-2", "eu-west-1", "eu-central-1", "ap-southeast-2", "ap-northeast-1", "ca-central-1", "sa-east-1"];
 
@@ -86,6 +89,7 @@ pub fn fleet(spec: &Spec) -> anyhow::Result<Fleet> {
         "accounts": accounts,
         "roles": roles,
         "servers": servers,
+        "tables": [{"name": LEDGER_TABLE, "partitionKey": {"name": "pk", "type": "S"}, "sortKey": {"name": "sk", "type": "S"}}],
     });
     Fleet::from_value(value)
 }
@@ -105,5 +109,7 @@ mod tests {
         assert_eq!(seen.len(), 12);
         let hosts: std::collections::HashSet<_> = f.servers.iter().map(|s| &s.hostname).collect();
         assert_eq!(hosts.len(), 600, "hostnames are unique");
+        let tables: Vec<_> = f.tables.iter().map(|t| (t.name.as_str(), t.account_in(&f.hub), t.regions_in(&f.hub))).collect();
+        assert_eq!(tables, [(LEDGER_TABLE, HUB_ACCOUNT.to_owned(), vec!["us-east-1".to_owned()])]);
     }
 }

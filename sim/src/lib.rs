@@ -1,6 +1,7 @@
 //! drs-sim: a local AWS endpoint that speaks the real wire protocols of DRS (restJson1),
-//! STS (awsQuery), EC2 (ec2Query), Step Functions (awsJson1_0), SSM and Secrets Manager (awsJson1_1) for many simulated
-//! accounts and regions, so that the official AWS SDK clients run unchanged against it.
+//! STS (awsQuery), EC2 (ec2Query), Step Functions and DynamoDB (awsJson1_0), SSM and Secrets
+//! Manager (awsJson1_1) for many simulated accounts and regions, so that the official AWS SDK
+//! clients run unchanged against it.
 
 pub mod calls;
 pub mod client;
@@ -9,6 +10,7 @@ pub mod conditions;
 pub mod control;
 pub mod ctx;
 pub mod drs;
+pub mod dynamodb;
 pub mod ec2;
 pub mod faults;
 pub mod fleet;

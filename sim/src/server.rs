@@ -11,7 +11,7 @@ use crate::identity::IdentityError;
 use crate::protocol::{self, form::Form, outage, protocol_of, refused, throttled, ApiError, AuthFailure, Protocol, Reply};
 use crate::sigv4::{self, SigError};
 use crate::world::World;
-use crate::{control, drs, ec2, secrets, sfn, sts};
+use crate::{control, drs, dynamodb, ec2, secrets, sfn, sts};
 use bytes::Bytes;
 use chrono::Utc;
 use http::Method;
@@ -172,7 +172,7 @@ fn handle_signed(
     })?;
     let fail = |e: ApiError| (protocol, e);
     let form = matches!(protocol, Protocol::AwsQuery | Protocol::Ec2Query).then(|| Form::parse(&req.body, &req.query));
-    let operation = operation_of(protocol, req, form.as_ref()).map_err(fail)?;
+    let operation = operation_of(protocol, &auth.service, req, form.as_ref()).map_err(fail)?;
     record.service = auth.service.clone();
     record.operation = operation.clone();
     record.region = auth.region.clone();
@@ -234,6 +234,7 @@ fn handle_signed(
     let form = form.unwrap_or_else(|| Form::parse(b"", ""));
     match protocol {
         Protocol::RestJson1 => drs::handle(&ctx, &operation, req),
+        Protocol::AwsJson10 if auth.service == "dynamodb" => dynamodb::handle(&ctx, &operation, &req.body),
         Protocol::AwsJson10 => sfn::handle(&ctx, &operation, &req.body),
         Protocol::AwsJson11 => secrets::handle(&ctx, &auth.service, &operation, &req.body),
         Protocol::AwsQuery => sts::handle(&ctx, &operation, &form),
@@ -242,7 +243,7 @@ fn handle_signed(
     .map_err(fail)
 }
 
-fn operation_of(protocol: Protocol, req: &Request, form: Option<&Form>) -> Result<String, ApiError> {
+fn operation_of(protocol: Protocol, service: &str, req: &Request, form: Option<&Form>) -> Result<String, ApiError> {
     match protocol {
         Protocol::RestJson1 => {
             if req.path.starts_with("/tags/") {
@@ -260,13 +261,15 @@ fn operation_of(protocol: Protocol, req: &Request, form: Option<&Form>) -> Resul
             }
             Ok(op.to_owned())
         }
-        Protocol::AwsJson10 => req
-            .headers
-            .get("x-amz-target")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|t| t.strip_prefix("AWSStepFunctions."))
-            .map(str::to_owned)
-            .ok_or_else(|| ApiError::new(400, "UnknownOperationException", "X-Amz-Target must be AWSStepFunctions.<Operation>")),
+        Protocol::AwsJson10 => {
+            let prefix = if service == "dynamodb" { dynamodb::TARGET_PREFIX } else { "AWSStepFunctions." };
+            req.headers
+                .get("x-amz-target")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|t| t.strip_prefix(prefix))
+                .map(str::to_owned)
+                .ok_or_else(|| ApiError::new(400, "UnknownOperationException", format!("X-Amz-Target must be {prefix}<Operation>")))
+        }
         Protocol::AwsJson11 => req
             .headers
             .get("x-amz-target")
@@ -290,6 +293,21 @@ fn operation_of(protocol: Protocol, req: &Request, form: Option<&Form>) -> Resul
 const SECRET_KEYS: &[&str] = &["ExternalId", "externalId", "taskToken", "TaskToken", "SessionToken", "SecretAccessKey"];
 const SUMMARY_LIMIT: usize = 16 * 1024;
 
+/// Masks every string under a secret's key at any depth: a DynamoDB item's
+/// `"taskToken": {"S": "AQ…"}` as much as a top-level `"taskToken": "AQ…"`.
+fn mask_secrets(value: &mut Value, secret: bool) {
+    match value {
+        Value::String(s) if secret => *s = mask(s),
+        Value::Object(map) => {
+            for (key, v) in map.iter_mut() {
+                mask_secrets(v, secret || SECRET_KEYS.contains(&key.as_str()));
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| mask_secrets(v, secret)),
+        _ => {}
+    }
+}
+
 /// The request's parameters for the call log, with secrets masked.
 fn summarize(protocol: Protocol, req: &Request, form: Option<&Form>) -> Value {
     let mut map = Map::new();
@@ -311,13 +329,8 @@ fn summarize(protocol: Protocol, req: &Request, form: Option<&Form>) -> Value {
             }
         }
     }
-    for key in SECRET_KEYS {
-        if let Some(Value::String(s)) = map.get(*key) {
-            let masked = mask(s);
-            map.insert((*key).into(), masked.into());
-        }
-    }
-    let value = Value::Object(map);
+    let mut value = Value::Object(map);
+    mask_secrets(&mut value, false);
     if value.to_string().len() > SUMMARY_LIMIT {
         let text: String = value.to_string().chars().take(SUMMARY_LIMIT).collect();
         return Value::String(text);

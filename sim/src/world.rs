@@ -1,9 +1,11 @@
 //! The simulated cloud: partitions (one per account x region) holding DRS and EC2 state,
-//! the identities, roles, quotas, faults, clock, task tokens and call log.
+//! DynamoDB tables, the identities, roles, quotas, faults, clock, task tokens and call log.
 
 use crate::calls::CallLog;
 use crate::clock::SimClock;
 use crate::drs::model::{DrsState, SourceServer};
+use crate::dynamodb::key::KeySchema;
+use crate::dynamodb::table::Table;
 use crate::ec2::model::{Ec2State, Instance, LaunchTemplate, LaunchTemplateVersion};
 use crate::faults::Faults;
 use crate::fleet::{Fleet, Quotas, Role};
@@ -38,6 +40,8 @@ pub struct World {
     pub tokens: TaskTokens,
     /// SSM parameters and Secrets Manager secrets (the hub's configuration sources).
     pub secrets: crate::secrets::store::SecretStore,
+    /// DynamoDB tables of every account and region (global tables shared by their regions).
+    pub tables: crate::dynamodb::tables::Tables,
     partitions: RwLock<HashMap<(String, String), PartitionRef>>,
 }
 
@@ -54,6 +58,7 @@ impl World {
             calls: CallLog::default(),
             tokens: TaskTokens::default(),
             secrets: Default::default(),
+            tables: Default::default(),
             partitions: RwLock::new(HashMap::new()),
         };
         world.identities.add_long_term(
@@ -79,6 +84,12 @@ impl World {
         }
         for s in &fleet.servers {
             world.add_server(s, start);
+        }
+        for spec in &fleet.tables {
+            let schema = KeySchema { partition: spec.partition_key.clone(), sort: spec.sort_key.clone() };
+            let table = Table::new(&spec.name, &spec.account_in(&fleet.hub), schema, spec.regions_in(&fleet.hub), start);
+            // Fleet::from_value refuses two tables of one name in a region, the one way this fails.
+            world.tables.add(table).expect("the fleet's tables are distinct per region");
         }
         world
     }

@@ -1,4 +1,4 @@
-//! The four wire protocols: how requests are read and how replies and errors are written.
+//! The five wire protocols: how requests are read and how replies and errors are written.
 
 pub mod form;
 pub mod xml;
@@ -14,7 +14,7 @@ pub type Reply = Response<Full<Bytes>>;
 pub enum Protocol {
     /// DRS.
     RestJson1,
-    /// Step Functions.
+    /// Step Functions and DynamoDB.
     AwsJson10,
     /// SSM and Secrets Manager.
     AwsJson11,
@@ -33,11 +33,15 @@ pub struct ApiError {
     pub retry_after: Option<u64>,
     /// Extra members of the error shape (restJson1 and awsJson only), e.g. `resourceId`.
     pub fields: Map<String, Value>,
+    /// The namespace that qualifies `__type` (awsJson only): DynamoDB writes
+    /// `com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException`; SDKs read the part
+    /// after `#`, and the call log keeps `code` alone.
+    pub type_namespace: Option<&'static str>,
 }
 
 impl ApiError {
     pub fn new(status: u16, code: &str, message: impl Into<String>) -> Self {
-        Self { status, code: code.into(), message: message.into(), retry_after: None, fields: Map::new() }
+        Self { status, code: code.into(), message: message.into(), retry_after: None, fields: Map::new(), type_namespace: None }
     }
 
     pub fn with(mut self, key: &str, value: impl Into<Value>) -> Self {
@@ -60,7 +64,8 @@ impl ApiError {
             }
             Protocol::AwsJson10 | Protocol::AwsJson11 => {
                 let mut body = self.fields.clone();
-                body.insert("__type".into(), self.code.clone().into());
+                let qualified = self.type_namespace.map(|ns| format!("{ns}#{}", self.code));
+                body.insert("__type".into(), qualified.unwrap_or_else(|| self.code.clone()).into());
                 // Secrets Manager's error shapes spell it `Message`; the others `message`.
                 if !body.contains_key("Message") {
                     body.insert("message".into(), self.message.clone().into());
@@ -128,7 +133,7 @@ pub fn empty_json() -> Value {
 pub fn protocol_of(service: &str) -> Option<Protocol> {
     match service {
         "drs" => Some(Protocol::RestJson1),
-        "states" => Some(Protocol::AwsJson10),
+        "states" | "dynamodb" => Some(Protocol::AwsJson10),
         "ssm" | "secretsmanager" => Some(Protocol::AwsJson11),
         "sts" => Some(Protocol::AwsQuery),
         "ec2" => Some(Protocol::Ec2Query),

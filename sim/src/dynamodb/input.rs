@@ -1,0 +1,200 @@
+//! The request shapes of the operations served, as botocore's model names their members.
+//! Required members are `Option`s so that a missing one is refused in DynamoDB's words
+//! (`Value null at 'tableName' ...`); legacy members (Expected, AttributeUpdates,
+//! AttributesToGet, KeyConditions, QueryFilter, ConditionalOperator) are read only to refuse
+//! them by name.
+
+use super::error::DdbError;
+use super::value::WireItem;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+pub type Names = BTreeMap<String, String>;
+
+/// Members every operation may carry that the simulator accepts and does not model.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Legacy {
+    pub expected: Option<serde_json::Value>,
+    pub attribute_updates: Option<serde_json::Value>,
+    pub attributes_to_get: Option<serde_json::Value>,
+    pub key_conditions: Option<serde_json::Value>,
+    pub query_filter: Option<serde_json::Value>,
+    pub conditional_operator: Option<serde_json::Value>,
+}
+
+impl Legacy {
+    /// Refuses the pre-expression parameters, which the simulator does not serve.
+    pub fn refuse(&self) -> Result<(), DdbError> {
+        let named = [
+            ("Expected", &self.expected),
+            ("AttributeUpdates", &self.attribute_updates),
+            ("AttributesToGet", &self.attributes_to_get),
+            ("KeyConditions", &self.key_conditions),
+            ("QueryFilter", &self.query_filter),
+            ("ConditionalOperator", &self.conditional_operator),
+        ];
+        match named.iter().find(|(_, v)| v.is_some()) {
+            Some((name, _)) => Err(DdbError::Validation(format!(
+                "The legacy parameter {name} is not served by this simulator; use the expression parameters"
+            ))),
+            None => Ok(()),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AttributeDefinition {
+    pub attribute_name: String,
+    pub attribute_type: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct KeySchemaElement {
+    pub attribute_name: String,
+    pub key_type: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ProvisionedThroughput {
+    pub read_capacity_units: Option<i64>,
+    pub write_capacity_units: Option<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CreateTableInput {
+    pub table_name: Option<String>,
+    pub attribute_definitions: Option<Vec<AttributeDefinition>>,
+    pub key_schema: Option<Vec<KeySchemaElement>>,
+    pub billing_mode: Option<String>,
+    pub provisioned_throughput: Option<ProvisionedThroughput>,
+    pub local_secondary_indexes: Option<serde_json::Value>,
+    pub global_secondary_indexes: Option<serde_json::Value>,
+    pub deletion_protection_enabled: Option<bool>,
+}
+
+/// DescribeTable and DeleteTable.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TableInput {
+    pub table_name: Option<String>,
+}
+
+/// PutItem, and a TransactWriteItems `Put`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PutInput {
+    pub table_name: Option<String>,
+    pub item: Option<WireItem>,
+    pub condition_expression: Option<String>,
+    pub expression_attribute_names: Option<Names>,
+    pub expression_attribute_values: Option<WireItem>,
+    pub return_values: Option<String>,
+    pub return_values_on_condition_check_failure: Option<String>,
+    #[serde(flatten)]
+    pub legacy: Legacy,
+}
+
+/// UpdateItem, and a TransactWriteItems `Update`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UpdateInput {
+    pub table_name: Option<String>,
+    pub key: Option<WireItem>,
+    pub update_expression: Option<String>,
+    pub condition_expression: Option<String>,
+    pub expression_attribute_names: Option<Names>,
+    pub expression_attribute_values: Option<WireItem>,
+    pub return_values: Option<String>,
+    pub return_values_on_condition_check_failure: Option<String>,
+    #[serde(flatten)]
+    pub legacy: Legacy,
+}
+
+/// DeleteItem, and a TransactWriteItems `Delete` or `ConditionCheck`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DeleteInput {
+    pub table_name: Option<String>,
+    pub key: Option<WireItem>,
+    pub condition_expression: Option<String>,
+    pub expression_attribute_names: Option<Names>,
+    pub expression_attribute_values: Option<WireItem>,
+    pub return_values: Option<String>,
+    pub return_values_on_condition_check_failure: Option<String>,
+    #[serde(flatten)]
+    pub legacy: Legacy,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GetInput {
+    pub table_name: Option<String>,
+    pub key: Option<WireItem>,
+    pub projection_expression: Option<String>,
+    pub expression_attribute_names: Option<Names>,
+    pub consistent_read: Option<bool>,
+    #[serde(flatten)]
+    pub legacy: Legacy,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct QueryInput {
+    pub table_name: Option<String>,
+    pub index_name: Option<String>,
+    pub select: Option<String>,
+    pub limit: Option<i64>,
+    pub consistent_read: Option<bool>,
+    pub scan_index_forward: Option<bool>,
+    pub exclusive_start_key: Option<WireItem>,
+    pub key_condition_expression: Option<String>,
+    pub filter_expression: Option<String>,
+    pub projection_expression: Option<String>,
+    pub expression_attribute_names: Option<Names>,
+    pub expression_attribute_values: Option<WireItem>,
+    #[serde(flatten)]
+    pub legacy: Legacy,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TransactWriteItem {
+    pub condition_check: Option<DeleteInput>,
+    pub put: Option<PutInput>,
+    pub delete: Option<DeleteInput>,
+    pub update: Option<UpdateInput>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TransactWriteItemsInput {
+    pub transact_items: Option<Vec<TransactWriteItem>>,
+    pub client_request_token: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct KeysAndAttributes {
+    pub keys: Option<Vec<WireItem>>,
+    pub projection_expression: Option<String>,
+    pub expression_attribute_names: Option<Names>,
+    pub consistent_read: Option<bool>,
+    #[serde(flatten)]
+    pub legacy: Legacy,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct BatchGetItemInput {
+    pub request_items: Option<BTreeMap<String, KeysAndAttributes>>,
+}
+
+/// A required member, or DynamoDB's refusal naming it (`tableName`, `key`, ...).
+pub fn required<T>(value: Option<T>, member: &str) -> Result<T, DdbError> {
+    value.ok_or_else(|| DdbError::missing(member))
+}

@@ -1,0 +1,59 @@
+//! Amazon DynamoDB (awsJson1_0, `X-Amz-Target: DynamoDB_20120810.<Operation>`): tables per
+//! account and region, global tables shared by several regions (`tables.rs`), items of typed
+//! values (`value.rs`, `number.rs`) under a key schema (`key.rs`), expressions (`expr/`),
+//! updates (`update.rs`), projections, DynamoDB's size limits (`size.rs`) and its errors
+//! (`error.rs`). The operations are in `ops/`; `control.rs` shows a table's items to tests.
+
+pub mod control;
+pub mod document;
+pub mod error;
+pub mod expr;
+pub mod input;
+pub mod key;
+pub mod number;
+pub mod ops;
+pub mod projection;
+pub mod size;
+pub mod table;
+pub mod tables;
+pub mod update;
+pub mod value;
+
+use crate::ctx::Ctx;
+use crate::protocol::{json_reply, ApiError, Reply};
+use error::DdbError;
+use http::HeaderValue;
+use ops::{batch_get, items, query, table_ops, transact};
+use serde::de::DeserializeOwned;
+
+/// The `X-Amz-Target` prefix of DynamoDB's operations.
+pub const TARGET_PREFIX: &str = "DynamoDB_20120810.";
+
+pub fn handle(ctx: &Ctx, op: &str, body: &[u8]) -> Result<Reply, ApiError> {
+    let answer = answer(ctx, op, body).map_err(ApiError::from)?;
+    let mut reply = json_reply(200, &answer);
+    reply.headers_mut().insert("content-type", HeaderValue::from_static("application/x-amz-json-1.0"));
+    Ok(reply)
+}
+
+fn parse<T: DeserializeOwned>(body: &serde_json::Value) -> Result<T, DdbError> {
+    serde_json::from_value(body.clone()).map_err(|e| DdbError::Serialization(e.to_string()))
+}
+
+fn answer(ctx: &Ctx, op: &str, body: &[u8]) -> Result<serde_json::Value, DdbError> {
+    let body: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| DdbError::Serialization(format!("the request body is not JSON: {e}")))?;
+    match op {
+        "CreateTable" => table_ops::create_table(ctx, parse(&body)?),
+        "DescribeTable" => table_ops::describe_table(ctx, parse(&body)?),
+        "DeleteTable" => table_ops::delete_table(ctx, parse(&body)?),
+        "PutItem" => items::put_item(ctx, parse(&body)?),
+        "GetItem" => items::get_item(ctx, parse(&body)?),
+        "UpdateItem" => items::update_item(ctx, parse(&body)?),
+        "DeleteItem" => items::delete_item(ctx, parse(&body)?),
+        "Query" => query::query(ctx, parse(&body)?),
+        "TransactWriteItems" => transact::transact_write_items(ctx, parse(&body)?, &body),
+        "BatchGetItem" => batch_get::batch_get_item(ctx, parse(&body)?),
+        other => Err(DdbError::UnknownOperation(format!("operation {other} is not served by this endpoint"))),
+    }
+}
