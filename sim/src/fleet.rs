@@ -441,7 +441,10 @@ mod tests {
     fn demo_fleet_holds_the_run_ledger() {
         let f = Fleet::demo();
         let ledger = f.tables.iter().find(|t| t.name == "drs-orch-runs").expect("the run ledger table");
-        assert_eq!((ledger.account_in(&f.hub), ledger.regions_in(&f.hub)), (f.hub.account_id.clone(), vec![f.hub.region.clone()]));
+        assert_eq!(
+            (ledger.account_in(&f.hub), ledger.regions_in(&f.hub)),
+            (f.hub.account_id.clone(), vec![f.hub.region.clone()])
+        );
         assert_eq!(ledger.partition_key.name, "pk");
         assert_eq!(ledger.sort_key.as_ref().map(|k| k.name.as_str()), Some("sk"));
     }

@@ -268,7 +268,9 @@ fn operation_of(protocol: Protocol, service: &str, req: &Request, form: Option<&
                 .and_then(|v| v.to_str().ok())
                 .and_then(|t| t.strip_prefix(prefix))
                 .map(str::to_owned)
-                .ok_or_else(|| ApiError::new(400, "UnknownOperationException", format!("X-Amz-Target must be {prefix}<Operation>")))
+                .ok_or_else(|| {
+                    ApiError::new(400, "UnknownOperationException", format!("X-Amz-Target must be {prefix}<Operation>"))
+                })
         }
         Protocol::AwsJson11 => req
             .headers

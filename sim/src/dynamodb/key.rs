@@ -136,7 +136,8 @@ impl KeySchema {
     /// The key of an item to put: every key attribute present and of its type.
     pub fn key_of_item(&self, item: &Item) -> Result<PrimaryKey, DdbError> {
         let read = |attribute: &KeyAttribute| -> Result<KeyValue, DdbError> {
-            let value = item.get(&attribute.name).ok_or_else(|| invalid(format!("Missing the key {} in the item", attribute.name)))?;
+            let value =
+                item.get(&attribute.name).ok_or_else(|| invalid(format!("Missing the key {} in the item", attribute.name)))?;
             let key = KeyValue::from_value(value).filter(|k| k.kind() == attribute.kind).ok_or_else(|| {
                 invalid(format!(
                     "Type mismatch for key {} expected: {} actual: {}",

@@ -88,9 +88,6 @@ mod tests {
         let mut subs = Substitutions::default();
         let paths = parse_projection("pk, m.keep, m.l[2], m.l[0], nothing.here", &mut subs).unwrap();
         let projected = serde_json::to_value(project(&item, &paths)).unwrap();
-        assert_eq!(
-            projected,
-            json!({"pk": {"S": "a"}, "m": {"M": {"keep": {"N": "1"}, "l": {"L": [{"S": "0"}, {"S": "2"}]}}}})
-        );
+        assert_eq!(projected, json!({"pk": {"S": "a"}, "m": {"M": {"keep": {"N": "1"}, "l": {"L": [{"S": "0"}, {"S": "2"}]}}}}));
     }
 }

@@ -119,7 +119,13 @@ impl Registry {
 
     /// Whether a transaction under `token` was already applied: `Ok(true)` for the same
     /// request within the window, an error for another request under the same token.
-    pub fn seen_token(&mut self, account: &str, token: &str, request: &serde_json::Value, now: DateTime<Utc>) -> Result<bool, DdbError> {
+    pub fn seen_token(
+        &mut self,
+        account: &str,
+        token: &str,
+        request: &serde_json::Value,
+        now: DateTime<Utc>,
+    ) -> Result<bool, DdbError> {
         self.tokens.retain(|_, u| now - u.at < Duration::minutes(TOKEN_WINDOW_MINUTES));
         match self.tokens.get(&(account.to_owned(), token.to_owned())) {
             Some(u) if u.request == *request => Ok(true),

@@ -44,7 +44,8 @@ pub enum Type {
 }
 
 impl Type {
-    pub const ALL: [Type; 10] = [Type::B, Type::Null, Type::Ss, Type::Bool, Type::L, Type::Bs, Type::N, Type::Ns, Type::S, Type::M];
+    pub const ALL: [Type; 10] =
+        [Type::B, Type::Null, Type::Ss, Type::Bool, Type::L, Type::Bs, Type::N, Type::Ns, Type::S, Type::M];
 
     pub fn descriptor(self) -> &'static str {
         match self {
@@ -161,9 +162,9 @@ fn number(text: &str) -> Result<Number, ValueError> {
 }
 
 fn binary(text: &str) -> Result<Vec<u8>, ValueError> {
-    base64::engine::general_purpose::STANDARD
-        .decode(text)
-        .map_err(|_| ValueError::NotBase64(format!("Base64 encoded length is expected a multiple of 4 bytes but found: {}", text.len())))
+    base64::engine::general_purpose::STANDARD.decode(text).map_err(|_| {
+        ValueError::NotBase64(format!("Base64 encoded length is expected a multiple of 4 bytes but found: {}", text.len()))
+    })
 }
 
 /// A set's members, refused when empty or repeated (DynamoDB's `Input collection ... contains duplicates`).
@@ -201,13 +202,16 @@ impl WireValue {
             self.bs.is_some(),
         ];
         match set_members.iter().filter(|x| **x).count() {
-            0 => return Err(ValueError::Invalid("Supplied AttributeValue is empty, must contain exactly one of the supported datatypes".into())),
-            1 => {}
-            _ => {
+            0 => {
                 return Err(ValueError::Invalid(
-                    "Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes".into(),
+                    "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes".into(),
                 ))
             }
+            1 => {}
+            _ => return Err(ValueError::Invalid(
+                "Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes"
+                    .into(),
+            )),
         }
         Ok(match self {
             WireValue { s: Some(s), .. } => Value::S(s),
@@ -224,7 +228,9 @@ impl WireValue {
             WireValue { ns: Some(ns), .. } => {
                 Value::Ns(set(ns.iter().map(|n| number(n)).collect::<Result<_, _>>()?, &ns, "number")?)
             }
-            WireValue { bs: Some(bs), .. } => Value::Bs(set(bs.iter().map(|b| binary(b)).collect::<Result<_, _>>()?, &bs, "binary")?),
+            WireValue { bs: Some(bs), .. } => {
+                Value::Bs(set(bs.iter().map(|b| binary(b)).collect::<Result<_, _>>()?, &bs, "binary")?)
+            }
             WireValue { .. } => return Err(ValueError::Invalid("Supplied AttributeValue is empty".into())),
         })
     }

@@ -69,7 +69,9 @@ pub enum ExprError {
     TooManyInOperands(usize),
     #[error("The \"{0}\" section can only be used once in an update expression;")]
     SectionTwice(&'static str),
-    #[error("Two document paths overlap with each other; must remove or rewrite one of these paths; path one: [{0}], path two: [{1}]")]
+    #[error(
+        "Two document paths overlap with each other; must remove or rewrite one of these paths; path one: [{0}], path two: [{1}]"
+    )]
     Overlap(String, String),
     #[error("Incorrect operand type for operator or function; operator: {operator}, operand type: {}, typeSet: ALLOWED_FOR_{operator}_OPERAND", .kind.long_name())]
     ActionOperand { operator: &'static str, kind: Type },
@@ -115,8 +117,9 @@ impl Substitutions {
             if !is_placeholder(&key, ':') {
                 return refuse(format!("ExpressionAttributeValues contains invalid key: Syntax error; key: \"{key}\""));
             }
-            let value = item_from_wire([(key.clone(), wire)].into())
-                .map_err(|e| DdbError::Validation(format!("ExpressionAttributeValues contains invalid value: {e} for key {key}")))?;
+            let value = item_from_wire([(key.clone(), wire)].into()).map_err(|e| {
+                DdbError::Validation(format!("ExpressionAttributeValues contains invalid value: {e} for key {key}"))
+            })?;
             resolved.extend(value);
         }
         Ok(Substitutions { names, values: resolved, ..Default::default() })
@@ -152,7 +155,10 @@ impl Substitutions {
 }
 
 fn unused_error(what: &str, keys: &[String]) -> DdbError {
-    DdbError::Validation(format!("Value provided in ExpressionAttribute{what} unused in expressions: keys: {{{}}}", keys.join(", ")))
+    DdbError::Validation(format!(
+        "Value provided in ExpressionAttribute{what} unused in expressions: keys: {{{}}}",
+        keys.join(", ")
+    ))
 }
 
 fn is_placeholder(key: &str, sigil: char) -> bool {

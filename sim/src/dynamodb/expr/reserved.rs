@@ -9,7 +9,8 @@ const WORDS: &str = include_str!("reserved_words.txt");
 
 pub fn is_reserved(name: &str) -> bool {
     static SET: OnceLock<HashSet<&'static str>> = OnceLock::new();
-    SET.get_or_init(|| WORDS.lines().map(str::trim).filter(|w| !w.is_empty()).collect()).contains(name.to_ascii_uppercase().as_str())
+    SET.get_or_init(|| WORDS.lines().map(str::trim).filter(|w| !w.is_empty()).collect())
+        .contains(name.to_ascii_uppercase().as_str())
 }
 
 #[cfg(test)]

@@ -49,9 +49,8 @@ fn table_items(ctx: &Ctx, registry: &Registry, name: &str, request: KeysAndAttri
     let table = registry.table(&address)?;
     let projection_text = request.projection_expression.as_deref();
     let mut subs = Substitutions::new(request.expression_attribute_names, None, projection_text.is_some())?;
-    let projection = projection_text
-        .map(|p| parse_projection(p, &mut subs).map_err(|e| e.within(ExpressionKind::Projection)))
-        .transpose()?;
+    let projection =
+        projection_text.map(|p| parse_projection(p, &mut subs).map_err(|e| e.within(ExpressionKind::Projection))).transpose()?;
     subs.check_all_used()?;
     let keys = required(request.keys, "keys")?;
     if keys.is_empty() {

@@ -94,7 +94,11 @@ pub fn describe(table: &Table, region: &str, status: &'static str) -> TableDescr
             .collect(),
         table_status: status,
         creation_date_time: created,
-        provisioned_throughput: Throughput { number_of_decreases_today: 0, read_capacity_units: read, write_capacity_units: write },
+        provisioned_throughput: Throughput {
+            number_of_decreases_today: 0,
+            read_capacity_units: read,
+            write_capacity_units: write,
+        },
         table_size_bytes: table.size_bytes(),
         item_count: table.item_count(),
         table_arn: table.arn(region),

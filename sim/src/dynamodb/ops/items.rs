@@ -29,7 +29,8 @@ struct GetOutput {
 
 /// Judges and commits one write under the registry's lock.
 fn apply(registry: &mut Registry, write: &Write) -> Result<Outcome, DdbError> {
-    let table = registry.by_id_mut(write.table).ok_or_else(|| DdbError::ResourceNotFound("Requested resource not found".into()))?;
+    let table =
+        registry.by_id_mut(write.table).ok_or_else(|| DdbError::ResourceNotFound("Requested resource not found".into()))?;
     let outcome = write.judge(table)?;
     write.commit(table, &outcome);
     Ok(outcome)
@@ -77,9 +78,8 @@ pub fn get_item(ctx: &Ctx, input: GetInput) -> Result<serde_json::Value, DdbErro
     let address = address(ctx, input.table_name.as_deref(), "tableName")?;
     let projection_text = input.projection_expression.as_deref();
     let mut subs = Substitutions::new(input.expression_attribute_names, None, projection_text.is_some())?;
-    let projection = projection_text
-        .map(|p| parse_projection(p, &mut subs).map_err(|e| e.within(ExpressionKind::Projection)))
-        .transpose()?;
+    let projection =
+        projection_text.map(|p| parse_projection(p, &mut subs).map_err(|e| e.within(ExpressionKind::Projection))).transpose()?;
     subs.check_all_used()?;
     let registry = ctx.world.tables.lock();
     let table = registry.table(&address)?;

@@ -125,14 +125,16 @@ pub fn read(condition: Condition, schema: &KeySchema) -> Result<KeyCondition, Dd
             return Err(one_per_key());
         }
     }
-    let partition =
-        partition.ok_or_else(|| DdbError::Validation(format!("Query condition missed key schema element: {}", schema.partition.name)))?;
+    let partition = partition
+        .ok_or_else(|| DdbError::Validation(format!("Query condition missed key schema element: {}", schema.partition.name)))?;
     Ok(KeyCondition { partition, sort })
 }
 
 fn key_value(value: &Value, kind: crate::dynamodb::key::ScalarType) -> Result<KeyValue, DdbError> {
     KeyValue::from_value(value).filter(|k| k.kind() == kind).ok_or_else(|| {
-        DdbError::Validation("One or more parameter values were invalid: Condition parameter type does not match schema type".into())
+        DdbError::Validation(
+            "One or more parameter values were invalid: Condition parameter type does not match schema type".into(),
+        )
     })
 }
 
@@ -149,7 +151,8 @@ mod tests {
             partition: KeyAttribute { name: "pk".into(), kind: ScalarType::S },
             sort: Some(KeyAttribute { name: "sk".into(), kind: ScalarType::S }),
         };
-        let values = serde_json::from_value(json!({":p": {"S": "run"}, ":s": {"S": "a"}, ":t": {"S": "b"}, ":n": {"N": "1"}})).unwrap();
+        let values =
+            serde_json::from_value(json!({":p": {"S": "run"}, ":s": {"S": "a"}, ":t": {"S": "b"}, ":n": {"N": "1"}})).unwrap();
         let mut subs = Substitutions::new(None, Some(values), true).unwrap();
         read(parse_condition(text, &mut subs).unwrap(), &schema)
     }
@@ -168,7 +171,10 @@ mod tests {
     fn refusals() {
         let message = |t| read_text(t).unwrap_err().to_string();
         assert_eq!(message("sk = :s"), "Query condition missed key schema element: pk");
-        assert_eq!(message("pk = :p OR sk = :s"), "Invalid KeyConditionExpression: Invalid operator used in KeyConditionExpression: OR");
+        assert_eq!(
+            message("pk = :p OR sk = :s"),
+            "Invalid KeyConditionExpression: Invalid operator used in KeyConditionExpression: OR"
+        );
         assert_eq!(message("pk = :p AND pk = :p"), "KeyConditionExpressions must only contain one condition per key");
         assert_eq!(message("pk > :p"), "Query key condition not supported");
         assert_eq!(message("pk = :p AND extra = :s"), "Query key condition not supported");

@@ -65,7 +65,9 @@ fn plan(table: &Table, input: QueryInput) -> Result<Plan, DdbError> {
     };
     let count_only = select_count(input.select.as_deref(), input.projection_expression.is_some())?;
     let key_text = input.key_condition_expression.as_deref().ok_or_else(|| {
-        DdbError::Validation("Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.".into())
+        DdbError::Validation(
+            "Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.".into(),
+        )
     })?;
     let mut subs = Substitutions::new(input.expression_attribute_names, input.expression_attribute_values, true)?;
     let key_condition = parse_condition(key_text, &mut subs).map_err(|e| e.within(ExpressionKind::KeyCondition))?;
@@ -90,7 +92,9 @@ fn select_count(select: Option<&str>, projection: bool) -> Result<bool, DdbError
     let refuse = |m: &str| Err(DdbError::Validation(m.into()));
     match select {
         None => Ok(false),
-        Some("ALL_ATTRIBUTES") if projection => refuse("Cannot specify the ProjectionExpression when choosing to get ALL_ATTRIBUTES"),
+        Some("ALL_ATTRIBUTES") if projection => {
+            refuse("Cannot specify the ProjectionExpression when choosing to get ALL_ATTRIBUTES")
+        }
         Some("COUNT") if projection => refuse("Cannot specify the ProjectionExpression when choosing to get only the COUNT"),
         Some("SPECIFIC_ATTRIBUTES") if !projection => {
             refuse("Select type SPECIFIC_ATTRIBUTES requires a ProjectionExpression or AttributesToGet")
@@ -107,9 +111,14 @@ fn select_count(select: Option<&str>, projection: bool) -> Result<bool, DdbError
 
 /// ExclusiveStartKey: the table's whole key, in the partition queried.
 fn start_key(table: &Table, condition: &KeyCondition, wire: crate::dynamodb::value::WireItem) -> Result<PrimaryKey, DdbError> {
-    let key = table.schema.key_of(&item_from_wire(wire)?).map_err(|e| DdbError::Validation(format!("The provided starting key is invalid: {e}")))?;
+    let key = table
+        .schema
+        .key_of(&item_from_wire(wire)?)
+        .map_err(|e| DdbError::Validation(format!("The provided starting key is invalid: {e}")))?;
     if key.partition != condition.partition {
-        return Err(DdbError::Validation("The provided starting key is outside query boundaries based on provided conditions".into()));
+        return Err(DdbError::Validation(
+            "The provided starting key is outside query boundaries based on provided conditions".into(),
+        ));
     }
     Ok(key)
 }

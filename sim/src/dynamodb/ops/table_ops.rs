@@ -7,7 +7,9 @@ use super::common::{address, to_json};
 use super::describe::{describe, TableDescription};
 use crate::ctx::Ctx;
 use crate::dynamodb::error::DdbError;
-use crate::dynamodb::input::{required, AttributeDefinition, CreateTableInput, KeySchemaElement, ProvisionedThroughput, TableInput};
+use crate::dynamodb::input::{
+    required, AttributeDefinition, CreateTableInput, KeySchemaElement, ProvisionedThroughput, TableInput,
+};
 use crate::dynamodb::key::{KeyAttribute, KeySchema, ScalarType};
 use crate::dynamodb::table::{Billing, Table};
 use serde::Serialize;
@@ -41,7 +43,8 @@ pub fn create_table(ctx: &Ctx, input: CreateTableInput) -> Result<serde_json::Va
     if input.local_secondary_indexes.is_some() || input.global_secondary_indexes.is_some() {
         return Err(DdbError::Validation("Secondary indexes are not served by this simulator".into()));
     }
-    let schema = key_schema(required(input.key_schema, "keySchema")?, required(input.attribute_definitions, "attributeDefinitions")?)?;
+    let schema =
+        key_schema(required(input.key_schema, "keySchema")?, required(input.attribute_definitions, "attributeDefinitions")?)?;
     let billing = billing(input.billing_mode.as_deref(), input.provisioned_throughput)?;
     let mut table = Table::new(&address.name, &address.account, schema, vec![address.region.clone()], ctx.now());
     table.billing = billing;
@@ -71,7 +74,9 @@ fn key_schema(elements: Vec<KeySchemaElement>, definitions: Vec<AttributeDefinit
         return Err(DdbError::Validation("Invalid KeySchema: The second KeySchemaElement is not a RANGE key type".into()));
     }
     if elements.get(1).is_some_and(|e| e.attribute_name == elements[0].attribute_name) {
-        return Err(DdbError::Validation("Both the Hash Key and the Range Key element in the KeySchema have the same name".into()));
+        return Err(DdbError::Validation(
+            "Both the Hash Key and the Range Key element in the KeySchema have the same name".into(),
+        ));
     }
     let mut types = vec![];
     for (i, d) in definitions.iter().enumerate() {
@@ -93,7 +98,9 @@ fn key_schema(elements: Vec<KeySchemaElement>, definitions: Vec<AttributeDefinit
         )));
     }
     if defined.len() != key_names.len() {
-        return Err(invalid("Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions"));
+        return Err(invalid(
+            "Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions",
+        ));
     }
     let attribute = |name: &str| {
         let kind = types.iter().find(|(n, _)| n == name).map_or(ScalarType::S, |(_, k)| *k);
@@ -113,7 +120,9 @@ fn billing(mode: Option<&str>, throughput: Option<ProvisionedThroughput>) -> Res
         {
             Ok(Billing::Provisioned { read, write })
         }
-        ("PROVISIONED", _) => Err(invalid("ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode is PROVISIONED")),
+        ("PROVISIONED", _) => {
+            Err(invalid("ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode is PROVISIONED"))
+        }
         (other, _) => Err(enum_error(other, "billingMode", "PROVISIONED, PAY_PER_REQUEST")),
     }
 }

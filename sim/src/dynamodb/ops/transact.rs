@@ -16,7 +16,11 @@ use std::collections::HashSet;
 const MAX_ACTIONS: usize = 100;
 
 /// `request` is the body as it arrived: what a client token is compared by.
-pub fn transact_write_items(ctx: &Ctx, input: TransactWriteItemsInput, request: &serde_json::Value) -> Result<serde_json::Value, DdbError> {
+pub fn transact_write_items(
+    ctx: &Ctx,
+    input: TransactWriteItemsInput,
+    request: &serde_json::Value,
+) -> Result<serde_json::Value, DdbError> {
     let entries = required(input.transact_items, "transactItems")?;
     check_count(entries.len())?;
     let mut registry = ctx.world.tables.lock();
@@ -33,7 +37,8 @@ pub fn transact_write_items(ctx: &Ctx, input: TransactWriteItemsInput, request: 
     }
     let judged: Vec<Result<Outcome, DdbError>> = writes.iter().map(|w| judge(&registry, w)).collect();
     if judged.iter().any(Result::is_err) {
-        let reasons = judged.into_iter().map(|j| j.map_or_else(CancellationReason::from_error, |_| CancellationReason::none())).collect();
+        let reasons =
+            judged.into_iter().map(|j| j.map_or_else(CancellationReason::from_error, |_| CancellationReason::none())).collect();
         return Err(DdbError::TransactionCanceled { reasons });
     }
     for (write, outcome) in writes.iter().zip(judged.into_iter().flatten()) {
@@ -53,7 +58,9 @@ fn check_count(count: usize) -> Result<(), DdbError> {
         n if n > MAX_ACTIONS => "Member must have length less than or equal to 100",
         _ => return Ok(()),
     };
-    Err(DdbError::Validation(format!("1 validation error detected: Value at 'transactItems' failed to satisfy constraint: {constraint}")))
+    Err(DdbError::Validation(format!(
+        "1 validation error detected: Value at 'transactItems' failed to satisfy constraint: {constraint}"
+    )))
 }
 
 /// One action, read and checked like the single-item operation it stands for.
