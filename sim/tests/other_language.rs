@@ -1,6 +1,7 @@
 //! The real `drs-sim serve` binary answers boto3 (Python) and the AWS CLI as it answers the
 //! Rust SDK: sim/conformance/boto3_check.py drives one server, then the Rust SDK repeats the
-//! same operations against it and the answers are compared.
+//! same operations against it and the answers are compared (DynamoDB's under another
+//! partition key, in `dynamodb_repeats`).
 #![allow(clippy::unwrap_used, clippy::panic)] // test code: a failed step fails the test
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -9,15 +10,20 @@ use aws_sdk_drs::error::ProvideErrorMetadata;
 use aws_sdk_drs::types::{
     DescribeJobsRequestFilters, DescribeSourceServersRequestFilters, LaunchDisposition, StartRecoveryRequestSourceServer,
 };
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue as Av, BillingMode, ConditionCheck, KeySchemaElement, KeyType, Put, ReturnValue,
+    ReturnValuesOnConditionCheckFailure, ScalarAttributeType, TransactWriteItem,
+};
 use aws_sdk_ec2::types::Filter;
 use serde_json::{json, Value};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
 
 const ACCOUNT: &str = "200000000001";
 const DRS_REGION: &str = "us-east-1";
 const ORIGIN_REGION: &str = "us-west-2";
+const LEDGER: &str = "drs-orch-runs";
 
 /// `drs-sim serve`, killed when dropped (also when the test panics).
 struct Serve {
@@ -309,7 +315,197 @@ async fn boto3_and_the_aws_cli_see_what_the_rust_sdk_sees() {
     assert!(err.is_resource_not_found_exception(), "{err:?}");
     assert_eq!(code(&err), py["secretMissing"]);
 
+    dynamodb_repeats(&hub_config, &py).await;
     aws_cli(&serve, &me, &target, &ids);
+}
+
+/// An AttributeValue from its wire JSON (`{"S": "x"}`), as boto3 sent and printed it.
+fn av_of(v: &Value) -> Av {
+    let (kind, inner) = v.as_object().and_then(|o| o.iter().next()).expect("an AttributeValue has one type");
+    let texts = || inner.as_array().unwrap().iter().map(|x| x.as_str().unwrap().to_owned()).collect();
+    match kind.as_str() {
+        "S" => Av::S(inner.as_str().unwrap().to_owned()),
+        "N" => Av::N(inner.as_str().unwrap().to_owned()),
+        "BOOL" => Av::Bool(inner.as_bool().unwrap()),
+        "NULL" => Av::Null(true),
+        "SS" => Av::Ss(texts()),
+        "NS" => Av::Ns(texts()),
+        "L" => Av::L(inner.as_array().unwrap().iter().map(av_of).collect()),
+        "M" => Av::M(item_of(inner)),
+        other => panic!("no {other} values in the conformance run"),
+    }
+}
+
+fn item_of(v: &Value) -> HashMap<String, Av> {
+    v.as_object().expect("an item").iter().map(|(k, v)| (k.clone(), av_of(v))).collect()
+}
+
+/// An AttributeValue as the wire writes it, to compare with what boto3 printed.
+fn json_of(v: &Av) -> Value {
+    match v {
+        Av::S(s) => json!({"S": s}),
+        Av::N(n) => json!({"N": n}),
+        Av::Bool(b) => json!({"BOOL": b}),
+        Av::Null(_) => json!({"NULL": true}),
+        Av::Ss(s) => json!({"SS": s}),
+        Av::Ns(s) => json!({"NS": s}),
+        Av::L(l) => json!({"L": l.iter().map(json_of).collect::<Vec<_>>()}),
+        Av::M(m) => json!({"M": json_item(m)}),
+        other => panic!("no {other:?} in the conformance run"),
+    }
+}
+
+fn json_item(item: &HashMap<String, Av>) -> Value {
+    item.iter().map(|(k, v)| (k.clone(), json_of(v))).collect::<serde_json::Map<_, _>>().into()
+}
+
+/// boto3's items and answers under the Rust side's own partition key.
+fn ours(v: &Value) -> Value {
+    serde_json::from_str(&v.to_string().replace("resource#boto3", "resource#rust")).unwrap()
+}
+
+/// DynamoDB: the Rust SDK repeats boto3's operations on the same items under its own
+/// partition key and gets the same answers: items, pages, cancellation reasons, refusals.
+async fn dynamodb_repeats(hub: &SdkConfig, py: &Value) {
+    let db = aws_sdk_dynamodb::Client::new(hub);
+    let table = db.describe_table().table_name(LEDGER).send().await.unwrap().table.unwrap();
+    let schema: Vec<Value> = table
+        .key_schema()
+        .iter()
+        .map(|k| json!({"AttributeName": k.attribute_name(), "KeyType": k.key_type().as_str()}))
+        .collect();
+    assert_eq!(Value::from(schema), py["ddbKeySchema"]);
+    assert_eq!(table.table_arn(), py["ddbTableArn"].as_str());
+    let definition =
+        |name: &str| AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build();
+    let element = |name: &str, kind| KeySchemaElement::builder().attribute_name(name).key_type(kind).build();
+    let err = db
+        .create_table()
+        .table_name(LEDGER)
+        .attribute_definitions(definition("pk").unwrap())
+        .attribute_definitions(definition("sk").unwrap())
+        .key_schema(element("pk", KeyType::Hash).unwrap())
+        .key_schema(element("sk", KeyType::Range).unwrap())
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), py["ddbCreateExisting"]);
+    let err = db.describe_table().table_name("conformance-scratch").send().await.unwrap_err();
+    assert_eq!(code(&err), py["ddbDeletedTable"]);
+
+    let run = item_of(&ours(&py["ddbRun"]));
+    let key: HashMap<String, Av> =
+        run.iter().filter(|(k, _)| *k == "pk" || *k == "sk").map(|(k, v)| (k.clone(), v.clone())).collect();
+    let put = || db.put_item().table_name(LEDGER).set_item(Some(run.clone())).condition_expression("attribute_not_exists(pk)");
+    put().send().await.unwrap();
+    let lost =
+        put().return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld).send().await.unwrap_err();
+    assert_eq!(code(&lost), py["ddbLostPut"]["code"]);
+    let aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(ccf) = lost.into_service_error()
+    else {
+        panic!("a typed ConditionalCheckFailedException")
+    };
+    assert_eq!(json_item(ccf.item().unwrap()), ours(&py["ddbLostPut"]["item"]));
+
+    let update = &py["ddbUpdate"];
+    let mut request = db
+        .update_item()
+        .table_name(LEDGER)
+        .set_key(Some(key.clone()))
+        .update_expression(update["UpdateExpression"].as_str().unwrap())
+        .return_values(ReturnValue::UpdatedNew);
+    for (k, v) in update["ExpressionAttributeNames"].as_object().unwrap() {
+        request = request.expression_attribute_names(k, v.as_str().unwrap());
+    }
+    for (k, v) in update["ExpressionAttributeValues"].as_object().unwrap() {
+        request = request.expression_attribute_values(k, av_of(v));
+    }
+    assert_eq!(json_item(&request.send().await.unwrap().attributes.unwrap()), ours(&py["ddbUpdatedNew"]));
+    let projected = db
+        .get_item()
+        .table_name(LEDGER)
+        .set_key(Some(key.clone()))
+        .projection_expression("waves.w1, tags, #l[1]")
+        .expression_attribute_names("#l", "log")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json_item(&projected.item.unwrap()), ours(&py["ddbProjected"]));
+
+    let pk = run["pk"].clone();
+    for i in 2..6 {
+        let item = HashMap::from([
+            ("pk".into(), pk.clone()),
+            ("sk".into(), Av::S(format!("run#{i}"))),
+            ("seq".into(), Av::N(i.to_string())),
+        ]);
+        db.put_item().table_name(LEDGER).set_item(Some(item)).send().await.unwrap();
+    }
+    let pages: Vec<_> = db
+        .query()
+        .table_name(LEDGER)
+        .key_condition_expression("pk = :pk AND begins_with(sk, :run)")
+        .filter_expression("seq >= :three")
+        .expression_attribute_values(":pk", pk.clone())
+        .expression_attribute_values(":run", Av::S("run#".into()))
+        .expression_attribute_values(":three", Av::N("3".into()))
+        .limit(2)
+        .into_paginator()
+        .send()
+        .collect::<Result<_, _>>()
+        .await
+        .unwrap();
+    let sks: Vec<Value> = pages.iter().map(|p| p.items().iter().map(|i| json_of(&i["sk"])["S"].clone()).collect()).collect();
+    assert_eq!(Value::from(sks), py["ddbQueryPages"]);
+
+    let nine = HashMap::from([("pk".to_owned(), pk.clone()), ("sk".to_owned(), Av::S("run#9".into()))]);
+    let transaction = |limit: &str| {
+        let put = Put::builder().table_name(LEDGER).set_item(Some(nine.clone())).condition_expression("attribute_not_exists(pk)");
+        let check = ConditionCheck::builder()
+            .table_name(LEDGER)
+            .set_key(Some(key.clone()))
+            .condition_expression("attempts > :limit")
+            .expression_attribute_values(":limit", Av::N(limit.into()))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        db.transact_write_items()
+            .transact_items(TransactWriteItem::builder().put(put.build().unwrap()).build())
+            .transact_items(TransactWriteItem::builder().condition_check(check.build().unwrap()).build())
+            .send()
+    };
+    let err = transaction("10").await.unwrap_err();
+    assert_eq!(code(&err), py["ddbCanceled"]["code"]);
+    let aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(canceled) =
+        err.into_service_error()
+    else {
+        panic!("a typed TransactionCanceledException")
+    };
+    let reasons: Vec<Value> = canceled.cancellation_reasons().iter().map(|r| r.code().into()).collect();
+    assert_eq!(Value::from(reasons), py["ddbCanceled"]["reasons"]);
+    transaction("1").await.unwrap();
+
+    let keys = aws_sdk_dynamodb::types::KeysAndAttributes::builder()
+        .keys(key.clone())
+        .keys(nine.clone())
+        .keys(HashMap::from([("pk".to_owned(), pk.clone()), ("sk".to_owned(), Av::S("run#404".into()))]))
+        .projection_expression("sk")
+        .build()
+        .unwrap();
+    let batch = db.batch_get_item().request_items(LEDGER, keys).send().await.unwrap();
+    let mut got: Vec<Value> = batch.responses().unwrap()[LEDGER].iter().map(|i| json_of(&i["sk"])["S"].clone()).collect();
+    got.sort_by_key(|v| v.to_string());
+    assert_eq!(Value::from(got), py["ddbBatch"]);
+    let deleted =
+        db.delete_item().table_name(LEDGER).set_key(Some(nine)).return_values(ReturnValue::AllOld).send().await.unwrap();
+    assert_eq!(json_item(&deleted.attributes.unwrap()), ours(&py["ddbDeletedOld"]));
+
+    let err = put().expression_attribute_values(":unused", Av::S("u".into())).send().await.unwrap_err();
+    assert_eq!(
+        (code(&err), err.message().map(Value::from)),
+        (py["ddbUnused"]["Code"].clone(), Some(py["ddbUnused"]["Message"].clone()))
+    );
+    let err = db.get_item().table_name("no-such-table").set_key(Some(key)).send().await.unwrap_err();
+    assert_eq!(code(&err), py["ddbUnknownTable"]);
 }
 
 /// Three AWS CLI calls: who the hub is, a refused AssumeRole, and the servers (paginated).
@@ -354,4 +550,13 @@ fn aws_cli(
     let listed = ok(run(target, DRS_REGION, &["drs", "describe-source-servers", "--page-size", "3"]));
     let cli_ids = listed["items"].as_array().unwrap().iter().filter_map(|s| s["sourceServerID"].as_str());
     assert_eq!(strings(cli_ids), strings(ids.iter().map(String::as_str)));
+    // The hub's run ledger table, and its items boto3 and the Rust SDK left under their keys.
+    let table = ok(run(&hub, DRS_REGION, &["dynamodb", "describe-table", "--table-name", "drs-orch-runs"]));
+    assert_eq!(table["Table"]["TableArn"], "arn:aws:dynamodb:us-east-1:100000000000:table/drs-orch-runs");
+    let values = r#"{":pk": {"S": "resource#rust"}}"#;
+    let args = ["dynamodb", "query", "--table-name", "drs-orch-runs", "--key-condition-expression", "pk = :pk"];
+    let queried =
+        ok(run(&hub, DRS_REGION, &[&args[..], &["--expression-attribute-values", values, "--page-size", "2"]].concat()));
+    let sks: Vec<&str> = queried["Items"].as_array().unwrap().iter().filter_map(|i| i["sk"]["S"].as_str()).collect();
+    assert_eq!(sks, ["run#1", "run#2", "run#3", "run#4", "run#5"], "the CLI follows LastEvaluatedKey itself");
 }
