@@ -43,6 +43,12 @@ impl ExpressionKind {
 pub enum ExprError {
     #[error("The expression can not be empty;")]
     Empty,
+    #[error("Expression size has exceeded the maximum allowed size; expression size: {0}")]
+    TooLong(usize),
+    /// The simulator's own bound (DynamoDB's 4 KB already bounds nesting): it keeps the
+    /// recursive-descent parser's stack small.
+    #[error("The expression is nested more than {0} levels deep")]
+    TooDeep(usize),
     #[error("Syntax error; token: \"{token}\", near: \"{near}\"")]
     Syntax { token: String, near: String },
     #[error("An expression attribute name used in the document path is not defined; attribute name: {0}")]

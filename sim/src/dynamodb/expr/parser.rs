@@ -17,11 +17,16 @@ const CONDITION_FUNCTIONS: [&str; 5] = ["attribute_exists", "attribute_not_exist
 pub const UPDATE_FUNCTIONS: [&str; 2] = ["if_not_exists", "list_append"];
 /// DynamoDB's bound on the operands of IN.
 const MAX_IN_OPERANDS: usize = 100;
+/// DynamoDB's bound on an expression's length, in bytes.
+const MAX_EXPRESSION_BYTES: usize = 4096;
+/// How deep parentheses and NOTs may nest (the simulator's bound; see `ExprError::TooDeep`).
+const MAX_DEPTH: usize = 100;
 
 pub struct Parser<'s, 'u> {
     src: &'s str,
     tokens: Vec<Token<'s>>,
     pos: usize,
+    depth: usize,
     pub subs: &'u mut Substitutions,
 }
 
@@ -30,7 +35,10 @@ impl<'s, 'u> Parser<'s, 'u> {
         if src.trim().is_empty() {
             return Err(ExprError::Empty);
         }
-        Ok(Parser { src, tokens: lexer::tokenize(src)?, pos: 0, subs })
+        if src.len() > MAX_EXPRESSION_BYTES {
+            return Err(ExprError::TooLong(src.len()));
+        }
+        Ok(Parser { src, tokens: lexer::tokenize(src)?, pos: 0, depth: 0, subs })
     }
 
     pub fn peek(&self) -> Tok<'s> {
@@ -151,15 +159,27 @@ impl<'s, 'u> Parser<'s, 'u> {
     fn negation(&mut self) -> Result<Condition, ExprError> {
         if self.at_keyword("NOT") {
             self.advance();
-            return Ok(Condition::Not(Box::new(self.negation()?)));
+            let inner = self.nested(Self::negation)?;
+            return Ok(Condition::Not(Box::new(inner)));
         }
         self.primary()
+    }
+
+    /// Parses one level deeper, within the nesting bound.
+    fn nested(&mut self, parse: fn(&mut Self) -> Result<Condition, ExprError>) -> Result<Condition, ExprError> {
+        if self.depth >= MAX_DEPTH {
+            return Err(ExprError::TooDeep(MAX_DEPTH));
+        }
+        self.depth += 1;
+        let parsed = parse(self);
+        self.depth -= 1;
+        parsed
     }
 
     fn primary(&mut self) -> Result<Condition, ExprError> {
         if self.peek() == Tok::LeftParen {
             self.advance();
-            let inner = self.condition()?;
+            let inner = self.nested(Self::condition)?;
             self.expect(Tok::RightParen)?;
             return Ok(inner);
         }
@@ -349,6 +369,70 @@ mod tests {
         assert!(matches!(parse("a = = :v").unwrap_err(), ExprError::Syntax { token, near } if token == "=" && near == "= ="));
         assert!(matches!(parse("a =").unwrap_err(), ExprError::Syntax { token, .. } if token == "<EOF>"));
         assert!(matches!(parse("begins_with(a, :v)").unwrap_err(), ExprError::OperandType { .. }));
+        let deep = format!("{}a = :v{}", "(".repeat(2000), ")".repeat(2000));
+        assert_eq!(parse(&deep).unwrap_err(), ExprError::TooDeep(MAX_DEPTH), "refused, not a stack overflow");
+        assert_eq!(parse(&"NOT ".repeat(1000)).unwrap_err(), ExprError::TooDeep(MAX_DEPTH));
+        let long = format!("a = :v{}", " OR a = :v".repeat(500));
+        assert_eq!(parse(&long).unwrap_err(), ExprError::TooLong(long.len()));
+    }
+
+    /// Token soup from a fixed seed: every parser answers it with a value or an error.
+    #[test]
+    fn arbitrary_input_is_refused_not_panicked_on() {
+        let fragments = [
+            "a",
+            "#n",
+            ":v",
+            ":s",
+            "(",
+            ")",
+            "[",
+            "]",
+            "[0]",
+            "[99999999999999999999]",
+            ".",
+            ",",
+            "=",
+            "<>",
+            "<",
+            ">=",
+            "+",
+            "-",
+            "AND",
+            "OR",
+            "NOT",
+            "BETWEEN",
+            "IN",
+            "SET",
+            "REMOVE",
+            "ADD",
+            "DELETE",
+            "size(",
+            "begins_with(",
+            "contains(",
+            "attribute_type(",
+            "if_not_exists(",
+            "list_append(",
+            "é",
+            "#",
+            ":",
+            "$",
+            " ",
+        ];
+        let mut state: u64 = 0x5eed;
+        for _ in 0..20_000 {
+            let mut text = String::new();
+            for _ in 0..(state % 12) {
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                text.push_str(fragments[(state >> 33) as usize % fragments.len()]);
+                text.push(' ');
+            }
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let mut s = subs(json!({"#n": "name"}), json!({":v": {"N": "1"}, ":s": {"SS": ["x"]}}));
+            let _ = parse_condition(&text, &mut s);
+            let _ = parse_projection(&text, &mut s);
+            let _ = super::super::update::parse_update(&text, &mut s);
+        }
     }
 
     #[test]
