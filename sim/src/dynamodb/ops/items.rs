@@ -28,7 +28,7 @@ struct GetOutput {
 }
 
 /// Judges and commits one write under the registry's lock.
-fn apply(registry: &mut Registry, write: &Write) -> Result<Outcome, DdbError> {
+fn judge_and_commit(registry: &mut Registry, write: &Write) -> Result<Outcome, DdbError> {
     let table =
         registry.by_id_mut(write.table).ok_or_else(|| DdbError::ResourceNotFound("Requested resource not found".into()))?;
     let outcome = write.judge(table)?;
@@ -41,7 +41,7 @@ pub fn put_item(ctx: &Ctx, input: PutInput) -> Result<serde_json::Value, DdbErro
     let address = address(ctx, input.table_name.as_deref(), "tableName")?;
     let mut registry = ctx.world.tables.lock();
     let write = Write::put(&registry, &address, input)?;
-    let outcome = apply(&mut registry, &write)?;
+    let outcome = judge_and_commit(&mut registry, &write)?;
     let attributes = if returns == ReturnValues::AllOld { outcome.old } else { None };
     Ok(to_json(&WriteOutput { attributes }))
 }
@@ -51,7 +51,7 @@ pub fn delete_item(ctx: &Ctx, input: DeleteInput) -> Result<serde_json::Value, D
     let address = address(ctx, input.table_name.as_deref(), "tableName")?;
     let mut registry = ctx.world.tables.lock();
     let write = Write::delete(&registry, &address, input, false)?;
-    let outcome = apply(&mut registry, &write)?;
+    let outcome = judge_and_commit(&mut registry, &write)?;
     let attributes = if returns == ReturnValues::AllOld { outcome.old } else { None };
     Ok(to_json(&WriteOutput { attributes }))
 }
@@ -61,7 +61,7 @@ pub fn update_item(ctx: &Ctx, input: UpdateInput) -> Result<serde_json::Value, D
     let address = address(ctx, input.table_name.as_deref(), "tableName")?;
     let mut registry = ctx.world.tables.lock();
     let write = Write::update(&registry, &address, input)?;
-    let Outcome { old, new } = apply(&mut registry, &write)?;
+    let Outcome { old, new } = judge_and_commit(&mut registry, &write)?;
     let updated = |item: Option<Item>| item.map(|i| project(&i, &write.updated_paths())).filter(|i| !i.is_empty());
     let attributes = match returns {
         ReturnValues::None => None,
