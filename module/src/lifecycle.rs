@@ -11,17 +11,17 @@ use crate::aws::Clients;
 use crate::callbacks::{CallbackError, Callbacks};
 use crate::error::ErrorCode;
 use crate::event::{ModuleEvent, Phase};
+use crate::ledger::{LedgerError, RunEnd};
 use crate::preflight::{partitions_of, preflight};
 use crate::recovery::launches::Scope;
 use crate::recovery::payload::Payload;
+use crate::recovery::reference::RunReference;
 use crate::recovery::status::Outcome;
-use crate::ledger::{LedgerError, RunEnd};
 use crate::recovery::{activate, cleanup, replicate, run, status, tags};
 use crate::resource::{DrsResource, Mode};
 use serde_json::{json, Value};
 
 use crate::recovery::payload::PayloadError;
-pub use crate::recovery::payload::MAX_PAYLOAD;
 
 /// A failure as the platform sees it: the Lambda error type and message, and the
 /// SendTaskFailure error and cause.
@@ -58,12 +58,21 @@ pub async fn handle(clients: &Clients, raw: &Value) -> Result<Value, LifecycleEr
 
 pub async fn handle_detailed(clients: &Clients, raw: &Value) -> Result<Handled, LifecycleError> {
     let token = raw.get("TaskToken").and_then(Value::as_str).map(crate::secret::Secret::new);
+    // As `ModuleEvent::parse` reads it: a status check carries `status`.
+    let status_check = raw.get("status").is_some();
     let result = run(clients, raw).await;
     if let (Some(token), Err(e)) = (token, &result) {
         if e.code != ErrorCode::ParentGone {
             let cb = Callbacks::new(clients.hub(), token);
-            if let Err(cb_err) = cb.failure(e.code.as_str(), &e.message).await {
-                tracing::warn!(error = %cb_err, "SendTaskFailure did not reach the parent");
+            match cb.failure(e.code.as_str(), &e.message).await {
+                Ok(()) | Err(CallbackError::ParentGone(_)) => {}
+                // As SendTaskSuccess is: a status check answers not done, and the next check
+                // finds the same end (the ledger holds it) and sends it again.
+                Err(CallbackError::Failed(m)) if status_check => {
+                    tracing::warn!(error = %m, code = e.code.as_str(), "SendTaskFailure failed; the next status check sends it again");
+                    return Ok(Handled { answer: Value::Bool(false), detail: None, metrics: vec![] });
+                }
+                Err(cb_err) => tracing::warn!(error = %cb_err, "SendTaskFailure did not reach the parent"),
             }
         }
     }
@@ -191,6 +200,11 @@ async fn run(clients: &Clients, raw: &Value) -> Result<Handled, LifecycleError> 
             let given = params.execution_id.as_deref();
             let execution = tags::execution_id(given, event.task_token.as_ref(), event.run_id.as_deref(), &event.resource_name)
                 .map_err(|e| fail(ErrorCode::InvalidEvent, e.to_string()))?;
+            // The platform holds a signed reference; the plan is in the ledger. Signed first:
+            // a configuration without a key starts nothing.
+            let reference =
+                RunReference::new(clients.config().ledger.payload_key.as_ref(), &resource.name, &resource.identity(), &execution)
+                    .map_err(|e| fail(ErrorCode::ActivationFailed, e.to_string()))?;
             let (payload, first) =
                 activate::activate(clients, &resource, &execution).await.map_err(|e| activation_error(e, given.is_some()))?;
             if let Outcome::Failed { code, message } = &first.outcome {
@@ -203,60 +217,26 @@ async fn run(clients: &Clients, raw: &Value) -> Result<Handled, LifecycleError> 
                     }
                 });
             }
-            // Its size was checked in `activate`, before the first wave started.
-            let value = serde_json::to_value(&payload).map_err(|e| fail(ErrorCode::InternalError, e.to_string()))?;
+            let value = serde_json::to_value(&reference).map_err(|e| fail(ErrorCode::InternalError, e.to_string()))?;
             answer(value, serde_json::to_value(&first).ok())
         }
         (Phase::Activate, true) => {
             let raw_payload = event.payload.as_ref().ok_or_else(|| {
                 fail(ErrorCode::InvalidEvent, "lifecycle_output.Payload: missing: the activate phase's answer is needed")
             })?;
-            let payload = Payload::parse(raw_payload).map_err(|e| fail(ErrorCode::InvalidEvent, format!("{e:#}")))?;
-            payload_is_this_runs(&payload, &event, &resource).map_err(|m| fail(ErrorCode::InvalidEvent, m))?;
-            let record = match crate::ledger::of(clients).get(&payload.key()).await {
-                Ok(Some(r)) => r,
-                Ok(None) => {
-                    return Err(fail(
-                        ErrorCode::StatusCheckFailed,
-                        format!(
-                            "run ledger {}: no record of execution '{}' of resource {}: the run cannot be judged without it",
-                            clients.config().ledger.table_name,
-                            payload.execution,
-                            payload.resource
-                        ),
-                    ))
-                }
+            let reference = RunReference::parse(raw_payload, clients.config().ledger.payload_key.as_ref())
+                .map_err(|e| fail(ErrorCode::InvalidEvent, e.to_string()))?;
+            reference_is_this_runs(&reference, &event, &resource).map_err(|m| fail(ErrorCode::InvalidEvent, m))?;
+            let run = match run::load(clients, &reference.key()).await {
+                Ok(run) => run,
                 // Throttled or unreachable: not done; the next check reads it again.
-                Err(e) if e.is_transient() => {
+                Err(run::LoadError::Ledger(e)) if e.is_transient() => {
                     tracing::warn!(error = %e, "the run ledger cannot be read; answering not done");
                     return answer(Value::Bool(false), None);
                 }
-                Err(e) => return Err(fail(ErrorCode::StatusCheckFailed, e.to_string())),
+                Err(e) => return Err(fail(ErrorCode::StatusCheckFailed, format!("{e}: the run cannot be judged without it"))),
             };
-            payload_matches_record(&payload, &record).map_err(|m| fail(ErrorCode::InvalidEvent, m))?;
-            // An end once recorded is the answer: a failed run is not judged again (nothing
-            // starts after it), a run that ended well is summarized again.
-            if let Some(end) = record.end.as_ref().filter(|e| !e.succeeded()) {
-                return Err(ended_failed(end));
-            }
-            let st = status::check(clients, &payload).await.map_err(|e| fail(ErrorCode::StatusCheckFailed, format!("{e:#}")))?;
-            let detail = serde_json::to_value(&st).ok();
-            let metrics = crate::metrics::activation(&st, &payload);
-            let outcome = if record.end.is_some() { Outcome::Done } else { st.outcome.clone() };
-            match &outcome {
-                Outcome::Running => answer(Value::Bool(false), detail),
-                ended => {
-                    let end = match record_end(clients, &payload, ended).await {
-                        Ok(end) => end,
-                        Err(e) => return unrecorded(&e, ended, detail, metrics),
-                    };
-                    if end.succeeded() {
-                        finish(callbacks.as_ref(), st.summary(&payload), detail, metrics).await
-                    } else {
-                        Err(LifecycleError { metrics, ..ended_failed(&end) })
-                    }
-                }
-            }
+            activate_check(clients, callbacks.as_ref(), run).await
         }
         (Phase::Cleanup, check) => {
             let identity = resource.identity();
@@ -273,7 +253,8 @@ async fn run(clients: &Clients, raw: &Value) -> Result<Handled, LifecycleError> 
                 .map_err(|e| fail(ErrorCode::CleanupFailed, format!("{e:#}")))?;
             let summary = json!({"phase": "cleanup", "resource": event.resource_name, "remaining": st.remaining,
                                  "terminateJobs": st.jobs, "instances": st.instances.len(),
-                                 "unreachable": st.unreachable, "leftToOtherResources": st.left_to_others,
+                                 "unreachable": st.unreachable, "launching": st.launching,
+                                 "leftToOtherResources": st.left_to_others,
                                  "leftToOtherResourcesNamed": st.left_to_others_named,
                                  "deadline": deadline.map(|d| crate::time::secs(&d))});
             match (check, st.done()) {
@@ -322,19 +303,47 @@ async fn run(clients: &Clients, raw: &Value) -> Result<Handled, LifecycleError> 
     }
 }
 
+/// One `activate_status_check` of a run read back from the ledger. An end once recorded is
+/// the answer: a failed run is not judged again (nothing starts after it), a run that ended
+/// well is summarized again.
+async fn activate_check(clients: &Clients, callbacks: Option<&Callbacks>, run: run::Loaded) -> Result<Handled, LifecycleError> {
+    let (record, payload) = (run.record, run.plan);
+    if let Some(end) = record.end.as_ref().filter(|e| !e.succeeded()) {
+        return Err(ended_failed(end));
+    }
+    let st = status::check(clients, &payload).await.map_err(|e| fail(ErrorCode::StatusCheckFailed, format!("{e:#}")))?;
+    let detail = serde_json::to_value(&st).ok();
+    let metrics = crate::metrics::activation(&st, &payload);
+    let outcome = if record.end.is_some() { Outcome::Done } else { st.outcome.clone() };
+    match &outcome {
+        Outcome::Running => answer(Value::Bool(false), detail),
+        ended => {
+            let end = match record_end(clients, &payload, ended).await {
+                Ok(end) => end,
+                Err(e) => return unrecorded(&e, ended, detail, metrics),
+            };
+            if end.succeeded() {
+                finish(callbacks, st.summary(&payload), detail, metrics).await
+            } else {
+                Err(LifecycleError { metrics, ..ended_failed(&end) })
+            }
+        }
+    }
+}
+
 /// A status check acts on the run its payload names: one handed another resource's payload,
 /// or another run's (a platform mix-up, or a crafted event), would judge, start and answer for
 /// that run under this event's token. Refused before any call, naming the field.
-fn payload_is_this_runs(payload: &Payload, event: &ModuleEvent, resource: &DrsResource) -> Result<(), String> {
+fn reference_is_this_runs(payload: &RunReference, event: &ModuleEvent, resource: &DrsResource) -> Result<(), String> {
     if payload.resource != event.resource_name {
         return Err(format!(
             "lifecycle_output.Payload.resource: '{}' is not this event's resource '{}'",
             payload.resource, event.resource_name
         ));
     }
-    if payload.resource_id != resource.identity() {
+    if payload.identity != resource.identity() {
         return Err(format!(
-            "lifecycle_output.Payload.resourceId: the activation was for another selection of '{}' (its HostNames, \
+            "lifecycle_output.Payload.rid: the activation was for another selection of '{}' (its HostNames, \
              Tags, accounts or regions changed since): a run goes on as activated, so start a new one",
             event.resource_name
         ));
@@ -355,45 +364,6 @@ fn payload_is_this_runs(payload: &Payload, event: &ModuleEvent, resource: &DrsRe
                 }
             ));
         }
-    }
-    Ok(())
-}
-
-/// A payload is a copy of what the run's record holds: one edited on its way back (a drill
-/// made a recovery, its hooks or tenant dropped, its deadline moved) is refused, naming the
-/// field, before any call that acts.
-fn payload_matches_record(payload: &Payload, record: &crate::ledger::RunRecord) -> Result<(), String> {
-    let differs = |field: &str, theirs: String, ours: String| {
-        Err(format!(
-            "lifecycle_output.Payload.{field}: {theirs} is not what the run ledger records for execution '{}' ({ours})",
-            record.execution
-        ))
-    };
-    if payload.mode != record.mode {
-        return differs("mode", payload.mode.as_str().into(), record.mode.as_str().into());
-    }
-    if payload.tenant != record.tenant {
-        return differs("tenant", format!("{:?}", payload.tenant), format!("{:?}", record.tenant));
-    }
-    if payload.hooks != record.hooks {
-        return differs("hooks", format!("{:?}", payload.hooks), format!("{:?}", record.hooks));
-    }
-    let times = [
-        ("deadline", payload.deadline, record.deadline),
-        ("since", payload.since, record.started),
-        ("jobsFrom", payload.jobs_from, record.jobs_from),
-    ];
-    for (field, theirs, ours) in times {
-        if theirs != ours {
-            return differs(field, crate::time::secs(&theirs), crate::time::secs(&ours));
-        }
-    }
-    if payload.server_count() != record.servers || payload.waves.len() != record.waves {
-        return differs(
-            "waves",
-            format!("{} servers in {} waves", payload.server_count(), payload.waves.len()),
-            format!("{} servers in {} waves", record.servers, record.waves),
-        );
     }
     Ok(())
 }

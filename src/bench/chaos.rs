@@ -118,6 +118,7 @@ fn setup(big: bool, servers: usize) -> anyhow::Result<(drs_sim::Fleet, Value, Va
         "hub": {"region": regions[0]},
         "roleName": generate::TARGET_ROLE,
         "externalId": {"rule": "{project}-{environment}-{accountId}"},
+        "ledger": {"payloadKey": super::generated::PAYLOAD_KEY},
         "regions": regions,
         "accounts": (0..20).map(|a| json!({"accountId": generate::account_id(a)})).collect::<Vec<_>>(),
     });

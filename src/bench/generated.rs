@@ -17,6 +17,9 @@ pub struct Shape {
     pub regions: usize,
 }
 
+/// Signs the benchmarks' lifecycle payloads (a key of the generated configuration, no secret).
+pub const PAYLOAD_KEY: &str = "drsorch-bench-payload-key-not-a-secret-01";
+
 impl Shape {
     pub fn fleet(&self) -> anyhow::Result<drs_sim::Fleet> {
         generate::fleet(&Spec { servers: self.servers, accounts: self.accounts, regions: self.regions })
@@ -30,6 +33,7 @@ impl Shape {
             "hub": {"region": regions[0], "endpointUrl": endpoint},
             "roleName": generate::TARGET_ROLE,
             "externalId": {"rule": "{project}-{environment}-{accountId}"},
+            "ledger": {"payloadKey": PAYLOAD_KEY},
             "regions": regions,
             "accounts": (0..self.accounts).map(|a| json!({"accountId": generate::account_id(a)})).collect::<Vec<_>>(),
         }))?))

@@ -90,6 +90,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         println!("  hand-off wave {} -> {}: {h:.1} s", i + 1, i + 2);
     }
     let n_waves = waves.len().max(1);
+    let servers = drs_module::recovery::run::of_payload(&clients, &run.payload).await?.plan.server_count();
     let max_handoff = handoffs.iter().cloned().fold(0.0, f64::max);
     println!(
         "bench handoff: handoff_s={max_handoff:.1} poll_s={} calls_per_wave={:.1} checks={} calls_per_check={:.1} waves={n_waves} servers={}",
@@ -97,7 +98,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         aws_calls as f64 / n_waves as f64,
         run.checks,
         aws_calls as f64 / (run.checks + 1) as f64,
-        drs_module::recovery::payload::Payload::parse(&run.payload).map(|p| p.server_count()).unwrap_or(0),
+        servers,
     );
     anyhow::ensure!(max_handoff <= args.poll_seconds as f64, "a hand-off took longer than one poll interval");
     Ok(())

@@ -9,11 +9,11 @@
 
 use super::child_sim::{peak_rss_mib, reset_peak_rss, rss_mib, ChildSim};
 use super::generated::Shape;
+use anyhow::Context;
 use drs_module::aws::{static_hub, Clients};
 use drs_module::config::{ModuleConfig, Quotas};
 use drs_module::driver::event;
-use drs_module::lifecycle::{handle_detailed, MAX_PAYLOAD};
-use drs_module::recovery::payload::Payload;
+use drs_module::lifecycle::handle_detailed;
 use drs_sim::client::Control;
 use drs_sim::fleet::{LaunchOutcome, Server};
 use drs_sim::generate;
@@ -88,9 +88,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let sim_start = activate_calls.first().map(|c| sim_secs(&c["simTime"])).unwrap_or(f64::NAN);
     seq = next;
     let payload_bytes = first.answer.to_string().len();
-    let payload = Payload::parse(&first.answer)?;
-    let servers = payload.server_count();
-    let list_bytes = as_a_list(&payload, &first.answer);
+    let run = drs_module::recovery::run::of_payload(&clients, &first.answer).await?;
+    let servers = run.plan.server_count();
+    let ledger_bytes = ledger_bytes(&control, &run.record.pk).await?;
 
     // Status checks until the run ends, as the platform's loop does.
     let mut check = event(&sp, "activate", Some(&token));
@@ -125,9 +125,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let handoff_s = handoffs.iter().cloned().fold(0.0, f64::max);
     let total_s = sim_end - sim_start;
     println!(
-        "  payload {payload_bytes} bytes for {servers} servers ({:.1} a server; limit {MAX_PAYLOAD}); with the ids as a list (version 1) {list_bytes} ({:.1} a server)",
-        payload_bytes as f64 / servers.max(1) as f64,
-        list_bytes as f64 / servers.max(1) as f64
+        "  payload {payload_bytes} bytes for {servers} servers (a reference to the run ledger); the run's items in the ledger {ledger_bytes} bytes ({:.1} a server)",
+        ledger_bytes as f64 / servers.max(1) as f64
     );
     println!(
         "  {} checks; run {total_s:.0} s simulated, critical path {critical_path_s:.0} s; {launched} launched, {failed} failed",
@@ -150,10 +149,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         false => String::new(),
     };
     println!(
-        "bench scale: servers={servers} payload_kib={:.1} bytes_per_server={:.1} v1_bytes_per_server={:.1} check_p50_s={:.3} check_p99_s={:.3} calls_per_check={busiest} peak_mib={peak_mib:.0} lambda_mib={lambda_mib} handoff_s={handoff_s:.1} poll_s={} total_s={total_s:.0} bound_s={critical_path_s:.0} ratio={:.2} checks={} latency_ms={}{replicate}",
-        payload_bytes as f64 / 1024.0,
-        payload_bytes as f64 / servers.max(1) as f64,
-        list_bytes as f64 / servers.max(1) as f64,
+        "bench scale: servers={servers} payload_bytes={payload_bytes} ledger_kib={:.1} ledger_bytes_per_server={:.1} check_p50_s={:.3} check_p99_s={:.3} calls_per_check={busiest} peak_mib={peak_mib:.0} lambda_mib={lambda_mib} handoff_s={handoff_s:.1} poll_s={} total_s={total_s:.0} bound_s={critical_path_s:.0} ratio={:.2} checks={} latency_ms={}{replicate}",
+        ledger_bytes as f64 / 1024.0,
+        ledger_bytes as f64 / servers.max(1) as f64,
         pct(0.5),
         pct(0.99),
         args.poll_seconds,
@@ -161,7 +159,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         costs.len(),
         args.latency_ms,
     );
-    anyhow::ensure!(payload_bytes <= MAX_PAYLOAD, "the payload is over 256 KiB");
+    anyhow::ensure!(payload_bytes <= 2048, "the payload is {payload_bytes} bytes, over 2 KiB");
     anyhow::ensure!(peak_mib < lambda_mib as f64, "the peak memory is over the Lambda's");
     anyhow::ensure!(handoff_s <= args.poll_seconds as f64, "a hand-off took longer than one poll interval");
     anyhow::ensure!(failed == args.failures, "{failed} servers failed, {} were set to fail", args.failures);
@@ -221,20 +219,15 @@ fn critical_path(servers: &[Server], q: &Quotas) -> f64 {
     waves.values().sum()
 }
 
-/// The payload's size had each group written its ids as a list (version 1) instead of one
-/// packed string: the same answer with each group's string swapped for the list.
-fn as_a_list(payload: &Payload, answer: &Value) -> usize {
-    let mut bytes = answer.to_string().len();
-    for (w, wave) in payload.waves.iter().enumerate() {
-        for (g, group) in wave.groups.iter().enumerate() {
-            let wire = &answer["waves"][w]["groups"][g];
-            // `hex` and `ids` are both three letters: only the value differs.
-            let packed = wire.get("hex").or_else(|| wire.get("ids")).and_then(Value::as_str).map_or(0, |s| s.len() + 2);
-            let list = serde_json::to_string(&group.servers).map_or(0, |l| l.len());
-            bytes = bytes + list - packed;
-        }
-    }
-    bytes
+/// The bytes of the run's items in the ledger as the simulator holds them (its control view:
+/// each item as JSON, so the attribute types' markers count too: an upper bound of what
+/// DynamoDB bills).
+async fn ledger_bytes(control: &Control, pk: &str) -> anyhow::Result<usize> {
+    let v = control.ok("GET", "tables/drs-orch-runs", None).await?;
+    let items = v["items"].as_array().context("the simulator lists the ledger's items")?;
+    let bytes: usize = items.iter().filter(|i| i["pk"]["S"] == pk).map(|i| i.to_string().len()).sum();
+    anyhow::ensure!(bytes > 0, "the run has no items in the ledger");
+    Ok(bytes)
 }
 
 /// The call log after sequence number `seq`, and the next one.

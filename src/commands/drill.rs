@@ -242,7 +242,7 @@ async fn activate(run: &Run, layer: u64, resource: &DrsResource) -> Activated {
         }
     }
     let (payload, error) = match result {
-        Ok(r) => (Payload::parse(&r.payload).ok(), None),
+        Ok(r) => (drs_module::recovery::run::of_payload(&run.clients, &r.payload).await.ok().map(|l| l.plan), None),
         Err(e) => {
             run.say(format!("{name}: {}: {}", e.code, e.message));
             (None, Some(e))

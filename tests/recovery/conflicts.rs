@@ -90,7 +90,7 @@ async fn a_busy_server_waits_named_while_the_rest_of_its_chunk_starts() {
         })
         .collect();
     assert!(!ours.contains(&busy), "db-01 was not started twice at once");
-    let payload = drs_module::recovery::payload::Payload::parse(&first.answer).unwrap();
+    let payload = drs_module::recovery::run::of_payload(&r.clients, &first.answer).await.unwrap().plan;
     let wave0: Vec<&String> = payload.waves[0].groups.iter().flat_map(|g| g.servers.iter()).collect();
     for id in wave0.iter().filter(|id| **id != &busy) {
         assert_eq!(launched.get(*id), Some(&1), "{id} started at the first check");

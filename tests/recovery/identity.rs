@@ -1,7 +1,7 @@
 //! Run identity: every run is its own, token or not. A token-less activate that names no run
 //! is refused; the standalone state machine names each execution's run; a drill input sent
 //! again is a fresh run that launches again; an explicit ExecutionId that already ran to an
-//! end (its jobs, or its answered approval) is refused naming it; a re-delivery of the same
+//! end (recorded in the run ledger, or shown by its answered approval) is refused naming it; a re-delivery of the same
 //! event within a run starts nothing twice.
 
 use super::standalone::{context, definition, play_as};
@@ -78,26 +78,22 @@ async fn an_execution_id_that_already_ran_is_refused_naming_it_with_a_token_or_w
     let shop = resource("ShopStack", params);
     r.run(&shop, "activate", None).await.expect("the first run");
     let before = r.start_recoveries().await.len();
-    // The newest job in each partition records the end (one is enough; the newest stays
-    // longest within a later activation's lookback).
-    let jobs = r.all_jobs().await;
-    let mut newest: std::collections::BTreeMap<&str, &aws_sdk_drs::types::Job> = Default::default();
-    for (p, j) in &jobs {
-        let later =
-            newest.get(p.as_str()).is_none_or(|n| (j.creation_date_time(), j.job_id()) > (n.creation_date_time(), n.job_id()));
-        if later {
-            newest.insert(p, j);
-        }
-    }
-    let ended = |j: &aws_sdk_drs::types::Job| j.tags().is_some_and(|t| t.contains_key("drs-orch:ended"));
-    assert!(newest.len() > 1 && newest.values().all(|j| ended(j)), "{newest:?}");
-    assert_eq!(jobs.iter().filter(|(_, j)| ended(j)).count(), newest.len(), "one job a partition");
+    // The run ledger records the end, once, on the run's record (the simulator's own view).
+    let items = r.control.ok("GET", "tables/drs-orch-runs", None).await.unwrap();
+    let runs: Vec<&Value> =
+        items["items"].as_array().unwrap().iter().filter(|i| i["execution"]["S"] == "drill-2026-11").collect();
+    assert_eq!(runs.len(), 1, "{items}");
+    assert!(runs[0]["end"]["M"]["at"]["S"].is_string() && runs[0]["end"]["M"].get("error").is_none(), "{}", runs[0]);
+    let ended = |j: &aws_sdk_drs::types::Job| j.tags().is_some_and(|t| t.keys().any(|k| k.contains("ended")));
+    assert!(!r.all_jobs().await.iter().any(|(_, j)| ended(j)), "the end is the ledger's, not a job tag");
 
     for token in [None, Some(r.token().await)] {
         let e = r.run(&shop, "activate", token.as_deref()).await.unwrap_err();
         assert_eq!(e.code.as_str(), "InvalidParameters");
         assert!(
-            e.message.contains("parameters.ExecutionId") && e.message.contains("drill-2026-11") && e.message.contains("done 20"),
+            e.message.contains("parameters.ExecutionId")
+                && e.message.contains("drill-2026-11")
+                && e.message.contains("done at 20"),
             "{}",
             e.message
         );

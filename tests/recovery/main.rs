@@ -22,7 +22,7 @@ mod outage;
 mod payload;
 mod policies;
 mod real;
-mod scale_payload;
+mod run_ledger;
 mod secrets_scan;
 mod standalone;
 mod template_hardening;

@@ -113,11 +113,15 @@ pub struct Approvals {
 pub struct LedgerConfig {
     #[serde(default = "default_ledger_table")]
     pub table_name: String,
+    /// Signs the lifecycle payload (`recovery/reference.rs`): activate and status checks
+    /// need it.
+    #[serde(default)]
+    pub payload_key: Option<Secret>,
 }
 
 impl Default for LedgerConfig {
     fn default() -> Self {
-        LedgerConfig { table_name: default_ledger_table() }
+        LedgerConfig { table_name: default_ledger_table(), payload_key: None }
     }
 }
 

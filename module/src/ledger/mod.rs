@@ -1,8 +1,11 @@
 //! The run ledger: one record per run (a resource's identity plus an execution id) in a
 //! DynamoDB table of the hub account. What must happen once for a run is decided there by a
-//! conditional write (`store.rs`): the run's opening, its end. DRS job tags keep only what
+//! conditional write (`store.rs`): the run's opening (with its plan, `plan.rs`), its end.
+//! The lifecycle payload is a reference to the record (`recovery/reference.rs`). DRS job tags
+//! keep only what
 //! finding a run's jobs and instances needs, so cleanup works when the ledger has no record.
 
+pub mod plan;
 pub mod record;
 pub mod store;
 

@@ -1,16 +1,22 @@
 //! The run ledger's DynamoDB calls. Every write that decides something once is conditional:
-//! opening a run (`attribute_not_exists`), recording its end (only while none is recorded).
+//! opening a run (its record and plan in one transaction, `attribute_not_exists`), recording
+//! its end (only while none is recorded).
 //! The loser of a race gets the winner's record back with the refusal
 //! (`ReturnValuesOnConditionCheckFailure=ALL_OLD`) and follows it. A write whose reply was
 //! lost and that the SDK sent again loses to itself the same way, and reads back its own
 //! record: the caller cannot tell, and need not.
 
+use super::plan::{self, PlanChunk};
 use super::record::{resource_pk, RunEnd, RunKey, RunRecord, RECORD_VERSION, RUN_PREFIX};
 use crate::aws::errors::AwsError;
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem};
 use std::collections::HashMap;
 
 type Item = HashMap<String, AttributeValue>;
+
+/// Tries of the transaction that opens a run, when a concurrent one cancels it.
+const OPEN_ATTEMPTS: u32 = 3;
 
 /// Why the ledger could not answer.
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +45,12 @@ pub enum LedgerError {
     /// The run has no record (a new table, or one restored without it).
     #[error("run ledger {table}: no record of execution '{execution}' of resource {identity}")]
     Missing { table: String, identity: String, execution: String },
+    /// The opening transaction was cancelled for another reason than an existing record.
+    #[error("run ledger {table}: the run could not be opened: the transaction was cancelled ({reasons})")]
+    Cancelled { table: String, reasons: String },
+    /// The run's plan chunks do not make one plan.
+    #[error("run ledger {table}: the plan of execution '{execution}' cannot be read: {why}")]
+    BadPlan { table: String, execution: String, why: String },
     /// A record that does not map to an item (a bug).
     #[error("run ledger {table}: a record cannot be written: {source}")]
     Unwritable {
@@ -81,31 +93,97 @@ impl Ledger {
         &self.table
     }
 
-    /// Writes the run's record unless one exists; returns the one that exists.
-    pub async fn open(&self, record: &RunRecord) -> Result<Opened, LedgerError> {
-        let item = self.item(record)?;
-        let put = self
+    /// Writes the run's record and its plan, all or nothing, unless a record exists; returns
+    /// the one that exists. A concurrent write of the same items cancels one transaction:
+    /// it is tried again (up to `OPEN_ATTEMPTS`), and then finds the record the other wrote.
+    pub async fn open(&self, record: &RunRecord, plan_text: &str) -> Result<Opened, LedgerError> {
+        let key = record.key();
+        let mut writes = vec![self.put_new(self.item(record)?)?];
+        for chunk in plan::chunks(&key, plan_text) {
+            let item =
+                serde_dynamo::to_item(&chunk).map_err(|source| LedgerError::Unwritable { table: self.table.clone(), source })?;
+            writes.push(self.put_new(item)?);
+        }
+        for attempt in 1..=OPEN_ATTEMPTS {
+            let sent = self.db.transact_write_items().set_transact_items(Some(writes.clone())).send().await;
+            let e = match sent {
+                Ok(_) => return Ok(Opened::New),
+                Err(e) => e,
+            };
+            let Some(TransactWriteItemsError::TransactionCanceledException(c)) = e.as_service_error() else {
+                return Err(self.call("dynamodb:TransactWriteItems", &e));
+            };
+            // The record's own condition: it exists (the first Put's reason carries it).
+            let first = c.cancellation_reasons().first();
+            if let Some(item) = first.filter(|r| r.code() == Some("ConditionalCheckFailed")).and_then(|r| r.item()) {
+                return Ok(Opened::Existing(self.record(item.clone())?));
+            }
+            if let Some(existing) = self.get(&key).await? {
+                return Ok(Opened::Existing(existing));
+            }
+            if attempt == OPEN_ATTEMPTS {
+                let codes: Vec<&str> = c.cancellation_reasons().iter().filter_map(|r| r.code()).collect();
+                return Err(LedgerError::Cancelled { table: self.table.clone(), reasons: codes.join(", ") });
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100 * u64::from(attempt))).await;
+        }
+        Err(self.missing(&key))
+    }
+
+    /// A run's plan as activate wrote it.
+    pub async fn plan(&self, key: &RunKey) -> Result<String, LedgerError> {
+        let mut pages = self
             .db
-            .put_item()
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :plan)")
+            .expression_attribute_values(":pk", AttributeValue::S(key.pk()))
+            .expression_attribute_values(":plan", AttributeValue::S(plan::prefix(key)))
+            .consistent_read(true)
+            .into_paginator()
+            .send();
+        let mut chunks = vec![];
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| self.call("dynamodb:Query", &e))?;
+            for item in page.items.unwrap_or_default() {
+                let sk = match item.get("sk") {
+                    Some(AttributeValue::S(s)) => s.clone(),
+                    _ => String::new(),
+                };
+                let chunk: PlanChunk = serde_dynamo::from_item(item).map_err(|source| LedgerError::Unreadable {
+                    table: self.table.clone(),
+                    pk: key.pk(),
+                    sk,
+                    source,
+                })?;
+                chunks.push(chunk);
+            }
+        }
+        plan::join(chunks).map_err(|why| LedgerError::BadPlan {
+            table: self.table.clone(),
+            execution: key.execution.clone(),
+            why,
+        })
+    }
+
+    /// A Put of a new item: refused if its key exists, with the item there sent back.
+    fn put_new(&self, item: Item) -> Result<TransactWriteItem, LedgerError> {
+        let put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(item))
             .condition_expression("attribute_not_exists(pk)")
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        match put {
-            Ok(_) => Ok(Opened::New),
-            Err(e) => match e.as_service_error() {
-                Some(s) if s.is_conditional_check_failed_exception() => {
-                    let existing = match conditional_item(s) {
-                        Some(item) => self.record(item)?,
-                        None => self.get(&record.key()).await?.ok_or_else(|| self.missing(&record.key()))?,
-                    };
-                    Ok(Opened::Existing(existing))
-                }
-                _ => Err(self.call("dynamodb:PutItem", &e)),
-            },
-        }
+            .build()
+            .map_err(|e| LedgerError::Call {
+                table: self.table.clone(),
+                error: AwsError {
+                    action: "dynamodb:TransactWriteItems".into(),
+                    kind: crate::aws::errors::Kind::Other,
+                    code: None,
+                    detail: e.to_string(),
+                },
+            })?;
+        Ok(TransactWriteItem::builder().put(put).build())
     }
 
     /// The run's record, read consistently (a write just made is seen).
@@ -208,7 +286,11 @@ impl Ledger {
         LedgerError::Missing { table: self.table.clone(), identity: key.identity.clone(), execution: key.execution.clone() }
     }
 
-    fn call<E>(&self, action: &str, e: &aws_sdk_dynamodb::error::SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>) -> LedgerError
+    fn call<E>(
+        &self,
+        action: &str,
+        e: &aws_sdk_dynamodb::error::SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>,
+    ) -> LedgerError
     where
         E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + 'static,
     {
@@ -216,30 +298,10 @@ impl Ledger {
     }
 }
 
-/// The item a conditional write was refused against, when the service sent it back.
-fn conditional_item<E: ConditionalRefusal>(e: &E) -> Option<Item> {
-    e.refused_item()
-}
-
-/// The operation errors that carry ConditionalCheckFailedException's item.
-trait ConditionalRefusal {
-    fn refused_item(&self) -> Option<Item>;
-}
-
-impl ConditionalRefusal for aws_sdk_dynamodb::operation::put_item::PutItemError {
-    fn refused_item(&self) -> Option<Item> {
-        match self {
-            Self::ConditionalCheckFailedException(c) => c.item().cloned(),
-            _ => None,
-        }
-    }
-}
-
-impl ConditionalRefusal for aws_sdk_dynamodb::operation::update_item::UpdateItemError {
-    fn refused_item(&self) -> Option<Item> {
-        match self {
-            Self::ConditionalCheckFailedException(c) => c.item().cloned(),
-            _ => None,
-        }
+/// The item a conditional update was refused against, when the service sent it back.
+fn conditional_item(e: &aws_sdk_dynamodb::operation::update_item::UpdateItemError) -> Option<Item> {
+    match e {
+        aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(c) => c.item().cloned(),
+        _ => None,
     }
 }

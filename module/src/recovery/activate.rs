@@ -6,6 +6,7 @@
 //! anything is started.
 
 use super::payload::{Group, Payload, WavePayload, VERSION};
+use super::run::Opening;
 use super::status::{self, Status};
 use crate::aws::Clients;
 use crate::discovery::discover_retrying;
@@ -73,7 +74,8 @@ pub async fn build(clients: &Clients, resource: &DrsResource, execution: &str) -
         None => vec![],
         Some(t) => crate::hooks::names(clients.config(), t, params.hooks.as_deref())?,
     };
-    let now = Utc::now();
+    // To the second, as the plan writes times: the run's record and plan hold the same.
+    let now = chrono::DateTime::from_timestamp(Utc::now().timestamp(), 0).unwrap_or_else(Utc::now);
     Ok(Payload {
         version: VERSION,
         phase: "activate".into(),
@@ -93,17 +95,16 @@ pub async fn build(clients: &Clients, resource: &DrsResource, execution: &str) -
     })
 }
 
-/// Plans, opens the run in the ledger and starts: the payload for the platform and the first
-/// check's status.
+/// Plans, opens the run in the ledger and starts: the run's plan (the platform gets a
+/// reference to it) and the first check's status.
 pub async fn activate(clients: &Clients, resource: &DrsResource, execution: &str) -> anyhow::Result<(Payload, Status)> {
-    let mut payload = build(clients, resource, execution).await?;
-    // Before the first write: a plan the platform cannot hand back starts nothing, and an
-    // execution id whose run ended is not taken for this one.
-    payload.check_size()?;
-    // A re-delivered activate follows the run the first delivery opened: its times, so that
-    // the deadline and the jobs' window do not move with each delivery.
-    let record = super::run::open(clients, resource, &payload).await?;
-    (payload.since, payload.jobs_from, payload.deadline) = (record.started, record.jobs_from, record.deadline);
+    let planned = build(clients, resource, execution).await?;
+    // A re-delivered activate follows the run the first delivery opened: its plan and its
+    // times, so that neither the servers nor the deadline move with each delivery.
+    let payload = match super::run::open(clients, resource, &planned).await? {
+        Opening::New => planned,
+        Opening::Following(run) => run.plan,
+    };
     let first = status::check(clients, &payload).await?;
     Ok((payload, first))
 }

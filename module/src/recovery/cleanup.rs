@@ -1,7 +1,10 @@
 //! `cleanup` and its status check: terminate every recovery instance the resource's drills
 //! launched (and, when the parameters ask, its real recoveries), found by tags, then wait
 //! until DRS no longer lists them. Both calls run the same pass, so a retried or lost call
-//! changes nothing: instances already held by a terminate job are left to it. A partition
+//! changes nothing: instances already held by a terminate job are left to it. While one of
+//! the resource's launch jobs is still running, cleanup is not done: what it launches is
+//! cleaned by a later check (a fail-fast drill fails while its first wave still launches). A
+//! partition where DRS is not initialized holds nothing to clean. A partition
 //! that cannot be read or refuses the terminate is named and the others are still cleaned;
 //! cleanup is not done while one is left, and fails at its deadline naming what is left.
 
@@ -22,6 +25,9 @@ pub struct CleanupStatus {
     pub instances: Vec<String>,
     /// Partitions that could not be read or cleaned: `account/region: error`.
     pub unreachable: Vec<String>,
+    /// The resource's launch jobs still running, `job (account/region)`: cleanup waits for
+    /// them and cleans what they launch.
+    pub launching: Vec<String>,
     /// Instances of other resources with this resource's name (another selection): left.
     pub left_to_others: usize,
     /// The first `NAMED` of them, `instance (account/region)`: if the resource's selection
@@ -33,9 +39,10 @@ pub struct CleanupStatus {
 const NAMED: usize = 20;
 
 impl CleanupStatus {
-    /// Nothing left anywhere: no instance, and no partition it could not look in.
+    /// Nothing left anywhere: no instance, no launch still running, and no partition it could
+    /// not look in.
     pub fn done(&self) -> bool {
-        self.remaining == 0 && self.unreachable.is_empty()
+        self.remaining == 0 && self.unreachable.is_empty() && self.launching.is_empty()
     }
 
     /// What a deadline leaves: the partitions and the instances, by name.
@@ -43,6 +50,9 @@ impl CleanupStatus {
         let mut parts = vec![];
         if !self.unreachable.is_empty() {
             parts.push(format!("unreachable: {}", self.unreachable.join("; ")));
+        }
+        if !self.launching.is_empty() {
+            parts.push(format!("launch jobs still running: {}", self.launching.join(", ")));
         }
         if self.remaining > 0 {
             parts.push(format!("{} instances left: {}", self.remaining, self.instances.join(", ")));
@@ -79,6 +89,7 @@ pub async fn pass(clients: &Clients, partitions: &[Partition], scope: &Scope<'_>
         jobs,
         instances: found.ours.iter().map(|l| format!("{} ({})", l.recovery_instance_id, l.partition)).collect(),
         unreachable: unreachable.iter().map(|(p, e)| format!("{p}: {e}")).collect(),
+        launching: found.launching.clone(),
         left_to_others: found.same_name.len(),
         left_to_others_named: found
             .same_name

@@ -56,12 +56,22 @@ impl Scope<'_> {
 }
 
 /// What a search found: this resource's instances, those of other resources with its name
-/// (left alone), and the partitions that could not be read (partition -> error).
+/// (left alone), its launch jobs still running (what they launch is not listed yet), and the
+/// partitions that could not be read (partition -> error).
 #[derive(Debug, Default)]
 pub struct Found {
     pub ours: Vec<Launched>,
     pub same_name: Vec<Launched>,
+    /// `job (account/region)` of the resource's launch jobs not yet COMPLETED, of the kinds
+    /// in scope (drills, recoveries).
+    pub launching: Vec<String>,
     pub unreachable: BTreeMap<Partition, String>,
+}
+
+/// A partition where DRS was never initialized holds no job and no instance: nothing to
+/// clean, replicate or wait for, rather than a partition that cannot be read.
+fn holds_nothing(e: &anyhow::Error) -> bool {
+    e.downcast_ref::<super::CallFailed>().is_some_and(|c| c.error.kind == crate::aws::errors::Kind::DrsNotInitialized)
 }
 
 pub async fn find(clients: &Clients, partitions: &[Partition], scope: &Scope<'_>) -> Found {
@@ -69,10 +79,12 @@ pub async fn find(clients: &Clients, partitions: &[Partition], scope: &Scope<'_>
     let mut found = Found::default();
     for (p, r) in partitions.iter().zip(per) {
         match r {
-            Ok((ours, same_name)) => {
+            Ok(InPartition { ours, same_name, launching }) => {
                 found.ours.extend(ours);
                 found.same_name.extend(same_name);
+                found.launching.extend(launching.into_iter().map(|j| format!("{j} ({p})")));
             }
+            Err(e) if holds_nothing(&e) => {}
             Err(e) => {
                 if Clients::is_session_refused(&e) {
                     clients.forget(&p.account).await;
@@ -84,9 +96,17 @@ pub async fn find(clients: &Clients, partitions: &[Partition], scope: &Scope<'_>
     found
 }
 
-async fn in_partition(clients: &Clients, p: &Partition, scope: &Scope<'_>) -> anyhow::Result<(Vec<Launched>, Vec<Launched>)> {
+/// One partition's share of `Found`.
+struct InPartition {
+    ours: Vec<Launched>,
+    same_name: Vec<Launched>,
+    launching: Vec<String>,
+}
+
+async fn in_partition(clients: &Clients, p: &Partition, scope: &Scope<'_>) -> anyhow::Result<InPartition> {
     let drs = clients.drs(p).await?;
     let (mut ours, mut others, mut terminating) = (HashSet::new(), HashSet::new(), HashSet::new());
+    let mut launching = vec![];
     let mut pages = drs.describe_jobs().max_results(1000).into_paginator().send();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| failed(p, "drs:DescribeJobs", &e))?;
@@ -97,6 +117,11 @@ async fn in_partition(clients: &Clients, p: &Partition, scope: &Scope<'_>) -> an
                 Match::No => {}
             }
             let active = j.status().is_some_and(|s| s.as_str() != "COMPLETED");
+            let drill = j.initiated_by().is_some_and(|i| i.as_str() == "START_DRILL");
+            let in_scope = if drill { scope.drills } else { scope.recoveries };
+            if active && in_scope && ours.contains(j.job_id()) && j.r#type().is_some_and(|t| t.as_str() == "LAUNCH") {
+                launching.push(j.job_id().to_owned());
+            }
             if active && j.r#type().is_some_and(|t| t.as_str() == "TERMINATE") {
                 terminating.extend(j.participating_servers().iter().filter_map(|s| s.recovery_instance_id().map(str::to_owned)));
             }
@@ -140,5 +165,5 @@ async fn in_partition(clients: &Clients, p: &Partition, scope: &Scope<'_>) -> an
             });
         }
     }
-    Ok((out, same_name))
+    Ok(InPartition { ours: out, same_name, launching })
 }

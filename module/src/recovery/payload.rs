@@ -1,10 +1,11 @@
-//! The lifecycle payload of `activate`: the module's only memory between calls. The platform
-//! hands it back unchanged to every status check, so it holds what cannot be found again
-//! (the plan as it was when the execution started) and nothing that changes: progress is
-//! read from the execution's tagged DRS jobs on each check. Step Functions caps it at
-//! 256 KiB (`schemas/lifecycle-payload.schema.json`); the server ids are most of it, so each
-//! group writes its ids as one packed string (`payload/ids.rs`): about 11.4 bytes a server
-//! with AWS's hexadecimal ids (a 20,000-server plan fits), 17 with any other.
+//! A run's plan (`Payload`, `schemas/run-plan.schema.json`): what cannot be found again (the
+//! waves' servers per account x region as they were when the run opened) and nothing that
+//! changes: progress is read from the run's tagged DRS jobs on each check. Activate writes it
+//! once into the run ledger with the run's record (`ledger/plan.rs`); every status check reads
+//! it back. The platform holds only a signed reference to it (`reference.rs`). The server ids
+//! are most of it, so each group writes its ids as one packed string (`payload/ids.rs`): about
+//! 11.4 bytes a server with AWS's hexadecimal ids, 17 with any other; the ledger takes up to
+//! 3.5 MB of plan for one run (some 300,000 servers).
 
 mod ids;
 
@@ -15,23 +16,22 @@ use chrono::{DateTime, Utc};
 pub use ids::IdsError;
 use serde::{Deserialize, Serialize};
 
-pub static SCHEMA: crate::schema::Schema =
-    crate::schema::Schema::new(include_str!("../../../schemas/lifecycle-payload.schema.json"));
+pub static SCHEMA: crate::schema::Schema = crate::schema::Schema::new(include_str!("../../../schemas/run-plan.schema.json"));
 /// 2: group ids packed (`hex`/`ids` strings); 1 wrote them as a list.
 pub const VERSION: u32 = 2;
-/// Step Functions' payload limit; the platform hands the phase's answer back in one.
-pub const MAX_PAYLOAD: usize = 256 * 1024;
+/// The largest plan one run's ledger transaction takes (`ledger::plan::MAX_PLAN_BYTES`).
+pub const MAX_PLAN: usize = crate::ledger::plan::MAX_PLAN_BYTES;
 
-/// Why a payload cannot be handed to the platform: found before anything is started.
+/// Why a plan cannot be written to the ledger: found before anything is started.
 #[derive(Debug, thiserror::Error)]
 pub enum PayloadError {
-    /// Over Step Functions' limit.
+    /// Over what one run's record takes.
     #[error(
-        "the lifecycle payload of {servers} servers is {bytes} bytes ({per_server:.1} a server), over Step Functions' {MAX_PAYLOAD}-byte (256 KiB) limit; nothing was started: split the resource (by Tags or AccountId) into resources of fewer servers"
+        "the plan of {servers} servers is {bytes} bytes ({per_server:.1} a server), over the {MAX_PLAN} bytes the run ledger takes for one run; nothing was started: split the resource (by Tags or AccountId) into resources of fewer servers"
     )]
     TooLarge { bytes: usize, servers: usize, per_server: f64 },
     /// It does not serialize (a launch setting no JSON can hold).
-    #[error("the lifecycle payload cannot be written: {0}")]
+    #[error("the plan cannot be written: {0}")]
     Unwritable(#[from] serde_json::Error),
 }
 
@@ -147,21 +147,22 @@ impl Payload {
 }
 
 impl Payload {
+    /// The plan as the ledger holds it (`plan.*` in messages).
     pub fn parse(v: &serde_json::Value) -> anyhow::Result<Payload> {
         // Before the schema: its `const` would name the field but not the cause.
         if let Some(old) = v.get("v").and_then(serde_json::Value::as_u64).filter(|n| *n != VERSION as u64) {
             anyhow::bail!(
-                "lifecycle_output.Payload.v: version {old} was written by another release of the module, which reads version {VERSION}; start the activation again"
+                "plan.v: version {old} was written by another release of the module, which reads version {VERSION}; start a new run"
             );
         }
-        SCHEMA.validate(v, "lifecycle_output.Payload")?;
-        let p: Payload = serde_path_to_error::deserialize(v).context("lifecycle_output.Payload")?;
-        anyhow::ensure!(p.version == VERSION, "lifecycle_output.Payload.v: version {} is not {VERSION}", p.version);
+        SCHEMA.validate(v, "plan")?;
+        let p: Payload = serde_path_to_error::deserialize(v).context("plan")?;
+        anyhow::ensure!(p.version == VERSION, "plan.v: version {} is not {VERSION}", p.version);
         for (w, wave) in p.waves.iter().enumerate() {
             for g in &wave.groups {
                 anyhow::ensure!(
                     g.partition < p.partitions.len(),
-                    "lifecycle_output.Payload.waves[{w}]: partition index {} out of range",
+                    "plan.waves[{w}]: partition index {} out of range",
                     g.partition
                 );
             }
@@ -179,20 +180,15 @@ impl Payload {
         self.waves.iter().map(WavePayload::server_count).sum()
     }
 
-    /// Its size as the platform receives it, in bytes.
-    pub fn size(&self) -> Result<usize, PayloadError> {
-        Ok(serde_json::to_vec(self)?.len())
-    }
-
-    /// The size, or `TooLarge`: called before the first write, so a plan too large for the
-    /// platform starts nothing.
-    pub fn check_size(&self) -> Result<usize, PayloadError> {
-        let bytes = self.size()?;
-        let servers = self.server_count();
-        if bytes > MAX_PAYLOAD {
+    /// The plan's text as the ledger holds it, or `TooLarge`: written before anything starts,
+    /// so a plan too large for one run starts nothing.
+    pub fn text(&self) -> Result<String, PayloadError> {
+        let text = serde_json::to_string(self)?;
+        let (bytes, servers) = (text.len(), self.server_count());
+        if bytes > MAX_PLAN {
             return Err(PayloadError::TooLarge { bytes, servers, per_server: bytes as f64 / servers.max(1) as f64 });
         }
-        Ok(bytes)
+        Ok(text)
     }
 }
 
@@ -267,7 +263,7 @@ mod tests {
     #[test]
     fn hex_ids_cost_about_eleven_bytes_a_server_and_others_seventeen() {
         // The list of version 1 cost 22 bytes a server ("s-" + 17, quotes, a comma).
-        let per_server = |p: &Payload| p.size().unwrap() as f64 / p.server_count() as f64;
+        let per_server = |p: &Payload| p.text().unwrap().len() as f64 / p.server_count() as f64;
         let (hex, alnum) = (payload(2500, hex_id), payload(2500, alnum_id));
         assert!((11.3..11.6).contains(&per_server(&hex)), "{}", per_server(&hex));
         assert!((17.0..17.3).contains(&per_server(&alnum)), "{}", per_server(&alnum));
@@ -278,7 +274,7 @@ mod tests {
         let mut v = serde_json::to_value(payload(1, hex_id)).unwrap();
         v["v"] = 1.into();
         let err = format!("{:#}", Payload::parse(&v).unwrap_err());
-        assert!(err.contains("Payload.v") && err.contains("version 1") && err.contains("another release"), "{err}");
+        assert!(err.contains("plan.v") && err.contains("version 1") && err.contains("another release"), "{err}");
     }
 
     #[test]
@@ -291,13 +287,13 @@ mod tests {
 
     #[test]
     fn the_size_check_passes_under_the_limit_and_names_the_size_over_it() {
-        let fits = payload(2500, hex_id);
-        assert!(fits.check_size().unwrap() < MAX_PAYLOAD);
-        // 4 x 4,000 alphanumeric ids: 17 bytes each, 272,000 bytes.
-        match payload(4000, alnum_id).check_size() {
+        let fits = payload(50_000, hex_id);
+        assert!(fits.text().unwrap().len() < MAX_PLAN);
+        // 4 x 60,000 alphanumeric ids: 17 bytes each, 4,080,000 bytes.
+        match payload(60_000, alnum_id).text() {
             Err(PayloadError::TooLarge { bytes, servers, .. }) => {
-                assert_eq!(servers, 16_000);
-                assert!(bytes > MAX_PAYLOAD, "{bytes}");
+                assert_eq!(servers, 240_000);
+                assert!(bytes > MAX_PLAN, "{bytes}");
             }
             other => panic!("expected TooLarge, got {other:?}"),
         }
@@ -306,6 +302,6 @@ mod tests {
     #[test]
     fn an_id_that_cannot_be_packed_fails_the_write_not_the_read() {
         let p = payload(1, |_| "i-0123456789abcdef0".into());
-        assert!(matches!(p.check_size(), Err(PayloadError::Unwritable(_))));
+        assert!(matches!(p.text(), Err(PayloadError::Unwritable(_))));
     }
 }

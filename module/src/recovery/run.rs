@@ -54,18 +54,19 @@ pub fn record_of(resource: &DrsResource, payload: &Payload) -> RunRecord {
     }
 }
 
-/// Opens the run in the ledger, or follows the record a first delivery wrote: returns the
-/// record that holds. Fails with `AlreadyRan` for an execution id whose run ended, one opened
+/// Opens the run in the ledger (its record and plan), or follows the run a first delivery
+/// opened. Fails with `AlreadyRan` for an execution id whose run ended, one opened
 /// with other parameters, or (when this call opened the record) one that DRS or Step
 /// Functions show ran before; such a refusal is recorded as the run's end, so that a later
 /// delivery is refused the same way.
-pub async fn open(clients: &Clients, resource: &DrsResource, payload: &Payload) -> anyhow::Result<RunRecord> {
+pub async fn open(clients: &Clients, resource: &DrsResource, payload: &Payload) -> anyhow::Result<Opening> {
+    let plan_text = payload.text()?;
     let evidence = earlier_run(clients, payload).await?;
     let ours = record_of(resource, payload);
     let store = ledger::of(clients);
-    match store.open(&ours).await? {
+    match store.open(&ours, &plan_text).await? {
         Opened::New => match evidence {
-            None => Ok(ours),
+            None => Ok(Opening::New),
             Some(evidence) => {
                 let refused = AlreadyRan { execution: payload.execution.clone(), evidence };
                 let end = RunEnd::failed(ErrorCode::InvalidParameters, &refused.to_string(), chrono::Utc::now());
@@ -86,9 +87,68 @@ pub async fn open(clients: &Clients, resource: &DrsResource, payload: &Payload) 
                 );
                 return Err(AlreadyRan { execution: payload.execution.clone(), evidence }.into());
             }
-            Ok(theirs)
+            Ok(Opening::Following(load(clients, &theirs.key()).await?))
         }
     }
+}
+
+/// What `open` found: this call opened the run, or it follows the run a first delivery
+/// opened, with that delivery's plan (discovery now might plan otherwise).
+#[derive(Debug)]
+pub enum Opening {
+    New,
+    Following(Loaded),
+}
+
+/// A run as the ledger holds it: its record and its plan.
+#[derive(Debug)]
+pub struct Loaded {
+    pub record: RunRecord,
+    pub plan: Payload,
+}
+
+/// Why a run could not be read back from the ledger.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The ledger did not answer, or holds no such run.
+    #[error(transparent)]
+    Ledger(#[from] ledger::LedgerError),
+    /// The plan's text is not a plan, or not this record's.
+    #[error("run ledger: the plan of execution '{execution}' cannot be read: {why}")]
+    Plan { execution: String, why: String },
+}
+
+/// The run a lifecycle payload refers to, for tools that hold the payload (the CLI's drill
+/// and its report, benchmarks, tests).
+pub async fn of_payload(clients: &Clients, payload: &serde_json::Value) -> anyhow::Result<Loaded> {
+    let reference = super::reference::RunReference::parse(payload, clients.config().ledger.payload_key.as_ref())?;
+    Ok(load(clients, &reference.key()).await?)
+}
+
+/// The run's record and plan. What the record holds (identity, mode, times, tenant, hooks)
+/// is the plan's: the record is the authority, and the plan must be the record's own.
+pub async fn load(clients: &Clients, key: &ledger::RunKey) -> Result<Loaded, LoadError> {
+    let store = ledger::of(clients);
+    let record = store.get(key).await?.ok_or_else(|| ledger::LedgerError::Missing {
+        table: store.table().to_owned(),
+        identity: key.identity.clone(),
+        execution: key.execution.clone(),
+    })?;
+    let text = store.plan(key).await?;
+    let bad = |why: String| LoadError::Plan { execution: key.execution.clone(), why };
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
+    let plan = Payload::parse(&value).map_err(|e| bad(format!("{e:#}")))?;
+    let same = plan.execution == record.execution
+        && plan.resource_id == record.identity
+        && plan.mode == record.mode
+        && plan.tenant == record.tenant
+        && plan.hooks == record.hooks
+        && (plan.since, plan.jobs_from, plan.deadline) == (record.started, record.jobs_from, record.deadline)
+        && plan.server_count() == record.servers;
+    if !same {
+        return Err(bad("it does not match the run's record (written by hand?)".into()));
+    }
+    Ok(Loaded { record, plan })
 }
 
 fn partitions(payload: &Payload) -> anyhow::Result<Vec<Partition>> {

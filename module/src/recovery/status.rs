@@ -63,6 +63,14 @@ pub async fn check(clients: &Clients, payload: &Payload) -> anyhow::Result<Statu
         }
         status.waves[last].hook_decisions.extend(record);
     }
+    // Whatever the failure policies allowed, a run that launched nothing recovered nothing.
+    if status.outcome == Outcome::Done && status.waves.iter().all(|w| w.launched == 0) {
+        let servers: usize = status.waves.iter().map(|w| w.servers).sum();
+        status.outcome = failed(
+            ErrorCode::WaveFailed,
+            format!("no server of the {servers} planned launched: a run that recovered nothing is not a success"),
+        );
+    }
     status.warnings.extend(outage::record(clients, &jobs, &outages, &lost).await);
     // Judged after the jobs: a run that finished in time is not failed by a late check.
     if status.outcome == Outcome::Running && past_deadline {

@@ -176,7 +176,12 @@ mod tests {
         let p = json!({"Tags": {"Tier": "web"}});
         assert_eq!(scoped(p.clone(), "111111111111"), id(json!({"Tags": {"Tier": "web"}, "AccountId": "111111111111"})));
         assert_ne!(scoped(p.clone(), "111111111111"), scoped(p, "222222222222"), "the resolved scope is part of it");
-        assert_ne!(a, DrsResource::new("Db", &json!({"Tags": {"Tier": "web", "App": ["b", "a"]}, "HostNames": ["Web-01", "web-02"]})).unwrap().identity());
+        assert_ne!(
+            a,
+            DrsResource::new("Db", &json!({"Tags": {"Tier": "web", "App": ["b", "a"]}, "HostNames": ["Web-01", "web-02"]}))
+                .unwrap()
+                .identity()
+        );
     }
 
     #[test]

@@ -8,7 +8,9 @@ use bytes::Bytes;
 use drs_module::config::ModuleConfig;
 use drs_module::event::ModuleEvent;
 use drs_module::recovery::payload::Payload;
+use drs_module::recovery::reference::RunReference;
 use drs_module::resource::DrsResource;
+use drs_module::secret::Secret;
 use drs_sim::ctx::{Ctx, Request};
 use drs_sim::identity::Principal;
 use drs_sim::protocol::form::Form;
@@ -17,6 +19,9 @@ use drs_sim::sigv4::{self, SigError};
 use drs_sim::{Fleet, World};
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use serde_json::Value;
+
+/// The key the `reference` corpus's seeds are signed with (a fuzzing key, no secret).
+pub const REFERENCE_KEY: &str = "drsorch-fuzz-payload-key-not-a-secret-001";
 
 pub enum Verdict {
     Accepted,
@@ -69,11 +74,21 @@ pub fn all() -> Vec<Target> {
             runner: || Box::new(|_, m| verdict(Fleet::parse(&m.text).map_err(|e| format!("{e:#}")))),
         },
         Target {
-            name: "payload",
+            name: "plan",
+            text: false,
+            document: "plan",
+            fields: &[],
+            runner: || Box::new(|_, m| verdict(Payload::parse(&m.value).map_err(|e| format!("{e:#}")))),
+        },
+        Target {
+            name: "reference",
             text: false,
             document: "lifecycle_output.Payload",
             fields: &[],
-            runner: || Box::new(|_, m| verdict(Payload::parse(&m.value).map_err(|e| format!("{e:#}")))),
+            runner: || {
+                let key = Secret::new(REFERENCE_KEY);
+                Box::new(move |_, m| verdict(RunReference::parse(&m.value, Some(&key)).map(|_| ()).map_err(|e| e.to_string())))
+            },
         },
         Target {
             name: "hook-sample",
