@@ -18,6 +18,11 @@ pub struct CallRecord {
     pub region: String,
     /// The role the caller acted as (`arn:aws:iam::<acct>:role/<name>`), empty when unsigned.
     pub role: String,
+    /// The IAM actions the call is authorized as, sorted, without repeats: `["<service>:<Operation>"]`
+    /// for most calls, none for GetCallerIdentity, and for DynamoDB's TransactWriteItems the
+    /// actions of its items (`dynamodb:PutItem`, `dynamodb:UpdateItem`, `dynamodb:DeleteItem`,
+    /// `dynamodb:ConditionCheckItem`). Empty for a call refused before its caller was known.
+    pub actions: Vec<String>,
     /// A summary of the request: its parameters with secrets (ExternalId, tokens) masked.
     pub request: Value,
     /// The status answered; for a lost reply, the one computed and never sent.

@@ -16,7 +16,8 @@ pub struct Selector {
     pub account: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
-    /// `drs`, `sts`, `ec2` or `states`.
+    /// The service's signing name: `drs`, `sts`, `ec2`, `states`, `ssm`, `secretsmanager` or
+    /// `dynamodb`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -19,6 +19,7 @@ use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use serde_json::{Map, Value};
+use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
@@ -126,6 +127,7 @@ async fn handle_aws(world: &World, req: Request) -> Result<Reply, ReplyLost> {
         status: 0,
         error: None,
         fault: None,
+        actions: vec![],
     };
     let arrived = tokio::time::Instant::now();
     let mut latency = None;
@@ -195,6 +197,11 @@ fn handle_signed(
         })
     })?;
 
+    // What the call is authorized as, recorded whether or not a fault or the role stops it.
+    let caller = cred.principal.caller_arn();
+    let needed = needed_actions(&auth.service, &operation, req, &cred.principal.account, &auth.region);
+    record.actions = needed.iter().map(|n| n.action.clone()).collect::<BTreeSet<_>>().into_iter().collect();
+
     let key = CallKey {
         account: cred.principal.account.clone(),
         region: auth.region.clone(),
@@ -207,20 +214,22 @@ fn handle_signed(
         Verdict::Throttled { retry_after_seconds } => return Err(fail(throttled(protocol, retry_after_seconds))),
         Verdict::Outage { status } => return Err(fail(outage(protocol, status))),
     }
-    // Identity-based policy of the caller's role (GetCallerIdentity needs no permission).
-    let action = format!("{}:{operation}", auth.service);
-    if operation != "GetCallerIdentity" {
-        if let Some(role) = world.role(&cred.principal.account, &cred.principal.role_name) {
-            if !role.permits(&action) {
-                return Err(fail(protocol::access_denied(protocol, &cred.principal.caller_arn(), &action)));
-            }
-            if let Some(f) = form.as_ref() {
-                let account = &cred.principal.account;
-                if crate::conditions::denied_resource(world, &role.resource_tag_conditions, &action, account, &auth.region, f)
-                    .is_some()
-                {
-                    return Err(fail(protocol::access_denied(protocol, &cred.principal.caller_arn(), &action)));
-                }
+    // Identity-based policy of the caller's role: every action the call needs, each on its
+    // resource (GetCallerIdentity needs none; a DynamoDB transaction needs one per action).
+    if let Some(role) = world.role(&cred.principal.account, &cred.principal.role_name) {
+        if let Some(denied) = needed.iter().find(|n| !role.permits(&n.action)) {
+            return Err(fail(match auth.service.as_str() {
+                "dynamodb" => dynamodb::iam::access_denied(&caller, denied),
+                _ => protocol::access_denied(protocol, &caller, &denied.action),
+            }));
+        }
+        if let Some(f) = form.as_ref() {
+            let account = &cred.principal.account;
+            let action = format!("{}:{operation}", auth.service);
+            if crate::conditions::denied_resource(world, &role.resource_tag_conditions, &action, account, &auth.region, f)
+                .is_some()
+            {
+                return Err(fail(protocol::access_denied(protocol, &caller, &action)));
             }
         }
     }
@@ -241,6 +250,17 @@ fn handle_signed(
         Protocol::Ec2Query => ec2::handle(&ctx, &operation, &form),
     }
     .map_err(fail)
+}
+
+/// The IAM actions a call is authorized as: `<service>:<Operation>` for most, none for
+/// GetCallerIdentity, and DynamoDB's own reading (`dynamodb/iam.rs`: a transaction needs each
+/// of its actions as the single-item operation it stands for).
+fn needed_actions(service: &str, operation: &str, req: &Request, account: &str, region: &str) -> Vec<dynamodb::iam::Needed> {
+    match (service, operation) {
+        (_, "GetCallerIdentity") => vec![],
+        ("dynamodb", _) => dynamodb::iam::needed(operation, &req.body, account, region),
+        _ => vec![dynamodb::iam::Needed { action: format!("{service}:{operation}"), resource: None }],
+    }
 }
 
 fn operation_of(protocol: Protocol, service: &str, req: &Request, form: Option<&Form>) -> Result<String, ApiError> {

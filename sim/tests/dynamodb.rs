@@ -1,8 +1,10 @@
 //! DynamoDB through the official SDK: conditional writes and what a loser gets back, update
 //! expressions on nested paths, numbers compared as numbers, Query pages across 1 MB, the
 //! 400 KB item limit, TransactWriteItems all-or-nothing (and its client token), the
-//! refusals of expressions and keys, a global table across an outage of one region, and a
-//! write whose reply was lost.
+//! refusals of expressions and keys, a global table across an outage of one region, a
+//! write whose reply was lost, a transaction authorized as the actions of its items (there is
+//! no `dynamodb:TransactWriteItems`), and a transaction's limits (100 actions, 4 MB, one
+//! action per item).
 #![allow(clippy::unwrap_used, clippy::panic)] // test code: a failed step fails the test
 
 mod common;
@@ -715,4 +717,145 @@ async fn a_lost_transaction_is_retried_under_its_token_and_applies_once() {
         sim.control.calls().await.unwrap().into_iter().filter(|c| c["operation"] == "TransactWriteItems").collect();
     assert_eq!(calls.len(), 2);
     assert_eq!(calls[0]["request"]["ClientRequestToken"], calls[1]["request"]["ClientRequestToken"]);
+}
+
+/// The demo fleet with the hub's role in it, allowed `allowed` and nothing else.
+fn hub_allowed(allowed: &[&str]) -> Fleet {
+    let mut fleet = Fleet::demo();
+    fleet.clock.speed = 0.0;
+    fleet.roles.push(drs_sim::fleet::Role {
+        account_id: fleet.hub.account_id.clone(),
+        role_name: fleet.hub.role_name.clone(),
+        trusted_principals: vec![],
+        external_id: None,
+        allowed_actions: allowed.iter().map(|a| a.to_string()).collect(),
+        denied_actions: vec![],
+        resource_tag_conditions: vec![],
+        max_session_seconds: 3600,
+    });
+    fleet
+}
+
+fn put_action(pk: &str, sk: &str, more: &[(&str, Av)]) -> TransactWriteItem {
+    TransactWriteItem::builder()
+        .put(Put::builder().table_name(LEDGER_TABLE).set_item(Some(item(pk, sk, more))).build().unwrap())
+        .build()
+}
+
+#[tokio::test]
+async fn a_transaction_is_authorized_as_the_actions_of_its_items() {
+    let sim = start(hub_allowed(&["dynamodb:PutItem", "dynamodb:GetItem"])).await;
+    let db = ddb_once(&sim, EAST);
+
+    // Puts alone need dynamodb:PutItem alone: there is no dynamodb:TransactWriteItems to grant.
+    let puts = vec![put_action("iam", "a", &[]), put_action("iam", "b", &[])];
+    db.transact_write_items().set_transact_items(Some(puts)).send().await.unwrap();
+    assert!(get(&db, LEDGER_TABLE, key("iam", "b")).await.is_some());
+
+    // An Update among them needs dynamodb:UpdateItem, which the role does not allow.
+    let update = TransactWriteItem::builder()
+        .update(
+            Update::builder()
+                .table_name(LEDGER_TABLE)
+                .set_key(Some(key("iam", "a")))
+                .update_expression("SET phase = :p")
+                .expression_attribute_values(":p", s("CLOSED"))
+                .build()
+                .unwrap(),
+        )
+        .build();
+    let items = vec![put_action("iam", "c", &[]), update];
+    let e = db.transact_write_items().set_transact_items(Some(items)).send().await.unwrap_err();
+    assert_eq!(code(&e), "AccessDeniedException");
+    assert_eq!(status(&e), 400, "DynamoDB answers a denial 400");
+    assert_eq!(
+        message(&e),
+        "User: arn:aws:sts::100000000000:assumed-role/drs-orchestrator/drs-orchestrator is not authorized to perform: \
+         dynamodb:UpdateItem on resource: arn:aws:dynamodb:us-east-1:100000000000:table/drs-orch-runs"
+    );
+    assert_eq!(get(&db, LEDGER_TABLE, key("iam", "c")).await, None, "the denied transaction put nothing");
+    assert_eq!(get(&db, LEDGER_TABLE, key("iam", "a")).await.unwrap().get("phase"), None, "nor updated anything");
+
+    // A ConditionCheck is dynamodb:ConditionCheckItem; the first action denied is named.
+    let check = TransactWriteItem::builder()
+        .condition_check(
+            ConditionCheck::builder()
+                .table_name(LEDGER_TABLE)
+                .set_key(Some(key("iam", "a")))
+                .condition_expression("attribute_exists(pk)")
+                .build()
+                .unwrap(),
+        )
+        .build();
+    let delete = TransactWriteItem::builder()
+        .delete(Delete::builder().table_name(LEDGER_TABLE).set_key(Some(key("iam", "b"))).build().unwrap())
+        .build();
+    let e = db.transact_write_items().transact_items(check).transact_items(delete).send().await.unwrap_err();
+    assert!(message(&e).contains("perform: dynamodb:ConditionCheckItem on resource"), "{}", message(&e));
+    assert!(get(&db, LEDGER_TABLE, key("iam", "b")).await.is_some(), "b not deleted");
+
+    // A single-item call is denied in the same words.
+    let e = db.delete_item().table_name(LEDGER_TABLE).set_key(Some(key("iam", "a"))).send().await.unwrap_err();
+    assert!(message(&e)
+        .ends_with("perform: dynamodb:DeleteItem on resource: arn:aws:dynamodb:us-east-1:100000000000:table/drs-orch-runs"));
+
+    // The call log keeps the operation and lists the actions each call was authorized as.
+    let calls = sim.control.calls().await.unwrap();
+    let logged: Vec<(&str, Vec<&str>, Option<&str>)> = calls
+        .iter()
+        .filter(|c| c["operation"] != "GetItem")
+        .map(|c| {
+            let actions = c["actions"].as_array().unwrap().iter().map(|a| a.as_str().unwrap()).collect();
+            (c["operation"].as_str().unwrap(), actions, c["error"].as_str())
+        })
+        .collect();
+    assert_eq!(
+        logged,
+        [
+            ("TransactWriteItems", vec!["dynamodb:PutItem"], None),
+            ("TransactWriteItems", vec!["dynamodb:PutItem", "dynamodb:UpdateItem"], Some("AccessDeniedException")),
+            ("TransactWriteItems", vec!["dynamodb:ConditionCheckItem", "dynamodb:DeleteItem"], Some("AccessDeniedException")),
+            ("DeleteItem", vec!["dynamodb:DeleteItem"], Some("AccessDeniedException")),
+        ]
+    );
+    let get_log = calls.iter().find(|c| c["operation"] == "GetItem").unwrap();
+    assert_eq!(get_log["actions"], json!(["dynamodb:GetItem"]));
+}
+
+#[tokio::test]
+async fn a_transaction_holds_at_most_100_actions_and_4_mb_on_distinct_items() {
+    let sim = demo().await;
+    let db = ddb_once(&sim, EAST);
+    let puts = |n: usize, prefix: &str| (0..n).map(|i| put_action("limits", &format!("{prefix}{i:03}"), &[])).collect::<Vec<_>>();
+
+    let e = db.transact_write_items().set_transact_items(Some(puts(101, "over#"))).send().await.unwrap_err();
+    assert_eq!(code(&e), "ValidationException");
+    assert!(message(&e).ends_with("Member must have length less than or equal to 100"), "{}", message(&e));
+    assert_eq!(get(&db, LEDGER_TABLE, key("limits", "over#000")).await, None, "nothing applied");
+    db.transact_write_items().set_transact_items(Some(puts(100, "ok#"))).send().await.unwrap();
+    assert!(get(&db, LEDGER_TABLE, key("limits", "ok#099")).await.is_some());
+
+    // 400,000-byte items: ten are 3.8 MB, eleven 4.2 MB (1 MB = 1,048,576 bytes).
+    let big = |i: usize| put_action("limits", &format!("big#{i:02}"), &[("blob", s(&"x".repeat(400_000 - 20)))]);
+    let e = db.transact_write_items().set_transact_items(Some((0..11).map(big).collect())).send().await.unwrap_err();
+    assert_eq!(code(&e), "ValidationException");
+    assert!(message(&e).starts_with("Transaction request size has exceeded the maximum allowed size of 4 MB"), "{}", message(&e));
+    assert_eq!(get(&db, LEDGER_TABLE, key("limits", "big#00")).await, None, "nothing applied");
+    db.transact_write_items().set_transact_items(Some((0..10).map(big).collect())).send().await.unwrap();
+    assert!(get(&db, LEDGER_TABLE, key("limits", "big#09")).await.is_some());
+
+    // A put and a delete of one item: refused before either is judged.
+    let delete = TransactWriteItem::builder()
+        .delete(Delete::builder().table_name(LEDGER_TABLE).set_key(Some(key("limits", "twice"))).build().unwrap())
+        .build();
+    let e = db
+        .transact_write_items()
+        .transact_items(put_action("limits", "twice", &[]))
+        .transact_items(delete)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "ValidationException");
+    assert_eq!(message(&e), "Transaction request cannot include multiple operations on one item");
+    assert_eq!(get(&db, LEDGER_TABLE, key("limits", "twice")).await, None);
 }

@@ -1,13 +1,15 @@
 //! Amazon DynamoDB (awsJson1_0, `X-Amz-Target: DynamoDB_20120810.<Operation>`): tables per
 //! account and region, global tables shared by several regions (`tables.rs`), items of typed
 //! values (`value.rs`, `number.rs`) under a key schema (`key.rs`), expressions (`expr/`),
-//! updates (`update.rs`), projections, DynamoDB's size limits (`size.rs`) and its errors
-//! (`error.rs`). The operations are in `ops/`; `control.rs` shows a table's items to tests.
+//! updates (`update.rs`), projections, DynamoDB's size limits (`size.rs`), its errors
+//! (`error.rs`) and the IAM actions a call is authorized as (`iam.rs`). The operations are in
+//! `ops/`; `control.rs` shows a table's items to tests.
 
 pub mod control;
 pub mod document;
 pub mod error;
 pub mod expr;
+pub mod iam;
 pub mod input;
 pub mod key;
 pub mod number;

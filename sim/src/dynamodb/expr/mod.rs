@@ -143,6 +143,11 @@ impl Substitutions {
         Ok(value)
     }
 
+    /// The size of the `:value`s, as DynamoDB measures values.
+    pub fn values_size(&self) -> usize {
+        self.values.values().map(crate::dynamodb::size::value_size).sum()
+    }
+
     /// Refuses placeholders that no expression of the request used.
     pub fn check_all_used(&self) -> Result<(), DdbError> {
         let unused = |defined: Vec<&String>, used: &BTreeSet<String>| -> Vec<String> {

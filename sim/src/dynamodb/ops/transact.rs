@@ -1,5 +1,6 @@
 //! TransactWriteItems: up to 100 puts, updates, deletes and condition checks on distinct
-//! items, all applied or none. Every action is judged before any is committed; when one
+//! items, of at most 4 MB between them (items, keys and expression values, measured as
+//! DynamoDB measures items), all applied or none. Every action is judged before any is committed; when one
 //! would not apply, TransactionCanceledException lists a reason per action in request order
 //! (`None` for those that would have). A ClientRequestToken seen in the last 10 minutes
 //! with the same request answers success again without applying anything (the SDKs send
@@ -14,6 +15,8 @@ use crate::dynamodb::tables::Registry;
 use std::collections::HashSet;
 
 const MAX_ACTIONS: usize = 100;
+/// The most a transaction may carry: 4 MB (1 MB = 1024 x 1024 bytes).
+const MAX_TRANSACTION_BYTES: usize = 4 * 1024 * 1024;
 
 /// `request` is the body as it arrived: what a client token is compared by.
 pub fn transact_write_items(
@@ -34,6 +37,12 @@ pub fn transact_write_items(
     let mut targets = HashSet::new();
     if !writes.iter().all(|w| targets.insert((w.table, w.key.clone()))) {
         return Err(DdbError::Validation("Transaction request cannot include multiple operations on one item".into()));
+    }
+    let bytes: usize = writes.iter().map(|w| w.bytes).sum();
+    if bytes > MAX_TRANSACTION_BYTES {
+        return Err(DdbError::Validation(format!(
+            "Transaction request size has exceeded the maximum allowed size of 4 MB; transaction size: {bytes}"
+        )));
     }
     let judged: Vec<Result<Outcome, DdbError>> = writes.iter().map(|w| judge(&registry, w)).collect();
     if judged.iter().any(Result::is_err) {

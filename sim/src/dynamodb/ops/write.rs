@@ -34,6 +34,9 @@ pub struct Write {
     pub action: Action,
     condition: Option<Condition>,
     old_on_failure: bool,
+    /// What the request carries for this write (its item or key, and its expression values),
+    /// measured as DynamoDB measures items: what a transaction's 4 MB counts.
+    pub bytes: usize,
 }
 
 /// The item before and after a write that may apply (`new` None: the item is gone).
@@ -67,7 +70,8 @@ impl Write {
         let condition = parse_condition_of(condition_text, &mut subs)?;
         subs.check_all_used()?;
         let old_on_failure = old_on_failure(input.return_values_on_condition_check_failure.as_deref())?;
-        Ok(Write { table: id, key, action: Action::Put(item), condition, old_on_failure })
+        let bytes = item_size(&item) + subs.values_size();
+        Ok(Write { table: id, key, action: Action::Put(item), condition, old_on_failure, bytes })
     }
 
     pub fn update(registry: &Registry, address: &Address, input: UpdateInput) -> Result<Write, DdbError> {
@@ -93,7 +97,8 @@ impl Write {
         let condition = parse_condition_of(condition_text, &mut subs)?;
         subs.check_all_used()?;
         let old_on_failure = old_on_failure(input.return_values_on_condition_check_failure.as_deref())?;
-        Ok(Write { table: id, key, action: Action::Update(actions), condition, old_on_failure })
+        let bytes = item_size(&table.schema.key_item(&key)) + subs.values_size();
+        Ok(Write { table: id, key, action: Action::Update(actions), condition, old_on_failure, bytes })
     }
 
     /// A DeleteItem, or (`check`) a transaction's ConditionCheck, whose condition is required.
@@ -112,7 +117,8 @@ impl Write {
         subs.check_all_used()?;
         let old_on_failure = old_on_failure(input.return_values_on_condition_check_failure.as_deref())?;
         let action = if check { Action::Check } else { Action::Delete };
-        Ok(Write { table: id, key, action, condition, old_on_failure })
+        let bytes = item_size(&table.schema.key_item(&key)) + subs.values_size();
+        Ok(Write { table: id, key, action, condition, old_on_failure, bytes })
     }
 
     /// Decides the write against the item stored now; changes nothing.
