@@ -14,6 +14,20 @@ pub struct Target {
     pub sim: Option<drs_sim::SimServer>,
 }
 
+impl Target {
+    /// The module's clock: the simulator's when there is one (deadlines and records then
+    /// agree with the jobs' times), else the system's.
+    pub fn clock(&self) -> std::sync::Arc<dyn drs_module::time::Clock> {
+        match &self.sim {
+            Some(sim) => {
+                let world = sim.world.clone();
+                std::sync::Arc::new(move || world.clock.now())
+            }
+            None => std::sync::Arc::new(drs_module::time::SystemClock),
+        }
+    }
+}
+
 /// Where a command runs: the embedded simulator (default) or AWS.
 #[derive(clap::Args)]
 pub struct TargetArgs {

@@ -142,7 +142,7 @@ fn activation_error(e: anyhow::Error, given: bool) -> LifecycleError {
 /// holds: this one, or the one a concurrent or earlier check recorded first, which the
 /// caller answers with instead of its own.
 async fn record_end(clients: &Clients, payload: &Payload, outcome: &Outcome) -> Result<RunEnd, LedgerError> {
-    let ours = run::end_of(outcome, chrono::Utc::now()).ok_or_else(|| LedgerError::Missing {
+    let ours = run::end_of(outcome, clients.now()).ok_or_else(|| LedgerError::Missing {
         table: clients.config().ledger.table_name.clone(),
         identity: payload.resource_id.clone(),
         execution: payload.execution.clone(),
@@ -247,7 +247,7 @@ async fn run(clients: &Clients, raw: &Value) -> Result<Handled, LifecycleError> 
                 drills: params.cleanup.drills,
                 recoveries: params.cleanup.recoveries,
             };
-            let deadline = phase_deadline(check, event.payload.as_ref(), params.cleanup_timeout_minutes);
+            let deadline = phase_deadline(clients, check, event.payload.as_ref(), params.cleanup_timeout_minutes);
             let st = cleanup::pass(clients, &partitions_of(clients, &resource.selection), &scope)
                 .await
                 .map_err(|e| fail(ErrorCode::CleanupFailed, format!("{e:#}")))?;
@@ -260,7 +260,7 @@ async fn run(clients: &Clients, raw: &Value) -> Result<Handled, LifecycleError> 
             match (check, st.done()) {
                 (false, _) => answer(summary, None),
                 (true, true) => done(summary).await,
-                (true, false) if deadline.is_some_and(|d| chrono::Utc::now() > d) => Err(fail(
+                (true, false) if deadline.is_some_and(|d| clients.now() > d) => Err(fail(
                     ErrorCode::CleanupFailed,
                     format!("{}: cleanup passed its deadline (CleanupTimeoutMinutes): {}", event.operation(), st.left()),
                 )),
@@ -279,7 +279,7 @@ async fn run(clients: &Clients, raw: &Value) -> Result<Handled, LifecycleError> 
             }
             let partitions = partitions_of(clients, &resource.selection);
             let identity = resource.identity();
-            let deadline = phase_deadline(check, event.payload.as_ref(), params.replicate_timeout_minutes);
+            let deadline = phase_deadline(clients, check, event.payload.as_ref(), params.replicate_timeout_minutes);
             let st = replicate::pass(clients, &partitions, &event.resource_name, Some(&identity), params.execution_id.as_deref())
                 .await
                 .map_err(|e| fail(ErrorCode::ReplicateFailed, format!("{e:#}")))?;
@@ -293,7 +293,7 @@ async fn run(clients: &Clients, raw: &Value) -> Result<Handled, LifecycleError> 
             match (check, st.done()) {
                 (false, _) => answer(summary, None),
                 (true, true) => done(summary).await,
-                (true, false) if deadline.is_some_and(|d| chrono::Utc::now() > d) => Err(fail(
+                (true, false) if deadline.is_some_and(|d| clients.now() > d) => Err(fail(
                     ErrorCode::ReplicateFailed,
                     format!("{}: replicate passed its deadline (ReplicateTimeoutMinutes): {}", event.operation(), st.left()),
                 )),
@@ -371,9 +371,14 @@ fn reference_is_this_runs(payload: &RunReference, event: &ModuleEvent, resource:
 /// The deadline of a cleanup or replicate: set by the phase call (now + the resource's
 /// minutes), read back by its status checks from the phase's answer. A check handed no answer
 /// has none (the phase call's own answer always carries one).
-fn phase_deadline(check: bool, phase_answer: Option<&Value>, minutes: u64) -> Option<chrono::DateTime<chrono::Utc>> {
+fn phase_deadline(
+    clients: &Clients,
+    check: bool,
+    phase_answer: Option<&Value>,
+    minutes: u64,
+) -> Option<chrono::DateTime<chrono::Utc>> {
     if !check {
-        return Some(chrono::Utc::now() + chrono::Duration::minutes(minutes as i64));
+        return Some(clients.now() + chrono::Duration::minutes(minutes as i64));
     }
     phase_answer?.get("deadline")?.as_str()?.parse().ok()
 }

@@ -76,16 +76,18 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     anyhow::ensure!(layers.iter().any(|l| !l.resources.is_empty()), "{}: no DRS resource", args.manifest.display());
     let target = args.target.target().await?;
     let endpoint = target.sim.as_ref().map(|s| s.endpoint.clone());
+    let clock = target.clock();
     let cfg = Arc::new(target.config);
     let run = Run {
-        clients: Clients::new(cfg, target.hub, "drill"),
+        // The simulator's clock when there is one: the report's times are the run's own.
+        clients: Clients::new(cfg, target.hub, "drill").with_clock(clock),
         control: endpoint.as_deref().map(Control::new),
         endpoint,
         poll: Duration::from_secs(args.poll_seconds.max(1)),
         approve: args.approve,
         bars: MultiProgress::new(),
     };
-    let started = chrono::Utc::now();
+    let started = run.clients.now();
     let mut activated: Vec<Activated> = vec![];
     for layer in &layers {
         let results = futures::future::join_all(layer.resources.iter().map(|r| activate(&run, layer.layer, r))).await;
@@ -107,7 +109,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             }
         }
     }
-    let report = report(&args, started, &activated, phases)?;
+    let report = report(&args, started, run.clients.now(), &activated, phases)?;
     let dir = args.report_dir.join(format!(
         "{}-{}",
         started.format("%Y%m%dT%H%M%SZ"),
@@ -298,6 +300,7 @@ async fn cleanup(run: &Run, resource: &DrsResource) -> PhaseReport {
 fn report(
     args: &Args,
     started: chrono::DateTime<chrono::Utc>,
+    ended: chrono::DateTime<chrono::Utc>,
     activated: &[Activated],
     phases: Vec<PhaseReport>,
 ) -> anyhow::Result<RunReport> {
@@ -331,7 +334,7 @@ fn report(
         source: args.manifest.display().to_string(),
         mode,
         started,
-        ended: chrono::Utc::now(),
+        ended,
         outcome: failed.as_ref().map(|f| f.0).unwrap_or(Verdict::Succeeded),
         failed_phase: failed.and_then(|f| f.1),
         resources,

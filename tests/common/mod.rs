@@ -39,7 +39,10 @@ pub async fn rig_configured(fleet: drs_sim::Fleet, change: impl FnOnce(&mut Modu
     let mut cfg = ModuleConfig::parse(drs_module::config::DEMO).unwrap();
     cfg.hub.endpoint_url = Some(sim.endpoint.clone());
     change(&mut cfg);
-    let clients = Clients::new(Arc::new(cfg), static_hub("us-east-1", generate::HUB_ACCESS_KEY, generate::HUB_SECRET), "test");
+    // The module's clock follows the simulator's, which the tests move.
+    let world = sim.world.clone();
+    let clients = Clients::new(Arc::new(cfg), static_hub("us-east-1", generate::HUB_ACCESS_KEY, generate::HUB_SECRET), "test")
+        .with_clock(Arc::new(move || world.clock.now()));
     Rig { control, sim, clients }
 }
 

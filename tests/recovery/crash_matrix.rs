@@ -154,9 +154,12 @@ matrix! {
     terminate_recovery_instances_lost: "drs" "TerminateRecoveryInstances" "lost" 2 "drill";
     reverse_replication_before: "drs" "ReverseReplication" "before" 7 "recovery";
     reverse_replication_lost: "drs" "ReverseReplication" "lost" 7 "recovery";
-    // In a drill without hooks, the first TagResource records the run's end on its jobs.
-    tag_resource_before: "drs" "TagResource" "before" 1 "drill";
-    tag_resource_lost: "drs" "TagResource" "lost" 1 "drill";
+    // The run ledger: the transaction that opens the run (its record and plan), and the
+    // conditional update that records its end.
+    open_run_before: "dynamodb" "TransactWriteItems" "before" 1 "drill";
+    open_run_lost: "dynamodb" "TransactWriteItems" "lost" 1 "drill";
+    record_end_before: "dynamodb" "UpdateItem" "before" 1 "drill";
+    record_end_lost: "dynamodb" "UpdateItem" "lost" 1 "drill";
 }
 
 /// SendTaskFailure crashed (refused, or applied with its reply lost), the SDK not retrying:

@@ -126,21 +126,30 @@ async fn a_component_that_does_not_match_its_pin_is_refused_naming_the_hook() {
 #[tokio::test]
 async fn a_delay_holds_each_wave_and_a_pause_waits_for_its_approval() {
     let cfg = || tenant(&[("hostile", "hostile_multi")], HookFailure::FailClosed, None);
-    // Delay: each wave waits one second (wall clock) after the hook first asked, marked by a
-    // hold tag on the wave's first server, then starts.
+    // Delay: each wave waits one second (by the module's clock, the simulator's) after the hook
+    // first asked, marked by a hold tag on the wave's first server, then starts.
     let r = rig_configured(drs_sim::Fleet::demo(), cfg()).await;
     let mut params = with_tenant(shop_parameters(), &["hostile"]);
     params["ExecutionId"] = json!("delay-1");
-    let started = std::time::Instant::now();
     let run = r.run(&resource("ShopStack", params), "activate", None).await.expect("a delayed run ends");
-    assert!(started.elapsed() >= std::time::Duration::from_secs(3), "three waves, each held a second: {:?}", started.elapsed());
-    let holds = r.control.ok("GET", "servers", None).await.unwrap()["servers"]
+    let holds: Vec<(usize, chrono::DateTime<chrono::Utc>)> = r.control.ok("GET", "servers", None).await.unwrap()["servers"]
         .as_array()
         .unwrap()
         .iter()
-        .filter(|s| s["tags"]["drs-orch:hold"].as_str().is_some_and(|v| v.starts_with("delay-1/")))
-        .count();
-    assert_eq!(holds, 3, "one hold per wave");
+        .filter_map(|s| s["tags"]["drs-orch:hold"].as_str().and_then(|v| v.strip_prefix("delay-1/")))
+        .map(|v| {
+            let (w, until) = v.split_once('/').unwrap();
+            (w.parse().unwrap(), until.parse().unwrap())
+        })
+        .collect();
+    assert_eq!(holds.len(), 3, "one hold per wave");
+    // No wave's job was created before its hold had passed (the simulator's own times).
+    for (_, job) in r.all_jobs().await {
+        let wave: usize = job.tags().unwrap()["drs-orch:wave"].parse().unwrap();
+        let created: chrono::DateTime<chrono::Utc> = job.creation_date_time().unwrap().parse().unwrap();
+        let until = holds.iter().find(|(w, _)| *w == wave).unwrap().1;
+        assert!(created >= until, "wave {wave}: a job created {created}, its hold until {until}");
+    }
     assert!(run.detail.unwrap()["waves"][2]["state"] == "completed");
 
     // Pause: the hook's reason goes to the wave's approval gate; approving lets it run.

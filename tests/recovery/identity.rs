@@ -126,17 +126,14 @@ async fn an_answered_approval_is_never_taken_by_a_later_run_of_its_id() {
     // The run had no job; its rejected approval shows that it ran.
     let e = handle(&r.clients, &event(&shop, "activate", None)).await.unwrap_err();
     assert_eq!(e.code.as_str(), "InvalidParameters");
-    assert!(e.message.contains("gated-1") && e.message.contains("approval") && e.message.contains("FAILED"), "{}", e.message);
+    assert!(e.message.contains("gated-1") && e.message.contains("failed (ApprovalRejected)"), "{}", e.message);
     assert!(r.start_recoveries().await.is_empty());
 }
 
 #[tokio::test]
 async fn an_approval_left_waiting_by_an_earlier_run_of_the_id_is_never_taken_over() {
-    // Last month's run of "gated-2" reached its gate and was never answered nor ended: the
-    // simulator's clock starts 30 days back, so its approval was asked for then.
-    let mut fleet = drs_sim::Fleet::demo();
-    fleet.clock.start = Some(chrono::Utc::now() - chrono::Duration::days(30));
-    let r = crate::common::rig_with(fleet).await;
+    // Last month's run of "gated-2" reached its gate and was never answered nor ended.
+    let r = rig().await;
     let mut params = shop_parameters();
     params["ExecutionId"] = json!("gated-2");
     params["Waves"][0]["PauseBefore"] = json!("sign-off");
@@ -145,10 +142,12 @@ async fn an_approval_left_waiting_by_an_earlier_run_of_the_id_is_never_taken_ove
     assert_eq!(first.detail.unwrap()["waves"][0]["state"], "paused");
     assert!(r.start_recoveries().await.is_empty());
 
-    // This month's schedule runs the same id: its gate would be last month's approval.
+    // A month on (the module's clock is the simulator's), the schedule runs the same id: its
+    // gate would be last month's approval, its record last month's run.
+    r.control.advance(30.0 * 86400.0).await.unwrap();
     let e = handle(&r.clients, &event(&shop, "activate", None)).await.unwrap_err();
     assert_eq!(e.code.as_str(), "InvalidParameters");
-    assert!(e.message.contains("gated-2") && e.message.contains("waiting since"), "{}", e.message);
+    assert!(e.message.contains("gated-2") && e.message.contains("never ended"), "{}", e.message);
     let running = r.control.ok("GET", "executions?status=RUNNING", None).await.unwrap();
     assert_eq!(running["executions"].as_array().map(Vec::len), Some(1), "no second approval was asked for");
     assert!(r.start_recoveries().await.is_empty(), "nothing was started");
@@ -188,7 +187,7 @@ async fn a_status_check_handed_another_runs_payload_is_refused_before_any_call()
     billing["Tags"] = json!({"Application": ["billing"]});
     let cases = [
         (resource("Billing", shop_parameters()), Some(r.token().await), "Payload.resource"),
-        (resource("ShopStack", billing), Some(r.token().await), "Payload.resourceId"),
+        (resource("ShopStack", billing), Some(r.token().await), "Payload.rid"),
         (shop.clone(), Some(r.token().await), "Payload.execution"),
         (shop.clone(), None, "Payload.execution"),
     ];

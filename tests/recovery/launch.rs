@@ -23,7 +23,9 @@ async fn every_server_takes_its_launch_settings_before_it_starts() {
     let params = with_settings();
     let run =
         r.run(&resource("ShopStack", params.clone()), "activate", Some(&r.token().await)).await.expect("the drill succeeds");
-    assert_eq!(run.payload["launch"]["InstanceType"], "m5.large", "the payload carries the settings");
+    let plan = drs_module::recovery::run::of_payload(&r.clients, &run.payload).await.unwrap().plan;
+    let settings = serde_json::to_value(plan.launch).unwrap();
+    assert_eq!(settings["InstanceType"], "m5.large", "the run's plan carries the settings");
 
     // Every server is in line now.
     let group: Vec<ServerRef> = r

@@ -10,7 +10,8 @@ async fn a_real_recovery_then_replicate_reverses_every_recovered_server() {
     params["Mode"] = json!("recovery");
     let shop = resource("ShopStack", params);
     let run = r.run(&shop, "activate", Some(&r.token().await)).await.expect("the recovery succeeds");
-    assert_eq!(run.payload["mode"], "recovery");
+    let record = drs_module::recovery::run::of_payload(&r.clients, &run.payload).await.unwrap().record;
+    assert_eq!(record.mode, drs_module::resource::Mode::Recovery, "the run ledger records a real recovery");
     let instances = r.recovery_instances().await;
     assert_eq!(instances.iter().filter(|i| i["isDrill"] == false).count(), 60);
 

@@ -132,7 +132,8 @@ async fn the_standalone_machine_runs_a_drill_and_its_cleanup() {
     let out = play(&r, &definition(), json!({"resource": resource("ShopStack", shop_parameters()), "cleanup": true}))
         .await
         .expect("the machine succeeds");
-    assert_eq!(out["activate"]["Payload"]["mode"], "drill");
+    let run = drs_module::recovery::run::of_payload(&r.clients, &out["activate"]["Payload"]).await.unwrap();
+    assert_eq!(run.record.mode, drs_module::resource::Mode::Drill);
     assert_eq!(out["cleanupStarted"]["Payload"]["phase"], "cleanup");
     assert_eq!(
         r.start_recoveries().await.iter().map(|c| c["request"]["sourceServers"].as_array().unwrap().len()).sum::<usize>(),

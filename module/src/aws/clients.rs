@@ -27,6 +27,8 @@ pub struct Clients {
     session_name: String,
     credentials: Arc<Mutex<HashMap<(String, String), SharedCredentialsProvider>>>,
     configs: Arc<parking_lot::Mutex<HashMap<Partition, SdkConfig>>>,
+    /// The module's time (`time::Clock`): the system's unless `with_clock` says otherwise.
+    clock: Arc<dyn crate::time::Clock>,
 }
 
 impl Clients {
@@ -72,7 +74,19 @@ impl Clients {
             hub: b.build(),
             credentials: Arc::default(),
             configs: Arc::default(),
+            clock: Arc::new(crate::time::SystemClock),
         }
+    }
+
+    /// The same clients on another clock (a simulator's).
+    pub fn with_clock(mut self, clock: Arc<dyn crate::time::Clock>) -> Clients {
+        self.clock = clock;
+        self
+    }
+
+    /// The time by the module's clock.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
     }
 
     /// The hub configuration for the default credential chain (the Lambda's role, a profile).

@@ -12,6 +12,8 @@ pub struct Wave<'a> {
     pub mode: Mode,
     pub index: usize,
     pub name: &'a str,
+    /// The module's time (`Clients::now`): hooks see the clock the run is judged by.
+    pub now: chrono::DateTime<chrono::Utc>,
 }
 
 /// `servers`: (partition "account/region", the server).
@@ -25,7 +27,7 @@ pub fn context(w: &Wave, servers: &[(String, ServerInfo)]) -> WaveContext {
         },
         wave_index: w.index as u32,
         wave_name: w.name.to_owned(),
-        now: chrono::Utc::now().timestamp().max(0) as u64,
+        now: w.now.timestamp().max(0) as u64,
         servers: servers.iter().map(|(p, s)| server(p, s)).collect(),
     }
 }

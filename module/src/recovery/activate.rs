@@ -14,7 +14,7 @@ use crate::plan::plan_one;
 use crate::preflight::partitions_of;
 use crate::resource::DrsResource;
 use anyhow::{bail, Context};
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use std::collections::BTreeMap;
 
 /// The plan, as a payload; `execution` names the run (see `tags::execution_id`).
@@ -75,7 +75,8 @@ pub async fn build(clients: &Clients, resource: &DrsResource, execution: &str) -
         Some(t) => crate::hooks::names(clients.config(), t, params.hooks.as_deref())?,
     };
     // To the second, as the plan writes times: the run's record and plan hold the same.
-    let now = chrono::DateTime::from_timestamp(Utc::now().timestamp(), 0).unwrap_or_else(Utc::now);
+    let now = clients.now();
+    let now = chrono::DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now);
     Ok(Payload {
         version: VERSION,
         phase: "activate".into(),

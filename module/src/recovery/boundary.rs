@@ -132,8 +132,9 @@ pub enum Verdict {
     },
 }
 
-fn wave<'a>(payload: &'a Payload, set: &'a HookSet, w: usize) -> Wave<'a> {
-    Wave { execution: &payload.execution, tenant: &set.tenant, mode: payload.mode, index: w, name: &payload.waves[w].name }
+fn wave<'a>(clients: &Clients, payload: &'a Payload, set: &'a HookSet, w: usize) -> Wave<'a> {
+    let name = &payload.waves[w].name;
+    Wave { execution: &payload.execution, tenant: &set.tenant, mode: payload.mode, index: w, name, now: clients.now() }
 }
 
 fn describe(d: &Decision) -> (String, Option<String>) {
@@ -162,15 +163,15 @@ pub async fn decide(
     if w > 0 {
         answers.extend(after(clients, payload, w - 1, jobs, previous_failures, set).await?);
     }
-    answers.extend(set.before_wave(context::context(&wave(payload, set, w), &marks.servers)).await);
-    let verdict = judge(&answers, set.on_failure, marks, &mut record);
+    answers.extend(set.before_wave(context::context(&wave(clients, payload, set, w), &marks.servers)).await);
+    let verdict = judge(&answers, set.on_failure, marks, clients.now(), &mut record);
     if let Verdict::Wait(_) = &verdict {
         if marks.hold_until.is_none() {
             let delay = answers.iter().filter_map(|a| match a.result {
                 Ok(Decision::Delay(s)) => Some(s),
                 _ => None,
             });
-            let until = Utc::now() + chrono::Duration::seconds(delay.max().unwrap_or(0) as i64);
+            let until = clients.now() + chrono::Duration::seconds(delay.max().unwrap_or(0) as i64);
             hold(clients, payload, w, marks, until).await?;
             return Ok((Verdict::Wait(format!("a hook delays the wave until {}", until.to_rfc3339())), record));
         }
@@ -199,11 +200,17 @@ pub async fn after(
     let failed: BTreeMap<String, String> = failures.iter().map(|f| (f.source_server_id.clone(), f.reason.clone())).collect();
     let servers: Vec<(String, ServerInfo)> =
         m.servers.into_iter().filter(|(_, s)| !m.skipped.contains_key(&s.source_server_id)).collect();
-    Ok(set.after_wave(context::result(&wave(payload, set, w), &servers, &launched, &failed)).await)
+    Ok(set.after_wave(context::result(&wave(clients, payload, set, w), &servers, &launched, &failed)).await)
 }
 
 /// The answers, judged: a failed hook by the tenant's policy; abort over delay over pause.
-pub fn judge(answers: &[Answer], policy: HookFailure, marks: &Marks, record: &mut Vec<HookDecision>) -> Verdict {
+pub fn judge(
+    answers: &[Answer],
+    policy: HookFailure,
+    marks: &Marks,
+    now: DateTime<Utc>,
+    record: &mut Vec<HookDecision>,
+) -> Verdict {
     let (mut skip, mut pauses, mut delayed, mut abort) = (BTreeMap::new(), vec![], false, None);
     for a in answers {
         for l in &a.logs {
@@ -243,7 +250,7 @@ pub fn judge(answers: &[Answer], policy: HookFailure, marks: &Marks, record: &mu
     // A delay is served once: when its hold has passed, the wave goes on.
     match (delayed, marks.hold_until) {
         (true, None) => return Verdict::Wait(String::new()),
-        (true, Some(until)) if Utc::now() < until => {
+        (true, Some(until)) if now < until => {
             return Verdict::Wait(format!("a hook delays the wave until {}", until.to_rfc3339()))
         }
         _ => {}
@@ -284,7 +291,7 @@ pub async fn mark_skipped(
     let Some((first_p, first)) = marks.servers.first() else { return Ok(()) };
     // A decision made in the same second as an incomplete one takes the next second, so
     // their marks never share a stamp.
-    let at = Utc::now().timestamp().max(stale_stamp(&marks.servers, &payload.execution, w) + 1);
+    let at = clients.now().timestamp().max(stale_stamp(&marks.servers, &payload.execution, w) + 1);
     let prefix = skip_prefix(&payload.execution, at, w);
     // Every partition at once, a few calls in each (a hook may skip thousands of servers).
     let marked: Vec<(Partition, &ServerInfo)> =
@@ -328,7 +335,7 @@ mod tests {
 
     fn verdict(answers: &[Answer], policy: HookFailure) -> (Verdict, Vec<HookDecision>) {
         let mut record = vec![];
-        let v = judge(answers, policy, &Marks::default(), &mut record);
+        let v = judge(answers, policy, &Marks::default(), Utc::now(), &mut record);
         (v, record)
     }
 

@@ -64,12 +64,12 @@ pub async fn open(clients: &Clients, resource: &DrsResource, payload: &Payload) 
     let evidence = earlier_run(clients, payload).await?;
     let ours = record_of(resource, payload);
     let store = ledger::of(clients);
-    match store.open(&ours, &plan_text).await? {
+    match open_retrying(&store, &ours, &plan_text).await? {
         Opened::New => match evidence {
             None => Ok(Opening::New),
             Some(evidence) => {
                 let refused = AlreadyRan { execution: payload.execution.clone(), evidence };
-                let end = RunEnd::failed(ErrorCode::InvalidParameters, &refused.to_string(), chrono::Utc::now());
+                let end = RunEnd::failed(ErrorCode::InvalidParameters, &refused.to_string(), clients.now());
                 store.end(&ours.key(), &end).await?;
                 Err(refused.into())
             }
@@ -77,6 +77,17 @@ pub async fn open(clients: &Clients, resource: &DrsResource, payload: &Payload) 
         Opened::Existing(theirs) => {
             if let Some(end) = &theirs.end {
                 let evidence = format!("the run ledger records it {}", end.describe());
+                return Err(AlreadyRan { execution: payload.execution.clone(), evidence }.into());
+            }
+            // A re-delivered activate comes within the lookback window; a run opened before it
+            // that never ended is an earlier run of the id (a schedule run again, say).
+            if theirs.started < ours.jobs_from {
+                let evidence = format!(
+                    "the run opened at {} never ended, and that is before this activation's lookback window (from {}, \
+                     idempotencyLookbackMinutes): an activate delivered again comes within it",
+                    crate::time::secs(&theirs.started),
+                    crate::time::secs(&ours.jobs_from)
+                );
                 return Err(AlreadyRan { execution: payload.execution.clone(), evidence }.into());
             }
             if theirs.params_digest != ours.params_digest {
@@ -149,6 +160,23 @@ pub async fn load(clients: &Clients, key: &ledger::RunKey) -> Result<Loaded, Loa
         return Err(bad("it does not match the run's record (written by hand?)".into()));
     }
     Ok(Loaded { record, plan })
+}
+
+/// The opening write, sent again (up to `RETRY_ROUNDS` more times, with a growing pause)
+/// while it fails in a way that may pass: nothing has started yet, and a write that was
+/// applied with its reply lost is found on the next try (the record exists: this run's own).
+async fn open_retrying(store: &ledger::Ledger, record: &RunRecord, plan_text: &str) -> Result<Opened, ledger::LedgerError> {
+    let mut round = 0;
+    loop {
+        match store.open(record, plan_text).await {
+            Err(e) if e.is_transient() && round < RETRY_ROUNDS => {
+                round += 1;
+                tracing::warn!(error = %e, round, "the run could not be opened in the ledger; trying again");
+                tokio::time::sleep(std::time::Duration::from_millis(200 * u64::from(round))).await;
+            }
+            other => return other,
+        }
+    }
 }
 
 fn partitions(payload: &Payload) -> anyhow::Result<Vec<Partition>> {

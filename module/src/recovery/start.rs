@@ -282,7 +282,7 @@ async fn busy_wait(
     let info = observe::servers(clients, p, foreign.into_iter()).await?;
     let prefix = format!("{}/{w}/", payload.execution);
     let minutes = clients.config().busy_wait_minutes;
-    let now = Utc::now();
+    let now = clients.now();
     let (mut waiting, mut gave_up) = (BTreeMap::new(), vec![]);
     for (id, mut h) in busy {
         let server = info.iter().find(|s| s.source_server_id == id);

@@ -23,7 +23,7 @@ pub async fn check(clients: &Clients, payload: &Payload) -> anyhow::Result<Statu
     // A partition that cannot be read does not stop the others (`outage.rs`).
     let observed = observe::jobs(clients, &partitions, payload.run(), &payload.jobs_from_text()).await;
     let jobs = observed.jobs;
-    let outages = Outages::read(payload, &jobs, observed.down, chrono::Utc::now());
+    let outages = Outages::read(payload, &jobs, observed.down, clients.now());
     let mut status = Status {
         execution: payload.execution.clone(),
         resource: payload.resource.clone(),
@@ -37,7 +37,7 @@ pub async fn check(clients: &Clients, payload: &Payload) -> anyhow::Result<Statu
         (Some(t), false) => Some(crate::hooks::runner::load(clients.config(), t, &payload.hooks)?),
         _ => None,
     };
-    let past_deadline = chrono::Utc::now() > payload.deadline;
+    let past_deadline = clients.now() > payload.deadline;
     let c = Check { clients, payload, jobs: &jobs, hooks: hooks.as_ref(), outages: &outages, may_start: !past_deadline };
     let mut lost = std::collections::BTreeSet::new();
     for (w, wave) in payload.waves.iter().enumerate() {
@@ -58,7 +58,9 @@ pub async fn check(clients: &Clients, payload: &Payload) -> anyhow::Result<Statu
         let last = payload.waves.len() - 1;
         let answers = boundary::after(clients, payload, last, &jobs, &status.waves[last].failures, set).await?;
         let mut record = vec![];
-        if let Verdict::Fail { code, message } = boundary::judge(&answers, set.on_failure, &Marks::default(), &mut record) {
+        if let Verdict::Fail { code, message } =
+            boundary::judge(&answers, set.on_failure, &Marks::default(), clients.now(), &mut record)
+        {
             status.outcome = failed(code, format!("after wave {}: {message}", payload.waves[last].name));
         }
         status.waves[last].hook_decisions.extend(record);

@@ -1,6 +1,7 @@
 //! The fuzz targets: each runs an input through the real entry point of one parser, called
 //! as a function (the simulator's handlers without HTTP, so that millions of inputs run in
-//! minutes), and says whether the input was accepted or rejected with which error.
+//! minutes), and says whether the input was accepted or rejected with which error. DRS and
+//! Step Functions bodies are `json-body`, DynamoDB's are `dynamodb`.
 
 use super::mutate::Mutant;
 use crate::commands::hooks::Sample;
@@ -12,6 +13,7 @@ use drs_module::recovery::reference::RunReference;
 use drs_module::resource::DrsResource;
 use drs_module::secret::Secret;
 use drs_sim::ctx::{Ctx, Request};
+use drs_sim::generate::LEDGER_TABLE;
 use drs_sim::identity::Principal;
 use drs_sim::protocol::form::Form;
 use drs_sim::protocol::{xml, ApiError};
@@ -105,6 +107,7 @@ pub fn all() -> Vec<Target> {
             runner: || Box::new(|_, m| sigv4_request(&m.value)),
         },
         Target { name: "json-body", text: true, document: "request body", fields: &[], runner: json_body },
+        Target { name: "dynamodb", text: true, document: "request body", fields: &[], runner: dynamodb_body },
         Target {
             name: "query-form",
             text: false,
@@ -227,6 +230,77 @@ fn json_body() -> Runner {
         };
         api_verdict(reply.map(|_| ()))
     })
+}
+
+/// The items every DynamoDB input starts from: `run#1` with sort keys `a#000` to `a#009`, each
+/// OPEN with a number, a nested list, a string set and an attribute to remove, so that seeds'
+/// conditions hold, updates reach into maps and lists, and queries page.
+fn ledger_items() -> Vec<Value> {
+    (0..10)
+        .map(|i| {
+            serde_json::json!({"TableName": LEDGER_TABLE, "Item": {
+                "pk": {"S": "run#1"}, "sk": {"S": format!("a#{i:03}")}, "phase": {"S": "OPEN"}, "n": {"N": i.to_string()},
+                "m": {"M": {"x": {"L": [{"N": "1"}, {"S": "two"}]}}}, "tags": {"SS": ["a", "b"]}, "old": {"S": "gone soon"}
+            }})
+        })
+        .collect()
+}
+
+/// A DynamoDB request body (`<Operation>.<what>.json`) through DynamoDB's handler, as the hub
+/// calls it, in a world of its own for each input (the demo's hub and its ledger table holding
+/// `ledger_items`): an input's answer does not depend on the inputs before it, and what one
+/// input stores is dropped with it. Answers to a well-formed request (a condition that does
+/// not hold, a table that is not there) are accepted; refusals of the input are not.
+fn dynamodb_body() -> Runner {
+    let mut fleet = Fleet::demo();
+    fleet.clock.speed = 0.0;
+    fleet.accounts.clear();
+    fleet.servers.clear();
+    fleet.roles.clear();
+    let items: Vec<Bytes> = ledger_items().iter().map(|i| Bytes::from(i.to_string())).collect();
+    Box::new(move |seed, m| {
+        let seed = seed.strip_prefix("regress-").unwrap_or(seed);
+        let op = seed.split_once('.').map_or(seed, |(op, _)| op);
+        let world = World::new(fleet.clone());
+        let ctx = Ctx {
+            world: &world,
+            principal: Principal {
+                account: fleet.hub.account_id.clone(),
+                role_name: fleet.hub.role_name.clone(),
+                session: Some(fleet.hub.role_name.clone()),
+            },
+            region: fleet.hub.region.clone(),
+            request_id: "fuzz".into(),
+        };
+        for item in &items {
+            if let Err(e) = drs_sim::dynamodb::handle(&ctx, "PutItem", item) {
+                return Verdict::Rejected(format!("the fuzz world's items: {}", e.message));
+            }
+        }
+        dynamodb_verdict(drs_sim::dynamodb::handle(&ctx, op, m.text.as_bytes()).map(|_| ()))
+    })
+}
+
+/// DynamoDB's answers to a request it read: a false condition (alone or as every reason a
+/// transaction was cancelled), a table that is not there or already is, a client token used
+/// for another request. Anything else it refuses is a refusal of the input.
+fn dynamodb_verdict(r: Result<(), ApiError>) -> Verdict {
+    let Err(e) = r else { return Verdict::Accepted };
+    let answered = match e.code.as_str() {
+        "ConditionalCheckFailedException"
+        | "ResourceNotFoundException"
+        | "ResourceInUseException"
+        | "IdempotentParameterMismatchException" => true,
+        "TransactionCanceledException" => e.fields["CancellationReasons"]
+            .as_array()
+            .is_some_and(|reasons| reasons.iter().all(|r| matches!(r["Code"].as_str(), Some("None" | "ConditionalCheckFailed")))),
+        _ => false,
+    };
+    if answered {
+        return Verdict::Accepted;
+    }
+    let reasons = e.fields.get("CancellationReasons").map(|r| format!(" {r}")).unwrap_or_default();
+    Verdict::Rejected(format!("{}: {}{reasons}", e.code, e.message))
 }
 
 /// An EC2 or STS form (`{"Action": ..., "Param.1": ...}`), encoded as the SDK sends it, through
