@@ -311,7 +311,7 @@ async fn activate_check(clients: &Clients, callbacks: Option<&Callbacks>, run: r
     if let Some(end) = record.end.as_ref().filter(|e| !e.succeeded()) {
         return Err(ended_failed(end));
     }
-    let st = status::check(clients, &payload).await.map_err(|e| fail(ErrorCode::StatusCheckFailed, format!("{e:#}")))?;
+    let st = status::check(clients, &payload, &record).await.map_err(|e| fail(ErrorCode::StatusCheckFailed, format!("{e:#}")))?;
     let detail = serde_json::to_value(&st).ok();
     let metrics = crate::metrics::activation(&st, &payload);
     let outcome = if record.end.is_some() { Outcome::Done } else { st.outcome.clone() };

@@ -131,3 +131,24 @@ async fn under_a_looser_policy_a_given_up_server_is_a_recorded_failure_and_the_r
     assert!(f["reason"].as_str().unwrap().contains("busyWaitMinutes"), "{f}");
     assert_eq!(launches_per_server(&r.all_jobs().await).get(&busy), Some(&1), "only the other run's job holds db-01");
 }
+
+#[tokio::test]
+async fn a_server_given_up_is_never_started_later_in_the_run_when_it_comes_free() {
+    let r = rig_configured(drs_sim::Fleet::demo(), |c| c.busy_wait_minutes = 0).await;
+    // The other run's job frees db-01 some ten minutes in, while this run's later waves go on.
+    r.control.ok("POST", "servers/db-01", Some(&json!({"launchSeconds": 600}))).await.unwrap();
+    let (busy, foreign) = hold(&r, "db-01").await;
+    let mut params = shop_parameters();
+    params["Waves"][0]["FailurePolicy"] = json!({"MaxFailed": 1});
+    let token = r.token().await;
+    let run = r.run(&resource("ShopStack", params), "activate", Some(&token)).await.expect("one failure is allowed");
+    assert!(run.checks * crate::common::POLL_S as usize > 900, "the run outlasted the other job: {} checks", run.checks);
+    let jobs = r.all_jobs().await;
+    let held = jobs.iter().find(|(_, j)| j.job_id() == foreign).unwrap();
+    assert_eq!(held.1.status().unwrap().as_str(), "COMPLETED", "db-01 came free during the run");
+    assert_eq!(launches_per_server(&jobs).get(&busy), Some(&1), "the run never started db-01 once it gave it up");
+    let out = r.token_state(&token).await["output"].clone();
+    assert_eq!((out["launched"].as_u64(), out["failed"].as_u64()), (Some(59), Some(1)), "{out}");
+    let items = r.control.ok("GET", "tables/drs-orch-runs", None).await.unwrap();
+    assert!(items.to_string().contains(&format!("0/{busy}")), "the ledger records db-01 given up in wave 0: {items}");
+}

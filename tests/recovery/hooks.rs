@@ -178,3 +178,77 @@ async fn a_delay_holds_each_wave_and_a_pause_waits_for_its_approval() {
     assert_eq!(approvals, 3, "each wave paused once and was approved");
     assert_eq!(crate::common::launches_per_server(&r.all_jobs().await).len(), 60);
 }
+
+/// The JavaScript example hook (hooks/freeze-window-js), built when node and npm exist; None
+/// (the test then says so) when they do not, unless DRS_REQUIRE_JS_HOOK=1 (CI).
+fn freeze_window_hook() -> Option<(String, String)> {
+    match build::build_js_hook().unwrap_or_else(|e| panic!("building the JavaScript hook: {e}")) {
+        build::JsHook::Built { path, .. } => {
+            let bytes = std::fs::read(&path).unwrap();
+            Some((path.display().to_string(), drs_host::sha256_hex(&bytes)))
+        }
+        build::JsHook::Unavailable(why) if std::env::var("DRS_REQUIRE_JS_HOOK").is_ok_and(|v| v == "1") => {
+            panic!("DRS_REQUIRE_JS_HOOK=1 but the JavaScript hook cannot be built: {why}")
+        }
+        build::JsHook::Unavailable(why) => {
+            use std::io::Write;
+            let _ = writeln!(std::io::stderr(), "skipped: a hook's pause held by the ledger: {why}");
+            None
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_hooks_pause_holds_until_its_approval_is_answered_though_the_hook_proceeds_later() {
+    let Some((path, sha256)) = freeze_window_hook() else { return };
+    let cache = std::env::temp_dir().join(format!("drs-orch-test-hooks-{}", std::process::id()));
+    let r = rig_configured(drs_sim::Fleet::demo(), move |cfg: &mut ModuleConfig| {
+        let components = BTreeMap::from([("freeze".to_owned(), HookComponent { path, sha256 })]);
+        cfg.hooks = Some(HooksConfig {
+            cache_dir: Some(cache.display().to_string()),
+            tenants: BTreeMap::from([("shop-team".to_owned(), Tenant { on_failure: HookFailure::FailClosed, components })]),
+        })
+    })
+    .await;
+    // A change freeze on db-01 (the first wave) for the next ten minutes of the run's clock.
+    let now: chrono::DateTime<chrono::Utc> =
+        r.control.ok("GET", "clock", None).await.unwrap()["now"].as_str().unwrap().parse().unwrap();
+    let window = format!("{}/{}", drs_module::time::secs(&now), drs_module::time::secs(&(now + chrono::Duration::minutes(10))));
+    tag_server(&r, "db-01", "change-freeze", &window).await;
+    let mut params = with_tenant(shop_parameters(), &["freeze"]);
+    params["ExecutionId"] = json!("frozen-1");
+    let shop = resource("ShopStack", params);
+    let call = drs_module::driver::event(&shop, "activate", None);
+    let first = drs_module::lifecycle::handle_detailed(&r.clients, &call).await.unwrap();
+    assert_eq!(first.detail.unwrap()["waves"][0]["state"], "paused", "the freeze pauses the first wave");
+    let running = r.control.ok("GET", "executions?status=RUNNING", None).await.unwrap();
+    let approvals = running["executions"].as_array().unwrap().clone();
+    assert_eq!(approvals.len(), 1, "{running}");
+    assert!(approvals[0]["input"]["reason"].as_str().unwrap().contains("change-freeze"), "{running}");
+
+    // The window passes: the hook now proceeds, but the approval it asked for is unanswered.
+    let mut check = call.clone();
+    check["status"] = json!(true);
+    check["lifecycle_output"] = json!({"Payload": first.answer});
+    for _ in 0..3 {
+        r.control.advance(15.0 * 60.0).await.unwrap();
+        let h = drs_module::lifecycle::handle_detailed(&r.clients, &check).await.unwrap();
+        assert_eq!(h.answer, json!(false));
+        assert_eq!(h.detail.unwrap()["waves"][0]["state"], "paused", "the wave waits for its approval");
+    }
+    assert!(r.start_recoveries().await.is_empty(), "nothing started before the approval was answered");
+
+    let sfn = aws_sdk_sfn::Client::new(r.clients.hub());
+    sfn.send_task_success().task_token(approvals[0]["taskToken"].as_str().unwrap()).output("{}").send().await.unwrap();
+    let mut done = false;
+    for _ in 0..200 {
+        r.control.advance(crate::common::POLL_S as f64).await.unwrap();
+        if drs_module::lifecycle::handle(&r.clients, &check).await.unwrap() == Value::Bool(true) {
+            done = true;
+            break;
+        }
+    }
+    assert!(done, "the run ends once approved");
+    let launches = crate::common::launches_per_server(&r.all_jobs().await);
+    assert!(launches.len() == 60 && launches.values().all(|n| *n == 1), "{launches:?}");
+}

@@ -7,6 +7,7 @@ use crate::error::ErrorCode;
 use crate::resource::Mode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// The record layout; a record of another version is refused by name, never guessed at.
 pub const RECORD_VERSION: u32 = 1;
@@ -74,14 +75,57 @@ pub struct RunRecord {
     /// How many servers the plan holds, in how many waves (for people reading the table).
     pub servers: usize,
     pub waves: usize,
+    /// The approvals asked for, by wave index: once a wave's gate is asked (its PauseBefore,
+    /// or a hook's pause), the wave waits for its answer, whatever later checks' hooks say.
+    #[serde(default)]
+    pub gates: BTreeMap<String, GateAsked>,
+    /// Servers given up (busy in another run's job past busyWaitMinutes), by
+    /// `<wave index>/<source server id>`: counted failed, and never started later in the run.
+    #[serde(default)]
+    pub given_up: BTreeMap<String, GivenUp>,
     /// Set once, by the first call that finds the run ended.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end: Option<RunEnd>,
 }
 
+/// A server given up in a wave, as the check that gave it up saw it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GivenUp {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hostname: Option<String>,
+    /// `account/region`.
+    pub partition: String,
+    pub reason: String,
+}
+
+/// The key of a server given up in `given_up`.
+pub fn given_up_key(w: usize, source_server_id: &str) -> String {
+    format!("{w}/{source_server_id}")
+}
+
+/// An approval asked for before a wave: why, and when.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GateAsked {
+    pub reason: String,
+    pub at: DateTime<Utc>,
+}
+
 impl RunRecord {
     pub fn key(&self) -> RunKey {
         RunKey::new(&self.identity, &self.execution)
+    }
+
+    /// The gate asked for before wave `w`, if any.
+    pub fn gate(&self, w: usize) -> Option<&GateAsked> {
+        self.gates.get(&w.to_string())
+    }
+
+    /// The servers of wave `w` given up: (source server id, what was recorded).
+    pub fn given_up(&self, w: usize) -> impl Iterator<Item = (&str, &GivenUp)> {
+        let prefix = format!("{w}/");
+        self.given_up.iter().filter_map(move |(k, g)| k.strip_prefix(&prefix).map(|id| (id, g)))
     }
 }
 

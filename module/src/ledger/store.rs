@@ -7,13 +7,16 @@
 //! record: the caller cannot tell, and need not.
 
 use super::plan::{self, PlanChunk};
-use super::record::{resource_pk, RunEnd, RunKey, RunRecord, RECORD_VERSION, RUN_PREFIX};
+use super::record::{resource_pk, GateAsked, GivenUp, RunEnd, RunKey, RunRecord, RECORD_VERSION, RUN_PREFIX};
 use crate::aws::errors::AwsError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem};
 use std::collections::HashMap;
 
 type Item = HashMap<String, AttributeValue>;
+
+/// Servers given up recorded per UpdateItem (its expression stays under 4 KB).
+const GIVE_UP_PER_CALL: usize = 20;
 
 /// Tries of the transaction that opens a run, when a concurrent one cancels it.
 const OPEN_ATTEMPTS: u32 = 3;
@@ -236,6 +239,71 @@ impl Ledger {
                 _ => Err(self.call("dynamodb:UpdateItem", &e)),
             },
         }
+    }
+
+    /// Records that wave `w` asked for an approval, unless it did already; returns the gate
+    /// that holds (this one, or the one a concurrent or earlier check asked for).
+    pub async fn ask_gate(&self, key: &RunKey, w: usize, gate: &GateAsked) -> Result<GateAsked, LedgerError> {
+        let value = serde_dynamo::to_attribute_value(gate)
+            .map_err(|source| LedgerError::Unwritable { table: self.table.clone(), source })?;
+        let updated = self
+            .db
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(key.pk()))
+            .key("sk", AttributeValue::S(key.sk()))
+            .update_expression("SET #gates.#w = :gate")
+            .condition_expression("attribute_exists(pk) AND attribute_not_exists(#gates.#w)")
+            .expression_attribute_names("#gates", "gates")
+            .expression_attribute_names("#w", w.to_string())
+            .expression_attribute_values(":gate", value)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match updated {
+            Ok(_) => Ok(gate.clone()),
+            Err(e) => match e.as_service_error() {
+                Some(s) if s.is_conditional_check_failed_exception() => {
+                    let record = match conditional_item(s) {
+                        Some(item) => Some(self.record(item)?),
+                        None => self.get(key).await?,
+                    };
+                    record.and_then(|r| r.gate(w).cloned()).ok_or_else(|| self.missing(key))
+                }
+                _ => Err(self.call("dynamodb:UpdateItem", &e)),
+            },
+        }
+    }
+
+    /// Records servers given up in wave `w` (source server id, what the check saw); one
+    /// recorded already keeps its first record.
+    pub async fn give_up(&self, key: &RunKey, w: usize, servers: &[(String, GivenUp)]) -> Result<(), LedgerError> {
+        // A few per call: an update expression is at most 4 KB.
+        for chunk in servers.chunks(GIVE_UP_PER_CALL) {
+            let mut update = self
+                .db
+                .update_item()
+                .table_name(&self.table)
+                .key("pk", AttributeValue::S(key.pk()))
+                .key("sk", AttributeValue::S(key.sk()))
+                .condition_expression("attribute_exists(pk)")
+                .expression_attribute_names("#given", "givenUp");
+            let mut sets = vec![];
+            for (i, (id, given)) in chunk.iter().enumerate() {
+                let value = serde_dynamo::to_attribute_value(given)
+                    .map_err(|source| LedgerError::Unwritable { table: self.table.clone(), source })?;
+                sets.push(format!("#given.#k{i} = if_not_exists(#given.#k{i}, :g{i})"));
+                update = update
+                    .expression_attribute_names(format!("#k{i}"), super::record::given_up_key(w, id))
+                    .expression_attribute_values(format!(":g{i}"), value);
+            }
+            update
+                .update_expression(format!("SET {}", sets.join(", ")))
+                .send()
+                .await
+                .map_err(|e| self.call("dynamodb:UpdateItem", &e))?;
+        }
+        Ok(())
     }
 
     /// Every run of a resource (its identity), oldest execution id first.

@@ -102,10 +102,10 @@ pub async fn activate(clients: &Clients, resource: &DrsResource, execution: &str
     let planned = build(clients, resource, execution).await?;
     // A re-delivered activate follows the run the first delivery opened: its plan and its
     // times, so that neither the servers nor the deadline move with each delivery.
-    let payload = match super::run::open(clients, resource, &planned).await? {
-        Opening::New => planned,
-        Opening::Following(run) => run.plan,
+    let (payload, record) = match super::run::open(clients, resource, &planned).await? {
+        Opening::New(record) => (planned, record),
+        Opening::Following(run) => (run.plan, run.record),
     };
-    let first = status::check(clients, &payload).await?;
+    let first = status::check(clients, &payload, &record).await?;
     Ok((payload, first))
 }

@@ -50,6 +50,8 @@ pub fn record_of(resource: &DrsResource, payload: &Payload) -> RunRecord {
         deadline: payload.deadline,
         servers: payload.server_count(),
         waves: payload.waves.len(),
+        gates: Default::default(),
+        given_up: Default::default(),
         end: None,
     }
 }
@@ -66,7 +68,7 @@ pub async fn open(clients: &Clients, resource: &DrsResource, payload: &Payload) 
     let store = ledger::of(clients);
     match open_retrying(&store, &ours, &plan_text).await? {
         Opened::New => match evidence {
-            None => Ok(Opening::New),
+            None => Ok(Opening::New(ours)),
             Some(evidence) => {
                 let refused = AlreadyRan { execution: payload.execution.clone(), evidence };
                 let end = RunEnd::failed(ErrorCode::InvalidParameters, &refused.to_string(), clients.now());
@@ -107,7 +109,7 @@ pub async fn open(clients: &Clients, resource: &DrsResource, payload: &Payload) 
 /// opened, with that delivery's plan (discovery now might plan otherwise).
 #[derive(Debug)]
 pub enum Opening {
-    New,
+    New(RunRecord),
     Following(Loaded),
 }
 

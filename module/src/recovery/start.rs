@@ -41,8 +41,9 @@ pub struct Started {
     pub gave_up: Vec<ServerFailure>,
 }
 
-/// `skipped`: servers a hook left out; `hooks`: the hooks' decisions, tagged on the jobs;
-/// `unreachable`: partitions (payload indexes) where nothing starts now.
+/// `skipped`: servers a hook left out, and servers given up earlier in the run (never
+/// started later); `hooks`: the hooks' decisions, tagged on the jobs; `unreachable`:
+/// partitions (payload indexes) where nothing starts now.
 pub async fn start_wave(
     clients: &Clients,
     payload: &Payload,

@@ -12,12 +12,13 @@ use super::wave::{self, Check, Next};
 use crate::aws::Clients;
 use crate::config::Partition;
 use crate::error::ErrorCode;
+use crate::ledger::RunRecord;
 
 fn failed(code: ErrorCode, message: String) -> Outcome {
     Outcome::Failed { code, message }
 }
 
-pub async fn check(clients: &Clients, payload: &Payload) -> anyhow::Result<Status> {
+pub async fn check(clients: &Clients, payload: &Payload, record: &RunRecord) -> anyhow::Result<Status> {
     let partitions: Vec<Partition> =
         (0..payload.partitions.len()).map(|i| payload.partition(i)).collect::<anyhow::Result<_>>()?;
     // A partition that cannot be read does not stop the others (`outage.rs`).
@@ -38,7 +39,7 @@ pub async fn check(clients: &Clients, payload: &Payload) -> anyhow::Result<Statu
         _ => None,
     };
     let past_deadline = clients.now() > payload.deadline;
-    let c = Check { clients, payload, jobs: &jobs, hooks: hooks.as_ref(), outages: &outages, may_start: !past_deadline };
+    let c = Check { clients, payload, jobs: &jobs, hooks: hooks.as_ref(), outages: &outages, may_start: !past_deadline, record };
     let mut lost = std::collections::BTreeSet::new();
     for (w, wave) in payload.waves.iter().enumerate() {
         if status.outcome != Outcome::Done {

@@ -13,6 +13,7 @@ use crate::aws::Clients;
 use crate::config::Partition;
 use crate::error::ErrorCode;
 use crate::hooks::runner::HookSet;
+use crate::ledger::{GateAsked, GivenUp, RunRecord};
 use crate::resource::FailurePolicy;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
@@ -27,6 +28,8 @@ pub struct Check<'a> {
     /// False past the run's deadline: the check judges what runs and starts nothing (no
     /// wave, no approval, no hook), so a run that times out leaves no launch behind.
     pub may_start: bool,
+    /// The run's record as the check read it: gates asked, servers given up.
+    pub record: &'a RunRecord,
 }
 
 /// What the run does after a wave.
@@ -90,16 +93,21 @@ pub async fn judge(
     // Servers of unreachable partitions are counted failed (lost) or hold the wave (waiting).
     let unreached_count = unreached.lost.len() + unreached.waiting;
     let mut all_in_jobs = in_jobs + progress.skipped + unreached_count >= progress.servers;
-    // Servers busy in another run's job past busyWaitMinutes (start.rs): failed, not waiting.
-    let mut gave_up = vec![];
+    // Servers busy in another run's job past busyWaitMinutes (start.rs): failed, not waiting,
+    // and never started later in the run (the ledger records them).
+    let mut gave_up = given_up_earlier(c, w, &in_job);
+    progress.failed += gave_up.len();
+    all_in_jobs = all_in_jobs || in_jobs + progress.skipped + unreached_count + gave_up.len() >= progress.servers;
     if !fail_fast && !all_in_jobs && c.may_start {
-        let skipped: HashSet<&str> = skip.keys().map(String::as_str).collect();
-        let started: Started = start_wave(c.clients, c.payload, w, c.jobs, &skipped, hooks_tag, &unreached.partitions).await?;
+        let mut left_out: HashSet<&str> = skip.keys().map(String::as_str).collect();
+        left_out.extend(gave_up.iter().map(|f| f.source_server_id.as_str()));
+        let started: Started = start_wave(c.clients, c.payload, w, c.jobs, &left_out, hooks_tag, &unreached.partitions).await?;
         started_jobs.extend(started.jobs.iter().cloned());
         progress.jobs.extend(started.jobs);
         progress.waiting_for.extend(started.waiting);
-        gave_up = started.gave_up;
-        progress.failed += gave_up.len();
+        record_given_up(c, w, &started.gave_up).await;
+        progress.failed += started.gave_up.len();
+        gave_up.extend(started.gave_up);
         fail_fast = wave.policy == FailurePolicy::FailFast && progress.failed > 0;
         all_in_jobs = in_jobs + progress.skipped + unreached_count + gave_up.len() >= progress.servers;
     }
@@ -222,6 +230,15 @@ async fn cross(
             previous.hook_decisions.extend(after);
         }
     }
+    // A gate once asked holds until it is answered, whatever the hooks say at a later check.
+    let pause = match (c.record.gate(w), pause) {
+        (Some(asked), _) => Some(asked.reason.clone()),
+        (None, Some(reason)) => {
+            let asked = GateAsked { reason, at: c.clients.now() };
+            Some(crate::ledger::of(c.clients).ask_gate(&c.payload.key(), w, &asked).await?.reason)
+        }
+        (None, None) => None,
+    };
     if let Some(reason) = &pause {
         match gate::check(c.clients, c.payload.run(), &c.payload.resource, w, &wave.name, reason).await? {
             Gate::Waiting(arn) => {
@@ -242,6 +259,36 @@ async fn cross(
         progress.skipped = skip.len();
     }
     Ok(Crossing::Open { skip, hooks_tag })
+}
+
+/// The wave's servers the run gave up at an earlier check (and that are in no job), as
+/// failures.
+fn given_up_earlier(c: &Check<'_>, w: usize, in_job: &HashSet<&str>) -> Vec<ServerFailure> {
+    c.record
+        .given_up(w)
+        .filter(|(id, _)| !in_job.contains(id))
+        .map(|(id, g)| ServerFailure {
+            source_server_id: id.to_owned(),
+            hostname: g.hostname.clone(),
+            partition: g.partition.clone(),
+            reason: format!("{}; given up, not started later in the run", g.reason),
+        })
+        .collect()
+}
+
+/// Records the servers this check gave up, so that no later check starts them. A write that
+/// fails is logged: a later check finds them busy (or gives up again) from their marks.
+async fn record_given_up(c: &Check<'_>, w: usize, gave_up: &[ServerFailure]) {
+    let given: Vec<(String, GivenUp)> = gave_up
+        .iter()
+        .map(|f| {
+            let g = GivenUp { hostname: f.hostname.clone(), partition: f.partition.clone(), reason: f.reason.clone() };
+            (f.source_server_id.clone(), g)
+        })
+        .collect();
+    if let Err(e) = crate::ledger::of(c.clients).give_up(&c.payload.key(), w, &given).await {
+        tracing::warn!(error = %e, wave = w, "the servers given up could not be recorded in the ledger");
+    }
 }
 
 /// Counts from the jobs: launched and failed servers, jobs, first start and last end.
