@@ -226,7 +226,10 @@ async fn an_update_sets_nested_paths_adds_removes_and_appends() {
         .await
         .unwrap_err();
     assert_eq!(code(&e), "ValidationException");
-    assert_eq!(message(&e), "The document path provided in the update expression is invalid for update");
+    assert_eq!(
+        message(&e),
+        "The document path provided in the update expression is invalid for update; document path: [nowhere, x]"
+    );
 
     let e = db
         .update_item()
@@ -251,7 +254,10 @@ async fn an_update_sets_nested_paths_adds_removes_and_appends() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(message(&e), "The provided expression refers to an attribute that does not exist in the item");
+    assert_eq!(
+        message(&e),
+        "The provided expression refers to an attribute that does not exist in the item; document path: [nothing]"
+    );
 
     // An update of an item not there creates it from its key.
     let created = db

@@ -53,8 +53,12 @@ impl fmt::Display for Path {
     }
 }
 
-fn invalid_for_update() -> DdbError {
-    DdbError::Validation("The document path provided in the update expression is invalid for update".into())
+/// DynamoDB's refusal of a path an update cannot reach, naming the path (`; document path:
+/// [w, x]`, which DynamoDB's message does not).
+fn invalid_for_update(path: &Path) -> DdbError {
+    DdbError::Validation(format!(
+        "The document path provided in the update expression is invalid for update; document path: [{path}]"
+    ))
 }
 
 /// The value at `path`, if the item has one there.
@@ -69,46 +73,45 @@ pub fn get<'a>(item: &'a Item, path: &Path) -> Option<&'a Value> {
 }
 
 /// The value holding the path's last step: it must exist for an update to reach inside it.
-fn parent_mut<'a>(item: &'a mut Item, steps: &[PathStep]) -> Result<&'a mut Value, DdbError> {
-    let Some((PathStep::Key(name), rest)) = steps.split_first() else { return Err(invalid_for_update()) };
-    let mut value = item.get_mut(name).ok_or_else(invalid_for_update)?;
+fn parent_mut<'a>(item: &'a mut Item, steps: &[PathStep]) -> Option<&'a mut Value> {
+    let Some((PathStep::Key(name), rest)) = steps.split_first() else { return None };
+    let mut value = item.get_mut(name)?;
     for step in rest {
         value = match (step, value) {
             (PathStep::Key(k), Value::M(map)) => map.get_mut(k),
             (PathStep::Index(i), Value::L(list)) => list.get_mut(*i),
             _ => None,
-        }
-        .ok_or_else(invalid_for_update)?;
+        }?;
     }
-    Ok(value)
+    Some(value)
 }
 
 /// Sets the value at `path`; an index past a list's end appends, as DynamoDB does.
 pub fn set(item: &mut Item, path: &Path, value: Value) -> Result<(), DdbError> {
-    let Some((last, parents)) = path.steps.split_last() else { return Err(invalid_for_update()) };
+    let Some((last, parents)) = path.steps.split_last() else { return Err(invalid_for_update(path)) };
     if parents.is_empty() {
         item.insert(path.top().to_owned(), value);
         return Ok(());
     }
-    match (last, parent_mut(item, parents)?) {
+    match (last, parent_mut(item, parents).ok_or_else(|| invalid_for_update(path))?) {
         (PathStep::Key(k), Value::M(map)) => {
             map.insert(k.clone(), value);
         }
         (PathStep::Index(i), Value::L(list)) if *i < list.len() => list[*i] = value,
         (PathStep::Index(_), Value::L(list)) => list.push(value),
-        _ => return Err(invalid_for_update()),
+        _ => return Err(invalid_for_update(path)),
     }
     Ok(())
 }
 
 /// Removes the value at `path`; nothing there is no error, a missing parent is.
 pub fn remove(item: &mut Item, path: &Path) -> Result<(), DdbError> {
-    let Some((last, parents)) = path.steps.split_last() else { return Err(invalid_for_update()) };
+    let Some((last, parents)) = path.steps.split_last() else { return Err(invalid_for_update(path)) };
     if parents.is_empty() {
         item.remove(path.top());
         return Ok(());
     }
-    match (last, parent_mut(item, parents)?) {
+    match (last, parent_mut(item, parents).ok_or_else(|| invalid_for_update(path))?) {
         (PathStep::Key(k), Value::M(map)) => {
             map.remove(k);
         }
@@ -117,7 +120,7 @@ pub fn remove(item: &mut Item, path: &Path) -> Result<(), DdbError> {
                 list.remove(*i);
             }
         }
-        _ => return Err(invalid_for_update()),
+        _ => return Err(invalid_for_update(path)),
     }
     Ok(())
 }
@@ -144,7 +147,7 @@ mod tests {
         set(&mut item, &path(&[key("l"), PathStep::Index(9)]), Value::Bool(false)).unwrap();
         assert_eq!(get(&item, &path(&[key("l"), PathStep::Index(1)])), Some(&Value::Bool(false)), "appended");
         let missing = set(&mut item, &path(&[key("w"), key("x")]), Value::Null).unwrap_err();
-        assert!(missing.to_string().contains("invalid for update"));
+        assert!(missing.to_string().ends_with("invalid for update; document path: [w, x]"), "{missing}");
         assert!(set(&mut item, &path(&[key("l"), key("x")]), Value::Null).is_err(), "a name inside a list");
     }
 

@@ -156,10 +156,16 @@ impl KeySchema {
 
     fn check_sizes(&self, key: &PrimaryKey) -> Result<(), DdbError> {
         if key.partition.byte_len() > PARTITION_KEY_MAX_BYTES {
-            return Err(invalid("Size of hashkey has exceeded the maximum size limit of2048 bytes"));
+            let name = &self.partition.name;
+            return Err(invalid(format!("Size of hashkey has exceeded the maximum size limit of2048 bytes; attribute: {name}")));
         }
-        if key.sort.as_ref().is_some_and(|s| s.byte_len() > SORT_KEY_MAX_BYTES) {
-            return Err(invalid("Aggregated size of all range keys has exceeded the size limit of 1024 bytes"));
+        if let (Some(attribute), Some(sort)) = (&self.sort, &key.sort) {
+            if sort.byte_len() > SORT_KEY_MAX_BYTES {
+                let name = &attribute.name;
+                return Err(invalid(format!(
+                    "Aggregated size of all range keys has exceeded the size limit of 1024 bytes; attribute: {name}"
+                )));
+            }
         }
         Ok(())
     }

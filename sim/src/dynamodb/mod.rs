@@ -38,8 +38,28 @@ pub fn handle(ctx: &Ctx, op: &str, body: &[u8]) -> Result<Reply, ApiError> {
     Ok(reply)
 }
 
+/// The body as the operation's input; a member of the wrong shape is refused naming its path
+/// (`TransactItems[0].Put.Item.pk.S: invalid type: ...`), the whole body as `request body`.
 fn parse<T: DeserializeOwned>(body: &serde_json::Value) -> Result<T, DdbError> {
-    serde_json::from_value(body.clone()).map_err(|e| DdbError::Serialization(e.to_string()))
+    if !body.is_object() {
+        return Err(DdbError::Serialization(format!("request body: a JSON object was expected, not {}", kind(body))));
+    }
+    serde_path_to_error::deserialize(body.clone()).map_err(|e| {
+        let at = e.path().to_string();
+        let at = if at == "." { "request body".to_owned() } else { at };
+        DdbError::Serialization(format!("{at}: {}", e.inner()))
+    })
+}
+
+fn kind(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
 }
 
 fn answer(ctx: &Ctx, op: &str, body: &[u8]) -> Result<serde_json::Value, DdbError> {

@@ -15,13 +15,24 @@ fn number_error(e: super::number::NumberError) -> DdbError {
     DdbError::Validation(e.to_string())
 }
 
+/// DynamoDB's refusal of an action, naming the action's path (which DynamoDB's message does
+/// not) unless it already does.
+fn at(path: &Path) -> impl Fn(DdbError) -> DdbError + '_ {
+    move |e| match e {
+        DdbError::Validation(m) if !m.contains("; document path: ") => {
+            DdbError::Validation(format!("{m}; document path: [{path}]"))
+        }
+        other => other,
+    }
+}
+
 /// The item after `actions`, starting from `old` (or, for an item not there, its key).
 pub fn apply(actions: &[UpdateAction], old: Option<&Item>, key: Item) -> Result<Item, DdbError> {
     let original = old.cloned().unwrap_or(key);
     let mut sets = vec![];
     for action in actions {
         if let UpdateAction::Set(path, value) = action {
-            sets.push((path, evaluate(value, &original)?));
+            sets.push((path, evaluate(value, &original).map_err(at(path))?));
         }
     }
     let mut item = original.clone();
@@ -36,8 +47,8 @@ pub fn apply(actions: &[UpdateAction], old: Option<&Item>, key: Item) -> Result<
     }
     for action in actions {
         match action {
-            UpdateAction::Add(path, value) => add(&mut item, path, value)?,
-            UpdateAction::Delete(path, value) => delete(&mut item, path, value)?,
+            UpdateAction::Add(path, value) => add(&mut item, path, value).map_err(at(path))?,
+            UpdateAction::Delete(path, value) => delete(&mut item, path, value).map_err(at(path))?,
             UpdateAction::Set(..) | UpdateAction::Remove(_) => {}
         }
     }
@@ -59,7 +70,9 @@ fn operand_value(operand: &SetOperand, item: &Item) -> Result<Value, DdbError> {
     match operand {
         SetOperand::Value(v) => Ok(v.clone()),
         SetOperand::Path(path) => document::get(item, path).cloned().ok_or_else(|| {
-            DdbError::Validation("The provided expression refers to an attribute that does not exist in the item".into())
+            DdbError::Validation(format!(
+                "The provided expression refers to an attribute that does not exist in the item; document path: [{path}]"
+            ))
         }),
         SetOperand::IfNotExists(path, fallback) => match document::get(item, path) {
             Some(v) => Ok(v.clone()),

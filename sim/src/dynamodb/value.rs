@@ -153,6 +153,41 @@ pub enum ValueError {
     NotBase64(String),
 }
 
+impl ValueError {
+    /// The same refusal naming the attribute it is about (`...; attribute: m.x[2]`): DynamoDB's
+    /// own message names none, which leaves a caller of a many-attribute item guessing.
+    fn at(self, path: &str) -> ValueError {
+        match self {
+            ValueError::Invalid(m) => ValueError::Invalid(format!("{m}; attribute: {path}")),
+            ValueError::NotBase64(m) => ValueError::NotBase64(format!("{m}; attribute: {path}")),
+        }
+    }
+}
+
+/// A refusal inside a value, and the steps from the value down to where it sits (innermost
+/// first, as they are added on the way out).
+struct Located {
+    error: ValueError,
+    steps: Vec<String>,
+}
+
+impl From<ValueError> for Located {
+    fn from(error: ValueError) -> Located {
+        Located { error, steps: vec![] }
+    }
+}
+
+impl Located {
+    fn within(mut self, step: String) -> Located {
+        self.steps.push(step);
+        self
+    }
+
+    fn path(&self) -> String {
+        self.steps.iter().rev().map(String::as_str).collect()
+    }
+}
+
 fn invalid(reason: impl std::fmt::Display) -> ValueError {
     ValueError::Invalid(format!("One or more parameter values were invalid: {reason}"))
 }
@@ -181,13 +216,14 @@ fn set<T: Ord>(items: Vec<T>, shown: &[String], name: &str) -> Result<BTreeSet<T
 }
 
 impl WireValue {
+    /// The value, or DynamoDB's refusal of it (not saying where inside it; see `item_from_wire`).
     pub fn into_value(self) -> Result<Value, ValueError> {
-        self.at_depth(0)
+        self.at_depth(0).map_err(|l| l.error)
     }
 
-    fn at_depth(self, depth: usize) -> Result<Value, ValueError> {
+    fn at_depth(self, depth: usize) -> Result<Value, Located> {
         if depth > MAX_DEPTH {
-            return Err(invalid("Nesting Levels have exceeded supported limits"));
+            return Err(invalid("Nesting Levels have exceeded supported limits").into());
         }
         let set_members = [
             self.s.is_some(),
@@ -205,13 +241,15 @@ impl WireValue {
             0 => {
                 return Err(ValueError::Invalid(
                     "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes".into(),
-                ))
+                )
+                .into())
             }
             1 => {}
             _ => return Err(ValueError::Invalid(
                 "Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes"
                     .into(),
-            )),
+            )
+            .into()),
         }
         Ok(match self {
             WireValue { s: Some(s), .. } => Value::S(s),
@@ -219,11 +257,23 @@ impl WireValue {
             WireValue { b: Some(b), .. } => Value::B(binary(&b)?),
             WireValue { bool: Some(b), .. } => Value::Bool(b),
             WireValue { null: Some(true), .. } => Value::Null,
-            WireValue { null: Some(false), .. } => return Err(invalid("Null attribute value types must have the value of true")),
-            WireValue { m: Some(m), .. } => {
-                Value::M(m.into_iter().map(|(k, v)| Ok((k, v.at_depth(depth + 1)?))).collect::<Result<_, ValueError>>()?)
+            WireValue { null: Some(false), .. } => {
+                return Err(invalid("Null attribute value types must have the value of true").into())
             }
-            WireValue { l: Some(l), .. } => Value::L(l.into_iter().map(|v| v.at_depth(depth + 1)).collect::<Result<_, _>>()?),
+            WireValue { m: Some(m), .. } => Value::M(
+                m.into_iter()
+                    .map(|(k, v)| {
+                        let value = v.at_depth(depth + 1).map_err(|l| l.within(format!(".{k}")))?;
+                        Ok((k, value))
+                    })
+                    .collect::<Result<_, Located>>()?,
+            ),
+            WireValue { l: Some(l), .. } => Value::L(
+                l.into_iter()
+                    .enumerate()
+                    .map(|(i, v)| v.at_depth(depth + 1).map_err(|l| l.within(format!("[{i}]"))))
+                    .collect::<Result<_, _>>()?,
+            ),
             WireValue { ss: Some(ss), .. } => Value::Ss(set(ss.clone(), &ss, "string")?),
             WireValue { ns: Some(ns), .. } => {
                 Value::Ns(set(ns.iter().map(|n| number(n)).collect::<Result<_, _>>()?, &ns, "number")?)
@@ -231,14 +281,22 @@ impl WireValue {
             WireValue { bs: Some(bs), .. } => {
                 Value::Bs(set(bs.iter().map(|b| binary(b)).collect::<Result<_, _>>()?, &bs, "binary")?)
             }
-            WireValue { .. } => return Err(ValueError::Invalid("Supplied AttributeValue is empty".into())),
+            WireValue { .. } => return Err(ValueError::Invalid("Supplied AttributeValue is empty".into()).into()),
         })
     }
 }
 
-/// Reads an item off the wire.
+/// Reads an item (or a key) off the wire; a value refused names its attribute's path.
 pub fn item_from_wire(wire: WireItem) -> Result<Item, ValueError> {
-    wire.into_iter().map(|(k, v)| Ok((k, v.into_value()?))).collect()
+    wire.into_iter()
+        .map(|(k, v)| {
+            let value = v.at_depth(0).map_err(|l| {
+                let path = format!("{k}{}", l.path());
+                l.error.at(&path)
+            })?;
+            Ok((k, value))
+        })
+        .collect()
 }
 
 fn base64(bytes: &[u8]) -> String {
@@ -293,6 +351,12 @@ mod tests {
         assert!(message(json!({"SS": []})).contains("An string set  may not be empty"));
         assert!(message(json!({"NS": ["1", "1.0"]})).contains("contains duplicates"));
         assert!(message(json!({"NULL": false})).contains("must have the value of true"));
+        let wire = serde_json::from_value(json!({"ok": {"S": "x"}, "m": {"M": {"x": {"L": [{"N": "1"}, {}]}}}})).unwrap();
+        assert_eq!(
+            item_from_wire(wire).unwrap_err().to_string(),
+            "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes; attribute: m.x[1]",
+            "an item's refusal names the attribute"
+        );
         let mut deep = json!({"S": "x"});
         for _ in 0..40 {
             deep = json!({"L": [deep]});

@@ -233,14 +233,14 @@ fn json_body() -> Runner {
 }
 
 /// The items every DynamoDB input starts from: `run#1` with sort keys `a#000` to `a#009`, each
-/// OPEN with a number, a nested list, a string set and an attribute to remove, so that seeds'
+/// OPEN with a number, a nested list, a string set and an attribute to remove (`stale`), so that seeds'
 /// conditions hold, updates reach into maps and lists, and queries page.
 fn ledger_items() -> Vec<Value> {
     (0..10)
         .map(|i| {
             serde_json::json!({"TableName": LEDGER_TABLE, "Item": {
                 "pk": {"S": "run#1"}, "sk": {"S": format!("a#{i:03}")}, "phase": {"S": "OPEN"}, "n": {"N": i.to_string()},
-                "m": {"M": {"x": {"L": [{"N": "1"}, {"S": "two"}]}}}, "tags": {"SS": ["a", "b"]}, "old": {"S": "gone soon"}
+                "m": {"M": {"x": {"L": [{"N": "1"}, {"S": "two"}]}}}, "tags": {"SS": ["a", "b"]}, "stale": {"S": "gone soon"}
             }})
         })
         .collect()

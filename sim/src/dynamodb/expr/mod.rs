@@ -12,7 +12,7 @@ pub mod reserved;
 pub mod update;
 
 use super::error::DdbError;
-use super::value::{item_from_wire, Type, Value, WireItem};
+use super::value::{Type, Value, WireItem};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
@@ -123,10 +123,10 @@ impl Substitutions {
             if !is_placeholder(&key, ':') {
                 return refuse(format!("ExpressionAttributeValues contains invalid key: Syntax error; key: \"{key}\""));
             }
-            let value = item_from_wire([(key.clone(), wire)].into()).map_err(|e| {
+            let value = wire.into_value().map_err(|e| {
                 DdbError::Validation(format!("ExpressionAttributeValues contains invalid value: {e} for key {key}"))
             })?;
-            resolved.extend(value);
+            resolved.insert(key, value);
         }
         Ok(Substitutions { names, values: resolved, ..Default::default() })
     }

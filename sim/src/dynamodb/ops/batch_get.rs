@@ -32,7 +32,9 @@ pub fn batch_get_item(ctx: &Ctx, input: BatchGetItemInput) -> Result<serde_json:
     }
     let total: usize = requests.values().map(|r| r.keys.as_ref().map_or(0, Vec::len)).sum();
     if total > MAX_KEYS {
-        return Err(DdbError::Validation("Too many items requested for the BatchGetItem call".into()));
+        return Err(DdbError::Validation(format!(
+            "Too many items requested for the BatchGetItem call; RequestItems: {total} keys, at most {MAX_KEYS}"
+        )));
     }
     let registry = ctx.world.tables.lock();
     let mut responses = BTreeMap::new();

@@ -72,7 +72,10 @@ impl ReturnValues {
     pub fn parse_old_only(text: Option<&str>) -> Result<ReturnValues, DdbError> {
         match ReturnValues::parse(text)? {
             r @ (ReturnValues::None | ReturnValues::AllOld) => Ok(r),
-            _ => Err(DdbError::Validation("Return values set to invalid value".into())),
+            _ => Err(DdbError::Validation(format!(
+                "Return values set to invalid value; ReturnValues: {}",
+                text.unwrap_or_default()
+            ))),
         }
     }
 }

@@ -40,8 +40,10 @@ fn enum_error(value: &str, member: &str, set: &str) -> DdbError {
 
 pub fn create_table(ctx: &Ctx, input: CreateTableInput) -> Result<serde_json::Value, DdbError> {
     let address = address(ctx, input.table_name.as_deref(), "tableName")?;
-    if input.local_secondary_indexes.is_some() || input.global_secondary_indexes.is_some() {
-        return Err(DdbError::Validation("Secondary indexes are not served by this simulator".into()));
+    let indexes =
+        [("LocalSecondaryIndexes", &input.local_secondary_indexes), ("GlobalSecondaryIndexes", &input.global_secondary_indexes)];
+    if let Some((member, _)) = indexes.iter().find(|(_, given)| given.is_some()) {
+        return Err(DdbError::Validation(format!("Secondary indexes are not served by this simulator: {member}")));
     }
     let schema =
         key_schema(required(input.key_schema, "keySchema")?, required(input.attribute_definitions, "attributeDefinitions")?)?;
