@@ -209,3 +209,55 @@ async fn sessions_that_end_mid_run_are_assumed_again_and_the_run_completes() {
     let launches = launches_per_server(&r.all_jobs().await);
     assert!(launches.len() == 60 && launches.values().all(|n| *n == 1), "{launches:?}");
 }
+
+/// With a tenant's hooks, the boundary reads the next wave's servers (their marks, the hooks'
+/// context) in every partition: one that cannot be read holds the crossing, named, rather
+/// than failing the check, and the run completes once it answers again; a partition down
+/// altogether is left out of the hooks' view and waits as a running wave's would.
+#[tokio::test]
+async fn with_hooks_a_partition_unreadable_at_a_boundary_holds_it_and_the_run_completes() {
+    use drs_module::config::HookFailure;
+    let hooks = super::hooks::tenant(&[("skip-tagged", "skip_tagged")], HookFailure::FailClosed, None);
+    let r = crate::common::rig_configured(drs_sim::Fleet::demo(), |c| {
+        c.retry.max_attempts = 2;
+        hooks(c)
+    })
+    .await;
+    let mut params = super::hooks::with_tenant(shop_parameters(), &["skip-tagged"]);
+    params["UnreachableGraceMinutes"] = json!(240);
+    let shop = resource("ShopStack", params);
+    let first = handle_detailed(&r.clients, &run_event(&shop)).await.unwrap();
+    let payload = first.answer;
+    // DescribeSourceServers refused in one partition: the jobs still read, the servers not.
+    let fault = json!({"outages": [{"account": DARK_ACCOUNT, "region": DARK_REGION, "service": "drs",
+                                    "operation": "DescribeSourceServers", "status": 503}]});
+    r.control.ok("PUT", "faults", Some(&fault)).await.unwrap();
+    let mut held = false;
+    for _ in 0..60 {
+        let h = check(&r, &shop, &payload).await.expect("a partition unreadable at the boundary does not fail the check");
+        assert_eq!(h.answer, json!(false));
+        let waiting = h.detail.unwrap()["waves"].to_string();
+        held |= waiting.contains("could not be read for the hooks") && waiting.contains(DARK);
+        if held {
+            break;
+        }
+    }
+    assert!(held, "the crossing waited, naming the partition");
+    let starts_before = r.start_recoveries().await.len();
+    for _ in 0..3 {
+        check(&r, &shop, &payload).await.expect("still held, not failed");
+    }
+    assert_eq!(r.start_recoveries().await.len(), starts_before, "nothing of the next wave started while held");
+    r.control.ok("PUT", "faults", Some(&json!({}))).await.unwrap();
+    let mut done = false;
+    for _ in 0..200 {
+        let h = check(&r, &shop, &payload).await.expect("the run goes on");
+        if h.answer == json!(true) {
+            done = true;
+            break;
+        }
+    }
+    assert!(done, "the run completes");
+    let launches = launches_per_server(&r.all_jobs().await);
+    assert!(launches.values().all(|n| *n == 1), "{launches:?}");
+}

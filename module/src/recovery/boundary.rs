@@ -22,7 +22,7 @@ use crate::hooks::context::{self, Wave};
 use crate::hooks::runner::{Answer, HookSet};
 use chrono::{DateTime, Utc};
 use drs_host::Decision;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 pub const SKIPPED: &str = "drs-orch:skipped";
 pub const HOLD: &str = "drs-orch:hold";
@@ -64,14 +64,34 @@ pub struct Marks {
     /// Skipped server id -> the hook that skipped it.
     pub skipped: BTreeMap<String, String>,
     pub hold_until: Option<DateTime<Utc>>,
+    /// Partitions (payload indexes) whose servers could not be read: known down before the
+    /// read, or failing now (the error). Their servers are not in `servers`.
+    pub unread: BTreeMap<usize, String>,
 }
 
-pub async fn marks(clients: &Clients, payload: &Payload, w: usize) -> anyhow::Result<Marks> {
+/// Every partition of the wave at once; one known to be down (`down`: payload indexes) is not
+/// asked, and one that fails now is named in `unread` rather than failing the check.
+pub async fn marks(clients: &Clients, payload: &Payload, w: usize, down: &BTreeSet<usize>) -> anyhow::Result<Marks> {
     let hold_prefix = format!("{}/{w}/", payload.execution);
     let mut m = Marks::default();
-    for g in &payload.waves[w].groups {
-        let p = payload.partition(g.partition)?;
-        let found = observe::servers(clients, &p, g.servers.iter().map(String::as_str)).await?;
+    let groups: Vec<&super::payload::Group> = payload.waves[w].groups.iter().collect();
+    let asked: Vec<(Partition, &super::payload::Group)> =
+        groups.iter().map(|g| payload.partition(g.partition).map(|p| (p, *g))).collect::<anyhow::Result<_>>()?;
+    let read = crate::aws::fanout::each(clients, asked, |(p, g)| async move {
+        if down.contains(&g.partition) {
+            anyhow::bail!("{p}: unreachable at this check");
+        }
+        observe::servers(clients, &p, g.servers.iter().map(String::as_str)).await
+    })
+    .await;
+    for (g, found) in groups.iter().zip(read) {
+        let found = match found {
+            Ok(found) => found,
+            Err(e) => {
+                m.unread.insert(g.partition, format!("{e:#}"));
+                continue;
+            }
+        };
         let by: BTreeMap<&str, &ServerInfo> = found.iter().map(|s| (s.source_server_id.as_str(), s)).collect();
         for id in &g.servers {
             let Some(s) = by.get(id.as_str()) else { continue };
@@ -150,18 +170,17 @@ fn describe(d: &Decision) -> (String, Option<String>) {
 /// Runs `after-wave` of wave `w - 1` and `before-wave` of wave `w`, and judges the answers;
 /// also returns every answer as recorded.
 pub async fn decide(
-    clients: &Clients,
-    payload: &Payload,
+    c: &super::wave::Check<'_>,
     w: usize,
-    jobs: &[ObservedJob],
     set: &HookSet,
     marks: &Marks,
     previous_failures: &[ServerFailure],
 ) -> anyhow::Result<(Verdict, Vec<HookDecision>)> {
+    let (clients, payload) = (c.clients, c.payload);
     let mut record = vec![];
     let mut answers = vec![];
     if w > 0 {
-        answers.extend(after(clients, payload, w - 1, jobs, previous_failures, set).await?);
+        answers.extend(after(clients, payload, w - 1, c.jobs, previous_failures, set, &c.down()).await?);
     }
     answers.extend(set.before_wave(context::context(&wave(clients, payload, set, w), &marks.servers)).await);
     let verdict = judge(&answers, set.on_failure, marks, clients.now(), &mut record);
@@ -188,8 +207,9 @@ pub async fn after(
     jobs: &[ObservedJob],
     failures: &[ServerFailure],
     set: &HookSet,
+    down: &BTreeSet<usize>,
 ) -> anyhow::Result<Vec<Answer>> {
-    let m = marks(clients, payload, w).await?;
+    let m = marks(clients, payload, w, down).await?;
     let wjobs: Vec<&ObservedJob> = jobs.iter().filter(|j| j.wave == w).collect();
     let launched: HashSet<String> = wjobs
         .iter()

@@ -32,6 +32,13 @@ pub struct Check<'a> {
     pub record: &'a RunRecord,
 }
 
+impl Check<'_> {
+    /// The partitions this check cannot read (payload indexes).
+    pub fn down(&self) -> BTreeSet<usize> {
+        self.outages.down.keys().copied().collect()
+    }
+}
+
 /// What the run does after a wave.
 pub enum Next {
     /// The wave completed within its policy: judge the next one.
@@ -75,13 +82,25 @@ pub async fn judge(
     // a wave whose jobs hold all but the servers they record as skipped needs no read.
     let recorded_skips = wjobs.iter().find_map(|j| j.skipped).unwrap_or(0);
     let marks = match c.hooks {
-        Some(_) if in_jobs + recorded_skips < progress.servers => boundary::marks(c.clients, c.payload, w).await?,
+        Some(_) if in_jobs + recorded_skips < progress.servers => boundary::marks(c.clients, c.payload, w, &c.down()).await?,
         _ => Marks::default(),
     };
     progress.skipped = marks.skipped.len().max(recorded_skips);
     let (mut skip, mut hooks_tag) = (marks.skipped.clone(), None);
     if wjobs.is_empty() && marks.skipped.is_empty() {
         if !c.may_start {
+            return Ok((progress, Next::Holds));
+        }
+        // A partition that answered the jobs' read but not the servers' waits for the next
+        // check (which finds it down, with its grace, or back): hooks decide on what they see.
+        let failing: Vec<String> = marks
+            .unread
+            .iter()
+            .filter(|(p, _)| !c.outages.is_down(**p))
+            .map(|(p, e)| format!("{}: its servers could not be read for the hooks: {e}", c.payload.partitions[*p]))
+            .collect();
+        if !failing.is_empty() {
+            progress.waiting_for.extend(failing);
             return Ok((progress, Next::Holds));
         }
         match cross(c, w, &marks, earlier, &mut progress).await? {
@@ -207,7 +226,7 @@ async fn cross(
     let (mut pause, mut skip, mut hooks_tag) = (wave.pause.clone(), marks.skipped.clone(), None);
     if let Some(set) = c.hooks {
         let previous_failures = earlier.last().map(|p| p.failures.clone()).unwrap_or_default();
-        let (verdict, record) = boundary::decide(c.clients, c.payload, w, c.jobs, set, marks, &previous_failures).await?;
+        let (verdict, record) = boundary::decide(c, w, set, marks, &previous_failures).await?;
         progress.hook_decisions.extend(record);
         match verdict {
             Verdict::Fail { code, message } => {
