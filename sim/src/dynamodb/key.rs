@@ -157,13 +157,15 @@ impl KeySchema {
     fn check_sizes(&self, key: &PrimaryKey) -> Result<(), DdbError> {
         if key.partition.byte_len() > PARTITION_KEY_MAX_BYTES {
             let name = &self.partition.name;
-            return Err(invalid(format!("Size of hashkey has exceeded the maximum size limit of2048 bytes; attribute: {name}")));
+            return Err(invalid(format!(
+                "Size of hashkey has exceeded the maximum size limit of2048 bytes; attribute: '{name}'"
+            )));
         }
         if let (Some(attribute), Some(sort)) = (&self.sort, &key.sort) {
             if sort.byte_len() > SORT_KEY_MAX_BYTES {
                 let name = &attribute.name;
                 return Err(invalid(format!(
-                    "Aggregated size of all range keys has exceeded the size limit of 1024 bytes; attribute: {name}"
+                    "Aggregated size of all range keys has exceeded the size limit of 1024 bytes; attribute: '{name}'"
                 )));
             }
         }

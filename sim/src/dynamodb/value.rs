@@ -154,12 +154,12 @@ pub enum ValueError {
 }
 
 impl ValueError {
-    /// The same refusal naming the attribute it is about (`...; attribute: m.x[2]`): DynamoDB's
+    /// The same refusal naming the attribute it is about (`...; attribute: 'm.x[2]'`): DynamoDB's
     /// own message names none, which leaves a caller of a many-attribute item guessing.
     fn at(self, path: &str) -> ValueError {
         match self {
-            ValueError::Invalid(m) => ValueError::Invalid(format!("{m}; attribute: {path}")),
-            ValueError::NotBase64(m) => ValueError::NotBase64(format!("{m}; attribute: {path}")),
+            ValueError::Invalid(m) => ValueError::Invalid(format!("{m}; attribute: '{path}'")),
+            ValueError::NotBase64(m) => ValueError::NotBase64(format!("{m}; attribute: '{path}'")),
         }
     }
 }
@@ -354,7 +354,7 @@ mod tests {
         let wire = serde_json::from_value(json!({"ok": {"S": "x"}, "m": {"M": {"x": {"L": [{"N": "1"}, {}]}}}})).unwrap();
         assert_eq!(
             item_from_wire(wire).unwrap_err().to_string(),
-            "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes; attribute: m.x[1]",
+            "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes; attribute: 'm.x[1]'",
             "an item's refusal names the attribute"
         );
         let mut deep = json!({"S": "x"});
