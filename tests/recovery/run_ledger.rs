@@ -238,3 +238,31 @@ async fn cleanup_ends_where_drs_was_never_initialized() {
     let cleanup = r.run(&web, "cleanup", None).await.expect("cleanup ends");
     assert_eq!(cleanup.payload["instances"].as_u64(), Some(24), "{}", cleanup.payload);
 }
+
+#[tokio::test]
+async fn a_selection_by_ec2_tags_whose_source_region_is_down_is_refused_naming_it_before_any_write() {
+    let r = quick_rig().await;
+    // The source instances of account 200000000001's us-east-1 servers live in its us-west-2.
+    let dark = json!({"outages": [{"account": "200000000001", "region": "us-west-2", "service": "ec2", "status": 503}]});
+    r.control.ok("PUT", "faults", Some(&dark)).await.unwrap();
+    let by_ec2_tag = resource("Billing", json!({"Tags": {"Owner": "team-billing"}}));
+    let e = handle(&r.clients, &event(&by_ec2_tag, "activate", None)).await.unwrap_err();
+    assert_eq!(e.code.as_str(), "ActivationFailed", "{}", e.message);
+    for part in ["200000000001/us-west-2", "Owner", "cannot be read", "tags sync"] {
+        assert!(e.message.contains(part), "'{part}' not in: {}", e.message);
+    }
+    assert!(!e.message.contains("match nothing"), "{}", e.message);
+    assert!(r.start_recoveries().await.is_empty(), "nothing was started");
+    assert!(ledger_items(&r).await.is_empty(), "no run was opened");
+
+    // Once the tags are on the DRS source servers (tags sync), the same selection needs no
+    // source region.
+    r.control.ok("PUT", "faults", Some(&json!({}))).await.unwrap();
+    let found = drs_module::discovery::discover(&r.clients, &r.clients.config().partitions(), |_| {}).await;
+    let plan =
+        drs_module::tagsync::plan(&found.servers, &drs_module::tagsync::Rules { keys: vec!["Owner".into()], overwrite: false });
+    drs_module::tagsync::apply(&r.clients, &plan).await;
+    r.control.ok("PUT", "faults", Some(&dark)).await.unwrap();
+    handle(&r.clients, &event(&by_ec2_tag, "activate", None)).await.expect("selected from the DRS tags alone");
+    assert!(!r.start_recoveries().await.is_empty());
+}

@@ -13,7 +13,8 @@ use std::collections::{BTreeMap, HashMap};
 /// Values per `instance-id` filter in one DescribeInstances call.
 const IDS_PER_CALL: usize = 200;
 
-/// Fills `instance` where the source instance is found; returns what could not be read.
+/// Fills `instance` where the source instance is found, and `source_unread` where its origin
+/// could not be read; returns what could not be read.
 pub async fn source_instances(clients: &Clients, servers: &mut [DiscoveredServer], limits: &Limits) -> Vec<String> {
     let mut by_origin: BTreeMap<Partition, Vec<String>> = BTreeMap::new();
     for s in servers.iter() {
@@ -25,25 +26,30 @@ pub async fn source_instances(clients: &Clients, servers: &mut [DiscoveredServer
         .into_iter()
         .flat_map(|(p, ids)| ids.chunks(IDS_PER_CALL).map(|c| (p.clone(), c.to_vec())).collect::<Vec<_>>())
         .collect();
-    let results: Vec<Result<HashMap<String, SourceInstance>, String>> = stream::iter(batches)
-        .map(|(p, ids)| async move { describe(clients, &p, ids, limits).await })
+    let results: Vec<(Partition, Result<HashMap<String, SourceInstance>, String>)> = stream::iter(batches)
+        .map(|(p, ids)| async move {
+            let r = describe(clients, &p, ids, limits).await;
+            (p, r)
+        })
         .buffer_unordered(limits.per_partition.max(1))
         .collect()
         .await;
     let mut found = HashMap::new();
-    let mut errors = vec![];
-    for r in results {
+    let mut unread: BTreeMap<Partition, String> = BTreeMap::new();
+    for (p, r) in results {
         match r {
             Ok(m) => found.extend(m),
-            Err(e) => errors.push(e),
+            Err(e) => _ = unread.insert(p, e),
         }
     }
     for s in servers.iter_mut() {
         if let Some(i) = s.instance_id.as_ref().and_then(|i| found.remove(i)) {
             s.instance = Some(i);
+        } else if let (Some(a), Some(r)) = (&s.origin_account, &s.origin_region) {
+            s.source_unread = unread.get(&Partition { account: a.clone(), region: r.clone() }).cloned();
         }
     }
-    errors
+    unread.into_values().collect()
 }
 
 async fn describe(

@@ -50,6 +50,7 @@ fn from_sdk(p: &Partition, s: &aws_sdk_drs::types::SourceServer) -> DiscoveredSe
         origin_region: cloud.and_then(|c| c.origin_region()).map(str::to_owned),
         instance_id: hints.and_then(|h| h.aws_instance_id()).map(str::to_owned),
         instance: None,
+        source_unread: None,
     }
 }
 

@@ -28,6 +28,10 @@ pub struct DiscoveredServer {
     pub instance_id: Option<String>,
     /// The source EC2 instance, when it was found in its origin account and region.
     pub instance: Option<SourceInstance>,
+    /// Why the source instance could not be read (its origin account x region failed):
+    /// its EC2 tags are unknown, not absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_unread: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]

@@ -105,6 +105,7 @@ pub fn resolve(sel: &ResourceSelection, servers: &[DiscoveredServer]) -> Resolut
         errors: vec![],
     };
     let scoped: Vec<&DiscoveredServer> = servers.iter().filter(|s| in_scope(sel, s)).collect();
+    unknown_tags(sel, &scoped, &mut r);
     let mut chosen: Vec<&DiscoveredServer> = vec![];
     if sel.host_names.is_empty() {
         chosen = scoped.iter().copied().filter(|s| tags_match(&sel.tags, s)).collect();
@@ -152,6 +153,37 @@ pub fn resolve(sel: &ResourceSelection, servers: &[DiscoveredServer]) -> Resolut
         r.servers.push(ServerRef::from(s));
     }
     r
+}
+
+/// Servers in scope that the Tags may select by their source instance's EC2 tags, which
+/// could not be read (the source region down, say): the selection cannot be decided, and the
+/// group is refused naming the regions and the tags, whatever the miss policy, rather than
+/// planned short as if the tags matched nothing. A server whose DRS tags carry every key of
+/// the selection (what tags sync gives it) is decided by them.
+fn unknown_tags(sel: &ResourceSelection, scoped: &[&DiscoveredServer], r: &mut Resolution) {
+    if sel.tags.is_empty() {
+        return;
+    }
+    let mut unknown: BTreeMap<&str, usize> = BTreeMap::new();
+    let undecided = |s: &&&DiscoveredServer| !tags_match(&sel.tags, s) && !sel.tags.keys().all(|k| s.tags.contains_key(k));
+    for s in scoped.iter().filter(undecided) {
+        if let Some(why) = &s.source_unread {
+            *unknown.entry(why.as_str()).or_default() += 1;
+        }
+    }
+    if unknown.is_empty() {
+        return;
+    }
+    let n: usize = unknown.values().sum();
+    let whys: Vec<String> = unknown.iter().map(|(why, k)| format!("{why} ({k} servers)")).collect();
+    r.errors.push(format!(
+        "{}: Tags {}: the EC2 tags of {n} servers in scope cannot be read, so the group cannot be decided: {}; \
+         `drs-orch tags sync` copies the source instances' tags onto their DRS source servers, so that selecting \
+         does not need the source region in a disaster",
+        sel.resource_name,
+        tags_text(sel),
+        whys.join("; ")
+    ));
 }
 
 /// Resolves the resources of one layer (which run in parallel), then reports every server

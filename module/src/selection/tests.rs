@@ -22,6 +22,7 @@ fn server(account: &str, region: &str, hostname: &str, drs: &[(&str, &str)], ec2
         replication_state: Some("CONTINUOUS".into()),
         lag_seconds: Some(0),
         instance: Some(SourceInstance { state: "running".into(), instance_type: "m5.large".into(), tags: tags(ec2) }),
+        source_unread: None,
         ..Default::default()
     }
 }
@@ -208,4 +209,21 @@ fn servers_not_ready_by_state_or_lag() {
     assert_eq!(r.not_ready.len(), 2, "no lag check");
     let r = run(json!({"HostNames": all, "Selection": {"maxLagSeconds": 100}}), &f);
     assert_eq!(r.not_ready.len(), 4);
+}
+
+#[test]
+fn tags_that_an_unread_source_instance_might_carry_leave_the_group_undecided() {
+    let mut servers = fleet();
+    // WEB-02's Tier is only on its source instance, whose region cannot be read now.
+    servers[2].instance = None;
+    servers[2].source_unread = Some("200000000002/us-east-1: ec2:DescribeInstances: unavailable".into());
+    let r = resolve(&sel("Web", json!({"Tags": {"Tier": "web"}, "Selection": {"onMiss": "warn"}})), &servers);
+    assert_eq!(r.errors.len(), 1, "{:?}", r.errors);
+    assert!(
+        r.errors[0].contains("Tier=web") && r.errors[0].contains("200000000002/us-east-1") && r.errors[0].contains("tags sync")
+    );
+    // A selection its DRS tags decide (every key on the DRS server) needs no source instance.
+    let r = resolve(&sel("Wave3", json!({"Tags": {"Wave": "3"}})), &servers);
+    assert!(r.is_ok(), "{:?}", r.errors);
+    assert_eq!(r.servers.len(), 2);
 }

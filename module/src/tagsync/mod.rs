@@ -85,6 +85,7 @@ mod tests {
             hostname: "web-01".into(),
             tags: tags(drs),
             instance: Some(SourceInstance { tags: tags(ec2), ..Default::default() }),
+            source_unread: None,
             ..Default::default()
         }
     }
