@@ -43,3 +43,41 @@ async fn replicate_after_a_drill_fails_and_tells_the_parent() {
     let state = r.token_state(&token).await;
     assert_eq!((state["status"].as_str(), state["error"].as_str()), (Some("FAILED"), Some("PhaseNotApplicable")));
 }
+
+/// A server that already runs as a recovery instance of an earlier real recovery is not
+/// launched again by a later one (a second instance would split the application), unless
+/// the resource asks with RelaunchRecovered; the run's answers name what it left out.
+#[tokio::test]
+async fn a_real_recovery_does_not_launch_again_what_an_earlier_one_runs() {
+    let r = rig().await;
+    let real = |tags: serde_json::Value| resource("Recover", json!({"Tags": tags, "Mode": "recovery"}));
+    r.run(&real(json!({"Tier": "db"})), "activate", None).await.expect("the databases recover");
+    let before = launches(&r).await;
+    assert_eq!(before.len(), 12);
+
+    // The whole application now: the databases run already; the rest launches.
+    let token = r.token().await;
+    r.run(&real(json!({"Tier": ["db", "app"]})), "activate", Some(&token)).await.expect("the recovery goes on without them");
+    let after = launches(&r).await;
+    assert_eq!(after.len(), 36, "the 24 application servers launched");
+    assert!(before.keys().all(|id| after[id] == 1), "no database was launched twice: {after:?}");
+    let out = r.token_state(&token).await["output"].clone();
+    assert_eq!(out["recoveredEarlier"], 12, "{out}");
+    let warnings = out["warnings"].to_string();
+    assert!(
+        warnings.contains("12 servers left out") && warnings.contains("db-01") && warnings.contains("RelaunchRecovered"),
+        "{warnings}"
+    );
+
+    // Only recovered servers: refused, naming the parameter; with it, they launch again.
+    let e = r.run(&real(json!({"Tier": "db"})), "activate", None).await.unwrap_err();
+    assert_eq!(e.code, "ActivationFailed");
+    assert!(e.message.contains("RelaunchRecovered"), "{}", e.message);
+    let again = resource("Recover", json!({"Tags": {"Tier": "db"}, "Mode": "recovery", "RelaunchRecovered": true}));
+    r.run(&again, "activate", None).await.expect("asked for, they launch again");
+    assert!(launches(&r).await.iter().filter(|(id, _)| before.contains_key(*id)).all(|(_, n)| *n == 2));
+}
+
+async fn launches(r: &crate::common::Rig) -> std::collections::BTreeMap<String, usize> {
+    crate::common::launches_per_server(&r.all_jobs().await)
+}

@@ -10,6 +10,9 @@ use aws_sdk_ec2::types::Filter;
 use futures::stream::{self, StreamExt};
 use std::collections::{BTreeMap, HashMap};
 
+/// One DescribeInstances batch: the instances found by id, or why they could not be read.
+type Described = Result<HashMap<String, SourceInstance>, String>;
+
 /// Values per `instance-id` filter in one DescribeInstances call.
 const IDS_PER_CALL: usize = 200;
 
@@ -26,7 +29,7 @@ pub async fn source_instances(clients: &Clients, servers: &mut [DiscoveredServer
         .into_iter()
         .flat_map(|(p, ids)| ids.chunks(IDS_PER_CALL).map(|c| (p.clone(), c.to_vec())).collect::<Vec<_>>())
         .collect();
-    let results: Vec<(Partition, Result<HashMap<String, SourceInstance>, String>)> = stream::iter(batches)
+    let results: Vec<(Partition, Described)> = stream::iter(batches)
         .map(|(p, ids)| async move {
             let r = describe(clients, &p, ids, limits).await;
             (p, r)

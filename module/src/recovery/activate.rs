@@ -42,6 +42,18 @@ pub async fn build(clients: &Clients, resource: &DrsResource, execution: &str) -
             bail!("parameters: wave '{name}' (PauseBefore/FailurePolicy) is not a planned wave; waves: {}", known.join(", "));
         }
     }
+    // A real recovery leaves out what an earlier one already runs (RelaunchRecovered).
+    let recovered = match (params.mode, params.relaunch_recovered) {
+        (crate::resource::Mode::Recovery, false) => super::recovered::live(clients, &r.resolution.servers).await?,
+        _ => BTreeMap::new(),
+    };
+    if !recovered.is_empty() && recovered.len() == r.resolution.servers.len() {
+        bail!(
+            "resource {}: every server of the group already runs as a recovery instance of an earlier real recovery; \
+             parameters.RelaunchRecovered: true launches them again",
+            sel.resource_name
+        );
+    }
     let mut partitions: Vec<String> = vec![];
     let mut index = |p: String| match partitions.iter().position(|x| *x == p) {
         Some(i) => i,
@@ -57,7 +69,7 @@ pub async fn build(clients: &Clients, resource: &DrsResource, execution: &str) -
             groups
                 .entry(index(format!("{}/{}", job.account, job.region)))
                 .or_default()
-                .extend(job.source_server_ids.iter().cloned());
+                .extend(job.source_server_ids.iter().filter(|id| !recovered.contains_key(*id)).cloned());
         }
         let settings = params.wave(&w.name);
         if settings.pause.is_some() && clients.config().approvals.is_none() {
@@ -67,7 +79,11 @@ pub async fn build(clients: &Clients, resource: &DrsResource, execution: &str) -
             name: w.name.clone(),
             pause: settings.pause,
             policy: settings.policy,
-            groups: groups.into_iter().map(|(partition, servers)| Group { partition, servers }).collect(),
+            groups: groups
+                .into_iter()
+                .filter(|(_, servers)| !servers.is_empty())
+                .map(|(partition, servers)| Group { partition, servers })
+                .collect(),
         });
     }
     let hooks = match &params.tenant {
@@ -93,6 +109,7 @@ pub async fn build(clients: &Clients, resource: &DrsResource, execution: &str) -
         tenant: params.tenant.clone(),
         hooks,
         launch: resource.launch.clone(),
+        recovered: recovered.into_values().collect(),
     })
 }
 

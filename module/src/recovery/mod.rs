@@ -13,6 +13,7 @@ pub mod observe;
 pub mod outage;
 pub mod payload;
 pub mod progress;
+pub mod recovered;
 pub mod reference;
 pub mod replicate;
 pub mod run;

@@ -69,6 +69,10 @@ pub struct Payload {
     /// The resource's LaunchSettings, applied to each wave's servers before they start.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub launch: Option<crate::launch::Desired>,
+    /// Servers left out of a real recovery because they already run as recovery instances of
+    /// an earlier one (`recovered.rs`), as the answers name them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recovered: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -236,6 +240,7 @@ mod tests {
             tenant: None,
             hooks: vec![],
             launch: None,
+            recovered: vec![],
         }
     }
 

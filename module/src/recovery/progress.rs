@@ -107,6 +107,8 @@ impl Status {
             "outcome": self.outcome,
             "unreachable": self.unreachable,
             "servers": payload.server_count(),
+            "recoveredEarlier": payload.recovered.len(),
+            "warnings": self.warnings,
             "launched": self.waves.iter().map(|w| w.launched).sum::<usize>(),
             "failed": self.waves.iter().map(|w| w.failed).sum::<usize>(),
             "waves": self.waves.iter().map(|w| serde_json::json!({

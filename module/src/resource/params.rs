@@ -44,6 +44,8 @@ struct Parameters {
     tenant: Option<Name>,
     hooks: Option<Vec<Name>>,
     launch_settings: Option<Desired>,
+    #[serde(default)]
+    relaunch_recovered: bool,
 }
 
 fn field(resource: &str, field: impl Into<String>, reason: impl Into<String>) -> ResourceError {
@@ -181,5 +183,6 @@ fn recovery(name: &str, p: &Parameters) -> Result<RecoveryParams, ResourceError>
         cleanup: p.cleanup,
         tenant,
         hooks: p.hooks.as_ref().map(|h| h.iter().map(|n| n.as_str().to_owned()).collect()),
+        relaunch_recovered: p.relaunch_recovered,
     })
 }

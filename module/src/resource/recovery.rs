@@ -225,6 +225,9 @@ pub struct RecoveryParams {
     /// The tenant whose hooks run at the wave boundaries, and which of them (default: all).
     pub tenant: Option<String>,
     pub hooks: Option<Vec<String>>,
+    /// In a real recovery, launch servers that already run as recovery instances of an
+    /// earlier real recovery (default: leave them out, named).
+    pub relaunch_recovered: bool,
 }
 
 impl RecoveryParams {
