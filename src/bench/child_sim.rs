@@ -47,31 +47,44 @@ impl Drop for ChildSim {
     }
 }
 
-/// User and system CPU time of a process (`self` or a pid), in seconds.
-pub fn cpu_seconds(pid: &str) -> f64 {
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return 0.0 };
+/// User and system CPU time of a process (`self` or a pid), in seconds; an error where
+/// `/proc/<pid>/stat` cannot be read or parsed (not Linux, a process gone), rather than a 0
+/// that would read as a measurement.
+pub fn cpu_seconds(pid: &str) -> anyhow::Result<f64> {
+    let path = format!("/proc/{pid}/stat");
+    let stat = std::fs::read_to_string(&path).map_err(|e| anyhow::anyhow!("CPU time not measured: {path}: {e}"))?;
     // Fields after the command name (which may hold spaces): utime and stime are the 12th
     // and 13th, in USER_HZ ticks (100 a second on Linux).
     let fields: Vec<&str> = stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
-    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
-    (ticks(11) + ticks(12)) / 100.0
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .ok_or_else(|| anyhow::anyhow!("CPU time not measured: {path} has no field {}", i + 3))
+    };
+    Ok((ticks(11)? + ticks(12)?) / 100.0)
 }
 
-/// The process's peak resident memory (VmHWM), in MiB.
-pub fn peak_rss_mib() -> f64 {
+/// The process's peak resident memory (VmHWM), in MiB; an error where `/proc/self/status`
+/// cannot be read or has no such line.
+pub fn peak_rss_mib() -> anyhow::Result<f64> {
     status_mib("VmHWM:")
 }
 
-/// The process's resident memory now (VmRSS), in MiB.
-pub fn rss_mib() -> f64 {
+/// The process's resident memory now (VmRSS), in MiB; an error as for `peak_rss_mib`.
+pub fn rss_mib() -> anyhow::Result<f64> {
     status_mib("VmRSS:")
 }
 
-fn status_mib(field: &str) -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with(field)).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok()))
-        .map_or(0.0, |kib| kib / 1024.0)
+fn status_mib(field: &str) -> anyhow::Result<f64> {
+    const PATH: &str = "/proc/self/status";
+    let status = std::fs::read_to_string(PATH).map_err(|e| anyhow::anyhow!("memory not measured: {PATH}: {e}"))?;
+    let kib = status
+        .lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        .ok_or_else(|| anyhow::anyhow!("memory not measured: {PATH} has no {field} line"))?;
+    Ok(kib / 1024.0)
 }
 
 /// Starts the peak over from the current resident memory (Linux 4.0+), so that a set-up

@@ -86,10 +86,10 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let (mut client_cpu_s, mut sim_cpu_s) = (0.0, 0.0);
     for _ in 0..args.rounds.max(1) {
         control.ok("PUT", "faults", Some(&serde_json::to_value(&with_latency)?)).await?;
-        let cpu_before = (cpu_seconds("self"), cpu_seconds(&sim_pid));
+        let cpu_before = (cpu_seconds("self")?, cpu_seconds(&sim_pid)?);
         ours.push(one_discovery(&cfg, &regions[0], &args, "bench-ours").await?);
-        client_cpu_s += cpu_seconds("self") - cpu_before.0;
-        sim_cpu_s += cpu_seconds(&sim_pid) - cpu_before.1;
+        client_cpu_s += cpu_seconds("self")? - cpu_before.0;
+        sim_cpu_s += cpu_seconds(&sim_pid)? - cpu_before.1;
         control.ok("PUT", "faults", Some(&serde_json::to_value(&without_latency)?)).await?;
         floor.push(one_discovery(&cfg, &regions[0], &args, "bench-cpu").await?);
     }
@@ -100,7 +100,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     // median: the ratio of the two medians swung from 1.2 to 1.4 between runs.
     let ratios: Vec<f64> = ours.iter().zip(&floor).map(|(o, f)| o / bound_s.max(*f)).collect();
     let (ours_s, cpu_floor_s, ratio_floor) = (median(ours), median(floor), median(ratios));
-    let peak_mib = peak_rss_mib();
+    let peak_mib = peak_rss_mib()?;
 
     // The seed's loop: one account after another, one region after another.
     let clients = Clients::new(cfg.clone(), hub_config(&regions[0]), "bench-sequential");

@@ -23,8 +23,12 @@ pub struct Args {
     manifest: std::path::PathBuf,
 }
 
-fn secs(t: &str) -> f64 {
-    chrono::DateTime::parse_from_rfc3339(t).map(|d| d.timestamp_millis() as f64 / 1000.0).unwrap_or(f64::NAN)
+/// A job's time in seconds; an error naming the job and the field where DRS gave none (a
+/// job not ended has no `endDateTime`), so that no hand-off is measured from a missing time.
+fn secs(job: &str, field: &str, t: Option<&str>) -> anyhow::Result<f64> {
+    let t = t.ok_or_else(|| anyhow::anyhow!("job {job} has no {field}: the hand-off is not measured"))?;
+    let d = chrono::DateTime::parse_from_rfc3339(t).map_err(|e| anyhow::anyhow!("job {job}: {field} '{t}': {e}"))?;
+    Ok(d.timestamp_millis() as f64 / 1000.0)
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
@@ -69,14 +73,29 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let mut waves: BTreeMap<usize, (f64, f64)> = BTreeMap::new();
     for p in clients.config().partitions() {
         let drs = clients.drs(&p).await?;
-        let page = drs.describe_jobs().max_results(1000).send().await?;
-        for j in page.items() {
-            let Some(w) = j.tags().and_then(|t| t.get("drs-orch:wave")).and_then(|w| w.parse::<usize>().ok()) else { continue };
-            let e = waves.entry(w).or_insert((f64::MAX, f64::MIN));
-            e.0 = e.0.min(secs(j.creation_date_time().unwrap_or_default()));
-            e.1 = e.1.max(secs(j.end_date_time().unwrap_or_default()));
+        let mut pages = drs.describe_jobs().max_results(1000).into_paginator().send();
+        while let Some(page) = pages.next().await {
+            for j in page?.items() {
+                let Some(w) = j.tags().and_then(|t| t.get("drs-orch:wave")).and_then(|w| w.parse::<usize>().ok()) else {
+                    continue;
+                };
+                let id = j.job_id();
+                let e = waves.entry(w).or_insert((f64::MAX, f64::MIN));
+                e.0 = e.0.min(secs(id, "creationDateTime", j.creation_date_time())?);
+                e.1 = e.1.max(secs(id, "endDateTime", j.end_date_time())?);
+            }
         }
     }
+    // A hand-off is measured between two waves that both launched: fewer waves in the jobs
+    // than the run planned leaves one unmeasured, and the maximum would be of the others.
+    let planned = drs_module::recovery::run::of_payload(&clients, &run.payload).await?.plan;
+    anyhow::ensure!(
+        waves.len() >= planned.waves.len(),
+        "the jobs show {} of the run's {} waves ({:?}): handoff_s is not measured",
+        waves.len(),
+        planned.waves.len(),
+        waves.keys().collect::<Vec<_>>()
+    );
     let handoffs: Vec<f64> = waves.values().zip(waves.values().skip(1)).map(|(a, b)| b.0 - a.1).collect();
     let aws_calls = calls.iter().filter(|c| c["service"] != "sts" && c["service"] != "states").count();
     let by_op = calls.iter().fold(BTreeMap::<String, usize>::new(), |mut m, c| {
@@ -90,7 +109,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         println!("  hand-off wave {} -> {}: {h:.1} s", i + 1, i + 2);
     }
     let n_waves = waves.len().max(1);
-    let servers = drs_module::recovery::run::of_payload(&clients, &run.payload).await?.plan.server_count();
+    let servers = planned.server_count();
     let max_handoff = handoffs.iter().cloned().fold(0.0, f64::max);
     println!(
         "bench handoff: handoff_s={max_handoff:.1} poll_s={} calls_per_wave={:.1} checks={} calls_per_check={:.1} waves={n_waves} servers={}",

@@ -77,7 +77,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         "Mode": if args.recovery { "recovery" } else { "drill" },
     }});
     let peak_reset = reset_peak_rss();
-    let rss_before = rss_mib();
+    let rss_before = rss_mib()?;
 
     // Activate: plan, size check, first wave started.
     let mut seq = control.calls().await?.len();
@@ -112,7 +112,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             break calls.last().map(|c| sim_secs(&c["simTime"])).unwrap_or(f64::NAN);
         }
     };
-    let peak_mib = peak_rss_mib();
+    let peak_mib = peak_rss_mib()?;
     let lambda_mib = hub_lambda_memory_mib()?;
 
     let handoffs = handoffs(&clients, &cfg).await?;
