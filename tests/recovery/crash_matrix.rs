@@ -154,12 +154,15 @@ matrix! {
     terminate_recovery_instances_lost: "drs" "TerminateRecoveryInstances" "lost" 2 "drill";
     reverse_replication_before: "drs" "ReverseReplication" "before" 7 "recovery";
     reverse_replication_lost: "drs" "ReverseReplication" "lost" 7 "recovery";
-    // The run ledger: the transaction that opens the run (its record and plan), and the
-    // conditional update that records its end.
+    // The run ledger: the transaction that opens the run (its record and plan), the
+    // conditional update that records the gate asked before the second wave (the first
+    // UpdateItem), and the one that records the run's end (two checks race to it).
     open_run_before: "dynamodb" "TransactWriteItems" "before" 1 "drill";
     open_run_lost: "dynamodb" "TransactWriteItems" "lost" 1 "drill";
-    record_end_before: "dynamodb" "UpdateItem" "before" 1 "drill";
-    record_end_lost: "dynamodb" "UpdateItem" "lost" 1 "drill";
+    record_gate_before: "dynamodb" "UpdateItem" "before" 1 "drill";
+    record_gate_lost: "dynamodb" "UpdateItem" "lost" 1 "drill";
+    record_end_before: "dynamodb" "UpdateItem" "before" 2 "drill";
+    record_end_lost: "dynamodb" "UpdateItem" "lost" 2 "drill";
 }
 
 /// SendTaskFailure crashed (refused, or applied with its reply lost), the SDK not retrying:

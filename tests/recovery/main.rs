@@ -26,3 +26,4 @@ mod run_ledger;
 mod secrets_scan;
 mod standalone;
 mod template_hardening;
+mod two_regions;

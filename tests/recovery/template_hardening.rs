@@ -95,3 +95,36 @@ fn the_target_roles_destructive_actions_reach_only_drs_managed_resources() {
     assert!(trust[1].get("sts:ExternalId").is_some() && trust[2].get("sts:ExternalId").is_some());
     assert!(trust[2].get("aws:PrincipalOrgID").is_none());
 }
+
+#[test]
+fn the_run_ledger_is_encrypted_recoverable_retained_and_replicated_to_a_standby_hub() {
+    let t = template("hub.json");
+    let l = &t["Resources"]["RunLedger"];
+    assert_eq!(l["Type"], "AWS::DynamoDB::GlobalTable");
+    assert_eq!((l["DeletionPolicy"].as_str(), l["UpdateReplacePolicy"].as_str()), (Some("Retain"), Some("Retain")));
+    assert_eq!(l["Condition"], "IsPrimaryHub", "a standby stack uses the primary's replica");
+    let p = &l["Properties"];
+    assert_eq!(p["SSESpecification"]["SSEEnabled"], true);
+    let keys: Vec<(&str, &str)> = p["KeySchema"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| (k["AttributeName"].as_str().unwrap(), k["KeyType"].as_str().unwrap()))
+        .collect();
+    assert_eq!(keys, [("pk", "HASH"), ("sk", "RANGE")], "the keys the module writes");
+    let choice = p["Replicas"]["Fn::If"].as_array().unwrap();
+    assert_eq!(choice[0], "HasStandbyRegion");
+    let (with_standby, alone) = (choice[1].as_array().unwrap(), choice[2].as_array().unwrap());
+    assert_eq!((with_standby.len(), alone.len()), (2, 1));
+    assert_eq!(with_standby[1]["Region"]["Ref"], "StandbyRegion");
+    for r in with_standby.iter().chain(alone) {
+        assert_eq!(r["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"], true, "{r}");
+        assert_eq!(r["DeletionProtectionEnabled"], true, "{r}");
+    }
+    // The hub's role reaches this table alone, in its own region.
+    let stmts = t["Resources"]["HubRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"].as_array().unwrap();
+    let ledger = stmts.iter().find(|s| s["Sid"] == "KeepTheRunLedger").unwrap();
+    assert!(actions(ledger).iter().all(|a| a.starts_with("dynamodb:")));
+    assert!(ledger["Resource"]["Fn::Sub"].as_str().unwrap().ends_with(":table/${LedgerTableName}"), "{ledger}");
+    assert!(t["Conditions"]["HasDrillSchedule"].to_string().contains("IsPrimaryHub"), "one region runs the schedule");
+}

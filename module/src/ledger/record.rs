@@ -83,6 +83,14 @@ pub struct RunRecord {
     /// `<wave index>/<source server id>`: counted failed, and never started later in the run.
     #[serde(default)]
     pub given_up: BTreeMap<String, GivenUp>,
+    /// Partitions the run could not reach, by payload index: since when (the first check that
+    /// found each down). Removed when it answers again, so a later outage has its own grace.
+    #[serde(default)]
+    pub down: BTreeMap<String, DateTime<Utc>>,
+    /// `<wave index>/<partition index>` whose servers were counted failed past the grace:
+    /// when. No later check starts them.
+    #[serde(default)]
+    pub lost: BTreeMap<String, DateTime<Utc>>,
     /// Set once, by the first call that finds the run ended.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end: Option<RunEnd>,

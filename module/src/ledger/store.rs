@@ -11,9 +11,13 @@ use super::record::{resource_pk, GateAsked, GivenUp, RunEnd, RunKey, RunRecord, 
 use crate::aws::errors::AwsError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem};
+use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 
 type Item = HashMap<String, AttributeValue>;
+
+/// Outage records per UpdateItem (its expression stays under 4 KB).
+const OUTAGES_PER_CALL: usize = 40;
 
 /// Servers given up recorded per UpdateItem (its expression stays under 4 KB).
 const GIVE_UP_PER_CALL: usize = 20;
@@ -304,6 +308,69 @@ impl Ledger {
                 .map_err(|e| self.call("dynamodb:UpdateItem", &e))?;
         }
         Ok(())
+    }
+
+    /// Records partitions newly found down (since `at`) and (wave, partition) newly counted
+    /// lost; one recorded already keeps its first time.
+    pub async fn mark_outages(
+        &self,
+        key: &RunKey,
+        down: &[usize],
+        lost: &[(usize, usize)],
+        at: DateTime<Utc>,
+    ) -> Result<(), LedgerError> {
+        let at: AttributeValue = serde_dynamo::to_attribute_value(at)
+            .map_err(|source| LedgerError::Unwritable { table: self.table.clone(), source })?;
+        let entries: Vec<(&str, String)> =
+            down.iter().map(|p| ("down", p.to_string())).chain(lost.iter().map(|(w, p)| ("lost", format!("{w}/{p}")))).collect();
+        // A few per call: an update expression is at most 4 KB.
+        for chunk in entries.chunks(OUTAGES_PER_CALL) {
+            let mut update = self
+                .db
+                .update_item()
+                .table_name(&self.table)
+                .key("pk", AttributeValue::S(key.pk()))
+                .key("sk", AttributeValue::S(key.sk()))
+                .condition_expression("attribute_exists(pk)")
+                .expression_attribute_values(":at", at.clone());
+            let mut sets = vec![];
+            for (i, (map, k)) in chunk.iter().enumerate() {
+                sets.push(format!("#{map}.#k{i} = if_not_exists(#{map}.#k{i}, :at)"));
+                update = update
+                    .expression_attribute_names(format!("#{map}"), *map)
+                    .expression_attribute_names(format!("#k{i}"), k.clone());
+            }
+            update
+                .update_expression(format!("SET {}", sets.join(", ")))
+                .send()
+                .await
+                .map_err(|e| self.call("dynamodb:UpdateItem", &e))?;
+        }
+        Ok(())
+    }
+
+    /// A partition answers again: its down record goes, unless another check changed it.
+    pub async fn clear_down(&self, key: &RunKey, p: usize, since: DateTime<Utc>) -> Result<(), LedgerError> {
+        let since: AttributeValue = serde_dynamo::to_attribute_value(since)
+            .map_err(|source| LedgerError::Unwritable { table: self.table.clone(), source })?;
+        let removed = self
+            .db
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(key.pk()))
+            .key("sk", AttributeValue::S(key.sk()))
+            .update_expression("REMOVE #down.#p")
+            .condition_expression("#down.#p = :since")
+            .expression_attribute_names("#down", "down")
+            .expression_attribute_names("#p", p.to_string())
+            .expression_attribute_values(":since", since)
+            .send()
+            .await;
+        match removed {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => Ok(()),
+            Err(e) => Err(self.call("dynamodb:UpdateItem", &e)),
+        }
     }
 
     /// Every run of a resource (its identity), oldest execution id first.

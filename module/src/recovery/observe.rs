@@ -105,8 +105,6 @@ pub struct ObservedJob {
     pub hooks: Option<String>,
     /// Servers of the wave that hooks left out (`drs-orch:skipped-count`).
     pub skipped: Option<usize>,
-    /// What checks recorded on the job: unreachable partitions (`outage.rs`): tag -> value.
-    pub marks: BTreeMap<String, String>,
 }
 
 impl ObservedJob {
@@ -172,11 +170,6 @@ fn observed(p: &Partition, j: &Job, run: RunTags<'_>) -> Option<ObservedJob> {
         drill: j.initiated_by().is_some_and(|i| i.as_str() == "START_DRILL"),
         hooks: t.get(tags::HOOKS).cloned(),
         skipped: t.get(tags::SKIPPED_COUNT).and_then(|n| n.parse().ok()),
-        marks: t
-            .iter()
-            .filter(|(k, _)| k.starts_with(super::outage::DOWN) || k.starts_with(super::outage::LOST))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect(),
         servers: j
             .participating_servers()
             .iter()

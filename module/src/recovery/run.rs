@@ -52,6 +52,8 @@ pub fn record_of(resource: &DrsResource, payload: &Payload) -> RunRecord {
         waves: payload.waves.len(),
         gates: Default::default(),
         given_up: Default::default(),
+        down: Default::default(),
+        lost: Default::default(),
         end: None,
     }
 }

@@ -24,7 +24,7 @@ pub async fn check(clients: &Clients, payload: &Payload, record: &RunRecord) -> 
     // A partition that cannot be read does not stop the others (`outage.rs`).
     let observed = observe::jobs(clients, &partitions, payload.run(), &payload.jobs_from_text()).await;
     let jobs = observed.jobs;
-    let outages = Outages::read(payload, &jobs, observed.down, clients.now());
+    let outages = Outages::read(payload, record, observed.down, clients.now());
     let mut status = Status {
         execution: payload.execution.clone(),
         resource: payload.resource.clone(),
@@ -74,7 +74,7 @@ pub async fn check(clients: &Clients, payload: &Payload, record: &RunRecord) -> 
             format!("no server of the {servers} planned launched: a run that recovered nothing is not a success"),
         );
     }
-    status.warnings.extend(outage::record(clients, &jobs, &outages, &lost).await);
+    status.warnings.extend(outage::record(clients, payload, &outages, &lost).await);
     // Judged after the jobs: a run that finished in time is not failed by a late check.
     if status.outcome == Outcome::Running && past_deadline {
         let open: Vec<String> = status

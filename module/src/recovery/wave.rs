@@ -254,7 +254,16 @@ async fn cross(
         (Some(asked), _) => Some(asked.reason.clone()),
         (None, Some(reason)) => {
             let asked = GateAsked { reason, at: c.clients.now() };
-            Some(crate::ledger::of(c.clients).ask_gate(&c.payload.key(), w, &asked).await?.reason)
+            match crate::ledger::of(c.clients).ask_gate(&c.payload.key(), w, &asked).await {
+                Ok(holds) => Some(holds.reason),
+                // Not recorded, not asked: the next check records it, then asks.
+                Err(e) if e.is_transient() => {
+                    progress.state = WaveState::Paused;
+                    progress.waiting_for.push(format!("the approval could not be recorded yet (retried next check): {e}"));
+                    return Ok(Crossing::Closed(Next::Holds));
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
         (None, None) => None,
     };
