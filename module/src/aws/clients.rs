@@ -138,7 +138,7 @@ impl Clients {
 
     /// Whether an error is a refused session (the caller then `forget`s the account).
     pub fn is_session_refused(e: &anyhow::Error) -> bool {
-        e.downcast_ref::<crate::recovery::CallFailed>().is_some_and(|c| c.error.kind == crate::aws::errors::Kind::Credentials)
+        e.downcast_ref::<crate::aws::CallFailed>().is_some_and(|c| c.error.kind == crate::aws::errors::Kind::Credentials)
     }
 
     /// The SDK configuration acting in one account x region.

@@ -282,6 +282,24 @@ pub struct Partition {
     pub region: String,
 }
 
+/// A partition written `account/region` that is not one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("'{0}' is not an account x region (written <12-digit account>/<region>)")]
+pub struct BadPartition(pub String);
+
+/// `account/region`, parsed once where it is read (a plan, a record).
+impl std::str::FromStr for Partition {
+    type Err = BadPartition;
+    fn from_str(s: &str) -> Result<Partition, BadPartition> {
+        let bad = || BadPartition(s.chars().take(64).collect());
+        let (account, region) = s.split_once('/').ok_or_else(bad)?;
+        if !crate::resource::values::is_account(account) || !crate::resource::values::is_region(region) {
+            return Err(bad());
+        }
+        Ok(Partition { account: account.into(), region: region.into() })
+    }
+}
+
 impl std::fmt::Display for Partition {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}/{}", self.account, self.region)

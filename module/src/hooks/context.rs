@@ -1,6 +1,7 @@
 //! The records a hook sees: the wave's servers (account, region, hostname, id, DRS tags) and,
 //! after the wave, each server's outcome.
 
+use crate::config::Partition;
 use crate::recovery::observe::ServerInfo;
 use crate::resource::Mode;
 use drs_host::{LaunchOutcome, Server, ServerOutcome, WaveContext, WaveResult};
@@ -17,7 +18,7 @@ pub struct Wave<'a> {
 }
 
 /// `servers`: (partition "account/region", the server).
-pub fn context(w: &Wave, servers: &[(String, ServerInfo)]) -> WaveContext {
+pub fn context(w: &Wave, servers: &[(Partition, ServerInfo)]) -> WaveContext {
     WaveContext {
         execution_id: w.execution.to_owned(),
         tenant: w.tenant.to_owned(),
@@ -32,11 +33,10 @@ pub fn context(w: &Wave, servers: &[(String, ServerInfo)]) -> WaveContext {
     }
 }
 
-fn server(partition: &str, s: &ServerInfo) -> Server {
-    let (account, region) = partition.split_once('/').unwrap_or((partition, ""));
+fn server(p: &Partition, s: &ServerInfo) -> Server {
     Server {
-        account: account.to_owned(),
-        region: region.to_owned(),
+        account: p.account.clone(),
+        region: p.region.clone(),
         hostname: s.hostname.clone(),
         source_server_id: s.source_server_id.clone(),
         tags: s.tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
@@ -47,7 +47,7 @@ fn server(partition: &str, s: &ServerInfo) -> Server {
 /// left out of the wave (skipped) and are not reported.
 pub fn result(
     w: &Wave,
-    servers: &[(String, ServerInfo)],
+    servers: &[(Partition, ServerInfo)],
     launched: &std::collections::HashSet<String>,
     failed: &BTreeMap<String, String>,
 ) -> WaveResult {

@@ -60,7 +60,7 @@ fn skip_prefix(execution: &str, at: i64, w: usize) -> String {
 #[derive(Default)]
 pub struct Marks {
     /// (partition, server) in payload order.
-    pub servers: Vec<(String, ServerInfo)>,
+    pub servers: Vec<(Partition, ServerInfo)>,
     /// Skipped server id -> the hook that skipped it.
     pub skipped: BTreeMap<String, String>,
     pub hold_until: Option<DateTime<Utc>>,
@@ -69,14 +69,21 @@ pub struct Marks {
     pub unread: BTreeMap<usize, String>,
 }
 
+/// Each group with its partition.
+fn asked_again<'a>(
+    groups: &[&'a super::payload::Group],
+    payload: &Payload,
+) -> anyhow::Result<Vec<(Partition, &'a super::payload::Group)>> {
+    groups.iter().map(|g| payload.partition(g.partition).map(|p| (p, *g))).collect()
+}
+
 /// Every partition of the wave at once; one known to be down (`down`: payload indexes) is not
 /// asked, and one that fails now is named in `unread` rather than failing the check.
 pub async fn marks(clients: &Clients, payload: &Payload, w: usize, down: &BTreeSet<usize>) -> anyhow::Result<Marks> {
     let hold_prefix = format!("{}/{w}/", payload.execution);
     let mut m = Marks::default();
     let groups: Vec<&super::payload::Group> = payload.waves[w].groups.iter().collect();
-    let asked: Vec<(Partition, &super::payload::Group)> =
-        groups.iter().map(|g| payload.partition(g.partition).map(|p| (p, *g))).collect::<anyhow::Result<_>>()?;
+    let asked = asked_again(&groups, payload)?;
     let read = crate::aws::fanout::each(clients, asked, |(p, g)| async move {
         if down.contains(&g.partition) {
             anyhow::bail!("{p}: unreachable at this check");
@@ -84,7 +91,7 @@ pub async fn marks(clients: &Clients, payload: &Payload, w: usize, down: &BTreeS
         observe::servers(clients, &p, g.servers.iter().map(String::as_str)).await
     })
     .await;
-    for (g, found) in groups.iter().zip(read) {
+    for ((p, g), found) in asked_again(&groups, payload)?.into_iter().zip(read) {
         let found = match found {
             Ok(found) => found,
             Err(e) => {
@@ -100,7 +107,7 @@ pub async fn marks(clients: &Clients, payload: &Payload, w: usize, down: &BTreeS
             if hold.is_some_and(|t| t >= payload.jobs_from) {
                 m.hold_until = hold;
             }
-            m.servers.push((payload.partitions[g.partition].clone(), (*s).clone()));
+            m.servers.push((p.clone(), (*s).clone()));
         }
     }
     m.skipped = decided_skips(&m.servers, &payload.execution, w, payload.jobs_from.timestamp());
@@ -109,7 +116,7 @@ pub async fn marks(clients: &Clients, payload: &Payload, w: usize, down: &BTreeS
 
 /// The skips of the wave's latest complete decision made from `not_before` on: the marks
 /// carrying its stamp, when there are as many as it records; else none (re-decided).
-fn decided_skips(servers: &[(String, ServerInfo)], execution: &str, w: usize, not_before: i64) -> BTreeMap<String, String> {
+fn decided_skips(servers: &[(Partition, ServerInfo)], execution: &str, w: usize, not_before: i64) -> BTreeMap<String, String> {
     let decided = servers
         .iter()
         .filter_map(|(_, s)| s.tags.get(DECISION).and_then(|v| parse_decision(v, execution, w)))
@@ -218,7 +225,7 @@ pub async fn after(
         .map(|s| s.source_server_id.clone())
         .collect();
     let failed: BTreeMap<String, String> = failures.iter().map(|f| (f.source_server_id.clone(), f.reason.clone())).collect();
-    let servers: Vec<(String, ServerInfo)> =
+    let servers: Vec<(Partition, ServerInfo)> =
         m.servers.into_iter().filter(|(_, s)| !m.skipped.contains_key(&s.source_server_id)).collect();
     Ok(set.after_wave(context::result(&wave(clients, payload, set, w), &servers, &launched, &failed)).await)
 }
@@ -281,22 +288,21 @@ pub fn judge(
     Verdict::Proceed { skip }
 }
 
-/// `account/region` as marks carry it.
-fn partition(text: &str) -> Partition {
-    let (account, region) = text.split_once('/').unwrap_or_default();
-    Partition { account: account.into(), region: region.into() }
-}
-
 async fn tag(clients: &Clients, p: &Partition, arn: &str, key: &str, value: String) -> anyhow::Result<()> {
     let drs = clients.drs(p).await?;
-    drs.tag_resource().resource_arn(arn).tags(key, value).send().await.map_err(|e| super::failed(p, "drs:TagResource", &e))?;
+    drs.tag_resource()
+        .resource_arn(arn)
+        .tags(key, value)
+        .send()
+        .await
+        .map_err(|e| crate::aws::failed(p, "drs:TagResource", &e))?;
     Ok(())
 }
 
 async fn hold(clients: &Clients, payload: &Payload, w: usize, marks: &Marks, until: DateTime<Utc>) -> anyhow::Result<()> {
     let Some((p, first)) = marks.servers.first() else { return Ok(()) };
     let value = format!("{}/{w}/{}", payload.execution, crate::time::secs(&until));
-    tag(clients, &partition(p), &first.arn, HOLD, value).await
+    tag(clients, p, &first.arn, HOLD, value).await
 }
 
 /// Marks the skipped servers before anything starts, then records the decision as whole
@@ -315,7 +321,7 @@ pub async fn mark_skipped(
     let prefix = skip_prefix(&payload.execution, at, w);
     // Every partition at once, a few calls in each (a hook may skip thousands of servers).
     let marked: Vec<(Partition, &ServerInfo)> =
-        marks.servers.iter().filter(|(_, s)| skip.contains_key(&s.source_server_id)).map(|(p, s)| (partition(p), s)).collect();
+        marks.servers.iter().filter(|(_, s)| skip.contains_key(&s.source_server_id)).map(|(p, s)| (p.clone(), s)).collect();
     let count = marked.len();
     let prefix = &prefix;
     let results = crate::aws::fanout::by_partition(clients, marked, |p, s: &ServerInfo| async move {
@@ -323,11 +329,11 @@ pub async fn mark_skipped(
     })
     .await;
     results.into_iter().collect::<anyhow::Result<Vec<()>>>()?;
-    tag(clients, &partition(first_p), &first.arn, DECISION, format!("{}@{at}/{w}/{count}", payload.execution)).await
+    tag(clients, first_p, &first.arn, DECISION, format!("{}@{at}/{w}/{count}", payload.execution)).await
 }
 
 /// The latest stamp of this execution's skip marks on the wave's servers (0: none).
-fn stale_stamp(servers: &[(String, ServerInfo)], execution: &str, w: usize) -> i64 {
+fn stale_stamp(servers: &[(Partition, ServerInfo)], execution: &str, w: usize) -> i64 {
     let head = format!("{execution}@");
     servers
         .iter()
@@ -359,9 +365,12 @@ mod tests {
         (v, record)
     }
 
-    fn server(id: &str, tags: &[(&str, &str)]) -> (String, ServerInfo) {
+    fn server(id: &str, tags: &[(&str, &str)]) -> (Partition, ServerInfo) {
         let tags = tags.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        ("1/r".into(), ServerInfo { source_server_id: id.into(), arn: format!("arn:{id}"), hostname: id.into(), tags })
+        (
+            Partition { account: "1".into(), region: "r".into() },
+            ServerInfo { source_server_id: id.into(), arn: format!("arn:{id}"), hostname: id.into(), tags },
+        )
     }
 
     #[test]

@@ -8,8 +8,8 @@
 //! that cannot be read or refuses the terminate is named and the others are still cleaned;
 //! cleanup is not done while one is left, and fails at its deadline naming what is left.
 
-use super::failed;
 use super::launches::{self, Launched, Scope};
+use crate::aws::failed;
 use crate::aws::Clients;
 use crate::config::Partition;
 use serde::Serialize;

@@ -5,7 +5,8 @@
 //! another resource with the same name are counted, never taken. A partition that cannot be
 //! read is named, and the others are still searched.
 
-use super::{failed, tags};
+use super::tags;
+use crate::aws::failed;
 use crate::aws::Clients;
 use crate::config::Partition;
 use serde::Serialize;
@@ -71,7 +72,7 @@ pub struct Found {
 /// A partition where DRS was never initialized holds no job and no instance: nothing to
 /// clean, replicate or wait for, rather than a partition that cannot be read.
 fn holds_nothing(e: &anyhow::Error) -> bool {
-    e.downcast_ref::<super::CallFailed>().is_some_and(|c| c.error.kind == crate::aws::errors::Kind::DrsNotInitialized)
+    e.downcast_ref::<crate::aws::CallFailed>().is_some_and(|c| c.error.kind == crate::aws::errors::Kind::DrsNotInitialized)
 }
 
 pub async fn find(clients: &Clients, partitions: &[Partition], scope: &Scope<'_>) -> Found {

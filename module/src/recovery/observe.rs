@@ -3,8 +3,8 @@
 //! DescribeJobLogItems. Every status check starts here, so nothing depends on the payload
 //! having been updated.
 
-use super::failed;
 use super::tags::{self, RunTags};
+use crate::aws::failed;
 use crate::aws::Clients;
 use crate::config::Partition;
 use aws_sdk_drs::types::{DescribeJobsRequestFilters, Job};

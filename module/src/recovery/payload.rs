@@ -162,6 +162,9 @@ impl Payload {
         SCHEMA.validate(v, "plan")?;
         let p: Payload = serde_path_to_error::deserialize(v).context("plan")?;
         anyhow::ensure!(p.version == VERSION, "plan.v: version {} is not {VERSION}", p.version);
+        for (i, text) in p.partitions.iter().enumerate() {
+            text.parse::<Partition>().with_context(|| format!("plan.partitions[{i}]"))?;
+        }
         for (w, wave) in p.waves.iter().enumerate() {
             for g in &wave.groups {
                 anyhow::ensure!(
@@ -176,8 +179,7 @@ impl Payload {
 
     pub fn partition(&self, p: usize) -> anyhow::Result<Partition> {
         let text = self.partitions.get(p).context("partition index out of range")?;
-        let (account, region) = text.split_once('/').context("a partition is written account/region")?;
-        Ok(Partition { account: account.into(), region: region.into() })
+        Ok(text.parse::<Partition>()?)
     }
 
     pub fn server_count(&self) -> usize {

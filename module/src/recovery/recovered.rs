@@ -4,7 +4,7 @@
 //! partition's recovery instances once and leaves those servers out of the plan, naming
 //! them in every answer of the run.
 
-use super::failed;
+use crate::aws::failed;
 use crate::aws::Clients;
 use crate::config::Partition;
 use crate::selection::ServerRef;

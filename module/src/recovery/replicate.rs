@@ -3,8 +3,8 @@
 //! wait until each replicates continuously. Both calls run the same pass; an instance whose
 //! replication is already reversed is left as it is.
 
-use super::failed;
 use super::launches::{self, Launched, Scope};
+use crate::aws::failed;
 use crate::aws::{fanout, Clients};
 use crate::config::Partition;
 use serde::Serialize;

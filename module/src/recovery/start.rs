@@ -11,8 +11,9 @@
 use super::observe::{self, ObservedJob};
 use super::payload::{Payload, WavePayload};
 use super::progress::ServerFailure;
-use super::{failed, tags};
+use super::tags;
 use crate::aws::errors::AwsError;
+use crate::aws::failed;
 use crate::aws::Clients;
 use crate::config::Partition;
 use crate::launch::{self, Desired};

@@ -194,7 +194,7 @@ async fn launch_times(clients: &Clients, p: &Partition, ids: &[String]) -> anyho
         let filter = aws_sdk_ec2::types::Filter::builder().name("instance-id").set_values(Some(chunk.to_vec())).build();
         let mut pages = ec2.describe_instances().filters(filter).into_paginator().send();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| crate::recovery::failed(p, "ec2:DescribeInstances", &e))?;
+            let page = page.map_err(|e| crate::aws::failed(p, "ec2:DescribeInstances", &e))?;
             for i in page.reservations().iter().flat_map(|r| r.instances()) {
                 let when = i.launch_time().and_then(|t| DateTime::from_timestamp(t.secs(), t.subsec_nanos()));
                 if let (Some(id), Some(when)) = (i.instance_id(), when) {
