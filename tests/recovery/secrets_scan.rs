@@ -73,6 +73,9 @@ async fn no_output_of_a_whole_drill_holds_a_secret() {
     let mut fleet_roles = sim.world.roles.read().clone();
     let special = format!("scan-special-{}", drs_sim::ids::secret(24));
     cfg["accounts"][2]["externalId"] = json!({"value": special});
+    // The key that signs the lifecycle payload: a secret of its own.
+    let payload_key = format!("scan-payload-key-{}", drs_sim::ids::secret(32));
+    cfg["ledger"]["payloadKey"] = json!(payload_key);
     for r in fleet_roles.iter_mut().filter(|r| r.account_id == "200000000003" && r.external_id.is_some()) {
         r.external_id = Some(special.clone());
     }
@@ -133,6 +136,9 @@ async fn no_output_of_a_whole_drill_holds_a_secret() {
     let calls = control.ok("GET", "calls", None).await.unwrap();
     assert!(calls["calls"].as_array().is_some_and(|c| c.iter().any(|c| c["operation"] == "GetParameter")));
     texts.push(("/_sim/calls".into(), calls.to_string()));
+    let ledger = control.ok("GET", "tables/drs-orch-runs", None).await.unwrap();
+    assert!(ledger["items"].as_array().is_some_and(|i| !i.is_empty()), "the drill's runs are in the ledger");
+    texts.push(("the run ledger".into(), ledger.to_string()));
 
     // Every secret the fleet holds, by kind; each kind must be there for the scan to mean anything.
     let mut external_ids: Vec<String> =
@@ -151,7 +157,13 @@ async fn no_output_of_a_whole_drill_holds_a_secret() {
         .collect();
     assert!(task_tokens.len() >= 2, "approval gates ran: {task_tokens:?}");
 
-    for (kind, secrets) in [("ExternalId", &external_ids), ("key or session token", &keys), ("task token", &task_tokens)] {
+    let payload_keys = vec![payload_key];
+    for (kind, secrets) in [
+        ("ExternalId", &external_ids),
+        ("key or session token", &keys),
+        ("task token", &task_tokens),
+        ("payload key", &payload_keys),
+    ] {
         for secret in secrets {
             for (place, text) in &texts {
                 if let Some(at) = text.find(secret.as_str()) {
