@@ -91,3 +91,25 @@ async fn bad_input_and_blockers_end_in_send_task_failure() {
     assert!(e.message.contains("lifecycle_output.Payload"), "{}", e.message);
     assert_eq!(r.token_state(&t).await["status"], "FAILED", "the parent is told, not left waiting");
 }
+
+#[tokio::test]
+async fn preflight_blocks_a_run_the_ledger_could_not_open_naming_why() {
+    // No ledger table where the configuration says, and no key to sign the payload.
+    let sim = drs_sim::start(drs_sim::Fleet::demo(), 0).await.unwrap();
+    let mut cfg = ModuleConfig::parse(drs_module::config::DEMO).unwrap();
+    cfg.hub.endpoint_url = Some(sim.endpoint.clone());
+    cfg.ledger.table_name = "drs-orch-missing".into();
+    cfg.ledger.payload_key = None;
+    let clients = Clients::new(Arc::new(cfg), static_hub("us-east-1", generate::HUB_ACCESS_KEY, generate::HUB_SECRET), "test");
+    let r = Rig { control: Control::new(&sim.endpoint), _sim: sim, clients };
+    let t = r.token().await;
+    let e = handle(&r.clients, &event("instantiate", &t, json!({"Tags": {"Tier": "db"}}))).await.unwrap_err();
+    assert_eq!(e.code, "PreflightBlocked");
+    for part in ["ledger.payloadKey", "drs-orch-missing", "ResourceNotFoundException"] {
+        assert!(e.message.contains(part), "'{part}' not in: {}", e.message);
+    }
+    // The same resource with the demo's ledger is ready.
+    let ready = rig().await;
+    let t = ready.token().await;
+    handle(&ready.clients, &event("instantiate", &t, json!({"Tags": {"Tier": "db"}}))).await.expect("ready");
+}

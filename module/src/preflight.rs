@@ -52,6 +52,21 @@ pub fn partitions_of(clients: &Clients, sel: &ResourceSelection) -> Vec<Partitio
         .collect()
 }
 
+/// What would stop the run ledger from opening this resource's run: no key to sign the
+/// payload, a table that is not there or not reachable with the hub's permissions (read with
+/// the GetItem the runs use: a key no run has).
+async fn ledger_blockers(clients: &Clients, resource: &DrsResource) -> Vec<String> {
+    let mut out = vec![];
+    if clients.config().ledger.payload_key.is_none() {
+        out.push(crate::recovery::reference::ReferenceError::NoKey.to_string());
+    }
+    let probe = crate::ledger::RunKey::new(&resource.identity(), "preflight-probe");
+    if let Err(e) = crate::ledger::of(clients).get(&probe).await {
+        out.push(format!("{e} (the run ledger is where activate opens the run)"));
+    }
+    out
+}
+
 pub async fn preflight(clients: &Clients, resource: &DrsResource) -> anyhow::Result<PreflightReport> {
     let sel = &resource.selection;
     let partitions = partitions_of(clients, sel);
@@ -81,6 +96,7 @@ pub async fn preflight(clients: &Clients, resource: &DrsResource) -> anyhow::Res
             blockers.push(line);
         }
     }
+    blockers.extend(ledger_blockers(clients, resource).await);
     blockers.extend(plan.unreadable_partitions.iter().cloned());
     warnings.extend(plan.warnings.iter().cloned());
     for r in &plan.resources {
