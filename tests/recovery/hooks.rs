@@ -83,10 +83,18 @@ async fn a_skip_hook_leaves_tagged_servers_out_and_the_decision_is_recorded() {
         .and_then(|t| t.get("drs-orch:hooks").cloned())
         .unwrap();
     assert!(first_wave_tag.contains("skip-tagged:before-wave=skip"), "{first_wave_tag}");
-    let servers = r.control.ok("GET", "servers", None).await.unwrap();
-    let s = servers["servers"].as_array().unwrap().iter().find(|s| s["sourceServerID"] == skipped.as_str()).unwrap().clone();
-    let mark = s["tags"]["drs-orch:skipped"].as_str().unwrap_or_default().to_owned();
-    assert!(mark.ends_with("/0/skip-tagged"), "{s}");
+    // The run's record holds the first wave's crossing: db-01 skipped by skip-tagged.
+    let record = run_record(&r).await;
+    assert_eq!(record["crossings"]["M"]["0"]["M"]["skip"]["M"][&skipped]["S"], "skip-tagged", "{record}");
+}
+
+/// The run's ledger record, as the simulator holds it (the only run of the rig).
+pub(crate) async fn run_record(r: &Rig) -> Value {
+    let items = r.control.ok("GET", "tables/drs-orch-runs", None).await.unwrap();
+    let runs: Vec<&Value> =
+        items["items"].as_array().unwrap().iter().filter(|i| i["sk"]["S"].as_str().unwrap().starts_with("run#")).collect();
+    assert_eq!(runs.len(), 1, "{items}");
+    runs[0].clone()
 }
 
 #[tokio::test]
@@ -127,20 +135,17 @@ async fn a_component_that_does_not_match_its_pin_is_refused_naming_the_hook() {
 async fn a_delay_holds_each_wave_and_a_pause_waits_for_its_approval() {
     let cfg = || tenant(&[("hostile", "hostile_multi")], HookFailure::FailClosed, None);
     // Delay: each wave waits one second (by the module's clock, the simulator's) after the hook
-    // first asked, marked by a hold tag on the wave's first server, then starts.
+    // first asked, recorded in the run's ledger record (a hold), then starts.
     let r = rig_configured(drs_sim::Fleet::demo(), cfg()).await;
     let mut params = with_tenant(shop_parameters(), &["hostile"]);
     params["ExecutionId"] = json!("delay-1");
     let run = r.run(&resource("ShopStack", params), "activate", None).await.expect("a delayed run ends");
-    let holds: Vec<(usize, chrono::DateTime<chrono::Utc>)> = r.control.ok("GET", "servers", None).await.unwrap()["servers"]
-        .as_array()
+    let record = run_record(&r).await;
+    let holds: Vec<(usize, chrono::DateTime<chrono::Utc>)> = record["holds"]["M"]
+        .as_object()
         .unwrap()
         .iter()
-        .filter_map(|s| s["tags"]["drs-orch:hold"].as_str().and_then(|v| v.strip_prefix("delay-1/")))
-        .map(|v| {
-            let (w, until) = v.split_once('/').unwrap();
-            (w.parse().unwrap(), until.parse().unwrap())
-        })
+        .map(|(w, until)| (w.parse().unwrap(), until["S"].as_str().unwrap().parse().unwrap()))
         .collect();
     assert_eq!(holds.len(), 3, "one hold per wave");
     // No wave's job was created before its hold had passed (the simulator's own times).

@@ -83,6 +83,13 @@ pub struct RunRecord {
     /// `<wave index>/<source server id>`: counted failed, and never started later in the run.
     #[serde(default)]
     pub given_up: BTreeMap<String, GivenUp>,
+    /// Each wave's crossing with hooks, by wave index: decided once, whatever the hooks
+    /// answer at a later check.
+    #[serde(default)]
+    pub crossings: BTreeMap<String, Crossing>,
+    /// A hook's delay before a wave, by wave index: not before when. Served once.
+    #[serde(default)]
+    pub holds: BTreeMap<String, DateTime<Utc>>,
     /// Partitions the run could not reach, by payload index: since when (the first check that
     /// found each down). Removed when it answers again, so a later outage has its own grace.
     #[serde(default)]
@@ -112,6 +119,18 @@ pub fn given_up_key(w: usize, source_server_id: &str) -> String {
     format!("{w}/{source_server_id}")
 }
 
+/// How a wave crossed its hooks: the servers they left out (id -> the hook), their decisions
+/// as the wave's jobs carry them, and when.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Crossing {
+    #[serde(default)]
+    pub skip: BTreeMap<String, String>,
+    #[serde(default)]
+    pub decisions: String,
+    pub at: DateTime<Utc>,
+}
+
 /// An approval asked for before a wave: why, and when.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -123,6 +142,16 @@ pub struct GateAsked {
 impl RunRecord {
     pub fn key(&self) -> RunKey {
         RunKey::new(&self.identity, &self.execution)
+    }
+
+    /// How wave `w` crossed its hooks, once decided.
+    pub fn crossing(&self, w: usize) -> Option<&Crossing> {
+        self.crossings.get(&w.to_string())
+    }
+
+    /// Until when a hook's delay holds wave `w`.
+    pub fn hold(&self, w: usize) -> Option<DateTime<Utc>> {
+        self.holds.get(&w.to_string()).copied()
     }
 
     /// The gate asked for before wave `w`, if any.

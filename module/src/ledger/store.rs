@@ -7,7 +7,7 @@
 //! record: the caller cannot tell, and need not.
 
 use super::plan::{self, PlanChunk};
-use super::record::{resource_pk, GateAsked, GivenUp, RunEnd, RunKey, RunRecord, RECORD_VERSION, RUN_PREFIX};
+use super::record::{resource_pk, Crossing, GateAsked, GivenUp, RunEnd, RunKey, RunRecord, RECORD_VERSION, RUN_PREFIX};
 use crate::aws::errors::AwsError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem};
@@ -248,7 +248,32 @@ impl Ledger {
     /// Records that wave `w` asked for an approval, unless it did already; returns the gate
     /// that holds (this one, or the one a concurrent or earlier check asked for).
     pub async fn ask_gate(&self, key: &RunKey, w: usize, gate: &GateAsked) -> Result<GateAsked, LedgerError> {
-        let value = serde_dynamo::to_attribute_value(gate)
+        self.set_once(key, "gates", w, gate, |r| r.gate(w).cloned()).await
+    }
+
+    /// Records how wave `w` crossed its hooks, unless a check did already; returns the
+    /// crossing that holds.
+    pub async fn cross(&self, key: &RunKey, w: usize, crossing: &Crossing) -> Result<Crossing, LedgerError> {
+        self.set_once(key, "crossings", w, crossing, |r| r.crossing(w).cloned()).await
+    }
+
+    /// Records a hook's delay of wave `w` until `until`, unless one is recorded; returns the
+    /// one that holds.
+    pub async fn hold(&self, key: &RunKey, w: usize, until: DateTime<Utc>) -> Result<DateTime<Utc>, LedgerError> {
+        self.set_once(key, "holds", w, &until, |r| r.hold(w)).await
+    }
+
+    /// `<map>.<w> = value` unless set: the first write wins, and the loser gets the winner's
+    /// value back (`pick` reads it from the record the refusal carries).
+    async fn set_once<T: serde::Serialize + Clone>(
+        &self,
+        key: &RunKey,
+        map: &str,
+        w: usize,
+        value: &T,
+        pick: impl Fn(&RunRecord) -> Option<T>,
+    ) -> Result<T, LedgerError> {
+        let attribute = serde_dynamo::to_attribute_value(value)
             .map_err(|source| LedgerError::Unwritable { table: self.table.clone(), source })?;
         let updated = self
             .db
@@ -256,23 +281,23 @@ impl Ledger {
             .table_name(&self.table)
             .key("pk", AttributeValue::S(key.pk()))
             .key("sk", AttributeValue::S(key.sk()))
-            .update_expression("SET #gates.#w = :gate")
-            .condition_expression("attribute_exists(pk) AND attribute_not_exists(#gates.#w)")
-            .expression_attribute_names("#gates", "gates")
+            .update_expression("SET #map.#w = :value")
+            .condition_expression("attribute_exists(pk) AND attribute_not_exists(#map.#w)")
+            .expression_attribute_names("#map", map)
             .expression_attribute_names("#w", w.to_string())
-            .expression_attribute_values(":gate", value)
+            .expression_attribute_values(":value", attribute)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
         match updated {
-            Ok(_) => Ok(gate.clone()),
+            Ok(_) => Ok(value.clone()),
             Err(e) => match e.as_service_error() {
                 Some(s) if s.is_conditional_check_failed_exception() => {
                     let record = match conditional_item(s) {
                         Some(item) => Some(self.record(item)?),
                         None => self.get(key).await?,
                     };
-                    record.and_then(|r| r.gate(w).cloned()).ok_or_else(|| self.missing(key))
+                    record.as_ref().and_then(pick).ok_or_else(|| self.missing(key))
                 }
                 _ => Err(self.call("dynamodb:UpdateItem", &e)),
             },

@@ -51,6 +51,8 @@ pub fn record_of(resource: &DrsResource, payload: &Payload) -> RunRecord {
         servers: payload.server_count(),
         waves: payload.waves.len(),
         gates: Default::default(),
+        crossings: Default::default(),
+        holds: Default::default(),
         given_up: Default::default(),
         down: Default::default(),
         lost: Default::default(),

@@ -57,7 +57,7 @@ pub async fn check(clients: &Clients, payload: &Payload, record: &RunRecord) -> 
     // After the last wave, its after-wave hooks have the last word.
     if let (Outcome::Done, Some(set)) = (&status.outcome, &hooks) {
         let last = payload.waves.len() - 1;
-        let answers = boundary::after(clients, payload, last, &jobs, &status.waves[last].failures, set, &c.down()).await?;
+        let answers = boundary::after(&c, last, &status.waves[last].failures, set).await?;
         let mut record = vec![];
         if let Verdict::Fail { code, message } =
             boundary::judge(&answers, set.on_failure, &Marks::default(), clients.now(), &mut record)

@@ -78,19 +78,22 @@ pub async fn judge(
     let in_jobs = in_job.len();
     let unreached = unreached(c, w, &in_job, &mut progress, lost);
 
-    // With hooks, what earlier checks decided is on the wave's servers (skips, a delay);
-    // a wave whose jobs hold all but the servers they record as skipped needs no read.
-    let recorded_skips = wjobs.iter().find_map(|j| j.skipped).unwrap_or(0);
-    let marks = match c.hooks {
-        Some(_) if in_jobs + recorded_skips < progress.servers => boundary::marks(c.clients, c.payload, w, &c.down()).await?,
-        _ => Marks::default(),
+    // A crossing once recorded (the hooks' skips and decisions) is the wave's; the servers
+    // are read for the hooks only while the wave has yet to cross.
+    let crossed = c.record.crossing(w);
+    let (mut skip, mut hooks_tag) = match crossed {
+        Some(x) => (x.skip.clone(), Some(x.decisions.clone()).filter(|d| !d.is_empty())),
+        None => (BTreeMap::new(), None),
     };
-    progress.skipped = marks.skipped.len().max(recorded_skips);
-    let (mut skip, mut hooks_tag) = (marks.skipped.clone(), None);
-    if wjobs.is_empty() && marks.skipped.is_empty() {
+    progress.skipped = skip.len();
+    if wjobs.is_empty() && crossed.is_none() {
         if !c.may_start {
             return Ok((progress, Next::Holds));
         }
+        let marks = match c.hooks {
+            Some(_) => boundary::marks(c.clients, c.payload, w, &c.down(), c.record).await?,
+            None => Marks::default(),
+        };
         // A partition that answered the jobs' read but not the servers' waits for the next
         // check (which finds it down, with its grace, or back): hooks decide on what they see.
         let failing: Vec<String> = marks
@@ -223,7 +226,7 @@ async fn cross(
     progress: &mut WaveProgress,
 ) -> anyhow::Result<Crossing> {
     let wave = &c.payload.waves[w];
-    let (mut pause, mut skip, mut hooks_tag) = (wave.pause.clone(), marks.skipped.clone(), None);
+    let (mut pause, mut skip, mut hooks_tag) = (wave.pause.clone(), BTreeMap::new(), None);
     if let Some(set) = c.hooks {
         let previous_failures = earlier.last().map(|p| p.failures.clone()).unwrap_or_default();
         let (verdict, record) = boundary::decide(c, w, set, marks, &previous_failures).await?;
@@ -282,10 +285,19 @@ async fn cross(
             Gate::Approved => {}
         }
     }
-    if !skip.is_empty() {
-        boundary::mark_skipped(c.clients, c.payload, w, marks, &skip).await?;
-        progress.skipped = skip.len();
+    // With hooks, the crossing is recorded before anything of the wave starts; a concurrent
+    // check's record wins, and its skips are the wave's.
+    if c.hooks.is_some() {
+        match boundary::record_crossing(c, w, skip, hooks_tag.unwrap_or_default()).await {
+            Ok(holds) => (skip, hooks_tag) = (holds.skip, Some(holds.decisions).filter(|d| !d.is_empty())),
+            Err(e) if e.downcast_ref::<crate::ledger::LedgerError>().is_some_and(|l| l.is_transient()) => {
+                progress.waiting_for.push(format!("the hooks' decision could not be recorded yet (retried next check): {e:#}"));
+                return Ok(Crossing::Closed(Next::Holds));
+            }
+            Err(e) => return Err(e),
+        }
     }
+    progress.skipped = skip.len();
     Ok(Crossing::Open { skip, hooks_tag })
 }
 

@@ -33,7 +33,8 @@ pub async fn resource(
         }
     }
     let mut names = BTreeMap::new();
-    let mut skipped_by: BTreeMap<String, String> = BTreeMap::new();
+    // The hooks' skips are in the run's record (a report without it names none).
+    let record = crate::ledger::of(clients).get(&payload.key()).await.ok().flatten();
     let mut launched_at = BTreeMap::new();
     for (i, p) in partitions.iter().enumerate() {
         if unread.contains_key(&i) {
@@ -53,9 +54,6 @@ pub async fn resource(
             }
         };
         for s in found {
-            if let Some(v) = s.tags.get(crate::recovery::boundary::SKIPPED) {
-                skipped_by.insert(s.source_server_id.clone(), v.clone());
-            }
             names.insert(s.source_server_id, s.hostname);
         }
         let instances: Vec<String> = jobs
@@ -93,7 +91,7 @@ pub async fn resource(
                     hostname: names.get(id).cloned(),
                     partition: payload.partitions[g.partition].clone(),
                     job_id: found.map(|(j, _)| j.job_id.clone()),
-                    status: match (found, skip_hook(&skipped_by, &payload.execution, w, id)) {
+                    status: match (found, skip_hook(record.as_ref(), w, id)) {
                         (Some((_, s)), _) => s.launch_status.into(),
                         (None, Some(_)) => ServerState::Skipped,
                         (None, None) => ServerState::NotStarted,
@@ -108,7 +106,7 @@ pub async fn resource(
                     reason: failures
                         .get(id.as_str())
                         .map(|r| r.to_string())
-                        .or_else(|| skip_hook(&skipped_by, &payload.execution, w, id).map(|h| format!("skipped by hook {h}"))),
+                        .or_else(|| skip_hook(record.as_ref(), w, id).map(|h| format!("skipped by hook {h}"))),
                 });
             }
         }
@@ -155,8 +153,8 @@ pub async fn resource(
 }
 
 /// The hook that left server `id` out of wave `w` of this execution.
-fn skip_hook<'a>(skipped_by: &'a BTreeMap<String, String>, execution: &str, w: usize, id: &str) -> Option<&'a str> {
-    skipped_by.get(id).and_then(|v| crate::recovery::boundary::skipping_hook(v, execution, w))
+fn skip_hook<'a>(record: Option<&'a crate::ledger::RunRecord>, w: usize, id: &str) -> Option<&'a str> {
+    record?.crossing(w)?.skip.get(id).map(String::as_str)
 }
 
 /// The decisions the wave's jobs carry (made when it started), then those of the last check
