@@ -28,8 +28,11 @@ pub enum Which {
     /// compiled cache and compile time, for the Rust example hook and the JavaScript one
     /// (goals: p99 under 1 ms, cache load under 20 ms).
     Hooks(hooks::Args),
-    /// Drills under a throttling storm, a partition dark for 10 minutes, ended sessions and
-    /// re-delivered events (goal: every run completed, no duplicate launch, no orphan).
+    /// Drills on bad days, judged by the simulator: a throttling storm with a partition dark,
+    /// ended sessions and re-delivered events; a shared execution id; a selection rewritten
+    /// before cleanup; a fail-fast drill cleaned up mid-launch; a region dark in 50 accounts; a
+    /// re-run of an ended execution; hooks during an outage; an uninitialized region (goal:
+    /// every run completed, each server launched once, no orphan, no wrong outcome).
     Chaos(chaos::Args),
     /// A 10,000-server drill (20 accounts x 3 regions, 5 waves) through the lifecycle: the
     /// payload's bytes a server, each status check's time and AWS calls, peak memory beside
