@@ -252,3 +252,44 @@ async fn with_hooks_a_partition_unreadable_at_a_boundary_holds_it_and_the_run_co
     let launches = launches_per_server(&r.all_jobs().await);
     assert!(launches.values().all(|n| *n == 1), "{launches:?}");
 }
+
+/// A wave judged completed stays completed: a partition dark past the grace during a later
+/// wave fails that wave (its servers there count failed), never the completed one whose jobs
+/// there can no longer be read.
+#[tokio::test]
+async fn a_partition_dark_past_the_grace_fails_the_running_wave_not_a_completed_one() {
+    let r = quick_rig().await;
+    let mut params = shop_parameters();
+    params["UnreachableGraceMinutes"] = json!(2);
+    let shop = resource("ShopStack", params);
+    let payload = handle_detailed(&r.clients, &run_event(&shop)).await.unwrap().answer;
+    // Until the second wave has launched some of its servers.
+    for _ in 0..200 {
+        let d = check(&r, &shop, &payload).await.expect("the run goes on").detail.unwrap();
+        if d["waves"][1]["launched"].as_u64().unwrap_or(0) > 0 {
+            assert_eq!(d["waves"][0]["state"], "completed", "{d}");
+            break;
+        }
+    }
+    r.outage(DARK_ACCOUNT, "us-west-2", true).await;
+    let mut ended = None;
+    for _ in 0..40 {
+        match check(&r, &shop, &payload).await {
+            Ok(h) => {
+                let d = h.detail.unwrap();
+                assert_eq!(d["waves"][0]["state"], "completed", "the completed wave stays completed: {d}");
+                if h.answer == json!(true) {
+                    ended = Some(Ok(d));
+                    break;
+                }
+            }
+            Err(e) => {
+                ended = Some(Err(e));
+                break;
+            }
+        }
+    }
+    let e = ended.expect("the run ended").expect_err("the dark partition's servers failed the running wave");
+    assert_eq!(e.code, "WaveFailed");
+    assert!(e.message.contains("wave applications") && !e.message.contains("wave databases"), "{}", e.message);
+}

@@ -87,6 +87,11 @@ pub struct RunRecord {
     /// answer at a later check.
     #[serde(default)]
     pub crossings: BTreeMap<String, Crossing>,
+    /// Waves judged completed, by wave index: the wave's progress as the check that found it
+    /// completed saw it (JSON). A later check takes it as it is: a partition that cannot be
+    /// read then does not take a completed wave back to running, nor its servers to failed.
+    #[serde(default)]
+    pub completed: BTreeMap<String, String>,
     /// A hook's delay before a wave, by wave index: not before when. Served once.
     #[serde(default)]
     pub holds: BTreeMap<String, DateTime<Utc>>,
@@ -147,6 +152,11 @@ impl RunRecord {
     /// How wave `w` crossed its hooks, once decided.
     pub fn crossing(&self, w: usize) -> Option<&Crossing> {
         self.crossings.get(&w.to_string())
+    }
+
+    /// Wave `w`'s progress when it was judged completed (JSON), if it was.
+    pub fn completed(&self, w: usize) -> Option<&str> {
+        self.completed.get(&w.to_string()).map(String::as_str)
     }
 
     /// Until when a hook's delay holds wave `w`.

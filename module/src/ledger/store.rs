@@ -257,6 +257,11 @@ impl Ledger {
         self.set_once(key, "crossings", w, crossing, |r| r.crossing(w).cloned()).await
     }
 
+    /// Records wave `w` completed, with its progress as JSON, unless it is recorded already.
+    pub async fn complete(&self, key: &RunKey, w: usize, progress: &str) -> Result<String, LedgerError> {
+        self.set_once(key, "completed", w, &progress.to_owned(), |r| r.completed(w).map(str::to_owned)).await
+    }
+
     /// Records a hook's delay of wave `w` until `until`, unless one is recorded; returns the
     /// one that holds.
     pub async fn hold(&self, key: &RunKey, w: usize, until: DateTime<Utc>) -> Result<DateTime<Utc>, LedgerError> {

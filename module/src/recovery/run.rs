@@ -52,6 +52,7 @@ pub fn record_of(resource: &DrsResource, payload: &Payload) -> RunRecord {
         waves: payload.waves.len(),
         gates: Default::default(),
         crossings: Default::default(),
+        completed: Default::default(),
         holds: Default::default(),
         given_up: Default::default(),
         down: Default::default(),

@@ -69,6 +69,10 @@ pub async fn judge(
     lost: &mut BTreeSet<(usize, usize)>,
 ) -> anyhow::Result<(WaveProgress, Next)> {
     let wave = &c.payload.waves[w];
+    // A wave once judged completed stays as it was judged (its jobs may be unreadable now).
+    if let Some(progress) = c.record.completed(w).and_then(|p| serde_json::from_str::<WaveProgress>(p).ok()) {
+        return Ok((progress, Next::Completed));
+    }
     let mut progress = WaveProgress::waiting(&wave.name, wave.server_count());
     let wjobs: Vec<&ObservedJob> = c.jobs.iter().filter(|j| j.wave == w).collect();
     let mine: HashSet<&str> = wave.groups.iter().flat_map(|g| g.servers.iter().map(String::as_str)).collect();
@@ -153,10 +157,26 @@ pub async fn judge(
             progress.failures.extend(gave_up);
         }
         progress.failures.extend(unreached.lost);
+        record_completed(c, w, &progress).await;
         Next::Completed
     };
     Ok((progress, next))
 }
+
+/// Records the wave completed, as judged (its failures named up to `NAMED_FAILURES`). A write
+/// that fails is logged: the next check judges the wave again from its jobs.
+async fn record_completed(c: &Check<'_>, w: usize, progress: &WaveProgress) {
+    let mut kept = progress.clone();
+    kept.failures.truncate(NAMED_FAILURES);
+    kept.steps.clear();
+    let Ok(text) = serde_json::to_string(&kept) else { return };
+    if let Err(e) = crate::ledger::of(c.clients).complete(&c.payload.key(), w, &text).await {
+        tracing::warn!(error = %e, wave = w, "the wave's completion could not be recorded; judged again next check");
+    }
+}
+
+/// Failures a completed wave's record names one by one (the counts hold them all).
+const NAMED_FAILURES: usize = 200;
 
 /// The wave's servers in partitions this check cannot read or an earlier check gave up on.
 struct Unreached {

@@ -24,6 +24,7 @@ pub fn config(endpoint: &str, regions: &[&str], accounts: Value, max_attempts: u
             "hub": {"region": "us-east-1", "endpointUrl": endpoint},
             "roleName": generate::TARGET_ROLE,
             "externalId": {"rule": "{project}-{environment}-{accountId}"},
+            "ledger": {"payloadKey": "drsorch-module-tests-payload-key-0001"},
             "regions": regions,
             "accounts": accounts,
             "retry": {"mode": "standard", "maxAttempts": max_attempts}
