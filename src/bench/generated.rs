@@ -7,7 +7,7 @@ use drs_sim::generate::{self, Spec};
 use serde_json::json;
 use std::sync::Arc;
 
-#[derive(clap::Args)]
+#[derive(clap::Args, Clone)]
 pub struct Shape {
     #[arg(long, default_value_t = 10_000)]
     pub servers: usize,

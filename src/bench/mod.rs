@@ -10,6 +10,7 @@ mod handoff;
 mod hooks;
 mod replicate_phase;
 mod scale;
+mod scale_opening;
 mod sim;
 
 use clap::Subcommand;

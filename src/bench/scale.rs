@@ -45,6 +45,11 @@ pub struct Args {
     /// per instance) driven to its end.
     #[arg(long)]
     recovery: bool,
+    /// Only the run's opening, at each of these fleet sizes (comma-separated): activate (plan,
+    /// the run and its plan written to the ledger, the first wave started) and one status
+    /// check (the run read back), with the payload's bytes and the run's bytes in the ledger.
+    #[arg(long, value_delimiter = ',')]
+    opening_sizes: Vec<usize>,
 }
 
 /// What one status check cost.
@@ -56,6 +61,9 @@ struct CheckCost {
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
+    if !args.opening_sizes.is_empty() {
+        return super::scale_opening::run(&args.fleet, &args.opening_sizes, args.waves).await;
+    }
     let fleet = scale_fleet(&args)?;
     let critical_path_s = critical_path(&fleet.servers, &Quotas::default());
     let regions = fleet.accounts[0].regions.clone();
