@@ -86,6 +86,9 @@ async fn a_skip_hook_leaves_tagged_servers_out_and_the_decision_is_recorded() {
     // The run's record holds the first wave's crossing: db-01 skipped by skip-tagged.
     let record = run_record(&r).await;
     assert_eq!(record["crossings"]["M"]["0"]["M"]["skip"]["M"][&skipped]["S"], "skip-tagged", "{record}");
+    // With the component that decided, by its digest.
+    let (_, sha256) = guest("skip_tagged");
+    assert_eq!(record["crossings"]["M"]["0"]["M"]["components"]["M"]["skip-tagged"]["S"], sha256.as_str(), "{record}");
 }
 
 /// The run's ledger record, as the simulator holds it (the only run of the rig).

@@ -15,6 +15,8 @@ pub struct HookSet {
     pub on_failure: HookFailure,
     host: Arc<HookHost>,
     hooks: Vec<(String, Arc<Hook>)>,
+    /// Each hook's component, by its SHA-256 (hex): what decided, for the run's record.
+    digests: std::collections::BTreeMap<String, String>,
 }
 
 /// One hook's answer at a boundary.
@@ -49,6 +51,7 @@ pub fn load(cfg: &ModuleConfig, tenant: &str, names: &[String]) -> anyhow::Resul
         .ok_or_else(|| anyhow::anyhow!("tenant {tenant} is not in the module configuration (hooks.tenants)"))?;
     let host = host(cfg).map_err(anyhow::Error::msg)?;
     let mut hooks = vec![];
+    let mut digests = std::collections::BTreeMap::new();
     for name in names {
         let c = t.components.get(name).ok_or_else(|| anyhow::anyhow!("tenant {tenant} has no hook {name}"))?;
         let loaded = LOADED.get_or_init(Default::default);
@@ -64,13 +67,19 @@ pub fn load(cfg: &ModuleConfig, tenant: &str, names: &[String]) -> anyhow::Resul
             }
         };
         hooks.push((name.clone(), hook));
+        digests.insert(name.clone(), c.sha256.to_ascii_lowercase());
     }
-    Ok(HookSet { tenant: tenant.to_owned(), on_failure: t.on_failure, host, hooks })
+    Ok(HookSet { tenant: tenant.to_owned(), on_failure: t.on_failure, host, hooks, digests })
 }
 
 impl HookSet {
     pub fn is_empty(&self) -> bool {
         self.hooks.is_empty()
+    }
+
+    /// Each hook's component digest (SHA-256, hex), by hook name.
+    pub fn digests(&self) -> &std::collections::BTreeMap<String, String> {
+        &self.digests
     }
 
     pub async fn before_wave(&self, ctx: WaveContext) -> Vec<Answer> {

@@ -133,6 +133,9 @@ pub struct Crossing {
     pub skip: BTreeMap<String, String>,
     #[serde(default)]
     pub decisions: String,
+    /// The components that decided: hook name -> SHA-256 of its component.
+    #[serde(default)]
+    pub components: BTreeMap<String, String>,
     pub at: DateTime<Utc>,
 }
 

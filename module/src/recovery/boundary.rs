@@ -226,7 +226,8 @@ pub async fn record_crossing(
     skip: BTreeMap<String, String>,
     decisions: String,
 ) -> anyhow::Result<Crossing> {
-    let crossing = Crossing { skip, decisions, at: c.clients.now() };
+    let components = c.hooks.map(|h| h.digests().clone()).unwrap_or_default();
+    let crossing = Crossing { skip, decisions, components, at: c.clients.now() };
     Ok(crate::ledger::of(c.clients).cross(&c.payload.key(), w, &crossing).await?)
 }
 
