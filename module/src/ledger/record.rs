@@ -95,6 +95,10 @@ pub struct RunRecord {
     /// A hook's delay before a wave, by wave index: not before when. Served once.
     #[serde(default)]
     pub holds: BTreeMap<String, DateTime<Utc>>,
+    /// Servers found busy in another run's job, by `<wave index>/<source server id>`: since
+    /// when (the first check that found each busy).
+    #[serde(default)]
+    pub busy: BTreeMap<String, DateTime<Utc>>,
     /// Partitions the run could not reach, by payload index: since when (the first check that
     /// found each down). Removed when it answers again, so a later outage has its own grace.
     #[serde(default)]
@@ -160,6 +164,11 @@ impl RunRecord {
     /// Wave `w`'s progress when it was judged completed (JSON), if it was.
     pub fn completed(&self, w: usize) -> Option<&str> {
         self.completed.get(&w.to_string()).map(String::as_str)
+    }
+
+    /// Since when wave `w` has found server `id` busy in another run's job.
+    pub fn busy_since(&self, w: usize, id: &str) -> Option<DateTime<Utc>> {
+        self.busy.get(&given_up_key(w, id)).copied()
     }
 
     /// Until when a hook's delay holds wave `w`.

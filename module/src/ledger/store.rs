@@ -349,10 +349,22 @@ impl Ledger {
         lost: &[(usize, usize)],
         at: DateTime<Utc>,
     ) -> Result<(), LedgerError> {
-        let at: AttributeValue = serde_dynamo::to_attribute_value(at)
-            .map_err(|source| LedgerError::Unwritable { table: self.table.clone(), source })?;
         let entries: Vec<(&str, String)> =
             down.iter().map(|p| ("down", p.to_string())).chain(lost.iter().map(|(w, p)| ("lost", format!("{w}/{p}")))).collect();
+        self.first_times(key, &entries, at).await
+    }
+
+    /// Records servers of wave `w` found busy in another run's job (since `at`); one
+    /// recorded already keeps its first time.
+    pub async fn mark_busy(&self, key: &RunKey, w: usize, ids: &[String], at: DateTime<Utc>) -> Result<(), LedgerError> {
+        let entries: Vec<(&str, String)> = ids.iter().map(|id| ("busy", super::record::given_up_key(w, id))).collect();
+        self.first_times(key, &entries, at).await
+    }
+
+    /// `<map>.<key> = at` for each entry, unless set (the first time wins).
+    async fn first_times(&self, key: &RunKey, entries: &[(&str, String)], at: DateTime<Utc>) -> Result<(), LedgerError> {
+        let at: AttributeValue = serde_dynamo::to_attribute_value(at)
+            .map_err(|source| LedgerError::Unwritable { table: self.table.clone(), source })?;
         // A few per call: an update expression is at most 4 KB.
         for chunk in entries.chunks(OUTAGES_PER_CALL) {
             let mut update = self

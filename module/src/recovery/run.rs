@@ -55,6 +55,7 @@ pub fn record_of(resource: &DrsResource, payload: &Payload) -> RunRecord {
         completed: Default::default(),
         holds: Default::default(),
         given_up: Default::default(),
+        busy: Default::default(),
         down: Default::default(),
         lost: Default::default(),
         end: None,

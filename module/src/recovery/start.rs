@@ -4,14 +4,15 @@
 //! (a server already in an active job) is resolved per server: the partition's active jobs
 //! name the busy ones, the rest of the chunk starts now, and each busy server waits, named
 //! with the job that holds it, until a later check finds it free. The first check that finds
-//! it busy tags it `drs-orch:busy` (`<execution>/<wave>/<since>`); once it has waited longer
-//! than `busyWaitMinutes` (module configuration) it is given up: the wave counts it as failed
-//! under its FailurePolicy. A given-up server that a later check finds free starts then.
+//! it busy records since when in the run's ledger record; once it has waited longer than
+//! `busyWaitMinutes` (module configuration) it is given up: the wave counts it as failed
+//! under its FailurePolicy, and no later check starts it (the record holds it given up).
 
 use super::observe::{self, ObservedJob};
 use super::payload::{Payload, WavePayload};
 use super::progress::ServerFailure;
 use super::tags;
+use super::wave::Check;
 use crate::aws::errors::AwsError;
 use crate::aws::failed;
 use crate::aws::Clients;
@@ -27,8 +28,6 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// How many busy servers a partition's waiting list names one by one; the rest are counted.
 const NAMED_BUSY: usize = 10;
-/// On a source server: since when this execution's wave found it busy in another job.
-pub const BUSY: &str = "drs-orch:busy";
 
 /// What one pass started, and why anything is still waiting.
 #[derive(Debug, Default, Serialize)]
@@ -46,14 +45,13 @@ pub struct Started {
 /// started later); `hooks`: the hooks' decisions, tagged on the jobs; `unreachable`:
 /// partitions (payload indexes) where nothing starts now.
 pub async fn start_wave(
-    clients: &Clients,
-    payload: &Payload,
+    c: &Check<'_>,
     w: usize,
-    jobs: &[ObservedJob],
     skipped: &HashSet<&str>,
     hooks: Option<String>,
     unreachable: &BTreeSet<usize>,
 ) -> anyhow::Result<Started> {
+    let (clients, payload, jobs) = (c.clients, c.payload, c.jobs);
     let wave: &WavePayload = &payload.waves[w];
     let q = &clients.config().quotas;
     let in_jobs: HashSet<&str> = jobs.iter().flat_map(|j| j.servers.iter().map(|s| s.source_server_id.as_str())).collect();
@@ -116,10 +114,9 @@ pub async fn start_wave(
         }
     }
     let job_tags = &job_tags;
-    let results = crate::aws::fanout::each(clients, by_partition, |(p, chunks)| async move {
-        start_in(clients, payload, w, &p, chunks, job_tags).await
-    })
-    .await;
+    let results =
+        crate::aws::fanout::each(clients, by_partition, |(p, chunks)| async move { start_in(c, w, &p, chunks, job_tags).await })
+            .await;
     for r in results {
         let one = r?;
         out.jobs.extend(one.jobs);
@@ -132,13 +129,13 @@ pub async fn start_wave(
 
 /// One partition's chunks, in turn.
 async fn start_in(
-    clients: &Clients,
-    payload: &Payload,
+    c: &Check<'_>,
     w: usize,
     p: &Partition,
     chunks: Vec<Vec<&String>>,
     job_tags: &HashMap<String, String>,
 ) -> anyhow::Result<Started> {
+    let (clients, payload) = (c.clients, c.payload);
     let wave: &WavePayload = &payload.waves[w];
     let drill = payload.mode == Mode::Drill;
     let mut out = Started::default();
@@ -156,7 +153,7 @@ async fn start_in(
             Sent::Conflict { server, message } => (server, message),
         };
         // One or more servers are in another active job: find which, start the others.
-        let mut busy = busy_in(clients, p, &payload.execution).await?;
+        let mut busy = busy_in(clients, p, payload.run()).await?;
         busy.retain(|id, _| chunk.iter().any(|c| c.as_str() == id));
         if let Some(id) = conflict.0.filter(|id| !busy.contains_key(id)) {
             busy.insert(id, Holder { job: None, ours: false, since: None });
@@ -167,7 +164,7 @@ async fn start_in(
             out.waiting.push(format!("{p}: {} servers wait: {}", chunk.len(), conflict.1));
             continue;
         }
-        let (busy, gave_up) = busy_wait(clients, payload, w, p, busy).await?;
+        let (busy, gave_up) = busy_wait(c, w, p, busy).await?;
         name_busy(p, &busy, &mut out.waiting);
         out.gave_up.extend(gave_up);
         if free.is_empty() {
@@ -245,19 +242,20 @@ fn started(out: &mut Started, payload: &Payload, wave: &str, p: &Partition, job:
 struct Holder {
     job: Option<String>,
     ours: bool,
-    /// Since when this wave has found it busy (its `drs-orch:busy` tag).
+    /// Since when this wave has found it busy (the run's record).
     since: Option<DateTime<Utc>>,
 }
 
 /// The source servers of one partition in active (not COMPLETED) jobs, with their job.
-async fn busy_in(clients: &Clients, p: &Partition, execution: &str) -> anyhow::Result<BTreeMap<String, Holder>> {
+async fn busy_in(clients: &Clients, p: &Partition, run: tags::RunTags<'_>) -> anyhow::Result<BTreeMap<String, Holder>> {
     let drs = clients.drs(p).await?;
     let mut pages = drs.describe_jobs().max_results(1000).into_paginator().send();
     let mut out = BTreeMap::new();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| failed(p, "drs:DescribeJobs", &e))?;
         for j in page.items().iter().filter(|j| j.status().is_some_and(|s| s.as_str() != "COMPLETED")) {
-            let ours = j.tags().and_then(|t| t.get(tags::EXECUTION)).is_some_and(|e| e == execution);
+            // This run's own job (its execution and resource), not another resource's of the id.
+            let ours = j.tags().is_some_and(|t| run.matches(t));
             for s in j.participating_servers() {
                 if let Some(id) = s.source_server_id() {
                     out.insert(id.to_owned(), Holder { job: Some(j.job_id().to_owned()), ours, since: None });
@@ -269,36 +267,31 @@ async fn busy_in(clients: &Clients, p: &Partition, execution: &str) -> anyhow::R
 }
 
 /// The busy servers' wait against `busyWaitMinutes`: the servers still waiting (with since
-/// when), and those given up. A server first found busy now is tagged with the time.
+/// when), and those given up. Since when a server waits is in the run's record; a server
+/// first found busy now is recorded with the time (a write that fails is logged: its wait
+/// then starts again at the next check, later, never sooner).
 async fn busy_wait(
-    clients: &Clients,
-    payload: &Payload,
+    c: &Check<'_>,
     w: usize,
     p: &Partition,
     busy: BTreeMap<String, Holder>,
 ) -> anyhow::Result<(BTreeMap<String, Holder>, Vec<ServerFailure>)> {
+    let (clients, payload) = (c.clients, c.payload);
     let foreign: Vec<&str> = busy.iter().filter(|(_, h)| !h.ours).map(|(id, _)| id.as_str()).collect();
     if foreign.is_empty() {
         return Ok((busy, vec![]));
     }
     let info = observe::servers(clients, p, foreign.into_iter()).await?;
-    let prefix = format!("{}/{w}/", payload.execution);
     let minutes = clients.config().busy_wait_minutes;
     let now = clients.now();
-    let (mut waiting, mut gave_up) = (BTreeMap::new(), vec![]);
+    let (mut waiting, mut gave_up, mut newly) = (BTreeMap::new(), vec![], vec![]);
     for (id, mut h) in busy {
-        let server = info.iter().find(|s| s.source_server_id == id);
-        // A mark older than the run's lookback is an earlier run's of the same id.
-        let since = server
-            .and_then(|s| s.tags.get(BUSY))
-            .and_then(|v| v.strip_prefix(&prefix))
-            .and_then(|t| t.parse::<DateTime<Utc>>().ok())
-            .filter(|t| *t >= payload.jobs_from);
-        match (h.ours, since, server) {
-            (false, Some(t), Some(s)) if now > t + chrono::Duration::minutes(minutes as i64) => {
+        let hostname = info.iter().find(|s| s.source_server_id == id).map(|s| s.hostname.clone()).filter(|h| !h.is_empty());
+        match (h.ours, c.record.busy_since(w, &id)) {
+            (false, Some(t)) if now > t + chrono::Duration::minutes(minutes as i64) => {
                 gave_up.push(ServerFailure {
                     source_server_id: id.clone(),
-                    hostname: Some(s.hostname.clone()).filter(|h| !h.is_empty()),
+                    hostname,
                     partition: p.to_string(),
                     reason: format!(
                         "busy in another active job ({}) since {}, longer than busyWaitMinutes ({minutes})",
@@ -308,18 +301,18 @@ async fn busy_wait(
                 });
                 continue;
             }
-            (false, None, Some(s)) => {
-                let value = format!("{prefix}{}", crate::time::secs(&now));
-                let tagged = clients.drs(p).await?.tag_resource().resource_arn(&s.arn).tags(BUSY, value).send().await;
-                // Untagged, the wait starts again at the next check: later, never sooner.
-                if let Err(e) = tagged {
-                    tracing::warn!(server = %id, error = %failed(p, "drs:TagResource", &e), "the busy server's wait was not recorded");
-                }
+            (false, None) => {
+                newly.push(id.clone());
                 h.since = Some(now);
             }
-            (_, t, _) => h.since = t,
+            (_, t) => h.since = t,
         }
         waiting.insert(id, h);
+    }
+    if !newly.is_empty() {
+        if let Err(e) = crate::ledger::of(clients).mark_busy(&payload.key(), w, &newly, now).await {
+            tracing::warn!(partition = %p, error = %e, "the busy servers' wait was not recorded");
+        }
     }
     Ok((waiting, gave_up))
 }

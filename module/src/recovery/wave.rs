@@ -127,7 +127,7 @@ pub async fn judge(
     if !fail_fast && !all_in_jobs && c.may_start {
         let mut left_out: HashSet<&str> = skip.keys().map(String::as_str).collect();
         left_out.extend(gave_up.iter().map(|f| f.source_server_id.as_str()));
-        let started: Started = start_wave(c.clients, c.payload, w, c.jobs, &left_out, hooks_tag, &unreached.partitions).await?;
+        let started: Started = start_wave(c, w, &left_out, hooks_tag, &unreached.partitions).await?;
         started_jobs.extend(started.jobs.iter().cloned());
         progress.jobs.extend(started.jobs);
         progress.waiting_for.extend(started.waiting);
