@@ -82,6 +82,15 @@ async fn two_resources_given_one_execution_id_are_two_runs_with_two_approvals() 
     let sfn = aws_sdk_sfn::Client::new(r.clients.hub());
     sfn.send_task_success().task_token(db_gate["taskToken"].as_str().unwrap()).output("{}").send().await.unwrap();
     to_end(&r, &check_of(&db_call, &db_payload)).await.expect("Db's run ends");
+    // Db's record holds its gate asked and answered; Web's the gate asked alone.
+    let records: Vec<Value> = ledger_items(&r).await.into_iter().filter(|i| text(i, "execution") == Some("shared-1")).collect();
+    let db_record = records.iter().find(|i| text(i, "resource") == Some("Db")).unwrap();
+    let web_record = records.iter().find(|i| text(i, "resource") == Some("Web")).unwrap();
+    assert_eq!(db_record["answers"]["M"]["0"]["M"]["approved"]["BOOL"], true, "{db_record}");
+    assert!(
+        web_record["gates"]["M"]["0"].is_object() && web_record["answers"]["M"].as_object().unwrap().is_empty(),
+        "{web_record}"
+    );
     for _ in 0..5 {
         r.control.advance(POLL_S as f64).await.unwrap();
         let h = handle_detailed(&r.clients, &check_of(&web_call, &web_payload)).await.unwrap();

@@ -87,6 +87,10 @@ pub struct RunRecord {
     /// answer at a later check.
     #[serde(default)]
     pub crossings: BTreeMap<String, Crossing>,
+    /// The answers to the gates, by wave index: once read, a later check (in another region
+    /// too) follows the record rather than the approval execution.
+    #[serde(default)]
+    pub answers: BTreeMap<String, GateAnswer>,
     /// Waves judged completed, by wave index: the wave's progress as the check that found it
     /// completed saw it (JSON). A later check takes it as it is: a partition that cannot be
     /// read then does not take a completed wave back to running, nor its servers to failed.
@@ -143,6 +147,16 @@ pub struct Crossing {
     pub at: DateTime<Utc>,
 }
 
+/// How a gate was answered: approved or not, what the approval execution said, when read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GateAnswer {
+    pub approved: bool,
+    #[serde(default)]
+    pub detail: String,
+    pub at: DateTime<Utc>,
+}
+
 /// An approval asked for before a wave: why, and when.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -159,6 +173,11 @@ impl RunRecord {
     /// How wave `w` crossed its hooks, once decided.
     pub fn crossing(&self, w: usize) -> Option<&Crossing> {
         self.crossings.get(&w.to_string())
+    }
+
+    /// How wave `w`'s gate was answered, once read.
+    pub fn answer(&self, w: usize) -> Option<&GateAnswer> {
+        self.answers.get(&w.to_string())
     }
 
     /// Wave `w`'s progress when it was judged completed (JSON), if it was.

@@ -7,7 +7,9 @@
 //! record: the caller cannot tell, and need not.
 
 use super::plan::{self, PlanChunk};
-use super::record::{resource_pk, Crossing, GateAsked, GivenUp, RunEnd, RunKey, RunRecord, RECORD_VERSION, RUN_PREFIX};
+use super::record::{
+    resource_pk, Crossing, GateAnswer, GateAsked, GivenUp, RunEnd, RunKey, RunRecord, RECORD_VERSION, RUN_PREFIX,
+};
 use crate::aws::errors::AwsError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem};
@@ -249,6 +251,12 @@ impl Ledger {
     /// that holds (this one, or the one a concurrent or earlier check asked for).
     pub async fn ask_gate(&self, key: &RunKey, w: usize, gate: &GateAsked) -> Result<GateAsked, LedgerError> {
         self.set_once(key, "gates", w, gate, |r| r.gate(w).cloned()).await
+    }
+
+    /// Records how wave `w`'s gate was answered, unless a check did already; returns the
+    /// answer that holds.
+    pub async fn answer_gate(&self, key: &RunKey, w: usize, answer: &GateAnswer) -> Result<GateAnswer, LedgerError> {
+        self.set_once(key, "answers", w, answer, |r| r.answer(w).cloned()).await
     }
 
     /// Records how wave `w` crossed its hooks, unless a check did already; returns the

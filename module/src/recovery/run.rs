@@ -51,6 +51,7 @@ pub fn record_of(resource: &DrsResource, payload: &Payload) -> RunRecord {
         servers: payload.server_count(),
         waves: payload.waves.len(),
         gates: Default::default(),
+        answers: Default::default(),
         crossings: Default::default(),
         completed: Default::default(),
         holds: Default::default(),

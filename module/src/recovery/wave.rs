@@ -13,7 +13,7 @@ use crate::aws::Clients;
 use crate::config::Partition;
 use crate::error::ErrorCode;
 use crate::hooks::runner::HookSet;
-use crate::ledger::{GateAsked, GivenUp, RunRecord};
+use crate::ledger::{GateAnswer, GateAsked, GivenUp, RunRecord};
 use crate::resource::FailurePolicy;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
@@ -291,7 +291,7 @@ async fn cross(
         (None, None) => None,
     };
     if let Some(reason) = &pause {
-        match gate::check(c.clients, c.payload.run(), &c.payload.resource, w, &wave.name, reason).await? {
+        match gate_answer(c, w, &wave.name, reason).await? {
             Gate::Waiting(arn) => {
                 progress.state = WaveState::Paused;
                 progress.waiting_for.push(format!("approval {arn}: {reason}"));
@@ -319,6 +319,29 @@ async fn cross(
     }
     progress.skipped = skip.len();
     Ok(Crossing::Open { skip, hooks_tag })
+}
+
+/// Where wave `w`'s gate stands: the answer the run's record holds, else the approval
+/// execution's (asked for the first time if need be), recorded once answered. A write that
+/// fails is logged: the next check reads the execution again.
+async fn gate_answer(c: &Check<'_>, w: usize, wave_name: &str, reason: &str) -> anyhow::Result<Gate> {
+    if let Some(a) = c.record.answer(w) {
+        return Ok(if a.approved { Gate::Approved } else { Gate::Rejected(a.detail.clone()) });
+    }
+    let gate = gate::check(c.clients, c.payload.run(), &c.payload.resource, w, wave_name, reason).await?;
+    let answer = match &gate {
+        Gate::Waiting(_) => return Ok(gate),
+        Gate::Approved => GateAnswer { approved: true, detail: String::new(), at: c.clients.now() },
+        Gate::Rejected(why) => GateAnswer { approved: false, detail: why.clone(), at: c.clients.now() },
+    };
+    match crate::ledger::of(c.clients).answer_gate(&c.payload.key(), w, &answer).await {
+        Ok(holds) if holds.approved => Ok(Gate::Approved),
+        Ok(holds) => Ok(Gate::Rejected(holds.detail)),
+        Err(e) => {
+            tracing::warn!(error = %e, wave = w, "the gate's answer could not be recorded; read again next check");
+            Ok(gate)
+        }
+    }
 }
 
 /// The wave's servers the run gave up at an earlier check (and that are in no job), as
