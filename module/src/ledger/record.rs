@@ -127,8 +127,8 @@ pub struct GivenUp {
     pub reason: String,
 }
 
-/// The key of a server given up in `given_up`.
-pub fn given_up_key(w: usize, source_server_id: &str) -> String {
+/// The key of a wave's server in `given_up` and `busy`: `<wave index>/<source server id>`.
+pub fn wave_server_key(w: usize, source_server_id: &str) -> String {
     format!("{w}/{source_server_id}")
 }
 
@@ -187,7 +187,7 @@ impl RunRecord {
 
     /// Since when wave `w` has found server `id` busy in another run's job.
     pub fn busy_since(&self, w: usize, id: &str) -> Option<DateTime<Utc>> {
-        self.busy.get(&given_up_key(w, id)).copied()
+        self.busy.get(&wave_server_key(w, id)).copied()
     }
 
     /// Until when a hook's delay holds wave `w`.

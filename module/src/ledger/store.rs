@@ -8,7 +8,7 @@
 
 use super::plan::{self, PlanChunk};
 use super::record::{
-    resource_pk, Crossing, GateAnswer, GateAsked, GivenUp, RunEnd, RunKey, RunRecord, RECORD_VERSION, RUN_PREFIX,
+    resource_pk, wave_server_key, Crossing, GateAnswer, GateAsked, GivenUp, RunEnd, RunKey, RunRecord, RECORD_VERSION, RUN_PREFIX,
 };
 use crate::aws::errors::AwsError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
@@ -18,11 +18,9 @@ use std::collections::HashMap;
 
 type Item = HashMap<String, AttributeValue>;
 
-/// Outage records per UpdateItem (its expression stays under 4 KB).
-const OUTAGES_PER_CALL: usize = 40;
-
-/// Servers given up recorded per UpdateItem (its expression stays under 4 KB).
-const GIVE_UP_PER_CALL: usize = 20;
+/// First writes (outages, busy and given-up servers) per UpdateItem: its expression stays
+/// under DynamoDB's 4 KB.
+const FIRST_WRITES_PER_CALL: usize = 20;
 
 /// Tries of the transaction that opens a run, when a concurrent one cancels it.
 const OPEN_ATTEMPTS: u32 = 3;
@@ -213,96 +211,64 @@ impl Ledger {
     /// Records the run's end unless one is recorded; returns the end that holds (this one,
     /// or the one a concurrent or earlier call recorded first).
     pub async fn end(&self, key: &RunKey, end: &RunEnd) -> Result<RunEnd, LedgerError> {
-        let value = serde_dynamo::to_attribute_value(end)
-            .map_err(|source| LedgerError::Unwritable { table: self.table.clone(), source })?;
-        let updated = self
-            .db
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", AttributeValue::S(key.pk()))
-            .key("sk", AttributeValue::S(key.sk()))
-            .update_expression("SET #end = :end")
-            .condition_expression("attribute_exists(pk) AND attribute_not_exists(#end)")
-            .expression_attribute_names("#end", "end")
-            .expression_attribute_values(":end", value)
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        match updated {
-            Ok(_) => Ok(end.clone()),
-            Err(e) => match e.as_service_error() {
-                Some(s) if s.is_conditional_check_failed_exception() => {
-                    let record = match conditional_item(s) {
-                        Some(item) => Some(self.record(item)?),
-                        None => self.get(key).await?,
-                    };
-                    match record {
-                        Some(RunRecord { end: Some(winner), .. }) => Ok(winner),
-                        // Refused although no end is there: the record is missing.
-                        _ => Err(self.missing(key)),
-                    }
-                }
-                _ => Err(self.call("dynamodb:UpdateItem", &e)),
-            },
-        }
+        self.set_once(key, &["end"], end, |r| r.end.clone()).await
     }
 
     /// Records that wave `w` asked for an approval, unless it did already; returns the gate
     /// that holds (this one, or the one a concurrent or earlier check asked for).
     pub async fn ask_gate(&self, key: &RunKey, w: usize, gate: &GateAsked) -> Result<GateAsked, LedgerError> {
-        self.set_once(key, "gates", w, gate, |r| r.gate(w).cloned()).await
+        self.set_once(key, &["gates", &w.to_string()], gate, |r| r.gate(w).cloned()).await
     }
 
     /// Records how wave `w`'s gate was answered, unless a check did already; returns the
     /// answer that holds.
     pub async fn answer_gate(&self, key: &RunKey, w: usize, answer: &GateAnswer) -> Result<GateAnswer, LedgerError> {
-        self.set_once(key, "answers", w, answer, |r| r.answer(w).cloned()).await
+        self.set_once(key, &["answers", &w.to_string()], answer, |r| r.answer(w).cloned()).await
     }
 
     /// Records how wave `w` crossed its hooks, unless a check did already; returns the
     /// crossing that holds.
     pub async fn cross(&self, key: &RunKey, w: usize, crossing: &Crossing) -> Result<Crossing, LedgerError> {
-        self.set_once(key, "crossings", w, crossing, |r| r.crossing(w).cloned()).await
+        self.set_once(key, &["crossings", &w.to_string()], crossing, |r| r.crossing(w).cloned()).await
     }
 
     /// Records wave `w` completed, with its progress as JSON, unless it is recorded already.
     pub async fn complete(&self, key: &RunKey, w: usize, progress: &str) -> Result<String, LedgerError> {
-        self.set_once(key, "completed", w, &progress.to_owned(), |r| r.completed(w).map(str::to_owned)).await
+        self.set_once(key, &["completed", &w.to_string()], &progress.to_owned(), |r| r.completed(w).map(str::to_owned)).await
     }
 
     /// Records a hook's delay of wave `w` until `until`, unless one is recorded; returns the
     /// one that holds.
     pub async fn hold(&self, key: &RunKey, w: usize, until: DateTime<Utc>) -> Result<DateTime<Utc>, LedgerError> {
-        self.set_once(key, "holds", w, &until, |r| r.hold(w)).await
+        self.set_once(key, &["holds", &w.to_string()], &until, |r| r.hold(w)).await
     }
 
-    /// `<map>.<w> = value` unless set: the first write wins, and the loser gets the winner's
-    /// value back (`pick` reads it from the record the refusal carries).
+    /// The attribute at `path` (names from the record's top: `["end"]`, `["gates", "2"]`) set
+    /// to `value` unless it is set: the first write wins, and the loser gets the winner's value
+    /// back (`pick` reads it from the record the refusal carries).
     async fn set_once<T: serde::Serialize + Clone>(
         &self,
         key: &RunKey,
-        map: &str,
-        w: usize,
+        path: &[&str],
         value: &T,
         pick: impl Fn(&RunRecord) -> Option<T>,
     ) -> Result<T, LedgerError> {
-        let attribute = serde_dynamo::to_attribute_value(value)
-            .map_err(|source| LedgerError::Unwritable { table: self.table.clone(), source })?;
-        let updated = self
+        let placeholders: Vec<String> = (0..path.len()).map(|i| format!("#p{i}")).collect();
+        let at = placeholders.join(".");
+        let mut update = self
             .db
             .update_item()
             .table_name(&self.table)
             .key("pk", AttributeValue::S(key.pk()))
             .key("sk", AttributeValue::S(key.sk()))
-            .update_expression("SET #map.#w = :value")
-            .condition_expression("attribute_exists(pk) AND attribute_not_exists(#map.#w)")
-            .expression_attribute_names("#map", map)
-            .expression_attribute_names("#w", w.to_string())
-            .expression_attribute_values(":value", attribute)
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        match updated {
+            .update_expression(format!("SET {at} = :value"))
+            .condition_expression(format!("attribute_exists(pk) AND attribute_not_exists({at})"))
+            .expression_attribute_values(":value", self.value(value)?)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        for (placeholder, name) in placeholders.iter().zip(path) {
+            update = update.expression_attribute_names(placeholder, *name);
+        }
+        match update.send().await {
             Ok(_) => Ok(value.clone()),
             Err(e) => match e.as_service_error() {
                 Some(s) if s.is_conditional_check_failed_exception() => {
@@ -310,6 +276,7 @@ impl Ledger {
                         Some(item) => Some(self.record(item)?),
                         None => self.get(key).await?,
                     };
+                    // Refused, and nothing there: the record itself is missing.
                     record.as_ref().and_then(pick).ok_or_else(|| self.missing(key))
                 }
                 _ => Err(self.call("dynamodb:UpdateItem", &e)),
@@ -320,32 +287,11 @@ impl Ledger {
     /// Records servers given up in wave `w` (source server id, what the check saw); one
     /// recorded already keeps its first record.
     pub async fn give_up(&self, key: &RunKey, w: usize, servers: &[(String, GivenUp)]) -> Result<(), LedgerError> {
-        // A few per call: an update expression is at most 4 KB.
-        for chunk in servers.chunks(GIVE_UP_PER_CALL) {
-            let mut update = self
-                .db
-                .update_item()
-                .table_name(&self.table)
-                .key("pk", AttributeValue::S(key.pk()))
-                .key("sk", AttributeValue::S(key.sk()))
-                .condition_expression("attribute_exists(pk)")
-                .expression_attribute_names("#given", "givenUp");
-            let mut sets = vec![];
-            for (i, (id, given)) in chunk.iter().enumerate() {
-                let value = serde_dynamo::to_attribute_value(given)
-                    .map_err(|source| LedgerError::Unwritable { table: self.table.clone(), source })?;
-                sets.push(format!("#given.#k{i} = if_not_exists(#given.#k{i}, :g{i})"));
-                update = update
-                    .expression_attribute_names(format!("#k{i}"), super::record::given_up_key(w, id))
-                    .expression_attribute_values(format!(":g{i}"), value);
-            }
-            update
-                .update_expression(format!("SET {}", sets.join(", ")))
-                .send()
-                .await
-                .map_err(|e| self.call("dynamodb:UpdateItem", &e))?;
+        let mut entries = vec![];
+        for (id, given) in servers {
+            entries.push(("givenUp", wave_server_key(w, id), self.value(given)?));
         }
-        Ok(())
+        self.first_writes(key, &entries).await
     }
 
     /// Records partitions newly found down (since `at`) and (wave, partition) newly counted
@@ -357,38 +303,42 @@ impl Ledger {
         lost: &[(usize, usize)],
         at: DateTime<Utc>,
     ) -> Result<(), LedgerError> {
-        let entries: Vec<(&str, String)> =
-            down.iter().map(|p| ("down", p.to_string())).chain(lost.iter().map(|(w, p)| ("lost", format!("{w}/{p}")))).collect();
-        self.first_times(key, &entries, at).await
+        let at = self.value(&at)?;
+        let entries: Vec<(&str, String, AttributeValue)> = down
+            .iter()
+            .map(|p| ("down", p.to_string(), at.clone()))
+            .chain(lost.iter().map(|(w, p)| ("lost", format!("{w}/{p}"), at.clone())))
+            .collect();
+        self.first_writes(key, &entries).await
     }
 
     /// Records servers of wave `w` found busy in another run's job (since `at`); one
     /// recorded already keeps its first time.
     pub async fn mark_busy(&self, key: &RunKey, w: usize, ids: &[String], at: DateTime<Utc>) -> Result<(), LedgerError> {
-        let entries: Vec<(&str, String)> = ids.iter().map(|id| ("busy", super::record::given_up_key(w, id))).collect();
-        self.first_times(key, &entries, at).await
+        let at = self.value(&at)?;
+        let entries: Vec<(&str, String, AttributeValue)> =
+            ids.iter().map(|id| ("busy", wave_server_key(w, id), at.clone())).collect();
+        self.first_writes(key, &entries).await
     }
 
-    /// `<map>.<key> = at` for each entry, unless set (the first time wins).
-    async fn first_times(&self, key: &RunKey, entries: &[(&str, String)], at: DateTime<Utc>) -> Result<(), LedgerError> {
-        let at: AttributeValue = serde_dynamo::to_attribute_value(at)
-            .map_err(|source| LedgerError::Unwritable { table: self.table.clone(), source })?;
-        // A few per call: an update expression is at most 4 KB.
-        for chunk in entries.chunks(OUTAGES_PER_CALL) {
+    /// `<map>.<key> = value` for each entry, unless set (the first write wins), a few entries
+    /// per UpdateItem: an update expression is at most 4 KB.
+    async fn first_writes(&self, key: &RunKey, entries: &[(&str, String, AttributeValue)]) -> Result<(), LedgerError> {
+        for chunk in entries.chunks(FIRST_WRITES_PER_CALL) {
             let mut update = self
                 .db
                 .update_item()
                 .table_name(&self.table)
                 .key("pk", AttributeValue::S(key.pk()))
                 .key("sk", AttributeValue::S(key.sk()))
-                .condition_expression("attribute_exists(pk)")
-                .expression_attribute_values(":at", at.clone());
+                .condition_expression("attribute_exists(pk)");
             let mut sets = vec![];
-            for (i, (map, k)) in chunk.iter().enumerate() {
-                sets.push(format!("#{map}.#k{i} = if_not_exists(#{map}.#k{i}, :at)"));
+            for (i, (map, k, value)) in chunk.iter().enumerate() {
+                sets.push(format!("#m{i}.#k{i} = if_not_exists(#m{i}.#k{i}, :v{i})"));
                 update = update
-                    .expression_attribute_names(format!("#{map}"), *map)
-                    .expression_attribute_names(format!("#k{i}"), k.clone());
+                    .expression_attribute_names(format!("#m{i}"), *map)
+                    .expression_attribute_names(format!("#k{i}"), k.clone())
+                    .expression_attribute_values(format!(":v{i}"), value.clone());
             }
             update
                 .update_expression(format!("SET {}", sets.join(", ")))
@@ -401,8 +351,7 @@ impl Ledger {
 
     /// A partition answers again: its down record goes, unless another check changed it.
     pub async fn clear_down(&self, key: &RunKey, p: usize, since: DateTime<Utc>) -> Result<(), LedgerError> {
-        let since: AttributeValue = serde_dynamo::to_attribute_value(since)
-            .map_err(|source| LedgerError::Unwritable { table: self.table.clone(), source })?;
+        let since = self.value(&since)?;
         let removed = self
             .db
             .update_item()
@@ -443,6 +392,11 @@ impl Ledger {
             }
         }
         Ok(out)
+    }
+
+    /// A value as DynamoDB takes it.
+    fn value<T: serde::Serialize>(&self, value: &T) -> Result<AttributeValue, LedgerError> {
+        serde_dynamo::to_attribute_value(value).map_err(|source| LedgerError::Unwritable { table: self.table.clone(), source })
     }
 
     fn item(&self, record: &RunRecord) -> Result<Item, LedgerError> {
