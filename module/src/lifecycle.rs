@@ -256,6 +256,7 @@ async fn run(clients: &Clients, raw: &Value) -> Result<Handled, LifecycleError> 
                                  "unreachable": st.unreachable, "launching": st.launching,
                                  "leftToOtherResources": st.left_to_others,
                                  "leftToOtherResourcesNamed": st.left_to_others_named,
+                                 "runs": st.runs, "notInLedger": st.not_in_ledger,
                                  "deadline": deadline.map(|d| crate::time::secs(&d))});
             match (check, st.done()) {
                 (false, _) => answer(summary, None),

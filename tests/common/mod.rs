@@ -154,6 +154,22 @@ pub async fn quick_rig() -> Rig {
 }
 
 impl Rig {
+    /// The module's clients on the same simulator and clock with a configuration `change`
+    /// adjusted (the configuration changed between two phases of a run).
+    pub fn clients_with(&self, change: impl FnOnce(&mut ModuleConfig)) -> Clients {
+        let mut cfg = self.clients.config().clone();
+        change(&mut cfg);
+        let world = self.sim.world.clone();
+        Clients::new(Arc::new(cfg), static_hub("us-east-1", generate::HUB_ACCESS_KEY, generate::HUB_SECRET), "test")
+            .with_clock(Arc::new(move || world.clock.now()))
+    }
+
+    /// The run ledger's items as the simulator holds them (its control view, not the module's).
+    pub async fn ledger_items(&self) -> Vec<Value> {
+        let v = self.control.ok("GET", "tables/drs-orch-runs", None).await.unwrap();
+        v["items"].as_array().cloned().unwrap_or_default()
+    }
+
     /// Every DRS call in one account x region answered 503 (`on`), or no fault at all.
     pub async fn outage(&self, account: &str, region: &str, on: bool) {
         let faults = if on {

@@ -130,3 +130,77 @@ async fn replicate_reverses_what_it_reaches_and_is_not_done_while_a_partition_is
         r.recovery_instances().await.iter().filter(|i| i["dataReplicationInfo"]["dataReplicationState"] == "CONTINUOUS").count();
     assert_eq!(continuous, 60, "every recovered server replicates back, the dark partition's too");
 }
+
+/// Drives a cleanup (phase call, then checks with the clock moving) with `clients` until it
+/// answers done; its last answer.
+async fn cleanup_to_done(r: &Rig, clients: &drs_module::aws::Clients, shop: &Value) -> Value {
+    let phase_answer = handle_detailed(clients, &event(shop, "cleanup", None)).await.expect("cleanup starts").answer;
+    for _ in 0..60 {
+        r.control.advance(POLL_S as f64).await.unwrap();
+        let h = handle_detailed(clients, &check_event(shop, &phase_answer)).await.expect("cleanup does not fail");
+        if h.answer == json!(true) {
+            return h.detail.unwrap_or_default();
+        }
+    }
+    panic!("cleanup did not end");
+}
+
+#[tokio::test]
+async fn cleanup_looks_everywhere_the_ledger_says_a_run_reached_and_records_what_it_saw() {
+    let r = quick_rig().await;
+    let shop = resource("ShopStack", shop_parameters());
+    r.run(&shop, "activate", None).await.expect("the drill succeeds");
+    let narrowed_away = drill_instances(&r).await.0
+        - r.recovery_instances()
+            .await
+            .iter()
+            .filter(|i| i["isDrill"] == true && !(i["accountId"] == "200000000001" && i["region"] == "us-west-2"))
+            .count();
+    assert!(narrowed_away > 0, "the drill launched in 200000000001/us-west-2");
+
+    // Between the drill and its cleanup the configuration stops naming one of the partitions
+    // the drill reached: the run's record still names it.
+    let narrowed = r.clients_with(|c| {
+        let a = c.accounts.iter_mut().find(|a| a.account_id == "200000000001").unwrap();
+        a.regions = Some(vec!["us-east-1".into()]);
+    });
+    let last = cleanup_to_done(&r, &narrowed, &shop).await;
+    assert_eq!(drill_instances(&r).await, (0, 0), "nothing left, in the partition the configuration dropped too: {last}");
+    assert_eq!(last["runs"], json!(1), "{last}");
+    assert_eq!(last["notInLedger"], json!(0), "{last}");
+
+    let records: Vec<Value> = r.ledger_items().await.into_iter().filter(|i| i["sk"]["S"].as_str().is_some_and(|s| s.starts_with("run#"))).collect();
+    assert_eq!(records.len(), 1);
+    let rec = &records[0];
+    assert_eq!(rec["cleanupRemaining"]["N"], json!("0"), "the last pass found nothing: {rec}");
+    let done = rec["cleanupDone"]["S"].as_str().expect("the record says when the run was clean").to_owned();
+    let jobs = rec["cleanupJobs"]["L"].as_array().map_or(0, Vec::len);
+    assert!(jobs >= 4, "the terminate jobs are recorded, one per partition at least: {rec}");
+    assert!(rec["cleanupOpen"].is_null(), "nothing kept the last pass from being sure: {rec}");
+
+    // A cleanup called again later changes nothing, and the first time it was clean holds.
+    r.control.advance(600.0).await.unwrap();
+    cleanup_to_done(&r, &r.clients, &shop).await;
+    let again = r.ledger_items().await.into_iter().find(|i| i["sk"]["S"].as_str().is_some_and(|s| s.starts_with("run#"))).unwrap();
+    assert_eq!(again["cleanupDone"]["S"].as_str(), Some(done.as_str()));
+    assert_eq!(again["cleanupJobs"]["L"].as_array().map_or(0, Vec::len), jobs, "no terminate job twice");
+}
+
+#[tokio::test]
+async fn cleanup_is_not_done_while_the_ledger_cannot_be_read() {
+    let r = quick_rig().await;
+    let shop = resource("ShopStack", shop_parameters());
+    r.run(&shop, "activate", None).await.expect("the drill succeeds");
+    let faults = json!({"outages": [{"service": "dynamodb", "status": 503}]});
+    r.control.ok("PUT", "faults", Some(&faults)).await.unwrap();
+    let phase_answer = handle_detailed(&r.clients, &event(&shop, "cleanup", None)).await.expect("cleanup starts").answer;
+    assert!(phase_answer["unreachable"].to_string().contains("run ledger"), "{phase_answer}");
+    for _ in 0..10 {
+        r.control.advance(POLL_S as f64).await.unwrap();
+        let h = handle_detailed(&r.clients, &check_event(&shop, &phase_answer)).await.expect("not done, not failed");
+        assert_eq!(h.answer, json!(false), "a cleanup that cannot list the runs is not sure it is done: {:?}", h.detail);
+    }
+    assert_eq!(drill_instances(&r).await.0, 0, "what tags find is still cleaned");
+    r.control.ok("PUT", "faults", Some(&json!({}))).await.unwrap();
+    cleanup_to_done(&r, &r.clients, &shop).await;
+}

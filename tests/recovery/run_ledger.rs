@@ -31,12 +31,6 @@ async fn to_end(r: &Rig, check: &Value) -> Result<Value, String> {
     panic!("the run did not end");
 }
 
-/// The ledger's items as the simulator holds them (its control view, not the module's).
-async fn ledger_items(r: &Rig) -> Vec<Value> {
-    let v = r.control.ok("GET", "tables/drs-orch-runs", None).await.unwrap();
-    v["items"].as_array().cloned().unwrap_or_default()
-}
-
 fn text<'a>(item: &'a Value, attr: &str) -> Option<&'a str> {
     item[attr]["S"].as_str()
 }
@@ -74,7 +68,7 @@ async fn two_resources_given_one_execution_id_are_two_runs_with_two_approvals() 
     assert_ne!(db_payload["rid"], web_payload["rid"]);
     let approvals = running_approvals(&r).await;
     assert_eq!(approvals.len(), 2, "one approval each: {approvals:?}");
-    let runs: Vec<Value> = ledger_items(&r).await.into_iter().filter(|i| text(i, "execution") == Some("shared-1")).collect();
+    let runs: Vec<Value> = r.ledger_items().await.into_iter().filter(|i| text(i, "execution") == Some("shared-1")).collect();
     assert_eq!(runs.len(), 2, "two records: {runs:?}");
 
     // Db's approver answers; Web's does not.
@@ -83,7 +77,7 @@ async fn two_resources_given_one_execution_id_are_two_runs_with_two_approvals() 
     sfn.send_task_success().task_token(db_gate["taskToken"].as_str().unwrap()).output("{}").send().await.unwrap();
     to_end(&r, &check_of(&db_call, &db_payload)).await.expect("Db's run ends");
     // Db's record holds its gate asked and answered; Web's the gate asked alone.
-    let records: Vec<Value> = ledger_items(&r).await.into_iter().filter(|i| text(i, "execution") == Some("shared-1")).collect();
+    let records: Vec<Value> = r.ledger_items().await.into_iter().filter(|i| text(i, "execution") == Some("shared-1")).collect();
     let db_record = records.iter().find(|i| text(i, "resource") == Some("Db")).unwrap();
     let web_record = records.iter().find(|i| text(i, "resource") == Some("Web")).unwrap();
     assert_eq!(db_record["answers"]["M"]["0"]["M"]["approved"]["BOOL"], true, "{db_record}");
@@ -120,7 +114,7 @@ async fn a_failed_run_is_recorded_and_its_execution_id_refused_whatever_the_outc
     let shop = resource("ShopStack", params);
     let e = r.run(&shop, "activate", None).await.unwrap_err();
     assert_eq!(e.code, "WaveFailed", "{}", e.message);
-    let record = ledger_items(&r).await.into_iter().find(|i| text(i, "execution") == Some("fails-once")).unwrap();
+    let record = r.ledger_items().await.into_iter().find(|i| text(i, "execution") == Some("fails-once")).unwrap();
     assert_eq!(record["end"]["M"]["error"]["S"], "WaveFailed", "{record}");
     let before = r.start_recoveries().await.len();
 
@@ -262,7 +256,7 @@ async fn a_selection_by_ec2_tags_whose_source_region_is_down_is_refused_naming_i
     }
     assert!(!e.message.contains("match nothing"), "{}", e.message);
     assert!(r.start_recoveries().await.is_empty(), "nothing was started");
-    assert!(ledger_items(&r).await.is_empty(), "no run was opened");
+    assert!(r.ledger_items().await.is_empty(), "no run was opened");
 
     // Once the tags are on the DRS source servers (tags sync), the same selection needs no
     // source region.

@@ -75,6 +75,10 @@ pub struct RunRecord {
     /// How many servers the plan holds, in how many waves (for people reading the table).
     pub servers: usize,
     pub waves: usize,
+    /// The partitions the plan reaches (`account/region`): cleanup looks in them whatever the
+    /// configuration names by then.
+    #[serde(default)]
+    pub partitions: Vec<String>,
     /// The approvals asked for, by wave index: once a wave's gate is asked (its PauseBefore,
     /// or a hook's pause), the wave waits for its answer, whatever later checks' hooks say.
     #[serde(default)]
@@ -114,6 +118,89 @@ pub struct RunRecord {
     /// Set once, by the first call that finds the run ended.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end: Option<RunEnd>,
+    /// What cleanup found of the run, as its last pass saw it.
+    #[serde(flatten)]
+    pub cleanup: CleanupState,
+}
+
+/// A run's cleanup, as the last cleanup pass that looked at it saw it. Top-level attributes
+/// (not one map) so that each pass sets its own without a read: `cleanupStarted` and
+/// `cleanupDone` keep their first time.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CleanupState {
+    /// The first pass that looked at the run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cleanup_started: Option<DateTime<Utc>>,
+    /// The last pass.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cleanup_checked: Option<DateTime<Utc>>,
+    /// The run's recovery instances the last pass found (terminating or not).
+    #[serde(default)]
+    pub cleanup_remaining: usize,
+    /// Terminate jobs cleanup started for the run's instances, oldest first (DRS ids).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cleanup_jobs: Vec<String>,
+    /// What kept the last pass from being sure nothing is left: the run's partitions that
+    /// could not be read, its launch jobs still running.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cleanup_open: Vec<String>,
+    /// When a pass first found nothing of the run left, having read all its partitions;
+    /// removed if a later pass finds something again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cleanup_done: Option<DateTime<Utc>>,
+}
+
+/// What one cleanup pass saw of one run (`Ledger::record_cleanup`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CleanupPass {
+    pub at: DateTime<Utc>,
+    pub remaining: usize,
+    /// Terminate jobs this pass started for the run's instances.
+    pub jobs: Vec<String>,
+    /// What kept it from being sure: partitions not read, launch jobs still running.
+    pub open: Vec<String>,
+}
+
+impl CleanupPass {
+    /// Nothing of the run left, every partition of it read.
+    pub fn done(&self) -> bool {
+        self.remaining == 0 && self.open.is_empty()
+    }
+}
+
+/// What `Ledger::runs_of` reads of each run: enough to clean it, not its wave records (a
+/// resource drilled weekly has many runs, each record up to 400 KB).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunListing {
+    pub execution: String,
+    pub mode: Mode,
+    pub started: DateTime<Utc>,
+    #[serde(default)]
+    pub partitions: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end: Option<RunEnd>,
+    #[serde(flatten)]
+    pub cleanup: CleanupState,
+}
+
+impl RunListing {
+    /// The attributes a listing reads (a Query's projection).
+    pub const ATTRIBUTES: [&str; 12] = [
+        "v",
+        "execution",
+        "mode",
+        "started",
+        "partitions",
+        "end",
+        "cleanupStarted",
+        "cleanupChecked",
+        "cleanupRemaining",
+        "cleanupJobs",
+        "cleanupOpen",
+        "cleanupDone",
+    ];
 }
 
 /// A server given up in a wave, as the check that gave it up saw it.

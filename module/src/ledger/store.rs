@@ -8,7 +8,8 @@
 
 use super::plan::{self, PlanChunk};
 use super::record::{
-    resource_pk, wave_server_key, Crossing, GateAnswer, GateAsked, GivenUp, RunEnd, RunKey, RunRecord, RECORD_VERSION, RUN_PREFIX,
+    resource_pk, wave_server_key, CleanupPass, Crossing, GateAnswer, GateAsked, GivenUp, RunEnd, RunKey, RunListing, RunRecord, RECORD_VERSION,
+    RUN_PREFIX,
 };
 use crate::aws::errors::AwsError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
@@ -372,31 +373,100 @@ impl Ledger {
         }
     }
 
-    /// Every run of a resource (its identity), oldest execution id first.
-    pub async fn runs_of(&self, identity: &str) -> Result<Vec<RunRecord>, LedgerError> {
-        let mut pages = self
+    /// Every run of a resource (its identity), by execution id: what cleanup needs of each
+    /// (a projection, so a resource's many runs are not read whole).
+    pub async fn runs_of(&self, identity: &str) -> Result<Vec<RunListing>, LedgerError> {
+        let mut query = self
             .db
             .query()
             .table_name(&self.table)
             .key_condition_expression("pk = :pk AND begins_with(sk, :run)")
             .expression_attribute_values(":pk", AttributeValue::S(resource_pk(identity)))
             .expression_attribute_values(":run", AttributeValue::S(RUN_PREFIX.to_owned()))
-            .consistent_read(true)
-            .into_paginator()
-            .send();
+            .consistent_read(true);
+        let mut names = vec![];
+        for (i, name) in RunListing::ATTRIBUTES.iter().enumerate() {
+            names.push(format!("#a{i}"));
+            query = query.expression_attribute_names(format!("#a{i}"), *name);
+        }
+        let mut pages = query.projection_expression(names.join(", ")).into_paginator().send();
         let mut out = vec![];
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| self.call("dynamodb:Query", &e))?;
             for item in page.items.unwrap_or_default() {
-                out.push(self.record(item)?);
+                out.push(self.listing(identity, item)?);
             }
         }
         Ok(out)
     }
 
+    /// One cleanup pass's view of a run: its times (the first start and the first time it
+    /// found nothing left kept), what remains, the terminate jobs it started, what kept it
+    /// from being sure.
+    pub async fn record_cleanup(&self, key: &RunKey, pass: &CleanupPass) -> Result<(), LedgerError> {
+        let mut update = self
+            .db
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(key.pk()))
+            .key("sk", AttributeValue::S(key.sk()))
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":at", self.value(&pass.at)?)
+            .expression_attribute_values(":remaining", self.value(&pass.remaining)?);
+        let mut sets = vec![
+            "cleanupStarted = if_not_exists(cleanupStarted, :at)".to_owned(),
+            "cleanupChecked = :at".to_owned(),
+            "cleanupRemaining = :remaining".to_owned(),
+        ];
+        let mut removes = vec![];
+        if !pass.jobs.is_empty() {
+            sets.push("cleanupJobs = list_append(if_not_exists(cleanupJobs, :none), :jobs)".to_owned());
+            update = update
+                .expression_attribute_values(":none", AttributeValue::L(vec![]))
+                .expression_attribute_values(":jobs", self.value(&pass.jobs)?);
+        }
+        if pass.open.is_empty() {
+            removes.push("cleanupOpen");
+        } else {
+            sets.push("cleanupOpen = :open".to_owned());
+            update = update.expression_attribute_values(":open", self.value(&pass.open)?);
+        }
+        if pass.done() {
+            sets.push("cleanupDone = if_not_exists(cleanupDone, :at)".to_owned());
+        } else {
+            removes.push("cleanupDone");
+        }
+        let mut expression = format!("SET {}", sets.join(", "));
+        if !removes.is_empty() {
+            expression.push_str(&format!(" REMOVE {}", removes.join(", ")));
+        }
+        update.update_expression(expression).send().await.map_err(|e| self.call("dynamodb:UpdateItem", &e))?;
+        Ok(())
+    }
+
     /// A value as DynamoDB takes it.
     fn value<T: serde::Serialize>(&self, value: &T) -> Result<AttributeValue, LedgerError> {
         serde_dynamo::to_attribute_value(value).map_err(|source| LedgerError::Unwritable { table: self.table.clone(), source })
+    }
+
+    fn listing(&self, identity: &str, item: Item) -> Result<RunListing, LedgerError> {
+        let sk = match item.get("execution") {
+            Some(AttributeValue::S(e)) => format!("{RUN_PREFIX}{e}"),
+            _ => String::new(),
+        };
+        let found = match item.get("v") {
+            Some(AttributeValue::N(n)) => n.parse().unwrap_or(0),
+            _ => 0,
+        };
+        if found != RECORD_VERSION {
+            return Err(LedgerError::Version { table: self.table.clone(), pk: resource_pk(identity), sk, found });
+        }
+        serde_dynamo::from_item(item).map_err(|source| LedgerError::Unreadable {
+            table: self.table.clone(),
+            pk: resource_pk(identity),
+            sk,
+            source,
+        })
     }
 
     fn item(&self, record: &RunRecord) -> Result<Item, LedgerError> {

@@ -1,6 +1,8 @@
 //! `cleanup` and its status check: terminate every recovery instance the resource's drills
-//! launched (and, when the parameters ask, its real recoveries), found by tags, then wait
-//! until DRS no longer lists them. Both calls run the same pass, so a retried or lost call
+//! launched (and, when the parameters ask, its real recoveries), then wait until DRS no
+//! longer lists them. The ledger first: it lists the resource's runs and the partitions each
+//! reached; tags then find their instances (and those of runs the ledger does not hold), and
+//! each run's record gets what the pass saw, so the ledger says when a run was clean. Both calls run the same pass, so a retried or lost call
 //! changes nothing: instances already held by a terminate job are left to it. While one of
 //! the resource's launch jobs is still running, cleanup is not done: what it launches is
 //! cleaned by a later check (a fail-fast drill fails while its first wave still launches). A
@@ -12,8 +14,10 @@ use super::launches::{self, Launched, Scope};
 use crate::aws::failed;
 use crate::aws::Clients;
 use crate::config::Partition;
+use crate::ledger::{CleanupPass, Ledger, RunKey, RunListing};
+use crate::resource::Mode;
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -33,6 +37,11 @@ pub struct CleanupStatus {
     /// The first `NAMED` of them, `instance (account/region)`: if the resource's selection
     /// changed since its drill, they are its own, to clean with the earlier selection.
     pub left_to_others_named: Vec<String>,
+    /// The resource's runs in scope the ledger lists.
+    pub runs: usize,
+    /// Instances found by tags whose execution the ledger does not list (runs from before
+    /// the ledger, or a table restored without them): cleaned all the same.
+    pub not_in_ledger: usize,
 }
 
 /// Instances named in a summary at most.
@@ -61,20 +70,44 @@ impl CleanupStatus {
     }
 }
 
-pub async fn pass(clients: &Clients, partitions: &[Partition], scope: &Scope<'_>) -> anyhow::Result<CleanupStatus> {
-    let found = launches::find(clients, partitions, scope).await;
-    let mut unreachable: BTreeMap<Partition, String> = found.unreachable.clone();
-    let mut by: BTreeMap<&Partition, Vec<&Launched>> = BTreeMap::new();
+/// One cleanup pass: the resource's runs read from the ledger first (which partitions each
+/// reached, whatever the configuration names now), then their instances found by tags in
+/// those partitions and the configured ones, terminated, and what the pass saw recorded on
+/// each run's record.
+pub async fn pass(clients: &Clients, configured: &[Partition], scope: &Scope<'_>) -> anyhow::Result<CleanupStatus> {
+    let mut unreachable: BTreeMap<String, String> = BTreeMap::new();
+    let (ledger, runs) = ledger_runs(clients, scope, &mut unreachable).await;
+    let mut partitions: BTreeSet<Partition> = configured.iter().cloned().collect();
+    for run in &runs {
+        for text in &run.partitions {
+            match text.parse::<Partition>() {
+                Ok(p) => _ = partitions.insert(p),
+                Err(e) => _ = unreachable.insert(format!("run ledger, execution {}", run.execution), format!("partition {text:?}: {e}")),
+            }
+        }
+    }
+    let partitions: Vec<Partition> = partitions.into_iter().collect();
+    let found = launches::find(clients, &partitions, scope).await;
+    for (p, e) in &found.unreachable {
+        unreachable.insert(p.to_string(), e.clone());
+    }
+    // One terminate per partition and execution, so each run's record names its own jobs.
+    let mut by: BTreeMap<(&Partition, Option<&str>), Vec<&Launched>> = BTreeMap::new();
     for l in found.ours.iter().filter(|l| !l.terminating) {
-        by.entry(&l.partition).or_default().push(l);
+        by.entry((&l.partition, l.execution.as_deref())).or_default().push(l);
     }
     // Every partition at once (bounded by `concurrency.overall`).
-    let results = crate::aws::fanout::each(clients, by, |(p, list)| async move { (p, terminate(clients, p, &list).await) }).await;
+    let results =
+        crate::aws::fanout::each(clients, by, |(key, list)| async move { (key, terminate(clients, key.0, &list).await) }).await;
     let mut jobs = vec![];
-    for (p, r) in results {
+    let mut jobs_of: BTreeMap<Option<&str>, Vec<String>> = BTreeMap::new();
+    for ((p, execution), r) in results {
         match r {
-            Ok(started) => jobs.extend(started),
-            Err(e) => _ = unreachable.insert(p.clone(), format!("{e:#}")),
+            Ok(started) => {
+                jobs_of.entry(execution).or_default().extend(started.iter().cloned());
+                jobs.extend(started);
+            }
+            Err(e) => _ = unreachable.insert(p.to_string(), format!("{e:#}")),
         }
     }
     if !found.same_name.is_empty() {
@@ -84,12 +117,16 @@ pub async fn pass(clients: &Clients, partitions: &[Partition], scope: &Scope<'_>
             "recovery instances of another resource with this name (another selection) are left alone"
         );
     }
+    if let Some((ledger, identity)) = ledger {
+        record(clients, &ledger, identity, &runs, &found, &jobs_of, &mut unreachable).await;
+    }
+    let known: BTreeSet<&str> = runs.iter().map(|r| r.execution.as_str()).collect();
     Ok(CleanupStatus {
         remaining: found.ours.len(),
         jobs,
         instances: found.ours.iter().map(|l| format!("{} ({})", l.recovery_instance_id, l.partition)).collect(),
         unreachable: unreachable.iter().map(|(p, e)| format!("{p}: {e}")).collect(),
-        launching: found.launching.clone(),
+        launching: found.launching.iter().map(ToString::to_string).collect(),
         left_to_others: found.same_name.len(),
         left_to_others_named: found
             .same_name
@@ -97,7 +134,77 @@ pub async fn pass(clients: &Clients, partitions: &[Partition], scope: &Scope<'_>
             .take(NAMED)
             .map(|l| format!("{} ({})", l.recovery_instance_id, l.partition))
             .collect(),
+        runs: runs.len(),
+        not_in_ledger: found.ours.iter().filter(|l| !l.execution.as_deref().is_some_and(|e| known.contains(e))).count(),
     })
+}
+
+/// The resource's runs in the cleanup's scope, as the ledger lists them; a ledger that cannot
+/// be read is named (cleanup is then not done: it cannot know every partition a run reached).
+async fn ledger_runs<'a>(
+    clients: &Clients,
+    scope: &Scope<'a>,
+    unreachable: &mut BTreeMap<String, String>,
+) -> (Option<(Ledger, &'a str)>, Vec<RunListing>) {
+    let Some(identity) = scope.identity else { return (None, vec![]) };
+    let ledger = crate::ledger::of(clients);
+    match ledger.runs_of(identity).await {
+        Ok(runs) => {
+            let runs = runs
+                .into_iter()
+                .filter(|r| scope.execution.is_none_or(|e| e == r.execution))
+                .filter(|r| if r.mode == Mode::Drill { scope.drills } else { scope.recoveries })
+                .collect();
+            (Some((ledger, identity)), runs)
+        }
+        Err(e) => {
+            unreachable.insert("run ledger".to_owned(), e.to_string());
+            (None, vec![])
+        }
+    }
+}
+
+/// Each run's record gets what this pass saw of it (skipped for a run found clean before and
+/// clean still). A record that cannot be written is named: the pass is then not done.
+async fn record(
+    clients: &Clients,
+    ledger: &Ledger,
+    identity: &str,
+    runs: &[RunListing],
+    found: &launches::Found,
+    jobs_of: &BTreeMap<Option<&str>, Vec<String>>,
+    unreachable: &mut BTreeMap<String, String>,
+) {
+    let now = clients.now();
+    let mut writes = vec![];
+    for run in runs {
+        let mine = |e: &Option<String>| e.as_deref() == Some(run.execution.as_str());
+        let reached = |p: &Partition| run.partitions.is_empty() || run.partitions.contains(&p.to_string());
+        let mut open: Vec<String> =
+            found.unreachable.keys().filter(|p| reached(p)).map(|p| format!("{p} not read")).collect();
+        open.extend(found.launching.iter().filter(|l| mine(&l.execution)).map(|l| format!("launch job {l} running")));
+        open.truncate(NAMED);
+        let pass = CleanupPass {
+            at: now,
+            remaining: found.ours.iter().filter(|l| mine(&l.execution)).count(),
+            jobs: jobs_of.get(&Some(run.execution.as_str())).cloned().unwrap_or_default(),
+            open,
+        };
+        let unchanged = run.cleanup.cleanup_done.is_some() && pass.done() && pass.jobs.is_empty();
+        if !unchanged {
+            writes.push((RunKey::new(identity, &run.execution), pass));
+        }
+    }
+    let results = crate::aws::fanout::each(clients, writes, |(key, pass)| async move {
+        let r = ledger.record_cleanup(&key, &pass).await;
+        (key, r)
+    })
+    .await;
+    for (key, r) in results {
+        if let Err(e) = r {
+            unreachable.insert(format!("run ledger, execution {}", key.execution), format!("the cleanup was not recorded: {e}"));
+        }
+    }
 }
 
 /// TerminateRecoveryInstances for one partition's instances: the terminate jobs started.

@@ -10,7 +10,7 @@ use crate::aws::failed;
 use crate::aws::Clients;
 use crate::config::Partition;
 use serde::Serialize;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -23,6 +23,22 @@ pub struct Launched {
     pub replication_state: Option<String>,
     /// True while a TerminateRecoveryInstances job holds it.
     pub terminating: bool,
+    /// The execution that launched it, as its job's (or its own) tags say.
+    pub execution: Option<String>,
+}
+
+/// A launch job of the resource still running: what it launches is not listed yet.
+#[derive(Debug, Clone)]
+pub struct Launching {
+    pub job_id: String,
+    pub partition: Partition,
+    pub execution: Option<String>,
+}
+
+impl std::fmt::Display for Launching {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.job_id, self.partition)
+    }
 }
 
 pub struct Scope<'a> {
@@ -63,9 +79,9 @@ impl Scope<'_> {
 pub struct Found {
     pub ours: Vec<Launched>,
     pub same_name: Vec<Launched>,
-    /// `job (account/region)` of the resource's launch jobs not yet COMPLETED, of the kinds
-    /// in scope (drills, recoveries).
-    pub launching: Vec<String>,
+    /// The resource's launch jobs not yet COMPLETED, of the kinds in scope (drills,
+    /// recoveries).
+    pub launching: Vec<Launching>,
     pub unreachable: BTreeMap<Partition, String>,
 }
 
@@ -83,7 +99,7 @@ pub async fn find(clients: &Clients, partitions: &[Partition], scope: &Scope<'_>
             Ok(InPartition { ours, same_name, launching }) => {
                 found.ours.extend(ours);
                 found.same_name.extend(same_name);
-                found.launching.extend(launching.into_iter().map(|j| format!("{j} ({p})")));
+                found.launching.extend(launching);
             }
             Err(e) if holds_nothing(&e) => {}
             Err(e) => {
@@ -101,27 +117,29 @@ pub async fn find(clients: &Clients, partitions: &[Partition], scope: &Scope<'_>
 struct InPartition {
     ours: Vec<Launched>,
     same_name: Vec<Launched>,
-    launching: Vec<String>,
+    launching: Vec<Launching>,
 }
 
 async fn in_partition(clients: &Clients, p: &Partition, scope: &Scope<'_>) -> anyhow::Result<InPartition> {
     let drs = clients.drs(p).await?;
-    let (mut ours, mut others, mut terminating) = (HashSet::new(), HashSet::new(), HashSet::new());
+    let (mut others, mut terminating) = (HashSet::new(), HashSet::new());
+    // The resource's jobs, with the execution each names.
+    let mut ours: HashMap<String, Option<String>> = HashMap::new();
     let mut launching = vec![];
     let mut pages = drs.describe_jobs().max_results(1000).into_paginator().send();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| failed(p, "drs:DescribeJobs", &e))?;
         for j in page.items() {
             match scope.tagged(j.tags()) {
-                Match::Ours => _ = ours.insert(j.job_id().to_owned()),
+                Match::Ours => _ = ours.insert(j.job_id().to_owned(), tags::execution_of(j.tags())),
                 Match::SameName => _ = others.insert(j.job_id().to_owned()),
                 Match::No => {}
             }
             let active = j.status().is_some_and(|s| s.as_str() != "COMPLETED");
             let drill = j.initiated_by().is_some_and(|i| i.as_str() == "START_DRILL");
             let in_scope = if drill { scope.drills } else { scope.recoveries };
-            if active && in_scope && ours.contains(j.job_id()) && j.r#type().is_some_and(|t| t.as_str() == "LAUNCH") {
-                launching.push(j.job_id().to_owned());
+            if let Some(execution) = ours.get(j.job_id()).filter(|_| active && in_scope && j.r#type().is_some_and(|t| t.as_str() == "LAUNCH")) {
+                launching.push(Launching { job_id: j.job_id().to_owned(), partition: p.clone(), execution: execution.clone() });
             }
             if active && j.r#type().is_some_and(|t| t.as_str() == "TERMINATE") {
                 terminating.extend(j.participating_servers().iter().filter_map(|s| s.recovery_instance_id().map(str::to_owned)));
@@ -135,15 +153,15 @@ async fn in_partition(clients: &Clients, p: &Partition, scope: &Scope<'_>) -> an
         for r in page.items() {
             // The job that launched it decides; an instance's own tags only when its job is gone.
             let by_job = r.job_id().and_then(|j| {
-                if ours.contains(j) {
-                    Some(Match::Ours)
+                if let Some(execution) = ours.get(j) {
+                    Some((Match::Ours, execution.clone()))
                 } else if others.contains(j) {
-                    Some(Match::SameName)
+                    Some((Match::SameName, None))
                 } else {
                     None
                 }
             });
-            let whose = by_job.unwrap_or_else(|| scope.tagged(r.tags()));
+            let (whose, execution) = by_job.unwrap_or_else(|| (scope.tagged(r.tags()), tags::execution_of(r.tags())));
             if whose == Match::No {
                 continue;
             }
@@ -158,6 +176,7 @@ async fn in_partition(clients: &Clients, p: &Partition, scope: &Scope<'_>) -> an
                 terminating: terminating.contains(&id),
                 recovery_instance_id: id,
                 source_server_id: r.source_server_id().unwrap_or_default().to_owned(),
+                execution,
                 drill,
                 replication_state: r
                     .data_replication_info()

@@ -60,6 +60,8 @@ pub fn record_of(resource: &DrsResource, payload: &Payload) -> RunRecord {
         down: Default::default(),
         lost: Default::default(),
         end: None,
+        partitions: payload.partitions.clone(),
+        cleanup: Default::default(),
     }
 }
 

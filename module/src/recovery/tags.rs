@@ -33,6 +33,11 @@ impl RunTags<'_> {
     }
 }
 
+/// The execution tags name, if they do.
+pub fn execution_of(t: Option<&HashMap<String, String>>) -> Option<String> {
+    t?.get(EXECUTION).cloned()
+}
+
 /// An activate that cannot tell which run it is.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[non_exhaustive]
