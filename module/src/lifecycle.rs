@@ -388,7 +388,8 @@ fn phase_deadline(
 async fn instantiate(clients: &Clients, event: &ModuleEvent, resource: &DrsResource) -> Result<Handled, LifecycleError> {
     let report = preflight(clients, resource).await.map_err(|e| fail(ErrorCode::InvalidParameters, format!("{e:#}")))?;
     if !report.ready() {
-        return Err(fail(ErrorCode::PreflightBlocked, report.blockers.join("; ")));
+        let lines: Vec<String> = report.blockers.iter().map(ToString::to_string).collect();
+        return Err(fail(ErrorCode::PreflightBlocked, lines.join("; ")));
     }
     let servers: usize = report.plan.resources.iter().map(|r| r.resolution.servers.len()).sum();
     let waves: Vec<Value> = report

@@ -5,7 +5,7 @@
 mod common;
 use common::*;
 use drs_module::aws::Clients;
-use drs_module::preflight::preflight;
+use drs_module::preflight::{preflight, Concern, Finding, LaunchIssue};
 use drs_sim::client::Control;
 use serde_json::json;
 
@@ -44,11 +44,16 @@ async fn blockers_and_warnings_are_named_and_nothing_changes() {
         "parameters": {"Tags": {"Tier": "db"}, "LaunchSettings": {"LaunchDisposition": "STARTED", "CopyTags": true}}});
     let r = preflight(&clients, &drs_module::resource::DrsResource::from_value(&resource).unwrap()).await.unwrap();
     assert!(!r.ready());
-    assert!(r.blockers.iter().any(|b| b.contains("db-02") && b.contains("STALLED")), "{:?}", r.blockers);
-    assert!(r.warnings.iter().any(|w| w.contains("db-03") && w.contains("STOPPED")), "{:?}", r.warnings);
+    let has = |list: &[Finding], concern: Concern, parts: &[&str]| {
+        list.iter().any(|f| f.concern == concern && parts.iter().all(|p| f.to_string().contains(p)))
+    };
+    assert!(has(&r.blockers, Concern::Selection, &["db-02", "STALLED"]), "{:?}", r.blockers);
+    assert!(has(&r.warnings, Concern::LaunchSettings, &["db-03", "STOPPED"]), "{:?}", r.warnings);
+    assert_eq!(r.launch_settings.len(), 1, "db-03's setting alone is worth a word: {:?}", r.launch_settings);
+    assert_eq!(r.launch_settings[0].issue, LaunchIssue::StartsStopped);
     // Its LaunchSettings say STARTED: db-03 alone drifts, a warning naming the field.
     assert_eq!(r.launch_drift.as_ref().map(|d| d.drifting()), Some(1));
-    let drift: Vec<&String> = r.warnings.iter().filter(|w| w.contains("launch settings drift")).collect();
+    let drift: Vec<String> = r.warnings.iter().filter(|w| w.concern == Concern::LaunchDrift).map(ToString::to_string).collect();
     assert_eq!(drift.len(), 1, "{:?}", r.warnings);
     assert!(drift[0].contains("db-03") && drift[0].contains("LaunchDisposition is STOPPED (want STARTED)"), "{drift:?}");
     assert!(r.accounts.healthy());
@@ -85,11 +90,15 @@ async fn an_uninitialized_region_warns_unless_the_resource_names_it() {
     let unnamed = json!({"action": "DRS", "resourceName": "Databases", "parameters": {"Tags": {"Tier": "db"}}});
     let r = preflight(&clients, &drs_module::resource::DrsResource::from_value(&unnamed).unwrap()).await.unwrap();
     assert!(r.ready(), "{:?}", r.blockers);
-    assert!(r.warnings.iter().any(|w| w.contains("200000000003/eu-west-1") && w.contains("not initialized")), "{:?}", r.warnings);
+    assert!(
+        r.warnings.iter().any(|w| w.concern == Concern::DrsNotInitialized && w.at.as_deref() == Some("200000000003/eu-west-1")),
+        "{:?}",
+        r.warnings
+    );
 
     let named = json!({"action": "DRS", "resourceName": "Databases",
         "parameters": {"Tags": {"Tier": "db"}, "Regions": ["us-east-1", "eu-west-1"]}});
     let r = preflight(&clients, &drs_module::resource::DrsResource::from_value(&named).unwrap()).await.unwrap();
     assert!(!r.ready());
-    assert!(r.blockers.iter().any(|b| b.contains("200000000003/eu-west-1")), "{:?}", r.blockers);
+    assert!(r.blockers.iter().any(|b| b.at.as_deref() == Some("200000000003/eu-west-1")), "{:?}", r.blockers);
 }

@@ -5,7 +5,7 @@
 pub mod jobs;
 pub mod waves;
 
-use crate::config::Quotas;
+use crate::config::{Partition, Quotas};
 use crate::discovery::{DiscoveredServer, Discovery};
 use crate::manifest::Layer;
 use crate::resource::DrsResource;
@@ -39,10 +39,24 @@ pub struct ResourcePlan {
 pub struct Plan {
     pub resources: Vec<ResourcePlan>,
     /// Account x region that discovery could not read: their servers are missing here.
-    pub unreadable_partitions: Vec<String>,
+    pub unreadable_partitions: Vec<Unread>,
     /// What does not stop the plan: a region where DRS is not initialized holds no source
     /// server, unless a resource names that region.
-    pub warnings: Vec<String>,
+    pub uninitialized: Vec<Unread>,
+}
+
+/// An account x region discovery could not read, and why.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Unread {
+    pub partition: Partition,
+    pub error: String,
+}
+
+impl std::fmt::Display for Unread {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.partition, self.error)
+    }
 }
 
 impl Plan {
@@ -92,14 +106,14 @@ pub fn plan(layers: &[Layer], found: &Discovery, quotas: &Quotas) -> Plan {
         resources.extend(plan_layer(layer.layer, &refs, found, quotas));
     }
     let all: Vec<&DrsResource> = layers.iter().flat_map(|l| l.resources.iter()).collect();
-    let (unreadable_partitions, warnings) = unreadable(found, &all);
-    Plan { resources, unreadable_partitions, warnings }
+    let (unreadable_partitions, uninitialized) = unreadable(found, &all);
+    Plan { resources, unreadable_partitions, uninitialized }
 }
 
 /// One resource alone (the lifecycle's view: one resource per event).
 pub fn plan_one(resource: &DrsResource, found: &Discovery, quotas: &Quotas) -> Plan {
-    let (unreadable_partitions, warnings) = unreadable(found, &[resource]);
-    Plan { resources: plan_layer(1, &[resource], found, quotas), unreadable_partitions, warnings }
+    let (unreadable_partitions, uninitialized) = unreadable(found, &[resource]);
+    Plan { resources: plan_layer(1, &[resource], found, quotas), unreadable_partitions, uninitialized }
 }
 
 fn plan_layer(layer: u64, resources: &[&DrsResource], found: &Discovery, quotas: &Quotas) -> Vec<ResourcePlan> {
@@ -129,14 +143,14 @@ fn plan_layer(layer: u64, resources: &[&DrsResource], found: &Discovery, quotas:
 
 /// Partitions discovery could not read (blockers), and those that only lack DRS in a region
 /// no resource names (warnings).
-fn unreadable(found: &Discovery, resources: &[&DrsResource]) -> (Vec<String>, Vec<String>) {
+fn unreadable(found: &Discovery, resources: &[&DrsResource]) -> (Vec<Unread>, Vec<Unread>) {
     let (mut blockers, mut warnings) = (vec![], vec![]);
     for p in found.failed() {
-        let error = p.error.as_ref().map(|e| e.to_string()).unwrap_or_default();
+        let unread = Unread { partition: p.partition.clone(), error: p.error.as_ref().map(|e| e.to_string()).unwrap_or_default() };
         if uninitialized_unnamed(p.error.as_ref().map(|e| e.kind.as_str()), &p.partition.region, resources) {
-            warnings.push(format!("{}: DRS is not initialized there, so it holds no source server: {error}", p.partition));
+            warnings.push(unread);
         } else {
-            blockers.push(format!("{}: {error}", p.partition));
+            blockers.push(unread);
         }
     }
     (blockers, warnings)

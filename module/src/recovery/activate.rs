@@ -27,7 +27,7 @@ pub async fn build(clients: &Clients, resource: &DrsResource, execution: &str) -
     let found = discover_retrying(clients, &partitions, 3).await;
     let plan = plan_one(resource, &found, &clients.config().quotas);
     let r = plan.resources.first().context("the plan has no resource")?;
-    let mut blockers: Vec<String> = plan.unreadable_partitions.clone();
+    let mut blockers: Vec<String> = plan.unreadable_partitions.iter().map(ToString::to_string).collect();
     blockers.extend(r.resolution.errors.iter().cloned());
     blockers.extend(r.error.iter().cloned());
     if !blockers.is_empty() {

@@ -13,11 +13,15 @@ use crate::resource::DrsResource;
 use crate::selection::{ResourceSelection, ServerRef};
 use serde::Serialize;
 
+pub mod finding;
+pub use finding::{Concern, Finding, LaunchIssue};
+
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LaunchSetting {
     pub server: ServerRef,
-    pub issue: String,
+    #[serde(flatten)]
+    pub issue: LaunchIssue,
 }
 
 #[derive(Debug, Serialize)]
@@ -30,9 +34,9 @@ pub struct PreflightReport {
     /// Drift from the resource's LaunchSettings, when it has them.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub launch_drift: Option<crate::launch::Report>,
-    /// What would stop a recovery, one line each.
-    pub blockers: Vec<String>,
-    pub warnings: Vec<String>,
+    /// What would stop a recovery.
+    pub blockers: Vec<Finding>,
+    pub warnings: Vec<Finding>,
 }
 
 impl PreflightReport {
@@ -55,14 +59,14 @@ pub fn partitions_of(clients: &Clients, sel: &ResourceSelection) -> Vec<Partitio
 /// What would stop the run ledger from opening this resource's run: no key to sign the
 /// payload, a table that is not there or not reachable with the hub's permissions (read with
 /// the GetItem the runs use: a key no run has).
-async fn ledger_blockers(clients: &Clients, resource: &DrsResource) -> Vec<String> {
+async fn ledger_blockers(clients: &Clients, resource: &DrsResource) -> Vec<Finding> {
     let mut out = vec![];
     if clients.config().ledger.payload_key.is_none() {
-        out.push(crate::recovery::reference::ReferenceError::NoKey.to_string());
+        out.push(Finding::new(Concern::Ledger, crate::recovery::reference::ReferenceError::NoKey.to_string()));
     }
     let probe = crate::ledger::RunKey::new(&resource.identity(), "preflight-probe");
     if let Err(e) = crate::ledger::of(clients).get(&probe).await {
-        out.push(format!("{e} (the run ledger is where activate opens the run)"));
+        out.push(Finding::new(Concern::Ledger, format!("{e} (the run ledger is where activate opens the run)")));
     }
     out
 }
@@ -88,35 +92,39 @@ pub async fn preflight(clients: &Clients, resource: &DrsResource) -> anyhow::Res
     let mut warnings = vec![];
     for p in accounts.partitions.iter().filter(|p| !p.reason_names().is_empty()) {
         let reasons = p.reason_names();
-        let line = format!("{}/{}: {}", p.account, p.region, reasons.join(", "));
+        let at = format!("{}/{}", p.account, p.region);
         let only = (reasons.len() == 1).then(|| reasons[0]);
         if crate::plan::uninitialized_unnamed(only, &p.region, &[resource]) {
-            warnings.push(format!("{line}: DRS is not initialized there, so it holds no source server"));
+            let why = format!("{}: DRS is not initialized there, so it holds no source server", reasons.join(", "));
+            warnings.push(Finding::at(Concern::DrsNotInitialized, at, why));
         } else {
-            blockers.push(line);
+            blockers.push(Finding::at(Concern::Partition, at, reasons.join(", ")));
         }
     }
     blockers.extend(ledger_blockers(clients, resource).await);
-    blockers.extend(plan.unreadable_partitions.iter().cloned());
-    warnings.extend(plan.warnings.iter().cloned());
+    blockers.extend(plan.unreadable_partitions.iter().map(|u| Finding::at(Concern::Discovery, &u.partition, &u.error)));
+    warnings.extend(plan.uninitialized.iter().map(|u| {
+        let why = format!("DRS is not initialized there, so it holds no source server: {}", u.error);
+        Finding::at(Concern::DrsNotInitialized, &u.partition, why)
+    }));
     for r in &plan.resources {
-        blockers.extend(r.resolution.errors.iter().cloned());
-        warnings.extend(r.resolution.warnings.iter().cloned());
-        blockers.extend(r.error.iter().cloned());
+        blockers.extend(r.resolution.errors.iter().map(|e| Finding::new(Concern::Selection, e)));
+        warnings.extend(r.resolution.warnings.iter().map(|w| Finding::new(Concern::Selection, w)));
+        blockers.extend(r.error.iter().map(|e| Finding::at(Concern::Waves, &r.resource_name, e)));
     }
     for l in &launch_settings {
-        let line = format!("{}: {}", l.server, l.issue);
-        if l.issue.starts_with("warning") {
-            warnings.push(line)
+        let finding = Finding::at(Concern::LaunchSettings, &l.server, l.issue.to_string());
+        if l.issue.blocks() {
+            blockers.push(finding)
         } else {
-            blockers.push(line)
+            warnings.push(finding)
         }
     }
     // Drift from LaunchSettings warns (drs-orch launch check --sync fixes it); settings that
     // cannot be read block above already.
     for f in launch_drift.iter().flat_map(|r| &r.findings).filter(|f| f.error.is_none()) {
         let what: Vec<String> = f.drifts.iter().map(ToString::to_string).collect();
-        warnings.push(format!("{}: launch settings drift: {}", f.server, what.join(", ")));
+        warnings.push(Finding::at(Concern::LaunchDrift, &f.server, format!("launch settings drift: {}", what.join(", "))));
     }
     Ok(PreflightReport {
         resource_name: resource.name.clone(),
@@ -136,11 +144,9 @@ fn launch_settings(reads: &[launch::Read]) -> Vec<LaunchSetting> {
         .iter()
         .filter_map(|(s, read)| {
             let issue = match read {
-                Err(e) => e.to_string(),
-                Ok(c) if c.template_id.is_none() => "no EC2 launch template: DRS has nothing to launch from".into(),
-                Ok(c) if c.settings.launch_disposition.as_deref() == Some("STOPPED") => {
-                    "warning: launchDisposition is STOPPED: the recovery instance will not start".into()
-                }
+                Err(e) => LaunchIssue::Unreadable(e.to_string()),
+                Ok(c) if c.template_id.is_none() => LaunchIssue::NoTemplate,
+                Ok(c) if c.settings.launch_disposition.as_deref() == Some("STOPPED") => LaunchIssue::StartsStopped,
                 Ok(_) => return None,
             };
             Some(LaunchSetting { server: s.clone(), issue })
