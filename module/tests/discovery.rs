@@ -5,6 +5,7 @@
 mod common;
 use common::*;
 
+use drs_module::aws::errors::Kind;
 use drs_module::aws::Clients;
 use drs_module::discovery::discover;
 use serde_json::json;
@@ -62,12 +63,13 @@ async fn failing_partitions_are_reported_by_reason_and_hide_nothing_else() {
     let by = |a: &str, r: &str| d.partitions.iter().find(|p| p.partition.account == a && p.partition.region == r).unwrap();
     for r in ["us-east-1", "us-west-2"] {
         let e = by("200000000001", r).error.clone().expect("a wrong ExternalId fails");
-        assert_eq!(e.kind, "trust-refused-or-external-id-mismatch", "{e}");
+        assert_eq!((e.reason.as_str(), e.kind), ("trust-refused-or-external-id-mismatch", Some(Kind::TrustRefused)), "{e}");
         let e = by("200000000002", r).error.clone().expect("a missing role fails");
-        assert_eq!(e.kind, "trust-refused-or-external-id-mismatch", "{e}");
+        assert_eq!((e.reason.as_str(), e.kind), ("trust-refused-or-external-id-mismatch", Some(Kind::TrustRefused)), "{e}");
     }
     let throttled = by("200000000003", "us-west-2").error.clone().expect("the throttled partition fails");
-    assert_eq!(throttled.kind, "throttled", "{throttled}");
+    assert_eq!((throttled.reason.as_str(), throttled.kind), ("throttled", Some(Kind::Throttled)), "{throttled}");
+    assert!(throttled.may_pass(), "a throttled partition is read again");
     let healthy = by("200000000003", "us-east-1");
     assert!(healthy.error.is_none(), "{:?}", healthy.error);
     assert_eq!(d.servers.len(), healthy.servers);

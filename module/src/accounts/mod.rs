@@ -43,7 +43,7 @@ async fn one(clients: &Clients, p: &Partition, trust: &Trust) -> PartitionCheck 
     let (sts, drs, ec2) = match (clients.sts(p).await, clients.drs(p).await, clients.ec2(p).await) {
         (Ok(s), Ok(d), Ok(e)) => (s, d, e),
         (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
-            row.fail(Finding { reason: reason::CONFIG.into(), message: format!("{e:#}") });
+            row.fail(Finding::named(reason::CONFIG, format!("{e:#}")));
             return row;
         }
     };
@@ -53,10 +53,10 @@ async fn one(clients: &Clients, p: &Partition, trust: &Trust) -> PartitionCheck 
         Ok(id) => {
             row.caller_arn = id.arn().map(str::to_owned);
             if id.account() != Some(p.account.as_str()) {
-                row.fail(Finding {
-                    reason: reason::ACCOUNT_MISMATCH.into(),
-                    message: format!("the assumed role acts in account {}, not {}", id.account().unwrap_or("?"), p.account),
-                });
+                row.fail(Finding::named(
+                    reason::ACCOUNT_MISMATCH,
+                    format!("the assumed role acts in account {}, not {}", id.account().unwrap_or("?"), p.account),
+                ));
             }
         }
         Err(e) => {

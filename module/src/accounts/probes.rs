@@ -206,7 +206,7 @@ impl Recorder<'_> {
         match why {
             Missing::Nothing(why) => {
                 self.push(action, request, Outcome::Skipped, why.into());
-                self.row.warn(Finding { reason: reason::not_probed(action), message: format!("{action}: {why}") });
+                self.row.warn(Finding::named(reason::not_probed(action), format!("{action}: {why}")));
             }
             Missing::Failed(why) => self.push(action, request, Outcome::Skipped, why.into()),
         }

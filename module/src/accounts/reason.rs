@@ -49,7 +49,7 @@ pub fn name(action: &str, kind: Kind) -> String {
 
 impl From<&AwsError> for Finding {
     fn from(e: &AwsError) -> Finding {
-        Finding { reason: name(&e.action, e.kind), message: e.to_string() }
+        Finding { reason: name(&e.action, e.kind), message: e.to_string(), kind: Some(e.kind) }
     }
 }
 

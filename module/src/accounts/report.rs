@@ -8,6 +8,16 @@ use serde::Serialize;
 pub struct Finding {
     pub reason: String,
     pub message: String,
+    /// The failed call's kind, when a call failed: decisions read it, not the reason's text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<crate::aws::errors::Kind>,
+}
+
+impl Finding {
+    /// A finding that is not a failed call's (trust, a probe skipped, the configuration).
+    pub fn named(reason: impl Into<String>, message: impl Into<String>) -> Finding {
+        Finding { reason: reason.into(), message: message.into(), kind: None }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -145,10 +155,10 @@ mod tests {
         let p = |a: &str, r: &str| Partition { account: a.into(), region: r.into() };
         let mut ok = PartitionCheck::new(&p("200000000003", "us-east-1"));
         ok.caller_arn = Some("arn:aws:sts::200000000003:assumed-role/r/s".into());
-        ok.warn(Finding { reason: "external-id-not-required".into(), message: "m".into() });
+        ok.warn(Finding::named("external-id-not-required", "m"));
         let mut bad = PartitionCheck::new(&p("200000000002", "us-west-2"));
         for a in ["drs:StartRecovery", "drs:StartRecovery", "ec2:CreateTags"] {
-            bad.fail(Finding { reason: format!("permission-missing: {a}"), message: "denied".into() });
+            bad.fail(Finding::named(format!("permission-missing: {a}"), "denied"));
         }
         let report = AccountsReport { partitions: vec![bad, ok] };
         assert!(!report.healthy());

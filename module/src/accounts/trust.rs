@@ -27,12 +27,10 @@ pub async fn check(clients: &Clients, account: &str) -> Trust {
     match (with_id, without_id) {
         (Ok(()), Ok(())) => Trust {
             failed: None,
-            warning: Some(Finding {
-                reason: reason::EXTERNAL_ID_NOT_REQUIRED.into(),
-                message: format!(
-                    "{role_arn} can be assumed without an ExternalId: its trust policy lacks an sts:ExternalId condition"
-                ),
-            }),
+            warning: Some(Finding::named(
+                reason::EXTERNAL_ID_NOT_REQUIRED,
+                format!("{role_arn} can be assumed without an ExternalId: its trust policy lacks an sts:ExternalId condition"),
+            )),
         },
         (Ok(()), Err(_)) => Trust::default(),
         (Err(Refusal::Denied(denied)), Ok(())) => refused(
@@ -56,7 +54,7 @@ pub async fn check(clients: &Clients, account: &str) -> Trust {
 }
 
 fn refused(reason: &str, message: String) -> Trust {
-    Trust { failed: Some(Finding { reason: reason.into(), message }), warning: None }
+    Trust { failed: Some(Finding::named(reason, message)), warning: None }
 }
 
 enum Refusal {

@@ -14,7 +14,7 @@ pub async fn source_servers(
     p: &Partition,
     limits: &Limits,
 ) -> Result<(Vec<DiscoveredServer>, usize), PartitionError> {
-    let drs = clients.drs(p).await.map_err(|e| PartitionError { kind: "config".into(), message: format!("{e:#}") })?;
+    let drs = clients.drs(p).await.map_err(|e| PartitionError::named(crate::accounts::reason::CONFIG, format!("{e:#}")))?;
     let mut pages = drs.describe_source_servers().max_results(PAGE).into_paginator().send();
     let (mut out, mut count) = (vec![], 0);
     loop {

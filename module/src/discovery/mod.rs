@@ -38,7 +38,7 @@ pub async fn discover(clients: &Clients, partitions: &[Partition], on_done: impl
             Err(e) => {
                 let partition =
                     by_task.get(&e.id()).cloned().unwrap_or_else(|| Partition { account: "?".into(), region: "?".into() });
-                let error = PartitionError { kind: "internal".into(), message: format!("discovery stopped abnormally: {e}") };
+                let error = PartitionError::named("internal", format!("discovery stopped abnormally: {e}"));
                 (PartitionReport { partition, error: Some(error), ..Default::default() }, vec![])
             }
         };
@@ -55,12 +55,11 @@ pub async fn discover(clients: &Clients, partitions: &[Partition], on_done: impl
 /// pause, those that failed in a way that may pass (throttled past the SDK's retries, or the
 /// region not answering): a throttling storm at activate should slow a plan, not block it.
 pub async fn discover_retrying(clients: &Clients, partitions: &[Partition], rounds: u32) -> Discovery {
-    use crate::accounts::reason::{REGION_UNREACHABLE, THROTTLED};
     let mut found = discover(clients, partitions, |_| {}).await;
     for round in 1..=rounds {
         let again: Vec<Partition> = found
             .failed()
-            .filter(|p| p.error.as_ref().is_some_and(|e| e.kind == THROTTLED || e.kind == REGION_UNREACHABLE))
+            .filter(|p| p.error.as_ref().is_some_and(PartitionError::may_pass))
             .map(|p| p.partition.clone())
             .collect();
         if again.is_empty() {

@@ -46,19 +46,39 @@ pub struct SourceInstance {
 #[serde(rename_all = "camelCase")]
 pub struct PartitionError {
     /// The reason, named as `accounts::reason` names it (throttled, drs-not-initialized, ...).
-    pub kind: String,
+    pub reason: String,
     pub message: String,
+    /// The failed call's kind (none for a configuration or internal failure): what decisions
+    /// read (a throttled partition is read again; one without DRS holds nothing).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<crate::aws::errors::Kind>,
+}
+
+impl PartitionError {
+    /// A failure that is not a call's: the configuration, or discovery itself.
+    pub fn named(reason: &str, message: String) -> PartitionError {
+        PartitionError { reason: reason.to_owned(), message, kind: None }
+    }
+
+    /// A failure that may pass by itself: throttled, or no answer.
+    pub fn may_pass(&self) -> bool {
+        matches!(self.kind, Some(crate::aws::errors::Kind::Throttled | crate::aws::errors::Kind::Unreachable))
+    }
+
+    pub fn drs_not_initialized(&self) -> bool {
+        self.kind == Some(crate::aws::errors::Kind::DrsNotInitialized)
+    }
 }
 
 impl From<crate::accounts::Finding> for PartitionError {
     fn from(f: crate::accounts::Finding) -> Self {
-        PartitionError { kind: f.reason, message: f.message }
+        PartitionError { reason: f.reason, message: f.message, kind: f.kind }
     }
 }
 
 impl std::fmt::Display for PartitionError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.kind, self.message)
+        write!(f, "{}: {}", self.reason, self.message)
     }
 }
 

@@ -147,7 +147,7 @@ fn unreadable(found: &Discovery, resources: &[&DrsResource]) -> (Vec<Unread>, Ve
     let (mut blockers, mut warnings) = (vec![], vec![]);
     for p in found.failed() {
         let unread = Unread { partition: p.partition.clone(), error: p.error.as_ref().map(|e| e.to_string()).unwrap_or_default() };
-        if uninitialized_unnamed(p.error.as_ref().map(|e| e.kind.as_str()), &p.partition.region, resources) {
+        if uninitialized_unnamed(p.error.as_ref().is_some_and(|e| e.drs_not_initialized()), &p.partition.region, resources) {
             warnings.push(unread);
         } else {
             blockers.push(unread);
@@ -156,8 +156,8 @@ fn unreadable(found: &Discovery, resources: &[&DrsResource]) -> (Vec<Unread>, Ve
     (blockers, warnings)
 }
 
-/// A reason that is only "DRS not initialized", in a region no resource names.
-pub fn uninitialized_unnamed(reason: Option<&str>, region: &str, resources: &[&DrsResource]) -> bool {
-    reason == Some(crate::accounts::reason::DRS_NOT_INITIALIZED)
+/// A failure that is only "DRS not initialized", in a region no resource names.
+pub fn uninitialized_unnamed(not_initialized: bool, region: &str, resources: &[&DrsResource]) -> bool {
+    not_initialized
         && !resources.iter().any(|r| r.selection.regions.iter().any(|named| named == region))
 }

@@ -93,8 +93,8 @@ pub async fn preflight(clients: &Clients, resource: &DrsResource) -> anyhow::Res
     for p in accounts.partitions.iter().filter(|p| !p.reason_names().is_empty()) {
         let reasons = p.reason_names();
         let at = format!("{}/{}", p.account, p.region);
-        let only = (reasons.len() == 1).then(|| reasons[0]);
-        if crate::plan::uninitialized_unnamed(only, &p.region, &[resource]) {
+        let only_uninitialized = p.reasons.len() == 1 && p.reasons[0].kind == Some(crate::aws::errors::Kind::DrsNotInitialized);
+        if crate::plan::uninitialized_unnamed(only_uninitialized, &p.region, &[resource]) {
             let why = format!("{}: DRS is not initialized there, so it holds no source server", reasons.join(", "));
             warnings.push(Finding::at(Concern::DrsNotInitialized, at, why));
         } else {
