@@ -269,3 +269,43 @@ async fn a_selection_by_ec2_tags_whose_source_region_is_down_is_refused_naming_i
     handle(&r.clients, &event(&by_ec2_tag, "activate", None)).await.expect("selected from the DRS tags alone");
     assert!(!r.start_recoveries().await.is_empty());
 }
+
+#[tokio::test]
+async fn a_status_check_reads_the_record_and_the_jobs_once_and_writes_only_what_is_new() {
+    let r = rig().await;
+    let shop = resource("ShopStack", shop_parameters());
+    let call = event(&shop, "activate", None);
+    let payload = handle(&r.clients, &call).await.expect("the run opens");
+    let check = check_of(&call, &payload);
+    let (mut checks, mut quiet, mut writes) = (0, 0, vec![]);
+    loop {
+        r.control.advance(POLL_S as f64).await.unwrap();
+        let before = r.sim.world.calls.len() as u64;
+        let h = handle_detailed(&r.clients, &check).await.expect("the drill runs");
+        checks += 1;
+        let calls = r.sim.world.calls.since(before);
+        let count = |op: &str| calls.iter().filter(|c| c.operation == op).count();
+        assert_eq!(count("GetItem"), 1, "check {checks}: the run's record is read once");
+        let starts = count("StartRecovery");
+        let mut jobs_reads = std::collections::BTreeMap::new();
+        for c in calls.iter().filter(|c| c.operation == "DescribeJobs") {
+            *jobs_reads.entry((c.account.clone(), c.region.clone())).or_insert(0) += 1;
+        }
+        // A check that starts nothing reads each partition's jobs once; one that starts a
+        // wave reads them once more for the servers busy elsewhere.
+        let most = if starts == 0 { 1 } else { 2 };
+        assert!(jobs_reads.values().all(|n| *n <= most), "check {checks}: the jobs read once: {jobs_reads:?}");
+        let updates = count("UpdateItem") + count("PutItem") + count("TransactWriteItems");
+        if updates == 0 && starts == 0 {
+            quiet += 1;
+        }
+        writes.push(updates);
+        if h.answer == json!(true) {
+            break;
+        }
+        assert!(checks < 200, "the drill did not end");
+    }
+    // Three waves judged completed and the end: nothing else is new in a clean drill.
+    assert_eq!(writes.iter().sum::<usize>(), 4, "writes per check: {writes:?}");
+    assert!(quiet > checks / 2, "most checks only read: {quiet} of {checks}");
+}
