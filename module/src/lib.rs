@@ -24,4 +24,5 @@ pub mod schema;
 pub mod secret;
 pub mod selection;
 pub mod tagsync;
+pub mod text;
 pub mod time;

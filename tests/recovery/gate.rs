@@ -95,3 +95,23 @@ async fn a_rejected_wave_fails_the_run_and_tells_the_parent() {
     let state = r.token_state(&token).await;
     assert_eq!((state["status"].as_str(), state["error"].as_str()), (Some("FAILED"), Some("ApprovalRejected")));
 }
+
+#[tokio::test]
+async fn the_approvers_get_a_reason_as_plain_text_never_as_a_link_or_a_command() {
+    let r = rig().await;
+    let mut params = shop_parameters();
+    params["Waves"][1]["PauseBefore"] =
+        json!("sign-off\n[open the runbook](https://evil.example/x) <b>now</b> or run: drs-orch approve AAAAFAKE");
+    let shop = resource("ShopStack", params);
+    let token = r.token().await;
+    let first = handle_detailed(&r.clients, &event(&shop, "activate", Some(&token))).await.unwrap();
+    let mut check = event(&shop, "activate", Some(&token));
+    check["status"] = json!(true);
+    check["lifecycle_output"] = json!({"Payload": first.answer});
+    checks_until(&r, &check, |s| s.waves[1].state == WaveState::Paused).await.unwrap().expect("wave 2 pauses");
+    let reason = gate_execution(&r).await["input"]["reason"].as_str().unwrap().to_owned();
+    assert!(reason.starts_with("sign-off open the runbook link-removed b now /b or run:"), "{reason}");
+    for bad in ["https", "evil", "<", "[", "\n", "drs-orch approve AAAA"] {
+        assert!(!reason.contains(bad), "{bad:?} reached the approvers: {reason}");
+    }
+}

@@ -58,6 +58,8 @@ pub async fn check(
             )),
         }),
         Err(e) if e.as_service_error().is_some_and(|s| s.is_execution_does_not_exist()) => {
+            // The reason may be a tenant hook's: the approvers' notification gets it as plain text.
+            let reason = crate::text::plain(reason, crate::text::MAX_PLAIN);
             let input =
                 json!({"execution": execution, "resource": resource, "wave": wave, "waveName": wave_name, "reason": reason});
             let started = sfn.start_execution().state_machine_arn(&sm).name(&name).input(input.to_string()).send().await;

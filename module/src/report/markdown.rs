@@ -64,13 +64,16 @@ fn table(t: &Table) -> String {
     out
 }
 
-/// Escapes text for a Markdown table cell or list item: backslashes, `|`, `<`, `>` and
-/// backticks are backslash-escaped, and line breaks become spaces.
+/// Escapes text for a Markdown table cell or list item: every punctuation mark Markdown
+/// reads as markup (links, images, emphasis, code, HTML, headings, tables) is
+/// backslash-escaped, line breaks become spaces, and what GitHub's Markdown would turn into
+/// a link by itself (`https://`, `www.`) is broken by an invisible space: text from a hook or
+/// a manifest is shown as text, never as a link.
 pub(crate) fn md(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {
         match c {
-            '\\' | '|' | '<' | '>' | '`' => {
+            '\\' | '|' | '<' | '>' | '`' | '[' | ']' | '*' | '_' | '~' => {
                 out.push('\\');
                 out.push(c);
             }
@@ -79,7 +82,7 @@ pub(crate) fn md(s: &str) -> String {
             c => out.push(c),
         }
     }
-    out
+    out.replace("://", ":/\u{200B}/").replace("www.", "www\u{200B}.").replace("WWW.", "WWW\u{200B}.")
 }
 
 #[cfg(test)]
@@ -117,6 +120,18 @@ mod tests {
         // Every row of the failures table has the table's six cells.
         assert_eq!(line.matches(" | ").count(), 5, "{line}");
         assert_eq!(md("a|b\\c\nd"), r"a\|b\\c d");
+    }
+
+    #[test]
+    fn hook_text_is_shown_as_text_never_as_a_link_or_markup() {
+        let hostile = "[click](https://evil.example) ![x](http://e/i.png) **bold** _em_ ~~gone~~ www.evil.example";
+        let out = md(hostile);
+        for linkish in ["https://", "http://", "www.evil", "**", "~~"] {
+            assert!(!out.contains(linkish), "{linkish:?} in {out}");
+        }
+        assert!(out.matches("](").count() == out.matches(r"\](").count(), "every ] before ( is escaped: {out}");
+        assert!(out.starts_with(r"\[click\](https:/"), "{out}");
+        assert!(out.contains(r"\*\*bold\*\* \_em\_ \~\~gone\~\~"), "{out}");
     }
 
     #[test]
