@@ -188,7 +188,8 @@ async fn run(clients: &Clients, raw: &Value) -> Result<Handled, LifecycleError> 
             heartbeat_result(cb.heartbeat().await)?;
         }
     }
-    let resource = DrsResource::from_event(&event.resource_name, event.account_id.as_deref(), &event.parameters)
+    let unknown = clients.config().unknown_parameters;
+    let resource = DrsResource::from_event_with(&event.resource_name, event.account_id.as_deref(), &event.parameters, unknown)
         .map_err(|e| fail(ErrorCode::InvalidParameters, e.to_string()))?;
     let params = &resource.recovery;
     let done = |summary: Value| finish(callbacks.as_ref(), summary, None, vec![]);

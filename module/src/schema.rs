@@ -9,19 +9,60 @@ use std::sync::OnceLock;
 /// An embedded schema (draft 2020-12) and its validator, compiled on first use.
 pub struct Schema {
     text: &'static str,
-    compiled: OnceLock<Validator>,
+    compiled: OnceLock<(serde_json::Value, Validator)>,
 }
+
+/// A key the schema does not know where it stands, with the known name nearest to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownKey {
+    /// JSON pointer of the key (`/PauseBefor`).
+    pub at: String,
+    pub suggestion: Option<String>,
+}
+
+impl std::fmt::Display for UnknownKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "at {}: not a known parameter", self.at)?;
+        match &self.suggestion {
+            Some(s) => write!(f, " (did you mean {s}?)"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// What a value breaks: unknown keys apart (a configuration may let them pass with a
+/// warning), the other rules as lines.
+#[derive(Debug, Default)]
+pub struct Problems {
+    pub unknown: Vec<UnknownKey>,
+    pub other: Vec<String>,
+}
+
+impl Problems {
+    pub fn is_empty(&self) -> bool {
+        self.unknown.is_empty() && self.other.is_empty()
+    }
+
+    /// Every problem, one line each.
+    pub fn lines(&self) -> Vec<String> {
+        self.unknown.iter().map(ToString::to_string).chain(self.other.iter().cloned()).collect()
+    }
+}
+
+/// Problems reported at most.
+const MAX_PROBLEMS: usize = 10;
 
 impl Schema {
     pub const fn new(text: &'static str) -> Schema {
         Schema { text, compiled: OnceLock::new() }
     }
 
-    fn validator(&self) -> &Validator {
+    fn compiled(&self) -> &(serde_json::Value, Validator) {
         // The schemas are files of this repository, checked by its tests: a broken one is a bug.
         self.compiled.get_or_init(|| {
             let schema: serde_json::Value = serde_json::from_str(self.text).expect("embedded schemas are JSON");
-            jsonschema::validator_for(&schema).expect("embedded schemas compile")
+            let validator = jsonschema::validator_for(&schema).expect("embedded schemas compile");
+            (schema, validator)
         })
     }
 
@@ -29,27 +70,80 @@ impl Schema {
     /// value masked: a secret in a wrong place must not reach a log through its schema error.
     /// A value that fits none of a `oneOf`/`anyOf`'s branches is explained by the branches of
     /// its own type ("at /Waves/0: \"Tags\" is a required property", not "not valid under any
-    /// of the schemas listed in the 'oneOf' keyword").
+    /// of the schemas listed in the 'oneOf' keyword"). A key the schema does not know is named
+    /// with the known name nearest to it.
     pub fn validate(&self, value: &serde_json::Value, what: &str) -> anyhow::Result<()> {
-        let mut errors = vec![];
-        for e in self.validator().iter_errors(value) {
-            explain(&e, &mut errors);
-            if errors.len() >= 10 {
-                break;
-            }
-        }
-        errors.truncate(10);
-        errors.dedup();
-        if !errors.is_empty() {
-            bail!("{what} does not match its schema:\n  {}", errors.join("\n  "));
+        let problems = self.check(value);
+        if !problems.is_empty() {
+            bail!("{what} does not match its schema:\n  {}", problems.lines().join("\n  "));
         }
         Ok(())
     }
+
+    /// What `value` breaks, unknown keys apart.
+    pub fn check(&self, value: &serde_json::Value) -> Problems {
+        let (schema, validator) = self.compiled();
+        let mut problems = Problems::default();
+        for e in validator.iter_errors(value) {
+            explain(schema, &e, &mut problems);
+            if problems.unknown.len() + problems.other.len() >= MAX_PROBLEMS {
+                break;
+            }
+        }
+        problems.unknown.dedup();
+        problems.unknown.truncate(MAX_PROBLEMS);
+        problems.other.truncate(MAX_PROBLEMS - problems.unknown.len());
+        problems.other.dedup();
+        problems
+    }
 }
 
-/// One error as `at <pointer>: <reason>`; a failed `oneOf`/`anyOf` by the errors of the
-/// branches whose type the value has, recursively (itself when no branch has).
-fn explain(e: &ValidationError<'_>, out: &mut Vec<String>) {
+/// The property names the schema object holding the failed `additionalProperties` lists (none
+/// when that object is reached through a reference this lookup does not follow).
+fn known_names(schema: &serde_json::Value, schema_path: &str) -> Vec<String> {
+    let Some(parent) = schema_path.strip_suffix("/additionalProperties") else { return vec![] };
+    schema
+        .pointer(parent)
+        .and_then(|node| node.get("properties"))
+        .and_then(serde_json::Value::as_object)
+        .map(|props| props.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+/// The known name a misspelt key most likely meant: the same name in another case, or the
+/// one closest by edit distance when close enough to be a slip (a third of its length).
+fn nearest(key: &str, known: &[String]) -> Option<String> {
+    if let Some(k) = known.iter().find(|k| k.eq_ignore_ascii_case(key)) {
+        return Some(k.clone());
+    }
+    let lower = key.to_lowercase();
+    known
+        .iter()
+        .map(|k| (strsim::levenshtein(&lower, &k.to_lowercase()), k))
+        .filter(|(d, k)| *d <= (k.len() / 3).max(1))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k.clone())
+}
+
+/// A key as one JSON pointer segment.
+fn escape_pointer(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
+/// An unknown key with the known name nearest to it; any other error as
+/// `at <pointer>: <reason>`; a failed `oneOf`/`anyOf` by the errors of the branches whose type
+/// the value has, recursively (itself when no branch has).
+fn explain(schema: &serde_json::Value, e: &ValidationError<'_>, problems: &mut Problems) {
+    if let ValidationErrorKind::AdditionalProperties { unexpected } = e.kind() {
+        let known = known_names(schema, &e.schema_path().to_string());
+        let at = e.instance_path().to_string();
+        for key in unexpected {
+            let suggestion = nearest(key, &known);
+            problems.unknown.push(UnknownKey { at: format!("{at}/{}", escape_pointer(key)), suggestion });
+        }
+        return;
+    }
+    let out = &mut problems.other;
     let branches = match e.kind() {
         ValidationErrorKind::OneOfNotValid { context } | ValidationErrorKind::AnyOf { context } => Some(context),
         _ => None,
@@ -88,7 +182,7 @@ fn explain(e: &ValidationError<'_>, out: &mut Vec<String>) {
     }
     for b in fitting {
         for x in b {
-            explain(x, out);
+            explain(schema, x, problems);
         }
     }
 }
@@ -110,5 +204,25 @@ mod tests {
         assert!(e.contains("at /w:") && !e.contains("oneOf") && !e.contains(r#""k""#), "{e}");
         let e = FORMS.validate(&json!({"w": {}}), "x").unwrap_err().to_string();
         assert!(e.contains(r#"at /w: "k" is a required property"#), "{e}");
+    }
+
+    static STRICT: Schema = Schema::new(
+        r#"{"additionalProperties": false, "properties": {"PauseBefore": {}, "Waves": {"type": "array", "items":
+            {"type": "object", "additionalProperties": false, "properties": {"Name": {}, "DependsOn": {}}}}}}"#,
+    );
+
+    #[test]
+    fn an_unknown_key_is_named_with_the_known_name_nearest_to_it() {
+        let p = STRICT.check(&json!({"PauseBefor": ["web"], "Waves": [{"Name": "a", "dependson": []}], "Zzz": 1}));
+        let lines = p.lines();
+        assert_eq!(p.unknown.len(), 3, "{lines:?}");
+        assert!(lines.contains(&"at /PauseBefor: not a known parameter (did you mean PauseBefore?)".to_owned()), "{lines:?}");
+        assert!(
+            lines.contains(&"at /Waves/0/dependson: not a known parameter (did you mean DependsOn?)".to_owned()),
+            "{lines:?}"
+        );
+        assert!(lines.contains(&"at /Zzz: not a known parameter".to_owned()), "no guess when nothing is close: {lines:?}");
+        assert!(p.other.is_empty(), "{:?}", p.other);
+        assert!(STRICT.check(&json!({"PauseBefore": []})).is_empty());
     }
 }

@@ -184,3 +184,22 @@ async fn no_output_of_a_whole_drill_holds_a_secret() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn a_configuration_in_a_plain_string_parameter_is_refused_without_its_value() {
+    let sim = drs_sim::start(drs_sim::Fleet::demo(), 0).await.unwrap();
+    let control = Control::new(&sim.endpoint);
+    let secret = format!("plain-{}", drs_sim::ids::secret(24));
+    let mut cfg: Value = serde_json::from_str(drs_module::config::DEMO).unwrap();
+    cfg["externalId"] = json!({"value": secret});
+    for (name, kind) in [("/drs-orch/plain", "String"), ("/drs-orch/secure", "SecureString")] {
+        let body = json!({"name": name, "value": cfg.to_string(), "type": kind});
+        control.ok("POST", "parameters", Some(&body)).await.unwrap();
+    }
+    let hub = hub_sdk(&sim);
+    let e = ConfigSource::parse_reference("ssm:/drs-orch/plain").unwrap().load(&hub).await.unwrap_err();
+    let text = format!("{e} {e:?}");
+    assert!(text.contains("/drs-orch/plain") && text.contains("String") && text.contains("SecureString"), "{text}");
+    assert!(!text.contains(&secret), "the value is not shown: {text}");
+    ConfigSource::parse_reference("ssm:/drs-orch/secure").unwrap().load(&hub).await.expect("a SecureString is read");
+}

@@ -50,6 +50,19 @@ pub struct ModuleConfig {
     /// first found it busy) before it counts as failed under the wave's FailurePolicy.
     #[serde(default = "default_busy_wait")]
     pub busy_wait_minutes: u64,
+    /// What a resource parameter the schema does not know does: refused (the default), or
+    /// let through with a warning (preflight lists it; each call logs it).
+    #[serde(default)]
+    pub unknown_parameters: UnknownParameters,
+}
+
+/// `unknownParameters`: a misspelt `PauseBefore` that passes in silence is an approval lost.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UnknownParameters {
+    #[default]
+    Refuse,
+    Warn,
 }
 
 fn default_lookback() -> u64 {
@@ -149,8 +162,10 @@ pub struct Hub {
 pub struct ExternalId {
     #[serde(default)]
     pub value: Option<Secret>,
+    /// A rule is as good as the values it derives: whoever reads it knows every account's
+    /// ExternalId, so it is kept and shown as a secret.
     #[serde(default)]
-    pub rule: Option<String>,
+    pub rule: Option<Secret>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -360,6 +375,7 @@ impl ModuleConfig {
         match &setting.rule {
             Some(rule) => {
                 let id = rule
+                    .expose()
                     .replace("{project}", &self.project)
                     .replace("{environment}", &self.environment)
                     .replace("{accountId}", account);
@@ -464,6 +480,15 @@ mod tests {
             let parsed = ModuleConfig::parse(&v.to_string()).unwrap_err();
             assert!(!format!("{parsed:#}").contains(SECRET), "{parsed:#}");
         }
+        // A rule derives every account's ExternalId: a configuration printed or serialized
+        // for a log shows it masked.
+        let mut v = base();
+        v["externalId"] = json!({"rule": format!("{SECRET}-{{accountId}}")});
+        let c = ModuleConfig::from_value(v).unwrap();
+        for text in [format!("{c:?}"), serde_json::to_string(&c).unwrap()] {
+            assert!(!text.contains(SECRET), "the rule leaked: {text}");
+        }
+        assert_eq!(c.external_id_for("200000000001").unwrap().expose(), format!("{SECRET}-200000000001"));
         // Not JSON at all: the parser's error points at a place, not at the text.
         let e = ModuleConfig::parse(&format!("{{\"externalId\": {{\"value\": \"{SECRET}\"")).unwrap_err();
         assert!(!format!("{e:#}").contains(SECRET), "{e:#}");

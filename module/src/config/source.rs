@@ -45,6 +45,10 @@ pub enum SourceError {
     /// The parameter or secret holds no text (a binary secret, say).
     #[error("{SOURCE_VAR}: {what} {id} has no text value")]
     Empty { what: &'static str, id: String },
+    /// An SSM parameter of another type than SecureString: the configuration holds
+    /// ExternalIds and the payload key, which a String parameter keeps unencrypted.
+    #[error("{SOURCE_VAR}: SSM parameter {id} is a {kind}; the module configuration must be a SecureString")]
+    NotSecure { id: String, kind: String },
     /// The file cannot be read.
     #[error("{FILE_VAR}: reading {path}: {source}")]
     File { path: String, source: std::io::Error },
@@ -123,7 +127,15 @@ async fn read_parameter(hub: &SdkConfig, name: &str) -> Result<Secret, SourceErr
         .send()
         .await
         .map_err(|e| read_error(what, name, &e.into_service_error()))?;
-    let value = out.parameter.and_then(|p| p.value).ok_or_else(|| SourceError::Empty { what, id: name.to_owned() })?;
+    let parameter = out.parameter.ok_or_else(|| SourceError::Empty { what, id: name.to_owned() })?;
+    match parameter.r#type {
+        Some(aws_sdk_ssm::types::ParameterType::SecureString) => {}
+        other => {
+            let kind = other.map_or_else(|| "parameter of no stated type".to_owned(), |t| t.as_str().to_owned());
+            return Err(SourceError::NotSecure { id: name.to_owned(), kind });
+        }
+    }
+    let value = parameter.value.ok_or_else(|| SourceError::Empty { what, id: name.to_owned() })?;
     Ok(Secret::new(value))
 }
 

@@ -163,7 +163,7 @@ mod tests {
     fn errors_name_the_field() {
         let e = |v| from_parameters(&json!({"LaunchSettings": v})).unwrap_err().to_string();
         let chain = |v| format!("{:#}", from_parameters(&json!({"LaunchSettings": v})).unwrap_err());
-        assert!(e(json!({"Colour": "blue"})).contains("unknown field `Colour`"));
+        assert!(e(json!({"Colour": "blue"})).contains("at /LaunchSettings/Colour: not a known parameter"));
         assert!(chain(json!({"LaunchDisposition": "PAUSED"})).contains("LaunchDisposition: 'PAUSED'"));
         assert!(chain(json!({"InstanceType": "m5.large"})).contains("InstanceType: set RightSizing to NONE"));
         assert!(chain(json!({"SubnetId": "vpc-1"})).contains("SubnetId: 'vpc-1'"));

@@ -16,6 +16,8 @@ pub enum Concern {
     Discovery,
     /// The run ledger or the key that signs the lifecycle payload.
     Ledger,
+    /// A resource parameter the schema does not know, let through (`unknownParameters: warn`).
+    Parameters,
     /// The selection: a miss, a conflict, a server not ready, as the resource's policy says.
     Selection,
     /// The waves cannot be planned.
@@ -92,7 +94,10 @@ mod tests {
     #[test]
     fn a_finding_reads_as_one_line_and_serializes_its_kind() {
         let f = Finding::at(Concern::LaunchSettings, "200000000001/us-east-1:db-03", LaunchIssue::StartsStopped.to_string());
-        assert_eq!(f.to_string(), "200000000001/us-east-1:db-03: launchDisposition is STOPPED: the recovery instance will not start");
+        assert_eq!(
+            f.to_string(),
+            "200000000001/us-east-1:db-03: launchDisposition is STOPPED: the recovery instance will not start"
+        );
         let v = serde_json::to_value(&f).unwrap();
         assert_eq!(v["concern"], "launchSettings");
         assert_eq!(Finding::new(Concern::Ledger, "no key").to_string(), "no key");

@@ -102,6 +102,12 @@ pub async fn preflight(clients: &Clients, resource: &DrsResource) -> anyhow::Res
         }
     }
     blockers.extend(ledger_blockers(clients, resource).await);
+    warnings.extend(
+        resource
+            .unknown
+            .iter()
+            .map(|u| Finding::new(Concern::Parameters, format!("{u} (let through: unknownParameters is warn)"))),
+    );
     blockers.extend(plan.unreadable_partitions.iter().map(|u| Finding::at(Concern::Discovery, &u.partition, &u.error)));
     warnings.extend(plan.uninitialized.iter().map(|u| {
         let why = format!("DRS is not initialized there, so it holds no source server: {}", u.error);

@@ -15,6 +15,7 @@ pub mod waves;
 pub use recovery::{CleanupScope, FailurePolicy, Mode, RecoveryParams, WaveSettings};
 pub use waves::{WaveSpec, WavesSpec};
 
+use crate::config::UnknownParameters;
 use crate::launch::Desired;
 use crate::schema::Schema;
 use crate::selection::ResourceSelection;
@@ -33,6 +34,9 @@ pub struct DrsResource {
     /// The resource as written (`action`, `resourceName`, `parameters`): what a local driver
     /// hands the module as the platform's StatePayload.
     pub source: Value,
+    /// Parameters the schema does not know, let through because the configuration says
+    /// `unknownParameters: warn` (else they are refused).
+    pub unknown: Vec<crate::schema::UnknownKey>,
 }
 
 /// Why a resource was refused: the resource, the field and the reason.
@@ -54,7 +58,7 @@ impl DrsResource {
     pub fn from_value(resource: &Value) -> Result<DrsResource, ResourceError> {
         let name = resource.get("resourceName").and_then(Value::as_str).ok_or(ResourceError::NoName)?;
         let parameters = resource.get("parameters").unwrap_or(&Value::Null);
-        let mut r = params::parse(name, parameters, None)?;
+        let mut r = params::parse(name, parameters, None, UnknownParameters::Refuse)?;
         r.source = resource.clone();
         Ok(r)
     }
@@ -67,7 +71,17 @@ impl DrsResource {
     /// The resource of a platform event: the event's `AccountId` is the scope when the
     /// parameters name no account.
     pub fn from_event(name: &str, account_id: Option<&str>, parameters: &Value) -> Result<DrsResource, ResourceError> {
-        let mut r = params::parse(name, parameters, account_id)?;
+        DrsResource::from_event_with(name, account_id, parameters, UnknownParameters::Refuse)
+    }
+
+    /// `from_event`, with unknown parameters refused or let through as the configuration says.
+    pub fn from_event_with(
+        name: &str,
+        account_id: Option<&str>,
+        parameters: &Value,
+        unknown: UnknownParameters,
+    ) -> Result<DrsResource, ResourceError> {
+        let mut r = params::parse(name, parameters, account_id, unknown)?;
         r.source = serde_json::json!({"action": "DRS", "resourceName": name, "parameters": parameters});
         Ok(r)
     }

@@ -1,7 +1,8 @@
 //! The parameters of a DRS resource as the manifest writes them, deserialized in one pass,
 //! then the checks that span fields (a HostNames qualifier outside the scope, repeats, Hooks
-//! without a Tenant), then the schema. Parameters other modules or the platform add are
-//! allowed, as the schema allows them.
+//! without a Tenant), then the schema. A parameter the schema does not know (the platform's
+//! own are listed there) is refused naming the nearest known name, unless the configuration
+//! lets it through with a warning.
 
 use super::recovery::{
     CleanupScope, Mode, PauseSpec, PolicySpec, RecoveryParams, WaveSettings, DEFAULT_CLEANUP_MINUTES, DEFAULT_GRACE_MINUTES,
@@ -10,6 +11,7 @@ use super::recovery::{
 use super::values::{AccountId, ExecutionId, Name, Region, TagValues};
 use super::waves::WavesSpec;
 use super::{DrsResource, ResourceError, SCHEMA};
+use crate::config::UnknownParameters;
 use crate::launch::Desired;
 use crate::selection::{HostName, Policy, ResourceSelection};
 use serde::Deserialize;
@@ -58,7 +60,12 @@ fn field(resource: &str, field: impl Into<String>, reason: impl Into<String>) ->
 pub const MAX_PARAMETERS_BYTES: usize = 256 * 1024;
 
 /// `event_account`: the platform event's AccountId, the scope when the parameters name none.
-pub(super) fn parse(name: &str, value: &Value, event_account: Option<&str>) -> Result<DrsResource, ResourceError> {
+pub(super) fn parse(
+    name: &str,
+    value: &Value,
+    event_account: Option<&str>,
+    unknown: UnknownParameters,
+) -> Result<DrsResource, ResourceError> {
     if !value.is_object() {
         return Err(field(name, "parameters", "expected an object"));
     }
@@ -70,6 +77,9 @@ pub(super) fn parse(name: &str, value: &Value, event_account: Option<&str>) -> R
             format!("{size} bytes of JSON, over {MAX_PARAMETERS_BYTES} (Step Functions' payload limit)"),
         ));
     }
+    // Unknown keys first, whatever else is wrong: a misspelt key is named with the key meant.
+    let (cleaned, let_through) = unknown_keys(name, value, unknown)?;
+    let value = &cleaned;
     let p: Parameters = serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let at = if path == "." { "parameters".to_owned() } else { format!("parameters.{path}") };
@@ -86,7 +96,53 @@ pub(super) fn parse(name: &str, value: &Value, event_account: Option<&str>) -> R
     SCHEMA
         .validate(value, "parameters")
         .map_err(|e| ResourceError::Schema { resource: name.to_owned(), reasons: format!("{e:#}") })?;
-    Ok(DrsResource { name: name.to_owned(), selection, recovery, waves: p.waves, launch: p.launch_settings, source: Value::Null })
+    Ok(DrsResource {
+        name: name.to_owned(),
+        selection,
+        recovery,
+        waves: p.waves,
+        launch: p.launch_settings,
+        source: Value::Null,
+        unknown: let_through,
+    })
+}
+
+/// Keys the schema does not know: refused, or (`unknownParameters: warn`) taken out of the
+/// parameters, logged, and returned to be listed by preflight.
+fn unknown_keys(
+    name: &str,
+    value: &Value,
+    policy: UnknownParameters,
+) -> Result<(Value, Vec<crate::schema::UnknownKey>), ResourceError> {
+    let mut cleaned = value.clone();
+    let mut let_through = vec![];
+    // The schema names at most 10 problems a pass: a few passes take out a long list.
+    for _ in 0..10 {
+        let unknown = SCHEMA.check(&cleaned).unknown;
+        if unknown.is_empty() {
+            break;
+        }
+        if policy == UnknownParameters::Refuse {
+            let lines: Vec<String> = unknown.iter().map(ToString::to_string).collect();
+            let reasons = format!("parameters does not match its schema:\n  {}", lines.join("\n  "));
+            return Err(ResourceError::Schema { resource: name.to_owned(), reasons });
+        }
+        for u in unknown {
+            remove_at(&mut cleaned, &u.at);
+            tracing::warn!(resource = name, "{u} (let through: unknownParameters is warn)");
+            let_through.push(u);
+        }
+    }
+    Ok((cleaned, let_through))
+}
+
+/// Removes the key a JSON pointer names.
+fn remove_at(value: &mut Value, pointer: &str) {
+    let Some((parent, key)) = pointer.rsplit_once('/') else { return };
+    let key = key.replace("~1", "/").replace("~0", "~");
+    if let Some(Value::Object(map)) = value.pointer_mut(parent) {
+        map.remove(&key);
+    }
 }
 
 fn selection(name: &str, p: &Parameters, event_account: Option<&str>) -> Result<ResourceSelection, ResourceError> {

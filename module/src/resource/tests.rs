@@ -1,6 +1,7 @@
 //! Reading a resource: recovery settings, per-wave settings and the errors that name fields.
 
 use super::*;
+use crate::config::UnknownParameters;
 use serde_json::json;
 
 fn parse(mut p: Value) -> Result<DrsResource, ResourceError> {
@@ -43,10 +44,10 @@ fn bad_settings_name_the_field() {
         (json!({"FailurePolicy": {"MaxFailedPercent": 101}}), "parameters.FailurePolicy.MaxFailedPercent"),
         (json!({"FailurePolicy": {}}), "parameters.FailurePolicy"),
         (json!({"Waves": [{"Name": "a", "PauseBefore": 3}]}), "parameters.Waves[0].PauseBefore"),
-        (json!({"Waves": [{"Name": "a", "Tags": {"T": "x"}, "Colour": 3}]}), "parameters.Waves[0].Colour"),
+        (json!({"Waves": [{"Name": "a", "Tags": {"T": "x"}, "Colour": 3}]}), "at /Waves/0/Colour: not a known parameter"),
         (json!({"Waves": {"ByTag": ""}}), "parameters.Waves"),
         (json!({"ExecutionId": "a b"}), "parameters.ExecutionId"),
-        (json!({"Cleanup": {"Everything": true}}), "parameters.Cleanup.Everything"),
+        (json!({"Cleanup": {"Everything": true}}), "at /Cleanup/Everything: not a known parameter"),
         (json!({"TimeoutMinutes": 99_999_999_999u64}), "parameters.TimeoutMinutes"),
         (json!({"TimeoutMinutes": -5}), "parameters.TimeoutMinutes"),
         (json!({"Hooks": ["a"]}), "parameters.Hooks"),
@@ -78,8 +79,9 @@ fn the_event_account_scopes_a_resource_that_names_none() {
 }
 
 #[test]
-fn other_modules_parameters_pass_and_the_schema_still_has_the_last_word() {
-    assert!(parse(json!({"SomethingElse": {"x": 1}})).is_ok(), "the schema allows more parameters");
+fn parameters_the_schema_does_not_know_are_refused_and_the_schema_has_the_last_word() {
+    let e = parse(json!({"SomethingElse": {"x": 1}})).unwrap_err().to_string();
+    assert!(e.contains("at /SomethingElse: not a known parameter"), "{e}");
     // Long tag values pass the types but not the schema (256 characters at most).
     let e = parse(json!({"Tags": {"Tier": "x".repeat(300)}})).unwrap_err();
     assert!(matches!(e, ResourceError::Schema { .. }), "{e}");
@@ -99,4 +101,30 @@ fn a_value_of_none_of_a_fields_forms_is_explained_by_the_form_it_has() {
     let e = parse(json!({"Waves": [{"Name": "a"}, {"Name": "b", "Tags": {"T": "x"}}]})).unwrap_err().to_string();
     assert!(e.contains(r#"at /Waves/0: needs one of "Tags", "HostNames""#), "{e}");
     assert!(!e.contains("/Waves/1") && !e.contains("oneOf") && !e.contains("anyOf"), "{e}");
+}
+
+#[test]
+fn a_misspelt_parameter_is_refused_naming_the_nearest_known_one_at_any_depth() {
+    let e = parse(json!({"PauseBefor": ["web"]})).unwrap_err().to_string();
+    assert!(e.contains("at /PauseBefor: not a known parameter (did you mean PauseBefore?)"), "{e}");
+    let waves = json!({"Waves": [{"Name": "db", "Tags": {"Tier": "db"}, "FailurPolicy": "continue"}]});
+    let e = parse(waves).unwrap_err().to_string();
+    assert!(e.contains("/Waves/0/FailurPolicy") && e.contains("FailurePolicy?"), "{e}");
+    let e = parse(json!({"Cleanup": {"Drill": true}})).unwrap_err().to_string();
+    assert!(e.contains("/Cleanup/Drill") && e.contains("Drills?"), "{e}");
+    // The platform's own keys are known.
+    parse(json!({"AccountId": "200000000001", "Region": "us-east-1"})).expect("the platform's keys pass");
+}
+
+#[test]
+fn unknown_parameters_pass_with_a_warning_only_when_the_configuration_says_so() {
+    let p = json!({"Tags": {"Tier": "web"}, "PauseBefor": ["web"]});
+    assert!(DrsResource::from_event_with("Web", None, &p, UnknownParameters::Refuse).is_err());
+    let r = DrsResource::from_event_with("Web", None, &p, UnknownParameters::Warn).expect("let through");
+    assert_eq!(r.unknown.len(), 1);
+    assert_eq!(r.unknown[0].suggestion.as_deref(), Some("PauseBefore"));
+    assert!(r.recovery.wave("web").pause.is_none(), "the misspelt key does nothing");
+    // Other schema errors are refused whatever the setting.
+    let bad = json!({"Tags": {"Tier": "web"}, "PauseBefor": ["web"], "TimeoutMinutes": -1});
+    assert!(DrsResource::from_event_with("Web", None, &bad, UnknownParameters::Warn).is_err());
 }

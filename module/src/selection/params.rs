@@ -254,7 +254,8 @@ mod tests {
         );
         assert!(err(json!({"Tags": {"a": "b"}, "Selection": {"onMiss": "skip"}}))
             .contains("parameters.Selection.onMiss: expected \"fail\" or \"warn\""));
-        assert!(err(json!({"Tags": {"a": "b"}, "Selection": {"onMis": "warn"}})).contains("parameters.Selection.onMis: unknown"));
+        assert!(err(json!({"Tags": {"a": "b"}, "Selection": {"onMis": "warn"}}))
+            .contains("at /Selection/onMis: not a known parameter (did you mean onMiss?)"));
         assert!(
             err(json!({"Tags": {"a": "b"}, "Selection": {"maxLagSeconds": -1}})).contains("parameters.Selection.maxLagSeconds")
         );
