@@ -192,6 +192,11 @@ async fn run(clients: &Clients, raw: &Value) -> Result<Handled, LifecycleError> 
     let resource = DrsResource::from_event_with(&event.resource_name, event.account_id.as_deref(), &event.parameters, unknown)
         .map_err(|e| fail(ErrorCode::InvalidParameters, e.to_string()))?;
     let params = &resource.recovery;
+    // A tenant kept to its accounts, and a mandatory one never left out, before anything runs.
+    if matches!(event.phase, Phase::Instantiate | Phase::Activate) && !event.status_check {
+        crate::hooks::tenancy::check(clients.config(), &resource)
+            .map_err(|e| fail(ErrorCode::InvalidParameters, e.to_string()))?;
+    }
     let done = |summary: Value| finish(callbacks.as_ref(), summary, None, vec![]);
     match (event.phase, event.status_check) {
         (Phase::Instantiate, false) => instantiate(clients, &event, &resource).await,

@@ -11,6 +11,9 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
+/// The demo fleet's accounts: the tenant's scope.
+const ACCOUNTS: [&str; 3] = ["200000000001", "200000000002", "200000000003"];
+
 /// The Rust guests, built once per test binary.
 fn guest(name: &str) -> (String, String) {
     static DIR: OnceLock<std::path::PathBuf> = OnceLock::new();
@@ -32,7 +35,10 @@ pub(crate) fn tenant(hooks: &[(&str, &str)], on_failure: HookFailure, pin: Optio
     move |cfg: &mut ModuleConfig| {
         cfg.hooks = Some(HooksConfig {
             cache_dir: Some(cache.display().to_string()),
-            tenants: BTreeMap::from([("shop-team".to_owned(), Tenant { on_failure, components })]),
+            tenants: BTreeMap::from([(
+                "shop-team".to_owned(),
+                Tenant { on_failure, components, accounts: ACCOUNTS.map(str::to_owned).to_vec(), ..Default::default() },
+            )]),
         })
     }
 }
@@ -214,7 +220,15 @@ async fn a_hooks_pause_holds_until_its_approval_is_answered_though_the_hook_proc
         let components = BTreeMap::from([("freeze".to_owned(), HookComponent { path, sha256 })]);
         cfg.hooks = Some(HooksConfig {
             cache_dir: Some(cache.display().to_string()),
-            tenants: BTreeMap::from([("shop-team".to_owned(), Tenant { on_failure: HookFailure::FailClosed, components })]),
+            tenants: BTreeMap::from([(
+                "shop-team".to_owned(),
+                Tenant {
+                    on_failure: HookFailure::FailClosed,
+                    components,
+                    accounts: ACCOUNTS.map(str::to_owned).to_vec(),
+                    ..Default::default()
+                },
+            )]),
         })
     })
     .await;

@@ -83,14 +83,30 @@ pub struct HooksConfig {
     pub tenants: std::collections::BTreeMap<String, Tenant>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Tenant {
+    /// The accounts the tenant's resources may reach (configured accounts).
+    pub accounts: Vec<String>,
+    /// The regions, when fewer than the configured ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regions: Option<Vec<String>>,
+    /// Every resource reaching the tenant's accounts (and regions) must name it and run all
+    /// its hooks: a resource cannot leave a tenant's rules out by leaving its name out.
+    #[serde(default)]
+    pub mandatory: bool,
     /// What a hook that traps, times out or cannot load does to the wave.
     #[serde(default)]
     pub on_failure: HookFailure,
     /// The tenant's hooks by name, called in this (name) order.
     pub components: std::collections::BTreeMap<String, HookComponent>,
+}
+
+impl Tenant {
+    /// Whether the tenant's scope holds `p`.
+    pub fn reaches(&self, p: &Partition) -> bool {
+        self.accounts.contains(&p.account) && self.regions.as_ref().is_none_or(|r| r.contains(&p.region))
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -353,6 +369,14 @@ impl ModuleConfig {
                 }
             }
             self.external_id_for(&a.account_id).with_context(|| format!("accounts[{i}].externalId"))?;
+        }
+        for (name, t) in self.hooks.iter().flat_map(|h| &h.tenants) {
+            if let Some(a) = t.accounts.iter().find(|a| !seen.contains(a)) {
+                bail!("hooks.tenants.{name}.accounts: {a} is not one of the configured accounts");
+            }
+            if let Some(r) = t.regions.iter().flatten().find(|r| !self.regions.contains(r)) {
+                bail!("hooks.tenants.{name}.regions: {r} is not one of the DRS regions listed in `regions`");
+            }
         }
         Ok(())
     }

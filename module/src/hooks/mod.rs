@@ -6,6 +6,7 @@
 
 pub mod context;
 pub mod runner;
+pub mod tenancy;
 
 use crate::config::ModuleConfig;
 use anyhow::{anyhow, bail};

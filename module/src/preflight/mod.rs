@@ -47,9 +47,12 @@ impl PreflightReport {
 
 /// The configured partitions a resource reaches: its accounts and regions if it names any.
 pub fn partitions_of(clients: &Clients, sel: &ResourceSelection) -> Vec<Partition> {
-    clients
-        .config()
-        .partitions()
+    configured_partitions(clients.config(), sel)
+}
+
+/// `partitions_of`, from the configuration alone.
+pub fn configured_partitions(cfg: &crate::config::ModuleConfig, sel: &ResourceSelection) -> Vec<Partition> {
+    cfg.partitions()
         .into_iter()
         .filter(|p| sel.accounts.is_empty() || sel.accounts.contains(&p.account))
         .filter(|p| sel.regions.is_empty() || sel.regions.contains(&p.region))
