@@ -1,7 +1,8 @@
 //! The cache's directory must be this user's alone: wasmtime loads what is in it as native
 //! code, so whoever can write there runs code in the process that holds the module's
-//! credentials. Created 0700; an existing one is refused when it is a symbolic link, is
-//! owned by another user, or is writable by anyone but its owner, and so is a path through a
+//! credentials. Created 0700, and an existing one of this user's that others may read is
+//! corrected to 0700; one is refused when it is a symbolic link, is owned by another user, or
+//! is writable by anyone but its owner (what is in it may have been planted), and so is a path through a
 //! directory that another user could rename it out of (writable by others and not sticky,
 //! like /tmp is, or owned by neither this user nor root).
 
@@ -48,6 +49,16 @@ pub fn ensure(dir: &Path) -> Result<(), HookError> {
             "is writable by others (mode {:o}); the cache must be writable by its owner only (chmod go-w)",
             meta.permissions().mode() & 0o7777
         )));
+    }
+    // Readable or searchable by others (0755, say): what is there is ours, but others need not
+    // see which tenants' code is compiled: corrected to 0700, refused when it cannot be.
+    if meta.mode() & 0o077 != 0 {
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .map_err(|e| refuse(format!("mode {:o} could not be corrected to 700: {e}", meta.mode() & 0o7777)))?;
+        let now = std::fs::symlink_metadata(dir).map_err(|e| refuse(e.to_string()))?;
+        if now.mode() & 0o077 != 0 {
+            return Err(refuse(format!("mode {:o} could not be corrected to 700", now.mode() & 0o7777)));
+        }
     }
     let absolute = std::path::absolute(dir).map_err(|e| refuse(e.to_string()))?;
     for ancestor in absolute.ancestors().skip(1) {
@@ -104,6 +115,16 @@ mod tests {
         assert!(refusal(&dir).contains("writable by others"));
         // Under it, the parent is now the problem.
         assert!(refusal(&dir.join("inner")).contains("writable by everyone"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_directory_others_may_read_is_corrected_to_private() {
+        let dir = scratch("readable");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        ensure(&dir).unwrap();
+        assert_eq!(std::fs::metadata(&dir).unwrap().mode() & 0o777, 0o700);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
