@@ -1,4 +1,6 @@
 //! What can go wrong with a hook. Every failure is a value; none unwinds into the module.
+//! Every message here is bounded: what a guest put in it (stderr quoted in a trap) is cut to
+//! [`crate::MAX_MESSAGE_BYTES`], as its pause and abort messages are.
 
 use std::path::PathBuf;
 
@@ -29,4 +31,10 @@ pub enum HookError {
     /// could not be created or written.
     #[error("hook cache {path}: {message}")]
     Cache { path: PathBuf, message: String },
+}
+
+/// `text` cut to [`crate::MAX_MESSAGE_BYTES`] (with a note of its length): for any message
+/// that quotes what a guest wrote or named.
+pub(crate) fn bounded(text: &str) -> String {
+    crate::decision::cut(text, crate::MAX_MESSAGE_BYTES)
 }

@@ -139,10 +139,10 @@ impl HookHost {
         let sha256 = cache::check_pin(bytes, pin)?;
         let (component, source) = cache::load(&self.config.cache_dir, &self.engine, bytes, &sha256)?;
         imports::check(&self.engine, &component)?;
-        let pre = self.linker.instantiate_pre(&component).map_err(|e| HookError::Invalid(format!("{e:#}")))?;
+        let pre = self.linker.instantiate_pre(&component).map_err(|e| HookError::Invalid(error::bounded(&format!("{e:#}"))))?;
         // The generated bindings check every export's type at load; the calls themselves go
         // through `decision.rs`, which lifts the result within bounds.
-        WaveHooksPre::new(pre.clone()).map_err(|e| HookError::Invalid(format!("{e:#}")))?;
+        WaveHooksPre::new(pre.clone()).map_err(|e| HookError::Invalid(error::bounded(&format!("{e:#}"))))?;
         let export = |name: &str| {
             component
                 .get_export_index(None, name)
@@ -301,16 +301,17 @@ impl HookHost {
             return HookError::MemoryLimit { limit_bytes: self.config.memory_bytes };
         }
         match trap {
-            // A Rust panic message lands on stderr just before the trap; it says more than the trap.
+            // A Rust panic message lands on stderr just before the trap; it says more than the
+            // trap. Cut as a pause reason is: stderr holds up to 64 KiB of the guest's text.
             Some(trap) => {
                 let said: Vec<&str> = stderr.lines().map(str::trim).filter(|l| !l.is_empty()).take(3).collect();
                 match said.is_empty() {
                     true => HookError::Trap(trap.to_string()),
-                    false => HookError::Trap(format!("{trap}; stderr: {}", said.join(" | "))),
+                    false => HookError::Trap(error::bounded(&format!("{trap}; stderr: {}", said.join(" | ")))),
                 }
             }
             // Not a trap: the guest's return could not be lifted, or a host call failed for it.
-            None => HookError::BadReturn(format!("{err:#}")),
+            None => HookError::BadReturn(error::bounded(&format!("{err:#}"))),
         }
     }
 }

@@ -68,6 +68,21 @@ fn a_sleeping_hook_called_from_async_code_times_out_without_panicking() {
     });
 }
 
+/// A panic after 1 MiB written to stderr in one line: the trap quotes stderr (64 KiB of it
+/// were kept), cut to the bound of a pause reason, as the module's error, the report and the
+/// parent's failure cause carry it. It used to carry all 64 KiB.
+#[test]
+fn a_trap_after_a_stderr_flood_has_a_bounded_message() {
+    let (host, hook) = hostile_with("stderr-flood", |c| c);
+    let err = host.before_wave(&hook, &context("stderr-flood-panic", servers())).unwrap_err();
+    let HookError::Trap(message) = &err else { panic!("expected a trap, got {err:.200}") };
+    eprintln!("trap message: {} bytes, error: {} bytes", message.len(), err.to_string().len());
+    assert!(message.len() <= MAX_MESSAGE_BYTES, "{} bytes", message.len());
+    assert!(message.contains("stderr: eeee") && message.ends_with(" bytes]"), "{message:.200}");
+    assert!(err.to_string().len() <= MAX_MESSAGE_BYTES + "hook trapped: ".len());
+    still_works(&host, &hook);
+}
+
 /// 3 million copies of a valid id: refused from the list's length, before any element is
 /// copied (the old host lifted all of them and accepted the list). The memory cap is raised
 /// so that the guest can build the list at all.
