@@ -18,7 +18,8 @@ pub enum HookError {
     /// The call ran past its wall-time cap (computing, or waiting in a host call: sleep, poll).
     #[error("hook ran longer than its {limit_ms} ms limit")]
     Timeout { limit_ms: u64 },
-    /// The guest tried to grow its memories past the cap (all of them together).
+    /// The guest tried to grow its memories or tables past the call's memory budget (all of
+    /// them together).
     #[error("hook exceeded its memory limit of {limit_bytes} bytes")]
     MemoryLimit { limit_bytes: usize },
     /// The guest trapped (panic, unreachable, stack overflow, out-of-bounds access, ...).

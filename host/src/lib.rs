@@ -2,8 +2,8 @@
 //!
 //! One [`HookHost`] per process owns the wasmtime Engine. [`HookHost::load`] checks a
 //! component's SHA-256 pin, compiles it (or loads it from the cache) and refuses imports
-//! outside the sandbox. Each call gets a fresh Store with memory, table and instance limits
-//! and a wall-time cap that holds whatever the guest does (compute, sleep, poll); what it
+//! outside the sandbox. Each call gets a fresh Store with one memory budget (memories and
+//! tables together), instance limits and a wall-time cap that holds whatever the guest does (compute, sleep, poll); what it
 //! returns is lifted within bounds (`decision.rs`). Every failure comes back as a
 //! [`HookError`] and the host stays usable.
 
@@ -28,7 +28,7 @@ pub use bindings::{Decision, LaunchOutcome, Level, Mode, Server, ServerOutcome, 
 pub use cache::{sha256_hex, LoadSource};
 pub use decision::{cut, MAX_ID_BYTES, MAX_MESSAGE_BYTES, MAX_SKIP_IDS, MAX_TAG_KEYS, MAX_TAG_KEY_BYTES};
 pub use error::HookError;
-pub use limits::MAX_MEMORIES;
+pub use limits::{MAX_MEMORIES, TABLE_ELEMENT_BYTES};
 pub use private_dir::default_cache_dir;
 pub use sandbox::{LogLimits, LogLine};
 
@@ -48,7 +48,8 @@ pub struct HostConfig {
     /// Compiled components, keyed by hash and engine settings. A directory of this user's
     /// own: the cache refuses one that is not (see `cache.rs`).
     pub cache_dir: PathBuf,
-    /// Linear-memory cap per call, for all of the instance's memories together.
+    /// Memory budget per call: all of the instance's memories and tables together
+    /// (`limits.rs`).
     pub memory_bytes: usize,
     /// Wall-time cap per call: instantiation, guest code, and any host call the guest waits
     /// on (sleep, poll). The call returns [`HookError::Timeout`] within it plus a few ms.
