@@ -15,13 +15,17 @@ pub enum HookError {
     /// The component does not implement the wave-hooks world (or is not a valid component).
     #[error("invalid hook component: {0}")]
     Invalid(String),
-    /// The call ran past its wall-time cap (computing, or waiting in a host call: sleep, poll).
+    /// The call ran past its wall-time cap (computing, or waiting in a host call).
     #[error("hook ran longer than its {limit_ms} ms limit")]
     Timeout { limit_ms: u64 },
-    /// The guest tried to grow its memories or tables past the call's memory budget (all of
-    /// them together).
+    /// The guest tried to grow its memories or tables, or take bytes from host calls, past
+    /// the call's memory budget (all of them together).
     #[error("hook exceeded its memory limit of {limit_bytes} bytes")]
     MemoryLimit { limit_bytes: usize },
+    /// The guest called a granted import in a way hooks may not: a wait on a clock, or more
+    /// bytes in one call than a host call hands out. The guest was stopped there.
+    #[error("hook called {import}: refused, {refusal}")]
+    HostCall { import: &'static str, refusal: Refusal },
     /// The guest trapped (panic, unreachable, stack overflow, out-of-bounds access, ...).
     #[error("hook trapped: {0}")]
     Trap(String),
@@ -32,6 +36,18 @@ pub enum HookError {
     /// could not be created or written.
     #[error("hook cache {path}: {message}")]
     Cache { path: PathBuf, message: String },
+}
+
+/// Why a host call was refused (`HookError::HostCall`).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// A pollable that would be ready only later: hooks' clocks are stopped at the module's
+    /// `now`, so a wait could only be on the real clock, which hooks do not get.
+    #[error("a wait of {nanos} ns (a hook's clocks are stopped at the module's now; it may not wait)")]
+    Wait { nanos: u64 },
+    /// More bytes asked of one call than a call hands out.
+    #[error("{asked} bytes asked in one call, over the {limit}-byte cap per call")]
+    TooLarge { asked: u64, limit: u64 },
 }
 
 /// `text` cut to [`crate::MAX_MESSAGE_BYTES`] (with a note of its length): for any message

@@ -2,10 +2,11 @@
 //!
 //! One [`HookHost`] per process owns the wasmtime Engine. [`HookHost::load`] checks a
 //! component's SHA-256 pin, compiles it (or loads it from the cache) and refuses imports
-//! outside the sandbox. Each call gets a fresh Store with one memory budget (memories and
-//! tables together), instance limits and a wall-time cap that holds whatever the guest does (compute, sleep, poll); what it
-//! returns is lifted within bounds (`decision.rs`). Every failure comes back as a
-//! [`HookError`] and the host stays usable.
+//! outside the sandbox. Each call gets a fresh Store with one memory budget (memories, tables
+//! and what host calls hand out), instance limits, clocks that never wait (`wasi.rs`) and a
+//! wall-time cap that holds whatever the guest does; what it returns is lifted within bounds
+//! (`decision.rs`). Every failure comes back as a [`HookError`], its message bounded, and the
+//! host stays usable.
 
 mod bindings;
 // Lifting with a bound implements wasmtime's unsafe `ComponentType` and `Lift` by hand:
@@ -23,14 +24,16 @@ mod imports;
 mod limits;
 mod private_dir;
 mod sandbox;
+mod wasi;
 
 pub use bindings::{Decision, LaunchOutcome, Level, Mode, Server, ServerOutcome, WaveContext, WaveResult};
 pub use cache::{sha256_hex, LoadSource};
 pub use decision::{cut, MAX_ID_BYTES, MAX_MESSAGE_BYTES, MAX_SKIP_IDS, MAX_TAG_KEYS, MAX_TAG_KEY_BYTES};
-pub use error::HookError;
+pub use error::{HookError, Refusal};
 pub use limits::{MAX_MEMORIES, TABLE_ELEMENT_BYTES};
 pub use private_dir::default_cache_dir;
 pub use sandbox::{LogLimits, LogLine};
+pub use wasi::MAX_HOST_CALL_BYTES;
 
 use bindings::{WaveHooks, WaveHooksPre};
 use decision::{RawDecision, TagKeys};
@@ -48,8 +51,8 @@ pub struct HostConfig {
     /// Compiled components, keyed by hash and engine settings. A directory of this user's
     /// own: the cache refuses one that is not (see `cache.rs`).
     pub cache_dir: PathBuf,
-    /// Memory budget per call: all of the instance's memories and tables together
-    /// (`limits.rs`).
+    /// Memory budget per call: all of the instance's memories and tables together, and the
+    /// bytes host calls hand it (`limits.rs`).
     pub memory_bytes: usize,
     /// Wall-time cap per call: instantiation, guest code, and any host call the guest waits
     /// on (sleep, poll). The call returns [`HookError::Timeout`] within it plus a few ms.
@@ -119,11 +122,11 @@ impl HookHost {
     pub fn new(config: HostConfig) -> wasmtime::Result<Self> {
         let engine = engine::new_engine(config.max_wasm_stack)?;
         let mut linker = Linker::new(&engine);
-        // The full p2 set is linked, but imports::check refuses network interfaces at load
-        // and the WasiCtx denies what remains (no preopens, env, args or sockets). The async
-        // flavour: a host call the guest waits on (a sleep, a poll) is a future that the
-        // call's deadline can drop (see `deadline.rs`).
-        wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+        // The p2 interfaces hooks may import, clocks and random replaced (`wasi.rs`);
+        // imports::check refuses the rest at load and the WasiCtx denies what remains (no
+        // preopens, env, args or stdin). The async flavour: a host call the guest waits on is
+        // a future that the call's deadline can drop (see `deadline.rs`).
+        wasi::add_to_linker(&mut linker)?;
         WaveHooks::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
         Ok(HookHost { engine, linker, config })
     }
@@ -300,6 +303,9 @@ impl HookHost {
         }
         if memory_exceeded {
             return HookError::MemoryLimit { limit_bytes: self.config.memory_bytes };
+        }
+        if let Some(refused) = err.downcast_ref::<wasi::Refused>() {
+            return HookError::HostCall { import: refused.import, refusal: refused.refusal.clone() };
         }
         match trap {
             // A Rust panic message lands on stderr just before the trap; it says more than the

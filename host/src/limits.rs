@@ -1,8 +1,8 @@
 //! Per-call resource limits. One budget covers what a call makes the host hold for it: all
 //! of an instance's linear memories together (wasmtime's `StoreLimits` caps each memory on
-//! its own, so a component with 16 memories could hold 16 times the cap) and its tables
-//! (host memory too: a slot per element). This limiter keeps the sum, and tells a budget
-//! failure apart from any other trap.
+//! its own, so a component with 16 memories could hold 16 times the cap), its tables (host
+//! memory too: a slot per element) and the bytes that host calls hand it (`wasi.rs`). This
+//! limiter keeps the sum, and tells a budget failure apart from any other trap.
 
 use wasmtime::ResourceLimiter;
 
@@ -22,18 +22,33 @@ pub struct CallLimits {
     memory_total: usize,
     /// The bytes of every table of the store (elements × [`TABLE_ELEMENT_BYTES`]), as granted.
     table_total: usize,
+    /// The bytes host calls have handed the guest in this call, all of them: counted as if
+    /// kept, so that the budget bounds what the host makes for a call, not only what it holds
+    /// at one instant (the guest's copy of them is in its memory as well).
+    host_total: usize,
     /// Set when the guest asked for more than the budget.
     pub memory_exceeded: bool,
 }
 
 impl CallLimits {
     pub fn new(memory_bytes: usize) -> Self {
-        CallLimits { memory_bytes, memory_total: 0, table_total: 0, memory_exceeded: false }
+        CallLimits { memory_bytes, memory_total: 0, table_total: 0, host_total: 0, memory_exceeded: false }
     }
 
-    /// Bytes granted to memories and tables together.
+    /// Bytes granted to memories, tables and host calls together.
     pub fn used(&self) -> usize {
-        self.memory_total.saturating_add(self.table_total)
+        self.memory_total.saturating_add(self.table_total).saturating_add(self.host_total)
+    }
+
+    /// Takes `bytes` from the budget for a host call about to hand them out; refused (and
+    /// the budget marked exceeded) when they do not fit.
+    pub fn charge_host_call(&mut self, bytes: usize) -> wasmtime::Result<()> {
+        if self.used().saturating_add(bytes) > self.memory_bytes {
+            self.memory_exceeded = true;
+            return Err(wasmtime::format_err!("a host call's result is over the call's memory budget"));
+        }
+        self.host_total += bytes;
+        Ok(())
     }
 
     /// Whether `total`, the new sum, fits; marks the budget exceeded when not.
@@ -54,7 +69,7 @@ impl ResourceLimiter for CallLimits {
     fn memory_growing(&mut self, current: usize, desired: usize, maximum: Option<usize>) -> wasmtime::Result<bool> {
         let memory_total = self.memory_total.saturating_sub(current).saturating_add(desired);
         if !self.fits(self.used().saturating_sub(self.memory_total).saturating_add(memory_total)) {
-            return refuse("forcing trap when growing memory: over the call's memory budget (memories and tables)");
+            return refuse("forcing trap when growing memory: over the call's memory budget (memories, tables, host calls)");
         }
         if maximum.is_some_and(|max| desired > max) {
             return refuse("forcing trap when growing memory past its declared maximum");
@@ -77,7 +92,7 @@ impl ResourceLimiter for CallLimits {
         let growth = desired.saturating_sub(current).saturating_mul(TABLE_ELEMENT_BYTES);
         let table_total = self.table_total.saturating_add(growth);
         if !self.fits(self.used().saturating_add(growth)) {
-            return refuse("forcing trap when growing table: over the call's memory budget (memories and tables)");
+            return refuse("forcing trap when growing table: over the call's memory budget (memories, tables, host calls)");
         }
         self.table_total = table_total;
         Ok(true)
@@ -128,15 +143,20 @@ mod tests {
         assert!(limits.memory_growing(0, MIB, None).is_err(), "nothing is left");
     }
 
-    /// Tables draw on the memories' budget: what is left after 1 MiB of memory, and no more.
+    /// Tables and host calls draw on the memories' budget: what is left after 1 MiB of
+    /// memory, and no more.
     #[test]
-    fn tables_share_the_memory_budget() {
+    fn tables_and_host_calls_share_the_memory_budget() {
         let mut limits = CallLimits::new(2 * MIB);
         assert!(limits.memory_growing(0, MIB, None).unwrap());
         assert!(limits.table_growing(0, 50_000, None).unwrap());
         assert!(limits.table_growing(50_000, 100_000, None).unwrap(), "growth counts only the new slots");
         assert_eq!(limits.used(), MIB + 100_000 * TABLE_ELEMENT_BYTES);
+        let left = 2 * MIB - limits.used();
+        limits.charge_host_call(left).unwrap();
         assert!(!limits.memory_exceeded);
+        assert!(limits.charge_host_call(1).is_err(), "the budget is spent");
+        assert!(limits.memory_exceeded);
 
         let mut limits = CallLimits::new(2 * MIB);
         assert!(limits.memory_growing(0, 2 * MIB - 8 * 1024, None).unwrap());
