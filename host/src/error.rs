@@ -9,6 +9,18 @@ pub enum HookError {
     /// The component's SHA-256 is not the one the tenant's configuration pinned.
     #[error("component hash {actual} does not match its pin {expected}")]
     PinMismatch { expected: String, actual: String },
+    /// The component file is larger than the host compiles; refused before it is read whole,
+    /// hashed or compiled.
+    #[error("component of {bytes} bytes is over the {limit}-byte cap for a hook")]
+    TooLarge { bytes: u64, limit: usize },
+    /// The component file could not be read.
+    #[error("component file {path}: {message}")]
+    Unreadable { path: PathBuf, message: String },
+    /// Reading, checking and compiling the component (or reading it from the cache) took
+    /// longer than the host's compile limit. The compile goes on in the background and lands
+    /// in the cache; the next load waits for it there rather than starting another.
+    #[error("compiling the component took longer than its {limit_ms} ms limit")]
+    CompileTimeout { limit_ms: u64 },
     /// The component imports something the sandbox does not provide.
     #[error("component imports `{import}`, which hooks may not use")]
     Refused { import: String },
