@@ -195,7 +195,7 @@ fn tables_count_in_the_memory_budget() {
         let hook = host.load(&bytes, &drs_host::sha256_hex(&bytes)).unwrap();
         host.before_wave(&hook, &context("tables", servers.clone())).map(|o| o.decision)
     };
-    assert!(100_000 * TABLE_ELEMENT_BYTES < BUDGET - (1 << 20), "one table fits beside the memory");
+    const { assert!(100_000 * TABLE_ELEMENT_BYTES < BUDGET - (1 << 20), "one table fits beside the memory") };
     assert_eq!(call(&[100_000]).unwrap(), Decision::Proceed);
     let err = call(&[100_000, 100_000]).unwrap_err();
     assert!(matches!(err, HookError::MemoryLimit { limit_bytes: BUDGET }), "{err}");
