@@ -10,7 +10,10 @@
 //! so one `tokio::time::timeout` around instantiate + call + lift bounds all of it: when it
 //! fires, the call's future is dropped, which unwinds the guest's fiber, and the store is
 //! thrown away as after any call. What cannot be cut short is host code that does not await
-//! (lifting a result): `decision.rs` bounds that by size.
+//! (lifting a result, making random bytes): `decision.rs` and `wasi.rs` bound that by size.
+//! Since then the clocks stopped waiting at all (`wasi.rs`: a sleep is refused), so no import
+//! a hook may use waits today; the deadline still holds for guest code, and for any import
+//! that blocks tomorrow.
 
 use std::future::Future;
 use std::sync::LazyLock;

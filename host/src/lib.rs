@@ -1,11 +1,13 @@
 //! The WebAssembly hook host (WIT world, wasmtime embedding, sandbox limits).
 //!
-//! One [`HookHost`] per process owns the wasmtime Engine. [`HookHost::load`] checks a
-//! component's SHA-256 pin, compiles it (or loads it from the cache) and refuses imports
-//! outside the sandbox. Each call gets a fresh Store with memory, table and instance limits
-//! and a wall-time cap that holds whatever the guest does (compute, sleep, poll); what it
-//! returns is lifted within bounds (`decision.rs`). Every failure comes back as a
-//! [`HookError`] and the host stays usable.
+//! One [`HookHost`] per process owns the wasmtime Engine. [`HookHost::load`] refuses a
+//! component over the size cap, checks its SHA-256 pin, compiles it (or loads it from the
+//! cache) on a blocking thread under a time limit (`load.rs`) and refuses imports outside the
+//! sandbox. Each call gets a fresh Store with one memory budget (memories, tables and what
+//! host calls hand out), instance limits, clocks that never wait (`wasi.rs`) and a wall-time
+//! cap that holds whatever the guest does; what it returns is lifted within bounds
+//! (`decision.rs`). Every failure comes back as a [`HookError`], its message bounded, and the
+//! host stays usable.
 
 mod bindings;
 // Lifting with a bound implements wasmtime's unsafe `ComponentType` and `Lift` by hand:
@@ -21,21 +23,24 @@ mod engine;
 mod error;
 mod imports;
 mod limits;
+mod load;
 mod private_dir;
 mod sandbox;
+mod wasi;
 
 pub use bindings::{Decision, LaunchOutcome, Level, Mode, Server, ServerOutcome, WaveContext, WaveResult};
 pub use cache::{sha256_hex, LoadSource};
 pub use decision::{cut, MAX_ID_BYTES, MAX_MESSAGE_BYTES, MAX_SKIP_IDS, MAX_TAG_KEYS, MAX_TAG_KEY_BYTES};
-pub use error::HookError;
-pub use limits::MAX_MEMORIES;
+pub use error::{HookError, Refusal};
+pub use limits::{MAX_MEMORIES, TABLE_ELEMENT_BYTES};
 pub use private_dir::default_cache_dir;
 pub use sandbox::{LogLimits, LogLine};
+pub use wasi::MAX_HOST_CALL_BYTES;
 
 use bindings::{WaveHooks, WaveHooksPre};
 use decision::{RawDecision, TagKeys};
 use sandbox::CallState;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use wasmtime::component::{ComponentExportIndex, ComponentNamedList, HasSelf, InstancePre, Linker, Lower};
 use wasmtime::{Engine, Store, Trap};
@@ -48,7 +53,8 @@ pub struct HostConfig {
     /// Compiled components, keyed by hash and engine settings. A directory of this user's
     /// own: the cache refuses one that is not (see `cache.rs`).
     pub cache_dir: PathBuf,
-    /// Linear-memory cap per call, for all of the instance's memories together.
+    /// Memory budget per call: all of the instance's memories and tables together, and the
+    /// bytes host calls hand it (`limits.rs`).
     pub memory_bytes: usize,
     /// Wall-time cap per call: instantiation, guest code, and any host call the guest waits
     /// on (sleep, poll). The call returns [`HookError::Timeout`] within it plus a few ms.
@@ -56,7 +62,18 @@ pub struct HostConfig {
     /// Native stack the guest may use; deeper recursion traps.
     pub max_wasm_stack: usize,
     pub log_limits: LogLimits,
+    /// A component file larger than this is refused before it is read whole or compiled.
+    pub max_component_bytes: usize,
+    /// Reading, hashing and compiling a component (or reading its cached artifact) on the
+    /// blocking pool; past this the load fails with [`HookError::CompileTimeout`].
+    pub compile_timeout: Duration,
 }
+
+/// The default size cap: the JavaScript example (a JS engine with its script) is 12 MB.
+pub const DEFAULT_MAX_COMPONENT_BYTES: usize = 32 << 20;
+/// The default compile limit: the JavaScript example compiles in about a minute unoptimized
+/// (tests) and in seconds optimized, and a status check has minutes.
+pub const DEFAULT_COMPILE_TIMEOUT: Duration = Duration::from_secs(120);
 
 impl HostConfig {
     pub fn new(cache_dir: impl Into<PathBuf>) -> Self {
@@ -66,6 +83,8 @@ impl HostConfig {
             call_timeout: Duration::from_millis(50),
             max_wasm_stack: 512 << 10,
             log_limits: LogLimits::default(),
+            max_component_bytes: DEFAULT_MAX_COMPONENT_BYTES,
+            compile_timeout: DEFAULT_COMPILE_TIMEOUT,
         }
     }
 }
@@ -118,11 +137,11 @@ impl HookHost {
     pub fn new(config: HostConfig) -> wasmtime::Result<Self> {
         let engine = engine::new_engine(config.max_wasm_stack)?;
         let mut linker = Linker::new(&engine);
-        // The full p2 set is linked, but imports::check refuses network interfaces at load
-        // and the WasiCtx denies what remains (no preopens, env, args or sockets). The async
-        // flavour: a host call the guest waits on (a sleep, a poll) is a future that the
-        // call's deadline can drop (see `deadline.rs`).
-        wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+        // The p2 interfaces hooks may import, clocks and random replaced (`wasi.rs`);
+        // imports::check refuses the rest at load and the WasiCtx denies what remains (no
+        // preopens, env, args or stdin). The async flavour: a host call the guest waits on is
+        // a future that the call's deadline can drop (see `deadline.rs`).
+        wasi::add_to_linker(&mut linker)?;
         WaveHooks::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
         Ok(HookHost { engine, linker, config })
     }
@@ -131,18 +150,43 @@ impl HookHost {
         &self.config
     }
 
-    /// Check the pin (before parsing anything), compile or load from the cache, check imports
-    /// and exports, and ask the hook for its tag keys. Blocks the calling thread (a compile
-    /// takes a while); callable from any thread, async code included.
+    /// [`HookHost::load_async`], blocking the calling thread until it ends. Callable from any
+    /// thread, async code included (there, prefer the async methods).
     pub fn load(&self, bytes: &[u8], pin: &str) -> Result<Hook, HookError> {
+        if bytes.len() > self.config.max_component_bytes {
+            return Err(HookError::TooLarge { bytes: bytes.len() as u64, limit: self.config.max_component_bytes });
+        }
+        deadline::block_on(self.load_from(load::Source::Bytes(bytes.to_vec()), pin))
+    }
+
+    /// Refuse a component over the size cap, check the pin (before parsing anything), compile
+    /// or load from the cache (on the blocking pool, within the compile limit), check imports
+    /// and exports, and ask the hook for its tag keys. Needs a tokio runtime.
+    pub async fn load_async(&self, bytes: Vec<u8>, pin: &str) -> Result<Hook, HookError> {
+        self.load_from(load::Source::Bytes(bytes), pin).await
+    }
+
+    /// [`HookHost::load_async`] of a file: a file over the size cap is refused from its size,
+    /// unread, and the read is inside the compile limit.
+    pub async fn load_file_async(&self, path: &Path, pin: &str) -> Result<Hook, HookError> {
+        self.load_from(load::Source::File(path.to_owned()), pin).await
+    }
+
+    async fn load_from(&self, source: load::Source, pin: &str) -> Result<Hook, HookError> {
         let started = Instant::now();
-        let sha256 = cache::check_pin(bytes, pin)?;
-        let (component, source) = cache::load(&self.config.cache_dir, &self.engine, bytes, &sha256)?;
+        let limits = load::Limits {
+            engine: &self.engine,
+            cache_dir: &self.config.cache_dir,
+            max_bytes: self.config.max_component_bytes,
+            time: self.config.compile_timeout,
+        };
+        let load::Compiled { component, source, sha256 } = load::compile(source, pin, limits).await?;
         imports::check(&self.engine, &component)?;
-        let pre = self.linker.instantiate_pre(&component).map_err(|e| HookError::Invalid(format!("{e:#}")))?;
+        let invalid = |e: wasmtime::Error| HookError::Invalid(error::bounded(&format!("{e:#}")));
+        let pre = self.linker.instantiate_pre(&component).map_err(invalid)?;
         // The generated bindings check every export's type at load; the calls themselves go
         // through `decision.rs`, which lifts the result within bounds.
-        WaveHooksPre::new(pre.clone()).map_err(|e| HookError::Invalid(format!("{e:#}")))?;
+        WaveHooksPre::new(pre.clone()).map_err(invalid)?;
         let export = |name: &str| {
             component
                 .get_export_index(None, name)
@@ -150,7 +194,7 @@ impl HookHost {
         };
         let exports =
             Exports { tag_keys: export("tag-keys")?, before_wave: export("before-wave")?, after_wave: export("after-wave")? };
-        let keys = deadline::block_on(self.ask_tag_keys(&pre, &exports.tag_keys))?;
+        let keys = self.ask_tag_keys(&pre, &exports.tag_keys).await?;
         let tag_keys = (!keys.is_empty()).then(|| keys.into_iter().collect());
         Ok(Hook { sha256, source, load_time: started.elapsed(), pre, exports, tag_keys })
     }
@@ -300,17 +344,21 @@ impl HookHost {
         if memory_exceeded {
             return HookError::MemoryLimit { limit_bytes: self.config.memory_bytes };
         }
+        if let Some(refused) = err.downcast_ref::<wasi::Refused>() {
+            return HookError::HostCall { import: refused.import, refusal: refused.refusal.clone() };
+        }
         match trap {
-            // A Rust panic message lands on stderr just before the trap; it says more than the trap.
+            // A Rust panic message lands on stderr just before the trap; it says more than the
+            // trap. Cut as a pause reason is: stderr holds up to 64 KiB of the guest's text.
             Some(trap) => {
                 let said: Vec<&str> = stderr.lines().map(str::trim).filter(|l| !l.is_empty()).take(3).collect();
                 match said.is_empty() {
                     true => HookError::Trap(trap.to_string()),
-                    false => HookError::Trap(format!("{trap}; stderr: {}", said.join(" | "))),
+                    false => HookError::Trap(error::bounded(&format!("{trap}; stderr: {}", said.join(" | ")))),
                 }
             }
             // Not a trap: the guest's return could not be lifted, or a host call failed for it.
-            None => HookError::BadReturn(format!("{err:#}")),
+            None => HookError::BadReturn(error::bounded(&format!("{err:#}"))),
         }
     }
 }

@@ -32,8 +32,10 @@ pub struct LogLine {
 }
 
 pub struct CallState {
-    wasi: WasiCtx,
-    table: ResourceTable,
+    pub(crate) wasi: WasiCtx,
+    pub(crate) table: ResourceTable,
+    /// The module's `now` in nanoseconds: what the monotonic clock reads (`wasi.rs`).
+    pub(crate) now_ns: u64,
     pub limits: CallLimits,
     log_limits: LogLimits,
     pub logs: Vec<LogLine>,
@@ -57,10 +59,14 @@ impl CallState {
             .allow_ip_name_lookup(false)
             .wall_clock(FixedClock(now))
             .monotonic_clock(FixedClock(now))
+            // `wasi.rs` replaces the random imports with capped ones; this is the same cap
+            // for any path that reaches wasmtime-wasi's own.
+            .max_random_size(crate::wasi::MAX_HOST_CALL_BYTES)
             .build();
         CallState {
             wasi,
             table: ResourceTable::new(),
+            now_ns: now.saturating_mul(1_000_000_000),
             limits: CallLimits::new(memory_bytes),
             log_limits,
             logs: Vec::new(),

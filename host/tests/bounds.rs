@@ -1,11 +1,12 @@
 //! Hostile guests against the host's bounds: a call ends within its wall-time cap whatever
-//! the guest waits on, and what a guest returns is bounded before the host copies it.
+//! the guest does (it cannot wait), and what a guest returns or writes is bounded before it
+//! reaches the module.
 #![allow(clippy::unwrap_used, clippy::panic)] // test code: a failed step fails the test
 
 mod common;
 
 use common::{context, guest_bytes, host, server};
-use drs_host::{Decision, Hook, HookError, HookHost, HostConfig, MAX_MESSAGE_BYTES};
+use drs_host::{Decision, Hook, HookError, HookHost, HostConfig, Refusal, MAX_MESSAGE_BYTES};
 use std::time::{Duration, Instant};
 
 fn servers() -> Vec<drs_host::Server> {
@@ -35,9 +36,11 @@ fn still_works(host: &HookHost, hook: &Hook) {
     assert_eq!(out.decision, Decision::Proceed);
 }
 
-/// A hook that sleeps (30 s, forever, or 1 ms at a time) ends at its 50 ms cap with Timeout.
+/// A hook that sleeps (30 s, forever, or 1 ms at a time) is stopped at its first sleep: its
+/// clocks are stopped at the module's `now`, so a sleep could only be on the real clock. It
+/// used to sleep until its 50 ms cap (and before the cap held waits, for the whole 30 s).
 #[test]
-fn a_sleeping_hook_ends_at_its_wall_time_cap() {
+fn a_sleeping_hook_is_refused_at_its_first_sleep() {
     let (host, hook) = hostile_with("sleep", |c| c);
     let cap = host.config().call_timeout;
     for mode in ["sleep", "sleep-forever", "sleep-loop"] {
@@ -45,8 +48,11 @@ fn a_sleeping_hook_ends_at_its_wall_time_cap() {
         let err = host.before_wave(&hook, &context(mode, servers())).unwrap_err();
         let took = started.elapsed();
         eprintln!("{mode}: {err} after {took:?}");
-        assert!(matches!(err, HookError::Timeout { limit_ms: 50 }), "{mode}: {err}");
-        assert!(took >= cap && took < cap + SLACK, "{mode}: took {took:?} against a {cap:?} cap");
+        assert!(
+            matches!(err, HookError::HostCall { import: "wasi:clocks/monotonic-clock.subscribe-duration", refusal: Refusal::Wait { nanos } } if nanos > 0),
+            "{mode}: {err}"
+        );
+        assert!(took < cap + SLACK, "{mode}: took {took:?} against a {cap:?} cap");
     }
     still_works(&host, &hook);
 }
@@ -54,18 +60,33 @@ fn a_sleeping_hook_ends_at_its_wall_time_cap() {
 /// From async code, both the blocking call (as `drs-orch hooks check` made it, which then
 /// panicked: "Cannot start a runtime from within a runtime") and the async one end at the cap.
 #[test]
-fn a_sleeping_hook_called_from_async_code_times_out_without_panicking() {
-    let (host, hook) = hostile_with("sleep-async", |c| c);
+fn a_looping_hook_called_from_async_code_times_out_without_panicking() {
+    let (host, hook) = hostile_with("loop-async", |c| c);
     let cap = host.config().call_timeout;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     runtime.block_on(async {
         let started = Instant::now();
-        let blocking = host.before_wave(&hook, &context("sleep", servers()));
+        let blocking = host.before_wave(&hook, &context("loop", servers()));
         assert!(matches!(blocking, Err(HookError::Timeout { .. })), "{blocking:?}");
-        let awaited = host.before_wave_async(&hook, &context("sleep", servers())).await;
+        let awaited = host.before_wave_async(&hook, &context("loop", servers())).await;
         assert!(matches!(awaited, Err(HookError::Timeout { .. })), "{awaited:?}");
         assert!(started.elapsed() < 2 * (cap + SLACK), "took {:?}", started.elapsed());
     });
+}
+
+/// A panic after 1 MiB written to stderr in one line: the trap quotes stderr (64 KiB of it
+/// were kept), cut to the bound of a pause reason, as the module's error, the report and the
+/// parent's failure cause carry it. It used to carry all 64 KiB.
+#[test]
+fn a_trap_after_a_stderr_flood_has_a_bounded_message() {
+    let (host, hook) = hostile_with("stderr-flood", |c| c);
+    let err = host.before_wave(&hook, &context("stderr-flood-panic", servers())).unwrap_err();
+    let HookError::Trap(message) = &err else { panic!("expected a trap, got {err:.200}") };
+    eprintln!("trap message: {} bytes, error: {} bytes", message.len(), err.to_string().len());
+    assert!(message.len() <= MAX_MESSAGE_BYTES, "{} bytes", message.len());
+    assert!(message.contains("stderr: eeee") && message.ends_with(" bytes]"), "{message:.200}");
+    assert!(err.to_string().len() <= MAX_MESSAGE_BYTES + "hook trapped: ".len());
+    still_works(&host, &hook);
 }
 
 /// 3 million copies of a valid id: refused from the list's length, before any element is

@@ -37,9 +37,13 @@ fn js() -> Option<&'static Js> {
                     let _ = std::fs::remove_file(old.path());
                 }
             }
-            // A generous time cap: an unoptimized host on a loaded machine is slow to instantiate
-            // a 12 MB component, and the cap is not what these tests are about.
-            let config = HostConfig { call_timeout: Duration::from_secs(5), ..HostConfig::new(&cache_dir) };
+            // Generous time caps: an unoptimized host on a loaded machine is slow to compile
+            // and instantiate a 12 MB component, and the caps are not what these tests are about.
+            let config = HostConfig {
+                call_timeout: Duration::from_secs(5),
+                compile_timeout: Duration::from_secs(600),
+                ..HostConfig::new(&cache_dir)
+            };
             let host = HookHost::new(config).expect("create host");
             let started = Instant::now();
             // A refused import (wasi:http, wasi:sockets) would fail here, by name.

@@ -1,19 +1,20 @@
-//! The memory cap covers all of an instance's memories together. No Rust or JavaScript guest
-//! has more than one memory, so this builds a component that does: a core module with
-//! several memories (wasm-encoder) made into a `wave-hooks` component (wit-component) whose
-//! before-wave grows each extra memory by 40 MiB and writes all of it. Each memory is under
-//! the 64 MiB cap; together they are not. The build for `bench hooks` is kept in
+//! The memory budget covers all of an instance's memories and tables together. No Rust or
+//! JavaScript guest has more than one memory or grows a table, so this builds components
+//! that do: a core module with several memories and tables (wasm-encoder) made into a
+//! `wave-hooks` component (wit-component) whose before-wave grows each extra memory by 40 MiB
+//! (and writes all of it) and each table by the elements asked. Each memory is under the
+//! 64 MiB cap; together they are not. The build for `bench hooks` is kept in
 //! hooks/hostile/memories.wasm (a test checks that it is current).
 #![allow(clippy::unwrap_used, clippy::panic)] // test code: a failed step fails the test
 
 mod common;
 
 use common::{context, host, server};
-use drs_host::{Decision, HookError, HookHost, HostConfig, MAX_MEMORIES};
+use drs_host::{Decision, HookError, HookHost, HostConfig, MAX_MEMORIES, TABLE_ELEMENT_BYTES};
 use std::time::Duration;
 use wasm_encoder::{
-    CodeSection, ConstExpr, ExportKind, ExportSection, Function, FunctionSection, GlobalSection, GlobalType, Instruction, MemArg,
-    MemorySection, MemoryType, Module, TypeSection, ValType,
+    CodeSection, ConstExpr, ExportKind, ExportSection, Function, FunctionSection, GlobalSection, GlobalType, HeapType,
+    Instruction, MemArg, MemorySection, MemoryType, Module, RefType, TableSection, TableType, TypeSection, ValType,
 };
 use wit_parser::abi::{AbiVariant, WasmType};
 use wit_parser::Resolve;
@@ -25,6 +26,12 @@ const GROW_PAGES: u64 = 640;
 /// A `wave-hooks` component with `memories` memories; before-wave grows and fills every one
 /// but the first by 40 MiB, then proceeds.
 fn component(memories: u32) -> Vec<u8> {
+    component_with(memories, &[])
+}
+
+/// As [`component`], with a funcref table (of no elements at first) per item of `tables`,
+/// which before-wave grows by that many elements.
+fn component_with(memories: u32, tables: &[u32]) -> Vec<u8> {
     let mut resolve = Resolve::default();
     let (package, _) = resolve.push_dir(common::build::repo_root().join("host/wit")).unwrap();
     let world = resolve.select_world(&[package], Some("wave-hooks")).unwrap();
@@ -91,6 +98,16 @@ fn component(memories: u32) -> Vec<u8> {
                     body.instruction(&i);
                 }
             }
+            for (table, elements) in tables.iter().enumerate() {
+                for i in [
+                    Instruction::RefNull(HeapType::FUNC),
+                    Instruction::I32Const(*elements as i32),
+                    Instruction::TableGrow(table as u32),
+                    Instruction::Drop,
+                ] {
+                    body.instruction(&i);
+                }
+            }
         }
         // The result at address 16, all zeros: `proceed`, or an empty tag-keys list.
         for i in [
@@ -118,7 +135,21 @@ fn component(memories: u32) -> Vec<u8> {
     globals.global(GlobalType { val_type: ValType::I32, mutable: true, shared: false }, &ConstExpr::i32_const(1024));
 
     let mut module = Module::new();
-    module.section(&types).section(&functions).section(&memory).section(&globals).section(&export).section(&code);
+    module.section(&types).section(&functions);
+    if !tables.is_empty() {
+        let mut table_section = TableSection::new();
+        for _ in tables {
+            table_section.table(TableType {
+                element_type: RefType::FUNCREF,
+                table64: false,
+                minimum: 0,
+                maximum: None,
+                shared: false,
+            });
+        }
+        module.section(&table_section);
+    }
+    module.section(&memory).section(&globals).section(&export).section(&code);
     let mut bytes = module.finish();
     wit_component::embed_component_metadata(&mut bytes, &resolve, world, wit_component::StringEncoding::UTF8).unwrap();
     wit_component::ComponentEncoder::default().validate(true).module(&bytes).unwrap().encode().unwrap()
@@ -147,6 +178,27 @@ fn the_memory_cap_covers_all_memories_together() {
     let bytes = component(MAX_MEMORIES as u32);
     let hook = roomy.load(&bytes, &drs_host::sha256_hex(&bytes)).unwrap();
     assert_eq!(roomy.before_wave(&hook, &context("many-memories", servers)).unwrap().decision, Decision::Proceed);
+}
+
+/// Tables draw on the same budget: with 2 MiB for the call and its 1 MiB memory, one table
+/// grown by 100,000 elements (800 KB of slots) fits and two do not, though each is within the
+/// per-table cap. Tables used to sit outside the budget: up to 64 of them, 51 MB.
+#[test]
+fn tables_count_in_the_memory_budget() {
+    const BUDGET: usize = 2 << 20;
+    let (host, _) = host("tables");
+    let host = HookHost::new(HostConfig { memory_bytes: BUDGET, call_timeout: Duration::from_secs(10), ..host.config().clone() })
+        .unwrap();
+    let servers = vec![server("s-1", &[])];
+    let call = |tables: &[u32]| {
+        let bytes = component_with(1, tables);
+        let hook = host.load(&bytes, &drs_host::sha256_hex(&bytes)).unwrap();
+        host.before_wave(&hook, &context("tables", servers.clone())).map(|o| o.decision)
+    };
+    const { assert!(100_000 * TABLE_ELEMENT_BYTES < BUDGET - (1 << 20), "one table fits beside the memory") };
+    assert_eq!(call(&[100_000]).unwrap(), Decision::Proceed);
+    let err = call(&[100_000, 100_000]).unwrap_err();
+    assert!(matches!(err, HookError::MemoryLimit { limit_bytes: BUDGET }), "{err}");
 }
 
 /// One memory more than allowed: refused when the hook is first instantiated (at load, for

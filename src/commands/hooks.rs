@@ -401,17 +401,18 @@ mod tests {
 
     use super::test_build as build;
 
-    /// `hooks check` on a hook that sleeps 30 s: it used to panic ("Cannot start a runtime
-    /// from within a runtime": WASI's blocking sleep inside the CLI's async main); now the
-    /// call ends at its cap and the command reports the timeout as an error.
+    /// `hooks check` on a hook that loops: a hook that slept used to panic it ("Cannot start a
+    /// runtime from within a runtime": WASI's blocking sleep inside the CLI's async main); now
+    /// the call ends at its cap and the command reports the timeout as an error. (A sleep is
+    /// refused at once today: a hook's clocks do not move.)
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn check_on_a_sleeping_hook_reports_the_timeout() {
+    async fn check_on_a_looping_hook_reports_the_timeout() {
         let hook = build::build_rust_guests().unwrap().join("hostile_multi.wasm");
         let dir = std::env::temp_dir().join(format!("drs-orch-hooks-check-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        let sample = dir.join("sleep.json");
-        std::fs::write(&sample, BEFORE.replacen("drill-20251224T101500Z-7f3a", "sleep", 1)).unwrap();
+        let sample = dir.join("loop.json");
+        std::fs::write(&sample, BEFORE.replacen("drill-20251224T101500Z-7f3a", "loop", 1)).unwrap();
         let args =
             CheckArgs { hook, context: sample, after: false, sha256: None, cache_dir: Some(dir.join("cache")), timeout_ms: 50 };
         let started = std::time::Instant::now();

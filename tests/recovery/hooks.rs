@@ -1,6 +1,6 @@
 //! Tenants' hooks at the wave boundaries: a hook that skips servers (the skip-tagged example),
-//! a hook that runs past its time limit under fail-closed and fail-open, and a component that
-//! does not match its pin.
+//! a hook that runs past its time limit under fail-closed and fail-open, and a hook that
+//! cannot load (a component that does not match its pin, one over the size cap) under each.
 
 #[path = "../../host/tests/common/build.rs"]
 mod build;
@@ -35,6 +35,8 @@ pub(crate) fn tenant(hooks: &[(&str, &str)], on_failure: HookFailure, pin: Optio
     move |cfg: &mut ModuleConfig| {
         cfg.hooks = Some(HooksConfig {
             cache_dir: Some(cache.display().to_string()),
+            max_component_bytes: None,
+            compile_timeout_seconds: None,
             tenants: BTreeMap::from([(
                 "shop-team".to_owned(),
                 Tenant { on_failure, components, accounts: ACCOUNTS.map(str::to_owned).to_vec(), ..Default::default() },
@@ -130,14 +132,66 @@ async fn a_hook_past_its_time_limit_aborts_under_fail_closed_and_is_recorded_und
     assert!(last.to_string().contains("fail-open"), "the failure is recorded: {detail}");
 }
 
+/// Under fail-closed, a hook that cannot load (its file does not match its pin) fails the run
+/// at the first boundary, naming the hook and why; nothing starts.
 #[tokio::test]
-async fn a_component_that_does_not_match_its_pin_is_refused_naming_the_hook() {
+async fn a_hook_that_cannot_load_fails_the_run_under_fail_closed_naming_it_and_why() {
     let pin = "0".repeat(64);
-    let r = rig_configured(drs_sim::Fleet::demo(), tenant(&[("skip-tagged", "skip_tagged")], HookFailure::FailOpen, Some(&pin)))
-        .await;
-    let e = r.run(&resource("ShopStack", with_tenant(shop_parameters(), &["skip-tagged"])), "activate", None).await.unwrap_err();
-    assert!(e.message.contains("skip-tagged") && e.message.contains("pin"), "{}", e.message);
-    assert!(r.start_recoveries().await.is_empty());
+    let r =
+        rig_configured(drs_sim::Fleet::demo(), tenant(&[("skip-tagged", "skip_tagged")], HookFailure::FailClosed, Some(&pin)))
+            .await;
+    let token = r.token().await;
+    let shop = resource("ShopStack", with_tenant(shop_parameters(), &["skip-tagged"]));
+    let e = r.run(&shop, "activate", Some(&token)).await.unwrap_err();
+    assert_eq!(e.code, "HookFailed", "{}", e.message);
+    assert!(
+        e.message.contains("hook skip-tagged (before-wave) could not load and the tenant's policy is fail-closed")
+            && e.message.contains(&format!("does not match its pin {pin}")),
+        "{}",
+        e.message
+    );
+    assert!(r.start_recoveries().await.is_empty(), "nothing started");
+    assert_eq!(r.token_state(&token).await["error"], "HookFailed");
+}
+
+/// Under fail-open, the waves proceed without a hook that cannot load (here its file is over
+/// the configuration's size cap, refused before it is read whole), and the record says at each
+/// boundary that it could not load, and why: the run's detail and the jobs' tag. The crossing
+/// names no component for it (none decided). It used to fail every run whatever the policy.
+#[tokio::test]
+async fn a_hook_that_cannot_load_is_recorded_and_the_waves_proceed_under_fail_open() {
+    let hooks = tenant(&[("skip-tagged", "skip_tagged")], HookFailure::FailOpen, None);
+    let r = rig_configured(drs_sim::Fleet::demo(), move |cfg: &mut ModuleConfig| {
+        hooks(cfg);
+        cfg.hooks.as_mut().unwrap().max_component_bytes = Some(1024);
+    })
+    .await;
+    let token = r.token().await;
+    let shop = resource("ShopStack", with_tenant(shop_parameters(), &["skip-tagged"]));
+    let run = r.run(&shop, "activate", Some(&token)).await.expect("fail-open proceeds");
+    let out = r.token_state(&token).await["output"].clone();
+    // All 60, web-01 (tagged dr:skip) included: the hook that would skip it did not run.
+    assert_eq!((out["launched"].as_u64(), out["failed"].as_u64()), (Some(60), Some(0)), "{out}");
+    // The last check's detail: the last wave's after-wave, with why.
+    let detail = run.detail.unwrap();
+    let after = &detail["waves"][2]["hookDecisions"][0];
+    assert_eq!((&after["hook"], &after["point"]), (&json!("skip-tagged"), &json!("after-wave")), "{detail}");
+    assert_eq!(after["decision"], "could not load (fail-open: proceed)", "{detail}");
+    assert!(after["detail"].as_str().unwrap().contains("over the 1024-byte cap for a hook"), "{detail}");
+    // Each wave's jobs carry the decisions it crossed with.
+    let jobs = r.all_jobs().await;
+    for wave in ["0", "1", "2"] {
+        let tags: Vec<&String> = jobs
+            .iter()
+            .filter_map(|(_, j)| j.tags())
+            .filter(|t| t.get("drs-orch:wave").map(String::as_str) == Some(wave))
+            .filter_map(|t| t.get("drs-orch:hooks"))
+            .collect();
+        let said = "skip-tagged:before-wave=could not load (fail-open: proceed)";
+        assert!(!tags.is_empty() && tags.iter().all(|t| t.contains(said)), "wave {wave}: {tags:?}");
+    }
+    let record = run_record(&r).await;
+    assert_eq!(record["crossings"]["M"]["0"]["M"]["components"]["M"], json!({}), "{record}");
 }
 
 #[tokio::test]
@@ -220,6 +274,10 @@ async fn a_hooks_pause_holds_until_its_approval_is_answered_though_the_hook_proc
         let components = BTreeMap::from([("freeze".to_owned(), HookComponent { path, sha256 })]);
         cfg.hooks = Some(HooksConfig {
             cache_dir: Some(cache.display().to_string()),
+            max_component_bytes: None,
+            // The unoptimized compile of the 12 MB component takes about a minute; a loaded
+            // machine may take longer than the default 120 s.
+            compile_timeout_seconds: Some(600),
             tenants: BTreeMap::from([(
                 "shop-team".to_owned(),
                 Tenant {

@@ -80,6 +80,14 @@ pub struct HooksConfig {
     /// Compiled components, keyed by hash and engine settings (default: a folder in the temp dir).
     #[serde(default)]
     pub cache_dir: Option<String>,
+    /// A component file larger than this is refused (as a hook that cannot load) before it
+    /// is read whole or compiled (default: the host's, 32 MiB).
+    #[serde(default)]
+    pub max_component_bytes: Option<usize>,
+    /// How long reading and compiling one component may take, off the async workers (default:
+    /// the host's, 120 s); past it the hook cannot load at this check.
+    #[serde(default)]
+    pub compile_timeout_seconds: Option<u64>,
     pub tenants: std::collections::BTreeMap<String, Tenant>,
 }
 
@@ -95,7 +103,9 @@ pub struct Tenant {
     /// its hooks: a resource cannot leave a tenant's rules out by leaving its name out.
     #[serde(default)]
     pub mandatory: bool,
-    /// What a hook that traps, times out or cannot load does to the wave.
+    /// What a hook that traps, times out, is refused a host call, returns what cannot be
+    /// applied, or cannot load (its file unreadable or over the size cap, its pin not matched,
+    /// its imports refused, its compile past the limit) does to the wave.
     #[serde(default)]
     pub on_failure: HookFailure,
     /// The tenant's hooks by name, called in this (name) order.

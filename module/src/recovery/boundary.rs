@@ -160,7 +160,8 @@ pub async fn after(c: &Check<'_>, w: usize, failures: &[ServerFailure], set: &Ho
     Ok(set.after_wave(context::result(&wave(clients, payload, set, w), &servers, &launched, &failed)).await)
 }
 
-/// The answers, judged: a failed hook by the tenant's policy; abort over delay over pause.
+/// The answers, judged: a hook that failed or could not load by the tenant's policy; abort
+/// over delay over pause.
 pub fn judge(
     answers: &[Answer],
     policy: HookFailure,
@@ -175,15 +176,18 @@ pub fn judge(
         }
         let (decision, detail) = match &a.result {
             Ok(d) => describe(d),
-            Err(e) if policy == HookFailure::FailOpen => ("failed (fail-open: proceed)".to_owned(), Some(e.clone())),
-            Err(e) => ("failed (fail-closed: abort)".to_owned(), Some(e.clone())),
+            Err(f) if policy == HookFailure::FailOpen => {
+                (format!("{} (fail-open: proceed)", f.what()), Some(f.reason().to_owned()))
+            }
+            Err(f) => (format!("{} (fail-closed: abort)", f.what()), Some(f.reason().to_owned())),
         };
         record.push(HookDecision { hook: a.hook.clone(), point: a.point.into(), decision, detail });
         match &a.result {
-            Err(e) if policy == HookFailure::FailClosed => {
+            Err(f) if policy == HookFailure::FailClosed => {
+                let (what, why) = (f.what(), f.reason());
                 abort.get_or_insert((
                     ErrorCode::HookFailed,
-                    format!("hook {} ({}) failed and the tenant's policy is fail-closed: {e}", a.hook, a.point),
+                    format!("hook {} ({}) {what} and the tenant's policy is fail-closed: {why}", a.hook, a.point),
                 ));
             }
             Err(_) | Ok(Decision::Proceed) => {}
@@ -240,8 +244,9 @@ pub fn tag_value(record: &[HookDecision]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::hooks::runner::Failure;
 
-    fn answer(hook: &str, point: &'static str, result: Result<Decision, String>) -> Answer {
+    fn answer(hook: &str, point: &'static str, result: Result<Decision, Failure>) -> Answer {
         Answer { hook: hook.into(), point, result, logs: vec![] }
     }
 
@@ -277,14 +282,24 @@ mod tests {
     }
 
     #[test]
-    fn a_failed_hook_follows_the_tenants_policy_and_after_wave_skips_are_only_recorded() {
-        let failed = || answer("h", "before-wave", Err("hook ran longer than its 50 ms limit".into()));
+    fn a_failed_or_unloadable_hook_follows_the_tenants_policy_and_after_wave_skips_are_only_recorded() {
+        let failed = || answer("h", "before-wave", Err(Failure::Call("hook ran longer than its 50 ms limit".into())));
         let (v, record) = verdict(&[failed()], HookFailure::FailClosed);
         assert!(matches!(v, Verdict::Fail { code: ErrorCode::HookFailed, .. }));
         assert!(record[0].decision.contains("fail-closed"));
         let (v, record) = verdict(&[failed()], HookFailure::FailOpen);
         assert!(matches!(v, Verdict::Proceed { ref skip } if skip.is_empty()));
         assert!(record[0].decision.contains("fail-open"));
+
+        let unloadable = || answer("u", "before-wave", Err(Failure::Load("component hash 1 does not match its pin 2".into())));
+        let (v, record) = verdict(&[unloadable()], HookFailure::FailClosed);
+        assert!(matches!(v, Verdict::Fail { code: ErrorCode::HookFailed, ref message }
+                if message == "hook u (before-wave) could not load and the tenant's policy is fail-closed: component hash 1 does not match its pin 2"),);
+        assert_eq!(record[0].decision, "could not load (fail-closed: abort)");
+        let (v, record) = verdict(&[unloadable()], HookFailure::FailOpen);
+        assert!(matches!(v, Verdict::Proceed { ref skip } if skip.is_empty()));
+        assert_eq!(record[0].decision, "could not load (fail-open: proceed)");
+        assert_eq!(record[0].detail.as_deref(), Some("component hash 1 does not match its pin 2"));
 
         let late = answer("d", "after-wave", Ok(Decision::Skip(vec!["s-1".into()])));
         let (v, _) = verdict(&[late], HookFailure::FailClosed);

@@ -35,7 +35,7 @@ pub async fn check(clients: &Clients, payload: &Payload, record: &RunRecord) -> 
         warnings: super::recovered::line(&payload.recovered).into_iter().collect(),
     };
     let hooks = match (&payload.tenant, payload.hooks.is_empty()) {
-        (Some(t), false) => Some(crate::hooks::runner::load(clients.config(), t, &payload.hooks)?),
+        (Some(t), false) => Some(crate::hooks::runner::load(clients.config(), t, &payload.hooks).await?),
         _ => None,
     };
     let past_deadline = clients.now() > payload.deadline;

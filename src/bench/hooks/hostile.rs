@@ -41,6 +41,7 @@ fn specs() -> Vec<Spec> {
         memory_bytes: memory_mib * MIB,
     };
     vec![
+        // Refused at the first sleep: a hook's clocks do not move, so it may not wait.
         spec("sleep", "sleeps 30 s (subscribe-duration + block)", "sleep", 50, 64),
         spec("sleep_forever", "sleeps on a deadline that never comes", "sleep-forever", 50, 64),
         spec("sleep_loop", "sleeps 1 ms at a time, forever", "sleep-loop", 50, 64),

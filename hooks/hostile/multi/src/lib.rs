@@ -35,6 +35,11 @@ fn run(mode: &str, servers: &[String]) -> Decision {
         }
         "recurse" => Decision::Abort(format!("unreachable {}", recurse(0))),
         "panic" => panic!("hostile hook panics on purpose"),
+        // 1 MiB on stderr in one line, then a panic: the trap quotes stderr.
+        "stderr-flood-panic" => {
+            eprint!("{}", "e".repeat(1 << 20));
+            panic!("hostile hook panics after flooding stderr")
+        }
         "log-flood" => {
             let big = "x".repeat(10_000);
             for i in 0..10_000 {
