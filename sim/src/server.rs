@@ -9,7 +9,7 @@ use crate::ctx::{Ctx, Request};
 use crate::faults::{CallKey, CrashPoint, Verdict};
 use crate::identity::IdentityError;
 use crate::protocol::{self, form::Form, outage, protocol_of, refused, throttled, ApiError, AuthFailure, Protocol, Reply};
-use crate::sigv4::{self, SigError};
+use crate::sigv4;
 use crate::world::World;
 use crate::{control, drs, dynamodb, ec2, secrets, sfn, sts};
 use bytes::Bytes;
@@ -161,19 +161,22 @@ fn handle_signed(
     record: &mut CallRecord,
     latency: &mut Option<std::time::Duration>,
 ) -> Result<Reply, (Protocol, ApiError)> {
-    let auth = match sigv4::parse_authorization(&req.headers) {
-        Ok(a) => a,
-        Err(SigError::Missing) => return Err((guess_protocol(req), AuthFailure::Missing.error(guess_protocol(req)))),
-        Err(SigError::Malformed(m)) => {
-            return Err((guess_protocol(req), ApiError::new(400, "IncompleteSignature", m)));
-        }
-        Err(_) => return Err((guess_protocol(req), AuthFailure::BadSignature.error(guess_protocol(req)))),
-    };
+    let auth = sigv4::parse_authorization(&req.headers).map_err(|e| {
+        let protocol = guess_protocol(req);
+        (protocol, protocol::signature_refused(protocol, e))
+    })?;
     let protocol = protocol_of(&auth.service).ok_or_else(|| {
         (guess_protocol(req), ApiError::new(400, "UnknownService", format!("service '{}' is not simulated", auth.service)))
     })?;
     let fail = |e: ApiError| (protocol, e);
     let form = matches!(protocol, Protocol::AwsQuery | Protocol::Ec2Query).then(|| Form::parse(&req.body, &req.query));
+    // A scope naming another service is answered in the protocol of the one the request speaks.
+    let host = req.headers.get(http::header::HOST).and_then(|v| v.to_str().ok());
+    let requested = requested_service(protocol, req, form.as_ref());
+    sigv4::check_scope(&auth, requested, host).map_err(|e| {
+        let spoken = requested.and_then(protocol_of).unwrap_or(protocol);
+        (spoken, protocol::signature_refused(spoken, e))
+    })?;
     let operation = operation_of(protocol, &auth.service, req, form.as_ref()).map_err(fail)?;
     record.service = auth.service.clone();
     record.operation = operation.clone();
@@ -189,13 +192,14 @@ fn handle_signed(
     })?;
     record.account = cred.principal.account.clone();
     record.role = cred.principal.role_arn();
-    sigv4::verify(&auth, &cred.secret, req.method.as_str(), &req.path, &req.query, &req.headers, &req.body).map_err(|e| {
-        fail(match e {
-            SigError::TooSkewed => AuthFailure::Skewed.error(protocol),
-            SigError::Malformed(m) => ApiError::new(400, "IncompleteSignature", m),
-            _ => AuthFailure::BadSignature.error(protocol),
-        })
-    })?;
+    let signed = sigv4::SignedRequest {
+        method: req.method.as_str(),
+        raw_path: &req.path,
+        raw_query: &req.query,
+        headers: &req.headers,
+        body: &req.body,
+    };
+    sigv4::verify(&auth, &cred.secret, &signed).map_err(|e| fail(protocol::signature_refused(protocol, e)))?;
 
     // What the call is authorized as, recorded whether or not a fault or the role stops it.
     let caller = cred.principal.caller_arn();
@@ -260,6 +264,30 @@ fn needed_actions(service: &str, operation: &str, req: &Request, account: &str, 
         (_, "GetCallerIdentity") => vec![],
         ("dynamodb", _) => dynamodb::iam::needed(operation, &req.body, account, region),
         _ => vec![dynamodb::iam::Needed { action: format!("{service}:{operation}"), resource: None }],
+    }
+}
+
+/// The service a request speaks by its own content: its X-Amz-Target's prefix, its query API
+/// version, or (restJson1) DRS, the one such service simulated. None when it names none
+/// known: finding the operation refuses it then.
+fn requested_service(protocol: Protocol, req: &Request, form: Option<&Form>) -> Option<&'static str> {
+    const TARGETS: [(&str, &str); 4] = [
+        (dynamodb::TARGET_PREFIX, "dynamodb"),
+        ("AWSStepFunctions.", "states"),
+        (secrets::SSM_TARGET, "ssm"),
+        (secrets::SECRETS_MANAGER_TARGET, "secretsmanager"),
+    ];
+    match protocol {
+        Protocol::AwsJson10 | Protocol::AwsJson11 => {
+            let target = req.headers.get("x-amz-target").and_then(|v| v.to_str().ok())?;
+            TARGETS.iter().find(|(prefix, _)| target.starts_with(prefix)).map(|(_, service)| *service)
+        }
+        Protocol::Ec2Query | Protocol::AwsQuery => match form?.get("Version")? {
+            "2016-11-15" => Some("ec2"),
+            "2011-06-15" => Some("sts"),
+            _ => None,
+        },
+        Protocol::RestJson1 => Some("drs"),
     }
 }
 

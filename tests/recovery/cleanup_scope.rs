@@ -169,7 +169,8 @@ async fn cleanup_looks_everywhere_the_ledger_says_a_run_reached_and_records_what
     assert_eq!(last["runs"], json!(1), "{last}");
     assert_eq!(last["notInLedger"], json!(0), "{last}");
 
-    let records: Vec<Value> = r.ledger_items().await.into_iter().filter(|i| i["sk"]["S"].as_str().is_some_and(|s| s.starts_with("run#"))).collect();
+    let records: Vec<Value> =
+        r.ledger_items().await.into_iter().filter(|i| i["sk"]["S"].as_str().is_some_and(|s| s.starts_with("run#"))).collect();
     assert_eq!(records.len(), 1);
     let rec = &records[0];
     assert_eq!(rec["cleanupRemaining"]["N"], json!("0"), "the last pass found nothing: {rec}");
@@ -181,7 +182,8 @@ async fn cleanup_looks_everywhere_the_ledger_says_a_run_reached_and_records_what
     // A cleanup called again later changes nothing, and the first time it was clean holds.
     r.control.advance(600.0).await.unwrap();
     cleanup_to_done(&r, &r.clients, &shop).await;
-    let again = r.ledger_items().await.into_iter().find(|i| i["sk"]["S"].as_str().is_some_and(|s| s.starts_with("run#"))).unwrap();
+    let again =
+        r.ledger_items().await.into_iter().find(|i| i["sk"]["S"].as_str().is_some_and(|s| s.starts_with("run#"))).unwrap();
     assert_eq!(again["cleanupDone"]["S"].as_str(), Some(done.as_str()));
     assert_eq!(again["cleanupJobs"]["L"].as_array().map_or(0, Vec::len), jobs, "no terminate job twice");
 }

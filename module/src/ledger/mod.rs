@@ -9,7 +9,9 @@ pub mod plan;
 pub mod record;
 pub mod store;
 
-pub use record::{CleanupPass, CleanupState, Crossing, GateAnswer, GateAsked, GivenUp, RunEnd, RunKey, RunListing, RunRecord, RECORD_VERSION};
+pub use record::{
+    CleanupPass, CleanupState, Crossing, GateAnswer, GateAsked, GivenUp, RunEnd, RunKey, RunListing, RunRecord, RECORD_VERSION,
+};
 pub use store::{Ledger, LedgerError, Opened};
 
 use crate::aws::Clients;

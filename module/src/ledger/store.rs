@@ -8,8 +8,8 @@
 
 use super::plan::{self, PlanChunk};
 use super::record::{
-    resource_pk, wave_server_key, CleanupPass, Crossing, GateAnswer, GateAsked, GivenUp, RunEnd, RunKey, RunListing, RunRecord, RECORD_VERSION,
-    RUN_PREFIX,
+    resource_pk, wave_server_key, CleanupPass, Crossing, GateAnswer, GateAsked, GivenUp, RunEnd, RunKey, RunListing, RunRecord,
+    RECORD_VERSION, RUN_PREFIX,
 };
 use crate::aws::errors::AwsError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;

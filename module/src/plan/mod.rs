@@ -146,7 +146,8 @@ fn plan_layer(layer: u64, resources: &[&DrsResource], found: &Discovery, quotas:
 fn unreadable(found: &Discovery, resources: &[&DrsResource]) -> (Vec<Unread>, Vec<Unread>) {
     let (mut blockers, mut warnings) = (vec![], vec![]);
     for p in found.failed() {
-        let unread = Unread { partition: p.partition.clone(), error: p.error.as_ref().map(|e| e.to_string()).unwrap_or_default() };
+        let unread =
+            Unread { partition: p.partition.clone(), error: p.error.as_ref().map(|e| e.to_string()).unwrap_or_default() };
         if uninitialized_unnamed(p.error.as_ref().is_some_and(|e| e.drs_not_initialized()), &p.partition.region, resources) {
             warnings.push(unread);
         } else {
@@ -158,6 +159,5 @@ fn unreadable(found: &Discovery, resources: &[&DrsResource]) -> (Vec<Unread>, Ve
 
 /// A failure that is only "DRS not initialized", in a region no resource names.
 pub fn uninitialized_unnamed(not_initialized: bool, region: &str, resources: &[&DrsResource]) -> bool {
-    not_initialized
-        && !resources.iter().any(|r| r.selection.regions.iter().any(|named| named == region))
+    not_initialized && !resources.iter().any(|r| r.selection.regions.iter().any(|named| named == region))
 }

@@ -92,7 +92,10 @@ mod tests {
     #[test]
     fn a_finding_reads_as_one_line_and_serializes_its_kind() {
         let f = Finding::at(Concern::LaunchSettings, "200000000001/us-east-1:db-03", LaunchIssue::StartsStopped.to_string());
-        assert_eq!(f.to_string(), "200000000001/us-east-1:db-03: launchDisposition is STOPPED: the recovery instance will not start");
+        assert_eq!(
+            f.to_string(),
+            "200000000001/us-east-1:db-03: launchDisposition is STOPPED: the recovery instance will not start"
+        );
         let v = serde_json::to_value(&f).unwrap();
         assert_eq!(v["concern"], "launchSettings");
         assert_eq!(Finding::new(Concern::Ledger, "no key").to_string(), "no key");

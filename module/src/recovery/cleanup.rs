@@ -82,7 +82,9 @@ pub async fn pass(clients: &Clients, configured: &[Partition], scope: &Scope<'_>
         for text in &run.partitions {
             match text.parse::<Partition>() {
                 Ok(p) => _ = partitions.insert(p),
-                Err(e) => _ = unreachable.insert(format!("run ledger, execution {}", run.execution), format!("partition {text:?}: {e}")),
+                Err(e) => {
+                    _ = unreachable.insert(format!("run ledger, execution {}", run.execution), format!("partition {text:?}: {e}"))
+                }
             }
         }
     }
@@ -180,8 +182,7 @@ async fn record(
     for run in runs {
         let mine = |e: &Option<String>| e.as_deref() == Some(run.execution.as_str());
         let reached = |p: &Partition| run.partitions.is_empty() || run.partitions.contains(&p.to_string());
-        let mut open: Vec<String> =
-            found.unreachable.keys().filter(|p| reached(p)).map(|p| format!("{p} not read")).collect();
+        let mut open: Vec<String> = found.unreachable.keys().filter(|p| reached(p)).map(|p| format!("{p} not read")).collect();
         open.extend(found.launching.iter().filter(|l| mine(&l.execution)).map(|l| format!("launch job {l} running")));
         open.truncate(NAMED);
         let pass = CleanupPass {

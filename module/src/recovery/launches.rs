@@ -138,7 +138,9 @@ async fn in_partition(clients: &Clients, p: &Partition, scope: &Scope<'_>) -> an
             let active = j.status().is_some_and(|s| s.as_str() != "COMPLETED");
             let drill = j.initiated_by().is_some_and(|i| i.as_str() == "START_DRILL");
             let in_scope = if drill { scope.drills } else { scope.recoveries };
-            if let Some(execution) = ours.get(j.job_id()).filter(|_| active && in_scope && j.r#type().is_some_and(|t| t.as_str() == "LAUNCH")) {
+            if let Some(execution) =
+                ours.get(j.job_id()).filter(|_| active && in_scope && j.r#type().is_some_and(|t| t.as_str() == "LAUNCH"))
+            {
                 launching.push(Launching { job_id: j.job_id().to_owned(), partition: p.clone(), execution: execution.clone() });
             }
             if active && j.r#type().is_some_and(|t| t.as_str() == "TERMINATE") {
