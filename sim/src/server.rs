@@ -11,7 +11,7 @@ use crate::identity::IdentityError;
 use crate::protocol::{self, form::Form, outage, protocol_of, refused, throttled, ApiError, AuthFailure, Protocol, Reply};
 use crate::sigv4;
 use crate::world::World;
-use crate::{control, drs, dynamodb, ec2, secrets, sfn, sts};
+use crate::{control, drs, dynamodb, ec2, iam, secrets, sfn, sts};
 use bytes::Bytes;
 use chrono::Utc;
 use http::Method;
@@ -128,6 +128,7 @@ async fn handle_aws(world: &World, req: Request) -> Result<Reply, ReplyLost> {
         error: None,
         fault: None,
         actions: vec![],
+        allowed_by: vec![],
     };
     let arrived = tokio::time::Instant::now();
     let mut latency = None;
@@ -202,9 +203,18 @@ fn handle_signed(
     sigv4::verify(&auth, &cred.secret, &signed).map_err(|e| fail(protocol::signature_refused(protocol, e)))?;
 
     // What the call is authorized as, recorded whether or not a fault or the role stops it.
-    let caller = cred.principal.caller_arn();
-    let needed = needed_actions(&auth.service, &operation, req, &cred.principal.account, &auth.region);
-    record.actions = needed.iter().map(|n| n.action.clone()).collect::<BTreeSet<_>>().into_iter().collect();
+    let call = iam::requests::Call {
+        world,
+        principal: &cred.principal,
+        service: &auth.service,
+        operation: &operation,
+        region: &auth.region,
+        request: req,
+        form: form.as_ref(),
+    };
+    let requests = iam::requests::of(&call);
+    let dependent = iam::dependent::requests(&call);
+    record.actions = requests.iter().map(|n| n.action.clone()).collect::<BTreeSet<_>>().into_iter().collect();
 
     let key = CallKey {
         account: cred.principal.account.clone(),
@@ -218,23 +228,22 @@ fn handle_signed(
         Verdict::Throttled { retry_after_seconds } => return Err(fail(throttled(protocol, retry_after_seconds))),
         Verdict::Outage { status } => return Err(fail(outage(protocol, status))),
     }
-    // Identity-based policy of the caller's role: every action the call needs, each on its
-    // resource (GetCallerIdentity needs none; a DynamoDB transaction needs one per action).
-    if let Some(role) = world.role(&cred.principal.account, &cred.principal.role_name) {
-        if let Some(denied) = needed.iter().find(|n| !role.permits(&n.action)) {
+    // The caller's identity policy decides each request, then those DRS makes with the
+    // caller's permissions: a role without a dependent action cannot launch through DRS.
+    let caller = cred.principal.caller_arn();
+    let allowed = world.authorize(&cred.principal, &requests).and_then(|mut by| {
+        let on_behalf = world.authorize(&cred.principal, &dependent).map_err(|d| d.on_behalf_of(&operation))?;
+        by.extend(on_behalf);
+        Ok(by)
+    });
+    match allowed {
+        Ok(by) => record.allowed_by = by.into_iter().collect::<BTreeSet<_>>().into_iter().collect(),
+        Err(denial) => {
+            let message = denial.message(&caller);
             return Err(fail(match auth.service.as_str() {
-                "dynamodb" => dynamodb::iam::access_denied(&caller, denied),
-                _ => protocol::access_denied(protocol, &caller, &denied.action),
+                "dynamodb" => dynamodb::iam::access_denied(message),
+                _ => protocol::access_denied(protocol, message),
             }));
-        }
-        if let Some(f) = form.as_ref() {
-            let account = &cred.principal.account;
-            let action = format!("{}:{operation}", auth.service);
-            if crate::conditions::denied_resource(world, &role.resource_tag_conditions, &action, account, &auth.region, f)
-                .is_some()
-            {
-                return Err(fail(protocol::access_denied(protocol, &caller, &action)));
-            }
         }
     }
     // Crashes count only calls that would otherwise be served, so the Nth is the Nth attempt
@@ -254,17 +263,6 @@ fn handle_signed(
         Protocol::Ec2Query => ec2::handle(&ctx, &operation, &form),
     }
     .map_err(fail)
-}
-
-/// The IAM actions a call is authorized as: `<service>:<Operation>` for most, none for
-/// GetCallerIdentity, and DynamoDB's own reading (`dynamodb/iam.rs`: a transaction needs each
-/// of its actions as the single-item operation it stands for).
-fn needed_actions(service: &str, operation: &str, req: &Request, account: &str, region: &str) -> Vec<dynamodb::iam::Needed> {
-    match (service, operation) {
-        (_, "GetCallerIdentity") => vec![],
-        ("dynamodb", _) => dynamodb::iam::needed(operation, &req.body, account, region),
-        _ => vec![dynamodb::iam::Needed { action: format!("{service}:{operation}"), resource: None }],
-    }
 }
 
 /// The service a request speaks by its own content: its X-Amz-Target's prefix, its query API

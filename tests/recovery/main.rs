@@ -26,4 +26,5 @@ mod run_ledger;
 mod secrets_scan;
 mod standalone;
 mod template_hardening;
+mod templates;
 mod two_regions;

@@ -241,8 +241,7 @@ pub fn refused(protocol: Protocol) -> ApiError {
     ApiError { message: "An internal error occurred (injected: the request was not applied)".into(), ..outage(protocol, 500) }
 }
 
-pub fn access_denied(protocol: Protocol, caller: &str, action: &str) -> ApiError {
-    let message = format!("User: {caller} is not authorized to perform: {action}");
+pub fn access_denied(protocol: Protocol, message: String) -> ApiError {
     match protocol {
         Protocol::RestJson1 | Protocol::AwsJson10 | Protocol::AwsJson11 => ApiError::new(403, "AccessDeniedException", message),
         Protocol::AwsQuery => ApiError::new(403, "AccessDenied", message),
