@@ -15,6 +15,7 @@ mod drill;
 mod gate;
 mod hook_atomic;
 mod hooks;
+mod iam_attack;
 mod idempotency;
 mod identity;
 mod launch;
