@@ -77,6 +77,9 @@ pub struct Hub {
     pub region: String,
     pub access_key_id: String,
     pub secret_access_key: String,
+    /// The AWS Organizations id of the hub's account (`aws:PrincipalOrgID`), when it is in one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization_id: Option<String>,
 }
 
 impl Hub {
@@ -96,6 +99,9 @@ pub struct Account {
     /// Regions where DRS exists but was never initialized (UninitializedAccountException).
     #[serde(default)]
     pub uninitialized_regions: Vec<String>,
+    /// The AWS Organizations id of the account (`aws:PrincipalOrgID`), when it is in one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -119,6 +125,11 @@ pub struct Role {
     /// does: `iam/`), beside the two shorthands above.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub statements: Vec<crate::iam::Statement>,
+    /// The trust policy in IAM's JSON (statements with a `Principal`), evaluated for AssumeRole
+    /// with `sts:ExternalId`, `aws:PrincipalArn`, `aws:PrincipalAccount` and
+    /// `aws:PrincipalOrgID`; when set it replaces `trustedPrincipals` and `externalId`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trust: Vec<crate::iam::Statement>,
     #[serde(default = "default_max_session")]
     pub max_session_seconds: u32,
 }
@@ -475,6 +486,7 @@ mod tests {
             allowed_actions: vec!["drs:*".into()],
             denied_actions: vec!["drs:StartRecovery".into()],
             statements: vec![],
+            trust: vec![],
             max_session_seconds: 3600,
         };
         let policy = r.policy();

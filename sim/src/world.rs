@@ -43,6 +43,8 @@ pub struct World {
     pub secrets: crate::secrets::store::SecretStore,
     /// DynamoDB tables of every account and region (global tables shared by their regions).
     pub tables: crate::dynamodb::tables::Tables,
+    /// Each account's AWS Organizations id, for those in one (`aws:PrincipalOrgID`).
+    pub organizations: HashMap<String, String>,
     partitions: RwLock<HashMap<(String, String), PartitionRef>>,
 }
 
@@ -60,6 +62,7 @@ impl World {
             tokens: TaskTokens::default(),
             secrets: Default::default(),
             tables: Default::default(),
+            organizations: organizations(&fleet),
             partitions: RwLock::new(HashMap::new()),
         };
         world.identities.add_long_term(
@@ -225,6 +228,12 @@ impl World {
     }
 }
 
+fn organizations(fleet: &Fleet) -> HashMap<String, String> {
+    let hub = fleet.hub.organization_id.clone().map(|o| (fleet.hub.account_id.clone(), o));
+    let accounts = fleet.accounts.iter().filter_map(|a| a.organization_id.clone().map(|o| (a.account_id.clone(), o)));
+    hub.into_iter().chain(accounts).collect()
+}
+
 /// The fleet's roles, with the hub's own when the fleet does not model it: the hub's identity
 /// is a role like any other, allowed every action unless the fleet gives it a policy.
 fn with_hub_role(fleet: &Fleet) -> Vec<Role> {
@@ -239,6 +248,7 @@ fn with_hub_role(fleet: &Fleet) -> Vec<Role> {
             allowed_actions: vec!["*".into()],
             denied_actions: vec![],
             statements: vec![],
+            trust: vec![],
             max_session_seconds: 3600,
         });
     }

@@ -737,6 +737,7 @@ fn hub_allowed(allowed: &[&str]) -> Fleet {
         allowed_actions: allowed.iter().map(|a| a.to_string()).collect(),
         denied_actions: vec![],
         statements: vec![],
+        trust: vec![],
         max_session_seconds: 3600,
     });
     fleet

@@ -4,7 +4,8 @@
 //! production instance (in any case of its key) nor any other tag, cannot terminate the
 //! instance, cannot version or re-default a launch template DRS does not manage, and cannot
 //! take DRS's tag off what DRS manages. What DRS launches for a drill the same role may
-//! terminate.
+//! terminate. The role's trust, as the template writes it, wants the account's ExternalId and,
+//! when OrganizationId is set, a hub in that organization.
 
 use crate::common::{rig_with, Rig};
 use crate::templates::REGION;
@@ -159,4 +160,55 @@ async fn what_drs_launches_for_the_role_the_role_may_terminate_and_not_untag() {
     let calls = r.control.calls().await.unwrap();
     let served = calls.iter().find(|c| c["operation"] == "TerminateInstances" && c["status"] == 200).unwrap();
     assert_eq!(served["allowedBy"][0]["sid"], "DependentDestructiveEc2OnDrsManagedResourcesOnly", "{served}");
+}
+
+/// The target role's trust as the template writes it: the hub's role with the account's
+/// ExternalId, and with OrganizationId set, only while the hub's account is in that organization.
+#[tokio::test]
+async fn the_target_roles_trust_wants_the_external_id_and_when_set_the_hubs_organization() {
+    const ORG: &str = "o-drsorchtest1";
+    let assume = |r: &Rig, external_id: Option<String>| {
+        let hub = aws_credential_types::Credentials::new(generate::HUB_ACCESS_KEY, generate::HUB_SECRET, None, None, "hub");
+        let cfg = aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new(REGION))
+            .endpoint_url(&r.sim.endpoint)
+            .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(hub))
+            .build();
+        let sts = aws_sdk_sts::Client::new(&cfg);
+        async move {
+            let call =
+                sts.assume_role().role_arn(format!("arn:aws:iam::{ACCOUNT}:role/{TARGET_ROLE}")).role_session_name("trust-check");
+            call.set_external_id(external_id)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| e.into_service_error().meta().code().map(str::to_owned))
+        }
+    };
+    let right = || Some(generate::external_id(ACCOUNT));
+    let with = |hub_org: Option<&str>, required_org: &str| {
+        let mut fleet = crate::templates::fleet();
+        fleet.hub.organization_id = hub_org.map(str::to_owned);
+        for role in fleet.roles.iter_mut().filter(|r| r.role_name == TARGET_ROLE) {
+            role.trust = crate::templates::target_trust(&role.account_id, required_org);
+        }
+        fleet
+    };
+    let denied = Err(Some("AccessDenied".to_owned()));
+
+    // OrganizationId empty: the ExternalId decides.
+    let r = rig_with(with(None, "")).await;
+    assert_eq!(assume(&r, right()).await, Ok(()));
+    assert_eq!(assume(&r, Some("drsorch-demo-200000000002".into())).await, denied, "another account's ExternalId");
+    assert_eq!(assume(&r, None).await, denied, "no ExternalId");
+
+    // OrganizationId set: the hub must be in it as well.
+    let r = rig_with(with(Some(ORG), ORG)).await;
+    assert_eq!(assume(&r, right()).await, Ok(()));
+    assert_eq!(assume(&r, None).await, denied);
+    let r = rig_with(with(Some("o-elsewhere000"), ORG)).await;
+    assert_eq!(assume(&r, right()).await, denied, "a hub of another organization");
+    let r = rig_with(with(None, ORG)).await;
+    assert_eq!(assume(&r, right()).await, denied, "a hub in no organization");
 }

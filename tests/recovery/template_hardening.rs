@@ -296,3 +296,44 @@ fn the_target_policy_refuses_the_walk_arounds_and_allows_drs_its_own_resources()
     let deny = decide(&policy, &cases.iter().find(|c| c.0 == "DRS's key on a production volume").unwrap().1);
     assert_eq!(deny, Decision::ExplicitDeny("DenyTheDrsManagedTagOutsideCreation".into()));
 }
+
+/// Each service role of the hub may be assumed by its service only on behalf of the one
+/// resource of this stack (aws:SourceArn) in this account (aws:SourceAccount): the confused
+/// deputy is refused. Decided by the simulator's evaluator over the resolved trust policies
+/// (the simulator runs no Lambda, state machine or schedule that would assume them).
+#[test]
+fn the_hubs_service_roles_trust_only_their_own_resource() {
+    use drs_sim::iam::template::{role_trust, Stack};
+    const HUB: &str = "100000000000";
+    let t = template("hub.json");
+    let stack = Stack::new(HUB, "us-east-1");
+    let roles = [
+        ("HubRole", "lambda.amazonaws.com", "arn:aws:lambda:us-east-1:100000000000:function:drs-orch"),
+        ("ApprovalRole", "states.amazonaws.com", "arn:aws:states:us-east-1:100000000000:stateMachine:drs-orch-approval"),
+        ("StandaloneRole", "states.amazonaws.com", "arn:aws:states:us-east-1:100000000000:stateMachine:drs-orch-standalone"),
+        (
+            "DrillScheduleRole",
+            "scheduler.amazonaws.com",
+            "arn:aws:scheduler:us-east-1:100000000000:schedule/default/drs-orch-recurring-drill",
+        ),
+    ];
+    for (role, service, source) in roles {
+        let trust = role_trust(&t, role, &stack).unwrap();
+        let ask = |service: &str, source: &str, account: &str| {
+            let c = Context::default()
+                .with("aws:PrincipalServiceName", service)
+                .with("aws:SourceArn", source)
+                .with("aws:SourceAccount", account);
+            decide(&trust, &AuthRequest::new("sts:AssumeRole", format!("arn:aws:iam::{HUB}:role/x"), c))
+        };
+        assert!(matches!(ask(service, source, HUB), Decision::Allowed(_)), "{role}");
+        let other = source.replacen("drs-orch", "someone-else", 1);
+        assert_eq!(ask(service, &other, HUB), Decision::ImplicitDeny, "{role}: another resource of the account");
+        assert_eq!(
+            ask(service, &source.replace(HUB, "999999999999"), "999999999999"),
+            Decision::ImplicitDeny,
+            "{role}: another account"
+        );
+        assert_eq!(ask("ec2.amazonaws.com", source, HUB), Decision::ImplicitDeny, "{role}: another service");
+    }
+}

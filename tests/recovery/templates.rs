@@ -1,11 +1,11 @@
 //! The project's CloudFormation roles loaded into the simulator as the stacks would create
-//! them: each target account's role with cloudformation/target-account.json's policy, the hub
-//! with cloudformation/hub.json's, resolved for the demo fleet's accounts, region, approval
+//! them: each target account's role with cloudformation/target-account.json's policy and trust,
+//! the hub with cloudformation/hub.json's policy, resolved for the demo fleet's accounts, region, approval
 //! state machine and run ledger. The simulator then evaluates them as IAM does (actions,
 //! resources, conditions), nothing else granted.
 
-use drs_sim::generate::{HUB_ACCOUNT, HUB_ROLE, TARGET_ROLE};
-use drs_sim::iam::template::{role_statements, Stack};
+use drs_sim::generate::{self, HUB_ACCOUNT, HUB_ROLE, TARGET_ROLE};
+use drs_sim::iam::template::{role_statements, role_trust, Stack};
 use drs_sim::iam::{Effect, Statement};
 use serde_json::{json, Value};
 
@@ -21,6 +21,16 @@ pub fn template(name: &str) -> Value {
 /// The target role's statements in `account`.
 pub fn target_statements(account: &str) -> Vec<Statement> {
     role_statements(&template("target-account.json"), "TargetRole", &Stack::new(account, REGION)).unwrap()
+}
+
+/// The target role's trust in `account`: the hub's role with the account's ExternalId, and
+/// the hub's organization when `organization` is not empty.
+pub fn target_trust(account: &str, organization: &str) -> Vec<Statement> {
+    let stack = Stack::new(account, REGION)
+        .with("HubAccountId", HUB_ACCOUNT)
+        .with("ExternalId", generate::external_id(account))
+        .with("OrganizationId", organization);
+    role_trust(&template("target-account.json"), "TargetRole", &stack).unwrap()
 }
 
 /// The hub role's statements for the demo fleet's target accounts.
@@ -40,6 +50,7 @@ pub fn fleet() -> drs_sim::Fleet {
     for role in fleet.roles.iter_mut().filter(|r| r.role_name == TARGET_ROLE) {
         role.allowed_actions = vec![];
         role.statements = target_statements(&role.account_id);
+        role.trust = target_trust(&role.account_id, "");
     }
     let mut hub = fleet.roles[0].clone();
     hub.account_id = HUB_ACCOUNT.into();
@@ -48,6 +59,7 @@ pub fn fleet() -> drs_sim::Fleet {
     hub.trusted_principals = vec![];
     hub.allowed_actions = vec![];
     hub.statements = hub_statements(&targets);
+    hub.trust = vec![];
     fleet.roles.push(hub);
     fleet
 }

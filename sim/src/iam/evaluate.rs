@@ -5,7 +5,7 @@
 
 use super::context::AuthRequest;
 use super::pattern;
-use super::policy::{Effect, Statement};
+use super::policy::{Effect, Principal, Statement};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Decision {
@@ -17,11 +17,30 @@ pub enum Decision {
     ImplicitDeny,
 }
 
-/// Whether a statement applies to a request: action, resource and every condition.
+/// Whether a statement applies to a request: action, resource, principal (a trust policy's)
+/// and every condition.
 pub fn applies(s: &Statement, req: &AuthRequest) -> bool {
     s.actions.covers(&req.action, pattern::action)
         && s.resources.covers(&req.resource, pattern::arn)
+        && s.principals.as_ref().is_none_or(|p| p.iter().any(|p| names(p, req)))
         && s.conditions.iter().all(|c| c.holds(&req.context))
+}
+
+/// Whether a principal names the request's caller: an AWS principal by account id, the
+/// account's `root` (any identity of it) or the role's ARN (any session of it); a service by
+/// its name.
+fn names(p: &Principal, req: &AuthRequest) -> bool {
+    let c = &req.context;
+    let is = |key: &str, v: &str| c.get(key).iter().any(|have| have == v);
+    match p {
+        Principal::Anyone => true,
+        Principal::Aws(n) => match n.strip_prefix("arn:aws:iam::").and_then(|r| r.strip_suffix(":root")) {
+            Some(account) => is("aws:PrincipalAccount", account),
+            None if n.len() == 12 && n.bytes().all(|b| b.is_ascii_digit()) => is("aws:PrincipalAccount", n),
+            None => is("aws:PrincipalArn", n),
+        },
+        Principal::Service(n) => is("aws:PrincipalServiceName", n),
+    }
 }
 
 pub fn decide<'a>(statements: impl IntoIterator<Item = &'a Statement> + Clone, req: &AuthRequest) -> Decision {
@@ -143,6 +162,31 @@ mod tests {
         assert!(matches!(decide(&p, &terminate(RECOVERY, false)), Decision::Allowed(_)));
         assert_eq!(decide(&p, &terminate(PROD, false)), Decision::ImplicitDeny);
         assert_eq!(decide(&p, &AuthRequest::new("iam:PassRole", "*", Context::default())), Decision::ImplicitDeny);
+    }
+
+    #[test]
+    fn a_trust_statement_names_its_principals() {
+        let trust = policy(json!([{"Sid": "Hub", "Effect": "Allow", "Action": "sts:AssumeRole",
+            "Principal": {"AWS": ["arn:aws:iam::100000000000:role/hub", "300000000000", "arn:aws:iam::400000000000:root"],
+                          "Service": "lambda.amazonaws.com"},
+            "Condition": {"StringEquals": {"sts:ExternalId": "x", "aws:PrincipalOrgID": "o-abcdefghij"}}}]));
+        let ask = |arn: &str, account: &str, org: &str| {
+            let c = Context::default()
+                .with("aws:PrincipalArn", arn)
+                .with("aws:PrincipalAccount", account)
+                .with("aws:PrincipalOrgID", org)
+                .with("sts:ExternalId", "x");
+            matches!(decide(&trust, &AuthRequest::new("sts:AssumeRole", "arn:aws:iam::2:role/t", c)), Decision::Allowed(_))
+        };
+        assert!(ask("arn:aws:iam::100000000000:role/hub", "100000000000", "o-abcdefghij"));
+        assert!(!ask("arn:aws:iam::100000000000:role/other", "100000000000", "o-abcdefghij"), "another role of the account");
+        assert!(ask("arn:aws:iam::300000000000:role/any", "300000000000", "o-abcdefghij"), "an account id names its identities");
+        assert!(ask("arn:aws:iam::400000000000:role/any", "400000000000", "o-abcdefghij"), "so does its root");
+        assert!(!ask("arn:aws:iam::100000000000:role/hub", "100000000000", "o-zzzzzzzzzz"), "another organization");
+        let lambda = Context::default().with("aws:PrincipalServiceName", "lambda.amazonaws.com").with("sts:ExternalId", "x");
+        let by_service =
+            AuthRequest::new("sts:AssumeRole", "arn:aws:iam::2:role/t", lambda.with("aws:PrincipalOrgID", "o-abcdefghij"));
+        assert!(matches!(decide(&trust, &by_service), Decision::Allowed(_)));
     }
 
     #[test]

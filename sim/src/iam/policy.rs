@@ -38,15 +38,27 @@ impl Scope {
     }
 }
 
+/// Who a trust policy's statement names: `"*"`, an AWS principal (an account id, an account's
+/// `root`, a role ARN) or a service (`lambda.amazonaws.com`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    Anyone,
+    Aws(String),
+    Service(String),
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "RawStatement", into = "RawStatement")]
 pub struct Statement {
     pub sid: Option<String>,
     pub effect: Effect,
     pub actions: Scope,
+    /// `*` for a trust policy's statement, which names no resource.
     pub resources: Scope,
     /// Every one must hold (IAM ANDs operators and keys; a key's values are ORed).
     pub conditions: Vec<Condition>,
+    /// A trust policy's `Principal`; None in an identity policy.
+    pub principals: Option<Vec<Principal>>,
 }
 
 impl Statement {
@@ -58,6 +70,7 @@ impl Statement {
             actions: Scope::Only(actions.to_vec()),
             resources: Scope::Only(vec!["*".into()]),
             conditions: vec![],
+            principals: None,
         }
     }
 
@@ -73,9 +86,12 @@ pub enum PolicyError {
     /// Neither or both of `Action` and `NotAction`.
     #[error("statement {0}: exactly one of Action and NotAction is required")]
     Action(String),
-    /// Neither or both of `Resource` and `NotResource`.
+    /// Neither or both of `Resource` and `NotResource` in an identity policy.
     #[error("statement {0}: exactly one of Resource and NotResource is required")]
     Resource(String),
+    /// A `Principal` the simulator does not read (`NotPrincipal`, `Federated`, `CanonicalUser`).
+    #[error("statement {0}: Principal must be \"*\" or name AWS or Service principals")]
+    Principal(String),
     /// A condition operator the simulator does not evaluate.
     #[error("statement {sid}: condition operator {operator} is not supported")]
     Operator { sid: String, operator: String },
@@ -128,6 +144,56 @@ struct RawStatement {
     not_resource: Option<OneOrMany>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     condition: Option<BTreeMap<String, BTreeMap<String, OneOrMany>>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    principal: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    not_principal: Option<Value>,
+}
+
+/// `"*"`, or `{"AWS": ..., "Service": ...}` with one string or a list each.
+fn principals(v: &Value) -> Option<Vec<Principal>> {
+    if v == "*" {
+        return Some(vec![Principal::Anyone]);
+    }
+    let mut out = vec![];
+    for (kind, names) in v.as_object()? {
+        let names: Vec<&str> = match names {
+            Value::String(s) => vec![s.as_str()],
+            Value::Array(a) => a.iter().map(Value::as_str).collect::<Option<_>>()?,
+            _ => return None,
+        };
+        for n in names {
+            out.push(match (kind.as_str(), n) {
+                ("AWS", "*") => Principal::Anyone,
+                ("AWS", n) => Principal::Aws(n.to_owned()),
+                ("Service", n) => Principal::Service(n.to_owned()),
+                _ => return None,
+            });
+        }
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+fn principal_json(p: &[Principal]) -> Value {
+    if p.contains(&Principal::Anyone) {
+        return Value::String("*".into());
+    }
+    let mut m = Map::new();
+    for (kind, names) in [
+        ("AWS", p.iter().filter_map(|x| if let Principal::Aws(n) = x { Some(n.clone()) } else { None }).collect::<Vec<_>>()),
+        ("Service", p.iter().filter_map(|x| if let Principal::Service(n) = x { Some(n.clone()) } else { None }).collect()),
+    ] {
+        match names.as_slice() {
+            [] => {}
+            [one] => {
+                m.insert(kind.into(), Value::String(one.clone()));
+            }
+            many => {
+                m.insert(kind.into(), many.iter().cloned().map(Value::String).collect());
+            }
+        }
+    }
+    Value::Object(m)
 }
 
 fn scope(only: Option<OneOrMany>, except: Option<OneOrMany>) -> Option<Scope> {
@@ -144,7 +210,18 @@ impl TryFrom<RawStatement> for Statement {
     fn try_from(raw: RawStatement) -> Result<Self, PolicyError> {
         let sid = raw.sid.clone().unwrap_or_else(|| "(no Sid)".into());
         let actions = scope(raw.action, raw.not_action).ok_or_else(|| PolicyError::Action(sid.clone()))?;
-        let resources = scope(raw.resource, raw.not_resource).ok_or_else(|| PolicyError::Resource(sid.clone()))?;
+        if raw.not_principal.is_some() {
+            return Err(PolicyError::Principal(sid));
+        }
+        let principals = match &raw.principal {
+            Some(p) => Some(principals(p).ok_or_else(|| PolicyError::Principal(sid.clone()))?),
+            None => None,
+        };
+        let resources = match (scope(raw.resource, raw.not_resource), &principals) {
+            (Some(r), _) => r,
+            (None, Some(_)) => Scope::Only(vec!["*".into()]),
+            (None, None) => return Err(PolicyError::Resource(sid)),
+        };
         let mut conditions = vec![];
         for (operator_text, keys) in raw.condition.unwrap_or_default() {
             let operator: Operator =
@@ -158,7 +235,7 @@ impl TryFrom<RawStatement> for Statement {
                 conditions.push(Condition::new(operator, &key, values.collect()));
             }
         }
-        Ok(Statement { sid: raw.sid, effect: raw.effect, actions, resources, conditions })
+        Ok(Statement { sid: raw.sid, effect: raw.effect, actions, resources, conditions, principals })
     }
 }
 
@@ -169,7 +246,9 @@ impl From<Statement> for RawStatement {
             Scope::Except(v) => (None, Some(OneOrMany::of(v))),
         };
         let (action, not_action) = split(&s.actions);
-        let (resource, not_resource) = split(&s.resources);
+        // A trust statement's implied `*` is not written back.
+        let implied = s.principals.is_some() && s.resources == Scope::Only(vec!["*".into()]);
+        let (resource, not_resource) = if implied { (None, None) } else { split(&s.resources) };
         let mut condition: BTreeMap<String, BTreeMap<String, OneOrMany>> = BTreeMap::new();
         for c in &s.conditions {
             condition.entry(c.operator.to_string()).or_default().insert(c.key.clone(), OneOrMany::of(&c.values));
@@ -182,6 +261,8 @@ impl From<Statement> for RawStatement {
             resource,
             not_resource,
             condition: (!condition.is_empty()).then_some(condition),
+            principal: s.principals.as_deref().map(principal_json),
+            not_principal: None,
         }
     }
 }
@@ -242,6 +323,27 @@ mod tests {
         let e = err(json!({"Effect": "Allow", "Action": "a:b", "Resource": "*", "Condition": {"StringEquals": {"k": {"x": 1}}}}));
         assert!(e.contains("not a string, number or boolean"), "{e}");
         assert!(err(json!({"Effect": "Maybe", "Action": "a:b", "Resource": "*"})).contains("Maybe"));
+    }
+
+    #[test]
+    fn trust_statements_name_principals_and_no_resource() {
+        let doc = json!({"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::1:role/hub", "Service": ["lambda.amazonaws.com"]},
+            "Action": "sts:AssumeRole", "Condition": {"StringEquals": {"sts:ExternalId": "x"}}});
+        let s: Statement = serde_json::from_value(doc).unwrap();
+        assert_eq!(
+            s.principals,
+            Some(vec![Principal::Aws("arn:aws:iam::1:role/hub".into()), Principal::Service("lambda.amazonaws.com".into())])
+        );
+        let back = serde_json::to_value(&s).unwrap();
+        assert!(back.get("Resource").is_none(), "{back}");
+        assert_eq!(back["Principal"]["Service"], "lambda.amazonaws.com");
+        let anyone: Statement =
+            serde_json::from_value(json!({"Effect": "Allow", "Principal": "*", "Action": "sts:AssumeRole"})).unwrap();
+        assert_eq!(anyone.principals, Some(vec![Principal::Anyone]));
+        for bad in [json!({"Federated": "x"}), json!({"AWS": 1}), json!({})] {
+            let raw = json!({"Sid": "T", "Effect": "Allow", "Principal": bad, "Action": "sts:AssumeRole"});
+            assert!(serde_json::from_value::<Statement>(raw).unwrap_err().to_string().contains("statement T: Principal"));
+        }
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! A CloudFormation template's role policies as the stack would create them: `Ref`,
+//! A CloudFormation template's role policies (inline and trust) as the stack would create them: `Ref`,
 //! `Fn::Sub`, `Fn::GetAtt`, `Fn::If` (over the template's `Conditions`), `Fn::Join` and
 //! `AWS::NoValue` resolved for one account, region and set of parameter values, then parsed
 //! as statements. Tests load the project's templates this way, so the simulator enforces the
@@ -33,8 +33,8 @@ impl Stack {
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum TemplateError {
-    /// The template has no such resource, or it is no role with inline policies.
-    #[error("the template has no role {0} with inline policies")]
+    /// The template has no such resource, or it is no role with that policy.
+    #[error("the template has no role {0} with that policy")]
     NoRole(String),
     /// A name neither a parameter, a given value nor a pseudo parameter.
     #[error("{0} is not resolved: give it a value")]
@@ -59,6 +59,16 @@ pub fn role_statements(template: &Value, role: &str, stack: &Stack) -> Result<Ve
         out.extend(statements_of(&document).map_err(|reason| TemplateError::Policy { policy: name, reason })?);
     }
     Ok(out)
+}
+
+/// The statements of a role's trust policy (`Properties.AssumeRolePolicyDocument`), resolved.
+pub fn role_trust(template: &Value, role: &str, stack: &Stack) -> Result<Vec<Statement>, TemplateError> {
+    let document = &template["Resources"][role]["Properties"]["AssumeRolePolicyDocument"];
+    if document.is_null() {
+        return Err(TemplateError::NoRole(role.to_owned()));
+    }
+    let resolved = Resolver { template, stack }.resolve(document)?.unwrap_or(Value::Null);
+    statements_of(&resolved).map_err(|reason| TemplateError::Policy { policy: format!("{role} trust"), reason })
 }
 
 struct Resolver<'a> {

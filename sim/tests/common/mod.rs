@@ -110,6 +110,7 @@ pub fn add_role(fleet: &mut Fleet, account: &str, name: &str, trusted: &str, ext
         allowed_actions: vec!["*".into()],
         denied_actions: denied.iter().map(|s| s.to_string()).collect(),
         statements: vec![],
+        trust: vec![],
         max_session_seconds: 3600,
     });
 }

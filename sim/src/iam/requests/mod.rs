@@ -57,13 +57,17 @@ pub fn of(call: &Call) -> Vec<AuthRequest> {
     requests.into_iter().map(|r| with_global_keys(call, r)).collect()
 }
 
-/// The keys every request carries: who asks, where, and whose resource it is.
+/// The keys every request carries: who asks (and its organization), where, and whose
+/// resource it is.
 fn with_global_keys(call: &Call, mut r: AuthRequest) -> AuthRequest {
     let resource_account = arn_account(&r.resource).map(str::to_owned);
     let mut c = std::mem::take(&mut r.context)
         .with("aws:PrincipalArn", &call.principal.role_arn())
         .with("aws:PrincipalAccount", call.account())
         .with("aws:RequestedRegion", call.region);
+    if let Some(org) = call.world.organizations.get(call.account()) {
+        c = c.with("aws:PrincipalOrgID", org);
+    }
     if c.get("aws:ResourceAccount").is_empty() {
         if let Some(account) = resource_account.filter(|a| !a.is_empty()) {
             c = c.with("aws:ResourceAccount", &account);
