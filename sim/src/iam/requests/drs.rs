@@ -9,7 +9,13 @@ use crate::iam::context::{AuthRequest, Context};
 use crate::world::Partition;
 use serde_json::Value;
 
+/// The calls on `*` (their resources are not read, nor the partition locked).
+const ON_EVERYTHING: [&str; 3] = ["DescribeSourceServers", "DescribeJobs", "DescribeRecoveryInstances"];
+
 pub fn requests(call: &Call) -> Vec<AuthRequest> {
+    if ON_EVERYTHING.contains(&call.operation) {
+        return call.on_everything();
+    }
     let body = call.json();
     let action = format!("drs:{}", call.operation);
     let part = call.world.partition(call.account(), call.region);
