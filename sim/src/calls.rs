@@ -23,6 +23,11 @@ pub struct CallRecord {
     /// actions of its items (`dynamodb:PutItem`, `dynamodb:UpdateItem`, `dynamodb:DeleteItem`,
     /// `dynamodb:ConditionCheckItem`). Empty for a call refused before its caller was known.
     pub actions: Vec<String>,
+    /// Each policy statement that allowed an action of the call, or of what DRS did with the
+    /// caller's permissions (`iam/dependent.rs`): `{"sid", "action"}`, sorted, without
+    /// repeats; empty when the call was refused or needed no permission.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub allowed_by: Vec<crate::iam::Grant>,
     /// A summary of the request: its parameters with secrets (ExternalId, tokens) masked.
     pub request: Value,
     /// The status answered; for a lost reply, the one computed and never sent.

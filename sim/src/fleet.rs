@@ -77,6 +77,9 @@ pub struct Hub {
     pub region: String,
     pub access_key_id: String,
     pub secret_access_key: String,
+    /// The AWS Organizations id of the hub's account (`aws:PrincipalOrgID`), when it is in one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization_id: Option<String>,
 }
 
 impl Hub {
@@ -96,6 +99,9 @@ pub struct Account {
     /// Regions where DRS exists but was never initialized (UninitializedAccountException).
     #[serde(default)]
     pub uninitialized_regions: Vec<String>,
+    /// The AWS Organizations id of the account (`aws:PrincipalOrgID`), when it is in one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -108,14 +114,22 @@ pub struct Role {
     /// When set, AssumeRole must carry exactly this ExternalId.
     #[serde(default)]
     pub external_id: Option<String>,
-    /// IAM actions (`drs:StartRecovery`, `ec2:*`) this role may call; default all.
+    /// IAM actions (`drs:StartRecovery`, `ec2:*`) this role may call on every resource, without
+    /// conditions; default all. A role whose `statements` are its whole policy sets `[]`.
     #[serde(default = "allow_all")]
     pub allowed_actions: Vec<String>,
+    /// IAM actions denied on every resource, whatever else allows them.
     #[serde(default)]
     pub denied_actions: Vec<String>,
-    /// Allowed actions that reach only resources carrying a tag (see `conditions.rs`).
-    #[serde(default)]
-    pub resource_tag_conditions: Vec<crate::conditions::ResourceTagCondition>,
+    /// Identity-policy statements in IAM's JSON (resources and conditions evaluated as IAM
+    /// does: `iam/`), beside the two shorthands above.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub statements: Vec<crate::iam::Statement>,
+    /// The trust policy in IAM's JSON (statements with a `Principal`), evaluated for AssumeRole
+    /// with `sts:ExternalId`, `aws:PrincipalArn`, `aws:PrincipalAccount` and
+    /// `aws:PrincipalOrgID`; when set it replaces `trustedPrincipals` and `externalId`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trust: Vec<crate::iam::Statement>,
     #[serde(default = "default_max_session")]
     pub max_session_seconds: u32,
 }
@@ -132,19 +146,19 @@ impl Role {
         format!("arn:aws:iam::{}:role/{}", self.account_id, self.role_name)
     }
 
-    /// IAM-style evaluation: an explicit deny wins, then any allow.
-    pub fn permits(&self, action: &str) -> bool {
-        let hit = |pats: &[String]| pats.iter().any(|p| action_matches(p, action));
-        !hit(&self.denied_actions) && hit(&self.allowed_actions)
-    }
-}
-
-/// `*`, `drs:*`, `drs:Describe*` or an exact action, case-insensitive like IAM.
-fn action_matches(pattern: &str, action: &str) -> bool {
-    let (p, a) = (pattern.to_ascii_lowercase(), action.to_ascii_lowercase());
-    match p.strip_suffix('*') {
-        Some(prefix) => a.starts_with(prefix),
-        None => p == a,
+    /// The role's identity policy: `deniedActions` and `allowedActions` as unconditioned
+    /// statements on every resource (Sids `deniedActions`, `allowedActions`), then `statements`.
+    pub fn policy(&self) -> Vec<crate::iam::Statement> {
+        use crate::iam::{Effect, Statement};
+        let mut out = vec![];
+        if !self.denied_actions.is_empty() {
+            out.push(Statement::on_everything("deniedActions", Effect::Deny, &self.denied_actions));
+        }
+        if !self.allowed_actions.is_empty() {
+            out.push(Statement::on_everything("allowedActions", Effect::Allow, &self.allowed_actions));
+        }
+        out.extend(self.statements.iter().cloned());
+        out
     }
 }
 
@@ -463,6 +477,7 @@ mod tests {
 
     #[test]
     fn deny_wins_over_allow() {
+        use crate::iam::{decide, AuthRequest, Decision};
         let r = Role {
             account_id: "1".into(),
             role_name: "r".into(),
@@ -470,11 +485,28 @@ mod tests {
             external_id: None,
             allowed_actions: vec!["drs:*".into()],
             denied_actions: vec!["drs:StartRecovery".into()],
-            resource_tag_conditions: vec![],
+            statements: vec![],
+            trust: vec![],
             max_session_seconds: 3600,
         };
-        assert!(r.permits("drs:DescribeSourceServers"));
-        assert!(!r.permits("drs:StartRecovery"));
-        assert!(!r.permits("ec2:DescribeInstances"));
+        let policy = r.policy();
+        let ask = |action: &str| decide(&policy, &AuthRequest::new(action, "*", Default::default()));
+        assert_eq!(ask("drs:DescribeSourceServers"), Decision::Allowed("allowedActions".into()));
+        assert_eq!(ask("drs:StartRecovery"), Decision::ExplicitDeny("deniedActions".into()));
+        assert_eq!(ask("ec2:DescribeInstances"), Decision::ImplicitDeny);
+    }
+
+    #[test]
+    fn a_roles_statements_load_from_the_fleet_file() {
+        let mut v: serde_json::Value = serde_json::from_str(DEMO_FLEET).unwrap();
+        v["roles"][0]["allowedActions"] = serde_json::json!([]);
+        v["roles"][0]["statements"] = serde_json::json!([{"Sid": "Managed", "Effect": "Allow", "Action": "ec2:TerminateInstances",
+            "Resource": "*", "Condition": {"Null": {"aws:ResourceTag/AWSElasticDisasterRecoveryManaged": "false"}}}]);
+        let f = Fleet::from_value(v.clone()).unwrap();
+        assert_eq!(f.roles[0].policy().len(), 1);
+        assert_eq!(f.roles[0].policy()[0].conditions.len(), 1);
+        v["roles"][0]["statements"][0]["Condition"] = serde_json::json!({"NumericLessThan": {"k": "1"}});
+        let err = format!("{:#}", Fleet::from_value(v).unwrap_err());
+        assert!(err.contains("roles[0].statements[0]") && err.contains("NumericLessThan is not supported"), "{err}");
     }
 }

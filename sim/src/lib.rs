@@ -6,7 +6,6 @@
 pub mod calls;
 pub mod client;
 pub mod clock;
-pub mod conditions;
 pub mod control;
 pub mod ctx;
 pub mod drs;
@@ -15,6 +14,7 @@ pub mod ec2;
 pub mod faults;
 pub mod fleet;
 pub mod generate;
+pub mod iam;
 pub mod identity;
 pub mod ids;
 pub mod protocol;

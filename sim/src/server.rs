@@ -9,9 +9,9 @@ use crate::ctx::{Ctx, Request};
 use crate::faults::{CallKey, CrashPoint, Verdict};
 use crate::identity::IdentityError;
 use crate::protocol::{self, form::Form, outage, protocol_of, refused, throttled, ApiError, AuthFailure, Protocol, Reply};
-use crate::sigv4::{self, SigError};
+use crate::sigv4;
 use crate::world::World;
-use crate::{control, drs, dynamodb, ec2, secrets, sfn, sts};
+use crate::{control, drs, dynamodb, ec2, iam, secrets, sfn, sts};
 use bytes::Bytes;
 use chrono::Utc;
 use http::Method;
@@ -128,6 +128,7 @@ async fn handle_aws(world: &World, req: Request) -> Result<Reply, ReplyLost> {
         error: None,
         fault: None,
         actions: vec![],
+        allowed_by: vec![],
     };
     let arrived = tokio::time::Instant::now();
     let mut latency = None;
@@ -161,19 +162,22 @@ fn handle_signed(
     record: &mut CallRecord,
     latency: &mut Option<std::time::Duration>,
 ) -> Result<Reply, (Protocol, ApiError)> {
-    let auth = match sigv4::parse_authorization(&req.headers) {
-        Ok(a) => a,
-        Err(SigError::Missing) => return Err((guess_protocol(req), AuthFailure::Missing.error(guess_protocol(req)))),
-        Err(SigError::Malformed(m)) => {
-            return Err((guess_protocol(req), ApiError::new(400, "IncompleteSignature", m)));
-        }
-        Err(_) => return Err((guess_protocol(req), AuthFailure::BadSignature.error(guess_protocol(req)))),
-    };
+    let auth = sigv4::parse_authorization(&req.headers).map_err(|e| {
+        let protocol = guess_protocol(req);
+        (protocol, protocol::signature_refused(protocol, e))
+    })?;
     let protocol = protocol_of(&auth.service).ok_or_else(|| {
         (guess_protocol(req), ApiError::new(400, "UnknownService", format!("service '{}' is not simulated", auth.service)))
     })?;
     let fail = |e: ApiError| (protocol, e);
     let form = matches!(protocol, Protocol::AwsQuery | Protocol::Ec2Query).then(|| Form::parse(&req.body, &req.query));
+    // A scope naming another service is answered in the protocol of the one the request speaks.
+    let host = req.headers.get(http::header::HOST).and_then(|v| v.to_str().ok());
+    let requested = requested_service(protocol, req, form.as_ref());
+    sigv4::check_scope(&auth, requested, host).map_err(|e| {
+        let spoken = requested.and_then(protocol_of).unwrap_or(protocol);
+        (spoken, protocol::signature_refused(spoken, e))
+    })?;
     let operation = operation_of(protocol, &auth.service, req, form.as_ref()).map_err(fail)?;
     record.service = auth.service.clone();
     record.operation = operation.clone();
@@ -189,18 +193,28 @@ fn handle_signed(
     })?;
     record.account = cred.principal.account.clone();
     record.role = cred.principal.role_arn();
-    sigv4::verify(&auth, &cred.secret, req.method.as_str(), &req.path, &req.query, &req.headers, &req.body).map_err(|e| {
-        fail(match e {
-            SigError::TooSkewed => AuthFailure::Skewed.error(protocol),
-            SigError::Malformed(m) => ApiError::new(400, "IncompleteSignature", m),
-            _ => AuthFailure::BadSignature.error(protocol),
-        })
-    })?;
+    let signed = sigv4::SignedRequest {
+        method: req.method.as_str(),
+        raw_path: &req.path,
+        raw_query: &req.query,
+        headers: &req.headers,
+        body: &req.body,
+    };
+    sigv4::verify(&auth, &cred.secret, &signed).map_err(|e| fail(protocol::signature_refused(protocol, e)))?;
 
     // What the call is authorized as, recorded whether or not a fault or the role stops it.
-    let caller = cred.principal.caller_arn();
-    let needed = needed_actions(&auth.service, &operation, req, &cred.principal.account, &auth.region);
-    record.actions = needed.iter().map(|n| n.action.clone()).collect::<BTreeSet<_>>().into_iter().collect();
+    let call = iam::requests::Call {
+        world,
+        principal: &cred.principal,
+        service: &auth.service,
+        operation: &operation,
+        region: &auth.region,
+        request: req,
+        form: form.as_ref(),
+    };
+    let requests = iam::requests::of(&call);
+    let dependent = iam::dependent::requests(&call);
+    record.actions = requests.iter().map(|n| n.action.clone()).collect::<BTreeSet<_>>().into_iter().collect();
 
     let key = CallKey {
         account: cred.principal.account.clone(),
@@ -214,23 +228,22 @@ fn handle_signed(
         Verdict::Throttled { retry_after_seconds } => return Err(fail(throttled(protocol, retry_after_seconds))),
         Verdict::Outage { status } => return Err(fail(outage(protocol, status))),
     }
-    // Identity-based policy of the caller's role: every action the call needs, each on its
-    // resource (GetCallerIdentity needs none; a DynamoDB transaction needs one per action).
-    if let Some(role) = world.role(&cred.principal.account, &cred.principal.role_name) {
-        if let Some(denied) = needed.iter().find(|n| !role.permits(&n.action)) {
+    // The caller's identity policy decides each request, then those DRS makes with the
+    // caller's permissions: a role without a dependent action cannot launch through DRS.
+    let caller = cred.principal.caller_arn();
+    let allowed = world.authorize(&cred.principal, &requests).and_then(|mut by| {
+        let on_behalf = world.authorize(&cred.principal, &dependent).map_err(|d| d.on_behalf_of(&operation))?;
+        by.extend(on_behalf);
+        Ok(by)
+    });
+    match allowed {
+        Ok(by) => record.allowed_by = by.into_iter().collect::<BTreeSet<_>>().into_iter().collect(),
+        Err(denial) => {
+            let message = denial.message(&caller);
             return Err(fail(match auth.service.as_str() {
-                "dynamodb" => dynamodb::iam::access_denied(&caller, denied),
-                _ => protocol::access_denied(protocol, &caller, &denied.action),
+                "dynamodb" => dynamodb::iam::access_denied(message),
+                _ => protocol::access_denied(protocol, message),
             }));
-        }
-        if let Some(f) = form.as_ref() {
-            let account = &cred.principal.account;
-            let action = format!("{}:{operation}", auth.service);
-            if crate::conditions::denied_resource(world, &role.resource_tag_conditions, &action, account, &auth.region, f)
-                .is_some()
-            {
-                return Err(fail(protocol::access_denied(protocol, &caller, &action)));
-            }
         }
     }
     // Crashes count only calls that would otherwise be served, so the Nth is the Nth attempt
@@ -252,14 +265,27 @@ fn handle_signed(
     .map_err(fail)
 }
 
-/// The IAM actions a call is authorized as: `<service>:<Operation>` for most, none for
-/// GetCallerIdentity, and DynamoDB's own reading (`dynamodb/iam.rs`: a transaction needs each
-/// of its actions as the single-item operation it stands for).
-fn needed_actions(service: &str, operation: &str, req: &Request, account: &str, region: &str) -> Vec<dynamodb::iam::Needed> {
-    match (service, operation) {
-        (_, "GetCallerIdentity") => vec![],
-        ("dynamodb", _) => dynamodb::iam::needed(operation, &req.body, account, region),
-        _ => vec![dynamodb::iam::Needed { action: format!("{service}:{operation}"), resource: None }],
+/// The service a request speaks by its own content: its X-Amz-Target's prefix, its query API
+/// version, or (restJson1) DRS, the one such service simulated. None when it names none
+/// known: finding the operation refuses it then.
+fn requested_service(protocol: Protocol, req: &Request, form: Option<&Form>) -> Option<&'static str> {
+    const TARGETS: [(&str, &str); 4] = [
+        (dynamodb::TARGET_PREFIX, "dynamodb"),
+        ("AWSStepFunctions.", "states"),
+        (secrets::SSM_TARGET, "ssm"),
+        (secrets::SECRETS_MANAGER_TARGET, "secretsmanager"),
+    ];
+    match protocol {
+        Protocol::AwsJson10 | Protocol::AwsJson11 => {
+            let target = req.headers.get("x-amz-target").and_then(|v| v.to_str().ok())?;
+            TARGETS.iter().find(|(prefix, _)| target.starts_with(prefix)).map(|(_, service)| *service)
+        }
+        Protocol::Ec2Query | Protocol::AwsQuery => match form?.get("Version")? {
+            "2016-11-15" => Some("ec2"),
+            "2011-06-15" => Some("sts"),
+            _ => None,
+        },
+        Protocol::RestJson1 => Some("drs"),
     }
 }
 

@@ -1,8 +1,9 @@
-//! STS (awsQuery): AssumeRole enforcing the target role's trust (principal and ExternalId)
-//! and GetCallerIdentity.
+//! STS (awsQuery): AssumeRole enforcing the target role's trust (its trust policy, or its
+//! trusted principals and ExternalId) and GetCallerIdentity.
 
 use crate::clock::iso;
 use crate::ctx::Ctx;
+use crate::iam::{decide, AuthRequest, Context, Decision};
 use crate::identity::Principal;
 use crate::protocol::form::Form;
 use crate::protocol::xml::el;
@@ -70,15 +71,8 @@ fn assume_role(ctx: &Ctx, form: &Form) -> Result<Reply, ApiError> {
     let name = name.rsplit('/').next().unwrap_or(name);
     // A missing role and a refused trust look the same to the caller, as in AWS.
     let role = ctx.world.role(account, name).ok_or_else(|| denied(ctx, role_arn))?;
-    let caller = ctx.principal.role_arn();
-    let caller_root = format!("arn:aws:iam::{}:root", ctx.principal.account);
-    if !role.trusted_principals.iter().any(|p| *p == caller || *p == caller_root || p == "*") {
+    if !trusts(ctx, &role, form.get("ExternalId")) {
         return Err(denied(ctx, role_arn));
-    }
-    if let Some(required) = &role.external_id {
-        if form.get("ExternalId") != Some(required.as_str()) {
-            return Err(denied(ctx, role_arn));
-        }
     }
     if duration > role.max_session_seconds as i64 {
         return Err(ApiError::new(
@@ -111,6 +105,27 @@ fn assume_role(ctx: &Ctx, form: &Form) -> Result<Reply, ApiError> {
             el("RequestId", &ctx.request_id)
         ),
     ))
+}
+
+/// Whether the role's trust lets the caller assume it: its trust policy when it has one
+/// (evaluated as IAM does, with `sts:ExternalId` and the caller's `aws:PrincipalArn`,
+/// `aws:PrincipalAccount` and `aws:PrincipalOrgID`), else its trusted principals and ExternalId.
+fn trusts(ctx: &Ctx, role: &crate::fleet::Role, external_id: Option<&str>) -> bool {
+    let caller = ctx.principal.role_arn();
+    if role.trust.is_empty() {
+        let caller_root = format!("arn:aws:iam::{}:root", ctx.principal.account);
+        let trusted = role.trusted_principals.iter().any(|p| *p == caller || *p == caller_root || p == "*");
+        return trusted && role.external_id.as_deref().is_none_or(|required| external_id == Some(required));
+    }
+    let mut c = Context::default().with("aws:PrincipalArn", &caller).with("aws:PrincipalAccount", &ctx.principal.account);
+    if let Some(org) = ctx.world.organizations.get(&ctx.principal.account) {
+        c = c.with("aws:PrincipalOrgID", org);
+    }
+    if let Some(e) = external_id {
+        c = c.with("sts:ExternalId", e);
+    }
+    let request = AuthRequest::new("sts:AssumeRole", role.arn(), c);
+    matches!(decide(&role.trust, &request), Decision::Allowed(_))
 }
 
 fn missing(field: &str) -> ApiError {

@@ -9,6 +9,7 @@ use crate::dynamodb::table::Table;
 use crate::ec2::model::{Ec2State, Instance, LaunchTemplate, LaunchTemplateVersion};
 use crate::faults::Faults;
 use crate::fleet::{Fleet, Quotas, Role};
+use crate::iam::{AuthRequest, Denial, Grant};
 use crate::identity::{Identities, Principal};
 use crate::ids;
 use crate::sfn::registry::TaskTokens;
@@ -42,6 +43,8 @@ pub struct World {
     pub secrets: crate::secrets::store::SecretStore,
     /// DynamoDB tables of every account and region (global tables shared by their regions).
     pub tables: crate::dynamodb::tables::Tables,
+    /// Each account's AWS Organizations id, for those in one (`aws:PrincipalOrgID`).
+    pub organizations: HashMap<String, String>,
     partitions: RwLock<HashMap<(String, String), PartitionRef>>,
 }
 
@@ -50,7 +53,7 @@ impl World {
         let start = fleet.clock.start.unwrap_or_else(Utc::now);
         let world = World {
             hub: fleet.hub.clone(),
-            roles: RwLock::new(fleet.roles.clone()),
+            roles: RwLock::new(with_hub_role(&fleet)),
             quotas: RwLock::new(fleet.quotas.clone()),
             clock: SimClock::new(start, fleet.clock.speed),
             identities: Identities::default(),
@@ -59,6 +62,7 @@ impl World {
             tokens: TaskTokens::default(),
             secrets: Default::default(),
             tables: Default::default(),
+            organizations: organizations(&fleet),
             partitions: RwLock::new(HashMap::new()),
         };
         world.identities.add_long_term(
@@ -122,6 +126,20 @@ impl World {
 
     pub fn role(&self, account: &str, name: &str) -> Option<Role> {
         self.roles.read().iter().find(|r| r.account_id == account && r.role_name == name).cloned()
+    }
+
+    /// Decides every request of a call by the caller's role's policy: the statements that
+    /// allow them, or the first refused. A caller whose role is not modelled is refused
+    /// whatever it asks (a call that needs no permission, GetCallerIdentity, passes).
+    pub fn authorize(&self, principal: &Principal, requests: &[AuthRequest]) -> Result<Vec<Grant>, Denial> {
+        let roles = self.roles.read();
+        match roles.iter().find(|r| r.account_id == principal.account && r.role_name == principal.role_name) {
+            Some(role) => crate::iam::authorize(&role.policy(), requests),
+            None => match requests.first() {
+                Some(r) => Err(Denial { request: r.clone(), denied_by: None, on_behalf_of: None }),
+                None => Ok(vec![]),
+            },
+        }
     }
 
     /// Partitions sorted by account and region (for the control endpoint's views).
@@ -208,6 +226,33 @@ impl World {
         );
         p.drs.servers.insert(id, server);
     }
+}
+
+fn organizations(fleet: &Fleet) -> HashMap<String, String> {
+    let hub = fleet.hub.organization_id.clone().map(|o| (fleet.hub.account_id.clone(), o));
+    let accounts = fleet.accounts.iter().filter_map(|a| a.organization_id.clone().map(|o| (a.account_id.clone(), o)));
+    hub.into_iter().chain(accounts).collect()
+}
+
+/// The fleet's roles, with the hub's own when the fleet does not model it: the hub's identity
+/// is a role like any other, allowed every action unless the fleet gives it a policy.
+fn with_hub_role(fleet: &Fleet) -> Vec<Role> {
+    let mut roles = fleet.roles.clone();
+    let hub = &fleet.hub;
+    if !roles.iter().any(|r| r.account_id == hub.account_id && r.role_name == hub.role_name) {
+        roles.push(Role {
+            account_id: hub.account_id.clone(),
+            role_name: hub.role_name.clone(),
+            trusted_principals: vec![],
+            external_id: None,
+            allowed_actions: vec!["*".into()],
+            denied_actions: vec![],
+            statements: vec![],
+            trust: vec![],
+            max_session_seconds: 3600,
+        });
+    }
+    roles
 }
 
 fn default_launch_config(id: &str, hostname: &str, template_id: &str) -> Map<String, Value> {

@@ -231,3 +231,60 @@ async fn denied_actions_refuse_only_those_actions() {
     assert_eq!(denied.len(), 2);
     assert!(denied.iter().all(|c| c["role"] == format!("arn:aws:iam::{A1}:role/read-only")));
 }
+
+/// Changes a request after the SDK signed it, as a party between the client and AWS would.
+#[derive(Debug)]
+struct Tamper(fn(&mut aws_smithy_runtime_api::http::Request));
+
+impl aws_smithy_runtime_api::client::interceptors::Intercept for Tamper {
+    fn name(&self) -> &'static str {
+        "tamper"
+    }
+
+    fn modify_before_transmit(
+        &self,
+        ctx: &mut aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextMut<'_>,
+        _: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+        _: &mut aws_smithy_types::config_bag::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        (self.0)(ctx.request_mut());
+        Ok(())
+    }
+}
+
+/// A signed request whose body, payload hash or credential scope changed in transit is
+/// refused before anything is served, each with AWS's reason.
+#[tokio::test]
+async fn requests_changed_after_signing_are_refused() {
+    use sha2::Digest;
+    let sim = demo().await;
+    let cfg = target(&sim, A1, EAST).await;
+    let drs_with = |t: Tamper| aws_sdk_drs::Client::from_conf(aws_sdk_drs::config::Builder::from(&cfg).interceptor(t).build());
+
+    // A body swapped, with the hash header of the body that was signed.
+    let swap = Tamper(|req| {
+        let signed = req.body().bytes().unwrap_or_default().to_vec();
+        req.headers_mut().insert("x-amz-content-sha256", hex::encode(sha2::Sha256::digest(&signed)));
+        *req.body_mut() = aws_smithy_types::body::SdkBody::from(r#"{"maxResults":1000}"#);
+        req.headers_mut().insert("content-length", "19");
+    });
+    let e = drs_with(swap).describe_source_servers().max_results(1).send().await.unwrap_err();
+    assert_eq!((code(&e), status(&e)), ("InvalidSignatureException".into(), 403));
+    assert!(format!("{e:?}").contains("x-amz-content-sha256"), "{e:?}");
+
+    // The scope names another service than the request speaks (an EC2 call scoped to STS).
+    let rescope = Tamper(|req| {
+        let auth = req.headers().get("authorization").unwrap_or_default().replacen("/ec2/aws4_request", "/sts/aws4_request", 1);
+        req.headers_mut().insert("authorization", auth);
+    });
+    let ec2 = aws_sdk_ec2::Client::from_conf(aws_sdk_ec2::config::Builder::from(&cfg).interceptor(rescope).build());
+    let e = ec2.describe_instances().send().await.unwrap_err();
+    assert_eq!(code(&e), "SignatureDoesNotMatch");
+    assert!(format!("{e:?}").contains("Credential should be scoped to correct service: 'ec2'"), "{e:?}");
+
+    // Nothing was served: every call was refused with 4xx before its operation ran.
+    let calls = sim.control.calls().await.unwrap();
+    let tampered: Vec<_> = calls.iter().filter(|c| c["operation"] != "AssumeRole").collect();
+    assert_eq!(tampered.len(), 2, "{calls:?}");
+    assert!(tampered.iter().all(|c| c["status"] == 403), "{tampered:?}");
+}

@@ -1,20 +1,22 @@
-//! The CloudFormation roles are least privilege, measured: the simulator enforces the
-//! templates' policies (cloudformation/target-account.json on every target role,
-//! cloudformation/hub.json on the hub), a full run passes with them (accounts check, a drill
-//! with an approved pause gate, its cleanup, a refused replicate, a launch-settings sync, a
-//! real recovery and its replicate), and every action they grant was used by that run. The
+//! The CloudFormation roles are least privilege, measured: the simulator evaluates the
+//! templates' policies as IAM does, resources and conditions included
+//! (cloudformation/target-account.json on every target role, cloudformation/hub.json on the
+//! hub, `templates.rs`), a full run passes with them (accounts check, a drill with an approved
+//! pause gate, its cleanup, a refused replicate, a launch-settings sync, a real recovery and its
+//! replicate), and every action of every statement allowed some request of that run. The
 //! actions AWS requires alongside StartRecovery, TerminateRecoveryInstances, ReverseReplication
-//! and UpdateLaunchConfiguration (which the simulator does not model) must be exactly those
-//! the Service Authorization Reference lists.
+//! and UpdateLaunchConfiguration must be exactly those the Service Authorization Reference
+//! lists; the simulator asks them of the caller on DRS's behalf (`drs_sim::iam::dependent`),
+//! on the resources its model of a launch touches, so the Dependent statements' conditions are
+//! exercised too.
 
 use crate::common::{resource, rig_with, shop_parameters, Rig};
+use crate::templates::{granted, hub_statements, target_statements, template};
 use drs_sim::generate::{HUB_ROLE, TARGET_ROLE};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::time::Duration;
-
-const HUB_ACCOUNT: &str = "100000000000";
 
 /// Dependent actions, per the Service Authorization Reference (AWS Elastic Disaster Recovery).
 const DEPENDENT: &[(&str, &[&str])] = &[
@@ -75,12 +77,6 @@ const DEPENDENT: &[(&str, &[&str])] = &[
     ("drs:UpdateLaunchConfiguration", &["ec2:DescribeInstances"]),
 ];
 
-fn template(name: &str) -> Value {
-    // Tests run in the package directory, the repository root.
-    let text = std::fs::read_to_string(format!("cloudformation/{name}")).unwrap_or_else(|e| panic!("cloudformation/{name}: {e}"));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("cloudformation/{name}: {e}"))
-}
-
 /// The statements of a role's inline policies.
 fn statements(t: &Value, role: &str) -> Vec<Value> {
     let policies =
@@ -90,8 +86,7 @@ fn statements(t: &Value, role: &str) -> Vec<Value> {
 
 fn actions<'a>(stmts: impl IntoIterator<Item = &'a Value>) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
-    for s in stmts {
-        assert_eq!(s["Effect"], "Allow", "{s}");
+    for s in stmts.into_iter().filter(|s| s["Effect"] == "Allow") {
         match &s["Action"] {
             Value::String(a) => out.insert(a.clone()),
             Value::Array(list) => {
@@ -107,40 +102,6 @@ fn actions<'a>(stmts: impl IntoIterator<Item = &'a Value>) -> BTreeSet<String> {
 
 fn sid_starts(s: &Value, prefix: &str) -> bool {
     s["Sid"].as_str().is_some_and(|sid| sid.starts_with(prefix))
-}
-
-/// The template's resource-tag conditions (`Null aws:ResourceTag/<key>: false`), for the
-/// simulator to enforce.
-fn tag_conditions(stmts: &[Value]) -> Vec<drs_sim::conditions::ResourceTagCondition> {
-    stmts
-        .iter()
-        .filter_map(|s| {
-            let null = s["Condition"]["Null"].as_object()?;
-            let key = null.iter().find(|(k, v)| k.starts_with("aws:ResourceTag/") && *v == "false")?.0;
-            let actions = s["Action"].as_array()?.iter().filter_map(|a| a.as_str().map(str::to_owned)).collect();
-            Some(drs_sim::conditions::ResourceTagCondition { actions, tag_key: key["aws:ResourceTag/".len()..].to_owned() })
-        })
-        .collect()
-}
-
-/// The demo fleet with the templates' policies on its roles.
-fn fleet_with(target: &BTreeSet<String>, hub: &BTreeSet<String>) -> drs_sim::Fleet {
-    let mut fleet = drs_sim::Fleet::demo();
-    let conditions = tag_conditions(&statements(&template("target-account.json"), "TargetRole"));
-    assert!(!conditions.is_empty(), "the target role's destructive actions are conditioned");
-    for role in fleet.roles.iter_mut().filter(|r| r.role_name == TARGET_ROLE) {
-        role.allowed_actions = target.iter().cloned().collect();
-        role.resource_tag_conditions = conditions.clone();
-    }
-    let mut hub_role = fleet.roles[0].clone();
-    hub_role.account_id = HUB_ACCOUNT.into();
-    hub_role.role_name = HUB_ROLE.into();
-    hub_role.external_id = None;
-    hub_role.trusted_principals = vec![];
-    hub_role.resource_tag_conditions = vec![];
-    hub_role.allowed_actions = hub.iter().cloned().collect();
-    fleet.roles.push(hub_role);
-    fleet
 }
 
 /// Runs a phase to its end like `Rig::run`, approving every open pause gate as it waits.
@@ -169,12 +130,14 @@ async fn the_templates_roles_suffice_for_a_full_run_and_grant_nothing_unused() {
     let target_stmts = statements(&target_t, "TargetRole");
     let module_actions = actions(target_stmts.iter().filter(|s| sid_starts(s, "Module")));
     let dependent_actions = actions(target_stmts.iter().filter(|s| sid_starts(s, "Dependent")));
-    assert_eq!(target_stmts.len(), target_stmts.iter().filter(|s| sid_starts(s, "Module") || sid_starts(s, "Dependent")).count());
+    let kind = |s: &Value| ["Module", "Dependent", "Deny"].iter().find(|k| sid_starts(s, k)).copied();
+    assert!(target_stmts.iter().all(|s| kind(s).is_some()), "every statement is Module*, Dependent* or Deny*");
+    assert!(target_stmts.iter().all(|s| (kind(s) == Some("Deny")) == (s["Effect"] == "Deny")), "Deny* statements deny");
     // Logs are written by the Lambda runtime, not through the SDK: outside this check.
     let hub_actions: BTreeSet<String> =
         actions(statements(&hub_t, "HubRole").iter()).into_iter().filter(|a| !a.starts_with("logs:")).collect();
 
-    let r = rig_with(fleet_with(&module_actions, &hub_actions)).await;
+    let r = rig_with(crate::templates::fleet()).await;
 
     // accounts check: every probe passes with the template's role.
     let report = drs_module::accounts::check(&r.clients, &r.clients.config().partitions()).await;
@@ -243,6 +206,28 @@ async fn the_templates_roles_suffice_for_a_full_run_and_grant_nothing_unused() {
     assert_eq!(used_by(TARGET_ROLE), module_actions, "the target role grants exactly the calls the module made");
     assert_eq!(used_by(HUB_ROLE), hub_actions, "the hub role grants exactly the calls the module made");
 
+    // Each action of each statement allowed some request: the module's calls, and what DRS
+    // did with the target role's permissions (none is there for nothing, resources and
+    // conditions included).
+    let grants_of = |role: &str| -> BTreeSet<(String, String)> {
+        calls
+            .iter()
+            .filter(|c| c["role"].as_str().is_some_and(|r| r.ends_with(&format!(":role/{role}"))))
+            .flat_map(|c| c["allowedBy"].as_array().cloned().unwrap_or_default())
+            .map(|g| (g["sid"].as_str().unwrap().to_owned(), g["action"].as_str().unwrap().to_owned()))
+            .collect()
+    };
+    let all_needed = |role: &str, granted: BTreeSet<(String, String)>| {
+        let used = grants_of(role);
+        let unused: Vec<_> = granted.difference(&used).collect();
+        let outside: Vec<_> = used.difference(&granted).collect();
+        assert!(unused.is_empty() && outside.is_empty(), "{role}: granted and never needed {unused:?}; used outside {outside:?}");
+    };
+    all_needed(TARGET_ROLE, granted(&target_statements("200000000001")));
+    let roles = r.sim.world.roles.read().clone();
+    let accounts: Vec<String> = roles.iter().filter(|t| t.role_name == TARGET_ROLE).map(|t| t.account_id.clone()).collect();
+    all_needed(HUB_ROLE, granted(&hub_statements(&accounts)).into_iter().filter(|(_, a)| !a.starts_with("logs:")).collect());
+
     // The dependent statement lists exactly what AWS requires with the writes the module makes.
     let expected: BTreeSet<String> = DEPENDENT
         .iter()
@@ -250,6 +235,12 @@ async fn the_templates_roles_suffice_for_a_full_run_and_grant_nothing_unused() {
         .flat_map(|(_, deps)| deps.iter().map(|d| d.to_string()))
         .collect();
     assert_eq!(dependent_actions, expected);
+    // The simulator asks exactly those of the caller for each DRS write.
+    for (action, deps) in DEPENDENT {
+        let op = action.trim_start_matches("drs:");
+        let modelled: BTreeSet<&str> = drs_sim::iam::dependent::actions_of(op).into_iter().collect();
+        assert_eq!(modelled, deps.iter().copied().collect(), "{action}");
+    }
 }
 
 /// cfn-lint passes on every template (required in CI, `DRS_REQUIRE_CFN_LINT=1`).

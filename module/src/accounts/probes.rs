@@ -60,17 +60,9 @@ pub async fn run(drs: &aws_sdk_drs::Client, ec2: &aws_sdk_ec2::Client, row: &mut
         }
     };
 
-    // ec2:DescribeInstances: five at most; the first one is the target of the CreateTags dry run.
+    // ec2:DescribeInstances: five at most.
     let r = ec2.describe_instances().max_results(5).send().await;
-    let instance = match rec.read("ec2:DescribeInstances", "DescribeInstances MaxResults=5", r) {
-        Some(o) => o
-            .reservations()
-            .iter()
-            .flat_map(|r| r.instances())
-            .find_map(|i| i.instance_id().map(str::to_owned))
-            .ok_or(Missing::Nothing("no EC2 instance in this region")),
-        None => Err(Missing::Failed("DescribeInstances failed")),
-    };
+    rec.read("ec2:DescribeInstances", "DescribeInstances MaxResults=5", r);
 
     // ec2:DescribeLaunchTemplateVersions: the default version of that server's template.
     const DLTV: &str = "DescribeLaunchTemplateVersions $Default of the server's template";
@@ -116,12 +108,13 @@ pub async fn run(drs: &aws_sdk_drs::Client, ec2: &aws_sdk_ec2::Client, row: &mut
     rec.write("drs:TagResource", "TagResource of a source server that does not exist", r);
 
     // ec2:CreateTags, DryRun: EC2 checks the permission and answers DryRunOperation (allowed)
-    // or UnauthorizedOperation (denied), and changes nothing.
-    const CT: &str = "CreateTags DryRun on the first instance";
-    match &instance {
-        Ok(i) => {
+    // or UnauthorizedOperation (denied), and changes nothing. On the server's launch template:
+    // the target role may tag only what DRS manages (cloudformation/target-account.json).
+    const CT: &str = "CreateTags DryRun on the server's launch template";
+    match &template {
+        Ok(t) => {
             let tag = Tag::builder().key(PROBE_TAG).value("dry-run").build();
-            let r = ec2.create_tags().dry_run(true).resources(i).tags(tag).send().await;
+            let r = ec2.create_tags().dry_run(true).resources(t).tags(tag).send().await;
             rec.write("ec2:CreateTags", CT, r);
         }
         Err(m) => rec.skip("ec2:CreateTags", CT, *m),

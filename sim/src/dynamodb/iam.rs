@@ -43,23 +43,29 @@ pub fn needed(operation: &str, body: &[u8], account: &str, region: &str) -> Vec<
                 })
             })
             .collect(),
+        // One request per table the batch reads (a table the role may not read refuses it all).
         "BatchGetItem" => {
-            let first = body.get("RequestItems").and_then(Value::as_object).and_then(|m| m.keys().next().cloned());
-            vec![Needed {
-                action: "dynamodb:BatchGetItem".into(),
-                resource: table_arn(first.map(Value::String).as_ref(), account, region),
-            }]
+            let tables: Vec<String> =
+                body.get("RequestItems").and_then(Value::as_object).map(|m| m.keys().cloned().collect()).unwrap_or_default();
+            if tables.is_empty() {
+                return vec![Needed { action: "dynamodb:BatchGetItem".into(), resource: None }];
+            }
+            tables
+                .into_iter()
+                .map(|t| Needed {
+                    action: "dynamodb:BatchGetItem".into(),
+                    resource: table_arn(Some(&Value::String(t)), account, region),
+                })
+                .collect()
         }
         other => vec![Needed { action: format!("dynamodb:{other}"), resource: table(&body) }],
     }
 }
 
 /// DynamoDB's refusal of an action the caller's role does not allow: status 400 (DynamoDB
-/// answers every client error 400), `com.amazon.coral.service#AccessDeniedException`, and a
-/// message naming the action and the table it was asked on.
-pub fn access_denied(caller: &str, denied: &Needed) -> ApiError {
-    let on = denied.resource.as_deref().map(|r| format!(" on resource: {r}")).unwrap_or_default();
-    let message = format!("User: {caller} is not authorized to perform: {}{on}", denied.action);
+/// answers every client error 400), `com.amazon.coral.service#AccessDeniedException`, and
+/// IAM's message naming the action and the table it was asked on.
+pub fn access_denied(message: String) -> ApiError {
     let mut error = ApiError::new(400, "AccessDeniedException", message.clone()).with("Message", message);
     error.type_namespace = Some("com.amazon.coral.service");
     error
@@ -113,8 +119,11 @@ mod tests {
         assert_eq!(actions("PutItem", json!({"TableName": "runs"})), [("dynamodb:PutItem".into(), Some(RUNS.into()))]);
         assert_eq!(actions("Query", json!({})), [("dynamodb:Query".into(), None)]);
         assert_eq!(
-            actions("BatchGetItem", json!({"RequestItems": {"runs": {"Keys": []}}})),
-            [("dynamodb:BatchGetItem".into(), Some(RUNS.into()))]
+            actions("BatchGetItem", json!({"RequestItems": {"runs": {"Keys": []}, "other": {"Keys": []}}})),
+            [
+                ("dynamodb:BatchGetItem".into(), Some("arn:aws:dynamodb:us-east-1:100000000000:table/other".into())),
+                ("dynamodb:BatchGetItem".into(), Some(RUNS.into()))
+            ]
         );
     }
 }

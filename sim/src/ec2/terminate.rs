@@ -1,5 +1,5 @@
 //! TerminateInstances: the instances named go to `terminated` (the destructive call the
-//! target role may make only on what DRS manages; see `conditions.rs`).
+//! target role may make only on what DRS manages; `iam/requests/ec2.rs` names each instance).
 
 use super::partition::with_partition;
 use super::wire::reply;

@@ -188,6 +188,30 @@ impl AuthFailure {
     }
 }
 
+/// A refused signature in the protocol's own spelling, with AWS's message for each reason
+/// (none of which repeats a secret: a scope's date, region or service at most).
+pub fn signature_refused(protocol: Protocol, e: crate::sigv4::SigError) -> ApiError {
+    use crate::sigv4::SigError;
+    let mismatch = |message: String| ApiError { message, ..AuthFailure::BadSignature.error(protocol) };
+    match e {
+        SigError::Missing => AuthFailure::Missing.error(protocol),
+        SigError::TooSkewed => AuthFailure::Skewed.error(protocol),
+        SigError::Mismatch => AuthFailure::BadSignature.error(protocol),
+        SigError::Malformed(m) => ApiError::new(400, "IncompleteSignature", m),
+        SigError::HostNotSigned => {
+            ApiError::new(400, "IncompleteSignature", "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.")
+        }
+        SigError::PayloadHash => mismatch("The provided 'x-amz-content-sha256' header does not match what was computed.".into()),
+        SigError::ScopeDate { scope, request } => mismatch(format!(
+            "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '{scope}' != '{request}'"
+        )),
+        SigError::ScopeRegion { scope } => mismatch(format!("Credential should be scoped to a valid region, not '{scope}'.")),
+        SigError::ScopeService { request, .. } => {
+            mismatch(format!("Credential should be scoped to correct service: '{request}'."))
+        }
+    }
+}
+
 /// A throttling error in the protocol's own spelling.
 pub fn throttled(protocol: Protocol, retry_after: u64) -> ApiError {
     let mut e = match protocol {
@@ -217,8 +241,7 @@ pub fn refused(protocol: Protocol) -> ApiError {
     ApiError { message: "An internal error occurred (injected: the request was not applied)".into(), ..outage(protocol, 500) }
 }
 
-pub fn access_denied(protocol: Protocol, caller: &str, action: &str) -> ApiError {
-    let message = format!("User: {caller} is not authorized to perform: {action}");
+pub fn access_denied(protocol: Protocol, message: String) -> ApiError {
     match protocol {
         Protocol::RestJson1 | Protocol::AwsJson10 | Protocol::AwsJson11 => ApiError::new(403, "AccessDeniedException", message),
         Protocol::AwsQuery => ApiError::new(403, "AccessDenied", message),

@@ -109,7 +109,8 @@ pub fn add_role(fleet: &mut Fleet, account: &str, name: &str, trusted: &str, ext
         external_id: external_id.map(str::to_owned),
         allowed_actions: vec!["*".into()],
         denied_actions: denied.iter().map(|s| s.to_string()).collect(),
-        resource_tag_conditions: vec![],
+        statements: vec![],
+        trust: vec![],
         max_session_seconds: 3600,
     });
 }

@@ -159,20 +159,28 @@ fn sigv4_request(v: &Value) -> Verdict {
         Ok(a) => a,
         Err(e) => return sig_error(e),
     };
-    match sigv4::verify(&auth, SECRET, &text("method"), &text("path"), &text("query"), &headers, text("body").as_bytes()) {
+    let (method, path, query, body) = (text("method"), text("path"), text("query"), text("body"));
+    let req =
+        sigv4::SignedRequest { method: &method, raw_path: &path, raw_query: &query, headers: &headers, body: body.as_bytes() };
+    match sigv4::verify(&auth, SECRET, &req) {
         Ok(()) => Verdict::Accepted,
         Err(e) => sig_error(e),
     }
 }
 
-/// Missing, TooSkewed and Mismatch each stand for one field (the header, X-Amz-Date, the
-/// Signature); Malformed carries its own text, which must name its field.
+/// Each refusal names its field (the header, X-Amz-Date, the Signature, the payload hash, the
+/// signed headers, the Credential scope); Malformed carries its own text, which must name it.
 fn sig_error(e: SigError) -> Verdict {
     Verdict::Rejected(match e {
         SigError::Missing => "Authorization: missing".into(),
         SigError::TooSkewed => "X-Amz-Date: too far from the server's clock".into(),
         SigError::Mismatch => "Signature: does not match".into(),
         SigError::Malformed(m) => m,
+        SigError::PayloadHash => "x-amz-content-sha256: not the body's hash".into(),
+        SigError::HostNotSigned => "SignedHeaders: host is not signed".into(),
+        SigError::ScopeDate { scope, .. } => format!("Credential: scope date '{scope}' is not X-Amz-Date's day"),
+        SigError::ScopeRegion { scope } => format!("Credential: scope region '{scope}' is not the request's"),
+        SigError::ScopeService { scope, .. } => format!("Credential: scope service '{scope}' is not the request's"),
     })
 }
 
