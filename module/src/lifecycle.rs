@@ -60,7 +60,13 @@ pub async fn handle_detailed(clients: &Clients, raw: &Value) -> Result<Handled, 
     let token = raw.get("TaskToken").and_then(Value::as_str).map(crate::secret::Secret::new);
     // As `ModuleEvent::parse` reads it: a status check carries `status`.
     let status_check = raw.get("status").is_some();
-    let result = run(clients, raw).await;
+    // Writes are audited under the run once it is known; until then, the phase and resource.
+    let label = ["LifeCyclePhase", "StatePayload"]
+        .iter()
+        .map(|k| raw.get(*k).map(|v| v.get("resourceName").unwrap_or(v)).and_then(Value::as_str).unwrap_or("?"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let result = crate::aws::audit::scope(label, run(clients, raw)).await;
     if let (Some(token), Err(e)) = (token, &result) {
         if e.code != ErrorCode::ParentGone {
             let cb = Callbacks::new(clients.hub(), token);
@@ -206,6 +212,7 @@ async fn run(clients: &Clients, raw: &Value) -> Result<Handled, LifecycleError> 
             let given = params.execution_id.as_deref();
             let execution = tags::execution_id(given, event.task_token.as_ref(), event.run_id.as_deref(), &event.resource_name)
                 .map_err(|e| fail(ErrorCode::InvalidEvent, e.to_string()))?;
+            crate::aws::audit::name_run(&execution);
             // The platform holds a signed reference; the plan is in the ledger. Signed first:
             // a configuration without a key starts nothing.
             let reference =
@@ -233,6 +240,7 @@ async fn run(clients: &Clients, raw: &Value) -> Result<Handled, LifecycleError> 
             let reference = RunReference::parse(raw_payload, clients.config().ledger.payload_key.as_ref())
                 .map_err(|e| fail(ErrorCode::InvalidEvent, e.to_string()))?;
             reference_is_this_runs(&reference, &event, &resource).map_err(|m| fail(ErrorCode::InvalidEvent, m))?;
+            crate::aws::audit::name_run(&reference.execution);
             let run = match run::load(clients, &reference.key()).await {
                 Ok(run) => run,
                 // Throttled or unreachable: not done; the next check reads it again.
@@ -245,6 +253,9 @@ async fn run(clients: &Clients, raw: &Value) -> Result<Handled, LifecycleError> 
             activate_check(clients, callbacks.as_ref(), run).await
         }
         (Phase::Cleanup, check) => {
+            if let Some(e) = params.execution_id.as_deref() {
+                crate::aws::audit::name_run(e);
+            }
             let identity = resource.identity();
             let scope = Scope {
                 resource: &event.resource_name,

@@ -155,12 +155,20 @@ impl Clients {
         Ok(c)
     }
 
+    /// DRS in one account x region; its writes are audited (`audit.rs`).
     pub async fn drs(&self, p: &Partition) -> anyhow::Result<aws_sdk_drs::Client> {
-        Ok(aws_sdk_drs::Client::new(&self.partition(p).await?))
+        let conf = aws_sdk_drs::config::Builder::from(&self.partition(p).await?).interceptor(self.audit(p)).build();
+        Ok(aws_sdk_drs::Client::from_conf(conf))
     }
 
+    /// EC2 in one account x region; its writes are audited (`audit.rs`).
     pub async fn ec2(&self, p: &Partition) -> anyhow::Result<aws_sdk_ec2::Client> {
-        Ok(aws_sdk_ec2::Client::new(&self.partition(p).await?))
+        let conf = aws_sdk_ec2::config::Builder::from(&self.partition(p).await?).interceptor(self.audit(p)).build();
+        Ok(aws_sdk_ec2::Client::from_conf(conf))
+    }
+
+    fn audit(&self, p: &Partition) -> super::audit::Audit {
+        super::audit::Audit::new(p.clone(), self.clock.clone())
     }
 
     pub async fn sts(&self, p: &Partition) -> anyhow::Result<aws_sdk_sts::Client> {

@@ -1,6 +1,7 @@
 //! Reaching AWS: the cross-account client factory, failures classified by type, and calls
 //! fanned out over partitions.
 
+pub mod audit;
 pub mod call_failed;
 pub mod clients;
 pub mod errors;
