@@ -213,6 +213,7 @@ async fn run(clients: &Clients, raw: &Value) -> Result<Handled, LifecycleError> 
             let execution = tags::execution_id(given, event.task_token.as_ref(), event.run_id.as_deref(), &event.resource_name)
                 .map_err(|e| fail(ErrorCode::InvalidEvent, e.to_string()))?;
             crate::aws::audit::name_run(&execution);
+            let clients = &clients.for_run(&execution);
             // The platform holds a signed reference; the plan is in the ledger. Signed first:
             // a configuration without a key starts nothing.
             let reference =
@@ -241,6 +242,7 @@ async fn run(clients: &Clients, raw: &Value) -> Result<Handled, LifecycleError> 
                 .map_err(|e| fail(ErrorCode::InvalidEvent, e.to_string()))?;
             reference_is_this_runs(&reference, &event, &resource).map_err(|m| fail(ErrorCode::InvalidEvent, m))?;
             crate::aws::audit::name_run(&reference.execution);
+            let clients = &clients.for_run(&reference.execution);
             let run = match run::load(clients, &reference.key()).await {
                 Ok(run) => run,
                 // Throttled or unreachable: not done; the next check reads it again.
@@ -256,6 +258,10 @@ async fn run(clients: &Clients, raw: &Value) -> Result<Handled, LifecycleError> 
             if let Some(e) = params.execution_id.as_deref() {
                 crate::aws::audit::name_run(e);
             }
+            let clients = &match params.execution_id.as_deref() {
+                Some(e) => clients.for_run(e),
+                None => clients.clone(),
+            };
             let identity = resource.identity();
             let scope = Scope {
                 resource: &event.resource_name,

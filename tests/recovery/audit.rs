@@ -25,6 +25,15 @@ async fn every_write_of_a_drill_and_its_cleanup_is_audited_and_holds_no_secret()
     }
     assert!(writes.keys().any(|(op, _, _)| op == "StartRecovery"), "{writes:?}");
     assert!(writes.keys().any(|(op, _, _)| op == "TerminateRecoveryInstances"), "{writes:?}");
+    // Every role session of the run is named after its execution: CloudTrail in a target
+    // account ties each call to it.
+    let sessions: Vec<String> = served
+        .iter()
+        .filter(|c| c.operation == "AssumeRole")
+        .map(|c| c.request["RoleSessionName"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert!(!sessions.is_empty());
+    assert!(sessions.iter().all(|s| s == "drsorch-audited-drill-1"), "{sessions:?}");
 
     let records: Vec<audit::Record> = audit::captured().into_iter().filter(|r| r.execution == "audited-drill-1").collect();
     let mut audited: BTreeMap<(String, String, String), usize> = BTreeMap::new();

@@ -37,6 +37,7 @@ pub(crate) fn tenant(hooks: &[(&str, &str)], on_failure: HookFailure, pin: Optio
             cache_dir: Some(cache.display().to_string()),
             max_component_bytes: None,
             compile_timeout_seconds: None,
+            call_timeout_millis: None,
             tenants: BTreeMap::from([(
                 "shop-team".to_owned(),
                 Tenant { on_failure, components, accounts: ACCOUNTS.map(str::to_owned).to_vec(), ..Default::default() },
@@ -278,6 +279,7 @@ async fn a_hooks_pause_holds_until_its_approval_is_answered_though_the_hook_proc
             // The unoptimized compile of the 12 MB component takes about a minute; a loaded
             // machine may take longer than the default 120 s.
             compile_timeout_seconds: Some(600),
+            call_timeout_millis: None,
             tenants: BTreeMap::from([(
                 "shop-team".to_owned(),
                 Tenant {

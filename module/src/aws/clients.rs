@@ -18,6 +18,12 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Mutex;
 
+/// (account, role, session name): one assumed-role session.
+type SessionKey = (String, String, String);
+
+/// Assumed-role sessions kept at most (account x role x run).
+const MAX_CACHED_SESSIONS: usize = 1024;
+
 /// Cheap to clone: clones share the caches, so tasks spawned per partition reuse them.
 #[derive(Clone)]
 pub struct Clients {
@@ -25,8 +31,9 @@ pub struct Clients {
     /// The hub's own configuration (its credentials call STS).
     hub: SdkConfig,
     session_name: String,
-    credentials: Arc<Mutex<HashMap<(String, String), SharedCredentialsProvider>>>,
-    configs: Arc<parking_lot::Mutex<HashMap<Partition, SdkConfig>>>,
+    /// By (account, role, session name): each run's sessions carry its execution id.
+    credentials: Arc<Mutex<HashMap<SessionKey, SharedCredentialsProvider>>>,
+    configs: Arc<parking_lot::Mutex<HashMap<(Partition, String), SdkConfig>>>,
     /// The module's time (`time::Clock`): the system's unless `with_clock` says otherwise.
     clock: Arc<dyn crate::time::Clock>,
 }
@@ -84,6 +91,15 @@ impl Clients {
         self
     }
 
+    /// The same clients acting for one run: their role sessions are named after its
+    /// execution, so that CloudTrail in a target account ties each call to the run. The
+    /// caches are shared (a warm Lambda keeps each run's sessions until they expire).
+    pub fn for_run(&self, execution: &str) -> Clients {
+        let mut c = self.clone();
+        c.session_name = session_name(&self.cfg.project, execution);
+        c
+    }
+
     /// The time by the module's clock.
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
         self.clock.now()
@@ -111,8 +127,15 @@ impl Clients {
     async fn credentials(&self, account: &str) -> anyhow::Result<SharedCredentialsProvider> {
         let role = self.cfg.role_name_for(account).to_owned();
         let mut cache = self.credentials.lock().await;
-        if let Some(p) = cache.get(&(account.to_owned(), role.clone())) {
+        let key = (account.to_owned(), role.clone(), self.session_name.clone());
+        if let Some(p) = cache.get(&key) {
             return Ok(p.clone());
+        }
+        // A warm Lambda serves many runs: past the bound, other runs' sessions are dropped
+        // (they are assumed again if their run comes back).
+        if cache.len() >= MAX_CACHED_SESSIONS {
+            cache.retain(|(_, _, s), _| *s == self.session_name);
+            self.configs.lock().retain(|(_, s), _| *s == self.session_name);
         }
         let external_id = self.cfg.external_id_for(account)?;
         let provider = AssumeRoleProvider::builder(format!("arn:aws:iam::{account}:role/{role}"))
@@ -124,7 +147,7 @@ impl Clients {
             .build()
             .await;
         let shared = SharedCredentialsProvider::new(provider);
-        cache.insert((account.to_owned(), role), shared.clone());
+        cache.insert(key, shared.clone());
         Ok(shared)
     }
 
@@ -132,8 +155,8 @@ impl Clients {
     /// assumes the role again: for a session that ended before the SDK's cache expected
     /// (revoked, or a clock skew), which the SDK's own refresh would not notice.
     pub async fn forget(&self, account: &str) {
-        self.credentials.lock().await.retain(|(a, _), _| a != account);
-        self.configs.lock().retain(|p, _| p.account != account);
+        self.credentials.lock().await.retain(|(a, _, _), _| a != account);
+        self.configs.lock().retain(|(p, _), _| p.account != account);
     }
 
     /// Whether an error is a refused session (the caller then `forget`s the account).
@@ -143,7 +166,8 @@ impl Clients {
 
     /// The SDK configuration acting in one account x region.
     pub async fn partition(&self, p: &Partition) -> anyhow::Result<SdkConfig> {
-        if let Some(c) = self.configs.lock().get(p) {
+        let key = (p.clone(), self.session_name.clone());
+        if let Some(c) = self.configs.lock().get(&key) {
             return Ok(c.clone());
         }
         let creds = self.credentials(&p.account).await?;
@@ -151,7 +175,7 @@ impl Clients {
         b.set_region(Some(Region::new(p.region.clone())));
         b.set_credentials_provider(Some(creds));
         let c = b.build();
-        self.configs.lock().insert(p.clone(), c.clone());
+        self.configs.lock().insert(key, c.clone());
         Ok(c)
     }
 

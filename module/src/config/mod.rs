@@ -88,6 +88,10 @@ pub struct HooksConfig {
     /// the host's, 120 s); past it the hook cannot load at this check.
     #[serde(default)]
     pub compile_timeout_seconds: Option<u64>,
+    /// How long one hook call may run (default: the host's, 50 ms); past it the call fails
+    /// and the tenant's onFailure decides.
+    #[serde(default)]
+    pub call_timeout_millis: Option<u64>,
     pub tenants: std::collections::BTreeMap<String, Tenant>,
 }
 

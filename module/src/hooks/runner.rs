@@ -75,7 +75,7 @@ struct Loader {
 }
 
 /// What tells hosts apart: the settings the configuration gives them.
-type HostKey = (PathBuf, usize, Duration);
+type HostKey = (PathBuf, usize, Duration, Duration);
 
 /// One host per process and hooks configuration: a configuration read again with another
 /// size cap or compile limit gets a host that applies it.
@@ -91,13 +91,14 @@ fn host_config(hooks: Option<&HooksConfig>) -> HostConfig {
             .and_then(|h| h.compile_timeout_seconds)
             .map(Duration::from_secs)
             .unwrap_or(defaults.compile_timeout),
+        call_timeout: hooks.and_then(|h| h.call_timeout_millis).map(Duration::from_millis).unwrap_or(defaults.call_timeout),
         ..defaults
     }
 }
 
 fn loader(cfg: &ModuleConfig) -> Arc<Loader> {
     let config = host_config(cfg.hooks.as_ref());
-    let key = (config.cache_dir.clone(), config.max_component_bytes, config.compile_timeout);
+    let key = (config.cache_dir.clone(), config.max_component_bytes, config.compile_timeout, config.call_timeout);
     let mut hosts = HOSTS.get_or_init(Default::default).lock();
     hosts
         .entry(key)
@@ -221,6 +222,10 @@ mod tests {
         value["hooks"]["compileTimeoutSeconds"] = serde_json::json!(5);
         let set = host_config(ModuleConfig::from_value(value.clone()).unwrap().hooks.as_ref());
         assert_eq!((set.max_component_bytes, set.compile_timeout), (1024, Duration::from_secs(5)));
+        assert_eq!(set.call_timeout, Duration::from_millis(500), "the demo's call limit");
+        value["hooks"]["callTimeoutMillis"] = serde_json::json!(75);
+        let set = host_config(ModuleConfig::from_value(value.clone()).unwrap().hooks.as_ref());
+        assert_eq!(set.call_timeout, Duration::from_millis(75));
         value["hooks"]["compileTimeoutSeconds"] = serde_json::json!(0);
         let err = ModuleConfig::from_value(value).unwrap_err().to_string();
         assert!(err.contains("compileTimeoutSeconds"), "{err}");
