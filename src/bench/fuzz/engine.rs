@@ -9,7 +9,7 @@
 //! a worker that died outside `catch_unwind` (every worker is joined and counted).
 
 use super::mutate::{mutate, Mutant};
-use super::targets::{Runner, Target, Verdict};
+use super::targets::{Root, Runner, Target, Verdict};
 use super::watch::{Beats, Watch};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
@@ -343,8 +343,9 @@ const PROSE: &[&str] = &[
 ///   (a renamed or added key the error calls unknown), or one of the target's own fields
 ///   (headers, parameters); JSON pointers and paths (`/waves/0/groups`, `waves[0].groups`) are
 ///   made of such words;
-/// - or the input has no fields to name: its root is not an object, or its text is not JSON,
-///   and the error names the document (`target.document`) or the position (`line N`).
+/// - or the input has no fields to name: its root is not what the document's is (an object;
+///   a manifest's, an array), or its text is not JSON, and the error names the document
+///   (`target.document`) or the position (`line N`).
 pub fn names_field(error: &str, corpus: &Corpus, input: &Mutant, target: &Target) -> bool {
     let mut input_keys = BTreeSet::new();
     collect_keys(&input.value, &mut input_keys);
@@ -369,6 +370,9 @@ pub fn names_field(error: &str, corpus: &Corpus, input: &Mutant, target: &Target
         return true;
     }
     let parsed: Option<Value> = if target.text { serde_json::from_str(&input.text).ok() } else { Some(input.value.clone()) };
-    let no_fields = !matches!(parsed, Some(Value::Object(_)));
+    let no_fields = match (target.root, &parsed) {
+        (Root::Object, Some(Value::Object(_))) | (Root::Array, Some(Value::Array(_))) => false,
+        _ => true,
+    };
     no_fields && (error.contains(target.document) || error.contains("line ") || error.contains("at /:"))
 }

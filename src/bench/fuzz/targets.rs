@@ -5,6 +5,7 @@
 
 use super::mutate::Mutant;
 use crate::commands::hooks::Sample;
+use drs_module::config::source::ConfigSource;
 use drs_module::config::ModuleConfig;
 use drs_module::event::ModuleEvent;
 use drs_module::recovery::payload::Payload;
@@ -14,6 +15,7 @@ use drs_module::secret::Secret;
 use drs_sim::Fleet;
 use serde_json::Value;
 
+mod records;
 mod sim;
 
 #[cfg(test)]
@@ -33,6 +35,13 @@ pub enum Verdict {
 /// Runs one input (with the name of the seed it came from); built once per worker.
 pub type Runner = Box<dyn FnMut(&str, &Mutant) -> Verdict>;
 
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Root {
+    Object,
+    /// A manifest: a list of layers.
+    Array,
+}
+
 #[derive(Clone, Copy)]
 pub struct Target {
     pub name: &'static str,
@@ -40,6 +49,9 @@ pub struct Target {
     pub text: bool,
     /// How the errors call the whole document.
     pub document: &'static str,
+    /// What the document's root must be; an error about a root of another kind names the
+    /// document.
+    pub root: Root,
     /// Field names the target's errors may cite that are not keys of its seeds.
     pub fields: &'static [&'static str],
     pub runner: fn() -> Runner,
@@ -51,6 +63,7 @@ pub fn all() -> Vec<Target> {
             name: "event",
             text: false,
             document: "the module event",
+            root: Root::Object,
             fields: &[],
             runner: || Box::new(|_, m| event(&m.value)),
         },
@@ -58,6 +71,7 @@ pub fn all() -> Vec<Target> {
             name: "resource",
             text: false,
             document: "resource",
+            root: Root::Object,
             fields: &[],
             runner: || Box::new(|_, m| verdict(DrsResource::from_value(&m.value))),
         },
@@ -65,13 +79,47 @@ pub fn all() -> Vec<Target> {
             name: "config",
             text: true,
             document: "the module configuration",
+            root: Root::Object,
             fields: &[],
             runner: || Box::new(|_, m| verdict(ModuleConfig::parse(&m.text).map_err(|e| format!("{e:#}")))),
+        },
+        Target {
+            name: "config-reference",
+            text: false,
+            document: "DRS_ORCH_CONFIG",
+            root: Root::Object,
+            fields: &[],
+            runner: || Box::new(|_, m| config_reference(&m.value)),
+        },
+        Target {
+            name: "manifest",
+            text: false,
+            document: "the manifest",
+            root: Root::Array,
+            fields: &[],
+            runner: || Box::new(|_, m| verdict(drs_module::manifest::layers(&m.value).map_err(|e| format!("{e:#}")))),
+        },
+        Target {
+            name: "ledger-record",
+            text: false,
+            document: "the item",
+            root: Root::Object,
+            fields: &[],
+            runner: records::ledger_item,
+        },
+        Target {
+            name: "cache-record",
+            text: false,
+            document: "record",
+            root: Root::Object,
+            fields: &["record", "component", "engine", "sha256"],
+            runner: records::cache_record,
         },
         Target {
             name: "fleet",
             text: true,
             document: "the fleet",
+            root: Root::Object,
             fields: &[],
             runner: || Box::new(|_, m| verdict(Fleet::parse(&m.text).map_err(|e| format!("{e:#}")))),
         },
@@ -79,6 +127,7 @@ pub fn all() -> Vec<Target> {
             name: "plan",
             text: false,
             document: "plan",
+            root: Root::Object,
             fields: &[],
             runner: || Box::new(|_, m| verdict(Payload::parse(&m.value).map_err(|e| format!("{e:#}")))),
         },
@@ -86,6 +135,7 @@ pub fn all() -> Vec<Target> {
             name: "reference",
             text: false,
             document: "lifecycle_output.Payload",
+            root: Root::Object,
             fields: &[],
             runner: || {
                 let key = Secret::new(REFERENCE_KEY);
@@ -96,6 +146,7 @@ pub fn all() -> Vec<Target> {
             name: "hook-sample",
             text: true,
             document: "not JSON",
+            root: Root::Object,
             fields: &[],
             runner: || Box::new(|_, m| verdict(Sample::parse(&m.text, m.value.get("outcomes").is_some()))),
         },
@@ -103,15 +154,31 @@ pub fn all() -> Vec<Target> {
             name: "sigv4",
             text: false,
             document: "Authorization",
+            root: Root::Object,
             fields: &["Authorization", "Credential", "SignedHeaders", "Signature", "X-Amz-Date"],
             runner: || Box::new(|_, m| sim::sigv4_request(&m.value)),
         },
-        Target { name: "json-body", text: true, document: "request body", fields: &[], runner: sim::json_body },
-        Target { name: "dynamodb", text: true, document: "request body", fields: &[], runner: sim::dynamodb_body },
+        Target {
+            name: "json-body",
+            text: true,
+            document: "request body",
+            root: Root::Object,
+            fields: &[],
+            runner: sim::json_body,
+        },
+        Target {
+            name: "dynamodb",
+            text: true,
+            document: "request body",
+            root: Root::Object,
+            fields: &[],
+            runner: sim::dynamodb_body,
+        },
         Target {
             name: "query-form",
             text: false,
             document: "Action",
+            root: Root::Object,
             // EC2's own names of the ResourceId.N and Tag.N lists, used in its messages.
             fields: &["Action", "resourceIdSet", "tagSet"],
             runner: sim::query_form,
@@ -132,4 +199,14 @@ fn event(v: &Value) -> Verdict {
         Err(e) => Verdict::Rejected(format!("{e:#}")),
         Ok(ev) => verdict(DrsResource::from_event(&ev.resource_name, ev.account_id.as_deref(), &ev.parameters)),
     }
+}
+
+/// The Lambda's configuration variables (`{"DRS_ORCH_CONFIG_SOURCE": "ssm:/x"}`), read as
+/// `ConfigSource::from_env` reads the environment: an empty variable is not set.
+fn config_reference(v: &Value) -> Verdict {
+    let var = |k: &str| {
+        let value = v.get(k)?;
+        Some(value.as_str().map(str::to_owned).unwrap_or_else(|| value.to_string())).filter(|s| !s.is_empty())
+    };
+    verdict(ConfigSource::from_vars(var))
 }
