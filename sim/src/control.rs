@@ -140,7 +140,7 @@ pub fn handle(world: &World, req: &Request) -> Reply {
                 None => Err(ControlError::NotFound(format!("no table {name} in that account and region"))),
             }
         }
-        _ => Err(ControlError::NotFound(format!("no control route {} /_sim/{path}", req.method))),
+        _ => Err(ControlError::NotFound(format!("no control route for {} at path /_sim/{path}", req.method))),
     };
     result.unwrap_or_else(|e| e.reply())
 }
