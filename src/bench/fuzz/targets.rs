@@ -16,6 +16,7 @@ use drs_sim::Fleet;
 use serde_json::Value;
 
 mod records;
+mod route;
 mod sim;
 
 #[cfg(test)]
@@ -173,6 +174,14 @@ pub fn all() -> Vec<Target> {
             root: Root::Object,
             fields: &[],
             runner: sim::dynamodb_body,
+        },
+        Target {
+            name: "http-route",
+            text: false,
+            document: "the request",
+            root: Root::Object,
+            fields: route::FIELDS,
+            runner: route::route,
         },
         Target {
             name: "query-form",
