@@ -15,6 +15,7 @@ use drs_module::secret::Secret;
 use drs_sim::Fleet;
 use serde_json::Value;
 
+mod hook;
 mod records;
 mod route;
 mod sim;
@@ -150,6 +151,16 @@ pub fn all() -> Vec<Target> {
             root: Root::Object,
             fields: &[],
             runner: || Box::new(|_, m| verdict(Sample::parse(&m.text, m.value.get("outcomes").is_some()))),
+        },
+        Target {
+            name: "hook-result",
+            text: false,
+            document: "decision",
+            root: Root::Object,
+            // Every refusal is the host's "invalid decision": the contract here is that a
+            // hostile return is refused as one, never fails the host otherwise.
+            fields: &["decision"],
+            runner: hook::hook_result,
         },
         Target {
             name: "sigv4",
