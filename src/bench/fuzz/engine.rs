@@ -255,6 +255,13 @@ fn run_slice(
         beat.start(i);
         let (mut outcome, mut took) = timed(&mut runner, seed_name, &input);
         beat.stop();
+        if beat.abandoned() {
+            // It ran past the stuck limit, and the run has moved on without this worker.
+            tally.hangs += 1;
+            let what = format!("hang: {} ms, past the stuck limit; its worker was abandoned", took.as_millis());
+            push(&mut tally, Kind::Hang, i, seed_name, &input, what);
+            break;
+        }
         if took > plan.limits.slow {
             // Once more: a machine busy with other work can stall any input once.
             let first = took;

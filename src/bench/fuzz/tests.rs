@@ -164,6 +164,27 @@ fn an_input_that_does_not_end_is_a_hang_and_the_run_returns() {
     assert!(t.inputs < 4, "the stuck worker's inputs are missing: {}", t.inputs);
 }
 
+/// A stuck input that ends while the other worker still runs: its worker stops there (it was
+/// given up) and the hang is counted once, by the worker itself.
+#[test]
+fn an_abandoned_worker_that_wakes_stops_and_counts_its_hang_once() {
+    let t = run_synthetic(
+        || {
+            Box::new(|seed, _| {
+                let pause = if seed == "slow" { 700 } else { 60 };
+                std::thread::sleep(Duration::from_millis(pause));
+                Verdict::Accepted
+            })
+        },
+        40,
+        Limits { slow: Duration::from_millis(1000), stuck: Duration::from_millis(300) },
+    );
+    assert_eq!(t.hangs, 1, "{:?}", t.findings);
+    assert_eq!(t.inputs, 21, "the fast worker's 20 inputs and the one the slow worker ended on");
+    let hang = t.findings.iter().find(|f| f.kind == Kind::Hang).expect("the hang's finding");
+    assert_eq!(hang.index, 1, "{}", hang.what);
+}
+
 /// A runner that cannot be built panics outside `catch_unwind`: every worker is lost, and
 /// counted, instead of the run reporting nothing run as nothing found.
 #[test]

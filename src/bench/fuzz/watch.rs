@@ -5,7 +5,7 @@
 //! abandoned, its inputs missing from the run, which makes the run fail.
 
 use super::engine::Tally;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -17,6 +17,9 @@ struct Slot {
     index: AtomicU64,
     /// Nanoseconds from the run's start to the input's start, plus one; 0 between inputs.
     since: AtomicU64,
+    /// Set by the watchdog when it gives the worker up: if its input ends after all, the
+    /// worker stops there rather than run the rest of its inputs beside the next target's.
+    abandoned: AtomicBool,
 }
 
 /// Every worker's beat, shared with the watchdog.
@@ -28,7 +31,9 @@ pub struct Beats {
 
 impl Beats {
     pub fn new(workers: usize) -> Beats {
-        let slots = (0..workers).map(|_| Slot { index: AtomicU64::new(0), since: AtomicU64::new(0) }).collect();
+        let slots = (0..workers)
+            .map(|_| Slot { index: AtomicU64::new(0), since: AtomicU64::new(0), abandoned: AtomicBool::new(false) })
+            .collect();
         Beats { started: Instant::now(), slots }
     }
 
@@ -64,6 +69,11 @@ impl Beat<'_> {
             slot.since.store(0, Ordering::Release);
         }
     }
+
+    /// Whether the watchdog gave this worker up while its input ran.
+    pub fn abandoned(&self) -> bool {
+        self.beats.slots.get(self.w).is_some_and(|slot| slot.abandoned.load(Ordering::Acquire))
+    }
 }
 
 /// An input found running past the stuck limit.
@@ -94,7 +104,7 @@ impl Watch {
             let (done, rest): (Vec<_>, Vec<_>) = pending.into_iter().partition(|(_, h)| h.is_finished());
             pending = rest;
             for (w, h) in done {
-                // A stuck input that ended after all is timed, and reported, by its worker.
+                // A stuck input that ended after all is reported by its worker, which then stopped.
                 self.stuck.retain(|s| s.worker != w);
                 out.push((w, h.join().map_err(|payload| format!("panicked outside catch_unwind: {}", leak(payload)))));
             }
@@ -104,6 +114,9 @@ impl Watch {
                 }
                 if let Some((index, running)) = self.beats.running(*w).filter(|(_, running)| *running > self.limit) {
                     eprintln!("fuzz: worker {w} has been running input {index} for {} ms: a hang", running.as_millis());
+                    if let Some(slot) = self.beats.slots.get(*w) {
+                        slot.abandoned.store(true, Ordering::Release);
+                    }
                     self.stuck.push(Stuck { worker: *w, index, running });
                 }
             }
