@@ -71,14 +71,14 @@ pub fn handle(world: &World, req: &Request) -> Reply {
     let result = match (&req.method, path) {
         (&Method::GET, "health") => Ok(json_reply(200, &json!({"ok": true}))),
         (&Method::GET, "clock") => Ok(clock(world)),
-        (&Method::POST, "clock") => parse::<ClockChange>(req).map(|c| {
+        (&Method::POST, "clock") => parse::<ClockChange>(req).and_then(|c| {
             if let Some(s) = c.speed {
-                world.clock.set_speed(s);
+                world.clock.set_speed(s).map_err(|e| ControlError::BadRequest(format!("speed: {e}")))?;
             }
             if let Some(a) = c.advance_seconds {
-                world.clock.advance(a);
+                world.clock.advance(a).map_err(|e| ControlError::BadRequest(format!("advanceSeconds: {e}")))?;
             }
-            clock(world)
+            Ok(clock(world))
         }),
         (&Method::GET, "faults") => Ok(json_reply(200, &serde_json::to_value(world.faults.get()).unwrap_or_default())),
         (&Method::PUT, "faults") => parse::<FaultSet>(req).and_then(|f| {
