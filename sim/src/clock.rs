@@ -22,10 +22,10 @@ pub const MAX_SPEED: f64 = 1e6;
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ClockError {
     /// A jump that is not a number of seconds from 0 to [`MAX_ADVANCE_SECONDS`].
-    #[error("{0} is not a jump of 0 to {MAX_ADVANCE_SECONDS} seconds")]
+    #[error("{0:?} is not a jump of 0 to {MAX_ADVANCE_SECONDS} seconds")]
     Advance(f64),
     /// A speed that is not from 0 to [`MAX_SPEED`].
-    #[error("{0} is not a speed from 0 to {MAX_SPEED}")]
+    #[error("{0:?} is not a speed from 0 to {MAX_SPEED}")]
     Speed(f64),
 }
 
