@@ -356,7 +356,8 @@ const PROSE: &[&str] = &[
 pub fn names_field(error: &str, corpus: &Corpus, input: &Mutant, target: &Target) -> bool {
     let mut input_keys = BTreeSet::new();
     collect_keys(&input.value, &mut input_keys);
-    // A raw mutation may have made a key of its own (`ap}provals`): cited quoted, it is named.
+    // A raw mutation may have made a key of its own: one of a word (`hooooks`) is named as
+    // any key is; one of other characters too (`ap}provals`) when cited quoted.
     if target.text {
         if let Ok(parsed) = serde_json::from_str::<Value>(&input.text) {
             let mut raw_keys = BTreeSet::new();
@@ -365,6 +366,7 @@ pub fn names_field(error: &str, corpus: &Corpus, input: &Mutant, target: &Target
             if raw_keys.iter().any(|k| lower.contains(&format!("'{k}'")) || lower.contains(&format!("`{k}`"))) {
                 return true;
             }
+            input_keys.extend(raw_keys);
         }
     }
     let cited = error

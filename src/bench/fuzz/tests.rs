@@ -290,3 +290,14 @@ fn the_bench_fails_on_any_finding_or_a_short_run() {
     short.add("a", &Tally { inputs: 99, ..Default::default() }, 100);
     assert!(short.result().is_err() && short.line().contains("missing_inputs=1"), "{}", short.line());
 }
+
+/// A key a raw mutation made (`hooooks`, a byte run doubled) and the error cites by its
+/// pointer is named; a word that is no key is not.
+#[test]
+fn a_key_made_by_a_raw_mutation_counts_as_named() {
+    let corpus = Corpus { names: vec!["a".into()], values: vec![json!({"hooks": 1})], keys: ["hooks".to_owned()].into() };
+    let target = Target { text: true, ..synthetic(|| Box::new(|_, _| Verdict::Accepted)) };
+    let input = Mutant { value: json!({"hooks": 1}), text: r#"{"hooooks": 1}"#.into() };
+    assert!(names_field("at /hooooks: not a known parameter", &corpus, &input, &target));
+    assert!(!names_field("at /elsewhere: not a known parameter", &corpus, &input, &target));
+}

@@ -25,6 +25,8 @@ use std::time::SystemTime;
 /// AssumeRole; the routing after the signature check is the same).
 const TARGET_KEY: &str = "AKIAFUZZTARGETROLE01";
 const TARGET_SECRET: &str = "fuzz-target-role-secret-not-a-secret";
+/// hyper's default bound on a request's head (`max_buf_size`: 8,192 + 4,096 x 100 bytes).
+const MAX_HEAD: usize = 8192 + 4096 * 100;
 /// The host the requests are addressed to.
 const HOST: &str = "127.0.0.1:4566";
 
@@ -86,11 +88,19 @@ pub(super) fn route() -> Runner {
     let server = drs_sim::ids::stable_source_server_id("200000000001", "us-east-1", "db-01");
     Box::new(move |_, m| {
         // `{server}`: a source server of the target account, so that seeds reach past the lookup.
-        let value = match m.value.to_string().contains("{server}") {
-            true => serde_json::from_str(&m.value.to_string().replace("{server}", &server)).unwrap_or(Value::Null),
-            false => m.value.clone(),
+        // (Most inputs have none: a copy of a 2 MB input costs more than routing it.)
+        let value = match names_server(&m.value) {
+            true => {
+                let mut value = m.value.clone();
+                with_server(&mut value, &server);
+                std::borrow::Cow::Owned(value)
+            }
+            false => std::borrow::Cow::Borrowed(&m.value),
         };
-        let request = request(&value, &world);
+        let request = match request(&value, &world) {
+            Ok(request) => request,
+            Err(refused) => return refused,
+        };
         let control = request.path.starts_with("/_sim/") && request.method != Method::GET;
         let answer = drs_sim::server::answer(&world, &request);
         if control {
@@ -100,17 +110,42 @@ pub(super) fn route() -> Runner {
     })
 }
 
+fn names_server(v: &Value) -> bool {
+    match v {
+        Value::String(s) => s.contains("{server}"),
+        Value::Array(items) => items.iter().any(names_server),
+        Value::Object(map) => map.values().any(names_server),
+        _ => false,
+    }
+}
+
+/// `{server}` in any string of the input, replaced in place.
+fn with_server(v: &mut Value, server: &str) {
+    match v {
+        Value::String(s) if s.contains("{server}") => *s = s.replace("{server}", server),
+        Value::Array(items) => items.iter_mut().for_each(|x| with_server(x, server)),
+        Value::Object(map) => map.values_mut().for_each(|x| with_server(x, server)),
+        _ => {}
+    }
+}
+
 fn text(v: &Value) -> String {
     v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string())
 }
 
 /// The request as HTTP would deliver it: a method HTTP can carry (else POST), a path that
 /// parses (what cannot be in one percent-encoded), headers that are valid (others left out,
-/// as in the `sigv4` target).
-fn request(v: &Value, world: &World) -> Request {
+/// as in the `sigv4` target). A request line and headers longer than hyper reads never reach
+/// the router: hyper refuses them (431), and so does this.
+fn request(v: &Value, world: &World) -> Result<Request, Verdict> {
     let field = |k: &str| v.get(k).map(text).unwrap_or_default();
+    let (path, query) = (field("path"), field("query"));
+    let head = path.len() + query.len() + v.get("headers").map_or(0, |h| h.to_string().len());
+    if head > MAX_HEAD {
+        return Err(Verdict::Rejected(format!("path, query and headers: {head} bytes, more than the {MAX_HEAD} hyper reads")));
+    }
     let method = Method::from_bytes(field("method").as_bytes()).unwrap_or(Method::POST);
-    let (path, query) = path_and_query(&field("path"), &field("query"));
+    let (path, query) = path_and_query(&path, &query);
     let body = match (v.get("form"), v.get("body")) {
         (Some(Value::Object(form)), _) => {
             let mut s = form_urlencoded::Serializer::new(String::new());
@@ -134,7 +169,7 @@ fn request(v: &Value, world: &World) -> Request {
     if let Some(how) = v.get("sign") {
         signed(&mut req, how, world);
     }
-    req
+    Ok(req)
 }
 
 /// The path and query as a server parses them from the request line.
