@@ -34,9 +34,11 @@ pub fn listing(table: &str, identity: &str, item: Item) -> Result<RunListing, Le
 /// A record or listing, which hold the cleanup's attributes flattened (`CleanupState`).
 /// serde buffers a flattened struct's attributes and reads them apart from the path
 /// serde_path_to_error follows: a bad `cleanupRemaining` would be refused as the item's fault
-/// (`.`). They are read on their own first, so that such an error names its attribute.
+/// (`.`). They are read on their own first (a copy of those attributes alone, not of an item
+/// of up to 400 KB), so that such an error names its attribute.
 fn with_cleanup<T: DeserializeOwned>(table: &str, item: Item, pk: String, sk: String) -> Result<T, LedgerError> {
-    typed::<CleanupState>(table, item.clone(), pk.clone(), sk.clone())?;
+    let cleanup: Item = CleanupState::ATTRIBUTES.iter().filter_map(|k| Some(((*k).to_owned(), item.get(*k)?.clone()))).collect();
+    typed::<CleanupState>(table, cleanup, pk.clone(), sk.clone())?;
     typed(table, item, pk, sk)
 }
 
@@ -144,6 +146,26 @@ mod tests {
         bad.insert("execution".into(), AttributeValue::S("drill-1".into()));
         let listing = listing("t", "abc", bad).expect_err("a listing reads the same attribute");
         assert!(listing.to_string().contains("cleanupRemaining: "), "{listing}");
+    }
+
+    /// The cleanup's attributes as `with_cleanup` copies them are all there are.
+    #[test]
+    fn the_cleanup_attributes_are_listed_whole() {
+        let at = Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).single().expect("a valid time");
+        let full = CleanupState {
+            cleanup_started: Some(at),
+            cleanup_checked: Some(at),
+            cleanup_remaining: 1,
+            cleanup_jobs: vec!["j".into()],
+            cleanup_open: vec!["o".into()],
+            cleanup_done: Some(at),
+        };
+        let item: Item = serde_dynamo::to_item(&full).expect("a cleanup state maps to an item");
+        let mut keys: Vec<&str> = item.keys().map(String::as_str).collect();
+        keys.sort();
+        let mut listed = CleanupState::ATTRIBUTES.to_vec();
+        listed.sort();
+        assert_eq!(keys, listed);
     }
 
     #[test]

@@ -1,7 +1,11 @@
 //! The fuzz targets: each runs an input through the real entry point of one parser, called
-//! as a function (the simulator's handlers without HTTP, so that millions of inputs run in
-//! minutes), and says whether the input was accepted or rejected with which error. DRS and
-//! Step Functions bodies are `json-body`, DynamoDB's are `dynamodb`.
+//! as a function (the simulator's handlers and router without HTTP, so that millions of
+//! inputs run in minutes), and says whether the input was accepted, rejected with which
+//! error, or failed a server (a 5xx). One-line runners are here; the others in `targets/`:
+//! the simulator's handlers (`sim.rs`: SigV4, DRS and Step Functions bodies as `json-body`,
+//! DynamoDB's as `dynamodb`, query forms), its router (`route.rs`), stored records (the run
+//! ledger's items and the hook cache's artifact record, `records.rs`) and what a hook returns
+//! (`hook.rs`).
 
 use super::mutate::Mutant;
 use crate::commands::hooks::Sample;
@@ -30,7 +34,8 @@ pub enum Verdict {
     Accepted,
     /// The input was refused; the text is the error as its caller sees it.
     Rejected(String),
-    /// A server answered 5xx: it failed on the input instead of refusing it (a finding).
+    /// A server answered 5xx, or the hook host failed otherwise than by refusing a return: it
+    /// failed on the input instead of refusing it (a finding).
     ServerError(String),
 }
 
