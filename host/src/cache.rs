@@ -113,7 +113,7 @@ fn cached(engine: &Engine, path: &Path, sha256: &str) -> Option<Component> {
     let body = match verify(&file, sha256, &engine_hash(engine)) {
         Ok(body) => body,
         Err(why) => {
-            tracing::warn!(path = %path.display(), why, "hook cache entry fails its record; recompiling");
+            tracing::warn!(path = %path.display(), %why, "hook cache entry fails its record; recompiling");
             return None;
         }
     };
@@ -156,17 +156,67 @@ fn read_artifact(path: &Path) -> Result<Option<Vec<u8>>, String> {
     Ok(Some(bytes))
 }
 
+/// Why an artifact file's record does not vouch for the bytes after it. Each names the part
+/// of the record at fault; what the file says is quoted escaped and cut.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RecordError {
+    /// No line end in the first bytes: not a file this cache wrote.
+    #[error("record: no line end in the first {MAX_RECORD} bytes")]
+    NoLine,
+    /// The line is not `drs-hook-artifact 1 component=.. engine=.. sha256=..`.
+    #[error("record: `{found}` is not `{MAGIC} component=<sha256> engine=<hash> sha256=<sha256>`")]
+    Format { found: String },
+    /// Another component's artifact (copied over this one's name).
+    #[error("component: the record names {found}, not {expected}")]
+    Component { found: String, expected: String },
+    /// Another engine's artifact.
+    #[error("engine: the record names {found}, not {expected}")]
+    Engine { found: String, expected: String },
+    /// The bytes after the record are not those it was written with (altered or truncated).
+    #[error("sha256: the record says {found}; the bytes after it hash to {actual}")]
+    Digest { found: String, actual: String },
+}
+
 /// The compiled bytes of an artifact file, if its record names this component and engine
 /// and its digest matches them.
-fn verify<'a>(file: &'a [u8], component: &str, engine: &str) -> Result<&'a [u8], String> {
-    let end = file.iter().take(MAX_RECORD).position(|b| *b == b'\n').ok_or("no record line")?;
-    let (line, body) = (&file[..=end], &file[end + 1..]);
-    let expected = record(component, engine, body);
-    if line != expected.as_bytes() {
-        let found = String::from_utf8_lossy(line);
-        return Err(format!("record `{}` does not match `{}`", found.trim_end(), expected.trim_end()));
+pub fn verify<'a>(file: &'a [u8], component: &str, engine: &str) -> Result<&'a [u8], RecordError> {
+    let end = file.iter().take(MAX_RECORD).position(|b| *b == b'\n').ok_or(RecordError::NoLine)?;
+    let (line, body) = (&file[..end], &file[end + 1..]);
+    let bad = || RecordError::Format { found: quoted(line) };
+    let text = std::str::from_utf8(line).map_err(|_| bad())?;
+    let fields: Vec<&str> = text.strip_prefix(MAGIC).and_then(|t| t.strip_prefix(' ')).ok_or_else(bad)?.split(' ').collect();
+    let [found_component, found_engine, found_digest] = fields.as_slice() else { return Err(bad()) };
+    let value = |field: &str, key: &str| field.strip_prefix(key).and_then(|f| f.strip_prefix('=')).map(str::to_owned);
+    let (Some(c), Some(e), Some(d)) =
+        (value(found_component, "component"), value(found_engine, "engine"), value(found_digest, "sha256"))
+    else {
+        return Err(bad());
+    };
+    if c != component {
+        return Err(RecordError::Component { found: quoted(c.as_bytes()), expected: component.to_owned() });
+    }
+    if e != engine {
+        return Err(RecordError::Engine { found: quoted(e.as_bytes()), expected: engine.to_owned() });
+    }
+    let actual = sha256_hex(body);
+    if d != actual {
+        return Err(RecordError::Digest { found: quoted(d.as_bytes()), actual });
+    }
+    // What passed field by field is the very line this cache writes.
+    if file[..=end] != *record(component, engine, body).as_bytes() {
+        return Err(bad());
     }
     Ok(body)
+}
+
+/// What a record says, for a message: escaped, and cut to a few dozen characters.
+fn quoted(bytes: &[u8]) -> String {
+    let text: String = String::from_utf8_lossy(bytes).escape_debug().collect();
+    match text.char_indices().nth(80) {
+        Some((at, _)) => format!("{}...", &text[..at]),
+        None => text,
+    }
 }
 
 /// O_NOFOLLOW: open the file itself, never what a link in its place points to.
@@ -284,12 +334,40 @@ mod tests {
         let mut file = record("aaaa", "e1", &body).into_bytes();
         file.extend_from_slice(&body);
         assert_eq!(verify(&file, "aaaa", "e1").unwrap(), body);
-        assert!(verify(&file, "bbbb", "e1").unwrap_err().contains("component=aaaa"), "another component's artifact");
-        assert!(verify(&file, "aaaa", "e2").is_err(), "another engine's artifact");
+        let other = verify(&file, "bbbb", "e1").unwrap_err();
+        assert_eq!(other, RecordError::Component { found: "aaaa".into(), expected: "bbbb".into() }, "another component's");
+        assert!(other.to_string().starts_with("component: "), "{other}");
+        assert!(matches!(verify(&file, "aaaa", "e2"), Err(RecordError::Engine { .. })), "another engine's artifact");
         let mut altered = file.clone();
         *altered.last_mut().unwrap() ^= 1;
-        assert!(verify(&altered, "aaaa", "e1").is_err(), "altered bytes");
-        assert!(verify(&file[..file.len() - 1], "aaaa", "e1").is_err(), "truncated");
-        assert!(verify(&body, "aaaa", "e1").is_err(), "no record");
+        assert!(matches!(verify(&altered, "aaaa", "e1"), Err(RecordError::Digest { .. })), "altered bytes");
+        assert!(matches!(verify(&file[..file.len() - 1], "aaaa", "e1"), Err(RecordError::Digest { .. })), "truncated");
+        assert_eq!(verify(&body, "aaaa", "e1"), Err(RecordError::NoLine), "no record");
+    }
+
+    /// Only the line this cache writes passes: an extra space, a field out of order or added, a
+    /// second `=`, a CR before the line end, another version, each refused naming its part.
+    #[test]
+    fn a_record_in_any_other_shape_is_refused_as_its_format() {
+        let body = b"compiled bytes";
+        let digest = sha256_hex(body);
+        for line in [
+            format!("{MAGIC}  component=aaaa engine=e1 sha256={digest}"),
+            format!("{MAGIC} engine=e1 component=aaaa sha256={digest}"),
+            format!("{MAGIC} component==aaaa engine=e1 sha256={digest}"),
+            format!("{MAGIC} component=aaaa engine=e1 sha256={digest}\r"),
+            format!("drs-hook-artifact 2 component=aaaa engine=e1 sha256={digest}"),
+            format!("{MAGIC} component=aaaa engine=e1 sha256={digest} extra=1"),
+        ] {
+            let mut file = format!("{line}\n").into_bytes();
+            file.extend_from_slice(body);
+            let e = verify(&file, "aaaa", "e1").unwrap_err().to_string();
+            assert!(["record: ", "component: ", "sha256: "].iter().any(|field| e.starts_with(field)), "{line}: {e}");
+        }
+        let mut hostile = b"drs-hook-artifact 1 component=\x1b[31m".to_vec();
+        hostile.extend_from_slice(&[b'x'; 400]);
+        hostile.extend_from_slice(b" engine=e1 sha256=0\n");
+        let shown = verify(&hostile, "aaaa", "e1").unwrap_err().to_string();
+        assert!(!shown.contains('\x1b') && shown.len() < 200, "{shown}");
     }
 }

@@ -75,7 +75,7 @@ fn skip_list(ids: Vec<Id>, servers: &[Server]) -> Result<Vec<String>, HookError>
         if id.cut || !known.contains(id.text.as_str()) {
             return Err(HookError::BadReturn(format!(
                 "skip names {}, which is not in the wave",
-                fit(&id.text, id.len_bytes, 64)
+                fit(&id.text, !id.cut, id.len_bytes, 64)
             )));
         }
         if kept.insert(id.text.clone()) {
@@ -86,7 +86,7 @@ fn skip_list(ids: Vec<Id>, servers: &[Server]) -> Result<Vec<String>, HookError>
 }
 
 fn message(text: Message) -> String {
-    fit(&text.text, text.len_bytes, MAX_MESSAGE_BYTES)
+    fit(&text.text, !text.cut, text.len_bytes, MAX_MESSAGE_BYTES)
 }
 
 /// The tag keys `tag-keys` returned: none cut.
@@ -103,12 +103,16 @@ pub(crate) fn tag_keys(keys: TagKeys) -> Result<Vec<String>, HookError> {
         .collect()
 }
 
-/// `text` (the start of a string of `len_bytes`) if all of it fits in `max` bytes; else its
-/// start, cut at a character boundary, and a note of the full length, `max` bytes in all.
-fn fit(text: &str, len_bytes: usize, max: usize) -> String {
-    if text.len() == len_bytes && len_bytes <= max {
+/// `text` if it is the whole string (`whole`) and fits in `max` bytes; else its start, cut at
+/// a character boundary, and a note of the full length, `max` bytes in all. The full length
+/// is the text's own when whole, else the guest's `len_bytes`. (Whether it is whole is the
+/// lift's to say: a UTF-16 or Latin-1 guest's string has another length in its memory than
+/// as UTF-8, and comparing the two called every such message cut.)
+fn fit(text: &str, whole: bool, len_bytes: usize, max: usize) -> String {
+    if whole && text.len() <= max {
         return text.to_owned();
     }
+    let len_bytes = if whole { text.len() } else { len_bytes };
     let note = format!("... [cut from {len_bytes} bytes]");
     let mut end = max.saturating_sub(note.len()).min(text.len());
     while !text.is_char_boundary(end) {
@@ -119,7 +123,7 @@ fn fit(text: &str, len_bytes: usize, max: usize) -> String {
 
 /// `text` if it fits in `max` bytes; else its start and a note of its length, `max` bytes in all.
 pub fn cut(text: &str, max: usize) -> String {
-    fit(text, text.len(), max)
+    fit(text, true, text.len(), max)
 }
 
 #[cfg(test)]
@@ -133,5 +137,15 @@ mod tests {
         let kept = cut(&long, MAX_MESSAGE_BYTES);
         assert!(kept.len() <= MAX_MESSAGE_BYTES, "{}", kept.len());
         assert!(kept.starts_with("éé") && kept.ends_with("[cut from 10000 bytes]"), "{kept}");
+    }
+
+    /// A UTF-16 guest's "hé" is 4 bytes in its memory and 3 as UTF-8: whole, it is kept as
+    /// it is (it used to get a note that it was cut from 4 bytes); cut, it gets the note.
+    #[test]
+    fn a_whole_message_of_another_encoding_is_not_noted_as_cut() {
+        let whole = Message { text: "hé".into(), len_bytes: 4, cut: false };
+        assert_eq!(message(whole), "hé");
+        let cut = Message { text: "hé".into(), len_bytes: 40 << 20, cut: true };
+        assert_eq!(message(cut), format!("hé... [cut from {} bytes]", 40 << 20));
     }
 }

@@ -29,7 +29,7 @@ mod sandbox;
 mod wasi;
 
 pub use bindings::{Decision, LaunchOutcome, Level, Mode, Server, ServerOutcome, WaveContext, WaveResult};
-pub use cache::{sha256_hex, LoadSource};
+pub use cache::{sha256_hex, verify as verify_artifact_record, LoadSource, RecordError};
 pub use decision::{cut, MAX_ID_BYTES, MAX_MESSAGE_BYTES, MAX_SKIP_IDS, MAX_TAG_KEYS, MAX_TAG_KEY_BYTES};
 pub use error::{HookError, Refusal};
 pub use limits::{MAX_MEMORIES, TABLE_ELEMENT_BYTES};

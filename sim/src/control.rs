@@ -71,14 +71,14 @@ pub fn handle(world: &World, req: &Request) -> Reply {
     let result = match (&req.method, path) {
         (&Method::GET, "health") => Ok(json_reply(200, &json!({"ok": true}))),
         (&Method::GET, "clock") => Ok(clock(world)),
-        (&Method::POST, "clock") => parse::<ClockChange>(req).map(|c| {
+        (&Method::POST, "clock") => parse::<ClockChange>(req).and_then(|c| {
             if let Some(s) = c.speed {
-                world.clock.set_speed(s);
+                world.clock.set_speed(s).map_err(|e| ControlError::BadRequest(format!("speed: {e}")))?;
             }
             if let Some(a) = c.advance_seconds {
-                world.clock.advance(a);
+                world.clock.advance(a).map_err(|e| ControlError::BadRequest(format!("advanceSeconds: {e}")))?;
             }
-            clock(world)
+            Ok(clock(world))
         }),
         (&Method::GET, "faults") => Ok(json_reply(200, &serde_json::to_value(world.faults.get()).unwrap_or_default())),
         (&Method::PUT, "faults") => parse::<FaultSet>(req).and_then(|f| {
@@ -105,7 +105,7 @@ pub fn handle(world: &World, req: &Request) -> Reply {
             let token = percent_encoding::percent_decode_str(&p["tokens/".len()..]).decode_utf8_lossy().to_string();
             match world.tokens.view(&token, world.clock.now()) {
                 Some(v) => Ok(json_reply(200, &v)),
-                None => Err(ControlError::NotFound("unknown task token".into())),
+                None => Err(ControlError::NotFound("the task token in the path is unknown".into())),
             }
         }
         (&Method::GET, "executions") => {
@@ -118,7 +118,7 @@ pub fn handle(world: &World, req: &Request) -> Reply {
             let arn = percent_encoding::percent_decode_str(&p["executions/".len()..]).decode_utf8_lossy().to_string();
             match world.tokens.execution(&arn, world.clock.now()) {
                 Some(v) => Ok(json_reply(200, &v)),
-                None => Err(ControlError::NotFound(format!("no execution {arn}"))),
+                None => Err(ControlError::NotFound(format!("no execution {arn} (the path's)"))),
             }
         }
         (&Method::POST, "parameters") => parse(req).map(|p| json_reply(201, &crate::secrets::control::put_parameter(world, p))),
@@ -137,10 +137,12 @@ pub fn handle(world: &World, req: &Request) -> Reply {
             let (account, region) = (query_param(req, "account"), query_param(req, "region"));
             match crate::dynamodb::control::table_view(world, &name, account, region) {
                 Some(view) => Ok(json_reply(200, &serde_json::to_value(view).unwrap_or_default())),
-                None => Err(ControlError::NotFound(format!("no table {name} in that account and region"))),
+                None => {
+                    Err(ControlError::NotFound(format!("no table {name} (the path's) in the account and region of the query")))
+                }
             }
         }
-        _ => Err(ControlError::NotFound(format!("no control route {} /_sim/{path}", req.method))),
+        _ => Err(ControlError::NotFound(format!("no control route for {} at path /_sim/{path}", req.method))),
     };
     result.unwrap_or_else(|e| e.reply())
 }
@@ -198,5 +200,5 @@ fn change_server(world: &World, key: &str, c: ServerChange) -> Result<Reply, Con
             return Ok(json_reply(200, &s.to_json()));
         }
     }
-    Err(ControlError::NotFound(format!("no source server {key}")))
+    Err(ControlError::NotFound(format!("no source server {key} (the path's)")))
 }

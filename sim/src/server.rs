@@ -94,10 +94,37 @@ async fn serve(world: &World, req: hyper::Request<Incoming>) -> Result<Reply, Re
         headers: parts.headers,
         body,
     };
-    if request.path.starts_with("/_sim/") {
-        return Ok(control::handle(world, &request));
+    let arrived = tokio::time::Instant::now();
+    let answer = answer(world, &request);
+    // Injected latency is the call's whole time: the reply is computed on arrival and held
+    // until the latency has passed, so the simulator's own work does not add to it.
+    if let Some(latency) = answer.latency {
+        tokio::time::sleep_until(arrived + latency).await;
     }
-    handle_aws(world, request).await
+    match answer.lost {
+        true => Err(ReplyLost),
+        false => Ok(answer.reply),
+    }
+}
+
+/// How the simulator answers one request, before any injected latency is waited out.
+pub struct Answer {
+    pub reply: Reply,
+    /// An injected crash loses the reply: the client gets no answer at all.
+    pub lost: bool,
+    /// Injected latency: the reply is held until this long after the request arrived.
+    pub latency: Option<std::time::Duration>,
+}
+
+/// Routes one request as it arrived over HTTP (the control endpoint's, or an AWS call told
+/// apart, authenticated, authorized and answered) and answers it. What the server does for
+/// every request, minus the wait for injected latency: callers in process (the fuzzer) drive
+/// the whole routing with it.
+pub fn answer(world: &World, request: &Request) -> Answer {
+    if request.path.starts_with("/_sim/") {
+        return Answer { reply: control::handle(world, request), lost: false, latency: None };
+    }
+    handle_aws(world, request)
 }
 
 /// The protocol a request speaks, judged from the request alone (for unsigned ones).
@@ -111,7 +138,7 @@ fn guess_protocol(req: &Request) -> Protocol {
     }
 }
 
-async fn handle_aws(world: &World, req: Request) -> Result<Reply, ReplyLost> {
+fn handle_aws(world: &World, req: &Request) -> Answer {
     let request_id = crate::ids::request_id();
     let now = world.clock.now();
     let mut record = CallRecord {
@@ -130,9 +157,8 @@ async fn handle_aws(world: &World, req: Request) -> Result<Reply, ReplyLost> {
         actions: vec![],
         allowed_by: vec![],
     };
-    let arrived = tokio::time::Instant::now();
     let mut latency = None;
-    let reply = match handle_signed(world, &req, &request_id, &mut record, &mut latency) {
+    let reply = match handle_signed(world, req, &request_id, &mut record, &mut latency) {
         Ok(r) => r,
         Err((protocol, e)) => {
             record.error = Some(e.code.clone());
@@ -144,15 +170,7 @@ async fn handle_aws(world: &World, req: Request) -> Result<Reply, ReplyLost> {
     world.calls.push(record);
     let mut reply = reply;
     reply.headers_mut().insert("x-amzn-requestid", protocol::hv(&request_id));
-    // Injected latency is the call's whole time: the reply is computed on arrival and held
-    // until the latency has passed, so the simulator's own work does not add to it.
-    if let Some(latency) = latency {
-        tokio::time::sleep_until(arrived + latency).await;
-    }
-    if lost {
-        return Err(ReplyLost);
-    }
-    Ok(reply)
+    Answer { reply, lost, latency }
 }
 
 fn handle_signed(
@@ -167,7 +185,10 @@ fn handle_signed(
         (protocol, protocol::signature_refused(protocol, e))
     })?;
     let protocol = protocol_of(&auth.service).ok_or_else(|| {
-        (guess_protocol(req), ApiError::new(400, "UnknownService", format!("service '{}' is not simulated", auth.service)))
+        (
+            guess_protocol(req),
+            ApiError::new(400, "UnknownService", format!("Credential: the scope's service '{}' is not simulated", auth.service)),
+        )
     })?;
     let fail = |e: ApiError| (protocol, e);
     let form = matches!(protocol, Protocol::AwsQuery | Protocol::Ec2Query).then(|| Form::parse(&req.body, &req.query));
@@ -303,7 +324,7 @@ fn operation_of(protocol: Protocol, service: &str, req: &Request, form: Option<&
             }
             let op = req.path.trim_start_matches('/');
             if op.is_empty() || op.contains('/') {
-                return Err(ApiError::new(404, "UnknownOperationException", format!("no operation at {}", req.path)));
+                return Err(ApiError::new(404, "UnknownOperationException", format!("no operation at path {}", req.path)));
             }
             Ok(op.to_owned())
         }

@@ -6,6 +6,7 @@
 //! finding a run's jobs and instances needs, so cleanup works when the ledger has no record.
 
 pub mod plan;
+pub mod read;
 pub mod record;
 pub mod store;
 

@@ -151,6 +151,12 @@ pub struct CleanupState {
     pub cleanup_done: Option<DateTime<Utc>>,
 }
 
+impl CleanupState {
+    /// Its attributes, as the record holds them (a test checks the list is whole).
+    pub const ATTRIBUTES: [&str; 6] =
+        ["cleanupStarted", "cleanupChecked", "cleanupRemaining", "cleanupJobs", "cleanupOpen", "cleanupDone"];
+}
+
 /// What one cleanup pass saw of one run (`Ledger::record_cleanup`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CleanupPass {

@@ -7,6 +7,7 @@
 //! record: the caller cannot tell, and need not.
 
 use super::plan::{self, PlanChunk};
+use super::read;
 use super::record::{
     resource_pk, wave_server_key, CleanupPass, Crossing, GateAnswer, GateAsked, GivenUp, RunEnd, RunKey, RunListing, RunRecord,
     RECORD_VERSION, RUN_PREFIX,
@@ -38,17 +39,19 @@ pub enum LedgerError {
         #[source]
         error: AwsError,
     },
-    /// An item that does not map to a record (written by hand, or by another tool).
-    #[error("run ledger {table}: the item {pk} / {sk} is not a run record: {source}")]
+    /// An item that does not map to a record (written by hand, or by another tool): the
+    /// attribute at fault (`gates.2.at`; `.` for the item itself) and why.
+    #[error("run ledger {table}: the item {pk} / {sk} is not a run record: {attribute}: {source}")]
     Unreadable {
         table: String,
         pk: String,
         sk: String,
+        attribute: String,
         #[source]
         source: serde_dynamo::Error,
     },
     /// A record of a layout this module does not read.
-    #[error("run ledger {table}: the item {pk} / {sk} is a version {found} record; this module reads version {RECORD_VERSION}")]
+    #[error("run ledger {table}: the item {pk} / {sk} is a version {found} record (its `v`); this module reads version {RECORD_VERSION}")]
     Version { table: String, pk: String, sk: String, found: u32 },
     /// The run has no record (a new table, or one restored without it).
     #[error("run ledger {table}: no record of execution '{execution}' of resource {identity}")]
@@ -158,12 +161,7 @@ impl Ledger {
                     Some(AttributeValue::S(s)) => s.clone(),
                     _ => String::new(),
                 };
-                let chunk: PlanChunk = serde_dynamo::from_item(item).map_err(|source| LedgerError::Unreadable {
-                    table: self.table.clone(),
-                    pk: key.pk(),
-                    sk,
-                    source,
-                })?;
+                let chunk: PlanChunk = read::typed(&self.table, item, key.pk(), sk)?;
                 chunks.push(chunk);
             }
         }
@@ -450,45 +448,16 @@ impl Ledger {
     }
 
     fn listing(&self, identity: &str, item: Item) -> Result<RunListing, LedgerError> {
-        let sk = match item.get("execution") {
-            Some(AttributeValue::S(e)) => format!("{RUN_PREFIX}{e}"),
-            _ => String::new(),
-        };
-        let found = match item.get("v") {
-            Some(AttributeValue::N(n)) => n.parse().unwrap_or(0),
-            _ => 0,
-        };
-        if found != RECORD_VERSION {
-            return Err(LedgerError::Version { table: self.table.clone(), pk: resource_pk(identity), sk, found });
-        }
-        serde_dynamo::from_item(item).map_err(|source| LedgerError::Unreadable {
-            table: self.table.clone(),
-            pk: resource_pk(identity),
-            sk,
-            source,
-        })
+        read::listing(&self.table, identity, item)
     }
 
     fn item(&self, record: &RunRecord) -> Result<Item, LedgerError> {
         serde_dynamo::to_item(record).map_err(|source| LedgerError::Unwritable { table: self.table.clone(), source })
     }
 
-    /// An item read back as a record: its version first, so that a newer layout is named
-    /// rather than misread.
+    /// An item read back as a record (`read.rs`).
     fn record(&self, item: Item) -> Result<RunRecord, LedgerError> {
-        let text = |k: &str| match item.get(k) {
-            Some(AttributeValue::S(s)) => s.clone(),
-            _ => String::new(),
-        };
-        let (pk, sk) = (text("pk"), text("sk"));
-        let found = match item.get("v") {
-            Some(AttributeValue::N(n)) => n.parse().unwrap_or(0),
-            _ => 0,
-        };
-        if found != RECORD_VERSION {
-            return Err(LedgerError::Version { table: self.table.clone(), pk, sk, found });
-        }
-        serde_dynamo::from_item(item).map_err(|source| LedgerError::Unreadable { table: self.table.clone(), pk, sk, source })
+        read::record(&self.table, item)
     }
 
     fn missing(&self, key: &RunKey) -> LedgerError {

@@ -31,6 +31,10 @@ pub fn handle(ctx: &Ctx, op: &str, req: &Request) -> Result<Reply, ApiError> {
         "GetReplicationConfiguration" => config::get(ctx, &body, config::Kind::Replication),
         "UpdateReplicationConfiguration" => config::update(ctx, &body, config::Kind::Replication),
         "TagResource" | "UntagResource" | "ListTagsForResource" => tags::handle(ctx, op, req, &body),
-        other => Err(ApiError::new(404, "UnknownOperationException", format!("operation {other} is not simulated"))),
+        other => Err(ApiError::new(
+            404,
+            "UnknownOperationException",
+            format!("operation {other} (the path /{other}) is not simulated"),
+        )),
     }
 }

@@ -76,6 +76,6 @@ fn answer(ctx: &Ctx, op: &str, body: &[u8]) -> Result<serde_json::Value, DdbErro
         "Query" => query::query(ctx, parse(&body)?),
         "TransactWriteItems" => transact::transact_write_items(ctx, parse(&body)?, &body),
         "BatchGetItem" => batch_get::batch_get_item(ctx, parse(&body)?),
-        other => Err(DdbError::UnknownOperation(format!("operation {other} is not served by this endpoint"))),
+        other => Err(DdbError::UnknownOperation(format!("X-Amz-Target: operation {other} is not served by this endpoint"))),
     }
 }

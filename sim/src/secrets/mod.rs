@@ -22,7 +22,11 @@ pub fn handle(ctx: &Ctx, service: &str, op: &str, body: &[u8]) -> Result<Reply, 
     match (service, op) {
         ("ssm", "GetParameter") => ssm::get_parameter(ctx, &input),
         ("secretsmanager", "GetSecretValue") => secretsmanager::get_secret_value(ctx, &input),
-        _ => Err(ApiError::new(400, "UnknownOperationException", format!("operation {op} is not served by this endpoint"))),
+        _ => Err(ApiError::new(
+            400,
+            "UnknownOperationException",
+            format!("X-Amz-Target: operation {op} is not served by this endpoint"),
+        )),
     }
 }
 

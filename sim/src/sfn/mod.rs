@@ -23,7 +23,7 @@ pub fn handle(ctx: &Ctx, op: &str, body: &[u8]) -> Result<Reply, ApiError> {
             return Err(ApiError::new(
                 400,
                 "UnknownOperationException",
-                format!("operation {other} is not served by this endpoint"),
+                format!("X-Amz-Target: operation {other} is not served by this endpoint"),
             ))
         }
     }

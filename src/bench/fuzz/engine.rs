@@ -1,16 +1,23 @@
 //! The fuzzing loop shared by `bench fuzz` and the bounded run of the tests: input `i` of a
 //! target is the mutation of one of its seeds by an RNG seeded from (run seed, target, i), so
 //! any input is reproduced from those three numbers. Each input runs through the target's real
-//! entry point under `catch_unwind`; a rejection must name a field (`names_field`).
+//! entry point under `catch_unwind`, timed; a rejection must name a field (`names_field`).
+//!
+//! What counts as a finding: a panic; a rejection that names no field; a 5xx reply; an input
+//! slower than `Limits::slow` (timed twice, so that a busy machine is not taken for a hang);
+//! an input still running after `Limits::stuck` (reported while it runs, its worker abandoned);
+//! a worker that died outside `catch_unwind` (every worker is joined and counted).
 
 use super::mutate::{mutate, Mutant};
-use super::targets::{Runner, Target, Verdict};
+use super::targets::{Root, Runner, Target, Verdict};
+use super::watch::{Beats, Watch};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// A target's checked-in seeds: `fuzz/corpus/<target>/*.json`, sorted by file name.
@@ -40,6 +47,13 @@ impl Corpus {
         }
         Ok(Corpus { names, values, keys })
     }
+
+    /// Input `i` of `target` in the run seeded `run_seed`, and the index of its seed.
+    pub fn input(&self, target: &Target, run_seed: u64, i: u64) -> (usize, Mutant) {
+        let mut rng = StdRng::seed_from_u64(input_seed(run_seed, target.name, i));
+        let seed = (i % self.values.len() as u64) as usize;
+        (seed, mutate(&mut rng, &self.values, seed, target.text))
+    }
 }
 
 fn collect_keys(v: &Value, out: &mut BTreeSet<String>) {
@@ -57,13 +71,55 @@ fn collect_keys(v: &Value, out: &mut BTreeSet<String>) {
     }
 }
 
-/// One input that broke the contract, kept to be reported and added to the corpus.
+/// How long an input may take.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Slower than this (twice in a row) is a hang.
+    pub slow: Duration,
+    /// Still running after this: reported as a hang while it runs, and its worker abandoned
+    /// (a thread cannot be stopped), so that an endless loop cannot hold the run forever.
+    pub stuck: Duration,
+}
+
+impl Limits {
+    /// The bench's: an input of a parser takes microseconds; 100 ms is a thousand times that.
+    pub const BENCH: Limits = Limits { slow: Duration::from_millis(100), stuck: Duration::from_secs(10) };
+}
+
+/// One run of a target: inputs `[0, count)` on `workers` threads.
+#[derive(Clone, Copy, Debug)]
+pub struct Plan {
+    pub run_seed: u64,
+    pub count: u64,
+    pub workers: usize,
+    pub limits: Limits,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Kind {
+    Panic,
+    Hang,
+    ServerError,
+    LostWorker,
+    Unnamed,
+}
+
+/// One input (or worker) that broke the contract, kept to be reported and added to the corpus.
 #[derive(Debug)]
 pub struct Finding {
+    pub kind: Kind,
     pub index: u64,
     pub seed: String,
     pub input: String,
     pub what: String,
+}
+
+/// The slowest input of a run (its second timing when it was timed twice).
+#[derive(Debug, Clone, Default)]
+pub struct Slowest {
+    pub took: Duration,
+    pub index: u64,
+    pub seed: String,
 }
 
 #[derive(Debug, Default)]
@@ -72,36 +128,120 @@ pub struct Tally {
     pub rejects: u64,
     pub panics: u64,
     pub unnamed: u64,
+    pub hangs: u64,
+    pub server_errors: u64,
+    pub lost_workers: u64,
     pub elapsed: Duration,
+    pub slowest: Slowest,
     pub findings: Vec<Finding>,
 }
 
-/// Runs inputs `[0, count)` of `target` on `workers` threads; the result does not depend
-/// on the number of workers.
-pub fn run(target: &Target, corpus: &Corpus, run_seed: u64, count: u64, workers: usize) -> Tally {
-    let started = Instant::now();
-    let workers = workers.max(1) as u64;
-    let mut total = Tally::default();
-    let parts: Vec<Tally> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..workers)
-            .map(|w| s.spawn(move || run_slice(target, corpus, run_seed, (w..count).step_by(workers as usize))))
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
-    });
-    for p in parts {
-        total.inputs += p.inputs;
-        total.rejects += p.rejects;
-        total.panics += p.panics;
-        total.unnamed += p.unnamed;
-        total.findings.extend(p.findings);
+impl Tally {
+    /// Findings of every kind, counted.
+    pub fn findings_count(&self) -> u64 {
+        self.panics + self.unnamed + self.hangs + self.server_errors + self.lost_workers
     }
-    total.findings.sort_by_key(|f| f.index);
-    total.findings.truncate(20);
+
+    fn add(&mut self, p: Tally) {
+        self.inputs += p.inputs;
+        self.rejects += p.rejects;
+        self.panics += p.panics;
+        self.unnamed += p.unnamed;
+        self.hangs += p.hangs;
+        self.server_errors += p.server_errors;
+        self.lost_workers += p.lost_workers;
+        if p.slowest.took > self.slowest.took {
+            self.slowest = p.slowest;
+        }
+        self.findings.extend(p.findings);
+    }
+
+    /// Keeps at most `MAX_FINDINGS` of each kind, in input order, so that many panics do not
+    /// hide the one hang.
+    fn keep_findings(&mut self) {
+        self.findings.sort_by_key(|f| (f.kind, f.index));
+        let mut kept = Vec::new();
+        let mut last = None;
+        let mut n = 0;
+        for f in self.findings.drain(..) {
+            n = if last == Some(f.kind) { n + 1 } else { 0 };
+            last = Some(f.kind);
+            if n < MAX_FINDINGS {
+                kept.push(f);
+            }
+        }
+        self.findings = kept;
+    }
+}
+
+const MAX_FINDINGS: usize = 20;
+
+/// Runs `plan` over `target` on `plan.workers` threads, joins every one and counts those lost;
+/// the inputs and their verdicts do not depend on the number of workers.
+pub fn run(target: &Target, corpus: &Arc<Corpus>, plan: &Plan) -> Tally {
+    let started = Instant::now();
+    let workers = plan.workers.max(1);
+    let beats = Beats::new(workers);
+    let mut handles = Vec::with_capacity(workers);
+    let mut total = Tally::default();
+    for w in 0..workers {
+        let (target, corpus, beats, plan) = (*target, corpus.clone(), beats.clone(), *plan);
+        let indexes = (w as u64..plan.count).step_by(workers);
+        let spawned = std::thread::Builder::new()
+            .name(format!("fuzz-{}-{w}", target.name))
+            .spawn(move || run_slice(&target, &corpus, &plan, indexes, &beats.worker(w)));
+        match spawned {
+            Ok(h) => handles.push((w, h)),
+            Err(e) => lost(&mut total, w, format!("could not start: {e}")),
+        }
+    }
+    let mut watch = Watch::new(beats, plan.limits.stuck);
+    for (w, outcome) in watch.join(handles) {
+        match outcome {
+            Ok(part) => total.add(part),
+            Err(message) => lost(&mut total, w, message),
+        }
+    }
+    for stuck in watch.stuck() {
+        total.hangs += 1;
+        let (seed, input) = corpus.input(target, plan.run_seed, stuck.index);
+        total.findings.push(Finding {
+            kind: Kind::Hang,
+            index: stuck.index,
+            seed: corpus.names[seed].clone(),
+            input: shown(&input),
+            what: format!("hang: still running after {} ms; its worker was abandoned", stuck.running.as_millis()),
+        });
+    }
+    total.keep_findings();
     total.elapsed = started.elapsed();
     total
 }
 
-fn run_slice(target: &Target, corpus: &Corpus, run_seed: u64, indexes: impl Iterator<Item = u64>) -> Tally {
+fn lost(total: &mut Tally, worker: usize, message: String) {
+    total.lost_workers += 1;
+    total.findings.push(Finding {
+        kind: Kind::LostWorker,
+        index: worker as u64,
+        seed: String::new(),
+        input: String::new(),
+        what: format!("lost worker {worker}: {message}"),
+    });
+}
+
+/// What one input came to, after its timing.
+enum Outcome {
+    Verdict(Verdict),
+    Panicked(String),
+}
+
+fn run_slice(
+    target: &Target,
+    corpus: &Corpus,
+    plan: &Plan,
+    indexes: impl Iterator<Item = u64>,
+    beat: &super::watch::Beat<'_>,
+) -> Tally {
     let mut tally = Tally::default();
     let mut runner: Runner = (target.runner)();
     for (n, i) in indexes.enumerate() {
@@ -109,35 +249,83 @@ fn run_slice(target: &Target, corpus: &Corpus, run_seed: u64, indexes: impl Iter
         if n > 0 && n % 2000 == 0 {
             runner = (target.runner)();
         }
-        let mut rng = StdRng::seed_from_u64(input_seed(run_seed, target.name, i));
-        let seed = (i % corpus.values.len() as u64) as usize;
-        let input = mutate(&mut rng, &corpus.values, seed, target.text);
+        let (seed, input) = corpus.input(target, plan.run_seed, i);
+        let seed_name = &corpus.names[seed];
         tally.inputs += 1;
-        let verdict = catch_unwind(AssertUnwindSafe(|| runner(&corpus.names[seed], &input)));
-        let mut finding = |what: String| {
-            if tally.findings.len() < 20 {
-                tally.findings.push(Finding { index: i, seed: corpus.names[seed].clone(), input: shown(&input), what });
+        beat.start(i);
+        let (mut outcome, mut took) = timed(&mut runner, seed_name, &input);
+        beat.stop();
+        if beat.abandoned() {
+            // It ran past the stuck limit, and the run has moved on without this worker.
+            tally.hangs += 1;
+            let what = format!("hang: {} ms, past the stuck limit; its worker was abandoned", took.as_millis());
+            push(&mut tally, Kind::Hang, i, seed_name, &input, what);
+            break;
+        }
+        if took > plan.limits.slow {
+            // Once more: a machine busy with other work can stall any input once.
+            let first = took;
+            beat.start(i);
+            (outcome, took) = timed(&mut runner, seed_name, &input);
+            beat.stop();
+            if took > plan.limits.slow {
+                tally.hangs += 1;
+                let what = format!("hang: {} ms, then {} ms again", first.as_millis(), took.as_millis());
+                push(&mut tally, Kind::Hang, i, seed_name, &input, what);
             }
-        };
-        match verdict {
-            Err(payload) => {
+        }
+        if took > tally.slowest.took {
+            tally.slowest = Slowest { took, index: i, seed: seed_name.clone() };
+        }
+        match outcome {
+            Outcome::Panicked(message) => {
                 tally.panics += 1;
-                let message =
-                    payload.downcast_ref::<String>().cloned().or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()));
-                finding(format!("panic: {}", message.unwrap_or_default()));
+                push(&mut tally, Kind::Panic, i, seed_name, &input, format!("panic: {message}"));
                 runner = (target.runner)();
             }
-            Ok(Verdict::Accepted) => {}
-            Ok(Verdict::Rejected(error)) => {
+            Outcome::Verdict(Verdict::Accepted) => {}
+            Outcome::Verdict(Verdict::ServerError(reply)) => {
+                tally.server_errors += 1;
+                push(&mut tally, Kind::ServerError, i, seed_name, &input, format!("server error: {reply}"));
+            }
+            Outcome::Verdict(Verdict::Rejected(error)) => {
                 tally.rejects += 1;
                 if !names_field(&error, corpus, &input, target) {
                     tally.unnamed += 1;
-                    finding(format!("unnamed rejection: {error}"));
+                    push(&mut tally, Kind::Unnamed, i, seed_name, &input, format!("unnamed rejection: {error}"));
                 }
             }
         }
     }
     tally
+}
+
+fn timed(runner: &mut Runner, seed: &str, input: &Mutant) -> (Outcome, Duration) {
+    let started = Instant::now();
+    let verdict = catch_unwind(AssertUnwindSafe(|| runner(seed, input)));
+    let took = started.elapsed();
+    let outcome = match verdict {
+        Ok(v) => Outcome::Verdict(v),
+        Err(payload) => Outcome::Panicked(panic_message(payload)),
+    };
+    (outcome, took)
+}
+
+/// A panic's message. The payload is dropped here, outside `catch_unwind`: a payload whose
+/// drop panics ends the worker, which the join counts as lost.
+pub fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_default()
+}
+
+fn push(tally: &mut Tally, kind: Kind, index: u64, seed: &str, input: &Mutant, what: String) {
+    let kept = tally.findings.iter().filter(|f| f.kind == kind).count();
+    if kept < MAX_FINDINGS {
+        tally.findings.push(Finding { kind, index, seed: seed.to_owned(), input: shown(input), what });
+    }
 }
 
 fn input_seed(run_seed: u64, target: &str, i: u64) -> u64 {
@@ -162,12 +350,14 @@ const PROSE: &[&str] = &[
 ///   (a renamed or added key the error calls unknown), or one of the target's own fields
 ///   (headers, parameters); JSON pointers and paths (`/waves/0/groups`, `waves[0].groups`) are
 ///   made of such words;
-/// - or the input has no fields to name: its root is not an object, or its text is not JSON,
-///   and the error names the document (`target.document`) or the position (`line N`).
+/// - or the input has no fields to name: its root is not what the document's is (an object;
+///   a manifest's, an array), or its text is not JSON, and the error names the document
+///   (`target.document`) or the position (`line N`).
 pub fn names_field(error: &str, corpus: &Corpus, input: &Mutant, target: &Target) -> bool {
     let mut input_keys = BTreeSet::new();
     collect_keys(&input.value, &mut input_keys);
-    // A raw mutation may have made a key of its own (`ap}provals`): cited quoted, it is named.
+    // A raw mutation may have made a key of its own: one of a word (`hooooks`) is named as
+    // any key is; one of other characters too (`ap}provals`) when cited quoted.
     if target.text {
         if let Ok(parsed) = serde_json::from_str::<Value>(&input.text) {
             let mut raw_keys = BTreeSet::new();
@@ -176,6 +366,7 @@ pub fn names_field(error: &str, corpus: &Corpus, input: &Mutant, target: &Target
             if raw_keys.iter().any(|k| lower.contains(&format!("'{k}'")) || lower.contains(&format!("`{k}`"))) {
                 return true;
             }
+            input_keys.extend(raw_keys);
         }
     }
     let cited = error
@@ -188,6 +379,9 @@ pub fn names_field(error: &str, corpus: &Corpus, input: &Mutant, target: &Target
         return true;
     }
     let parsed: Option<Value> = if target.text { serde_json::from_str(&input.text).ok() } else { Some(input.value.clone()) };
-    let no_fields = !matches!(parsed, Some(Value::Object(_)));
+    let no_fields = match (target.root, &parsed) {
+        (Root::Object, Some(Value::Object(_))) | (Root::Array, Some(Value::Array(_))) => false,
+        _ => true,
+    };
     no_fields && (error.contains(target.document) || error.contains("line ") || error.contains("at /:"))
 }
