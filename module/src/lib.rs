@@ -9,6 +9,7 @@ pub mod discovery;
 pub mod driver;
 pub mod error;
 pub mod event;
+pub mod forecast;
 pub mod hooks;
 pub mod launch;
 pub mod ledger;

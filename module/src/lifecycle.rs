@@ -421,9 +421,12 @@ async fn instantiate(clients: &Clients, event: &ModuleEvent, resource: &DrsResou
         .iter()
         .flat_map(|r| r.waves.iter().map(|w| json!({"name": w.name, "servers": w.servers.len(), "jobs": w.jobs.len()})))
         .collect();
+    // How long activation will take, from the DRS job history (`forecast/`).
+    let assume = crate::forecast::Assumptions::from(&clients.config().forecast);
+    let forecast = crate::forecast::of_plan(clients, &report.plan, &[resource], assume).await.into_iter().next();
     answer(
         json!({"phase": "instantiate", "resourceName": event.resource_name, "ready": true, "servers": servers,
-              "waves": waves, "warnings": report.warnings}),
+              "waves": waves, "warnings": report.warnings, "forecast": forecast}),
         None,
     )
 }

@@ -4,6 +4,7 @@
 mod chaos;
 mod child_sim;
 mod discovery;
+mod forecast;
 mod fuzz;
 mod generated;
 mod handoff;
@@ -42,6 +43,10 @@ pub enum Which {
     /// Structure-aware fuzzing of every parser of outside input, a million inputs per target:
     /// no panic, and every rejection names its field.
     Fuzz(fuzz::Args),
+    /// Drills of the same resource on the demo fleet and a generated one, each forecast by
+    /// instantiate before it runs, against the run's actual time on the simulator's clock
+    /// (goal: within 10% from a resource's second run on).
+    Forecast(forecast::Args),
 }
 
 pub async fn run(which: Which) -> anyhow::Result<()> {
@@ -53,5 +58,6 @@ pub async fn run(which: Which) -> anyhow::Result<()> {
         Which::Chaos(args) => chaos::run(args).await,
         Which::Scale(args) => scale::run(args).await,
         Which::Fuzz(args) => fuzz::run(args).await,
+        Which::Forecast(args) => forecast::run(args).await,
     }
 }

@@ -5,7 +5,10 @@
 use crate::embedded;
 use drs_module::aws::Clients;
 use drs_module::discovery::discover;
+use drs_module::forecast::{self, Assumptions};
 use drs_module::plan::plan;
+use drs_module::resource::DrsResource;
+use serde_json::json;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -18,6 +21,10 @@ pub struct Args {
     /// Print the plan as JSON.
     #[arg(long)]
     json: bool,
+    /// The platform's Wait between status checks, for the forecast (default: the
+    /// configuration's forecast.pollSeconds).
+    #[arg(long)]
+    poll_seconds: Option<u64>,
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
@@ -26,11 +33,25 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let cfg = Arc::new(target.config);
     let clients = Clients::new(cfg.clone(), target.hub, "plan");
     let found = discover(&clients, &cfg.partitions(), |_| {}).await;
-    let p = plan(&drs_module::manifest::layers(&manifest)?, &found, &cfg.quotas);
+    let layers = drs_module::manifest::layers(&manifest)?;
+    let p = plan(&layers, &found, &cfg.quotas);
+    let mut assume = Assumptions::from(&cfg.forecast);
+    if let Some(s) = args.poll_seconds {
+        assume.poll_seconds = s.max(1);
+    }
+    let resources: Vec<&DrsResource> = layers.iter().flat_map(|l| l.resources.iter()).collect();
+    let forecasts = forecast::of_plan(&clients, &p, &resources, assume).await;
+    let total = forecast::manifest_seconds(&forecasts);
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&p)?);
+        let mut out = serde_json::to_value(&p)?;
+        out["forecast"] = json!({"resources": forecasts, "manifestSeconds": total});
+        println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
         print!("{}", p.text());
+        forecasts.iter().for_each(|f| print!("{}", f.text()));
+        if let Some(s) = total {
+            println!("forecast for the manifest: {} (layers in turn, approvals not counted)", forecast::hms(s));
+        }
     }
     anyhow::ensure!(p.is_ok(), "the plan has errors (see above)");
     Ok(())

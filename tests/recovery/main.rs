@@ -13,6 +13,7 @@ mod cloudformation;
 mod conflicts;
 mod crash_matrix;
 mod drill;
+mod forecast;
 mod gate;
 mod hook_atomic;
 mod hooks;

@@ -54,6 +54,42 @@ pub struct ModuleConfig {
     /// let through with a warning (preflight lists it; each call logs it).
     #[serde(default)]
     pub unknown_parameters: UnknownParameters,
+    /// How `plan` and instantiate forecast a run's duration (`forecast/`).
+    #[serde(default)]
+    pub forecast: ForecastConfig,
+}
+
+/// `forecast`: what the module cannot see and must assume to say how long a run will take.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ForecastConfig {
+    /// The platform's Wait between status checks: a wave is seen done, and the next one
+    /// started, at the first check after its last job ends.
+    #[serde(default = "f_poll")]
+    pub poll_seconds: u64,
+    /// A launch job's duration for a server no past job launched (DRS typically takes 10 to
+    /// 20 minutes from StartRecovery to a running instance).
+    #[serde(default = "f_job")]
+    pub default_job_minutes: u64,
+    /// How far back the DRS job history is read for past launch durations.
+    #[serde(default = "f_history")]
+    pub history_days: u64,
+}
+
+fn f_poll() -> u64 {
+    30
+}
+fn f_job() -> u64 {
+    20
+}
+fn f_history() -> u64 {
+    30
+}
+
+impl Default for ForecastConfig {
+    fn default() -> Self {
+        Self { poll_seconds: f_poll(), default_job_minutes: f_job(), history_days: f_history() }
+    }
 }
 
 /// `unknownParameters`: a misspelt `PauseBefore` that passes in silence is an approval lost.

@@ -18,8 +18,8 @@
 
 mod judge;
 mod kinds;
-mod runner;
-mod worst_day;
+pub(crate) mod runner;
+pub(crate) mod worst_day;
 
 use judge::{Expect, Verdict};
 use runner::Rig;
