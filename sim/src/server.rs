@@ -361,6 +361,8 @@ fn operation_of(protocol: Protocol, service: &str, req: &Request, form: Option<&
 
 const SECRET_KEYS: &[&str] = &["ExternalId", "externalId", "taskToken", "TaskToken", "SessionToken", "SecretAccessKey"];
 const SUMMARY_LIMIT: usize = 16 * 1024;
+/// The largest body the call log parses (a ledger plan chunk, 350 kB, is read).
+const READ_LIMIT: usize = 512 * 1024;
 
 /// Masks every string under a secret's key at any depth: a DynamoDB item's
 /// `"taskToken": {"S": "AQ…"}` as much as a top-level `"taskToken": "AQ…"`.
@@ -386,6 +388,12 @@ fn summarize(protocol: Protocol, req: &Request, form: Option<&Form>) -> Value {
                 map.insert(k.clone(), v.clone().into());
             }
         }
+        // A body far past what the log keeps is not read for it: parsing, masking and
+        // serializing a megabyte to keep 16 KiB of it cost more than the call itself.
+        _ if req.body.len() > READ_LIMIT => {
+            let why = format!("a body of {} bytes, over the {} KiB the call log reads", req.body.len(), READ_LIMIT / 1024);
+            map.insert("omitted".into(), why.into());
+        }
         _ => {
             if let Ok(Value::Object(m)) = serde_json::from_slice::<Value>(&req.body) {
                 map = m;
@@ -400,9 +408,9 @@ fn summarize(protocol: Protocol, req: &Request, form: Option<&Form>) -> Value {
     }
     let mut value = Value::Object(map);
     mask_secrets(&mut value, false);
-    if value.to_string().len() > SUMMARY_LIMIT {
-        let text: String = value.to_string().chars().take(SUMMARY_LIMIT).collect();
-        return Value::String(text);
+    let text = value.to_string();
+    if text.len() > SUMMARY_LIMIT {
+        return Value::String(text.chars().take(SUMMARY_LIMIT).collect());
     }
     value
 }

@@ -150,8 +150,11 @@ impl Sample {
     /// (the result's context), after-wave only a result. Errors name the field (a JSON path)
     /// and its line.
     pub fn parse(text: &str, after: bool) -> Result<Sample, String> {
-        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {}", describe(text, &e)))?;
-        let is_result = value.get("context").is_some();
+        let is_result = match serde_json::from_str::<Shape>(text) {
+            Ok(shape) => shape.context,
+            Err(e) if e.is_data() => false,
+            Err(e) => return Err(format!("not JSON: {}", describe(text, &e))),
+        };
         match (is_result, after) {
             (false, true) => {
                 Err("--after needs a wave result: {\"context\": {...}, \"outcomes\": [...]} (see hooks/samples/after-wave.json)"
@@ -174,6 +177,39 @@ impl Sample {
             Sample::Before(context) => context,
             Sample::After(result) => &result.context,
         }
+    }
+}
+
+/// Whether a document is a map with a top-level `context` (a wave result), read without
+/// building the document: a 2 MB sample was built as a value, dropped, then read again.
+struct Shape {
+    context: bool,
+}
+
+impl<'de> Deserialize<'de> for Shape {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Shape, D::Error> {
+        d.deserialize_any(ShapeVisitor)
+    }
+}
+
+/// Only a map has a `context`; any other document is refused here as data (not a syntax
+/// error), and the typed read names what is wrong with it.
+struct ShapeVisitor;
+
+impl<'de> Visitor<'de> for ShapeVisitor {
+    type Value = Shape;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a map")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Shape, A::Error> {
+        let mut context = false;
+        while let Some(key) = map.next_key::<String>()? {
+            context |= key == "context";
+            map.next_value::<serde::de::IgnoredAny>()?;
+        }
+        Ok(Shape { context })
     }
 }
 

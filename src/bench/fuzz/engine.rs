@@ -230,7 +230,7 @@ fn lost(total: &mut Tally, worker: usize, message: String) {
 }
 
 /// What one input came to, after its timing.
-enum Outcome {
+pub(super) enum Outcome {
     Verdict(Verdict),
     Panicked(String),
 }
@@ -300,10 +300,23 @@ fn run_slice(
     tally
 }
 
-fn timed(runner: &mut Runner, seed: &str, input: &Mutant) -> (Outcome, Duration) {
+std::thread_local! {
+    /// When the runner of the input now running called its entry point (`begin`).
+    static BEGAN: std::cell::Cell<Option<Instant>> = const { std::cell::Cell::new(None) };
+}
+
+/// A runner calls this just before the entry point it tests: what it did before (turning the
+/// fuzz input into what that entry point takes: a DynamoDB item, an HTTP request, a memory
+/// image) is the harness's time, not the target's. A runner that never calls it is timed whole.
+pub fn begin() {
+    BEGAN.with(|b| b.set(Some(Instant::now())));
+}
+
+pub(super) fn timed(runner: &mut Runner, seed: &str, input: &Mutant) -> (Outcome, Duration) {
+    BEGAN.with(|b| b.set(None));
     let started = Instant::now();
     let verdict = catch_unwind(AssertUnwindSafe(|| runner(seed, input)));
-    let took = started.elapsed();
+    let took = BEGAN.with(|b| b.get()).unwrap_or(started).elapsed();
     let outcome = match verdict {
         Ok(v) => Outcome::Verdict(v),
         Err(payload) => Outcome::Panicked(panic_message(payload)),
@@ -379,9 +392,7 @@ pub fn names_field(error: &str, corpus: &Corpus, input: &Mutant, target: &Target
         return true;
     }
     let parsed: Option<Value> = if target.text { serde_json::from_str(&input.text).ok() } else { Some(input.value.clone()) };
-    let no_fields = match (target.root, &parsed) {
-        (Root::Object, Some(Value::Object(_))) | (Root::Array, Some(Value::Array(_))) => false,
-        _ => true,
-    };
+    let no_fields =
+        !matches!((target.root, &parsed), (Root::Object, Some(Value::Object(_))) | (Root::Array, Some(Value::Array(_))));
     no_fields && (error.contains(target.document) || error.contains("line ") || error.contains("at /:"))
 }

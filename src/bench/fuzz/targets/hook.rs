@@ -82,6 +82,7 @@ pub(super) fn hook_result() -> Runner {
             return Verdict::ServerError("no echo hook for the encoding".into());
         };
         let context = context(hex);
+        super::super::engine::begin();
         let called = match m.value.get("call").and_then(Value::as_str) {
             Some("after") => echo.host.after_wave(hook, &WaveResult { context, outcomes: vec![] }),
             _ => echo.host.before_wave(hook, &context),

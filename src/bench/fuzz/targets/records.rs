@@ -24,6 +24,7 @@ pub(super) fn ledger_item() -> Runner {
             return Verdict::Rejected("the item: not a map of attributes".into());
         };
         let item = item(map);
+        super::super::engine::begin();
         match seed.starts_with("listing.") {
             true => ledger_verdict(read::listing(TABLE, IDENTITY, item)),
             false => ledger_verdict(read::record(TABLE, item)),

@@ -102,6 +102,7 @@ pub(super) fn route() -> Runner {
             Err(refused) => return refused,
         };
         let control = request.path.starts_with("/_sim/") && request.method != Method::GET;
+        super::super::engine::begin();
         let answer = drs_sim::server::answer(&world, &request);
         if control {
             world = self::world();

@@ -36,6 +36,7 @@ pub(super) fn sigv4_request(v: &Value) -> Verdict {
             }
         }
     }
+    super::super::engine::begin();
     let auth = match sigv4::parse_authorization(&headers) {
         Ok(a) => a,
         Err(e) => return sig_error(e),
@@ -110,6 +111,7 @@ pub(super) fn json_body() -> Runner {
         let (service, op) = seed.split_once('.').unwrap_or(("drs", seed));
         let ctx = ctx(&world);
         let body = Bytes::from(m.text.replace("{server}", &server).replace("{token}", &token).into_bytes());
+        super::super::engine::begin();
         let reply = if service == "sfn" {
             drs_sim::sfn::handle(&ctx, op, &body)
         } else {
@@ -166,6 +168,7 @@ pub(super) fn dynamodb_body() -> Runner {
                 return Verdict::Rejected(format!("the fuzz world's items: {}", e.message));
             }
         }
+        super::super::engine::begin();
         dynamodb_verdict(drs_sim::dynamodb::handle(&ctx, op, m.text.as_bytes()).map(|_| ()))
     })
 }
@@ -206,6 +209,7 @@ pub(super) fn query_form() -> Runner {
             body.append_pair(k, v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string()).as_str());
         }
         let body = body.finish();
+        super::super::engine::begin();
         let form = Form::parse(body.as_bytes(), "");
         for (_, v) in form.iter() {
             let escaped = xml::escape(v);
