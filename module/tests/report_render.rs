@@ -203,6 +203,7 @@ fn rich() -> RunReport {
     web.partition = "333333333333".into();
 
     RunReport {
+        clock: String::new(),
         source: "manifests/demo <drill> & \"prod\".json".into(),
         mode: Mode::Drill,
         started: t("2024-05-01T09:59:30Z"),
@@ -211,6 +212,7 @@ fn rich() -> RunReport {
         failed_phase: None,
         resources: vec![
             ResourceReport {
+                left_out: vec![],
                 layer: 1,
                 resource: "core <db> & \"app\" | 'x'".into(),
                 execution: "exec|core-1".into(),
@@ -220,6 +222,7 @@ fn rich() -> RunReport {
                 waves: vec![db, app, open, paused, waiting, big, huge],
             },
             ResourceReport {
+                left_out: vec![],
                 layer: 2,
                 resource: "frontend".into(),
                 execution: "exec-front-1".into(),
@@ -236,6 +239,7 @@ fn rich() -> RunReport {
                 )],
             },
             ResourceReport {
+                left_out: vec![],
                 layer: 3,
                 resource: "empty".into(),
                 execution: "exec-empty".into(),
@@ -247,30 +251,35 @@ fn rich() -> RunReport {
         ],
         phases: vec![
             PhaseReport {
+                ended: None,
                 resource: "core <db>".into(),
                 phase: "cleanup".into(),
                 outcome: Verdict::Succeeded,
                 detail: json!({"terminated": 2, "jobs": "drsjob-9", "nested": {"a": [1, "b|c"]}}),
             },
             PhaseReport {
+                ended: None,
                 resource: "frontend".into(),
                 phase: "replicate".into(),
                 outcome: Verdict::Failed(ErrorCode::ReplicationStuck),
                 detail: json!(null),
             },
             PhaseReport {
+                ended: None,
                 resource: "frontend".into(),
                 phase: "reverse".into(),
                 outcome: Verdict::Failed(ErrorCode::ReplicateFailed),
                 detail: json!({}),
             },
             PhaseReport {
+                ended: None,
                 resource: "empty".into(),
                 phase: "note".into(),
                 outcome: Verdict::Failed(ErrorCode::PhaseNotApplicable),
                 detail: json!(NASTY),
             },
             PhaseReport {
+                ended: None,
                 resource: "empty".into(),
                 phase: "count".into(),
                 outcome: Verdict::Succeeded,
@@ -292,6 +301,7 @@ fn unstarted() -> RunReport {
     );
     w.duration_s = Some(12.0);
     RunReport {
+        clock: String::new(),
         source: "event".into(),
         mode: Mode::Recovery,
         started: t("2024-05-01T10:00:00Z"),
@@ -299,6 +309,7 @@ fn unstarted() -> RunReport {
         outcome: Verdict::Failed(ErrorCode::Timeout),
         failed_phase: None,
         resources: vec![ResourceReport {
+            left_out: vec![],
             layer: 0,
             resource: "r".into(),
             execution: String::new(),
@@ -314,6 +325,7 @@ fn unstarted() -> RunReport {
 /// Nothing at all.
 fn empty() -> RunReport {
     RunReport {
+        clock: String::new(),
         source: String::new(),
         mode: Mode::Drill,
         started: DateTime::UNIX_EPOCH,

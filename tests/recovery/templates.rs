@@ -1,7 +1,7 @@
 //! The project's CloudFormation roles loaded into the simulator as the stacks would create
 //! them: each target account's role with cloudformation/target-account.json's policy and trust,
 //! the hub with cloudformation/hub.json's policy, resolved for the demo fleet's accounts, region, approval
-//! state machine and run ledger. The simulator then evaluates them as IAM does (actions,
+//! state machine, run ledger and reports bucket. The simulator then evaluates them as IAM does (actions,
 //! resources, conditions), nothing else granted.
 
 use drs_sim::generate::{self, HUB_ACCOUNT, HUB_ROLE, TARGET_ROLE};
@@ -39,7 +39,8 @@ pub fn hub_statements(targets: &[String]) -> Vec<Statement> {
         .with("TargetAccountIds", json!(targets))
         .with("ApprovalStateMachine", format!("arn:aws:states:{REGION}:{HUB_ACCOUNT}:stateMachine:{APPROVAL}"))
         .with("ApprovalStateMachine.Name", APPROVAL)
-        .with("LogGroup.Arn", format!("arn:aws:logs:{REGION}:{HUB_ACCOUNT}:log-group:/aws/lambda/drs-orch"));
+        .with("LogGroup.Arn", format!("arn:aws:logs:{REGION}:{HUB_ACCOUNT}:log-group:/aws/lambda/drs-orch"))
+        .with("ReportsBucket", generate::REPORTS_BUCKET);
     role_statements(&template("hub.json"), "HubRole", &stack).unwrap()
 }
 

@@ -48,7 +48,7 @@ pub fn typed<T: DeserializeOwned>(table: &str, item: Item, pk: String, sk: Strin
     let de = serde_dynamo::Deserializer::from_attribute_value(serde_dynamo::AttributeValue::M(item.into()));
     serde_path_to_error::deserialize(de).map_err(|e| {
         let attribute = e.path().to_string();
-        LedgerError::Unreadable { table: table.to_owned(), pk, sk, attribute, source: e.into_inner() }
+        LedgerError::Unreadable { table: table.to_owned(), pk, sk, attribute, source: Box::new(e.into_inner()) }
     })
 }
 

@@ -47,8 +47,9 @@ pub enum LedgerError {
         pk: String,
         sk: String,
         attribute: String,
+        // Boxed: the error type stays small enough to return by value everywhere.
         #[source]
-        source: serde_dynamo::Error,
+        source: Box<serde_dynamo::Error>,
     },
     /// A record of a layout this module does not read.
     #[error("run ledger {table}: the item {pk} / {sk} is a version {found} record (its `v`); this module reads version {RECORD_VERSION}")]

@@ -106,6 +106,7 @@ pub async fn resource(
                     reason: failures
                         .get(id.as_str())
                         .map(|r| r.to_string())
+                        .or_else(|| given_up(record.as_ref(), w, id).map(|r| format!("given up: {r}")))
                         .or_else(|| skip_hook(record.as_ref(), w, id).map(|h| format!("skipped by hook {h}"))),
                 });
             }
@@ -142,6 +143,7 @@ pub async fn resource(
         Some((code, message)) => (Verdict::Failed(code), Some(message)),
     };
     Ok(ResourceReport {
+        left_out: payload.left_out.clone(),
         layer,
         resource: payload.resource.clone(),
         execution: payload.execution.clone(),
@@ -150,6 +152,11 @@ pub async fn resource(
         partitions: payload.partitions.clone(),
         waves,
     })
+}
+
+/// Why server `id` of wave `w` was given up (busy in another run's job), as the ledger holds it.
+fn given_up<'a>(record: Option<&'a crate::ledger::RunRecord>, w: usize, id: &str) -> Option<&'a str> {
+    record?.given_up.get(&crate::ledger::record::wave_server_key(w, id)).map(|g| g.reason.as_str())
 }
 
 /// The hook that left server `id` out of wave `w` of this execution.

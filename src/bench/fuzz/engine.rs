@@ -379,9 +379,7 @@ pub fn names_field(error: &str, corpus: &Corpus, input: &Mutant, target: &Target
         return true;
     }
     let parsed: Option<Value> = if target.text { serde_json::from_str(&input.text).ok() } else { Some(input.value.clone()) };
-    let no_fields = match (target.root, &parsed) {
-        (Root::Object, Some(Value::Object(_))) | (Root::Array, Some(Value::Array(_))) => false,
-        _ => true,
-    };
+    let no_fields =
+        !matches!((target.root, &parsed), (Root::Object, Some(Value::Object(_))) | (Root::Array, Some(Value::Array(_))));
     no_fields && (error.contains(target.document) || error.contains("line ") || error.contains("at /:"))
 }
