@@ -221,7 +221,8 @@ async fn run(clients: &Clients, raw: &Value) -> Result<Handled, LifecycleError> 
                 RunReference::new(clients.config().ledger.payload_key.as_ref(), &resource.name, &resource.identity(), &execution)
                     .map_err(|e| fail(ErrorCode::ActivationFailed, e.to_string()))?;
             let key = crate::ledger::RunKey::new(&resource.identity(), &execution);
-            let (payload, first) = match activate::activate(clients, &resource, &execution).await {
+            // Boxed: the activation's future is large, and the event's whole future with it.
+            let (payload, first) = match Box::pin(activate::activate(clients, &resource, &execution)).await {
                 Ok(started) => started,
                 Err(e) => {
                     let refused = e.downcast_ref::<run::AlreadyRan>().is_some();
@@ -269,7 +270,7 @@ async fn run(clients: &Clients, raw: &Value) -> Result<Handled, LifecycleError> 
                 }
                 Err(e) => return Err(fail(ErrorCode::StatusCheckFailed, format!("{e}: the run cannot be judged without it"))),
             };
-            activate_check(clients, callbacks.as_ref(), run).await
+            Box::pin(activate_check(clients, callbacks.as_ref(), run)).await
         }
         (Phase::Cleanup, check) => {
             if let Some(e) = params.execution_id.as_deref() {

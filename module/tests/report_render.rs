@@ -13,8 +13,8 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 use drs_module::error::ErrorCode;
 use drs_module::report::{
-    html, markdown, HookDecision, PhaseReport, ResourceReport, RunReport, ServerReport, ServerState, Verdict, WaveReport,
-    WaveState,
+    html, markdown, HookDecision, LeftOut, LeftOutKind, PhaseReport, ResourceReport, RunReport, ServerReport, ServerState,
+    Verdict, WaveReport, WaveState,
 };
 use drs_module::resource::Mode;
 use serde_json::json;
@@ -203,7 +203,7 @@ fn rich() -> RunReport {
     web.partition = "333333333333".into();
 
     RunReport {
-        clock: String::new(),
+        clock: format!("the run's clock <UTC> & {NASTY}"),
         source: "manifests/demo <drill> & \"prod\".json".into(),
         mode: Mode::Drill,
         started: t("2024-05-01T09:59:30Z"),
@@ -212,7 +212,24 @@ fn rich() -> RunReport {
         failed_phase: None,
         resources: vec![
             ResourceReport {
-                left_out: vec![],
+                left_out: vec![
+                    LeftOut {
+                        kind: LeftOutKind::NotReady,
+                        source_server_id: Some("s-db09".into()),
+                        hostname: Some("db09 <stalled>".into()),
+                        partition: Some(P1.into()),
+                        entry: None,
+                        reason: format!("replication is STALLED, not CONTINUOUS; {NASTY}"),
+                    },
+                    LeftOut {
+                        kind: LeftOutKind::Miss,
+                        source_server_id: None,
+                        hostname: None,
+                        partition: None,
+                        entry: Some("HostNames[3] 'db|99'".into()),
+                        reason: "matches no server".into(),
+                    },
+                ],
                 layer: 1,
                 resource: "core <db> & \"app\" | 'x'".into(),
                 execution: "exec|core-1".into(),
@@ -251,7 +268,7 @@ fn rich() -> RunReport {
         ],
         phases: vec![
             PhaseReport {
-                ended: None,
+                ended: Some(t("2024-05-01T10:45:00Z")),
                 resource: "core <db>".into(),
                 phase: "cleanup".into(),
                 outcome: Verdict::Succeeded,
