@@ -12,13 +12,15 @@ use crate::recovery::status::Status;
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashMap};
 
-/// `status` is the last status the run saw (None when activation itself failed).
+/// `status` is the last status the run saw (None when activation itself failed); `record`
+/// the run's record as the caller read it (the hooks' skips and servers given up are there).
 pub async fn resource(
     clients: &Clients,
     layer: u64,
     payload: &Payload,
     status: Option<&Status>,
     error: Option<(ErrorCode, String)>,
+    record: Option<&crate::ledger::RunRecord>,
 ) -> anyhow::Result<ResourceReport> {
     let partitions: Vec<Partition> =
         (0..payload.partitions.len()).map(|i| payload.partition(i)).collect::<anyhow::Result<_>>()?;
@@ -33,8 +35,6 @@ pub async fn resource(
         }
     }
     let mut names = BTreeMap::new();
-    // The hooks' skips are in the run's record (a report without it names none).
-    let record = crate::ledger::of(clients).get(&payload.key()).await.ok().flatten();
     let mut launched_at = BTreeMap::new();
     for (i, p) in partitions.iter().enumerate() {
         if unread.contains_key(&i) {
@@ -91,7 +91,7 @@ pub async fn resource(
                     hostname: names.get(id).cloned(),
                     partition: payload.partitions[g.partition].clone(),
                     job_id: found.map(|(j, _)| j.job_id.clone()),
-                    status: match (found, skip_hook(record.as_ref(), w, id)) {
+                    status: match (found, skip_hook(record, w, id)) {
                         (Some((_, s)), _) => s.launch_status.into(),
                         (None, Some(_)) => ServerState::Skipped,
                         (None, None) => ServerState::NotStarted,
@@ -106,8 +106,8 @@ pub async fn resource(
                     reason: failures
                         .get(id.as_str())
                         .map(|r| r.to_string())
-                        .or_else(|| given_up(record.as_ref(), w, id).map(|r| format!("given up: {r}")))
-                        .or_else(|| skip_hook(record.as_ref(), w, id).map(|h| format!("skipped by hook {h}"))),
+                        .or_else(|| given_up(record, w, id).map(|r| format!("given up: {r}")))
+                        .or_else(|| skip_hook(record, w, id).map(|h| format!("skipped by hook {h}"))),
                 });
             }
         }

@@ -25,7 +25,7 @@ pub async fn build(clients: &Clients, run: &Loaded, status: Option<&Status>) -> 
         }
     };
     let error = record.end.as_ref().and_then(|e| e.error.map(|code| (code, e.message.clone())));
-    let resource = collect::resource(clients, 1, plan, status, error).await?;
+    let resource = collect::resource(clients, 1, plan, status, error, Some(record)).await?;
     // A report written before the end is recorded (none is) would say it ends now.
     let ended = record.end.as_ref().map(|e| e.at).unwrap_or_else(|| clients.now());
     Ok(RunReport {

@@ -46,10 +46,12 @@ pub fn operation(req: &Request) -> Result<String, ApiError> {
     Ok(op.to_owned())
 }
 
+/// A request for an operation not simulated: refused as S3 refuses a method a resource does
+/// not take (a 4xx: the simulator is not failing, the request is outside what it serves).
 pub fn not_implemented(what: &str) -> ApiError {
     ApiError::new(
-        501,
-        "NotImplemented",
+        405,
+        "MethodNotAllowed",
         format!("{what} is not simulated: PutObject, GetObject, HeadObject and ListObjectsV2 are"),
     )
 }
@@ -64,6 +66,6 @@ mod tests {
         assert_eq!((t.bucket.as_str(), t.key.as_deref()), ("reports", Some("runs/Shop Stack/run-1/report.json")));
         assert_eq!(target("/reports").unwrap().key, None);
         assert_eq!(target("/reports/").unwrap().key, None);
-        assert_eq!(target("/").unwrap_err().code, "NotImplemented");
+        assert_eq!(target("/").unwrap_err().code, "MethodNotAllowed");
     }
 }
