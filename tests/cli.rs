@@ -37,6 +37,14 @@ fn the_demo_drill_runs_and_prints_its_report_path() {
     assert!(waves[2]["notes"].to_string().contains("approved"), "{}", waves[2]["notes"]);
     assert!(waves[0]["servers"][0]["recoveryS"].as_f64().is_some_and(|s| s > 0.0), "recovery times are measured");
     assert_eq!(report["phases"][0]["outcome"], "succeeded", "cleanup");
+    // The cleanup as it ended, not as its first call counted.
+    let cleanup = &report["phases"][0]["detail"];
+    assert_eq!((cleanup["remaining"].as_u64(), cleanup["terminated"].as_u64()), (Some(0), Some(59)), "{cleanup}");
+    // The module's own report of the run, in the (simulated) reports bucket, named.
+    let execution = report["resources"][0]["execution"].as_str().unwrap();
+    let key = format!("run report s3://drs-orch-reports/runs/ShopStack/{execution}/report.json");
+    assert!(stdout.lines().any(|l| l.ends_with(&key)), "{key} in:\n{stdout}");
+    assert!(report["clock"].as_str().is_some_and(|c| c.contains("run's clock")), "{}", report["clock"]);
     let _ = std::fs::remove_dir_all(&reports);
 }
 

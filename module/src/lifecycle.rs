@@ -18,6 +18,7 @@ use crate::recovery::payload::Payload;
 use crate::recovery::reference::RunReference;
 use crate::recovery::status::Outcome;
 use crate::recovery::{activate, cleanup, replicate, run, status, tags};
+use crate::report;
 use crate::resource::{DrsResource, Mode};
 use serde_json::{json, Value};
 
@@ -219,17 +220,34 @@ async fn run(clients: &Clients, raw: &Value) -> Result<Handled, LifecycleError> 
             let reference =
                 RunReference::new(clients.config().ledger.payload_key.as_ref(), &resource.name, &resource.identity(), &execution)
                     .map_err(|e| fail(ErrorCode::ActivationFailed, e.to_string()))?;
-            let (payload, first) =
-                activate::activate(clients, &resource, &execution).await.map_err(|e| activation_error(e, given.is_some()))?;
+            let key = crate::ledger::RunKey::new(&resource.identity(), &execution);
+            // Boxed: the activation's future is large, and the event's whole future with it.
+            let (payload, first) = match Box::pin(activate::activate(clients, &resource, &execution)).await {
+                Ok(started) => started,
+                Err(e) => {
+                    let refused = e.downcast_ref::<run::AlreadyRan>().is_some();
+                    let error = activation_error(e, given.is_some());
+                    // A run refused as an earlier one's has that run's report; any other
+                    // refusal before a run opened gets its own, naming why.
+                    if !refused {
+                        let why = (error.code, error.message.as_str());
+                        _ = Box::pin(report::publish::failed_activation(clients, &key, &resource.name, params.mode, why)).await;
+                    }
+                    return Err(error);
+                }
+            };
             if let Outcome::Failed { code, message } = &first.outcome {
-                return Err(match record_end(clients, &payload, &first.outcome).await {
+                let error = match record_end(clients, &payload, &first.outcome).await {
                     Ok(end) if !end.succeeded() => ended_failed(&end),
                     Ok(_) => fail(ErrorCode::InternalError, "the run's first check failed while the ledger records it done"),
                     Err(e) => {
                         tracing::warn!(error = %e, "the failed run's end could not be recorded in the ledger");
-                        fail(*code, message.clone())
+                        return Err(fail(*code, message.clone()));
                     }
-                });
+                };
+                // Logged when it fails: the run's failure is the answer either way.
+                _ = Box::pin(report::publish::at_end_of(clients, &payload.key(), Some(&first))).await;
+                return Err(error);
             }
             let value = serde_json::to_value(&reference).map_err(|e| fail(ErrorCode::InternalError, e.to_string()))?;
             answer(value, serde_json::to_value(&first).ok())
@@ -252,7 +270,7 @@ async fn run(clients: &Clients, raw: &Value) -> Result<Handled, LifecycleError> 
                 }
                 Err(e) => return Err(fail(ErrorCode::StatusCheckFailed, format!("{e}: the run cannot be judged without it"))),
             };
-            activate_check(clients, callbacks.as_ref(), run).await
+            Box::pin(activate_check(clients, callbacks.as_ref(), run)).await
         }
         (Phase::Cleanup, check) => {
             if let Some(e) = params.execution_id.as_deref() {
@@ -281,13 +299,27 @@ async fn run(clients: &Clients, raw: &Value) -> Result<Handled, LifecycleError> 
                                  "leftToOtherResourcesNamed": st.left_to_others_named,
                                  "runs": st.runs, "notInLedger": st.not_in_ledger,
                                  "deadline": deadline.map(|d| crate::time::secs(&d))});
+            let cleanup_end = report::publish::CleanupEnd {
+                resource: &event.resource_name,
+                identity: &identity,
+                executions: &st.executions,
+                failure: None,
+            };
             match (check, st.done()) {
                 (false, _) => answer(summary, None),
-                (true, true) => done(summary).await,
-                (true, false) if deadline.is_some_and(|d| clients.now() > d) => Err(fail(
-                    ErrorCode::CleanupFailed,
-                    format!("{}: cleanup passed its deadline (CleanupTimeoutMinutes): {}", event.operation(), st.left()),
-                )),
+                (true, true) => {
+                    let written = Box::pin(report::publish::after_cleanup(clients, &cleanup_end)).await;
+                    done(with_reports(summary, &written)).await
+                }
+                (true, false) if deadline.is_some_and(|d| clients.now() > d) => {
+                    let error = fail(
+                        ErrorCode::CleanupFailed,
+                        format!("{}: cleanup passed its deadline (CleanupTimeoutMinutes): {}", event.operation(), st.left()),
+                    );
+                    let failed = report::publish::CleanupEnd { failure: Some((error.code, &error.message)), ..cleanup_end };
+                    _ = Box::pin(report::publish::after_cleanup(clients, &failed)).await;
+                    Err(error)
+                }
                 (true, false) => answer(Value::Bool(false), Some(summary)),
             }
         }
@@ -331,28 +363,55 @@ async fn run(clients: &Clients, raw: &Value) -> Result<Handled, LifecycleError> 
 /// the answer: a failed run is not judged again (nothing starts after it), a run that ended
 /// well is summarized again.
 async fn activate_check(clients: &Clients, callbacks: Option<&Callbacks>, run: run::Loaded) -> Result<Handled, LifecycleError> {
-    let (record, payload) = (run.record, run.plan);
-    if let Some(end) = record.end.as_ref().filter(|e| !e.succeeded()) {
+    if let Some(end) = run.record.end.as_ref().filter(|e| !e.succeeded()) {
         return Err(ended_failed(end));
     }
-    let st = status::check(clients, &payload, &record).await.map_err(|e| fail(ErrorCode::StatusCheckFailed, format!("{e:#}")))?;
+    let (record, payload) = (&run.record, &run.plan);
+    let st = status::check(clients, payload, record).await.map_err(|e| fail(ErrorCode::StatusCheckFailed, format!("{e:#}")))?;
     let detail = serde_json::to_value(&st).ok();
-    let metrics = crate::metrics::activation(&st, &payload);
+    let metrics = crate::metrics::activation(&st, payload);
     let outcome = if record.end.is_some() { Outcome::Done } else { st.outcome.clone() };
     match &outcome {
         Outcome::Running => answer(Value::Bool(false), detail),
         ended => {
-            let end = match record_end(clients, &payload, ended).await {
+            let end = match record_end(clients, payload, ended).await {
                 Ok(end) => end,
                 Err(e) => return unrecorded(&e, ended, detail, metrics),
             };
+            // The report of the end that holds; written once, whatever the answer.
+            let ended_run = run::Loaded {
+                record: crate::ledger::RunRecord { end: Some(end.clone()), ..run.record.clone() },
+                plan: run.plan.clone(),
+            };
+            let written = Box::pin(report::publish::at_end(clients, &ended_run, Some(&st))).await;
             if end.succeeded() {
-                finish(callbacks, st.summary(&payload), detail, metrics).await
+                let mut summary = st.summary(payload);
+                if let (Some((k, v)), Some(m)) = (report::publish::answer_field(&written), summary.as_object_mut()) {
+                    m.insert(k.to_owned(), v);
+                }
+                finish(callbacks, summary, detail, metrics).await
             } else {
                 Err(LifecycleError { metrics, ..ended_failed(&end) })
             }
         }
     }
+}
+
+/// The cleanup's answer with where each cleaned run's report is (`reports`) and why any is
+/// not (`reportErrors`).
+fn with_reports(mut summary: Value, written: &[Result<Option<report::store::Location>, report::publish::PublishError>]) -> Value {
+    let at: Vec<String> =
+        written.iter().filter_map(|r| r.as_ref().ok().and_then(Option::as_ref).map(ToString::to_string)).collect();
+    let errors: Vec<String> = written.iter().filter_map(|r| r.as_ref().err().map(ToString::to_string)).collect();
+    if let Some(m) = summary.as_object_mut() {
+        if !at.is_empty() {
+            m.insert("reports".into(), json!(at));
+        }
+        if !errors.is_empty() {
+            m.insert("reportErrors".into(), json!(errors));
+        }
+    }
+    summary
 }
 
 /// A status check acts on the run its payload names: one handed another resource's payload,

@@ -13,6 +13,9 @@ pub fn secs(t: &DateTime<Utc>) -> String {
 /// agree with the jobs' times. The AWS SDK keeps the system's time for signing.
 pub trait Clock: Send + Sync {
     fn now(&self) -> DateTime<Utc>;
+
+    /// Which clock it is, as reports state it.
+    fn name(&self) -> &'static str;
 }
 
 /// The system's time.
@@ -23,11 +26,19 @@ impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
         Utc::now()
     }
+
+    fn name(&self) -> &'static str {
+        "the system's clock"
+    }
 }
 
 /// Any function of no arguments that tells the time (a simulator's clock, say).
 impl<F: Fn() -> DateTime<Utc> + Send + Sync> Clock for F {
     fn now(&self) -> DateTime<Utc> {
         self()
+    }
+
+    fn name(&self) -> &'static str {
+        "an injected clock, such as a simulator's"
     }
 }

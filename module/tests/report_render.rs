@@ -13,8 +13,8 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 use drs_module::error::ErrorCode;
 use drs_module::report::{
-    html, markdown, HookDecision, PhaseReport, ResourceReport, RunReport, ServerReport, ServerState, Verdict, WaveReport,
-    WaveState,
+    html, markdown, HookDecision, LeftOut, LeftOutKind, PhaseReport, ResourceReport, RunReport, ServerReport, ServerState,
+    Verdict, WaveReport, WaveState,
 };
 use drs_module::resource::Mode;
 use serde_json::json;
@@ -203,6 +203,7 @@ fn rich() -> RunReport {
     web.partition = "333333333333".into();
 
     RunReport {
+        clock: format!("the run's clock <UTC> & {NASTY}"),
         source: "manifests/demo <drill> & \"prod\".json".into(),
         mode: Mode::Drill,
         started: t("2024-05-01T09:59:30Z"),
@@ -211,6 +212,24 @@ fn rich() -> RunReport {
         failed_phase: None,
         resources: vec![
             ResourceReport {
+                left_out: vec![
+                    LeftOut {
+                        kind: LeftOutKind::NotReady,
+                        source_server_id: Some("s-db09".into()),
+                        hostname: Some("db09 <stalled>".into()),
+                        partition: Some(P1.into()),
+                        entry: None,
+                        reason: format!("replication is STALLED, not CONTINUOUS; {NASTY}"),
+                    },
+                    LeftOut {
+                        kind: LeftOutKind::Miss,
+                        source_server_id: None,
+                        hostname: None,
+                        partition: None,
+                        entry: Some("HostNames[3] 'db|99'".into()),
+                        reason: "matches no server".into(),
+                    },
+                ],
                 layer: 1,
                 resource: "core <db> & \"app\" | 'x'".into(),
                 execution: "exec|core-1".into(),
@@ -220,6 +239,7 @@ fn rich() -> RunReport {
                 waves: vec![db, app, open, paused, waiting, big, huge],
             },
             ResourceReport {
+                left_out: vec![],
                 layer: 2,
                 resource: "frontend".into(),
                 execution: "exec-front-1".into(),
@@ -236,6 +256,7 @@ fn rich() -> RunReport {
                 )],
             },
             ResourceReport {
+                left_out: vec![],
                 layer: 3,
                 resource: "empty".into(),
                 execution: "exec-empty".into(),
@@ -247,30 +268,35 @@ fn rich() -> RunReport {
         ],
         phases: vec![
             PhaseReport {
+                ended: Some(t("2024-05-01T10:45:00Z")),
                 resource: "core <db>".into(),
                 phase: "cleanup".into(),
                 outcome: Verdict::Succeeded,
                 detail: json!({"terminated": 2, "jobs": "drsjob-9", "nested": {"a": [1, "b|c"]}}),
             },
             PhaseReport {
+                ended: None,
                 resource: "frontend".into(),
                 phase: "replicate".into(),
                 outcome: Verdict::Failed(ErrorCode::ReplicationStuck),
                 detail: json!(null),
             },
             PhaseReport {
+                ended: None,
                 resource: "frontend".into(),
                 phase: "reverse".into(),
                 outcome: Verdict::Failed(ErrorCode::ReplicateFailed),
                 detail: json!({}),
             },
             PhaseReport {
+                ended: None,
                 resource: "empty".into(),
                 phase: "note".into(),
                 outcome: Verdict::Failed(ErrorCode::PhaseNotApplicable),
                 detail: json!(NASTY),
             },
             PhaseReport {
+                ended: None,
                 resource: "empty".into(),
                 phase: "count".into(),
                 outcome: Verdict::Succeeded,
@@ -292,6 +318,7 @@ fn unstarted() -> RunReport {
     );
     w.duration_s = Some(12.0);
     RunReport {
+        clock: String::new(),
         source: "event".into(),
         mode: Mode::Recovery,
         started: t("2024-05-01T10:00:00Z"),
@@ -299,6 +326,7 @@ fn unstarted() -> RunReport {
         outcome: Verdict::Failed(ErrorCode::Timeout),
         failed_phase: None,
         resources: vec![ResourceReport {
+            left_out: vec![],
             layer: 0,
             resource: "r".into(),
             execution: String::new(),
@@ -314,6 +342,7 @@ fn unstarted() -> RunReport {
 /// Nothing at all.
 fn empty() -> RunReport {
     RunReport {
+        clock: String::new(),
         source: String::new(),
         mode: Mode::Drill,
         started: DateTime::UNIX_EPOCH,

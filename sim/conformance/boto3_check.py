@@ -23,6 +23,7 @@ ROLE = f"arn:aws:iam::{ACCOUNT}:role/drs-orchestrator-target"
 EXTERNAL_ID = f"drsorch-demo-{ACCOUNT}"
 DRS_REGION, ORIGIN_REGION = "us-east-1", "us-west-2"
 LEDGER = "drs-orch-runs"
+REPORTS = "drs-orch-reports"
 # The namespace of errors no operation models (DynamoDB's ValidationException).
 COMMON_ERRORS_NAMESPACE = "com.amazon.coral.validate#"
 
@@ -94,12 +95,65 @@ def conform_xml(shape, el, path, problems):
         problems.append(f"{path}: expected a boolean, got {text!r}")
 
 
+def conform_restxml(shape, el, path, problems):
+    """A restXml (S3) answer: structure members by their XML names, lists flattened (the
+    member repeated in place) or wrapped, scalars by type."""
+    t, text = shape.type_name, el.text or ""
+    if t == "structure":
+        names = {m.serialization.get("name", n): m for n, m in shape.members.items()}
+        for child in el:
+            tag = child.tag.split("}")[-1]
+            member = names.get(tag)
+            if member is None:
+                problems.append(f"{path}.{tag}: not in the service model")
+            elif member.type_name == "list" and member.serialization.get("flattened"):
+                conform_restxml(member.member, child, f"{path}.{tag}[]", problems)
+            else:
+                conform_restxml(member, child, f"{path}.{tag}", problems)
+    elif t == "list":
+        conform_xml(shape, el, path, problems)
+    elif t == "string" and shape.enum and text not in shape.enum:
+        problems.append(f"{path}: {text!r} is not one of {shape.enum}")
+    elif t in ("integer", "long") and not text.lstrip("-").isdigit():
+        problems.append(f"{path}: expected an integer, got {text!r}")
+    elif t == "boolean" and text not in ("true", "false"):
+        problems.append(f"{path}: expected a boolean, got {text!r}")
+
+
+def conform_headers(shape, headers, name, problems):
+    """The header members of a restXml answer: each x-amz-* header the model names, typed."""
+    located = {m.serialization.get("name", n).lower(): m for n, m in shape.members.items() if m.serialization.get("location") == "header"}
+    prefixed = [m.serialization.get("name", n).lower() for n, m in shape.members.items() if m.serialization.get("location") == "headers"]
+    for h, value in headers.items():
+        h = h.lower()
+        if h in ("x-amz-request-id", "x-amz-id-2") or any(h.startswith(p) for p in prefixed):
+            continue
+        m = located.get(h)
+        if m is None:
+            if h.startswith("x-amz-"):
+                problems.append(f"{name}: header {h} is not in the service model")
+        elif m.type_name in ("integer", "long") and not value.isdigit():
+            problems.append(f"{name}: header {h} is not an integer: {value!r}")
+        elif m.type_name == "string" and m.enum and value not in m.enum:
+            problems.append(f"{name}: header {h} {value!r} is not one of {m.enum}")
+
+
 def model_checker(problems):
     """A before-parse hook: the raw body of every answer must fit the service model."""
 
     def hook(operation_model, response_dict, **_):
         body, status = response_dict["body"], response_dict["status_code"]
         shape, name = operation_model.output_shape, operation_model.name
+        if operation_model.metadata["protocol"] == "rest-xml":
+            if status < 300 and shape is not None:
+                conform_headers(shape, response_dict["headers"], name, problems)
+                if body and not shape.serialization.get("payload"):
+                    conform_restxml(shape, ET.fromstring(body), name, problems)
+            elif status >= 300 and body:
+                code = ET.fromstring(body).find("Code")
+                if code is None:
+                    problems.append(f"{name}: an error without <Code>")
+            return
         if not body:
             return
         if operation_model.metadata["protocol"] in ("query", "ec2"):
@@ -322,6 +376,7 @@ def main():
     check(out["secretMissing"] == "ResourceNotFoundException", f"missing secret: {out['secretMissing']}")
 
     out.update(dynamodb(client("dynamodb", ident["region"], hub)))
+    out.update(s3(client("s3", ident["region"], hub), client("s3", DRS_REGION, target)))
 
     check(not problems, "answers outside the service model:\n  " + "\n  ".join(problems))
     print(json.dumps(out, sort_keys=True, default=str))
@@ -446,6 +501,41 @@ def dynamodb(ddb):
     out["ddbUnused"] = unused["Error"]
     check(unused["Error"]["Code"] == "ValidationException", f"an unused value: {unused['Error']}")
     out["ddbUnknownTable"] = error_code(ddb.get_item, TableName="no-such-table", Key=key)
+    return out
+
+
+def s3(hub_s3, target_s3):
+    """The run reports' bucket: objects written, read back whole and by their headers, listed
+    a page at a time; a missing key, a missing bucket and another account's bucket refused."""
+    out = {}
+    bucket, key = REPORTS, "conformance/run 1/report.json"
+    put = hub_s3.put_object(Bucket=bucket, Key=key, Body=b'{"check": "s3"}', ContentType="application/json", Metadata={"run": "boto3"})
+    check(put["ETag"].startswith('"') and put.get("VersionId"), f"PutObject {put}")
+    got = hub_s3.get_object(Bucket=bucket, Key=key)
+    out["s3Body"] = got["Body"].read().decode()
+    check(out["s3Body"] == '{"check": "s3"}', f"GetObject body {out['s3Body']}")
+    check(got["ContentType"] == "application/json" and got["Metadata"] == {"run": "boto3"}, f"GetObject headers {got['Metadata']}")
+    check(got["ETag"] == put["ETag"] and got["VersionId"] == put["VersionId"], "GetObject names the version written")
+    head = hub_s3.head_object(Bucket=bucket, Key=key)
+    out["s3HeadLength"] = head["ContentLength"]
+    check(head["ContentLength"] == len(out["s3Body"]), f"HeadObject length {head['ContentLength']}")
+    for i in range(3):
+        hub_s3.put_object(Bucket=bucket, Key=f"conformance/page/{i}.md", Body=b"# page")
+    pages = hub_s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix="conformance/", PaginationConfig={"PageSize": 2})
+    out["s3Pages"] = [[o["Key"] for o in p.get("Contents", [])] for p in pages]
+    check(sum(len(p) for p in out["s3Pages"]) == 4 and len(out["s3Pages"]) == 2, f"ListObjectsV2 pages {out['s3Pages']}")
+    folders = hub_s3.list_objects_v2(Bucket=bucket, Prefix="conformance/", Delimiter="/")
+    out["s3CommonPrefixes"] = sorted(p["Prefix"] for p in folders["CommonPrefixes"])
+    check(out["s3CommonPrefixes"] == ["conformance/page/", "conformance/run 1/"], f"CommonPrefixes {out['s3CommonPrefixes']}")
+    out["s3MissingKey"] = error_code(hub_s3.get_object, Bucket=bucket, Key="conformance/none")
+    out["s3MissingHead"] = error_code(hub_s3.head_object, Bucket=bucket, Key="conformance/none")
+    out["s3MissingBucket"] = error_code(hub_s3.get_object, Bucket="drs-orch-no-such-bucket", Key=key)
+    out["s3OtherAccount"] = error_code(target_s3.get_object, Bucket=bucket, Key=key)
+    check(
+        (out["s3MissingKey"], out["s3MissingHead"], out["s3MissingBucket"], out["s3OtherAccount"])
+        == ("NoSuchKey", "404", "NoSuchBucket", "AccessDenied"),
+        f"S3 refusals {out['s3MissingKey']} {out['s3MissingHead']} {out['s3MissingBucket']} {out['s3OtherAccount']}",
+    )
     return out
 
 

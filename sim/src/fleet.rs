@@ -34,6 +34,33 @@ pub struct Fleet {
     /// DynamoDB tables that exist from the start (the module's run ledger).
     #[serde(default)]
     pub tables: Vec<TableSpec>,
+    /// S3 buckets that exist from the start (where the module writes its run reports).
+    #[serde(default)]
+    pub buckets: Vec<BucketSpec>,
+}
+
+/// An S3 bucket that exists from the start, in the hub's account and region unless the spec
+/// names others.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BucketSpec {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    #[serde(default)]
+    pub versioned: bool,
+}
+
+impl BucketSpec {
+    pub fn account_in(&self, hub: &Hub) -> String {
+        self.account.clone().unwrap_or_else(|| hub.account_id.clone())
+    }
+
+    pub fn region_in(&self, hub: &Hub) -> String {
+        self.region.clone().unwrap_or_else(|| hub.region.clone())
+    }
 }
 
 /// A DynamoDB table that exists from the start, in the hub's account and region unless the
@@ -398,6 +425,16 @@ impl Fleet {
                 if !seen.insert((account.clone(), region.clone(), t.name.clone())) {
                     bail!("tables[{i}] ({}): a table of that name is already in account {account} region {region}", t.name);
                 }
+            }
+        }
+        let mut names = std::collections::HashSet::new();
+        for (i, b) in self.buckets.iter().enumerate() {
+            let account = b.account_in(&self.hub);
+            if !known(&account) {
+                bail!("buckets[{i}] ({}): account {account} is not in accounts", b.name);
+            }
+            if !names.insert(&b.name) {
+                bail!("buckets[{i}] ({}): bucket names are global and this one is taken", b.name);
             }
         }
         Ok(())

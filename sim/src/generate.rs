@@ -1,6 +1,6 @@
 //! Generated fleets: N servers over A accounts x R regions in web, app and database tiers,
 //! tagged for waves, with a target role per account that trusts the hub and requires an
-//! ExternalId, and the module's run ledger table in the hub. The demo fleet
+//! ExternalId, and the module's run ledger table and reports bucket in the hub. The demo fleet
 //! (`sim/fleets/demo.json`) is one of these.
 
 use crate::fleet::*;
@@ -13,6 +13,8 @@ pub const HUB_ACCESS_KEY: &str = "AKIASIMHUB0000000001";
 pub const HUB_SECRET: &str = "sim/hub/secret/key/not/a/real/credential0";
 /// The DynamoDB table the module keeps its run ledger in (partition key `pk`, sort key `sk`).
 pub const LEDGER_TABLE: &str = "drs-orch-runs";
+/// The S3 bucket the module writes its run reports to (versioned, as the hub template's).
+pub const REPORTS_BUCKET: &str = "drs-orch-reports";
 const REGIONS: &[&str] =
     &["us-east-1", "us-west-2", "eu-west-1", "eu-central-1", "ap-southeast-2", "ap-northeast-1", "ca-central-1", "sa-east-1"];
 
@@ -90,6 +92,7 @@ pub fn fleet(spec: &Spec) -> anyhow::Result<Fleet> {
         "roles": roles,
         "servers": servers,
         "tables": [{"name": LEDGER_TABLE, "partitionKey": {"name": "pk", "type": "S"}, "sortKey": {"name": "sk", "type": "S"}}],
+        "buckets": [{"name": REPORTS_BUCKET, "versioned": true}],
     });
     Fleet::from_value(value)
 }

@@ -18,6 +18,7 @@ pub mod iam;
 pub mod identity;
 pub mod ids;
 pub mod protocol;
+pub mod s3;
 pub mod secrets;
 pub mod server;
 pub mod sfn;

@@ -11,7 +11,7 @@ use crate::identity::IdentityError;
 use crate::protocol::{self, form::Form, outage, protocol_of, refused, throttled, ApiError, AuthFailure, Protocol, Reply};
 use crate::sigv4;
 use crate::world::World;
-use crate::{control, drs, dynamodb, ec2, iam, secrets, sfn, sts};
+use crate::{control, drs, dynamodb, ec2, iam, s3, secrets, sfn, sts};
 use bytes::Bytes;
 use chrono::Utc;
 use http::Method;
@@ -131,6 +131,9 @@ pub fn answer(world: &World, request: &Request) -> Answer {
 fn guess_protocol(req: &Request) -> Protocol {
     if req.headers.contains_key("x-amz-target") {
         Protocol::AwsJson10
+    } else if req.headers.contains_key("x-amz-content-sha256") && req.path != "/" {
+        // S3 alone requires the payload's hash header.
+        Protocol::RestXml
     } else if req.method == Method::POST && req.path == "/" {
         Protocol::Ec2Query
     } else {
@@ -167,8 +170,16 @@ fn handle_aws(world: &World, req: &Request) -> Answer {
     };
     record.status = reply.status().as_u16();
     let lost = record.fault == Some(CrashPoint::Lost);
+    let s3 = record.service == "s3";
     world.calls.push(record);
     let mut reply = reply;
+    if s3 {
+        reply.headers_mut().insert("x-amz-request-id", protocol::hv(&request_id));
+        // A HEAD answer has no body, its errors included.
+        if req.method == Method::HEAD {
+            *reply.body_mut() = http_body_util::Full::new(Bytes::new());
+        }
+    }
     reply.headers_mut().insert("x-amzn-requestid", protocol::hv(&request_id));
     Answer { reply, lost, latency }
 }
@@ -282,6 +293,7 @@ fn handle_signed(
         Protocol::AwsJson11 => secrets::handle(&ctx, &auth.service, &operation, &req.body),
         Protocol::AwsQuery => sts::handle(&ctx, &operation, &form),
         Protocol::Ec2Query => ec2::handle(&ctx, &operation, &form),
+        Protocol::RestXml => s3::handle(&ctx, &operation, req),
     }
     .map_err(fail)
 }
@@ -307,6 +319,7 @@ fn requested_service(protocol: Protocol, req: &Request, form: Option<&Form>) -> 
             _ => None,
         },
         Protocol::RestJson1 => Some("drs"),
+        Protocol::RestXml => Some("s3"),
     }
 }
 
@@ -352,6 +365,7 @@ fn operation_of(protocol: Protocol, service: &str, req: &Request, form: Option<&
                     "X-Amz-Target must be AmazonSSM.<Operation> or secretsmanager.<Operation>",
                 )
             }),
+        Protocol::RestXml => s3::route::operation(req),
         Protocol::AwsQuery | Protocol::Ec2Query => form
             .and_then(|f| f.get("Action"))
             .map(str::to_owned)
@@ -386,6 +400,16 @@ fn summarize(protocol: Protocol, req: &Request, form: Option<&Form>) -> Value {
         (Protocol::AwsQuery | Protocol::Ec2Query, Some(f)) => {
             for (k, v) in f.iter().filter(|(k, _)| *k != "Action" && *k != "Version") {
                 map.insert(k.clone(), v.clone().into());
+            }
+        }
+        (Protocol::RestXml, _) => {
+            // The object's bytes are a report, not parameters: its path and size alone.
+            map.insert("path".into(), req.path.clone().into());
+            if !req.query.is_empty() {
+                map.insert("query".into(), req.query.clone().into());
+            }
+            if !req.body.is_empty() {
+                map.insert("bytes".into(), req.body.len().into());
             }
         }
         // A body far past what the log keeps is not read for it: parsing, masking and

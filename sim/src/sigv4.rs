@@ -105,11 +105,9 @@ pub fn verify(auth: &Authorization, secret: &str, req: &SignedRequest) -> Result
         return Err(SigError::HostNotSigned);
     }
     check_scope_date(&auth.date, &amz_date)?;
-    let payload_hash = hex::encode(Sha256::digest(req.body));
-    if header(req.headers, "x-amz-content-sha256").is_some_and(|h| h != payload_hash) {
-        return Err(SigError::PayloadHash);
-    }
-    let canonical = canonical_request(req, &auth.signed_headers, &payload_hash);
+    let s3 = auth.service == "s3";
+    let payload_hash = payload_hash(req, s3)?;
+    let canonical = canonical_request(req, &auth.signed_headers, &payload_hash, s3);
     let scope = format!("{}/{}/{}/aws4_request", auth.date, auth.region, auth.service);
     let string_to_sign = format!("AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}", hex::encode(Sha256::digest(canonical.as_bytes())));
     let key = generate_signing_key(secret, SystemTime::from(signed_at), &auth.region, &auth.service);
@@ -177,13 +175,37 @@ fn host_names(host: &str) -> Option<(String, Option<String>)> {
     Some((service, region))
 }
 
+/// What the canonical request ends with: the body's SHA-256. A client's
+/// `x-amz-content-sha256` that differs from it refuses the request (the body was swapped
+/// after signing). S3 alone requires the header and takes two other values: UNSIGNED-PAYLOAD
+/// and STREAMING-UNSIGNED-PAYLOAD-TRAILER (an aws-chunked body whose checksum trails it);
+/// the header's own text is then what was signed.
+fn payload_hash(req: &SignedRequest, s3: bool) -> Result<String, SigError> {
+    let computed = hex::encode(Sha256::digest(req.body));
+    let given = header(req.headers, "x-amz-content-sha256");
+    match given.as_deref() {
+        Some(h) if h == computed => Ok(computed),
+        None if !s3 => Ok(computed),
+        None => Err(SigError::Malformed("Missing required header for this request: x-amz-content-sha256".into())),
+        Some(h @ ("UNSIGNED-PAYLOAD" | "STREAMING-UNSIGNED-PAYLOAD-TRAILER")) if s3 => Ok(h.to_owned()),
+        Some(h) if s3 && h.starts_with("STREAMING-") => {
+            Err(SigError::Malformed(format!("x-amz-content-sha256: {h} is not simulated; sign the payload or leave it unsigned")))
+        }
+        Some(_) => Err(SigError::PayloadHash),
+    }
+}
+
 fn header(headers: &HeaderMap, name: &str) -> Option<String> {
     headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
 }
 
-fn canonical_request(req: &SignedRequest, signed: &[String], payload_hash: &str) -> String {
-    // Non-S3 services encode the (already encoded) path a second time.
-    let path = if req.raw_path.is_empty() { "/".to_string() } else { utf8_percent_encode(req.raw_path, SIGV4_PATH).to_string() };
+fn canonical_request(req: &SignedRequest, signed: &[String], payload_hash: &str, s3: bool) -> String {
+    // Non-S3 services encode the (already encoded) path a second time; S3 signs it as sent.
+    let path = match (req.raw_path.is_empty(), s3) {
+        (true, _) => "/".to_string(),
+        (false, true) => req.raw_path.to_owned(),
+        (false, false) => utf8_percent_encode(req.raw_path, SIGV4_PATH).to_string(),
+    };
     let mut pairs: Vec<(String, String)> = req
         .raw_query
         .split('&')

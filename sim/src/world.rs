@@ -43,6 +43,8 @@ pub struct World {
     pub secrets: crate::secrets::store::SecretStore,
     /// DynamoDB tables of every account and region (global tables shared by their regions).
     pub tables: crate::dynamodb::tables::Tables,
+    /// S3 buckets of every account (names are global), with their objects.
+    pub buckets: crate::s3::store::Buckets,
     /// Each account's AWS Organizations id, for those in one (`aws:PrincipalOrgID`).
     pub organizations: HashMap<String, String>,
     partitions: RwLock<HashMap<(String, String), PartitionRef>>,
@@ -62,6 +64,7 @@ impl World {
             tokens: TaskTokens::default(),
             secrets: Default::default(),
             tables: Default::default(),
+            buckets: Default::default(),
             organizations: organizations(&fleet),
             partitions: RwLock::new(HashMap::new()),
         };
@@ -94,6 +97,13 @@ impl World {
             let table = Table::new(&spec.name, &spec.account_in(&fleet.hub), schema, spec.regions_in(&fleet.hub), start);
             // Fleet::from_value refuses two tables of one name in a region, the one way this fails.
             world.tables.add(table).expect("the fleet's tables are distinct per region");
+        }
+        for b in &fleet.buckets {
+            // Fleet::from_value refuses a bucket name twice, the one way this fails.
+            world
+                .buckets
+                .add(&b.name, &b.account_in(&fleet.hub), &b.region_in(&fleet.hub), b.versioned)
+                .expect("the fleet's buckets are distinct");
         }
         world
     }

@@ -1,7 +1,7 @@
 //! The real `drs-sim serve` binary answers boto3 (Python) and the AWS CLI as it answers the
 //! Rust SDK: sim/conformance/boto3_check.py drives one server, then the Rust SDK repeats the
 //! same operations against it and the answers are compared (DynamoDB's under another
-//! partition key, in `dynamodb_repeats`).
+//! partition key, in `dynamodb_repeats`; S3's objects under their own keys, in `s3_repeats`).
 #![allow(clippy::unwrap_used, clippy::panic)] // test code: a failed step fails the test
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -24,6 +24,7 @@ const ACCOUNT: &str = "200000000001";
 const DRS_REGION: &str = "us-east-1";
 const ORIGIN_REGION: &str = "us-west-2";
 const LEDGER: &str = "drs-orch-runs";
+const REPORTS: &str = "drs-orch-reports";
 
 /// `drs-sim serve`, killed when dropped (also when the test panics).
 struct Serve {
@@ -316,6 +317,7 @@ async fn boto3_and_the_aws_cli_see_what_the_rust_sdk_sees() {
     assert_eq!(code(&err), py["secretMissing"]);
 
     dynamodb_repeats(&hub_config, &py).await;
+    s3_repeats(&hub_config, &config(&serve, target.clone(), DRS_REGION), &py).await;
     aws_cli(&serve, &me, &target, &ids);
 }
 
@@ -508,6 +510,61 @@ async fn dynamodb_repeats(hub: &SdkConfig, py: &Value) {
     assert_eq!(code(&err), py["ddbUnknownTable"]);
 }
 
+/// S3 as the run reports use it: the object boto3 wrote read back, an object of the Rust SDK's
+/// own written, read and listed a page at a time, and the same refusals.
+async fn s3_repeats(hub: &SdkConfig, target: &SdkConfig, py: &Value) {
+    use aws_sdk_s3::primitives::ByteStream;
+    let s3 = aws_sdk_s3::Client::new(hub);
+    let got = s3.get_object().bucket(REPORTS).key("conformance/run 1/report.json").send().await.unwrap();
+    assert_eq!(got.metadata().and_then(|m| m.get("run")).map(String::as_str), Some("boto3"));
+    let body = got.body.collect().await.unwrap().into_bytes();
+    assert_eq!(Value::from(String::from_utf8_lossy(&body).into_owned()), py["s3Body"]);
+    let key = "conformance/rust/report.md";
+    let put = s3
+        .put_object()
+        .bucket(REPORTS)
+        .key(key)
+        .body(ByteStream::from_static(b"# rust"))
+        .content_type("text/markdown")
+        .send()
+        .await
+        .unwrap();
+    let head = s3.head_object().bucket(REPORTS).key(key).send().await.unwrap();
+    assert_eq!((head.content_length(), head.e_tag(), head.content_type()), (Some(6), put.e_tag(), Some("text/markdown")));
+    assert!(head.version_id().is_some() && head.version_id() == put.version_id(), "a versioned bucket names the version");
+    let pages: Vec<_> = s3
+        .list_objects_v2()
+        .bucket(REPORTS)
+        .prefix("conformance/")
+        .max_keys(2)
+        .into_paginator()
+        .send()
+        .collect::<Result<_, _>>()
+        .await
+        .unwrap();
+    let keys: Vec<&str> = pages.iter().flat_map(|p| p.contents()).filter_map(|o| o.key()).collect();
+    let boto3_keys: Vec<&str> =
+        py["s3Pages"].as_array().unwrap().iter().flat_map(|p| p.as_array().unwrap()).filter_map(Value::as_str).collect();
+    let mut expected = boto3_keys.clone();
+    expected.push(key);
+    expected.sort();
+    assert_eq!(keys, expected, "the pages hold every key once, in order");
+    assert_eq!(pages.len(), 3);
+    let folders = s3.list_objects_v2().bucket(REPORTS).prefix("conformance/").delimiter("/").send().await.unwrap();
+    let prefixes: Vec<&str> = folders.common_prefixes().iter().filter_map(|p| p.prefix()).collect();
+    assert_eq!(prefixes, ["conformance/page/", "conformance/run 1/", "conformance/rust/"]);
+
+    let missing = s3.get_object().bucket(REPORTS).key("conformance/none").send().await.unwrap_err();
+    assert_eq!(code(&missing), py["s3MissingKey"]);
+    assert!(missing.into_service_error().is_no_such_key(), "a typed NoSuchKey");
+    let head = s3.head_object().bucket(REPORTS).key("conformance/none").send().await.unwrap_err();
+    assert!(head.into_service_error().is_not_found(), "HeadObject of a missing key is a typed NotFound");
+    let bucket = s3.get_object().bucket("drs-orch-no-such-bucket").key("k").send().await.unwrap_err();
+    assert_eq!(code(&bucket), py["s3MissingBucket"]);
+    let other = aws_sdk_s3::Client::new(target).get_object().bucket(REPORTS).key(key).send().await.unwrap_err();
+    assert_eq!(code(&other), py["s3OtherAccount"]);
+}
+
 /// Three AWS CLI calls: who the hub is, a refused AssumeRole, and the servers (paginated).
 fn aws_cli(
     serve: &Serve,
@@ -559,4 +616,9 @@ fn aws_cli(
         ok(run(&hub, DRS_REGION, &[&args[..], &["--expression-attribute-values", values, "--page-size", "2"]].concat()));
     let sks: Vec<&str> = queried["Items"].as_array().unwrap().iter().filter_map(|i| i["sk"]["S"].as_str()).collect();
     assert_eq!(sks, ["run#1", "run#2", "run#3", "run#4", "run#5"], "the CLI follows LastEvaluatedKey itself");
+    // The reports bucket: the CLI lists what boto3 and the Rust SDK wrote, following its pages.
+    let args = ["s3api", "list-objects-v2", "--bucket", "drs-orch-reports", "--prefix", "conformance/", "--page-size", "2"];
+    let listed = ok(run(&hub, DRS_REGION, &args));
+    let keys: Vec<&str> = listed["Contents"].as_array().unwrap().iter().filter_map(|o| o["Key"].as_str()).collect();
+    assert_eq!(keys.len(), 5, "{keys:?}");
 }

@@ -1,9 +1,12 @@
 //! `drs-orch drill MANIFEST`: plays the platform locally. For each layer in order, each DRS
 //! resource of the layer in parallel: `activate` and its status checks (a task token per
 //! resource, answered by the module itself), a progress bar per wave, paused waves approved
-//! (`--approve auto`) or left to `drs-orch approve`; then `cleanup` of the drill; then the
-//! run report (JSON, Markdown, HTML), whose JSON path is the last line printed. Against the
-//! embedded simulator the clock moves one poll interval per wait; with `--aws`, real waits.
+//! (`--approve auto`) or left to `drs-orch approve`; then `cleanup` of the drill. Each run's
+//! report is the module's own (`report::from_ledger`), written to the reports bucket by the
+//! lifecycle as under the platform (the bucket's keys are printed); the drill's report (JSON,
+//! Markdown, HTML) puts the runs together in a local folder, and its JSON path is the last
+//! line printed. Its times are the runs' own, on the module's clock. Against the embedded
+//! simulator the clock moves one poll interval per wait; with `--aws`, real waits.
 
 use crate::commands::approve;
 use crate::embedded;
@@ -11,9 +14,10 @@ use drs_module::aws::Clients;
 use drs_module::driver::{Driver, WaitFn};
 use drs_module::error::ErrorCode;
 use drs_module::lifecycle::LifecycleError;
-use drs_module::recovery::payload::Payload;
+use drs_module::recovery::run::Loaded;
 use drs_module::recovery::status::{Status, WaveState};
-use drs_module::report::{collect, html, markdown, PhaseReport, ResourceReport, RunReport, Verdict};
+use drs_module::report::store::{Location, Store};
+use drs_module::report::{from_ledger, html, markdown, PhaseReport, ResourceReport, RunReport, Verdict};
 use drs_module::resource::{DrsResource, Mode};
 use drs_sim::client::Control;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
@@ -63,11 +67,13 @@ struct Run {
 struct Activated {
     layer: u64,
     name: String,
-    payload: Option<Payload>,
+    /// The run's record and plan, when it opened.
+    run: Option<Loaded>,
     status: Option<Status>,
     error: Option<LifecycleError>,
-    /// Read back before cleanup terminates the instances whose launch times it holds.
-    report: Option<ResourceReport>,
+    /// The run's report, built before cleanup terminates the instances whose launch times it
+    /// holds (the module wrote the same to the reports bucket when the run ended).
+    report: Option<RunReport>,
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
@@ -87,7 +93,6 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         approve: args.approve,
         bars: MultiProgress::new(),
     };
-    let started = run.clients.now();
     let mut activated: Vec<Activated> = vec![];
     for layer in &layers {
         let results = futures::future::join_all(layer.resources.iter().map(|r| activate(&run, layer.layer, r))).await;
@@ -98,21 +103,22 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             break;
         }
     }
-    let mut phases = vec![];
+    let mut cleanups: Vec<(String, Result<(), LifecycleError>)> = vec![];
     if !args.keep {
         for layer in layers.iter().rev() {
             for r in &layer.resources {
                 if r.mode() == Mode::Recovery {
                     continue;
                 }
-                phases.push(cleanup(&run, r).await);
+                cleanups.push((r.name.clone(), cleanup(&run, r).await));
             }
         }
     }
-    let report = report(&args, started, run.clients.now(), &activated, phases)?;
+    let (runs, written) = run_reports(&run, &activated, &cleanups).await;
+    let report = report(&args, &run.clients, &activated, runs);
     let dir = args.report_dir.join(format!(
         "{}-{}",
-        started.format("%Y%m%dT%H%M%SZ"),
+        report.started.format("%Y%m%dT%H%M%SZ"),
         report.resources.first().map(|r| r.execution.as_str()).unwrap_or("run")
     ));
     std::fs::create_dir_all(&dir)?;
@@ -120,6 +126,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     std::fs::write(dir.join("report.html"), html::render(&report))?;
     let json_path = dir.join("report.json");
     std::fs::write(&json_path, report.json())?;
+    for line in written {
+        println!("{line}");
+    }
     println!("drill {}: {} (report: Markdown and HTML beside it)", report.outcome_text(), args.manifest.display());
     println!("{}", json_path.display());
     anyhow::ensure!(report.outcome == Verdict::Succeeded, "the drill failed: see the report");
@@ -243,31 +252,43 @@ async fn activate(run: &Run, layer: u64, resource: &DrsResource) -> Activated {
             b.abandon();
         }
     }
-    let (payload, error) = match result {
-        Ok(r) => (drs_module::recovery::run::of_payload(&run.clients, &r.payload).await.ok().map(|l| l.plan), None),
+    let (loaded, error) = match result {
+        Ok(r) => (drs_module::recovery::run::of_payload(&run.clients, &r.payload).await.ok(), None),
         Err(e) => {
             run.say(format!("{name}: {}: {}", e.code, e.message));
             (None, Some(e))
         }
     };
     let status = last.into_inner();
-    let report = match &payload {
-        Some(p) => {
-            let err = error.as_ref().map(|e| (e.code, e.message.clone()));
-            match collect::resource(&run.clients, layer, p, status.as_ref(), err).await {
-                Ok(r) => Some(r),
-                Err(e) => {
-                    run.say(format!("{name}: the report could not be read back: {e:#}"));
-                    None
-                }
+    // A run that failed has its record too: its end is what the report says.
+    let loaded = match (loaded, &status) {
+        (Some(l), _) => Some(l),
+        (None, Some(st)) => opened(run, resource, &st.execution).await,
+        (None, None) => None,
+    };
+    let report = match &loaded {
+        Some(l) => match from_ledger::build(&run.clients, l, status.as_ref()).await {
+            Ok(mut r) => {
+                r.resources.iter_mut().for_each(|res| res.layer = layer);
+                Some(r)
             }
-        }
+            Err(e) => {
+                run.say(format!("{name}: the report could not be read back: {e:#}"));
+                None
+            }
+        },
         None => None,
     };
-    Activated { layer, name, payload, status, error, report }
+    Activated { layer, name, run: loaded, status, error, report }
 }
 
-async fn cleanup(run: &Run, resource: &DrsResource) -> PhaseReport {
+/// The run a resource opened under `execution`, read back from the ledger.
+async fn opened(run: &Run, resource: &DrsResource, execution: &str) -> Option<Loaded> {
+    let key = drs_module::ledger::RunKey::new(&resource.identity(), execution);
+    drs_module::recovery::run::load(&run.clients, &key).await.ok()
+}
+
+async fn cleanup(run: &Run, resource: &DrsResource) -> Result<(), LifecycleError> {
     let name = resource.name.clone();
     let token = parent_token(run).await;
     let wait = waiter(run, Arc::new(Mutex::new(None)));
@@ -285,44 +306,110 @@ async fn cleanup(run: &Run, resource: &DrsResource) -> PhaseReport {
     bar.finish_and_clear();
     match result {
         Ok(r) => {
-            run.say(format!("{name}: cleanup terminated {} drill instances", r.payload["instances"]));
-            PhaseReport { resource: name, phase: "cleanup".into(), outcome: Verdict::Succeeded, detail: r.payload }
+            // The check that found nothing left, not the phase call's first count.
+            let done = r.detail.as_ref().unwrap_or(&r.payload);
+            run.say(format!("{name}: cleanup done ({} recovery instances left)", done["remaining"]));
+            Ok(())
         }
-        Err(e) => PhaseReport {
-            resource: name,
-            phase: "cleanup".into(),
-            outcome: Verdict::Failed(e.code),
-            detail: json!({"error": e.message}),
-        },
+        Err(e) => {
+            run.say(format!("{name}: cleanup failed: {}: {}", e.code, e.message));
+            Err(e)
+        }
     }
 }
 
-fn report(
-    args: &Args,
-    started: chrono::DateTime<chrono::Utc>,
-    ended: chrono::DateTime<chrono::Utc>,
-    activated: &[Activated],
-    phases: Vec<PhaseReport>,
-) -> anyhow::Result<RunReport> {
-    let mut resources = vec![];
-    let mut mode = Mode::Drill;
+/// Each run's report with its cleanup: the one the module wrote to the reports bucket (its
+/// key printed), else the one built before cleanup with the cleanup as the ledger holds it.
+async fn run_reports(run: &Run, activated: &[Activated], cleanups: &[(String, Result<(), LifecycleError>)]) -> RunReports {
+    let store = Store::of(&run.clients);
+    let mut out = vec![];
+    let mut written = vec![];
     for a in activated {
-        let error = a.error.as_ref().map(|e| (e.code, e.message.clone()));
-        if let Some(p) = &a.payload {
-            mode = p.mode;
-        }
-        match &a.report {
-            Some(r) => resources.push(r.clone()),
-            None => resources.push(ResourceReport {
-                layer: a.layer,
-                resource: a.name.clone(),
-                execution: a.status.as_ref().map(|s| s.execution.clone()).unwrap_or_default(),
-                // No payload and no error: activation ended without an answer to read.
-                outcome: Verdict::Failed(error.as_ref().map(|e| e.0).unwrap_or(ErrorCode::InternalError)),
-                error: error.map(|e| e.1),
-                partitions: vec![],
-                waves: vec![],
-            }),
+        let (Some(l), Some(built)) = (&a.run, &a.report) else {
+            out.push(None);
+            continue;
+        };
+        let at: Option<Location> = store.as_ref().map(|s| s.location(&l.plan.resource, &l.plan.execution));
+        let stored = match (&store, &at) {
+            (Some(s), Some(at)) => match s.read(at).await {
+                Ok(Some(r)) => {
+                    written.push(format!("{}: run report {at}", a.name));
+                    Some(r)
+                }
+                Ok(None) => {
+                    run.say(format!("{}: no run report at {at} (see the log for why)", a.name));
+                    None
+                }
+                Err(e) => {
+                    run.say(format!("{}: the run report could not be read: {e}", a.name));
+                    None
+                }
+            },
+            _ => None,
+        };
+        let mut report = match stored {
+            Some(r) => r,
+            None => with_cleanup(run, a, l, built.clone(), cleanups).await,
+        };
+        report.resources.iter_mut().for_each(|res| res.layer = a.layer);
+        out.push(Some(report));
+    }
+    (out, written)
+}
+
+/// Each activation's run report (None when no run opened), and where the module wrote them.
+type RunReports = (Vec<Option<RunReport>>, Vec<String>);
+
+/// The cleanup of `a`'s resource as the ledger recorded it on `a`'s run, when there was one.
+async fn with_cleanup(
+    run: &Run,
+    a: &Activated,
+    l: &Loaded,
+    report: RunReport,
+    cleanups: &[(String, Result<(), LifecycleError>)],
+) -> RunReport {
+    let Some((_, result)) = cleanups.iter().find(|(n, _)| *n == a.name) else { return report };
+    let record = match drs_module::ledger::of(&run.clients).get(&l.plan.key()).await {
+        Ok(Some(r)) => r,
+        _ => return report,
+    };
+    let failure = result.as_ref().err().map(|e| (e.code, e.message.as_str()));
+    let phase = from_ledger::cleanup_phase(&a.name, &record, &report, failure);
+    from_ledger::with_phase(report, phase)
+}
+
+/// The drill's report: each run's as the module made it, one after the other; the drill's
+/// start and end are the earliest run start and the latest run or cleanup end (the runs'
+/// clock, never this process's wall time).
+fn report(args: &Args, clients: &Clients, activated: &[Activated], runs: Vec<Option<RunReport>>) -> RunReport {
+    let mut resources = vec![];
+    let mut phases: Vec<PhaseReport> = vec![];
+    let mut mode = Mode::Drill;
+    let (mut started, mut ended) = (None::<chrono::DateTime<chrono::Utc>>, None::<chrono::DateTime<chrono::Utc>>);
+    for (a, r) in activated.iter().zip(runs) {
+        match r {
+            Some(r) => {
+                mode = r.mode;
+                started = Some(started.map_or(r.started, |s| s.min(r.started)));
+                let last = r.phases.iter().filter_map(|p| p.ended).chain([r.ended]).max().unwrap_or(r.ended);
+                ended = Some(ended.map_or(last, |e| e.max(last)));
+                resources.extend(r.resources);
+                phases.extend(r.phases);
+            }
+            None => {
+                let error = a.error.as_ref().map(|e| (e.code, e.message.clone()));
+                resources.push(ResourceReport {
+                    layer: a.layer,
+                    resource: a.name.clone(),
+                    execution: a.status.as_ref().map(|s| s.execution.clone()).unwrap_or_default(),
+                    // No run and no error: activation ended without an answer to read.
+                    outcome: Verdict::Failed(error.as_ref().map(|e| e.0).unwrap_or(ErrorCode::InternalError)),
+                    error: error.map(|e| e.1),
+                    partitions: vec![],
+                    waves: vec![],
+                    left_out: vec![],
+                })
+            }
         }
     }
     let failed = resources
@@ -330,14 +417,17 @@ fn report(
         .find(|r| r.outcome != Verdict::Succeeded)
         .map(|r| (r.outcome, None))
         .or_else(|| phases.iter().find(|p| p.outcome != Verdict::Succeeded).map(|p| (p.outcome, Some(p.phase.clone()))));
-    Ok(RunReport {
+    // A drill that opened no run has no time of its own: now, on the module's clock.
+    let now = clients.now();
+    RunReport {
         source: args.manifest.display().to_string(),
         mode,
-        started,
-        ended,
+        started: started.unwrap_or(now),
+        ended: ended.unwrap_or(now),
+        clock: from_ledger::statement(clients),
         outcome: failed.as_ref().map(|f| f.0).unwrap_or(Verdict::Succeeded),
         failed_phase: failed.and_then(|f| f.1),
         resources,
         phases,
-    })
+    }
 }

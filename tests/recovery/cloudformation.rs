@@ -10,7 +10,7 @@
 //! on the resources its model of a launch touches, so the Dependent statements' conditions are
 //! exercised too.
 
-use crate::common::{resource, rig_with, shop_parameters, Rig};
+use crate::common::{resource, rig_configured, shop_parameters, Rig};
 use crate::templates::{granted, hub_statements, target_statements, template};
 use drs_sim::generate::{HUB_ROLE, TARGET_ROLE};
 use serde_json::{json, Value};
@@ -137,7 +137,12 @@ async fn the_templates_roles_suffice_for_a_full_run_and_grant_nothing_unused() {
     let hub_actions: BTreeSet<String> =
         actions(statements(&hub_t, "HubRole").iter()).into_iter().filter(|a| !a.starts_with("logs:")).collect();
 
-    let r = rig_with(crate::templates::fleet()).await;
+    // Reports go to the bucket the stack creates, under the stack's prefix.
+    let r = rig_configured(crate::templates::fleet(), |c| {
+        c.reports =
+            Some(drs_module::config::ReportsConfig { bucket: crate::templates::REPORTS_BUCKET.into(), prefix: "runs/".into() })
+    })
+    .await;
 
     // accounts check: every probe passes with the template's role.
     let report = drs_module::accounts::check(&r.clients, &r.clients.config().partitions()).await;

@@ -25,6 +25,7 @@ mod outage;
 mod payload;
 mod policies;
 mod real;
+mod reports;
 mod run_ledger;
 mod secrets_scan;
 mod standalone;

@@ -292,8 +292,9 @@ async fn a_status_check_reads_the_record_and_the_jobs_once_and_writes_only_what_
             *jobs_reads.entry((c.account.clone(), c.region.clone())).or_insert(0) += 1;
         }
         // A check that starts nothing reads each partition's jobs once; one that starts a
-        // wave reads them once more for the servers busy elsewhere.
-        let most = if starts == 0 { 1 } else { 2 };
+        // wave reads them once more for the servers busy elsewhere; the one that ends the run
+        // once more for the run's report (written once, `report::publish`).
+        let most = if starts == 0 { 1 } else { 2 } + usize::from(h.answer == json!(true));
         assert!(jobs_reads.values().all(|n| *n <= most), "check {checks}: the jobs read once: {jobs_reads:?}");
         let updates = count("UpdateItem") + count("PutItem") + count("TransactWriteItems");
         if updates == 0 && starts == 0 {

@@ -1,7 +1,7 @@
 //! The project's CloudFormation roles loaded into the simulator as the stacks would create
 //! them: each target account's role with cloudformation/target-account.json's policy and trust,
 //! the hub with cloudformation/hub.json's policy, resolved for the demo fleet's accounts, region, approval
-//! state machine and run ledger. The simulator then evaluates them as IAM does (actions,
+//! state machine, run ledger and reports bucket (the stack's name for it, in the fleet too). The simulator then evaluates them as IAM does (actions,
 //! resources, conditions), nothing else granted.
 
 use drs_sim::generate::{self, HUB_ACCOUNT, HUB_ROLE, TARGET_ROLE};
@@ -11,6 +11,10 @@ use serde_json::{json, Value};
 
 pub const REGION: &str = "us-east-1";
 const APPROVAL: &str = "drs-orch-approval";
+/// The reports bucket hub.json names (`drs-orch-reports-<account>-<region>`; the role's policy
+/// spells the name out rather than referring to the bucket, which would close a cycle through
+/// the key that encrypts it).
+pub const REPORTS_BUCKET: &str = "drs-orch-reports-100000000000-us-east-1";
 
 pub fn template(name: &str) -> Value {
     // Tests run in the package directory, the repository root.
@@ -61,6 +65,7 @@ pub fn fleet() -> drs_sim::Fleet {
     hub.statements = hub_statements(&targets);
     hub.trust = vec![];
     fleet.roles.push(hub);
+    fleet.buckets.push(drs_sim::fleet::BucketSpec { name: REPORTS_BUCKET.into(), account: None, region: None, versioned: true });
     fleet
 }
 

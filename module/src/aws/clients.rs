@@ -105,6 +105,11 @@ impl Clients {
         self.clock.now()
     }
 
+    /// Which clock `now` reads, as reports state it.
+    pub fn clock_name(&self) -> &'static str {
+        self.clock.name()
+    }
+
     /// The hub configuration for the default credential chain (the Lambda's role, a profile).
     pub async fn from_environment(cfg: Arc<ModuleConfig>, execution: &str) -> Clients {
         let hub = aws_config::defaults(BehaviorVersion::latest()).region(Region::new(cfg.hub.region.clone())).load().await;

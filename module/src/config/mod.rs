@@ -40,6 +40,9 @@ pub struct ModuleConfig {
     /// The run ledger (`ledger/`): where each run's record lives.
     #[serde(default)]
     pub ledger: LedgerConfig,
+    /// Where each run's report is written (`report/publish.rs`); none: no report is written.
+    #[serde(default)]
+    pub reports: Option<ReportsConfig>,
     /// Tenants' wave hooks (WebAssembly components) and what a failing hook does.
     #[serde(default)]
     pub hooks: Option<HooksConfig>,
@@ -202,6 +205,20 @@ impl Default for LedgerConfig {
     fn default() -> Self {
         LedgerConfig { table_name: default_ledger_table(), payload_key: None }
     }
+}
+
+/// The S3 bucket (in the hub account and region) that holds the run reports, and the prefix
+/// of their keys: `<prefix><resource>/<execution>/report.{json,html,md}`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ReportsConfig {
+    pub bucket: String,
+    #[serde(default = "default_reports_prefix")]
+    pub prefix: String,
+}
+
+fn default_reports_prefix() -> String {
+    "runs/".to_owned()
 }
 
 fn default_ledger_table() -> String {

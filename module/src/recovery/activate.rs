@@ -86,6 +86,16 @@ pub async fn build(clients: &Clients, resource: &DrsResource, execution: &str) -
                 .collect(),
         });
     }
+    let skipping = sel.policy.on_not_ready == crate::selection::Action::Skip;
+    let mut left_out = super::left_out::of_resolution(&r.resolution, skipping);
+    left_out.extend(recovered.iter().map(|(id, text)| super::left_out::LeftOut {
+        kind: super::left_out::LeftOutKind::Recovered,
+        source_server_id: Some(id.clone()),
+        hostname: None,
+        partition: None,
+        entry: None,
+        reason: format!("already runs as a recovery instance of an earlier real recovery: {text}"),
+    }));
     let hooks = match &params.tenant {
         None => vec![],
         Some(t) => crate::hooks::names(clients.config(), t, params.hooks.as_deref())?,
@@ -110,6 +120,7 @@ pub async fn build(clients: &Clients, resource: &DrsResource, execution: &str) -
         hooks,
         launch: resource.launch.clone(),
         recovered: recovered.into_values().collect(),
+        left_out,
     })
 }
 

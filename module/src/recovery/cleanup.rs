@@ -39,6 +39,8 @@ pub struct CleanupStatus {
     pub left_to_others_named: Vec<String>,
     /// The resource's runs in scope the ledger lists.
     pub runs: usize,
+    /// Their executions: each run's report gets the cleanup when it ends.
+    pub executions: Vec<String>,
     /// Instances found by tags whose execution the ledger does not list (runs from before
     /// the ledger, or a table restored without them): cleaned all the same.
     pub not_in_ledger: usize,
@@ -137,6 +139,7 @@ pub async fn pass(clients: &Clients, configured: &[Partition], scope: &Scope<'_>
             .map(|l| format!("{} ({})", l.recovery_instance_id, l.partition))
             .collect(),
         runs: runs.len(),
+        executions: runs.iter().map(|r| r.execution.clone()).collect(),
         not_in_ledger: found.ours.iter().filter(|l| !l.execution.as_deref().is_some_and(|e| known.contains(e))).count(),
     })
 }

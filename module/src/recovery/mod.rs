@@ -9,6 +9,7 @@ pub mod boundary;
 pub mod cleanup;
 pub mod gate;
 pub mod launches;
+pub mod left_out;
 pub mod observe;
 pub mod outage;
 pub mod payload;

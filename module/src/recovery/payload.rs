@@ -73,6 +73,9 @@ pub struct Payload {
     /// an earlier one (`recovered.rs`), as the answers name them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub recovered: Vec<String>,
+    /// What the selection left out (`left_out.rs`), for the run's report.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub left_out: Vec<super::left_out::LeftOut>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -243,6 +246,7 @@ mod tests {
             hooks: vec![],
             launch: None,
             recovered: vec![],
+            left_out: vec![],
         }
     }
 

@@ -7,7 +7,7 @@ use super::figures::{
 };
 use super::timeline::{self, Axis, Timeline};
 use super::view::{col, Block, Cell, Column, ColumnKind::*, Doc, Field, Table, WaveServers};
-use super::{seconds_between, when, PhaseReport, ResourceReport, RunReport, ServerReport, WaveReport};
+use super::{seconds_between, when, LeftOut, PhaseReport, ResourceReport, RunReport, ServerReport, WaveReport};
 
 const RESOURCES: &[Column] = &[
     col("Layer", Number),
@@ -41,7 +41,16 @@ const FAILURES: &[Column] = &[
 const HOOKS: &[Column] = &[col("Wave", Text), col("Hook", Text), col("Point", Text), col("Decision", Text), col("Detail", Wrap)];
 const SERVERS: &[Column] =
     &[col("Hostname", Text), col("Server ID", Text), col("Partition", Text), col("Status", Text), col("Recovery (s)", Number)];
-const PHASES: &[Column] = &[col("Resource", Text), col("Phase", Text), col("Outcome", Text), col("Detail", Wrap)];
+const PHASES: &[Column] =
+    &[col("Resource", Text), col("Phase", Text), col("Outcome", Text), col("Ended", Text), col("Detail", Wrap)];
+const LEFT_OUT: &[Column] = &[
+    col("Why", Text),
+    col("Hostname", Text),
+    col("Server ID", Text),
+    col("Partition", Text),
+    col("Entry", Text),
+    col("Reason", Wrap),
+];
 
 pub(crate) fn build(r: &RunReport) -> Doc {
     let mut blocks = vec![heading(1, format!("DRS run report: {}", r.source)), header(r), heading(2, "Resources".into())];
@@ -75,7 +84,7 @@ fn table_or(columns: &'static [Column], rows: Vec<Vec<Cell>>, empty: &'static st
 }
 
 fn header(r: &RunReport) -> Block {
-    Block::Fields(vec![
+    let mut fields = vec![
         field("Source", text(&r.source)),
         field("Mode", text(r.mode.as_str())),
         field("Outcome", Cell::Outcome(r.outcome_text())),
@@ -83,7 +92,11 @@ fn header(r: &RunReport) -> Block {
         field("Ended", Cell::Text(when(&r.ended))),
         // A report file may say it ended before it started: that is no duration.
         field("Duration", Cell::Text(fmt_duration((r.ended >= r.started).then(|| seconds_between(r.started, r.ended))))),
-    ])
+    ];
+    if !r.clock.is_empty() {
+        fields.push(field("Clock", text(&r.clock)));
+    }
+    Block::Fields(fields)
 }
 
 fn resource_row(res: &ResourceReport) -> Vec<Cell> {
@@ -148,7 +161,7 @@ fn resource_section(res: &ResourceReport, axis: Option<&Axis>) -> Block {
         Block::Timeline(Timeline { resource: res.resource.clone(), axis: axis.copied(), rows: waves.timeline })
     };
     let notes = if waves.notes.is_empty() { Block::Empty("No notes.") } else { Block::List(waves.notes) };
-    let blocks = vec![
+    let mut blocks = vec![
         Block::Heading { level: 2, text: format!("Resource {}", res.resource), aside: Some(format!("(layer {})", res.layer)) },
         Block::List(facts),
         Block::Figure(vec![heading(3, "Timeline".into()), chart]),
@@ -160,8 +173,13 @@ fn resource_section(res: &ResourceReport, axis: Option<&Axis>) -> Block {
         table_or(HOOKS, waves.hooks, "No hook decisions."),
         heading(3, "Notes".into()),
         notes,
-        Block::WaveServers(waves.servers),
     ];
+    // What never reached a wave: shown when there is any (every server of the group is named).
+    if !res.left_out.is_empty() {
+        blocks.push(heading(3, "Left out".into()));
+        blocks.push(table_or(LEFT_OUT, res.left_out.iter().map(left_out_row).collect(), "Nothing left out."));
+    }
+    blocks.push(Block::WaveServers(waves.servers));
     Block::Section { anchor: anchor(res), blocks }
 }
 
@@ -212,7 +230,25 @@ fn wave_servers(w: &WaveReport, label: String) -> WaveServers {
 }
 
 fn phase_row(p: &PhaseReport) -> Vec<Cell> {
-    vec![text(&p.resource), text(&p.phase), Cell::Outcome(p.outcome.as_str().into()), Cell::Text(detail_text(&p.detail))]
+    vec![
+        text(&p.resource),
+        text(&p.phase),
+        Cell::Outcome(p.outcome.as_str().into()),
+        Cell::Text(p.ended.as_ref().map(when).unwrap_or("-".into())),
+        Cell::Text(detail_text(&p.detail)),
+    ]
+}
+
+fn left_out_row(l: &LeftOut) -> Vec<Cell> {
+    let or_dash = |v: &Option<String>| text(v.as_deref().unwrap_or("-"));
+    vec![
+        text(l.kind.as_str()),
+        or_dash(&l.hostname),
+        or_dash(&l.source_server_id),
+        or_dash(&l.partition),
+        or_dash(&l.entry),
+        text(&l.reason),
+    ]
 }
 
 #[cfg(test)]

@@ -12,13 +12,15 @@ use crate::recovery::status::Status;
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashMap};
 
-/// `status` is the last status the run saw (None when activation itself failed).
+/// `status` is the last status the run saw (None when activation itself failed); `record`
+/// the run's record as the caller read it (the hooks' skips and servers given up are there).
 pub async fn resource(
     clients: &Clients,
     layer: u64,
     payload: &Payload,
     status: Option<&Status>,
     error: Option<(ErrorCode, String)>,
+    record: Option<&crate::ledger::RunRecord>,
 ) -> anyhow::Result<ResourceReport> {
     let partitions: Vec<Partition> =
         (0..payload.partitions.len()).map(|i| payload.partition(i)).collect::<anyhow::Result<_>>()?;
@@ -33,8 +35,6 @@ pub async fn resource(
         }
     }
     let mut names = BTreeMap::new();
-    // The hooks' skips are in the run's record (a report without it names none).
-    let record = crate::ledger::of(clients).get(&payload.key()).await.ok().flatten();
     let mut launched_at = BTreeMap::new();
     for (i, p) in partitions.iter().enumerate() {
         if unread.contains_key(&i) {
@@ -91,7 +91,7 @@ pub async fn resource(
                     hostname: names.get(id).cloned(),
                     partition: payload.partitions[g.partition].clone(),
                     job_id: found.map(|(j, _)| j.job_id.clone()),
-                    status: match (found, skip_hook(record.as_ref(), w, id)) {
+                    status: match (found, skip_hook(record, w, id)) {
                         (Some((_, s)), _) => s.launch_status.into(),
                         (None, Some(_)) => ServerState::Skipped,
                         (None, None) => ServerState::NotStarted,
@@ -106,7 +106,8 @@ pub async fn resource(
                     reason: failures
                         .get(id.as_str())
                         .map(|r| r.to_string())
-                        .or_else(|| skip_hook(record.as_ref(), w, id).map(|h| format!("skipped by hook {h}"))),
+                        .or_else(|| given_up(record, w, id).map(|r| format!("given up: {r}")))
+                        .or_else(|| skip_hook(record, w, id).map(|h| format!("skipped by hook {h}"))),
                 });
             }
         }
@@ -142,6 +143,7 @@ pub async fn resource(
         Some((code, message)) => (Verdict::Failed(code), Some(message)),
     };
     Ok(ResourceReport {
+        left_out: payload.left_out.clone(),
         layer,
         resource: payload.resource.clone(),
         execution: payload.execution.clone(),
@@ -150,6 +152,11 @@ pub async fn resource(
         partitions: payload.partitions.clone(),
         waves,
     })
+}
+
+/// Why server `id` of wave `w` was given up (busy in another run's job), as the ledger holds it.
+fn given_up<'a>(record: Option<&'a crate::ledger::RunRecord>, w: usize, id: &str) -> Option<&'a str> {
+    record?.given_up.get(&crate::ledger::record::wave_server_key(w, id)).map(|g| g.reason.as_str())
 }
 
 /// The hook that left server `id` out of wave `w` of this execution.

@@ -101,6 +101,7 @@ pub(crate) fn sample() -> RunReport {
         vec![server("s-web01", "web01.corp.example", p2, ServerState::Launched, t2, Some(300.5))],
     );
     RunReport {
+        clock: String::new(),
         source: "manifests/demo-drill.json".into(),
         mode: Mode::Drill,
         started: t("2024-05-01T09:59:30Z"),
@@ -109,6 +110,7 @@ pub(crate) fn sample() -> RunReport {
         failed_phase: None,
         resources: vec![
             ResourceReport {
+                left_out: vec![],
                 layer: 1,
                 resource: "core-db-app".into(),
                 execution: "exec-core-1".into(),
@@ -118,6 +120,7 @@ pub(crate) fn sample() -> RunReport {
                 waves: vec![w1, w2],
             },
             ResourceReport {
+                left_out: vec![],
                 layer: 2,
                 resource: "frontend".into(),
                 execution: "exec-front-1".into(),
@@ -128,6 +131,7 @@ pub(crate) fn sample() -> RunReport {
             },
         ],
         phases: vec![PhaseReport {
+            ended: None,
             resource: "core-db-app".into(),
             phase: "cleanup".into(),
             outcome: Verdict::Succeeded,

@@ -105,7 +105,7 @@ mod tests {
             "- wave 1 (db): waited 40 s for approval",
             "### Servers of wave 1 (web)",
             "| web01.corp.example | s-web01 | 222222222222/us-west-2 | LAUNCHED | 300.5 |",
-            "| core-db-app | cleanup | succeeded | jobs=drsjob-9; terminated=2 |",
+            "| core-db-app | cleanup | succeeded | - | jobs=drsjob-9; terminated=2 |",
         ] {
             assert!(text.contains(needle), "missing {needle:?} in\n{text}");
         }

@@ -1,20 +1,26 @@
 //! The report of a run: per resource, its waves on a timeline with per-server recovery
-//! times (StartRecovery to LAUNCHED), failures with reasons, hook decisions, and the
-//! accounts and regions touched. `collect.rs` reads it back from AWS at the end of a run;
-//! `build.rs` turns it into one document (`view.rs`) that `markdown.rs` and `html.rs` render
-//! (the JSON is the structs below, serialized).
+//! times (StartRecovery to LAUNCHED), failures with reasons, hook decisions, what the
+//! selection left out and why, and the accounts and regions touched; every time on the run's
+//! clock, stated. `collect.rs` reads it back from AWS at the end of a run, `from_ledger.rs`
+//! adds the run's record; `build.rs` turns it into one document (`view.rs`) that
+//! `markdown.rs` and `html.rs` render (the JSON is the structs below, serialized);
+//! `publish.rs` writes it to the reports bucket (`store.rs`) when the run and its cleanup end.
 
 mod build;
 pub mod collect;
 mod figures;
 #[cfg(test)]
 mod fixtures;
+pub mod from_ledger;
 pub mod html;
 pub mod markdown;
+pub mod publish;
+pub mod store;
 mod timeline;
 mod view;
 
 use crate::error::ErrorCode;
+pub use crate::recovery::left_out::{LeftOut, LeftOutKind};
 use crate::recovery::observe::LaunchStatus;
 pub use crate::recovery::progress::{HookDecision, WaveState};
 use crate::resource::Mode;
@@ -27,9 +33,13 @@ pub struct RunReport {
     /// The manifest (or event) the run came from.
     pub source: String,
     pub mode: Mode,
-    /// Wall-clock start and end of the run.
+    /// The run's start and end on the run's clock (the ledger's record: the module's clock,
+    /// the simulator's under it), never the wall time of whoever printed the report.
     pub started: DateTime<Utc>,
     pub ended: DateTime<Utc>,
+    /// Which clock every time of the report is on, stated for the reader.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub clock: String,
     /// succeeded, or the error code of the first failure.
     pub outcome: Verdict,
     /// The phase that failed after activation (cleanup), when that was the first failure.
@@ -52,6 +62,11 @@ pub struct ResourceReport {
     /// "account/region" touched by the resource's jobs.
     pub partitions: Vec<String>,
     pub waves: Vec<WaveReport>,
+    /// Servers and selection entries of the group that no wave ran, with why (not ready,
+    /// misses, conflicts, already recovered; hook skips and given-up servers also show in
+    /// their wave).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub left_out: Vec<LeftOut>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -95,6 +110,9 @@ pub struct PhaseReport {
     pub phase: String,
     pub outcome: Verdict,
     pub detail: serde_json::Value,
+    /// When the phase ended (its last check), on the run's clock.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended: Option<DateTime<Utc>>,
 }
 
 /// How a resource, a phase or the run ended: `succeeded`, or the error code, as one string.

@@ -22,6 +22,8 @@ pub enum Protocol {
     AwsQuery,
     /// EC2.
     Ec2Query,
+    /// S3.
+    RestXml,
 }
 
 /// An error as the service model names it; rendered in the caller's protocol.
@@ -86,6 +88,20 @@ impl ApiError {
                     ),
                 )
             }
+            // S3's error document (a HEAD answer drops it: `server.rs`).
+            Protocol::RestXml => {
+                let mut body = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error>");
+                xml::push_el(&mut body, "Code", &self.code);
+                xml::push_el(&mut body, "Message", &self.message);
+                for (k, v) in &self.fields {
+                    xml::push_el(&mut body, k, &v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string()));
+                }
+                xml::push_el(&mut body, "RequestId", request_id);
+                body.push_str("</Error>");
+                let mut r = xml_reply(self.status, body);
+                r.headers_mut().insert("content-type", HeaderValue::from_static("application/xml"));
+                r
+            }
             Protocol::Ec2Query => xml_reply(
                 self.status,
                 format!(
@@ -137,6 +153,7 @@ pub fn protocol_of(service: &str) -> Option<Protocol> {
         "ssm" | "secretsmanager" => Some(Protocol::AwsJson11),
         "sts" => Some(Protocol::AwsQuery),
         "ec2" => Some(Protocol::Ec2Query),
+        "s3" => Some(Protocol::RestXml),
         _ => None,
     }
 }
@@ -155,6 +172,9 @@ pub enum AuthFailure {
 impl AuthFailure {
     pub fn error(&self, protocol: Protocol) -> ApiError {
         let json = matches!(protocol, Protocol::RestJson1 | Protocol::AwsJson10 | Protocol::AwsJson11);
+        if protocol == Protocol::RestXml {
+            return self.s3_error();
+        }
         let (code, status, message) = match self {
             AuthFailure::Missing => (
                 if json { "MissingAuthenticationTokenException" } else { "MissingAuthenticationToken" },
@@ -188,6 +208,24 @@ impl AuthFailure {
     }
 }
 
+impl AuthFailure {
+    /// S3 spells its authentication failures its own way.
+    fn s3_error(&self) -> ApiError {
+        let (status, code, message) = match self {
+            AuthFailure::Missing => (403, "AccessDenied", "Access Denied"),
+            AuthFailure::UnknownKey => (403, "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records."),
+            AuthFailure::BadSignature => (
+                403,
+                "SignatureDoesNotMatch",
+                "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
+            ),
+            AuthFailure::Expired => (400, "ExpiredToken", "The provided token has expired."),
+            AuthFailure::Skewed => (403, "RequestTimeTooSkewed", "The difference between the request time and the current time is too large."),
+        };
+        ApiError::new(status, code, message)
+    }
+}
+
 /// A refused signature in the protocol's own spelling, with AWS's message for each reason
 /// (none of which repeats a secret: a scope's date, region or service at most).
 pub fn signature_refused(protocol: Protocol, e: crate::sigv4::SigError) -> ApiError {
@@ -201,6 +239,11 @@ pub fn signature_refused(protocol: Protocol, e: crate::sigv4::SigError) -> ApiEr
         SigError::HostNotSigned => {
             ApiError::new(400, "IncompleteSignature", "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.")
         }
+        SigError::PayloadHash if protocol == Protocol::RestXml => ApiError::new(
+            400,
+            "XAmzContentSHA256Mismatch",
+            "The provided 'x-amz-content-sha256' header does not match what was computed.",
+        ),
         SigError::PayloadHash => mismatch("The provided 'x-amz-content-sha256' header does not match what was computed.".into()),
         SigError::ScopeDate { scope, request } => mismatch(format!(
             "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '{scope}' != '{request}'"
@@ -219,6 +262,7 @@ pub fn throttled(protocol: Protocol, retry_after: u64) -> ApiError {
         Protocol::AwsJson10 | Protocol::AwsJson11 => ApiError::new(400, "ThrottlingException", "Rate exceeded"),
         Protocol::AwsQuery => ApiError::new(400, "Throttling", "Rate exceeded"),
         Protocol::Ec2Query => ApiError::new(503, "RequestLimitExceeded", "Request limit exceeded."),
+        Protocol::RestXml => ApiError::new(503, "SlowDown", "Please reduce your request rate."),
     };
     e.retry_after = Some(retry_after);
     e
@@ -227,6 +271,8 @@ pub fn throttled(protocol: Protocol, retry_after: u64) -> ApiError {
 pub fn outage(protocol: Protocol, status: u16) -> ApiError {
     let code = match (protocol, status) {
         (Protocol::RestJson1, _) => "InternalServerException",
+        (Protocol::RestXml, 503) => "ServiceUnavailable",
+        (Protocol::RestXml, _) => "InternalError",
         (Protocol::Ec2Query, 503) => "Unavailable",
         (Protocol::Ec2Query, _) => "InternalError",
         (_, 503) => "ServiceUnavailable",
@@ -244,7 +290,7 @@ pub fn refused(protocol: Protocol) -> ApiError {
 pub fn access_denied(protocol: Protocol, message: String) -> ApiError {
     match protocol {
         Protocol::RestJson1 | Protocol::AwsJson10 | Protocol::AwsJson11 => ApiError::new(403, "AccessDeniedException", message),
-        Protocol::AwsQuery => ApiError::new(403, "AccessDenied", message),
+        Protocol::AwsQuery | Protocol::RestXml => ApiError::new(403, "AccessDenied", message),
         Protocol::Ec2Query => {
             ApiError::new(403, "UnauthorizedOperation", format!("You are not authorized to perform this operation. {message}"))
         }

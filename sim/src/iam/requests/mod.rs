@@ -1,7 +1,7 @@
 //! The authorization requests a call makes, read from the request as AWS reads it: the
 //! action, the ARN of each resource it names (`*` for actions without resource-level
 //! permissions), and the context keys its conditions may test. Each service has its reading
-//! (`ec2.rs`, `drs.rs`, `other.rs`); every request then gets the global keys
+//! (`ec2.rs`, `drs.rs`, `s3.rs`, `other.rs`); every request then gets the global keys
 //! (`aws:PrincipalArn`, `aws:PrincipalAccount`, `aws:RequestedRegion`, and
 //! `aws:ResourceAccount` of an ARN). A request the operation will refuse as malformed is read
 //! only as far as it names something: the operation refuses it afterwards.
@@ -9,6 +9,7 @@
 mod drs;
 mod ec2;
 mod other;
+mod s3;
 
 pub use ec2::resource_arn as ec2_arn;
 
@@ -52,6 +53,7 @@ pub fn of(call: &Call) -> Vec<AuthRequest> {
     let requests = match call.service {
         "ec2" => ec2::requests(call),
         "drs" => drs::requests(call),
+        "s3" => s3::requests(call),
         _ => other::requests(call),
     };
     requests.into_iter().map(|r| with_global_keys(call, r)).collect()
