@@ -23,6 +23,7 @@ mod launch;
 mod outage;
 mod payload;
 mod policies;
+mod readiness;
 mod real;
 mod run_ledger;
 mod secrets_scan;
