@@ -186,3 +186,18 @@ async fn a_missing_permission_fails_its_partition_only_and_ec2_only_tags_are_fla
     assert_eq!(e.code.as_str(), "InvalidEvent");
     assert!(e.message.contains("/Overwrite"), "{}", e.message);
 }
+
+/// One account x region down: its servers cannot be judged, which the resource's reasons name
+/// (NOT READY); the servers of every other partition are judged as usual.
+#[tokio::test]
+async fn a_partition_down_is_named_and_hides_no_other_partitions_readiness() {
+    let r = crate::common::quick_rig().await;
+    r.outage("200000000002", "us-west-2", true).await;
+    let (res, _) = readiness(&r, billing(json!({}))).await;
+    assert_eq!(res["verdict"], "NOT_READY", "{res}");
+    let down: Vec<&Value> = res["reasons"].as_array().unwrap().iter().filter(|x| x["at"] == "200000000002/us-west-2").collect();
+    assert!(down.iter().any(|x| x["check"] == "discovery" && x["verdict"] == "NOT_READY"), "{res}");
+    let judged = verdicts(&res);
+    assert_eq!(judged.len(), 10, "db-03 and db-09 are in the dark partition: {res}");
+    assert!(judged.iter().all(|(_, v)| v == "READY"), "{res}");
+}

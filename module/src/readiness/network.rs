@@ -39,6 +39,9 @@ fn wanted(server: &ServerRef, read: &Read, want: Option<&Desired>) -> Wanted {
     w
 }
 
+/// The subnet and security group ids asked of one partition.
+type Asked = (BTreeSet<String>, BTreeSet<String>);
+
 /// What exists of the ids asked in one partition.
 struct Found {
     subnets: BTreeSet<String>,
@@ -49,14 +52,13 @@ struct Found {
 /// partition whose lookups failed.
 pub async fn check(clients: &Clients, reads: &[Read], want: Option<&Desired>) -> BTreeMap<String, Vec<Reason>> {
     let per_server: Vec<(&ServerRef, Wanted)> = reads.iter().map(|r| (&r.0, wanted(&r.0, r, want))).collect();
-    let mut asked: BTreeMap<Partition, (BTreeSet<String>, BTreeSet<String>)> = BTreeMap::new();
+    let mut asked: BTreeMap<Partition, Asked> = BTreeMap::new();
     for (s, w) in &per_server {
         let entry = asked.entry(Partition { account: s.account.clone(), region: s.region.clone() }).or_default();
         entry.0.extend(w.subnets.keys().cloned());
         entry.1.extend(w.groups.keys().cloned());
     }
-    let asked: Vec<(Partition, (BTreeSet<String>, BTreeSet<String>))> =
-        asked.into_iter().filter(|(_, (s, g))| !s.is_empty() || !g.is_empty()).collect();
+    let asked: Vec<(Partition, Asked)> = asked.into_iter().filter(|(_, (s, g))| !s.is_empty() || !g.is_empty()).collect();
     let found: BTreeMap<Partition, Result<Found, String>> = each(clients, asked, |(p, (subnets, groups))| async move {
         let r = lookup(clients, &p, &subnets, &groups).await.map_err(|e| format!("{e:#}"));
         (p, r)
