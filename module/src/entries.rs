@@ -5,7 +5,7 @@
 //! tagged is named in the answer and the metrics, never fails the others.
 
 use crate::aws::Clients;
-use crate::discovery::discover;
+use crate::discovery::discover_retrying;
 use crate::error::ErrorCode;
 use crate::event::entry::Entry;
 use crate::lifecycle::{Handled, LifecycleError};
@@ -46,7 +46,8 @@ async fn tags_sync(
     instances: &[String],
     trigger: Option<&str>,
 ) -> Result<Handled, LifecycleError> {
-    let found = discover(clients, &clients.config().partitions(), |_| {}).await;
+    // A throttled partition is read again (as activate does) before it is named unread.
+    let found = discover_retrying(clients, &clients.config().partitions(), 3).await;
     let unread: Vec<String> = found
         .failed()
         .map(|p| format!("{}: {}", p.partition, p.error.as_ref().map(ToString::to_string).unwrap_or_default()))
