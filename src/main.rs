@@ -45,6 +45,9 @@ enum Command {
     Drill(commands::drill::Args),
     /// Approve (or --reject) a paused wave by its approval task token.
     Approve(commands::approve::Args),
+    /// Whether each DRS resource of a manifest could be recovered now: READY, NEEDS
+    /// VERIFICATION or NOT READY with the reasons (exit code 0, 2 or 3). Changes nothing.
+    Readiness(commands::readiness::Args),
     /// Launch settings: drift of each resource's group from its LaunchSettings (and --sync).
     Launch {
         #[command(subcommand)]
@@ -71,10 +74,14 @@ enum Command {
 async fn main() -> std::process::ExitCode {
     match run().await {
         Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("{}", error_text(&e));
-            std::process::ExitCode::FAILURE
-        }
+        Err(e) => match e.downcast_ref::<commands::readiness::NotAllReady>() {
+            // A readiness verdict other than READY: the report said why; the code says which.
+            Some(verdict) => std::process::ExitCode::from(verdict.code()),
+            None => {
+                eprintln!("{}", error_text(&e));
+                std::process::ExitCode::FAILURE
+            }
+        },
     }
 }
 
@@ -118,6 +125,7 @@ async fn run() -> anyhow::Result<()> {
         Command::Plan(args) => commands::plan::run(args).await,
         Command::Drill(args) => commands::drill::run(args).await,
         Command::Approve(args) => commands::approve::run(args).await,
+        Command::Readiness(args) => commands::readiness::run(args).await,
         Command::Tags { command } => commands::tags::run(command).await,
         Command::Launch { command } => commands::launch::run(command).await,
         Command::Hooks { command } => commands::hooks::run(command).await,

@@ -1,7 +1,7 @@
 //! The CLI as a user runs it, each command against the embedded simulator: the README's main
 //! command (`drs-orch drill manifests/demo-drill.json`, which ends by printing the path of its
 //! JSON report: the three waves, the approval of the paused web wave, the demo hook's skip and
-//! the cleanup), `launch check` and `tags sync`.
+//! the cleanup), `launch check`, `tags sync` and `readiness`.
 #![allow(clippy::unwrap_used, clippy::panic)] // test code: a failed step fails the test
 
 use serde_json::Value;
@@ -75,4 +75,19 @@ fn tags_sync_shows_its_plan_and_changes_nothing_without_apply() {
     let (ok, text) = drs_orch(&["tags", "sync", "--apply", "--key", "Owner"]);
     assert!(ok, "{text}");
     assert!(text.contains("applied: 60 tags on 60 servers; 0 failed"), "{text}");
+}
+
+/// The verdict is the exit code: the demo drill never ran against the embedded simulator, so
+/// its resource needs verification (2), named in the table; the JSON is the Lambda's answer.
+#[test]
+fn readiness_prints_the_verdicts_and_exits_with_the_worst() {
+    let out = Command::new(env!("CARGO_BIN_EXE_drs-orch")).args(["readiness", "manifests/demo-drill.json"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("ShopStack") && text.contains("NEEDS VERIFICATION") && text.contains("was never drilled"), "{text}");
+    let out =
+        Command::new(env!("CARGO_BIN_EXE_drs-orch")).args(["readiness", "manifests/demo-drill.json", "--json"]).output().unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["verdict"], "NEEDS_VERIFICATION");
+    assert_eq!(report["resources"][0]["servers"].as_array().unwrap().len(), 60);
 }

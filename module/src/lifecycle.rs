@@ -58,6 +58,10 @@ pub async fn handle(clients: &Clients, raw: &Value) -> Result<Value, LifecycleEr
 }
 
 pub async fn handle_detailed(clients: &Clients, raw: &Value) -> Result<Handled, LifecycleError> {
+    // The hub's schedules and rules call entries of their own (readiness, tags-sync).
+    if crate::event::entry::Entry::is_entry(raw) {
+        return crate::entries::handle(clients, raw).await;
+    }
     let token = raw.get("TaskToken").and_then(Value::as_str).map(crate::secret::Secret::new);
     // As `ModuleEvent::parse` reads it: a status check carries `status`.
     let status_check = raw.get("status").is_some();

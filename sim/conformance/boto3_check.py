@@ -351,6 +351,19 @@ def main():
     out["launchTemplateVersions"] = [v["VersionNumber"] for v in versions]
     out["launchTemplateInstanceType"] = versions[0]["LaunchTemplateData"].get("InstanceType")
 
+    # The network a launch lands in: the default VPC's subnets and group, by filter and by
+    # id, and the refusals of an id that names nothing.
+    subnets = ec2_drs.describe_subnets(Filters=[{"Name": "default-for-az", "Values": ["true"]}])["Subnets"]
+    out["subnetIds"] = sorted(s["SubnetId"] for s in subnets)
+    check(len(subnets) == 2 and all(s["State"] == "available" for s in subnets), f"DescribeSubnets {subnets}")
+    one = ec2_drs.describe_subnets(SubnetIds=[out["subnetIds"][0]])["Subnets"]
+    check([s["SubnetId"] for s in one] == out["subnetIds"][:1], f"DescribeSubnets by id {one}")
+    out["badSubnetId"] = error_code(ec2_drs.describe_subnets, SubnetIds=["subnet-00000000000000dead"])
+    groups = ec2_drs.describe_security_groups(Filters=[{"Name": "group-name", "Values": ["default"]}])["SecurityGroups"]
+    out["securityGroupIds"] = sorted(g["GroupId"] for g in groups)
+    check(len(groups) == 1 and groups[0]["VpcId"] == subnets[0]["VpcId"], f"DescribeSecurityGroups {groups}")
+    out["badGroupId"] = error_code(ec2_drs.describe_security_groups, GroupIds=["sg-00000000000000dead"])
+
     # The hub's configuration sources: an SSM SecureString and a Secrets Manager secret,
     # seeded through the control endpoint in the hub's account and region.
     def seed(route, body):

@@ -125,7 +125,7 @@ impl World {
                 region: region.to_owned(),
                 drs_initialized,
                 drs: DrsState::default(),
-                ec2: Ec2State::default(),
+                ec2: Ec2State::with_default_vpc(account, region),
             }))
         });
         if drs_initialized {

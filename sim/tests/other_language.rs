@@ -297,6 +297,18 @@ async fn boto3_and_the_aws_cli_see_what_the_rust_sdk_sees() {
     let itype = versions.launch_template_versions()[0].launch_template_data().and_then(|d| d.instance_type()).map(|t| t.as_str());
     assert_eq!(itype, py["launchTemplateInstanceType"].as_str());
 
+    // The default VPC's subnets and group: the same ids, the same refusals.
+    let default_for_az = Filter::builder().name("default-for-az").values("true").build();
+    let subnets = ec2_drs.describe_subnets().filters(default_for_az).send().await.unwrap();
+    assert_eq!(strings(subnets.subnets().iter().filter_map(|s| s.subnet_id())), set_of(&py["subnetIds"]));
+    let err = ec2_drs.describe_subnets().subnet_ids("subnet-00000000000000dead").send().await.unwrap_err();
+    assert_eq!(code(&err), py["badSubnetId"]);
+    let named = Filter::builder().name("group-name").values("default").build();
+    let groups = ec2_drs.describe_security_groups().filters(named).send().await.unwrap();
+    assert_eq!(strings(groups.security_groups().iter().filter_map(|g| g.group_id())), set_of(&py["securityGroupIds"]));
+    let err = ec2_drs.describe_security_groups().group_ids("sg-00000000000000dead").send().await.unwrap_err();
+    assert_eq!(code(&err), py["badGroupId"]);
+
     // The configuration sources boto3 seeded and read: the Rust SDK reads the same.
     let hub = Credentials::new(serve.get("accessKeyId"), serve.get("secretAccessKey"), None, None, "hub");
     let hub_config = config(&serve, hub, serve.get("region"));

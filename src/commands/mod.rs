@@ -7,6 +7,7 @@ pub mod drill;
 pub mod hooks;
 pub mod launch;
 pub mod plan;
+pub mod readiness;
 pub mod tags;
 
 /// An application manifest file, read and parsed, errors naming the file.

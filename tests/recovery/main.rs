@@ -24,6 +24,7 @@ mod launch;
 mod outage;
 mod payload;
 mod policies;
+mod readiness;
 mod real;
 mod reports;
 mod run_ledger;

@@ -64,7 +64,7 @@ fn every_service_trust_names_its_source_arn_and_account() {
             }
         }
     }
-    assert_eq!(trusts, 4, "the Lambda, the two state machines and the schedule");
+    assert_eq!(trusts, 6, "the Lambda, the two state machines and the three schedules");
 }
 
 #[test]
@@ -315,6 +315,16 @@ fn the_hubs_service_roles_trust_only_their_own_resource() {
             "DrillScheduleRole",
             "scheduler.amazonaws.com",
             "arn:aws:scheduler:us-east-1:100000000000:schedule/default/drs-orch-recurring-drill",
+        ),
+        (
+            "ReadinessScheduleRole",
+            "scheduler.amazonaws.com",
+            "arn:aws:scheduler:us-east-1:100000000000:schedule/default/drs-orch-readiness",
+        ),
+        (
+            "TagSyncScheduleRole",
+            "scheduler.amazonaws.com",
+            "arn:aws:scheduler:us-east-1:100000000000:schedule/default/drs-orch-tags-sync",
         ),
     ];
     for (role, service, source) in roles {

@@ -64,6 +64,13 @@ pub async fn run(drs: &aws_sdk_drs::Client, ec2: &aws_sdk_ec2::Client, row: &mut
     let r = ec2.describe_instances().max_results(5).send().await;
     rec.read("ec2:DescribeInstances", "DescribeInstances MaxResults=5", r);
 
+    // ec2:DescribeSubnets, ec2:DescribeSecurityGroups: five at most (readiness looks up the
+    // network each server would launch into).
+    let r = ec2.describe_subnets().max_results(5).send().await;
+    rec.read("ec2:DescribeSubnets", "DescribeSubnets MaxResults=5", r);
+    let r = ec2.describe_security_groups().max_results(5).send().await;
+    rec.read("ec2:DescribeSecurityGroups", "DescribeSecurityGroups MaxResults=5", r);
+
     // ec2:DescribeLaunchTemplateVersions: the default version of that server's template.
     const DLTV: &str = "DescribeLaunchTemplateVersions $Default of the server's template";
     let default_version = match &template {

@@ -2,6 +2,7 @@
 //! that derives it), the DRS regions in one place, concurrency, retry and quota settings.
 //! Validated by `schemas/module-config.schema.json`; errors name the field.
 
+pub mod readiness;
 pub mod source;
 
 use crate::secret::Secret;
@@ -57,6 +58,10 @@ pub struct ModuleConfig {
     /// let through with a warning (preflight lists it; each call logs it).
     #[serde(default)]
     pub unknown_parameters: UnknownParameters,
+    /// What the readiness check holds a resource to (`readiness/`): how old its last
+    /// successful drill may be.
+    #[serde(default)]
+    pub readiness: readiness::ReadinessConfig,
     /// How `plan` and instantiate forecast a run's duration (`forecast/`).
     #[serde(default)]
     pub forecast: ForecastConfig,

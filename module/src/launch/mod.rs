@@ -86,6 +86,14 @@ pub async fn read_all(clients: &Clients, servers: &[ServerRef], want: Option<&De
     .await
 }
 
+/// Every server's current settings with its template's default version, whatever a
+/// resource's settings name: what readiness reads the target network from.
+pub async fn read_with_templates(clients: &Clients, servers: &[ServerRef]) -> Vec<Read> {
+    let items: Vec<(Partition, &ServerRef)> = servers.iter().map(|s| (partition(s), s)).collect();
+    by_partition(clients, items, |p, s| async move { (s.clone(), current::read(clients, &p, &s.source_server_id, true).await) })
+        .await
+}
+
 /// The drift of what was read from `want`.
 pub fn report(reads: &[Read], want: &Desired) -> Report {
     let mut findings: Vec<ServerDrift> = reads

@@ -89,6 +89,7 @@ mod tests {
             identity: "abc".into(),
             execution: "drill-1".into(),
             params_digest: "00".into(),
+            definition_digest: None,
             mode: Mode::Drill,
             tenant: None,
             hooks: vec![],

@@ -63,6 +63,11 @@ pub struct RunRecord {
     /// SHA-256 of the resource's parameters as canonical JSON: a call for the same run with
     /// other parameters is not this run.
     pub params_digest: String,
+    /// `DrsResource::definition_digest`: the parameters without what differs between runs of
+    /// one definition (ExecutionId, Mode). Readiness compares a resource with the last
+    /// successful drill's; records written before it have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub definition_digest: Option<String>,
     pub mode: Mode,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tenant: Option<String>,
@@ -182,6 +187,9 @@ impl CleanupPass {
 pub struct RunListing {
     pub execution: String,
     pub mode: Mode,
+    /// As `RunRecord::definition_digest` (none in records written before it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub definition_digest: Option<String>,
     pub started: DateTime<Utc>,
     #[serde(default)]
     pub partitions: Vec<String>,
@@ -193,10 +201,11 @@ pub struct RunListing {
 
 impl RunListing {
     /// The attributes a listing reads (a Query's projection).
-    pub const ATTRIBUTES: [&str; 12] = [
+    pub const ATTRIBUTES: [&str; 13] = [
         "v",
         "execution",
         "mode",
+        "definitionDigest",
         "started",
         "partitions",
         "end",

@@ -37,6 +37,9 @@ pub struct PreflightReport {
     /// What would stop a recovery.
     pub blockers: Vec<Finding>,
     pub warnings: Vec<Finding>,
+    /// What discovery read (replication, tags): readiness judges each server from it.
+    #[serde(skip)]
+    pub discovery: crate::discovery::Discovery,
 }
 
 impl PreflightReport {
@@ -143,6 +146,7 @@ pub async fn preflight(clients: &Clients, resource: &DrsResource) -> anyhow::Res
         launch_drift,
         blockers,
         warnings,
+        discovery: found,
     })
 }
 

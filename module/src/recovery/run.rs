@@ -42,6 +42,7 @@ pub fn record_of(resource: &DrsResource, payload: &Payload) -> RunRecord {
         identity: payload.resource_id.clone(),
         execution: payload.execution.clone(),
         params_digest: resource.params_digest(),
+        definition_digest: Some(resource.definition_digest()),
         mode: payload.mode,
         tenant: payload.tenant.clone(),
         hooks: payload.hooks.clone(),

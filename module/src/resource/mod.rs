@@ -113,4 +113,21 @@ impl DrsResource {
         let p = self.source.get("parameters").unwrap_or(&Value::Null);
         Sha256::digest(p.to_string().as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
     }
+
+    /// `params_digest` without the parameters that differ between runs of one definition
+    /// (ExecutionId; Mode, as a recovery resource is drilled with Mode drill): what readiness
+    /// compares with the last successful drill's to tell whether the resource changed since.
+    pub fn definition_digest(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut p = self.source.get("parameters").cloned().unwrap_or(Value::Null);
+        if let Some(map) = p.as_object_mut() {
+            for per_run in RUN_PARAMETERS {
+                map.remove(*per_run);
+            }
+        }
+        Sha256::digest(p.to_string().as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    }
 }
+
+/// Parameters that name a run rather than define the resource.
+const RUN_PARAMETERS: &[&str] = &["ExecutionId", "Mode"];

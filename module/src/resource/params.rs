@@ -38,6 +38,7 @@ struct Parameters {
     unreachable_grace_minutes: Option<u64>,
     cleanup_timeout_minutes: Option<u64>,
     replicate_timeout_minutes: Option<u64>,
+    target_rpo_minutes: Option<u64>,
     failure_policy: Option<PolicySpec>,
     #[serde(default)]
     pause_before: Vec<String>,
@@ -234,6 +235,13 @@ fn recovery(name: &str, p: &Parameters) -> Result<RecoveryParams, ResourceError>
         unreachable_grace_minutes,
         cleanup_timeout_minutes,
         replicate_timeout_minutes,
+        target_rpo_minutes: match p.target_rpo_minutes {
+            Some(0) => return Err(field(name, "parameters.TargetRpoMinutes", "at least 1 (leave it out for no objective)")),
+            Some(m) if m > MAX_TIMEOUT_MINUTES => {
+                return Err(field(name, "parameters.TargetRpoMinutes", format!("at most {MAX_TIMEOUT_MINUTES} (30 days)")))
+            }
+            m => m,
+        },
         default_policy,
         per_wave,
         cleanup: p.cleanup,

@@ -218,6 +218,9 @@ pub struct RecoveryParams {
     pub unreachable_grace_minutes: u64,
     pub cleanup_timeout_minutes: u64,
     pub replicate_timeout_minutes: u64,
+    /// The recovery point objective: the maximum acceptable age of recovered data, in
+    /// minutes (`TargetRpoMinutes`). None: no objective, so lag is reported, not judged.
+    pub target_rpo_minutes: Option<u64>,
     pub default_policy: FailurePolicy,
     /// Waves that settings name (PauseBefore, a wave list's entries), by name.
     pub per_wave: BTreeMap<String, WaveSettings>,

@@ -28,6 +28,13 @@ fn waves_take_their_own_settings_over_the_resource_defaults() {
     assert_eq!(p.wave("other").policy, FailurePolicy::Continue);
 }
 
+/// The objective is the maximum acceptable age of recovered data; none when left out.
+#[test]
+fn the_rpo_target_is_read_in_minutes_and_is_optional() {
+    assert_eq!(parse(json!({"TargetRpoMinutes": 15})).unwrap().recovery.target_rpo_minutes, Some(15));
+    assert_eq!(parse(json!({})).unwrap().recovery.target_rpo_minutes, None);
+}
+
 #[test]
 fn thresholds_count_and_percent() {
     let pct = FailurePolicy::Threshold { max_failed: None, max_failed_percent: Some(10.0) };
@@ -50,6 +57,9 @@ fn bad_settings_name_the_field() {
         (json!({"Cleanup": {"Everything": true}}), "at /Cleanup/Everything: not a known parameter"),
         (json!({"TimeoutMinutes": 99_999_999_999u64}), "parameters.TimeoutMinutes"),
         (json!({"TimeoutMinutes": -5}), "parameters.TimeoutMinutes"),
+        (json!({"TargetRpoMinutes": 0}), "parameters.TargetRpoMinutes"),
+        (json!({"TargetRpoMinutes": 50_000}), "parameters.TargetRpoMinutes"),
+        (json!({"TargetRpoMinutes": "15"}), "parameters.TargetRpoMinutes"),
         (json!({"Hooks": ["a"]}), "parameters.Hooks"),
         (json!({"Tenant": ""}), "parameters.Tenant"),
         (json!({"Waves": [{"Name": "a", "Tags": {"T": "x"}}, {"Name": "a", "Tags": {"T": "y"}}]}), "parameters.Waves[1].Name"),
@@ -127,4 +137,15 @@ fn unknown_parameters_pass_with_a_warning_only_when_the_configuration_says_so() 
     // Other schema errors are refused whatever the setting.
     let bad = json!({"Tags": {"Tier": "web"}, "PauseBefor": ["web"], "TimeoutMinutes": -1});
     assert!(DrsResource::from_event_with("Web", None, &bad, UnknownParameters::Warn).is_err());
+}
+
+/// A drill of a recovery resource (Mode drill, an ExecutionId) is a run of the same
+/// definition; any other parameter changed is another one.
+#[test]
+fn the_definition_digest_leaves_out_what_names_a_run() {
+    let base = parse(json!({"Tags": {"Tier": "web"}, "TargetRpoMinutes": 15})).unwrap().definition_digest();
+    let run = parse(json!({"Tags": {"Tier": "web"}, "TargetRpoMinutes": 15, "Mode": "recovery", "ExecutionId": "x1"})).unwrap();
+    assert_eq!(run.definition_digest(), base);
+    assert_ne!(run.params_digest(), parse(json!({"Tags": {"Tier": "web"}, "TargetRpoMinutes": 15})).unwrap().params_digest());
+    assert_ne!(parse(json!({"Tags": {"Tier": "web"}, "TargetRpoMinutes": 16})).unwrap().definition_digest(), base);
 }

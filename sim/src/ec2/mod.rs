@@ -3,6 +3,7 @@
 pub mod instances;
 pub mod launch_templates;
 pub mod model;
+pub mod network;
 pub mod partition;
 pub mod tags;
 pub mod template_data;
@@ -27,6 +28,8 @@ pub fn handle(ctx: &Ctx, op: &str, form: &Form) -> Result<Reply, ApiError> {
         "CreateLaunchTemplateVersion" => launch_templates::create_version(ctx, form),
         "ModifyLaunchTemplate" => launch_templates::modify(ctx, form),
         "TerminateInstances" => terminate::terminate(ctx, form),
+        "DescribeSubnets" => network::describe_subnets(ctx, form),
+        "DescribeSecurityGroups" => network::describe_security_groups(ctx, form),
         other => Err(ApiError::new(400, "InvalidAction", format!("The action {other} is not valid for this web service."))),
     }
 }

@@ -1,5 +1,6 @@
 //! EC2 state of one account x region: instances (the source machines and the recovery
-//! instances DRS launches) and launch templates.
+//! instances DRS launches), launch templates, and the network a launch lands in (a default
+//! VPC's subnets and security group, as every region of a new account has).
 
 use crate::fleet::Tags;
 use chrono::{DateTime, Utc};
@@ -59,8 +60,77 @@ impl LaunchTemplate {
     }
 }
 
+/// A subnet of the partition's VPC.
+#[derive(Debug, Clone)]
+pub struct Subnet {
+    pub id: String,
+    pub vpc_id: String,
+    pub az: String,
+    pub cidr: String,
+    pub default_for_az: bool,
+}
+
+/// A security group of the partition's VPC.
+#[derive(Debug, Clone)]
+pub struct SecurityGroup {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub vpc_id: String,
+}
+
 #[derive(Debug, Default)]
 pub struct Ec2State {
     pub instances: BTreeMap<String, Instance>,
     pub launch_templates: BTreeMap<String, LaunchTemplate>,
+    pub subnets: BTreeMap<String, Subnet>,
+    pub security_groups: BTreeMap<String, SecurityGroup>,
+}
+
+impl Ec2State {
+    /// A partition's EC2 as a new account's region has it: a default VPC with a default
+    /// subnet in zones a and b and its `default` security group, their ids stable per account
+    /// and region (`default_network_ids`), so a fleet file and a test can name them.
+    pub fn with_default_vpc(account: &str, region: &str) -> Ec2State {
+        let ids = default_network_ids(account, region);
+        let mut out = Ec2State::default();
+        for (i, (az, id)) in ["a", "b"].iter().zip(&ids.subnets).enumerate() {
+            out.subnets.insert(
+                id.clone(),
+                Subnet {
+                    id: id.clone(),
+                    vpc_id: ids.vpc.clone(),
+                    az: format!("{region}{az}"),
+                    cidr: format!("172.31.{}.0/20", i * 16),
+                    default_for_az: true,
+                },
+            );
+        }
+        out.security_groups.insert(
+            ids.security_group.clone(),
+            SecurityGroup {
+                id: ids.security_group.clone(),
+                name: "default".into(),
+                description: "default VPC security group".into(),
+                vpc_id: ids.vpc,
+            },
+        );
+        out
+    }
+}
+
+/// The ids of a partition's default VPC, its two default subnets and its default group.
+pub struct NetworkIds {
+    pub vpc: String,
+    pub subnets: [String; 2],
+    pub security_group: String,
+}
+
+pub fn default_network_ids(account: &str, region: &str) -> NetworkIds {
+    let id = |prefix: &str, what: &str| format!("{prefix}-{}", crate::ids::stable_hex(&format!("{account}/{region}/{what}"), 17));
+    NetworkIds {
+        vpc: id("vpc", "vpc"),
+        subnets: [id("subnet", "subnet-a"), id("subnet", "subnet-b")],
+        security_group: id("sg", "default-sg"),
+    }
 }

@@ -75,6 +75,14 @@ pub fn all() -> Vec<Target> {
             runner: || Box::new(|_, m| event(&m.value)),
         },
         Target {
+            name: "entry",
+            text: false,
+            document: "the entry event",
+            root: Root::Object,
+            fields: &[],
+            runner: || Box::new(|_, m| verdict(drs_module::event::entry::Entry::parse(&m.value).map_err(|e| e.to_string()))),
+        },
+        Target {
             name: "resource",
             text: false,
             document: "resource",
