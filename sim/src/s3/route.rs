@@ -20,7 +20,7 @@ pub fn target(path: &str) -> Result<Target, ApiError> {
         None => (rest, None),
     };
     if bucket.is_empty() {
-        return Err(not_implemented("ListBuckets"));
+        return Err(not_implemented("ListBuckets (the path /)"));
     }
     let decode = |s: &str| percent_decode_str(s).decode_utf8().map(|c| c.into_owned());
     let bucket = decode(bucket).map_err(|_| ApiError::new(400, "InvalidBucketName", "The specified bucket is not valid."))?;
@@ -40,8 +40,8 @@ pub fn operation(req: &Request) -> Result<String, ApiError> {
         (&Method::GET, true) => "GetObject",
         (&Method::HEAD, true) => "HeadObject",
         (&Method::GET, false) if listing => "ListObjectsV2",
-        (m, true) => return Err(not_implemented(&format!("{m} of an object"))),
-        (m, false) => return Err(not_implemented(&format!("{m} of a bucket"))),
+        (m, true) => return Err(not_implemented(&format!("the method {m} of an object"))),
+        (m, false) => return Err(not_implemented(&format!("the method {m} of a bucket"))),
     };
     Ok(op.to_owned())
 }
