@@ -3,10 +3,10 @@
 //! end. DRS gives no per-server end (its job log has no event for a launch that succeeds), so
 //! a server's figure is its job's; a run that cuts the same jobs again takes what they took.
 
-use crate::aws::{failed, Clients};
+use crate::aws::Clients;
 use crate::config::Partition;
-use crate::recovery::observe::service_time;
-use aws_sdk_drs::types::{DescribeJobsRequestFilters, InitiatedBy, Job, JobStatus, JobType, LaunchStatus};
+use crate::recovery::observe::{self, service_time};
+use aws_sdk_drs::types::{InitiatedBy, Job, JobStatus, JobType, LaunchStatus};
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 
@@ -44,21 +44,16 @@ pub async fn read(clients: &Clients, partitions: &[Partition], from: DateTime<Ut
 }
 
 async fn of_partition(clients: &Clients, p: &Partition, from: &str) -> anyhow::Result<BTreeMap<String, Past>> {
-    let drs = clients.drs(p).await?;
-    let filters = DescribeJobsRequestFilters::builder().from_date(from).build();
-    let mut pages = drs.describe_jobs().filters(filters).max_results(1000).into_paginator().send();
     let mut out = BTreeMap::new();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| failed(p, "drs:DescribeJobs", &e))?;
-        for job in page.items() {
-            let Some(past) = launch(job) else { continue };
-            for s in job.participating_servers() {
-                if let (Some(id), Some(LaunchStatus::Launched)) = (s.source_server_id(), s.launch_status()) {
-                    keep_latest(&mut out, id.to_owned(), past);
-                }
+    observe::each_job(clients, p, from, |job| {
+        let Some(past) = launch(job) else { return };
+        for s in job.participating_servers() {
+            if let (Some(id), Some(LaunchStatus::Launched)) = (s.source_server_id(), s.launch_status()) {
+                keep_latest(&mut out, id.to_owned(), past);
             }
         }
-    }
+    })
+    .await?;
     Ok(out)
 }
 

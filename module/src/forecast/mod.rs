@@ -95,8 +95,12 @@ pub fn resource(plan: &ResourcePlan, res: &DrsResource, past: &History, q: &Quot
         .collect();
     let servers: Vec<&String> = waves.iter().flat_map(|w| w.partitions.values().flatten()).collect();
     let from_history = servers.iter().filter(|s| past.servers.contains_key(s.as_str())).count();
-    let ours: BTreeSet<String> =
-        plan.waves.iter().flat_map(|w| w.jobs.iter()).map(|j| format!("{}/{}", j.account, j.region)).collect();
+    let ours: BTreeSet<Partition> = plan
+        .waves
+        .iter()
+        .flat_map(|w| w.jobs.iter())
+        .map(|j| Partition { account: j.account.clone(), region: j.region.clone() })
+        .collect();
     let seconds = |ids: &[String]| {
         ids.iter().map(|id| past.servers.get(id).map_or(a.default_job_seconds, |p| p.seconds)).fold(0.0, f64::max)
     };
@@ -109,7 +113,7 @@ pub fn resource(plan: &ResourcePlan, res: &DrsResource, past: &History, q: &Quot
         from_history,
         defaulted: servers.len() - from_history,
         gates: 0,
-        unread: past.unread.iter().filter(|(p, _)| ours.contains(&p.to_string())).map(|(p, e)| format!("{p}: {e}")).collect(),
+        unread: past.unread.iter().filter(|(p, _)| ours.contains(p)).map(|(p, e)| format!("{p}: {e}")).collect(),
         error: plan.error.clone(),
     };
     if f.error.is_some() {

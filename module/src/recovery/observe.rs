@@ -115,15 +115,22 @@ impl ObservedJob {
 
 /// The jobs of one partition created from `from` whose tags name the run.
 pub async fn jobs_in(clients: &Clients, p: &Partition, run: RunTags<'_>, from: &str) -> anyhow::Result<Vec<ObservedJob>> {
+    let mut out = vec![];
+    each_job(clients, p, from, |j| out.extend(observed(p, j, run))).await?;
+    Ok(out)
+}
+
+/// Every job of one partition created from `from`, handed to `each` page by page (a page is
+/// dropped before the next is read).
+pub async fn each_job(clients: &Clients, p: &Partition, from: &str, mut each: impl FnMut(&Job)) -> anyhow::Result<()> {
     let drs = clients.drs(p).await?;
     let filters = DescribeJobsRequestFilters::builder().from_date(from).build();
     let mut pages = drs.describe_jobs().filters(filters).max_results(1000).into_paginator().send();
-    let mut out = vec![];
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| failed(p, "drs:DescribeJobs", &e))?;
-        out.extend(page.items().iter().filter_map(|j| observed(p, j, run)));
+        page.items().iter().for_each(&mut each);
     }
-    Ok(out)
+    Ok(())
 }
 
 /// The execution's jobs in the partitions that answered, and those that did not.
