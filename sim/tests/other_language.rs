@@ -145,6 +145,24 @@ fn run_boto3(serve: &Serve) -> Value {
         .unwrap_or_else(|e| panic!("boto3_check.py printed no JSON summary ({e}); stderr:\n{stderr}"))
 }
 
+/// The members the simulator's configuration updates check (types, limits, patterns, required
+/// members) are botocore's: sim/conformance/update_shapes.py prints the model's, the
+/// simulator's table is described the same way.
+#[test]
+fn configuration_updates_check_the_members_botocore_has() {
+    if !tools_or_skip() {
+        return;
+    }
+    let script = std::env::current_dir().expect("a working directory").join("conformance/update_shapes.py");
+    let out = isolated("python3").arg(&script).output().expect("run python3");
+    assert!(out.status.success(), "update_shapes.py failed: {}", String::from_utf8_lossy(&out.stderr));
+    let model: Value = serde_json::from_slice(&out.stdout).expect("update_shapes.py prints JSON");
+    use drs_sim::drs::config::Kind;
+    use drs_sim::drs::config_shape::describe_input;
+    assert_eq!(describe_input(Kind::Launch), model["UpdateLaunchConfiguration"]);
+    assert_eq!(describe_input(Kind::Replication), model["UpdateReplicationConfiguration"]);
+}
+
 fn config(serve: &Serve, creds: Credentials, region: &str) -> SdkConfig {
     SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())

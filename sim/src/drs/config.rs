@@ -1,5 +1,6 @@
 //! Launch and replication configuration of a source server: Get and Update.
 
+use super::config_shape;
 use super::input::{self, invalid};
 use super::partition::with_partition;
 use crate::ctx::Ctx;
@@ -12,17 +13,9 @@ pub enum Kind {
     Replication,
 }
 
-/// Fields that Update may not change, and enum fields with their allowed values.
-const READ_ONLY: &[&str] = &["sourceServerID", "ec2LaunchTemplateID"];
-const ENUMS: &[(&str, &[&str])] = &[
-    ("launchDisposition", &["STOPPED", "STARTED"]),
-    ("targetInstanceTypeRightSizingMethod", &["NONE", "BASIC", "IN_AWS"]),
-    ("recoveryMode", &["FAST", "OPTIMAL"]),
-    ("defaultLargeStagingDiskType", &["GP2", "GP3", "ST1", "AUTO"]),
-    ("ebsEncryption", &["DEFAULT", "CUSTOM", "NONE"]),
-    ("dataPlaneRouting", &["PRIVATE_IP", "PUBLIC_IP"]),
-    ("internetProtocol", &["IPV4", "IPV6"]),
-];
+/// Fields the configuration answers with that an update may carry back unchanged (a client
+/// that sends what Get returned): they are not members of the update and are not changed.
+const READ_ONLY: &[&str] = &["ec2LaunchTemplateID"];
 
 fn not_found(id: &str) -> ApiError {
     ApiError::new(404, "ResourceNotFoundException", format!("Source server {id} not found"))
@@ -52,13 +45,18 @@ pub fn get(ctx: &Ctx, body: &Value, kind: Kind) -> Result<Reply, ApiError> {
 
 pub fn update(ctx: &Ctx, body: &Value, kind: Kind) -> Result<Reply, ApiError> {
     let id = server_id(body)?;
-    let changes = body.as_object().cloned().unwrap_or_default();
-    for (field, allowed) in ENUMS {
-        if let Some(v) = changes.get(*field) {
-            if !v.as_str().is_some_and(|s| allowed.contains(&s)) {
-                return Err(invalid(field, &format!("must be one of {}", allowed.join(", "))));
-            }
+    let members = config_shape::members(kind);
+    // Every member is checked before anything is kept: a refused update changes nothing.
+    let mut changes = Vec::new();
+    for (field, value) in body.as_object().into_iter().flatten() {
+        if field == "sourceServerID" || READ_ONLY.contains(&field.as_str()) || value.is_null() {
+            continue;
         }
+        let Some((name, shape)) = members.iter().find(|(m, _)| m == field) else {
+            return Err(invalid(field, "is not a field of this configuration"));
+        };
+        config_shape::check(value, shape, field)?;
+        changes.push((*name, value));
     }
     with_partition(ctx, |p| {
         let busy = p.drs.jobs.iter().any(|j| j.is_active() && j.servers.iter().any(|s| s.source_server_id == id));
@@ -72,14 +70,8 @@ pub fn update(ctx: &Ctx, body: &Value, kind: Kind) -> Result<Reply, ApiError> {
             Kind::Launch => &mut s.launch_config,
             Kind::Replication => &mut s.replication_config,
         };
-        for (k, v) in changes {
-            if READ_ONLY.contains(&k.as_str()) {
-                continue;
-            }
-            if !config.contains_key(&k) && !matches!(k.as_str(), "launchIntoInstanceProperties" | "ebsEncryptionKeyArn") {
-                return Err(invalid(&k, "is not a field of this configuration"));
-            }
-            config.insert(k, v);
+        for (name, value) in changes {
+            config.insert(name.to_owned(), value.clone());
         }
         Ok(json_reply(200, &Value::Object(config.clone())))
     })

@@ -2,6 +2,7 @@
 //! tag operations on `/tags/{resourceArn}`.
 
 pub mod config;
+pub mod config_shape;
 pub mod input;
 pub mod instances;
 pub mod jobs;

@@ -38,17 +38,32 @@ pub fn handle(ctx: &Ctx, op: &str, body: &[u8]) -> Result<Reply, ApiError> {
     Ok(reply)
 }
 
-/// The body as the operation's input; a member of the wrong shape is refused naming its path
-/// (`TransactItems[0].Put.Item.pk.S: invalid type: ...`), the whole body as `request body`.
-fn parse<T: DeserializeOwned>(body: &serde_json::Value) -> Result<T, DdbError> {
-    if !body.is_object() {
-        return Err(DdbError::Serialization(format!("request body: a JSON object was expected, not {}", kind(body))));
+/// The body as the operation's input, read in one pass from its bytes (no intermediate JSON
+/// value: a megabyte of nested maps is read once, not built, cloned and read again). A member
+/// of the wrong shape is refused naming its path (`TransactItems[0].Put.Item.pk.S: invalid
+/// type: ...`), the whole body as `request body`; text that is not JSON as such.
+fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, DdbError> {
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        // Not an object: say what it is (or that it is not JSON); such a body is read whole
+        // only here, to name its kind.
+        let value: serde_json::Value = serde_json::from_slice(body).map_err(not_json)?;
+        return Err(DdbError::Serialization(format!("request body: a JSON object was expected, not {}", kind(&value))));
     }
-    serde_path_to_error::deserialize(body.clone()).map_err(|e| {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let input = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        if e.inner().is_syntax() || e.inner().is_eof() {
+            return not_json(e.into_inner());
+        }
         let at = e.path().to_string();
         let at = if at == "." { "request body".to_owned() } else { at };
         DdbError::Serialization(format!("{at}: {}", e.inner()))
-    })
+    })?;
+    de.end().map_err(not_json)?;
+    Ok(input)
+}
+
+fn not_json(e: serde_json::Error) -> DdbError {
+    DdbError::Serialization(format!("the request body is not JSON: {e}"))
 }
 
 fn kind(value: &serde_json::Value) -> &'static str {
@@ -63,19 +78,17 @@ fn kind(value: &serde_json::Value) -> &'static str {
 }
 
 fn answer(ctx: &Ctx, op: &str, body: &[u8]) -> Result<serde_json::Value, DdbError> {
-    let body: serde_json::Value =
-        serde_json::from_slice(body).map_err(|e| DdbError::Serialization(format!("the request body is not JSON: {e}")))?;
     match op {
-        "CreateTable" => table_ops::create_table(ctx, parse(&body)?),
-        "DescribeTable" => table_ops::describe_table(ctx, parse(&body)?),
-        "DeleteTable" => table_ops::delete_table(ctx, parse(&body)?),
-        "PutItem" => items::put_item(ctx, parse(&body)?),
-        "GetItem" => items::get_item(ctx, parse(&body)?),
-        "UpdateItem" => items::update_item(ctx, parse(&body)?),
-        "DeleteItem" => items::delete_item(ctx, parse(&body)?),
-        "Query" => query::query(ctx, parse(&body)?),
-        "TransactWriteItems" => transact::transact_write_items(ctx, parse(&body)?, &body),
-        "BatchGetItem" => batch_get::batch_get_item(ctx, parse(&body)?),
+        "CreateTable" => table_ops::create_table(ctx, parse(body)?),
+        "DescribeTable" => table_ops::describe_table(ctx, parse(body)?),
+        "DeleteTable" => table_ops::delete_table(ctx, parse(body)?),
+        "PutItem" => items::put_item(ctx, parse(body)?),
+        "GetItem" => items::get_item(ctx, parse(body)?),
+        "UpdateItem" => items::update_item(ctx, parse(body)?),
+        "DeleteItem" => items::delete_item(ctx, parse(body)?),
+        "Query" => query::query(ctx, parse(body)?),
+        "TransactWriteItems" => transact::transact_write_items(ctx, parse(body)?, body),
+        "BatchGetItem" => batch_get::batch_get_item(ctx, parse(body)?),
         other => Err(DdbError::UnknownOperation(format!("X-Amz-Target: operation {other} is not served by this endpoint"))),
     }
 }

@@ -18,18 +18,20 @@ const MAX_ACTIONS: usize = 100;
 /// The most a transaction may carry: 4 MB (1 MB = 1024 x 1024 bytes).
 const MAX_TRANSACTION_BYTES: usize = 4 * 1024 * 1024;
 
-/// `request` is the body as it arrived: what a client token is compared by.
-pub fn transact_write_items(
-    ctx: &Ctx,
-    input: TransactWriteItemsInput,
-    request: &serde_json::Value,
-) -> Result<serde_json::Value, DdbError> {
+/// `request` is the body as it arrived: with a client token, its items are what the token is
+/// compared by (read as JSON only then).
+pub fn transact_write_items(ctx: &Ctx, input: TransactWriteItemsInput, request: &[u8]) -> Result<serde_json::Value, DdbError> {
     let entries = required(input.transact_items, "transactItems")?;
     check_count(entries.len())?;
     let mut registry = ctx.world.tables.lock();
-    let fingerprint = &request["TransactItems"];
+    let fingerprint = match &input.client_request_token {
+        Some(_) => serde_json::from_slice::<serde_json::Value>(request)
+            .map_err(|e| DdbError::Serialization(format!("the request body is not JSON: {e}")))?["TransactItems"]
+            .take(),
+        None => serde_json::Value::Null,
+    };
     if let Some(token) = &input.client_request_token {
-        if registry.seen_token(ctx.account(), token, fingerprint, ctx.now())? {
+        if registry.seen_token(ctx.account(), token, &fingerprint, ctx.now())? {
             return Ok(serde_json::json!({}));
         }
     }
@@ -56,7 +58,7 @@ pub fn transact_write_items(
         }
     }
     if let Some(token) = &input.client_request_token {
-        registry.remember_token(ctx.account(), token, fingerprint.clone(), ctx.now());
+        registry.remember_token(ctx.account(), token, fingerprint, ctx.now());
     }
     Ok(serde_json::json!({}))
 }
