@@ -51,11 +51,17 @@ fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, DdbError> {
     }
     let mut de = serde_json::Deserializer::from_slice(body);
     let input = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        if e.inner().is_syntax() || e.inner().is_eof() {
-            return not_json(e.into_inner());
-        }
         let at = e.path().to_string();
         let at = if at == "." { "request body".to_owned() } else { at };
+        if e.inner().is_syntax() || e.inner().is_eof() {
+            // Is the body JSON at all (checked without building it)? serde reports a list
+            // read as an object (a list longer than the object's members) as trailing
+            // characters too: that one is the member's shape, named by its path.
+            if serde_json::from_slice::<serde::de::IgnoredAny>(body).is_err() {
+                return not_json(e.into_inner());
+            }
+            return DdbError::Serialization(format!("{at}: not of the shape expected here ({})", e.inner()));
+        }
         DdbError::Serialization(format!("{at}: {}", e.inner()))
     })?;
     de.end().map_err(not_json)?;
@@ -90,5 +96,44 @@ fn answer(ctx: &Ctx, op: &str, body: &[u8]) -> Result<serde_json::Value, DdbErro
         "TransactWriteItems" => transact::transact_write_items(ctx, parse(body)?, body),
         "BatchGetItem" => batch_get::batch_get_item(ctx, parse(body)?),
         other => Err(DdbError::UnknownOperation(format!("X-Amz-Target: operation {other} is not served by this endpoint"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)] // read to be refused
+    struct Item {
+        a: Option<String>,
+        b: Option<String>,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(rename_all = "PascalCase")]
+    #[allow(dead_code)]
+    struct Input {
+        items: Option<Vec<Item>>,
+    }
+
+    fn refusal(body: &str) -> String {
+        match parse::<Input>(body.as_bytes()) {
+            Err(DdbError::Serialization(m)) => m,
+            other => panic!("{body}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_body_is_refused_as_not_json_only_when_it_is_not() {
+        assert!(refusal(r#"{"Items": [{"a": "x"}"#).starts_with("the request body is not JSON"));
+        assert!(refusal(r#"{"Items": []} x"#).starts_with("the request body is not JSON"));
+        assert_eq!(refusal("[1]"), "request body: a JSON object was expected, not an array");
+        // A list read as an object, longer than the object's members: serde calls it trailing
+        // characters; it is the member's shape, named.
+        let m = refusal(r#"{"Items": [["x", "y", "z"]]}"#);
+        assert!(m.starts_with("Items[0]: not of the shape expected here"), "{m}");
+        assert!(refusal(r#"{"Items": [{"a": 1}]}"#).starts_with("Items[0].a: invalid type"));
+        assert!(parse::<Input>(br#" {"Items": [{"a": "x"}]} "#).is_ok());
     }
 }
