@@ -211,7 +211,8 @@ async fn activate(run: &Run, layer: u64, resource: &DrsResource) -> Activated {
             for w in &st.waves {
                 let b = run.bars.add(ProgressBar::new(w.servers as u64));
                 b.set_style(bar_style());
-                b.set_prefix(format!("{name}/{}", w.name));
+                let after = if w.after.is_empty() { String::new() } else { format!(" (after {})", w.after.join(", ")) };
+                b.set_prefix(format!("{name}/{}{after}", w.name));
                 bars.push(b);
             }
         }

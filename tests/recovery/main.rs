@@ -15,6 +15,7 @@ mod crash_matrix;
 mod drill;
 mod forecast;
 mod gate;
+mod graph;
 mod hook_atomic;
 mod hooks;
 mod iam_attack;

@@ -90,7 +90,8 @@ pub fn resource(plan: &ResourcePlan, res: &DrsResource, past: &History, q: &Quot
             for j in &w.jobs {
                 partitions.entry(format!("{}/{}", j.account, j.region)).or_default().extend(j.source_server_ids.iter().cloned());
             }
-            WaveInput { name: w.name.clone(), partitions }
+            let after = w.depends_on.iter().filter_map(|d| plan.waves.iter().position(|x| x.name == *d)).collect();
+            WaveInput { name: w.name.clone(), partitions, after }
         })
         .collect();
     let servers: Vec<&String> = waves.iter().flat_map(|w| w.partitions.values().flatten()).collect();
@@ -132,7 +133,7 @@ pub fn resource(plan: &ResourcePlan, res: &DrsResource, past: &History, q: &Quot
                 })
                 .collect();
             f.gates = f.waves.iter().filter(|w| w.gated).count();
-            f.run_seconds = f.waves.last().map(|w| w.start_seconds + w.seconds).or(Some(0.0));
+            f.run_seconds = Some(f.waves.iter().map(|w| w.start_seconds + w.seconds).fold(0.0, f64::max));
         }
         Err(e) => f.error = Some(e.to_string()),
     }

@@ -19,6 +19,10 @@ use std::fmt::Write;
 #[serde(rename_all = "camelCase")]
 pub struct WavePlan {
     pub name: String,
+    /// The waves this one waits for (by name; earlier in the plan). Waves whose
+    /// dependencies are met run at once: independent branches recover side by side.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub depends_on: Vec<String>,
     pub servers: Vec<String>,
     pub jobs: Vec<PlannedJob>,
 }
@@ -124,16 +128,19 @@ fn plan_layer(layer: u64, resources: &[&DrsResource], found: &Discovery, quotas:
         .zip(resources)
         .map(|(resolution, r)| {
             let (waves, error) = match waves::waves(r.waves.as_ref(), &resolution.servers, &by_id) {
-                Ok(w) => (
-                    w.into_iter()
+                Ok(w) => {
+                    let names: Vec<String> = w.iter().map(|w| w.name.clone()).collect();
+                    let plans = w
+                        .into_iter()
                         .map(|w| WavePlan {
+                            depends_on: w.depends_on.iter().map(|d| names[*d].clone()).collect(),
                             name: w.name,
                             servers: w.servers.iter().map(|s| s.hostname.clone()).collect(),
                             jobs: jobs::split(&w.servers, quotas),
                         })
-                        .collect(),
-                    None,
-                ),
+                        .collect();
+                    (plans, None)
+                }
                 Err(e) => (vec![], Some(format!("{}: {e:#}", r.name))),
             };
             ResourcePlan { layer, resource_name: r.name.clone(), resolution, waves, error }

@@ -119,8 +119,13 @@ mod tests {
     #[test]
     fn the_largest_wave_against_what_is_active_now() {
         let waves = vec![
-            WavePlan { name: "db".into(), servers: vec![], jobs: vec![job(10, true)] },
-            WavePlan { name: "web".into(), servers: vec![], jobs: vec![job(100, true), job(50, true)] },
+            WavePlan { name: "db".into(), depends_on: vec![], servers: vec![], jobs: vec![job(10, true)] },
+            WavePlan {
+                name: "web".into(),
+                depends_on: vec!["db".into()],
+                servers: vec![],
+                jobs: vec![job(100, true), job(50, true)],
+            },
         ];
         let (p, (wave, need)) = needs(&waves).into_iter().next().expect("one partition");
         assert_eq!((wave.as_str(), need), ("web", Need { jobs: 2, servers: 150, waiting: 0 }));

@@ -75,7 +75,9 @@ pub async fn build(clients: &Clients, resource: &DrsResource, execution: &str) -
         if settings.pause.is_some() && clients.config().approvals.is_none() {
             bail!("wave {}: PauseBefore needs approvals.stateMachineArn in the module configuration", w.name);
         }
+        let after = w.depends_on.iter().filter_map(|d| r.waves.iter().position(|x| x.name == *d)).collect();
         waves.push(WavePayload {
+            after: Some(after),
             name: w.name.clone(),
             pause: settings.pause,
             policy: settings.policy,

@@ -111,20 +111,24 @@ fn describe(d: &Decision) -> (String, Option<String>) {
     }
 }
 
-/// Runs `after-wave` of wave `w - 1` and `before-wave` of wave `w`, and judges the answers;
-/// also returns every answer as recorded.
+/// Runs `after-wave` of the waves that `ended` (each with its failed servers) and
+/// `before-wave` of wave `w`, and judges the answers; also returns every answer as recorded
+/// (the after-wave ones first) and how many of them are about each wave that ended.
 pub async fn decide(
     c: &super::wave::Check<'_>,
     w: usize,
     set: &HookSet,
     marks: &Marks,
-    previous_failures: &[ServerFailure],
-) -> anyhow::Result<(Verdict, Vec<HookDecision>)> {
+    ended: &[(usize, Vec<ServerFailure>)],
+) -> anyhow::Result<(Verdict, Vec<HookDecision>, Vec<(usize, usize)>)> {
     let (clients, payload) = (c.clients, c.payload);
     let mut record = vec![];
     let mut answers = vec![];
-    if w > 0 {
-        answers.extend(after(c, w - 1, previous_failures, set).await?);
+    let mut counts = vec![];
+    for (d, failures) in ended {
+        let about = after(c, *d, failures, set).await?;
+        counts.push((*d, about.len()));
+        answers.extend(about);
     }
     answers.extend(set.before_wave(context::context(&wave(clients, payload, set, w), &marks.servers)).await);
     let verdict = judge(&answers, set.on_failure, marks, clients.now(), &mut record);
@@ -136,10 +140,10 @@ pub async fn decide(
             });
             let until = clients.now() + chrono::Duration::seconds(delay.max().unwrap_or(0) as i64);
             let until = crate::ledger::of(clients).hold(&payload.key(), w, until).await?;
-            return Ok((Verdict::Wait(format!("a hook delays the wave until {}", until.to_rfc3339())), record));
+            return Ok((Verdict::Wait(format!("a hook delays the wave until {}", until.to_rfc3339())), record, counts));
         }
     }
-    Ok((verdict, record))
+    Ok((verdict, record, counts))
 }
 
 /// `after-wave` of wave `w` (the wave's outcome per server); also run after the last wave.

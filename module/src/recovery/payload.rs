@@ -86,6 +86,10 @@ pub struct WavePayload {
     pub pause: Option<String>,
     pub policy: FailurePolicy,
     pub groups: Vec<Group>,
+    /// The waves this one waits for (indexes of earlier waves). Absent in a plan written
+    /// before waves formed a graph: the wave before it (`WavePayload::depends_on`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<Vec<usize>>,
 }
 
 /// The wave's servers in one partition; on the wire `{"p": 3, "hex": "..."}` (`ids.rs`).
@@ -201,6 +205,22 @@ impl Payload {
     }
 }
 
+impl Payload {
+    /// The waves wave `w` waits for: earlier waves only (a plan's order puts each wave after
+    /// those it depends on; an index that is not earlier is not followed).
+    pub fn depends_on(&self, w: usize) -> Vec<usize> {
+        match &self.waves[w].after {
+            Some(after) => after.iter().copied().filter(|d| *d < w).collect(),
+            None => w.checked_sub(1).into_iter().collect(),
+        }
+    }
+
+    /// The waves that wait for wave `w`.
+    pub fn dependents(&self, w: usize) -> Vec<usize> {
+        (w + 1..self.waves.len()).filter(|d| self.depends_on(*d).contains(&w)).collect()
+    }
+}
+
 impl WavePayload {
     pub fn server_count(&self) -> usize {
         self.groups.iter().map(|g| g.servers.len()).sum()
@@ -227,6 +247,7 @@ mod tests {
                 pause: None,
                 policy: FailurePolicy::Continue,
                 groups: vec![group(0), group(1)],
+                after: None,
             })
             .collect();
         Payload {

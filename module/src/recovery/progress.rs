@@ -68,10 +68,13 @@ pub struct WaveProgress {
     /// Servers a hook left out of the wave.
     #[serde(default)]
     pub skipped: usize,
-    /// What the tenant's hooks answered at this check (after-wave of the previous wave and
-    /// before-wave of this one; after the last wave, its after-wave).
+    /// What the tenant's hooks answered at this check (after-wave of the waves it depends on
+    /// and before-wave of this one; for the waves nothing depends on, their after-wave at the end).
     #[serde(default)]
     pub hook_decisions: Vec<HookDecision>,
+    /// The waves this one waits for (names): waves form a graph.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub after: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -114,7 +117,7 @@ impl Status {
             "waves": self.waves.iter().map(|w| serde_json::json!({
                 "name": w.name, "state": w.state, "servers": w.servers, "launched": w.launched, "failed": w.failed,
                 "skipped": w.skipped, "jobs": w.jobs, "started": w.started, "ended": w.ended, "failures": w.failures,
-                "hookDecisions": w.hook_decisions})).collect::<Vec<_>>(),
+                "hookDecisions": w.hook_decisions, "dependsOn": w.after})).collect::<Vec<_>>(),
         })
     }
 }
@@ -147,6 +150,7 @@ impl WaveProgress {
             approval: None,
             skipped: 0,
             hook_decisions: vec![],
+            after: vec![],
         }
     }
 }

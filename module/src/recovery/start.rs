@@ -72,17 +72,27 @@ pub async fn start_wave(
         let p = payload.partition(g.partition)?;
         let todo: Vec<&String> =
             g.servers.iter().filter(|id| !in_jobs.contains(id.as_str()) && !skipped.contains(id.as_str())).collect();
-        // Our own active jobs here count against the quotas; DRS enforces the rest.
+        // Our own active jobs here count against the quotas, and so do the jobs this check
+        // started for other waves; DRS enforces the rest. Waves that may start here at this
+        // check share the headroom: past its first job, a wave takes no more than its part.
         let active: Vec<&ObservedJob> = jobs.iter().filter(|j| j.partition == p && !j.done()).collect();
-        let (mut n_jobs, mut n_servers) = (active.len(), active.iter().map(|j| j.servers.len()).sum::<usize>());
+        let active_servers = active.iter().map(|j| j.servers.len()).sum::<usize>();
+        let a = c.shared.allowance(g.partition, active.len(), active_servers, q.concurrent_jobs, q.servers_in_active_jobs);
+        let (mut n_jobs, mut n_servers, mut mine_jobs, mut mine_servers) = (a.jobs, a.servers, 0, 0);
         for chunk in todo.chunks(q.servers_per_job.max(1)) {
-            if n_jobs + 1 > q.concurrent_jobs || n_servers + chunk.len() > q.servers_in_active_jobs {
-                out.waiting
-                    .push(format!("{p}: {} servers wait for the quotas (concurrent jobs, servers in active jobs)", chunk.len()));
+            let over_quota = n_jobs + 1 > q.concurrent_jobs || n_servers + chunk.len() > q.servers_in_active_jobs;
+            let over_share = mine_jobs > 0 && (mine_jobs + 1 > a.share_jobs || mine_servers + chunk.len() > a.share_servers);
+            if over_quota || over_share {
+                let shared = if a.sharing > 1 { format!(", shared by {} waves starting here", a.sharing) } else { String::new() };
+                out.waiting.push(format!(
+                    "{p}: {} servers wait for the quotas (concurrent jobs, servers in active jobs{shared})",
+                    chunk.len()
+                ));
                 continue;
             }
-            n_jobs += 1;
-            n_servers += chunk.len();
+            (n_jobs, n_servers, mine_jobs, mine_servers) =
+                (n_jobs + 1, n_servers + chunk.len(), mine_jobs + 1, mine_servers + chunk.len());
+            c.shared.started(g.partition, chunk.len());
             planned.push((p.clone(), chunk.to_vec()));
         }
     }

@@ -1,9 +1,13 @@
-//! One status check of an activation: read the execution's jobs back from DRS, judge each
-//! wave in order (`wave.rs`), and stop at the first that is not done: it is moving, waiting,
-//! or it failed the run. Nothing here depends on an earlier check having run: a duplicate or
-//! a retried check does the same thing, and DRS refuses to put a server in two active jobs.
+//! One status check of an activation: read the execution's jobs back from DRS and judge each
+//! wave (`wave.rs`) whose dependencies have completed, in plan order (each wave after those
+//! it depends on): independent branches move at once, a wave waits while a wave it depends on
+//! is moving, waiting or failed. Once a wave fails the run, the check starts nothing more
+//! (the waves already running are still read, for the record). Nothing here depends on an
+//! earlier check having run: a duplicate or a retried check does the same thing, and DRS
+//! refuses to put a server in two active jobs.
 
 use super::boundary::{self, Marks, Verdict};
+use super::branches::Shared;
 use super::observe;
 use super::outage::{self, Outages};
 use super::payload::Payload;
@@ -39,32 +43,60 @@ pub async fn check(clients: &Clients, payload: &Payload, record: &RunRecord) -> 
         _ => None,
     };
     let past_deadline = clients.now() > payload.deadline;
-    let c = Check { clients, payload, jobs: &jobs, hooks: hooks.as_ref(), outages: &outages, may_start: !past_deadline, record };
+    let shared = Shared::new(payload, record, &jobs);
+    let c = Check {
+        clients,
+        payload,
+        jobs: &jobs,
+        hooks: hooks.as_ref(),
+        outages: &outages,
+        may_start: !past_deadline,
+        record,
+        shared: &shared,
+    };
     let mut lost = std::collections::BTreeSet::new();
+    let mut completed = vec![false; payload.waves.len()];
+    let (mut failure, mut holds) = (None, false);
     for (w, wave) in payload.waves.iter().enumerate() {
-        if status.outcome != Outcome::Done {
+        if !payload.depends_on(w).iter().all(|d| completed[*d]) {
             status.waves.push(WaveProgress::waiting(&wave.name, wave.server_count()));
+            holds = true;
             continue;
         }
+        // After a failure, a wave starts nothing: one already running is read, not moved on.
+        let c = Check { may_start: c.may_start && failure.is_none(), ..c };
         let (progress, next) = wave::judge(&c, w, &mut status.waves, &mut status.started_jobs, &mut lost).await?;
         status.waves.push(progress);
         match next {
-            Next::Completed => {}
-            Next::Holds => status.outcome = Outcome::Running,
-            Next::Fails(code, message) => status.outcome = failed(code, message),
+            Next::Completed => completed[w] = true,
+            Next::Holds => holds = true,
+            Next::Fails(code, message) => {
+                failure.get_or_insert(failed(code, message));
+            }
         }
     }
-    // After the last wave, its after-wave hooks have the last word.
+    for (w, progress) in status.waves.iter_mut().enumerate() {
+        progress.after = payload.depends_on(w).iter().map(|d| payload.waves[*d].name.clone()).collect();
+    }
+    status.outcome = match (failure, holds) {
+        (Some(f), _) => f,
+        (None, true) => Outcome::Running,
+        (None, false) => Outcome::Done,
+    };
+    // After the last waves (those no wave depends on), their after-wave hooks have the last word.
     if let (Outcome::Done, Some(set)) = (&status.outcome, &hooks) {
-        let last = payload.waves.len() - 1;
-        let answers = boundary::after(&c, last, &status.waves[last].failures, set).await?;
-        let mut record = vec![];
-        if let Verdict::Fail { code, message } =
-            boundary::judge(&answers, set.on_failure, &Marks::default(), clients.now(), &mut record)
-        {
-            status.outcome = failed(code, format!("after wave {}: {message}", payload.waves[last].name));
+        for last in (0..payload.waves.len()).filter(|w| payload.dependents(*w).is_empty()) {
+            let answers = boundary::after(&c, last, &status.waves[last].failures, set).await?;
+            let mut record = vec![];
+            if let Verdict::Fail { code, message } =
+                boundary::judge(&answers, set.on_failure, &Marks::default(), clients.now(), &mut record)
+            {
+                if status.outcome == Outcome::Done {
+                    status.outcome = failed(code, format!("after wave {}: {message}", payload.waves[last].name));
+                }
+            }
+            status.waves[last].hook_decisions.extend(record);
         }
-        status.waves[last].hook_decisions.extend(record);
     }
     // Whatever the failure policies allowed, a run that launched nothing recovered nothing.
     if status.outcome == Outcome::Done && status.waves.iter().all(|w| w.launched == 0) {

@@ -3,6 +3,7 @@
 //! judgement of its failure policy. `judge` returns what the run does next.
 
 use super::boundary::{self, Marks, Verdict};
+use super::branches::Shared;
 use super::gate::{self, Gate};
 use super::observe::{self, LaunchStatus, ObservedJob, ServerLog};
 use super::outage::Outages;
@@ -30,6 +31,8 @@ pub struct Check<'a> {
     pub may_start: bool,
     /// The run's record as the check read it: gates asked, servers given up.
     pub record: &'a RunRecord,
+    /// What the waves judged at this check share: quotas, after-wave hooks run.
+    pub shared: &'a Shared,
 }
 
 impl Check<'_> {
@@ -58,8 +61,8 @@ enum Crossing {
     Closed(Next),
 }
 
-/// Judges wave `w`; `earlier` holds the waves before it (the after-wave answers are filed
-/// there), `started_jobs` collects the jobs this check starts, `lost` the partitions whose
+/// Judges wave `w`; `earlier` holds the waves before it (the after-wave answers of those it
+/// depends on are filed there), `started_jobs` collects the jobs this check starts, `lost` the partitions whose
 /// servers of this wave this check counts as failed (unreachable past the grace).
 pub async fn judge(
     c: &Check<'_>,
@@ -247,9 +250,11 @@ async fn cross(
 ) -> anyhow::Result<Crossing> {
     let wave = &c.payload.waves[w];
     let (mut pause, mut skip, mut hooks_tag) = (wave.pause.clone(), BTreeMap::new(), None);
+    let afters = c.shared.afters_for(c.payload, c.record, w);
     if let Some(set) = c.hooks {
-        let previous_failures = earlier.last().map(|p| p.failures.clone()).unwrap_or_default();
-        let (verdict, record) = boundary::decide(c, w, set, marks, &previous_failures).await?;
+        let ended: Vec<(usize, Vec<ServerFailure>)> =
+            afters.iter().map(|d| (*d, earlier.get(*d).map(|p| p.failures.clone()).unwrap_or_default())).collect();
+        let (verdict, record, counts) = boundary::decide(c, w, set, marks, &ended).await?;
         progress.hook_decisions.extend(record);
         match verdict {
             Verdict::Fail { code, message } => {
@@ -264,13 +269,16 @@ async fn cross(
             Verdict::Proceed { skip: s } => skip = s,
         }
         hooks_tag = Some(boundary::tag_value(&progress.hook_decisions));
-        // The after-wave answers are about the wave that ended: file them there.
-        if let Some(previous) = earlier.last_mut() {
-            let (after, before): (Vec<_>, Vec<_>) =
-                std::mem::take(&mut progress.hook_decisions).into_iter().partition(|d| d.point == "after-wave");
-            progress.hook_decisions = before;
-            previous.hook_decisions.extend(after);
+        // The after-wave answers (first, in the order of `ended`) are about the waves that
+        // ended: file them there.
+        let mut all = std::mem::take(&mut progress.hook_decisions).into_iter();
+        for (d, n) in counts {
+            let about: Vec<_> = all.by_ref().take(n).collect();
+            if let Some(ended) = earlier.get_mut(d) {
+                ended.hook_decisions.extend(about);
+            }
         }
+        progress.hook_decisions = all.collect();
     }
     // A gate once asked holds until it is answered, whatever the hooks say at a later check.
     let pause = match (c.record.gate(w), pause) {
@@ -317,6 +325,7 @@ async fn cross(
             Err(e) => return Err(e),
         }
     }
+    c.shared.crossed(&afters);
     progress.skipped = skip.len();
     Ok(Crossing::Open { skip, hooks_tag })
 }

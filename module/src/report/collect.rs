@@ -123,7 +123,7 @@ pub async fn resource(
             started,
             ended,
             servers,
-            hook_decisions: decisions(&jobs, w, progress),
+            hook_decisions: decisions(&jobs, w, &payload.dependents(w), progress),
             notes: {
                 let mut notes = vec![];
                 if let Some(reason) = &wave.pause {
@@ -165,12 +165,19 @@ fn skip_hook<'a>(record: Option<&'a crate::ledger::RunRecord>, w: usize, id: &st
 }
 
 /// The decisions the wave's jobs carry (made when it started), then those of the last check
-/// (the after-wave of the last wave), without repeats.
-fn decisions(jobs: &[ObservedJob], w: usize, progress: Option<&crate::recovery::status::WaveProgress>) -> Vec<HookDecision> {
+/// (the after-wave of the last waves), without repeats. `dependents`: the waves that depend
+/// on wave `w`, whose jobs carry its after-wave answers (the first of them to cross).
+fn decisions(
+    jobs: &[ObservedJob],
+    w: usize,
+    dependents: &[usize],
+    progress: Option<&crate::recovery::status::WaveProgress>,
+) -> Vec<HookDecision> {
     let mut out: Vec<HookDecision> = vec![];
-    // Wave w's jobs carry its before-wave answers; wave w+1's carry w's after-wave answers.
+    // Wave w's jobs carry its before-wave answers; a dependent's carry w's after-wave answers.
     let tag = |wave: usize| jobs.iter().filter(|j| j.wave == wave).find_map(|j| j.hooks.clone()).unwrap_or_default();
-    for (wave, point) in [(w, "before-wave"), (w + 1, "after-wave")] {
+    let carriers = std::iter::once((w, "before-wave")).chain(dependents.iter().map(|d| (*d, "after-wave")));
+    for (wave, point) in carriers {
         let text = tag(wave);
         for item in text.split(';').filter(|i| !i.is_empty()) {
             let (who, decision) = item.split_once('=').unwrap_or((item, ""));

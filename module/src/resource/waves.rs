@@ -1,5 +1,6 @@
-//! `Waves`: how a resource's group is split into ordered waves. `{"ByTag": key}`, or a list
-//! whose entries select servers by Tags or HostNames and may depend on earlier waves. The
+//! `Waves`: how a resource's group is split into waves. `{"ByTag": key}` (a line, in the
+//! tag's value order), or a list whose entries select servers by Tags or HostNames and wait
+//! for the waves they depend on: a graph, whose independent branches run at once. The
 //! planner (`plan/waves.rs`) applies it to the servers found.
 
 use super::recovery::{PauseSpec, PolicySpec};
@@ -14,7 +15,7 @@ use std::fmt;
 pub enum WavesSpec {
     /// One wave per value of this tag (DRS tag, else the source instance's EC2 tag).
     ByTag(String),
-    /// Waves in DependsOn order (written order where free).
+    /// Waves as a graph of DependsOn (a wave without DependsOn follows the one written before).
     List(Vec<WaveSpec>),
 }
 
@@ -26,8 +27,11 @@ pub struct WaveSpec {
     pub tags: BTreeMap<String, TagValues>,
     #[serde(default)]
     pub host_names: Vec<String>,
+    /// The waves this one waits for. Absent: the wave written before it (the nearest one that
+    /// does not itself wait for this one), so a list without DependsOn is a line; `[]`: none,
+    /// the wave starts with the run.
     #[serde(default)]
-    pub depends_on: Vec<String>,
+    pub depends_on: Option<Vec<String>>,
     #[serde(default)]
     pub pause_before: Option<PauseSpec>,
     #[serde(default)]
@@ -82,7 +86,7 @@ pub(super) fn names_and_dependencies(list: &[WaveSpec]) -> Result<(), (String, S
         }
     }
     for (i, w) in list.iter().enumerate() {
-        for (k, d) in w.depends_on.iter().enumerate() {
+        for (k, d) in w.depends_on.iter().flatten().enumerate() {
             if *d == w.name {
                 return Err((format!("[{i}].DependsOn[{k}]"), format!("wave '{d}' depends on itself")));
             }
