@@ -1,4 +1,6 @@
-"""Prints, as JSON, the input members of DRS's UpdateLaunchConfiguration and
+"""Prints, as JSON, the deepest request of the JSON services the simulator serves with a fixed
+depth (under "!depths": DRS, Step Functions, Secrets Manager; sim/src/protocol/depth.rs), and
+the input members of DRS's UpdateLaunchConfiguration and
 UpdateReplicationConfiguration as botocore's model has them, in the form the simulator's
 config_shape::describe writes: "boolean", "long min=0", "integer min=1",
 "string min=0 max=128[ pattern=...]", "string:A|B" (enums), structures as objects (their
@@ -37,5 +39,28 @@ def describe(name):
     return text
 
 
+def deepest(service):
+    """The most levels of JSON objects and arrays any request of `service` nests."""
+    path = sorted(glob.glob(os.path.join(os.path.dirname(botocore.__file__), "data", service, "*", "service-2.json.gz")))[-1]
+    m = json.load(gzip.open(path))
+
+    def depth(name, seen=()):
+        s = m["shapes"][name]
+        if name in seen:
+            raise ValueError(f"{service}: {name} is recursive")
+        seen = seen + (name,)
+        if s["type"] == "structure":
+            return 1 + max([depth(v["shape"], seen) for v in s["members"].values()] + [0])
+        if s["type"] == "list":
+            return 1 + depth(s["member"]["shape"], seen)
+        if s["type"] == "map":
+            return 1 + depth(s["value"]["shape"], seen)
+        return 0
+
+    return max(depth(o["input"]["shape"]) for o in m["operations"].values() if "input" in o)
+
+
 ops = ["UpdateLaunchConfiguration", "UpdateReplicationConfiguration"]
-print(json.dumps({op: describe(model["operations"][op]["input"]["shape"]) for op in ops}, indent=1, sort_keys=True))
+out = {op: describe(model["operations"][op]["input"]["shape"]) for op in ops}
+out["!depths"] = {s: deepest(s) for s in ("drs", "stepfunctions", "secretsmanager")}
+print(json.dumps(out, indent=1, sort_keys=True))

@@ -147,9 +147,10 @@ fn run_boto3(serve: &Serve) -> Value {
 
 /// The members the simulator's configuration updates check (types, limits, patterns, required
 /// members) are botocore's: sim/conformance/update_shapes.py prints the model's, the
-/// simulator's table is described the same way.
+/// simulator's table is described the same way; and so are the depths past which a body is
+/// refused unread.
 #[test]
-fn configuration_updates_check_the_members_botocore_has() {
+fn configuration_updates_and_body_depths_follow_botocores_models() {
     if !tools_or_skip() {
         return;
     }
@@ -161,6 +162,12 @@ fn configuration_updates_check_the_members_botocore_has() {
     use drs_sim::drs::config_shape::describe_input;
     assert_eq!(describe_input(Kind::Launch), model["UpdateLaunchConfiguration"]);
     assert_eq!(describe_input(Kind::Replication), model["UpdateReplicationConfiguration"]);
+    use drs_sim::protocol::depth;
+    assert_eq!(
+        serde_json::json!({"drs": depth::DRS, "stepfunctions": depth::STATES, "secretsmanager": depth::SECRETS}),
+        model["!depths"],
+        "the deepest requests the simulator lets through are the models' deepest"
+    );
 }
 
 fn config(serve: &Serve, creds: Credentials, region: &str) -> SdkConfig {

@@ -10,6 +10,15 @@ pub fn body(raw: &[u8]) -> Result<Value, ApiError> {
     if raw.iter().all(u8::is_ascii_whitespace) {
         return Ok(Value::Object(Default::default()));
     }
+    if let Some(deep) = crate::protocol::depth::past(raw, crate::protocol::depth::DRS) {
+        return Err(ApiError::validation(format!(
+            "the request body nests {} levels deep or more{}; no DRS request nests more than {}",
+            deep.depth,
+            deep.within(),
+            crate::protocol::depth::DRS
+        ))
+        .with("reason", "cannotParse"));
+    }
     match serde_json::from_slice::<Value>(raw) {
         Ok(v @ Value::Object(_)) => Ok(v),
         _ => Err(ApiError::validation("the request body is not a JSON object").with("reason", "cannotParse")),

@@ -43,11 +43,28 @@ pub fn handle(ctx: &Ctx, op: &str, body: &[u8]) -> Result<Reply, ApiError> {
 /// of the wrong shape is refused naming its path (`TransactItems[0].Put.Item.pk.S: invalid
 /// type: ...`), the whole body as `request body`; text that is not JSON as such.
 fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, DdbError> {
-    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-        // Not an object: say what it is (or that it is not JSON); such a body is read whole
-        // only here, to name its kind.
-        let value: serde_json::Value = serde_json::from_slice(body).map_err(not_json)?;
-        return Err(DdbError::Serialization(format!("request body: a JSON object was expected, not {}", kind(&value))));
+    // Not an object: said from its first character, unread (a megabyte of nested lists is
+    // not built to be refused).
+    let kind = match body.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{') => None,
+        Some(b'[') => Some("an array"),
+        Some(b'"') => Some("a string"),
+        Some(b't' | b'f') => Some("a boolean"),
+        Some(b'n') => Some("null"),
+        Some(b'-' | b'0'..=b'9') => Some("a number"),
+        _ => {
+            return Err(serde_json::from_slice::<serde::de::IgnoredAny>(body)
+                .err()
+                .map_or_else(|| DdbError::Serialization("request body: a JSON object was expected".into()), not_json))
+        }
+    };
+    if let Some(kind) = kind {
+        return Err(DdbError::Serialization(format!("request body: a JSON object was expected, not {kind}")));
+    }
+    if let Some(deep) = crate::protocol::depth::past(body, crate::protocol::depth::DYNAMODB) {
+        // What DynamoDB says of values nested past its 32 levels (value.rs says it of those
+        // within this depth, naming the attribute).
+        return Err(DdbError::Validation(format!("Nesting Levels have exceeded supported limits{}", deep.within())));
     }
     let mut de = serde_json::Deserializer::from_slice(body);
     let input = serde_path_to_error::deserialize(&mut de).map_err(|e| {
@@ -70,17 +87,6 @@ fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, DdbError> {
 
 fn not_json(e: serde_json::Error) -> DdbError {
     DdbError::Serialization(format!("the request body is not JSON: {e}"))
-}
-
-fn kind(value: &serde_json::Value) -> &'static str {
-    match value {
-        serde_json::Value::Null => "null",
-        serde_json::Value::Bool(_) => "a boolean",
-        serde_json::Value::Number(_) => "a number",
-        serde_json::Value::String(_) => "a string",
-        serde_json::Value::Array(_) => "an array",
-        serde_json::Value::Object(_) => "an object",
-    }
 }
 
 fn answer(ctx: &Ctx, op: &str, body: &[u8]) -> Result<serde_json::Value, DdbError> {

@@ -1,5 +1,6 @@
 //! The five wire protocols: how requests are read and how replies and errors are written.
 
+pub mod depth;
 pub mod form;
 pub mod xml;
 

@@ -17,6 +17,16 @@ pub const SSM_TARGET: &str = "AmazonSSM.";
 pub const SECRETS_MANAGER_TARGET: &str = "secretsmanager.";
 
 pub fn handle(ctx: &Ctx, service: &str, op: &str, body: &[u8]) -> Result<Reply, ApiError> {
+    if let Some(deep) = crate::protocol::depth::past(body, crate::protocol::depth::SECRETS) {
+        let (depth, within, limit) = (deep.depth, deep.within(), crate::protocol::depth::SECRETS);
+        return Err(ApiError::new(
+            400,
+            "SerializationException",
+            format!(
+                "the request body nests {depth} levels deep or more{within}; no Secrets Manager request nests more than {limit}"
+            ),
+        ));
+    }
     let input: Value = serde_json::from_slice(body)
         .map_err(|e| ApiError::new(400, "SerializationException", format!("the request body is not JSON: {e}")))?;
     match (service, op) {

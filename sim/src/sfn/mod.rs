@@ -14,6 +14,16 @@ use crate::protocol::{ApiError, Reply};
 use serde_json::Value;
 
 pub fn handle(ctx: &Ctx, op: &str, body: &[u8]) -> Result<Reply, ApiError> {
+    if let Some(deep) = crate::protocol::depth::past(body, crate::protocol::depth::STATES) {
+        let (depth, within, limit) = (deep.depth, deep.within(), crate::protocol::depth::STATES);
+        return Err(ApiError::new(
+            400,
+            "SerializationException",
+            format!(
+                "the request body nests {depth} levels deep or more{within}; no Step Functions request nests more than {limit}"
+            ),
+        ));
+    }
     let input: Value = serde_json::from_slice(body)
         .map_err(|e| ApiError::new(400, "SerializationException", format!("the request body is not JSON: {e}")))?;
     match op {
