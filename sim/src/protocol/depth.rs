@@ -23,9 +23,9 @@ pub struct Deep {
 }
 
 impl Deep {
-    /// ` (in <member>)`, or nothing when the body itself is the deep one.
+    /// ` (in 'member')`, or nothing when the body itself is the deep one.
     pub fn within(&self) -> String {
-        self.member.as_ref().map(|m| format!(" (in {m})")).unwrap_or_default()
+        self.member.as_ref().map(|m| format!(" (in '{m}')")).unwrap_or_default()
     }
 }
 
@@ -55,7 +55,12 @@ pub fn past(body: &[u8], limit: usize) -> Option<Deep> {
             b'{' | b'[' => {
                 depth += 1;
                 if depth > limit {
-                    let member = member.map(|(a, z)| String::from_utf8_lossy(&body[a..z]).chars().take(64).collect());
+                    // The key as JSON has it (escapes read), else as its bytes are.
+                    let member = member.map(|(a, z)| {
+                        let key = serde_json::from_slice::<String>(&body[a - 1..=z])
+                            .unwrap_or_else(|_| String::from_utf8_lossy(&body[a..z]).into_owned());
+                        key.chars().take(64).collect()
+                    });
                     return Some(Deep { depth, member });
                 }
             }
@@ -78,6 +83,8 @@ mod tests {
         assert_eq!(depth(br#"{"a": "[[[[{{{{", "b": "\"[[[["}"#, 1), None, "brackets in strings, an escaped quote");
         assert_eq!(depth(br#"{"a": "\\", "b": [[1]]}"#, 2), Some(3), "an escaped backslash ends its escape");
         assert_eq!(depth(b"]]]]{", 0), Some(1), "closing more than opened does not go negative");
+        let escaped = past(br#"{"a\u0041]b": [[1]]}"#, 2).unwrap();
+        assert_eq!((escaped.member.as_deref(), escaped.within()), (Some("aA]b"), " (in 'aA]b')".to_owned()));
         assert_eq!(past(b"[[[1]]]", 2), Some(Deep { depth: 3, member: None }));
     }
 }
