@@ -1,5 +1,6 @@
 //! Quota headroom for the plan's jobs: per account x region, the largest wave's jobs and
-//! servers against the configured quotas less what DRS jobs active there now hold
+//! servers (the waves that start with the run counted together: they start at one check)
+//! against the configured quotas less what DRS jobs active there now hold
 //! (drs:DescribeJobs, not COMPLETED). Short headroom slows a recovery (jobs wait for others
 //! to finish) rather than stopping it, so it leaves the resource unverified, not unready.
 
@@ -27,12 +28,17 @@ pub struct Active {
     pub servers: usize,
 }
 
-/// The most any one wave asks of each partition (waves run one after another).
+/// The most any one wave asks of each partition, the waves that depend on nothing (they all
+/// start at the run's first check) asked as one.
 pub fn needs(waves: &[WavePlan]) -> BTreeMap<Partition, (String, Need)> {
     let mut out: BTreeMap<Partition, (String, Need)> = BTreeMap::new();
-    for w in waves {
+    let roots: Vec<&WavePlan> = waves.iter().filter(|w| w.depends_on.is_empty()).collect();
+    let together = roots.iter().map(|w| w.name.as_str()).collect::<Vec<_>>().join(" + ");
+    let asks = std::iter::once((together, roots))
+        .chain(waves.iter().filter(|w| !w.depends_on.is_empty()).map(|w| (w.name.clone(), vec![w])));
+    for (name, group) in asks {
         let mut per: BTreeMap<Partition, Need> = BTreeMap::new();
-        for j in &w.jobs {
+        for j in group.iter().flat_map(|w| &w.jobs) {
             let n = per.entry(Partition { account: j.account.clone(), region: j.region.clone() }).or_default();
             match j.starts_with_wave {
                 true => {
@@ -45,7 +51,7 @@ pub fn needs(waves: &[WavePlan]) -> BTreeMap<Partition, (String, Need)> {
         for (p, n) in per {
             let bigger = out.get(&p).is_none_or(|(_, have)| (n.jobs, n.servers) > (have.jobs, have.servers));
             if bigger {
-                out.insert(p, (w.name.clone(), n));
+                out.insert(p, (name.clone(), n));
             }
         }
     }
@@ -134,5 +140,16 @@ mod tests {
         let busy = judge(&p, &wave, need, Active { jobs: 19, servers: 100 }, &q).expect("one job slot left");
         assert_eq!(busy.verdict, Verdict::NeedsVerification);
         assert!(busy.message.contains("19 jobs of 100 servers are active"), "{}", busy.message);
+    }
+
+    #[test]
+    fn the_waves_that_start_with_the_run_ask_together() {
+        let waves = vec![
+            WavePlan { name: "a-db".into(), depends_on: vec![], servers: vec![], jobs: vec![job(60, true)] },
+            WavePlan { name: "b-db".into(), depends_on: vec![], servers: vec![], jobs: vec![job(70, true)] },
+            WavePlan { name: "a-web".into(), depends_on: vec!["a-db".into()], servers: vec![], jobs: vec![job(100, true)] },
+        ];
+        let (_, (wave, need)) = needs(&waves).into_iter().next().expect("one partition");
+        assert_eq!((wave.as_str(), need), ("a-db + b-db", Need { jobs: 2, servers: 130, waiting: 0 }));
     }
 }
