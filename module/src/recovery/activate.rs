@@ -76,6 +76,8 @@ pub async fn build(clients: &Clients, resource: &DrsResource, execution: &str) -
             bail!("wave {}: PauseBefore needs approvals.stateMachineArn in the module configuration", w.name);
         }
         waves.push(WavePayload {
+            depends_on: depends_on(resource, &w.name, &r.waves),
+            targets: settings.targets,
             name: w.name.clone(),
             pause: settings.pause,
             policy: settings.policy,
@@ -121,7 +123,16 @@ pub async fn build(clients: &Clients, resource: &DrsResource, execution: &str) -
         launch: resource.launch.clone(),
         recovered: recovered.into_values().collect(),
         left_out,
+        targets: params.targets(),
     })
+}
+
+/// The planned waves (indexes) that wave `name`'s DependsOn names, for the report's critical
+/// path (the order the waves run in is the planner's).
+fn depends_on(resource: &DrsResource, name: &str, planned: &[crate::plan::WavePlan]) -> Vec<usize> {
+    let Some(crate::resource::WavesSpec::List(list)) = &resource.waves else { return vec![] };
+    let Some(spec) = list.iter().find(|s| s.name == name) else { return vec![] };
+    spec.depends_on.iter().filter_map(|d| planned.iter().position(|w| w.name == *d)).collect()
 }
 
 /// Plans, opens the run in the ledger and starts: the run's plan (the platform gets a

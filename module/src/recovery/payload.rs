@@ -10,7 +10,7 @@
 mod ids;
 
 use crate::config::Partition;
-use crate::resource::{FailurePolicy, Mode};
+use crate::resource::{FailurePolicy, Mode, Targets};
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 pub use ids::IdsError;
@@ -76,6 +76,9 @@ pub struct Payload {
     /// What the selection left out (`left_out.rs`), for the run's report.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub left_out: Vec<super::left_out::LeftOut>,
+    /// The resource's objectives (TargetRtoMinutes, TargetRpoMinutes), judged in the report.
+    #[serde(default, skip_serializing_if = "Targets::is_empty")]
+    pub targets: Targets,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -86,6 +89,12 @@ pub struct WavePayload {
     pub pause: Option<String>,
     pub policy: FailurePolicy,
     pub groups: Vec<Group>,
+    /// The wave's objectives: its own, else the resource's.
+    #[serde(default, skip_serializing_if = "Targets::is_empty")]
+    pub targets: Targets,
+    /// The waves (indexes) its `DependsOn` names: the report's critical path follows them back.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub depends_on: Vec<usize>,
 }
 
 /// The wave's servers in one partition; on the wire `{"p": 3, "hex": "..."}` (`ids.rs`).
@@ -227,6 +236,8 @@ mod tests {
                 pause: None,
                 policy: FailurePolicy::Continue,
                 groups: vec![group(0), group(1)],
+                targets: Targets::default(),
+                depends_on: vec![],
             })
             .collect();
         Payload {
@@ -247,6 +258,7 @@ mod tests {
             launch: None,
             recovered: vec![],
             left_out: vec![],
+            targets: Targets::default(),
         }
     }
 
