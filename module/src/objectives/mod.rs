@@ -131,3 +131,14 @@ impl Objectives {
         set(&self.rto) || set(&self.rpo) || self.waves.iter().any(|w| set(&w.rto) || set(&w.rpo))
     }
 }
+
+/// The objectives as the summary sent to the parent gives them: the whole judgement, and
+/// whether any RTO or RPO objective (the resource's or a wave's) was missed.
+pub fn summary(o: &Objectives) -> serde_json::Value {
+    let mut v = serde_json::to_value(o).unwrap_or_default();
+    if let Some(m) = v.as_object_mut() {
+        m.insert("rtoMissed".into(), o.rto_missed().into());
+        m.insert("rpoMissed".into(), o.rpo_missed().into());
+    }
+    v
+}
