@@ -387,11 +387,21 @@ async fn activate_check(clients: &Clients, callbacks: Option<&Callbacks>, run: r
                 record: crate::ledger::RunRecord { end: Some(end.clone()), ..run.record.clone() },
                 plan: run.plan.clone(),
             };
-            let written = Box::pin(report::publish::at_end(clients, &ended_run, Some(&st))).await;
+            let published = Box::pin(report::publish::at_end(clients, &ended_run, Some(&st))).await;
+            let mut metrics = metrics;
+            if let Some(o) = published.objectives() {
+                metrics.extend(crate::metrics::objectives(o, &payload.resource, payload.mode, &payload.execution, end.at));
+            }
             if end.succeeded() {
                 let mut summary = st.summary(payload);
-                if let (Some((k, v)), Some(m)) = (report::publish::answer_field(&written), summary.as_object_mut()) {
-                    m.insert(k.to_owned(), v);
+                if let Some(m) = summary.as_object_mut() {
+                    if let Some((k, v)) = report::publish::answer_field(&published.written) {
+                        m.insert(k.to_owned(), v);
+                    }
+                    // What the run achieved against its objectives, as its report judged it.
+                    if let Some(o) = published.objectives() {
+                        m.insert("objectives".into(), crate::objectives::summary(o));
+                    }
                 }
                 finish(callbacks, summary, detail, metrics).await
             } else {

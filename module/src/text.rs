@@ -26,6 +26,18 @@ pub fn plain(s: &str, max: usize) -> String {
     line
 }
 
+/// `s` as one line of at most `max` characters, its markup kept (for a report, which escapes
+/// it): control, zero-width and direction-changing characters and line breaks become spaces,
+/// runs of spaces one. An approver's name stays as given (an e-mail address, a role ARN).
+pub fn line(s: &str, max: usize) -> String {
+    let flat: String = s.chars().map(|c| if c.is_whitespace() || c.is_control() || invisible(c) { ' ' } else { c }).collect();
+    let line = flat.split(' ').filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ");
+    if line.chars().count() > max {
+        return line.chars().take(max.saturating_sub(1)).collect::<String>() + "…";
+    }
+    line
+}
+
 /// Zero-width and bidirectional formatting characters: they hide or reorder what a reader sees.
 fn invisible(c: char) -> bool {
     matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}' | '\u{00AD}')

@@ -49,6 +49,8 @@ fn server(
         recovery_s: rec,
         recovery_instance_id: launched.map(|_| format!("i-{id}")),
         reason: None,
+        snapshot: None,
+        rpo_s: None,
     }
 }
 
@@ -70,6 +72,8 @@ fn wave(
         servers,
         hook_decisions: vec![],
         notes: vec![],
+        components: Default::default(),
+        approval: None,
     }
 }
 
@@ -212,6 +216,7 @@ fn rich() -> RunReport {
         failed_phase: None,
         resources: vec![
             ResourceReport {
+                objectives: None,
                 left_out: vec![
                     LeftOut {
                         kind: LeftOutKind::NotReady,
@@ -239,6 +244,7 @@ fn rich() -> RunReport {
                 waves: vec![db, app, open, paused, waiting, big, huge],
             },
             ResourceReport {
+                objectives: None,
                 left_out: vec![],
                 layer: 2,
                 resource: "frontend".into(),
@@ -256,6 +262,7 @@ fn rich() -> RunReport {
                 )],
             },
             ResourceReport {
+                objectives: None,
                 left_out: vec![],
                 layer: 3,
                 resource: "empty".into(),
@@ -326,6 +333,7 @@ fn unstarted() -> RunReport {
         outcome: Verdict::Failed(ErrorCode::Timeout),
         failed_phase: None,
         resources: vec![ResourceReport {
+            objectives: None,
             left_out: vec![],
             layer: 0,
             resource: "r".into(),

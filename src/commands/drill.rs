@@ -409,6 +409,7 @@ fn report(args: &Args, clients: &Clients, activated: &[Activated], runs: Vec<Opt
                     partitions: vec![],
                     waves: vec![],
                     left_out: vec![],
+                    objectives: None,
                 })
             }
         }

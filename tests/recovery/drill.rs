@@ -28,8 +28,13 @@ async fn a_three_wave_drill_runs_in_order_and_its_cleanup_leaves_no_drill_instan
     let names: Vec<&str> = out["waves"].as_array().unwrap().iter().map(|w| w["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["databases", "applications", "web"]);
 
-    // The run's metrics (EMF, logged by the Lambda): a document per wave, then the run's.
-    assert_eq!(run.metrics.len(), 4);
+    // The run's metrics (EMF, logged by the Lambda): a document per wave, then the run's; then
+    // what it achieved (no objectives set: the achieved RTO and RPO, no verdict), per wave and
+    // for the resource.
+    assert_eq!(run.metrics.len(), 8);
+    let achieved: Vec<_> = run.metrics[4..].iter().map(emf_fields).collect();
+    assert_eq!(achieved.iter().filter_map(|d| d.get("Wave").and_then(|w| w.as_str())).collect::<Vec<_>>(), names);
+    assert!(achieved.iter().all(|d| d["AchievedRtoSeconds"].as_f64().unwrap() > 0.0 && !d.contains_key("RtoObjectiveMissed")));
     let waves: Vec<_> = run.metrics[..3].iter().map(emf_fields).collect();
     assert_eq!(waves.iter().map(|w| w["Wave"].as_str().unwrap()).collect::<Vec<_>>(), names);
     assert_eq!(waves.iter().map(|w| w["ServersLaunched"].as_f64().unwrap()).sum::<f64>(), 60.0);

@@ -15,7 +15,7 @@ use std::sync::OnceLock;
 const ACCOUNTS: [&str; 3] = ["200000000001", "200000000002", "200000000003"];
 
 /// The Rust guests, built once per test binary.
-fn guest(name: &str) -> (String, String) {
+pub(crate) fn guest(name: &str) -> (String, String) {
     static DIR: OnceLock<std::path::PathBuf> = OnceLock::new();
     let dir = DIR.get_or_init(|| build::build_rust_guests().unwrap_or_else(|e| panic!("build the hooks: {e}")));
     let path = dir.join(format!("{name}.wasm"));

@@ -22,6 +22,7 @@ mod iam_attack;
 mod idempotency;
 mod identity;
 mod launch;
+mod objectives;
 mod outage;
 mod payload;
 mod policies;

@@ -87,6 +87,10 @@ async fn a_standalone_run_leaves_its_report_in_s3_on_the_runs_clock() {
     let mut all = vec![];
     times(&serde_json::to_value(&report).unwrap(), "$", &mut all);
     assert!(all.len() > 120, "{} times", all.len());
+    // The point in time of the data each server launched is before the run, by its lag.
+    let (snapshots, all): (Vec<_>, Vec<_>) = all.into_iter().partition(|(at, _)| at.ends_with(".snapshot"));
+    assert_eq!(snapshots.len(), 60);
+    assert!(snapshots.iter().all(|(_, t)| *t <= to && *t > from - chrono::Duration::minutes(10)), "{snapshots:?}");
     let outside: Vec<_> = all.iter().filter(|(_, t)| *t < from || *t > to).collect();
     assert!(outside.is_empty(), "times off the run's clock ({from} to {to}): {outside:?}");
     let md = s3(&r).get_object().bucket("drs-orch-reports").key(format!("{folder}report.md")).send().await.unwrap();

@@ -11,7 +11,8 @@ pub mod record;
 pub mod store;
 
 pub use record::{
-    CleanupPass, CleanupState, Crossing, GateAnswer, GateAsked, GivenUp, RunEnd, RunKey, RunListing, RunRecord, RECORD_VERSION,
+    Approval, CleanupPass, CleanupState, Crossing, Decision, GateAnswer, GateAsked, GivenUp, RunEnd, RunKey, RunListing,
+    RunRecord, RECORD_VERSION,
 };
 pub use store::{Ledger, LedgerError, Opened};
 

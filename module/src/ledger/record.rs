@@ -249,7 +249,8 @@ pub struct Crossing {
     pub at: DateTime<Utc>,
 }
 
-/// How a gate was answered: approved or not, what the approval execution said, when read.
+/// How a gate was answered: approved or not, what the approval execution said, when read,
+/// and who decided when (records written before it have none).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GateAnswer {
@@ -257,6 +258,54 @@ pub struct GateAnswer {
     #[serde(default)]
     pub detail: String,
     pub at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<Approval>,
+}
+
+/// How an approval execution was answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Decision {
+    Approved,
+    Rejected,
+    /// Nobody answered within the approval's timeout.
+    TimedOut,
+    /// Stopped without an answer.
+    Aborted,
+    /// Not answered yet.
+    Waiting,
+}
+
+impl Decision {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Approved => "approved",
+            Decision::Rejected => "rejected",
+            Decision::TimedOut => "timed out",
+            Decision::Aborted => "aborted",
+            Decision::Waiting => "waiting",
+        }
+    }
+}
+
+/// Who decided a gate and when, as the approval execution gives them: the approver named in
+/// its output (`{"approved": true, "by": ...}`, as `drs-orch approve` sends it) or at the end
+/// of its rejection's cause (`... (by ...)`), and its stop date. The approver is outside text:
+/// kept plain and short here, escaped by each rendering.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Approval {
+    pub decision: Decision,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approver: Option<String>,
+    /// When it was answered (the approval execution's stop date).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<DateTime<Utc>>,
+    /// The approval execution's ARN.
+    pub approval: String,
+    /// A rejection's reason, as given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// An approval asked for before a wave: why, and when.

@@ -2,9 +2,13 @@
 //! writes to its log (one line each) when a run ends, succeeded or failed: per wave (servers
 //! launched, failed and skipped by hooks, and the wave's duration) and per run (the same
 //! totals, its duration, and RunSucceeded 1 or 0 for alarms). Dimensions: Resource and Mode,
-//! Wave for wave documents, and a Mode-only rollup for alarms across resources.
+//! Wave for wave documents, and a Mode-only rollup for alarms across resources. What the run
+//! achieved against its objectives has documents of its own (`objectives.rs`).
 
 pub mod emf;
+mod objectives;
+
+pub use objectives::objectives;
 
 use crate::recovery::payload::Payload;
 use crate::recovery::status::{Outcome, Status};

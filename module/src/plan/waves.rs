@@ -175,6 +175,8 @@ mod tests {
             depends_on: depends_on.map(|d| d.iter().map(|s| s.to_string()).collect()),
             pause_before: None,
             failure_policy: None,
+            target_rto_minutes: None,
+            target_rpo_minutes: None,
         }
     }
 

@@ -78,6 +78,7 @@ pub async fn build(clients: &Clients, resource: &DrsResource, execution: &str) -
         let after = w.depends_on.iter().filter_map(|d| r.waves.iter().position(|x| x.name == *d)).collect();
         waves.push(WavePayload {
             after: Some(after),
+            targets: settings.targets,
             name: w.name.clone(),
             pause: settings.pause,
             policy: settings.policy,
@@ -123,6 +124,7 @@ pub async fn build(clients: &Clients, resource: &DrsResource, execution: &str) -
         launch: resource.launch.clone(),
         recovered: recovered.into_values().collect(),
         left_out,
+        targets: params.targets(),
     })
 }
 

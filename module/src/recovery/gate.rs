@@ -3,19 +3,68 @@
 //! resource identity) and the wave so that every status check finds the same one, and two
 //! resources given one `ExecutionId` ask for two approvals. Its task waits for a task token that
 //! an approver answers: SendTaskSuccess approves (`drs-orch approve`), SendTaskFailure
-//! rejects. DescribeExecution tells the status check which it was.
+//! rejects. DescribeExecution tells the status check which it was, and who answered and
+//! when (`Approval`, for the run's record and its report).
 
 use super::tags::RunTags;
 use crate::aws::Clients;
+pub use crate::ledger::{Approval, Decision};
+use aws_sdk_sfn::operation::describe_execution::DescribeExecutionOutput;
 use aws_sdk_sfn::types::ExecutionStatus;
+use chrono::DateTime;
 use serde_json::json;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Gate {
     /// Waiting for an approver; the approval execution's ARN.
     Waiting(String),
-    Approved,
-    Rejected(String),
+    Approved(Approval),
+    /// Why, and who answered.
+    Rejected(String, Approval),
+}
+
+/// The longest approver name kept.
+const MAX_APPROVER: usize = 128;
+
+impl Approval {
+    /// The approval execution `arn` as DescribeExecution gave it.
+    pub fn of(arn: &str, d: &DescribeExecutionOutput) -> Approval {
+        let decision = match d.status() {
+            ExecutionStatus::Succeeded => Decision::Approved,
+            ExecutionStatus::TimedOut => Decision::TimedOut,
+            ExecutionStatus::Aborted => Decision::Aborted,
+            ExecutionStatus::Running | ExecutionStatus::PendingRedrive => Decision::Waiting,
+            _ => Decision::Rejected,
+        };
+        let (approver, reason) = match decision {
+            Decision::Approved => (d.output().and_then(approver_in_output), None),
+            _ => match d.cause() {
+                Some(cause) => {
+                    let (reason, by) = split_cause(cause);
+                    (by, Some(crate::text::line(reason, crate::text::MAX_PLAIN)))
+                }
+                None => (None, None),
+            },
+        };
+        let at = d.stop_date().and_then(|t| DateTime::from_timestamp(t.secs(), t.subsec_nanos()));
+        Approval { decision, approver, at, approval: arn.to_owned(), reason }
+    }
+}
+
+/// The approver an approval's output names: its `by`.
+fn approver_in_output(output: &str) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_str(output).ok()?;
+    let by = v.get("by")?.as_str()?;
+    Some(crate::text::line(by, MAX_APPROVER)).filter(|b| !b.is_empty())
+}
+
+/// A rejection's cause as `drs-orch approve --reject` writes it, `<reason> (by <approver>)`:
+/// the reason and the approver; a cause written otherwise is all reason.
+fn split_cause(cause: &str) -> (&str, Option<String>) {
+    match cause.strip_suffix(')').and_then(|c| c.rsplit_once(" (by ")) {
+        Some((reason, by)) if !by.is_empty() => (reason, Some(crate::text::line(by, MAX_APPROVER))),
+        _ => (cause, None),
+    }
 }
 
 /// The approval execution's name: one per run and wave (at most 40 + 16 + 10 characters of
@@ -50,12 +99,15 @@ pub async fn check(
     match sfn.describe_execution().execution_arn(&arn).send().await {
         Ok(d) => Ok(match d.status() {
             ExecutionStatus::Running | ExecutionStatus::PendingRedrive => Gate::Waiting(arn),
-            ExecutionStatus::Succeeded => Gate::Approved,
-            other => Gate::Rejected(format!(
-                "the approval of wave {wave_name} ended {}{}",
-                other.as_str(),
-                d.cause().map(|c| format!(": {c}")).unwrap_or_default()
-            )),
+            ExecutionStatus::Succeeded => Gate::Approved(Approval::of(&arn, &d)),
+            other => Gate::Rejected(
+                format!(
+                    "the approval of wave {wave_name} ended {}{}",
+                    other.as_str(),
+                    d.cause().map(|c| format!(": {c}")).unwrap_or_default()
+                ),
+                Approval::of(&arn, &d),
+            ),
         }),
         Err(e) if e.as_service_error().is_some_and(|s| s.is_execution_does_not_exist()) => {
             // The reason may be a tenant hook's: the approvers' notification gets it as plain text.
@@ -93,21 +145,60 @@ pub async fn check(
     }
 }
 
-/// For the report: how a paused wave's approval went (`approved ...`, `rejected ...`).
-pub async fn outcome(clients: &Clients, run: RunTags<'_>, wave: usize) -> Option<String> {
+/// For the report: how a paused wave's approval went, read from the approval execution (the
+/// run's record holds it once a check read the answer: `GateAnswer`). None when it cannot be
+/// read (no approvals configured, or the execution is gone).
+pub async fn approval(clients: &Clients, run: RunTags<'_>, wave: usize) -> Option<Approval> {
     let sm = clients.config().approvals.as_ref()?.state_machine_arn.clone();
     let arn = execution_arn(&sm, &execution_name(run, wave))?;
     let d = aws_sdk_sfn::Client::new(clients.hub()).describe_execution().execution_arn(&arn).send().await.ok()?;
-    let when = d.stop_date().and_then(|t| t.fmt(aws_smithy_types::date_time::Format::DateTime).ok()).unwrap_or_default();
-    Some(match d.status() {
-        ExecutionStatus::Succeeded => format!("approved {when} ({arn}): {}", d.output().unwrap_or_default()),
-        ExecutionStatus::Running => format!("waiting for an approval ({arn})"),
-        other => format!("{} {when} ({arn}): {}", other.as_str().to_lowercase(), d.cause().unwrap_or_default()),
-    })
+    Some(Approval::of(&arn, &d))
 }
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use aws_smithy_types::DateTime as SmithyTime;
+
+    fn described(status: ExecutionStatus, output: Option<&str>, cause: Option<&str>) -> DescribeExecutionOutput {
+        DescribeExecutionOutput::builder()
+            .execution_arn("arn:x")
+            .state_machine_arn("arn:sm")
+            .status(status)
+            .start_date(SmithyTime::from_secs(1_777_000_000))
+            .stop_date(SmithyTime::from_secs(1_777_000_600))
+            .set_output(output.map(str::to_owned))
+            .set_cause(cause.map(str::to_owned))
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn an_approval_names_who_decided_and_when_as_plain_text() {
+        let a = Approval::of("arn:x", &described(ExecutionStatus::Succeeded, Some(r#"{"approved":true,"by":"alice"}"#), None));
+        assert_eq!((a.decision, a.approver.as_deref()), (Decision::Approved, Some("alice")));
+        assert_eq!(a.at.map(|t| t.timestamp()), Some(1_777_000_600));
+        let r = Approval::of("arn:x", &described(ExecutionStatus::Failed, None, Some("not tonight (by bob)")));
+        assert_eq!(
+            (r.decision, r.approver.as_deref(), r.reason.as_deref()),
+            (Decision::Rejected, Some("bob"), Some("not tonight"))
+        );
+        // A cause written by hand names no approver; an output without `by` neither.
+        let r = Approval::of("arn:x", &described(ExecutionStatus::Failed, None, Some("no")));
+        assert_eq!((r.approver, r.reason.as_deref()), (None, Some("no")));
+        let a = Approval::of("arn:x", &described(ExecutionStatus::Succeeded, Some("{}"), None));
+        assert_eq!(a.approver, None);
+        // Outside text is kept to one line without control characters (the report escapes it);
+        // a role session's ARN or an e-mail address stays as given.
+        let a =
+            Approval::of("arn:x", &described(ExecutionStatus::Succeeded, Some(r#"{"by":"eve\n<b>x</b>\u0007\u202e"}"#), None));
+        assert_eq!(a.approver.as_deref(), Some("eve <b>x</b>"));
+        let arn = "arn:aws:sts::111111111111:assumed-role/Approvers/alice@example.com";
+        let a = Approval::of("arn:x", &described(ExecutionStatus::Succeeded, Some(&json!({"by": arn}).to_string()), None));
+        assert_eq!(a.approver.as_deref(), Some(arn));
+        assert_eq!(Approval::of("arn:x", &described(ExecutionStatus::TimedOut, None, None)).decision, Decision::TimedOut);
+    }
+
     #[test]
     fn the_execution_arn_follows_the_state_machine_arn() {
         assert_eq!(

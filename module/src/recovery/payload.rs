@@ -10,7 +10,7 @@
 mod ids;
 
 use crate::config::Partition;
-use crate::resource::{FailurePolicy, Mode};
+use crate::resource::{FailurePolicy, Mode, Targets};
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 pub use ids::IdsError;
@@ -76,6 +76,9 @@ pub struct Payload {
     /// What the selection left out (`left_out.rs`), for the run's report.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub left_out: Vec<super::left_out::LeftOut>,
+    /// The resource's objectives (TargetRtoMinutes, TargetRpoMinutes), judged in the report.
+    #[serde(default, skip_serializing_if = "Targets::is_empty")]
+    pub targets: Targets,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -90,6 +93,9 @@ pub struct WavePayload {
     /// before waves formed a graph: the wave before it (`WavePayload::depends_on`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after: Option<Vec<usize>>,
+    /// The wave's objectives: its own, else the resource's.
+    #[serde(default, skip_serializing_if = "Targets::is_empty")]
+    pub targets: Targets,
 }
 
 /// The wave's servers in one partition; on the wire `{"p": 3, "hex": "..."}` (`ids.rs`).
@@ -248,6 +254,7 @@ mod tests {
                 policy: FailurePolicy::Continue,
                 groups: vec![group(0), group(1)],
                 after: None,
+                targets: Targets::default(),
             })
             .collect();
         Payload {
@@ -268,6 +275,7 @@ mod tests {
             launch: None,
             recovered: vec![],
             left_out: vec![],
+            targets: Targets::default(),
         }
     }
 

@@ -306,11 +306,11 @@ async fn cross(
                 progress.approval = Some(arn);
                 return Ok(Crossing::Closed(Next::Holds));
             }
-            Gate::Rejected(why) => {
+            Gate::Rejected(why, _) => {
                 progress.state = WaveState::Failed;
                 return Ok(Crossing::Closed(Next::Fails(ErrorCode::ApprovalRejected, format!("wave {}: {why}", wave.name))));
             }
-            Gate::Approved => {}
+            Gate::Approved(_) => {}
         }
     }
     // With hooks, the crossing is recorded before anything of the wave starts; a concurrent
@@ -335,21 +335,39 @@ async fn cross(
 /// fails is logged: the next check reads the execution again.
 async fn gate_answer(c: &Check<'_>, w: usize, wave_name: &str, reason: &str) -> anyhow::Result<Gate> {
     if let Some(a) = c.record.answer(w) {
-        return Ok(if a.approved { Gate::Approved } else { Gate::Rejected(a.detail.clone()) });
+        return Ok(answered(a));
     }
     let gate = gate::check(c.clients, c.payload.run(), &c.payload.resource, w, wave_name, reason).await?;
     let answer = match &gate {
         Gate::Waiting(_) => return Ok(gate),
-        Gate::Approved => GateAnswer { approved: true, detail: String::new(), at: c.clients.now() },
-        Gate::Rejected(why) => GateAnswer { approved: false, detail: why.clone(), at: c.clients.now() },
+        Gate::Approved(a) => GateAnswer { approved: true, detail: String::new(), at: c.clients.now(), approval: Some(a.clone()) },
+        Gate::Rejected(why, a) => {
+            GateAnswer { approved: false, detail: why.clone(), at: c.clients.now(), approval: Some(a.clone()) }
+        }
     };
     match crate::ledger::of(c.clients).answer_gate(&c.payload.key(), w, &answer).await {
-        Ok(holds) if holds.approved => Ok(Gate::Approved),
-        Ok(holds) => Ok(Gate::Rejected(holds.detail)),
+        Ok(holds) => Ok(answered(&holds)),
         Err(e) => {
             tracing::warn!(error = %e, wave = w, "the gate's answer could not be recorded; read again next check");
             Ok(gate)
         }
+    }
+}
+
+/// The gate as the run's record holds its answer (one recorded before approvals were kept has
+/// no approver: an empty one stands in).
+fn answered(a: &GateAnswer) -> Gate {
+    let approval = a.approval.clone().unwrap_or(gate::Approval {
+        decision: if a.approved { gate::Decision::Approved } else { gate::Decision::Rejected },
+        approver: None,
+        at: None,
+        approval: String::new(),
+        reason: None,
+    });
+    if a.approved {
+        Gate::Approved(approval)
+    } else {
+        Gate::Rejected(a.detail.clone(), approval)
     }
 }
 

@@ -2,6 +2,7 @@
 //! resources table, per resource its timeline, waves, failures, hook decisions, notes and
 //! server tables, then the phases. What the report shows is decided here, for both markups.
 
+use super::evidence;
 use super::figures::{
     detail_text, fmt_duration, fmt_secs, is_failure, outcome_text, partitions_text, wave_label, ServerRows, WaveStats,
 };
@@ -38,9 +39,22 @@ const FAILURES: &[Column] = &[
     col("Status", Text),
     col("Reason", Wrap),
 ];
-const HOOKS: &[Column] = &[col("Wave", Text), col("Hook", Text), col("Point", Text), col("Decision", Text), col("Detail", Wrap)];
-const SERVERS: &[Column] =
-    &[col("Hostname", Text), col("Server ID", Text), col("Partition", Text), col("Status", Text), col("Recovery (s)", Number)];
+const HOOKS: &[Column] = &[
+    col("Wave", Text),
+    col("Hook", Text),
+    col("Point", Text),
+    col("Decision", Text),
+    col("Detail", Wrap),
+    col("Component (SHA-256)", Wrap),
+];
+const SERVERS: &[Column] = &[
+    col("Hostname", Text),
+    col("Server ID", Text),
+    col("Partition", Text),
+    col("Status", Text),
+    col("Recovery (s)", Number),
+    col("RPO (s)", Number),
+];
 const PHASES: &[Column] =
     &[col("Resource", Text), col("Phase", Text), col("Outcome", Text), col("Ended", Text), col("Detail", Wrap)];
 const LEFT_OUT: &[Column] = &[
@@ -131,14 +145,24 @@ struct Waves {
 }
 
 impl Waves {
-    fn add(&mut self, w: &WaveReport, axis: Option<&Axis>) {
+    /// Wave `i` of `all` (the resource's waves).
+    fn add(&mut self, all: &[WaveReport], i: usize, axis: Option<&Axis>) {
+        let w = &all[i];
         let stats = WaveStats::of(w);
         let label = wave_label(w);
         self.timeline.push(timeline::row(w, &stats, axis));
         self.table.push(wave_row(w, &label, &stats));
         self.failures.extend(w.servers.iter().filter(|s| is_failure(s)).map(|s| failure_row(&label, s)));
         self.hooks.extend(w.hook_decisions.iter().map(|h| {
-            vec![text(&label), text(&h.hook), text(&h.point), text(&h.decision), text(h.detail.as_deref().unwrap_or("-"))]
+            let digest = evidence::component(all, i, &h.hook, &h.point).unwrap_or("-");
+            vec![
+                text(&label),
+                text(&h.hook),
+                text(&h.point),
+                text(&h.decision),
+                text(h.detail.as_deref().unwrap_or("-")),
+                text(digest),
+            ]
         }));
         self.notes.extend(w.notes.iter().map(|n| field(&label, text(n))));
         self.servers.push(wave_servers(w, label));
@@ -147,8 +171,8 @@ impl Waves {
 
 fn resource_section(res: &ResourceReport, axis: Option<&Axis>) -> Block {
     let mut waves = Waves::default();
-    for w in &res.waves {
-        waves.add(w, axis);
+    for i in 0..res.waves.len() {
+        waves.add(&res.waves, i, axis);
     }
     let mut facts = vec![field("Execution", text(&res.execution)), field("Outcome", Cell::Outcome(res.outcome.as_str().into()))];
     if let Some(e) = &res.error {
@@ -164,6 +188,9 @@ fn resource_section(res: &ResourceReport, axis: Option<&Axis>) -> Block {
     let mut blocks = vec![
         Block::Heading { level: 2, text: format!("Resource {}", res.resource), aside: Some(format!("(layer {})", res.layer)) },
         Block::List(facts),
+    ];
+    blocks.extend(evidence::objectives(res));
+    blocks.extend([
         Block::Figure(vec![heading(3, "Timeline".into()), chart]),
         heading(3, "Waves".into()),
         table_or(WAVES, waves.table, "No waves."),
@@ -171,9 +198,9 @@ fn resource_section(res: &ResourceReport, axis: Option<&Axis>) -> Block {
         table_or(FAILURES, waves.failures, "No failed servers."),
         heading(3, "Hook decisions".into()),
         table_or(HOOKS, waves.hooks, "No hook decisions."),
-        heading(3, "Notes".into()),
-        notes,
-    ];
+    ]);
+    blocks.extend(evidence::approvals(res));
+    blocks.extend([heading(3, "Notes".into()), notes]);
     // What never reached a wave: shown when there is any (every server of the group is named).
     if !res.left_out.is_empty() {
         blocks.push(heading(3, "Left out".into()));
@@ -221,6 +248,7 @@ fn wave_servers(w: &WaveReport, label: String) -> WaveServers {
                 text(&s.partition),
                 text(s.status.as_str()),
                 Cell::Text(fmt_secs(s.recovery_s)),
+                Cell::Text(fmt_secs(s.rpo_s)),
             ]
         })
         .collect();

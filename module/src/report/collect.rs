@@ -1,6 +1,8 @@
 //! Reads a resource's run back from AWS for its report: the execution's jobs (StartRecovery
-//! times, per-server launch status), the recovery instances' EC2 launch times (LAUNCHED),
-//! hostnames, and the failures with their reasons from the status check.
+//! times, per-server launch status), the recovery instances' EC2 launch times (LAUNCHED) and
+//! the point in time of the data each launched (DRS), hostnames, the failures with their
+//! reasons from the status check, and from the run's record who answered its gates and which
+//! components decided at its boundaries. `achieved.rs` judges the objectives from it.
 
 use super::{seconds_between, HookDecision, ResourceReport, ServerReport, ServerState, Verdict, WaveReport, WaveState};
 use crate::aws::Clients;
@@ -36,6 +38,7 @@ pub async fn resource(
     }
     let mut names = BTreeMap::new();
     let mut launched_at = BTreeMap::new();
+    let mut snapshots = BTreeMap::new();
     for (i, p) in partitions.iter().enumerate() {
         if unread.contains_key(&i) {
             continue;
@@ -70,7 +73,12 @@ pub async fn resource(
             Ok(times) => launched_at.extend(times),
             Err(e) => _ = unread.insert(i, format!("{e:#}")),
         }
+        match snapshot_times(clients, p, &instances).await {
+            Ok(times) => snapshots.extend(times),
+            Err(e) => _ = unread.insert(i, format!("{e:#}")),
+        }
     }
+    let started_run = record.map(|r| r.started);
     let failures: HashMap<&str, &str> = status
         .map(|s| {
             s.waves.iter().flat_map(|w| w.failures.iter().map(|f| (f.source_server_id.as_str(), f.reason.as_str()))).collect()
@@ -86,6 +94,7 @@ pub async fn resource(
                 let started = found.and_then(|(j, _)| j.created);
                 let rid = found.and_then(|(_, s)| s.recovery_instance_id.clone());
                 let launched = rid.as_ref().and_then(|r| launched_at.get(r).copied());
+                let snapshot = rid.as_ref().and_then(|r| snapshots.get(r).copied());
                 servers.push(ServerReport {
                     source_server_id: id.clone(),
                     hostname: names.get(id).cloned(),
@@ -108,6 +117,8 @@ pub async fn resource(
                         .map(|r| r.to_string())
                         .or_else(|| given_up(record, w, id).map(|r| format!("given up: {r}")))
                         .or_else(|| skip_hook(record, w, id).map(|h| format!("skipped by hook {h}"))),
+                    rpo_s: started_run.zip(snapshot).map(|(a, b)| crate::objectives::rpo_seconds(a, b)),
+                    snapshot,
                 });
             }
         }
@@ -124,11 +135,13 @@ pub async fn resource(
             ended,
             servers,
             hook_decisions: decisions(&jobs, w, &payload.dependents(w), progress),
+            components: record.and_then(|r| r.crossing(w)).map(|c| c.components.clone()).unwrap_or_default(),
+            approval: approval(clients, payload, record, w).await,
             notes: {
                 let mut notes = vec![];
-                if let Some(reason) = &wave.pause {
+                // The gate asked (a PauseBefore, or a hook's pause), else the plan's PauseBefore.
+                if let Some(reason) = record.and_then(|r| r.gate(w)).map(|g| &g.reason).or(wave.pause.as_ref()) {
                     notes.push(format!("paused before it started: {reason}"));
-                    notes.extend(crate::recovery::gate::outcome(clients, payload.run(), w).await);
                 }
                 notes.extend(progress.map(|p| p.waiting_for.clone()).unwrap_or_default());
                 for (i, e) in unread.iter().filter(|(i, _)| wave.groups.iter().any(|g| g.partition == **i)) {
@@ -142,7 +155,9 @@ pub async fn resource(
         None => (Verdict::Succeeded, None),
         Some((code, message)) => (Verdict::Failed(code), Some(message)),
     };
+    let objectives = record.map(|r| super::achieved::objectives(payload, r, error.is_none(), &waves));
     Ok(ResourceReport {
+        objectives,
         left_out: payload.left_out.clone(),
         layer,
         resource: payload.resource.clone(),
@@ -152,6 +167,25 @@ pub async fn resource(
         partitions: payload.partitions.clone(),
         waves,
     })
+}
+
+/// Who answered wave `w`'s gate and when: as the run's record holds it once a check read the
+/// answer, else (a gate still waiting, or answered before approvals were recorded) as the
+/// approval execution says now. None for a wave without a gate.
+async fn approval(
+    clients: &Clients,
+    payload: &Payload,
+    record: Option<&crate::ledger::RunRecord>,
+    w: usize,
+) -> Option<super::Approval> {
+    if let Some(a) = record.and_then(|r| r.answer(w)).and_then(|a| a.approval.clone()) {
+        return Some(a);
+    }
+    let gated = payload.waves[w].pause.is_some() || record.is_some_and(|r| r.gate(w).is_some());
+    if !gated {
+        return None;
+    }
+    crate::recovery::gate::approval(clients, payload.run(), w).await
 }
 
 /// Why server `id` of wave `w` was given up (busy in another run's job), as the ledger holds it.
@@ -193,6 +227,32 @@ fn decisions(
         }
     }
     out
+}
+
+/// The point in time of the data each recovery instance launched (DRS's
+/// pointInTimeSnapshotDateTime), by recovery instance id.
+async fn snapshot_times(clients: &Clients, p: &Partition, ids: &[String]) -> anyhow::Result<BTreeMap<String, DateTime<Utc>>> {
+    let mut out = BTreeMap::new();
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    let drs = clients.drs(p).await?;
+    for chunk in ids.chunks(200) {
+        let filters = aws_sdk_drs::types::DescribeRecoveryInstancesRequestFilters::builder()
+            .set_recovery_instance_ids(Some(chunk.to_vec()))
+            .build();
+        let mut pages = drs.describe_recovery_instances().filters(filters).max_results(200).into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| crate::aws::failed(p, "drs:DescribeRecoveryInstances", &e))?;
+            for r in page.items() {
+                let at = r.point_in_time_snapshot_date_time().and_then(|t| DateTime::parse_from_rfc3339(t).ok());
+                if let (Some(id), Some(at)) = (r.recovery_instance_id(), at) {
+                    out.insert(id.to_owned(), at.with_timezone(&Utc));
+                }
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// EC2 LaunchTime of recovery instances (the moment each server's recovery launched).

@@ -34,6 +34,8 @@ pub(crate) fn server(
         recovery_s: rec,
         recovery_instance_id: rec.map(|_| format!("i-{id}")),
         reason: None,
+        snapshot: None,
+        rpo_s: None,
     }
 }
 
@@ -47,6 +49,8 @@ fn wave(index: usize, name: &str, state: WaveState, started: &str, ended: &str, 
         duration_s: Some(seconds_between(t(started), t(ended))),
         servers,
         hook_decisions: vec![],
+        components: Default::default(),
+        approval: None,
         notes: vec![],
     }
 }
@@ -74,6 +78,19 @@ pub(crate) fn sample() -> RunReport {
         detail: Some("outside the freeze window".into()),
     });
     w1.notes.push("waited 40 s for approval".into());
+    w1.components.insert("freeze-window".into(), "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08".into());
+    w1.approval = Some(super::Approval {
+        decision: super::Decision::Approved,
+        approver: Some("alice <admin@corp.example>".into()),
+        at: Some(t("2024-05-01T09:59:50Z")),
+        approval: "arn:aws:states:us-east-1:100000000000:execution:approve:exec-core-1-wave-0".into(),
+        reason: None,
+    });
+    // Data 2 and 10 minutes older than the run's start (09:59:30).
+    for (s, snap) in w1.servers.iter_mut().zip(["2024-05-01T09:57:30Z", "2024-05-01T09:49:30Z"]) {
+        s.snapshot = Some(t(snap));
+        s.rpo_s = Some(crate::objectives::rpo_seconds(t("2024-05-01T09:59:30Z"), t(snap)));
+    }
     let t1 = "2024-05-01T10:07:00Z";
     let mut bad = server("s-app02", "app02.corp.example", p1, ServerState::Failed, t1, None);
     bad.reason = Some("launch template <script>alert(1)</script> | subnet missing".into());
@@ -100,6 +117,10 @@ pub(crate) fn sample() -> RunReport {
         "2024-05-01T10:09:00Z",
         vec![server("s-web01", "web01.corp.example", p2, ServerState::Launched, t2, Some(300.5))],
     );
+    // RTO 15 min (the run failed: missed), RPO 5 min (wave db's oldest data is 10 min: missed).
+    let run = crate::objectives::RunTimes { started: t("2024-05-01T09:59:30Z"), ended: true, succeeded: false };
+    let targets = crate::resource::Targets { rto_minutes: Some(15), rpo_minutes: Some(5) };
+    let objectives = super::achieved::of_waves(&run, targets, &|w| (targets, (0..w).collect()), &[w1.clone(), w2.clone()]);
     RunReport {
         clock: String::new(),
         source: "manifests/demo-drill.json".into(),
@@ -110,6 +131,7 @@ pub(crate) fn sample() -> RunReport {
         failed_phase: None,
         resources: vec![
             ResourceReport {
+                objectives: Some(objectives),
                 left_out: vec![],
                 layer: 1,
                 resource: "core-db-app".into(),
@@ -120,6 +142,7 @@ pub(crate) fn sample() -> RunReport {
                 waves: vec![w1, w2],
             },
             ResourceReport {
+                objectives: None,
                 left_out: vec![],
                 layer: 2,
                 resource: "frontend".into(),

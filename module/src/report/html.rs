@@ -144,7 +144,7 @@ fn cell(c: &Cell) -> String {
 /// An outcome as a badge: green when it went well, amber while it is under way, else red.
 fn badge(outcome: &str) -> String {
     let o = outcome.to_ascii_lowercase();
-    let class = if o == "succeeded" || o == "completed" {
+    let class = if o == "succeeded" || o == "completed" || o == "met" || o == "approved" {
         "ok"
     } else if o.starts_with("running") || o.starts_with("paused") || o.starts_with("waiting") {
         "warn"
@@ -198,6 +198,10 @@ mod tests {
     #[test]
     fn escapes_text() {
         let html = render(&sample());
+        // The approver is outside text: shown as text, escaped.
+        assert!(html.contains("<td>alice &lt;admin@corp.example&gt;</td>"), "approver not escaped");
+        assert!(html.contains("<span class=\"badge ok\">approved</span>"));
+        assert!(html.contains("<span class=\"badge bad\">missed</span>"));
         assert!(!html.contains("<script>"));
         assert!(html.contains("launch template &lt;script&gt;alert(1)&lt;/script&gt; | subnet missing"));
         assert_eq!(esc(r#"<a href="x">&'"#), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");

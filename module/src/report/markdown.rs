@@ -112,6 +112,45 @@ mod tests {
     }
 
     #[test]
+    fn shows_objectives_approvers_and_components() {
+        let text = render(&sample());
+        for needle in [
+            "### Objectives",
+            "| resource | RTO | 15 min | - | missed | the run failed: the resource was not recovered |",
+            "| resource | RPO | 5 min | 10m 00s | missed | missed in wave db; oldest data: s-db02 |",
+            "| wave 1 (db) | RTO | 15 min | 6m 30s | met | - |",
+            "| wave 1 (db) | RPO | 5 min | 10m 00s | missed | oldest data: s-db02 |",
+            "- wave 1 (db): 2024-05-01T10:00:00Z to 2024-05-01T10:06:00Z; last launch s-db02 (job drsjob-1) at 2024-05-01T10:05:30Z",
+            "### Approvals",
+            r"| wave 1 (db) | approved | alice \<admin@corp.example\> | 2024-05-01T09:59:50Z |",
+            "| wave 1 (db) | freeze-window | before-wave | proceed | outside the freeze window | 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08 |",
+            "| db02.corp.example | s-db02 | 222222222222/us-west-2 | LAUNCHED | 330.0 | 600.0 |",
+        ] {
+            assert!(text.contains(needle), "missing {needle:?} in\n{text}");
+        }
+        // The critical path of a failed run holds the waves that ended, in order.
+        assert!(text.contains("- wave 2 (app): 2024-05-01T10:07:00Z to 2024-05-01T10:15:30Z"), "{text}");
+        // A resource without objectives says nothing of them; one without targets says so.
+        let mut r = sample();
+        if let Some(o) = r.resources[0].objectives.as_mut() {
+            o.rto.target_minutes = None;
+            o.rto.verdict = crate::objectives::Judgement::NoTarget;
+            o.rto.why = None;
+        }
+        let mut bare = r.clone();
+        if let Some(o) = bare.resources[0].objectives.as_mut() {
+            o.rpo.target_minutes = None;
+            for w in &mut o.waves {
+                w.rto.target_minutes = None;
+                w.rpo.target_minutes = None;
+            }
+        }
+        let text = render(&bare);
+        assert!(text.contains("No TargetRtoMinutes or TargetRpoMinutes set"), "{text}");
+        assert!(render(&r).contains("| resource | RTO | - | - | no target: not judged |"), "{}", render(&r));
+    }
+
+    #[test]
     fn escapes_cells() {
         let text = render(&sample());
         let line = text.lines().find(|l| l.contains("s-app02") && l.contains("subnet missing")).unwrap();

@@ -6,8 +6,10 @@
 //! `markdown.rs` and `html.rs` render (the JSON is the structs below, serialized);
 //! `publish.rs` writes it to the reports bucket (`store.rs`) when the run and its cleanup end.
 
+mod achieved;
 mod build;
 pub mod collect;
+mod evidence;
 mod figures;
 #[cfg(test)]
 mod fixtures;
@@ -20,12 +22,15 @@ mod timeline;
 mod view;
 
 use crate::error::ErrorCode;
+pub use crate::ledger::{Approval, Decision};
+pub use crate::objectives::Objectives;
 pub use crate::recovery::left_out::{LeftOut, LeftOutKind};
 use crate::recovery::observe::LaunchStatus;
 pub use crate::recovery::progress::{HookDecision, WaveState};
 use crate::resource::Mode;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -67,6 +72,9 @@ pub struct ResourceReport {
     /// their wave).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub left_out: Vec<LeftOut>,
+    /// RTO and RPO achieved, against the objectives (`objectives/`), with the critical path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub objectives: Option<Objectives>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -83,6 +91,13 @@ pub struct WaveReport {
     pub duration_s: Option<f64>,
     pub servers: Vec<ServerReport>,
     pub hook_decisions: Vec<HookDecision>,
+    /// The components that decided at the wave's boundary: hook name -> SHA-256 of its
+    /// component, as the run's record holds its crossing.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub components: BTreeMap<String, String>,
+    /// Who answered the wave's approval gate and when.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<Approval>,
     /// Why the wave waited (approval, quotas).
     pub notes: Vec<String>,
 }
@@ -101,6 +116,12 @@ pub struct ServerReport {
     pub recovery_s: Option<f64>,
     pub recovery_instance_id: Option<String>,
     pub reason: Option<String>,
+    /// The point in time of the data it launched (the recovery instance's
+    /// pointInTimeSnapshotDateTime), and its age at the run's start (its RPO).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rpo_s: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -9,6 +9,7 @@
 
 use super::from_ledger;
 use super::store::{Location, Store, StoreError};
+use super::RunReport;
 use crate::aws::Clients;
 use crate::error::ErrorCode;
 use crate::ledger::{LedgerError, RunKey};
@@ -50,30 +51,66 @@ fn logged(result: Result<Option<Location>, PublishError>, execution: &str) -> Re
     result
 }
 
-/// The report of a run that ended (its end recorded in `run.record`), written unless it is
-/// there already. None when no reports bucket is configured.
-pub async fn at_end(clients: &Clients, run: &Loaded, status: Option<&Status>) -> Result<Option<Location>, PublishError> {
-    let execution = run.plan.execution.clone();
-    logged(write_once(clients, run, status).await, &execution)
+/// What the end of a run left of its report: where it is (None without a reports bucket), or
+/// why it is not; and the report itself, as written or found there (built without a bucket
+/// too: the summary and the metrics take the run's objectives from it).
+pub struct AtEnd {
+    pub written: Result<Option<Location>, PublishError>,
+    pub report: Option<RunReport>,
 }
 
-async fn write_once(clients: &Clients, run: &Loaded, status: Option<&Status>) -> Result<Option<Location>, PublishError> {
-    let Some(store) = Store::of(clients) else { return Ok(None) };
-    let at = store.location(&run.plan.resource, &run.plan.execution);
-    if store.exists(&at).await? {
-        return Ok(Some(at));
+impl AtEnd {
+    /// The objectives of the run's resource, as its report judged them.
+    pub fn objectives(&self) -> Option<&crate::objectives::Objectives> {
+        self.report.as_ref()?.resources.first()?.objectives.as_ref()
     }
-    let report = from_ledger::build(clients, run, status)
-        .await
-        .map_err(|e| PublishError::Build { execution: run.plan.execution.clone(), reason: format!("{e:#}") })?;
-    store.write(&at, &report).await?;
+}
+
+/// The report of a run that ended (its end recorded in `run.record`), written unless it is
+/// there already.
+pub async fn at_end(clients: &Clients, run: &Loaded, status: Option<&Status>) -> AtEnd {
+    let execution = run.plan.execution.clone();
+    let mut report = None;
+    let written = write_once(clients, run, status, &mut report).await;
+    AtEnd { written: logged(written, &execution), report }
+}
+
+async fn write_once(
+    clients: &Clients,
+    run: &Loaded,
+    status: Option<&Status>,
+    report: &mut Option<RunReport>,
+) -> Result<Option<Location>, PublishError> {
+    let build = || async {
+        from_ledger::build(clients, run, status)
+            .await
+            .map_err(|e| PublishError::Build { execution: run.plan.execution.clone(), reason: format!("{e:#}") })
+    };
+    let Some(store) = Store::of(clients) else {
+        *report = Some(build().await?);
+        return Ok(None);
+    };
+    let at = store.location(&run.plan.resource, &run.plan.execution);
+    // A repeated end finds the report in place: the one written first is the run's (one that
+    // no longer reads as a report is left as it is, too).
+    match store.read(&at).await {
+        Ok(Some(existing)) => {
+            *report = Some(existing);
+            return Ok(Some(at));
+        }
+        Ok(None) => {}
+        Err(StoreError::Unreadable { .. }) => return Ok(Some(at)),
+        Err(e) => return Err(e.into()),
+    }
+    let built = report.insert(build().await?);
+    store.write(&at, built).await?;
     Ok(Some(at))
 }
 
 /// The report of a run whose first check ended it: read back from the ledger first.
 pub async fn at_end_of(clients: &Clients, key: &RunKey, status: Option<&Status>) -> Result<Option<Location>, PublishError> {
     match run::load(clients, key).await {
-        Ok(run) => Box::pin(at_end(clients, &run, status)).await,
+        Ok(run) => Box::pin(at_end(clients, &run, status)).await.written,
         Err(e) => logged(Err(PublishError::Ledger { execution: key.execution.clone(), reason: e.to_string() }), &key.execution),
     }
 }

@@ -12,7 +12,7 @@ mod tests;
 pub mod values;
 pub mod waves;
 
-pub use recovery::{CleanupScope, FailurePolicy, Mode, RecoveryParams, WaveSettings};
+pub use recovery::{CleanupScope, FailurePolicy, Mode, RecoveryParams, Targets, WaveSettings};
 pub use waves::{WaveSpec, WavesSpec};
 
 use crate::config::UnknownParameters;

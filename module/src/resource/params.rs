@@ -39,6 +39,7 @@ struct Parameters {
     cleanup_timeout_minutes: Option<u64>,
     replicate_timeout_minutes: Option<u64>,
     target_rpo_minutes: Option<u64>,
+    target_rto_minutes: Option<u64>,
     failure_policy: Option<PolicySpec>,
     #[serde(default)]
     pause_before: Vec<String>,
@@ -194,6 +195,15 @@ fn outside(q: &Option<String>, scope: &[String], what: &str, fields: &str) -> Re
     }
 }
 
+/// An objective in minutes (`at` names its field): 1 to 30 days, or none.
+fn objective(name: &str, given: Option<u64>, at: &str) -> Result<Option<u64>, ResourceError> {
+    match given {
+        Some(0) => Err(field(name, at, "at least 1 (leave it out for no objective)")),
+        Some(m) if m > MAX_TIMEOUT_MINUTES => Err(field(name, at, format!("at most {MAX_TIMEOUT_MINUTES} (30 days)"))),
+        m => Ok(m),
+    }
+}
+
 fn recovery(name: &str, p: &Parameters) -> Result<RecoveryParams, ResourceError> {
     let minutes = |given: Option<u64>, default: u64, what: &str| match given.unwrap_or(default) {
         m if m > MAX_TIMEOUT_MINUTES => {
@@ -207,7 +217,7 @@ fn recovery(name: &str, p: &Parameters) -> Result<RecoveryParams, ResourceError>
     let replicate_timeout_minutes = minutes(p.replicate_timeout_minutes, DEFAULT_REPLICATE_MINUTES, "ReplicateTimeoutMinutes")?;
     let default_policy = p.failure_policy.map(|s| s.0).unwrap_or_default();
     let mut per_wave: BTreeMap<String, WaveSettings> = BTreeMap::new();
-    let blank = || WaveSettings { pause: None, policy: default_policy };
+    let blank = || WaveSettings { pause: None, policy: default_policy, targets: Default::default() };
     for n in &p.pause_before {
         per_wave.entry(n.clone()).or_insert_with(blank).pause = Some(format!("PauseBefore names wave {n}"));
     }
@@ -223,6 +233,16 @@ fn recovery(name: &str, p: &Parameters) -> Result<RecoveryParams, ResourceError>
                 entry.policy = policy.0;
             }
         }
+        for (i, w) in waves.iter().enumerate() {
+            let at = |what: &str| format!("parameters.Waves[{i}].{what}");
+            let targets = crate::resource::Targets {
+                rto_minutes: objective(name, w.target_rto_minutes, &at("TargetRtoMinutes"))?,
+                rpo_minutes: objective(name, w.target_rpo_minutes, &at("TargetRpoMinutes"))?,
+            };
+            if let Some(entry) = per_wave.get_mut(&w.name) {
+                entry.targets = targets;
+            }
+        }
     }
     let tenant = p.tenant.as_ref().map(|t| t.as_str().to_owned());
     if p.hooks.is_some() && tenant.is_none() {
@@ -235,13 +255,8 @@ fn recovery(name: &str, p: &Parameters) -> Result<RecoveryParams, ResourceError>
         unreachable_grace_minutes,
         cleanup_timeout_minutes,
         replicate_timeout_minutes,
-        target_rpo_minutes: match p.target_rpo_minutes {
-            Some(0) => return Err(field(name, "parameters.TargetRpoMinutes", "at least 1 (leave it out for no objective)")),
-            Some(m) if m > MAX_TIMEOUT_MINUTES => {
-                return Err(field(name, "parameters.TargetRpoMinutes", format!("at most {MAX_TIMEOUT_MINUTES} (30 days)")))
-            }
-            m => m,
-        },
+        target_rpo_minutes: objective(name, p.target_rpo_minutes, "parameters.TargetRpoMinutes")?,
+        target_rto_minutes: objective(name, p.target_rto_minutes, "parameters.TargetRtoMinutes")?,
         default_policy,
         per_wave,
         cleanup: p.cleanup,

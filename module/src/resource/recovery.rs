@@ -195,6 +195,32 @@ pub struct WaveSettings {
     /// The reason to wait for an approval before the wave starts.
     pub pause: Option<String>,
     pub policy: FailurePolicy,
+    /// The wave's objectives: its own, else the resource's.
+    pub targets: Targets,
+}
+
+/// Recovery objectives in minutes (`TargetRtoMinutes`, `TargetRpoMinutes`); None: no
+/// objective, so what a run achieves is reported, not judged. The plan keeps them as
+/// `{"rtoMin": .., "rpoMin": ..}`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Targets {
+    /// From the run's start to the end (of the resource's last wave, or of the wave).
+    #[serde(rename = "rtoMin", default, skip_serializing_if = "Option::is_none")]
+    pub rto_minutes: Option<u64>,
+    /// The most a launched server's data may be older than the run's start.
+    #[serde(rename = "rpoMin", default, skip_serializing_if = "Option::is_none")]
+    pub rpo_minutes: Option<u64>,
+}
+
+impl Targets {
+    pub fn is_empty(&self) -> bool {
+        self.rto_minutes.is_none() && self.rpo_minutes.is_none()
+    }
+
+    /// These, each taken from `fallback` where not set.
+    pub fn or(self, fallback: Targets) -> Targets {
+        Targets { rto_minutes: self.rto_minutes.or(fallback.rto_minutes), rpo_minutes: self.rpo_minutes.or(fallback.rpo_minutes) }
+    }
 }
 
 /// The default run time of an execution, and the most a resource may ask for (30 days): a
@@ -221,6 +247,9 @@ pub struct RecoveryParams {
     /// The recovery point objective: the maximum acceptable age of recovered data, in
     /// minutes (`TargetRpoMinutes`). None: no objective, so lag is reported, not judged.
     pub target_rpo_minutes: Option<u64>,
+    /// The recovery time objective, in minutes from the run's start to its last wave's end
+    /// (`TargetRtoMinutes`). None: the time is reported, not judged.
+    pub target_rto_minutes: Option<u64>,
     pub default_policy: FailurePolicy,
     /// Waves that settings name (PauseBefore, a wave list's entries), by name.
     pub per_wave: BTreeMap<String, WaveSettings>,
@@ -234,8 +263,20 @@ pub struct RecoveryParams {
 }
 
 impl RecoveryParams {
+    /// Wave `name`'s settings; its objectives are its own, else the resource's.
     pub fn wave(&self, name: &str) -> WaveSettings {
-        self.per_wave.get(name).cloned().unwrap_or(WaveSettings { pause: None, policy: self.default_policy })
+        let mut s = self.per_wave.get(name).cloned().unwrap_or(WaveSettings {
+            pause: None,
+            policy: self.default_policy,
+            targets: Targets::default(),
+        });
+        s.targets = s.targets.or(self.targets());
+        s
+    }
+
+    /// The resource's own objectives.
+    pub fn targets(&self) -> Targets {
+        Targets { rto_minutes: self.target_rto_minutes, rpo_minutes: self.target_rpo_minutes }
     }
 
     /// Wave names that settings mention, to check them against the planned waves.

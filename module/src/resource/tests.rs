@@ -35,6 +35,22 @@ fn the_rpo_target_is_read_in_minutes_and_is_optional() {
     assert_eq!(parse(json!({})).unwrap().recovery.target_rpo_minutes, None);
 }
 
+/// A wave's own objectives override the resource's for that wave; the others take the resource's.
+#[test]
+fn objectives_are_the_waves_own_else_the_resources() {
+    let p = parse(json!({
+        "TargetRtoMinutes": 60, "TargetRpoMinutes": 15,
+        "Waves": [{"Name": "db", "Tags": {"Tier": "db"}, "TargetRtoMinutes": 20},
+                  {"Name": "web", "Tags": {"Tier": "web"}, "TargetRpoMinutes": 90}]
+    }))
+    .unwrap()
+    .recovery;
+    assert_eq!(p.targets(), Targets { rto_minutes: Some(60), rpo_minutes: Some(15) });
+    assert_eq!(p.wave("db").targets, Targets { rto_minutes: Some(20), rpo_minutes: Some(15) });
+    assert_eq!(p.wave("web").targets, Targets { rto_minutes: Some(60), rpo_minutes: Some(90) });
+    assert_eq!(parse(json!({})).unwrap().recovery.wave("all").targets, Targets::default());
+}
+
 #[test]
 fn thresholds_count_and_percent() {
     let pct = FailurePolicy::Threshold { max_failed: None, max_failed_percent: Some(10.0) };
@@ -58,6 +74,14 @@ fn bad_settings_name_the_field() {
         (json!({"TimeoutMinutes": 99_999_999_999u64}), "parameters.TimeoutMinutes"),
         (json!({"TimeoutMinutes": -5}), "parameters.TimeoutMinutes"),
         (json!({"TargetRpoMinutes": 0}), "parameters.TargetRpoMinutes"),
+        (json!({"TargetRtoMinutes": 0}), "parameters.TargetRtoMinutes"),
+        (json!({"TargetRtoMinutes": 43_201}), "parameters.TargetRtoMinutes"),
+        (json!({"TargetRtoMinutes": "1h"}), "parameters.TargetRtoMinutes"),
+        (json!({"Waves": [{"Name": "a", "Tags": {"T": "x"}, "TargetRtoMinutes": 0}]}), "parameters.Waves[0].TargetRtoMinutes"),
+        (
+            json!({"Waves": [{"Name": "a", "Tags": {"T": "x"}}, {"Name": "b", "Tags": {"T": "y"}, "TargetRpoMinutes": 50_000}]}),
+            "parameters.Waves[1].TargetRpoMinutes",
+        ),
         (json!({"TargetRpoMinutes": 50_000}), "parameters.TargetRpoMinutes"),
         (json!({"TargetRpoMinutes": "15"}), "parameters.TargetRpoMinutes"),
         (json!({"Hooks": ["a"]}), "parameters.Hooks"),

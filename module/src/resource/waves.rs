@@ -36,6 +36,11 @@ pub struct WaveSpec {
     pub pause_before: Option<PauseSpec>,
     #[serde(default)]
     pub failure_policy: Option<PolicySpec>,
+    /// The wave's own objectives, in minutes (checked by `params.rs`).
+    #[serde(default)]
+    pub target_rto_minutes: Option<u64>,
+    #[serde(default)]
+    pub target_rpo_minutes: Option<u64>,
 }
 
 #[derive(Deserialize)]

@@ -348,11 +348,21 @@ pub struct RecoveryInstance {
     pub state: &'static str,
     pub tags: Tags,
     pub created: DateTime<Utc>,
+    /// The point in time of the data it was launched from (`launched_point`).
+    pub point_in_time: DateTime<Utc>,
     pub origin_az: String,
     pub hostname: String,
     /// Set once ReverseReplication started replicating this instance back.
     pub failback_started: Option<DateTime<Utc>>,
     pub replication_state: Option<&'static str>,
+}
+
+/// The point in time of the data a launch asked for at `requested` brings up: the latest
+/// point, which is the server's last consistent replicated point then, its replication lag
+/// behind. (One function, so that a launch from an older point-in-time snapshot changes here.)
+pub fn launched_point(server: &SourceServer, requested: DateTime<Utc>) -> DateTime<Utc> {
+    let lag = i64::try_from(server.lag_seconds).ok().and_then(chrono::Duration::try_seconds);
+    lag.and_then(|lag| requested.checked_sub_signed(lag)).unwrap_or(DateTime::<Utc>::MIN_UTC)
 }
 
 impl RecoveryInstance {
@@ -366,7 +376,7 @@ impl RecoveryInstance {
             "arn": self.arn,
             "tags": self.tags,
             "isDrill": self.drill,
-            "pointInTimeSnapshotDateTime": iso(self.created),
+            "pointInTimeSnapshotDateTime": iso(self.point_in_time),
             "originEnvironment": "AWS",
             "originAvailabilityZone": self.origin_az,
             "recoveryInstanceProperties": {

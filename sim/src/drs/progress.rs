@@ -140,8 +140,9 @@ fn apply(p: &mut Partition, j: usize, t: DateTime<Utc>, ev: JobEvent) {
             js.launch_status = "LAUNCHED";
             let (sid, rid) = (js.source_server_id.clone(), js.recovery_instance_id.clone().unwrap_or_default());
             let drill = matches!(job.kind, JobKind::Launch { drill: true });
-            let (job_id, job_tags) = (job.id.clone(), job.tags.clone());
+            let (job_id, job_tags, requested) = (job.id.clone(), job.tags.clone(), job.created);
             let Some(src) = p.drs.servers.get_mut(&sid) else { return };
+            let point_in_time = launched_point(src, requested);
             let previous = src.recovery_instance_id.replace(rid.clone());
             if let Some(l) = src.last_launch.as_mut() {
                 l.status = "LAUNCHED";
@@ -161,6 +162,7 @@ fn apply(p: &mut Partition, j: usize, t: DateTime<Utc>, ev: JobEvent) {
                     state: "RUNNING",
                     tags: tags.clone(),
                     created: t,
+                    point_in_time,
                     origin_az: az.clone(),
                     hostname,
                     failback_started: None,
