@@ -17,6 +17,7 @@ pub mod ledger;
 pub mod lifecycle;
 pub mod manifest;
 pub mod metrics;
+pub mod pitr;
 pub mod plan;
 pub mod preflight;
 pub mod readiness;

@@ -23,6 +23,7 @@ mod identity;
 mod launch;
 mod outage;
 mod payload;
+mod pitr;
 mod policies;
 mod readiness;
 mod real;

@@ -76,6 +76,14 @@ pub struct Payload {
     /// What the selection left out (`left_out.rs`), for the run's report.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub left_out: Vec<super::left_out::LeftOut>,
+    /// `RecoverBefore`, when the run recovers a point in time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recover_before: Option<DateTime<Utc>>,
+    /// The recovery snapshot each server launches, chosen once when the run was planned
+    /// (`pitr/`), by source server id (some 75 bytes a server); a server of a point-in-time
+    /// run without one launches its latest data (`onNotReady: warn`).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub points: std::collections::BTreeMap<String, crate::pitr::RecoveryPoint>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -247,6 +255,8 @@ mod tests {
             launch: None,
             recovered: vec![],
             left_out: vec![],
+            recover_before: None,
+            points: Default::default(),
         }
     }
 

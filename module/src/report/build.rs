@@ -39,8 +39,14 @@ const FAILURES: &[Column] = &[
     col("Reason", Wrap),
 ];
 const HOOKS: &[Column] = &[col("Wave", Text), col("Hook", Text), col("Point", Text), col("Decision", Text), col("Detail", Wrap)];
-const SERVERS: &[Column] =
-    &[col("Hostname", Text), col("Server ID", Text), col("Partition", Text), col("Status", Text), col("Recovery (s)", Number)];
+const SERVERS: &[Column] = &[
+    col("Hostname", Text),
+    col("Server ID", Text),
+    col("Partition", Text),
+    col("Status", Text),
+    col("Recovery (s)", Number),
+    col("Recovered point", Text),
+];
 const PHASES: &[Column] =
     &[col("Resource", Text), col("Phase", Text), col("Outcome", Text), col("Ended", Text), col("Detail", Wrap)];
 const LEFT_OUT: &[Column] = &[
@@ -155,6 +161,12 @@ fn resource_section(res: &ResourceReport, axis: Option<&Axis>) -> Block {
         facts.push(field("Error", text(e)));
     }
     facts.push(field("Accounts x regions", Cell::Text(partitions_text(&res.partitions))));
+    if let Some(t) = &res.recover_before {
+        facts.push(field(
+            "Recover before",
+            Cell::Text(format!("{} (each server's newest recovery snapshot taken before)", when(t))),
+        ));
+    }
     let chart = if res.waves.is_empty() {
         Block::Empty("No waves.")
     } else {
@@ -221,12 +233,21 @@ fn wave_servers(w: &WaveReport, label: String) -> WaveServers {
                 text(&s.partition),
                 text(s.status.as_str()),
                 Cell::Text(fmt_secs(s.recovery_s)),
+                Cell::Text(recovered_point(s)),
             ]
         })
         .collect();
     let mut blocks = vec![table_or(SERVERS, rows, "No servers.")];
     blocks.extend(listed.elision_note().map(Block::Note));
     WaveServers { label, count: w.servers.len(), complete: listed.elided.is_none(), blocks }
+}
+
+/// The point a server launched: its recovery snapshot's time and id, or its latest data.
+fn recovered_point(s: &ServerReport) -> String {
+    match &s.recovered_point {
+        Some(p) => format!("{} ({})", when(&p.taken), p.snapshot_id),
+        None => "latest data".into(),
+    }
 }
 
 fn phase_row(p: &PhaseReport) -> Vec<Cell> {

@@ -34,6 +34,7 @@ pub(crate) fn server(
         recovery_s: rec,
         recovery_instance_id: rec.map(|_| format!("i-{id}")),
         reason: None,
+        recovered_point: None,
     }
 }
 
@@ -111,6 +112,7 @@ pub(crate) fn sample() -> RunReport {
         resources: vec![
             ResourceReport {
                 left_out: vec![],
+                recover_before: None,
                 layer: 1,
                 resource: "core-db-app".into(),
                 execution: "exec-core-1".into(),
@@ -121,6 +123,7 @@ pub(crate) fn sample() -> RunReport {
             },
             ResourceReport {
                 left_out: vec![],
+                recover_before: None,
                 layer: 2,
                 resource: "frontend".into(),
                 execution: "exec-front-1".into(),

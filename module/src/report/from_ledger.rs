@@ -69,6 +69,7 @@ pub fn failed_activation(
             partitions: vec![],
             waves: vec![],
             left_out: vec![],
+            recover_before: None,
         }],
         phases: vec![],
     }

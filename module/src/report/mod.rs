@@ -67,6 +67,9 @@ pub struct ResourceReport {
     /// their wave).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub left_out: Vec<LeftOut>,
+    /// `RecoverBefore`, when the run recovered a point in time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recover_before: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -101,6 +104,9 @@ pub struct ServerReport {
     pub recovery_s: Option<f64>,
     pub recovery_instance_id: Option<String>,
     pub reason: Option<String>,
+    /// The recovery snapshot it launched (point-in-time runs); None: its latest data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovered_point: Option<crate::pitr::RecoveryPoint>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
