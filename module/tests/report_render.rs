@@ -49,6 +49,7 @@ fn server(
         recovery_s: rec,
         recovery_instance_id: launched.map(|_| format!("i-{id}")),
         reason: None,
+        recovered_point: None,
     }
 }
 
@@ -212,6 +213,7 @@ fn rich() -> RunReport {
         failed_phase: None,
         resources: vec![
             ResourceReport {
+                recover_before: None,
                 left_out: vec![
                     LeftOut {
                         kind: LeftOutKind::NotReady,
@@ -239,6 +241,7 @@ fn rich() -> RunReport {
                 waves: vec![db, app, open, paused, waiting, big, huge],
             },
             ResourceReport {
+                recover_before: None,
                 left_out: vec![],
                 layer: 2,
                 resource: "frontend".into(),
@@ -256,6 +259,7 @@ fn rich() -> RunReport {
                 )],
             },
             ResourceReport {
+                recover_before: None,
                 left_out: vec![],
                 layer: 3,
                 resource: "empty".into(),
@@ -326,6 +330,7 @@ fn unstarted() -> RunReport {
         outcome: Verdict::Failed(ErrorCode::Timeout),
         failed_phase: None,
         resources: vec![ResourceReport {
+            recover_before: None,
             left_out: vec![],
             layer: 0,
             resource: "r".into(),

@@ -295,6 +295,19 @@ mod tests {
     }
 
     #[test]
+    fn each_server_row_says_its_recovered_point() {
+        let mut r = sample();
+        let taken = "2026-12-01T02:00:04Z".parse().unwrap();
+        r.resources[0].waves[0].servers[0].recovered_point =
+            Some(crate::pitr::RecoveryPoint { snapshot_id: "pit-0123456789abcdefg".into(), taken });
+        r.resources[0].recover_before = Some("2026-12-01T02:10:00Z".parse().unwrap());
+        let md = crate::report::markdown::render(&r);
+        assert!(md.contains("| 2026-12-01T02:00:04Z (pit-0123456789abcdefg) |"), "{md}");
+        assert!(md.contains("| latest data |"), "the others launched their latest data: {md}");
+        assert!(md.contains("Recover before: 2026-12-01T02:10:00Z"), "{md}");
+    }
+
+    #[test]
     fn large_wave_lists_failures_and_slowest() {
         let doc = build(&large(60));
         let Some(Block::WaveServers(waves)) = section(&doc, 0).1.last() else { panic!("no server tables") };
