@@ -143,6 +143,9 @@ fn rich() -> RunReport {
         ],
     );
     db.duration_s = Some(360.0);
+    // A point-in-time recovery: db01 launched a recovery snapshot, the others their latest data.
+    db.servers[0].recovered_point =
+        Some(drs_module::pitr::RecoveryPoint { snapshot_id: "pit-0db01snapshot00001".into(), taken: t("2024-05-01T09:00:04Z") });
     db.hook_decisions.push(hook("freeze-window", "before-wave", "proceed", Some(NASTY)));
     db.notes.push("waited 40 s for approval".into());
     db.notes.push(NASTY.into());

@@ -3,7 +3,8 @@
 //! server tables, then the phases. What the report shows is decided here, for both markups.
 
 use super::figures::{
-    detail_text, fmt_duration, fmt_secs, is_failure, outcome_text, partitions_text, wave_label, ServerRows, WaveStats,
+    detail_text, fmt_duration, fmt_secs, is_failure, is_launched, outcome_text, partitions_text, wave_label, ServerRows,
+    WaveStats,
 };
 use super::timeline::{self, Axis, Timeline};
 use super::view::{col, Block, Cell, Column, ColumnKind::*, Doc, Field, Table, WaveServers};
@@ -242,11 +243,13 @@ fn wave_servers(w: &WaveReport, label: String) -> WaveServers {
     WaveServers { label, count: w.servers.len(), complete: listed.elided.is_none(), blocks }
 }
 
-/// The point a server launched: its recovery snapshot's time and id, or its latest data.
+/// The point a server launched (or was to launch): its recovery snapshot's time and id, or
+/// its latest data; nothing for a server launched from neither.
 fn recovered_point(s: &ServerReport) -> String {
     match &s.recovered_point {
         Some(p) => format!("{} ({})", when(&p.taken), p.snapshot_id),
-        None => "latest data".into(),
+        None if is_launched(s) => "latest data".into(),
+        None => "-".into(),
     }
 }
 
