@@ -18,6 +18,7 @@ pub mod lifecycle;
 pub mod manifest;
 pub mod metrics;
 pub mod objectives;
+pub mod pitr;
 pub mod plan;
 pub mod preflight;
 pub mod readiness;

@@ -145,6 +145,7 @@ fn activation_error(e: anyhow::Error, given: bool) -> LifecycleError {
         None if matches!(e.downcast_ref::<PayloadError>(), Some(PayloadError::TooLarge { .. })) => {
             fail(ErrorCode::PayloadTooLarge, format!("{e:#}"))
         }
+        None if e.downcast_ref::<crate::pitr::PointError>().is_some() => fail(ErrorCode::InvalidParameters, format!("{e:#}")),
         None => fail(ErrorCode::ActivationFailed, format!("{e:#}")),
     }
 }

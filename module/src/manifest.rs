@@ -51,9 +51,37 @@ pub fn layers(manifest: &Value) -> anyhow::Result<Vec<Layer>> {
     Ok(out)
 }
 
+/// Sets `parameters.<key>` of every DRS resource of the manifest to `value` (a CLI flag
+/// such as `drill --recover-before` that holds for the whole manifest), before it is read.
+pub fn set_parameter(manifest: &mut Value, key: &str, value: Value) {
+    let layers = manifest.as_array_mut().into_iter().flatten();
+    let resources = layers.filter_map(|l| l.get_mut("resources").and_then(Value::as_array_mut)).flatten();
+    for r in resources.filter(|r| is_drs(r)) {
+        if let Some(map) = r.as_object_mut() {
+            let params = map.entry("parameters").or_insert_with(|| Value::Object(Default::default()));
+            if let Some(params) = params.as_object_mut() {
+                params.insert(key.to_owned(), value.clone());
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
+
+    #[test]
+    fn a_parameter_set_for_the_manifest_reaches_every_drs_resource_only() {
+        let mut m = json!([
+            {"layer": 1, "resources": [{"action": "DRS", "resourceName": "a", "parameters": {"Tags": {"T": "2"}}},
+                                       {"action": "Lambda", "resourceName": "f"}]},
+            {"layer": 2, "resources": [{"resourceType": "drs", "resourceName": "b", "parameters": {"Tags": {"T": "1"}}}]}
+        ]);
+        super::set_parameter(&mut m, "RecoverBefore", json!("2026-12-01T02:10:00Z"));
+        let l = super::layers(&m).unwrap();
+        assert!(l.iter().flat_map(|l| &l.resources).all(|r| r.recovery.recover_before.is_some()));
+        assert!(m[0]["resources"][1].get("parameters").is_none());
+    }
 
     #[test]
     fn layers_sort_and_keep_drs_resources_in_both_spellings() {

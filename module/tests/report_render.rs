@@ -51,6 +51,7 @@ fn server(
         reason: None,
         snapshot: None,
         rpo_s: None,
+        recovered_point: None,
     }
 }
 
@@ -146,6 +147,9 @@ fn rich() -> RunReport {
         ],
     );
     db.duration_s = Some(360.0);
+    // A point-in-time recovery: db01 launched a recovery snapshot, the others their latest data.
+    db.servers[0].recovered_point =
+        Some(drs_module::pitr::RecoveryPoint { snapshot_id: "pit-0db01snapshot00001".into(), taken: t("2024-05-01T09:00:04Z") });
     db.hook_decisions.push(hook("freeze-window", "before-wave", "proceed", Some(NASTY)));
     db.notes.push("waited 40 s for approval".into());
     db.notes.push(NASTY.into());
@@ -217,6 +221,7 @@ fn rich() -> RunReport {
         resources: vec![
             ResourceReport {
                 objectives: None,
+                recover_before: None,
                 left_out: vec![
                     LeftOut {
                         kind: LeftOutKind::NotReady,
@@ -245,6 +250,7 @@ fn rich() -> RunReport {
             },
             ResourceReport {
                 objectives: None,
+                recover_before: None,
                 left_out: vec![],
                 layer: 2,
                 resource: "frontend".into(),
@@ -263,6 +269,7 @@ fn rich() -> RunReport {
             },
             ResourceReport {
                 objectives: None,
+                recover_before: None,
                 left_out: vec![],
                 layer: 3,
                 resource: "empty".into(),
@@ -334,6 +341,7 @@ fn unstarted() -> RunReport {
         failed_phase: None,
         resources: vec![ResourceReport {
             objectives: None,
+            recover_before: None,
             left_out: vec![],
             layer: 0,
             resource: "r".into(),

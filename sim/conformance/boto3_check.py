@@ -315,6 +315,28 @@ def main():
     out["startRecoveryBusy"] = error_code(drs.start_recovery, sourceServers=[{"sourceServerID": ids[0]}], isDrill=True)
     check(out["startRecoveryBusy"] == "ConflictException", f"busy server: {out['startRecoveryBusy']}")
 
+    # Recovery snapshots of the last server (none of the drills'): newest first through the
+    # paginator, those taken by a time, and a drill from the newest of those.
+    pit_server = ids[-1]
+    check(len(ids) >= 5, "a fifth server for the recovery snapshots")
+    pages = drs.get_paginator("describe_recovery_snapshots").paginate(
+        sourceServerID=pit_server, order="DESC", PaginationConfig={"PageSize": 5}
+    )
+    snaps = [s for p in pages for s in p["items"]]
+    check(len(snaps) > 5, f"more than a page of snapshots: {len(snaps)}")
+    check([s["timestamp"] for s in snaps] == sorted((s["timestamp"] for s in snaps), reverse=True), "DESC is newest first")
+    check(all(s["sourceServerID"] == pit_server and s["snapshotID"].startswith("pit-") for s in snaps), "snapshots of the server")
+    out["snapshotIds"] = [s["snapshotID"] for s in snaps]
+    before = snaps[len(snaps) // 2]["timestamp"]
+    out["snapshotsBefore"] = before
+    upto = drs.describe_recovery_snapshots(sourceServerID=pit_server, filters={"toDateTime": before}, order="DESC")["items"]
+    out["snapshotsUpTo"] = [s["snapshotID"] for s in upto]
+    check(upto and upto[0]["timestamp"] == before, f"toDateTime keeps the snapshot taken then: {upto[:1]}")
+    out["snapshotsUnknownServer"] = error_code(drs.describe_recovery_snapshots, sourceServerID="s-00000000000000000")
+    check(out["snapshotsUnknownServer"] == "ValidationException", f"unknown server: {out['snapshotsUnknownServer']}")
+    pit = drs.start_recovery(sourceServers=[{"sourceServerID": pit_server, "recoverySnapshotID": upto[0]["snapshotID"]}], isDrill=True)
+    check(pit["ResponseMetadata"]["HTTPStatusCode"] == 202, "StartRecovery from a recovery snapshot answers 202")
+
     # EC2 in the origin region: the instance behind the first server, by tag and by paginator.
     ec2 = client("ec2", ORIGIN_REGION, target)
     host = first["sourceProperties"]["identificationHints"]["hostname"]

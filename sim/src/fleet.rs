@@ -255,15 +255,23 @@ pub struct Replication {
     pub state: String,
     #[serde(default)]
     pub lag_seconds: u64,
+    /// How long before the simulator's start replication began: its recovery snapshots go no
+    /// further back (a full week's retention and a day more by default).
+    #[serde(default = "default_started_minutes_ago")]
+    pub started_minutes_ago: u64,
 }
 
 fn continuous() -> String {
     "CONTINUOUS".into()
 }
 
+fn default_started_minutes_ago() -> u64 {
+    8 * 24 * 60
+}
+
 impl Default for Replication {
     fn default() -> Self {
-        Self { state: continuous(), lag_seconds: 0 }
+        Self { state: continuous(), lag_seconds: 0, started_minutes_ago: default_started_minutes_ago() }
     }
 }
 

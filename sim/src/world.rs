@@ -217,6 +217,7 @@ impl World {
             launch_config: default_launch_config(&id, &s.hostname, &template_id),
             replication_config: default_replication_config(&id, &s.hostname),
             sync_started: None,
+            replicating_since: now - chrono::Duration::minutes(s.replication.started_minutes_ago as i64),
         };
         let part = self.partition(&s.account_id, &s.region);
         let mut p = part.lock();

@@ -8,7 +8,8 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
 use aws_sdk_drs::error::ProvideErrorMetadata;
 use aws_sdk_drs::types::{
-    DescribeJobsRequestFilters, DescribeSourceServersRequestFilters, LaunchDisposition, StartRecoveryRequestSourceServer,
+    DescribeJobsRequestFilters, DescribeRecoverySnapshotsRequestFilters, DescribeSourceServersRequestFilters, LaunchDisposition,
+    RecoverySnapshotsOrder, StartRecoveryRequestSourceServer,
 };
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue as Av, BillingMode, ConditionCheck, KeySchemaElement, KeyType, Put, ReturnValue,
@@ -296,6 +297,30 @@ async fn boto3_and_the_aws_cli_see_what_the_rust_sdk_sees() {
     assert_eq!(code(&err), py["startRecoveryBusy"]);
     let own = drill(&sorted[2..4]).await.unwrap();
     assert!(own.job().is_some_and(|j| j.job_id().starts_with("drsjob-")));
+
+    // Recovery snapshots: the same ones, newest first, through the paginator; the same ones
+    // up to a time; the same refusal of a server that does not exist.
+    let pit_server = sorted.last().unwrap();
+    let snaps: Vec<_> = drs
+        .describe_recovery_snapshots()
+        .source_server_id(pit_server)
+        .order(RecoverySnapshotsOrder::Desc)
+        .max_results(5)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<_, _>>()
+        .await
+        .unwrap();
+    let snap_ids: Vec<Value> = snaps.iter().map(|s| s.snapshot_id().into()).collect();
+    assert_eq!(Value::from(snap_ids), py["snapshotIds"]);
+    let to = DescribeRecoverySnapshotsRequestFilters::builder().to_date_time(py["snapshotsBefore"].as_str().unwrap()).build();
+    let upto = drs.describe_recovery_snapshots().source_server_id(pit_server).filters(to).order(RecoverySnapshotsOrder::Desc);
+    let upto = upto.send().await.unwrap();
+    let upto_ids: Vec<Value> = upto.items().iter().map(|s| s.snapshot_id().into()).collect();
+    assert_eq!(Value::from(upto_ids), py["snapshotsUpTo"]);
+    let err = drs.describe_recovery_snapshots().source_server_id("s-00000000000000000").send().await.unwrap_err();
+    assert_eq!(code(&err), py["snapshotsUnknownServer"]);
 
     // EC2 in the origin region: the same instances by name, by paginator, and the same refusal.
     let ec2 = aws_sdk_ec2::Client::new(&config(&serve, target.clone(), ORIGIN_REGION));

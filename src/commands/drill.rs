@@ -52,6 +52,10 @@ pub struct Args {
     /// Where the run's report is written (a folder per run inside).
     #[arg(long, default_value = "reports")]
     report_dir: PathBuf,
+    /// Point-in-time recovery: every DRS resource of the manifest launches each server's
+    /// newest recovery snapshot taken before this RFC 3339 time (its RecoverBefore).
+    #[arg(long, value_parser = super::rfc3339)]
+    recover_before: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 struct Run {
@@ -77,7 +81,10 @@ struct Activated {
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let manifest: Value = super::read_manifest(&args.manifest)?;
+    let mut manifest: Value = super::read_manifest(&args.manifest)?;
+    if let Some(t) = &args.recover_before {
+        drs_module::manifest::set_parameter(&mut manifest, "RecoverBefore", json!(super::rfc3339_text(t)));
+    }
     let layers = drs_module::manifest::layers(&manifest)?;
     anyhow::ensure!(layers.iter().any(|l| !l.resources.is_empty()), "{}: no DRS resource", args.manifest.display());
     let target = args.target.target().await?;
@@ -410,6 +417,7 @@ fn report(args: &Args, clients: &Clients, activated: &[Activated], runs: Vec<Opt
                     waves: vec![],
                     left_out: vec![],
                     objectives: None,
+                    recover_before: None,
                 })
             }
         }

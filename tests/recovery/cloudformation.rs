@@ -167,9 +167,10 @@ async fn the_templates_roles_suffice_for_a_full_run_and_grant_nothing_unused() {
     let left = drs_module::launch::sync(&r.clients, &drift, &want).await;
     assert!(left.findings.is_empty(), "{:?}", left.lines());
 
-    // A drill with a pause gate (approved), a replicate it refuses, and its cleanup.
+    // A point-in-time drill with a pause gate (approved), a replicate it refuses, and its cleanup.
     let mut params = shop_parameters();
     params["Waves"][1]["PauseBefore"] = json!("sign-off");
+    params["RecoverBefore"] = json!(drs_module::time::secs(&(r.clients.now() - chrono::Duration::minutes(90))));
     let drill = resource("ShopStack", params);
     let out = run_approving(&r, &drill, "activate", Some(&r.token().await)).await;
     let record = drs_module::recovery::run::of_payload(&r.clients, &out).await.unwrap().record;

@@ -25,6 +25,7 @@ mod launch;
 mod objectives;
 mod outage;
 mod payload;
+mod pitr;
 mod policies;
 mod readiness;
 mod real;

@@ -60,6 +60,16 @@ pub async fn run(drs: &aws_sdk_drs::Client, ec2: &aws_sdk_ec2::Client, row: &mut
         }
     };
 
+    // drs:DescribeRecoverySnapshots of that server (point-in-time recovery reads them).
+    const DRS_SNAPSHOTS: &str = "DescribeRecoverySnapshots of the first source server maxResults=1";
+    match server.as_ref().map(|s| s.source_server_id().unwrap_or_default()).map_err(|m| *m) {
+        Ok(id) => {
+            let r = drs.describe_recovery_snapshots().source_server_id(id).max_results(1).send().await;
+            rec.read("drs:DescribeRecoverySnapshots", DRS_SNAPSHOTS, r);
+        }
+        Err(m) => rec.skip("drs:DescribeRecoverySnapshots", DRS_SNAPSHOTS, m),
+    }
+
     // ec2:DescribeInstances: five at most.
     let r = ec2.describe_instances().max_results(5).send().await;
     rec.read("ec2:DescribeInstances", "DescribeInstances MaxResults=5", r);

@@ -3,6 +3,7 @@
 //! reported), each group split into ordered waves, each wave into DRS jobs within the quotas.
 
 pub mod jobs;
+pub mod points;
 pub mod waves;
 
 use crate::config::{Partition, Quotas};
@@ -36,6 +37,10 @@ pub struct ResourcePlan {
     pub waves: Vec<WavePlan>,
     /// Why no waves could be planned (bad Waves parameter, say).
     pub error: Option<String>,
+    /// With `RecoverBefore`: each server's recovery snapshot (`points.rs`, added after the
+    /// plan by `points::attach`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recovery_points: Option<points::PointsPlan>,
 }
 
 #[derive(Debug, Serialize)]
@@ -83,6 +88,9 @@ impl Plan {
             }
             if let Some(e) = &r.error {
                 let _ = writeln!(out, "  ERROR {e}");
+            }
+            if let Some(points) = &r.recovery_points {
+                out += &points.text();
             }
             for (i, w) in r.waves.iter().enumerate() {
                 let _ = writeln!(out, "  wave {} {}: {} servers in {} jobs", i + 1, w.name, w.servers.len(), w.jobs.len());
@@ -143,7 +151,7 @@ fn plan_layer(layer: u64, resources: &[&DrsResource], found: &Discovery, quotas:
                 }
                 Err(e) => (vec![], Some(format!("{}: {e:#}", r.name))),
             };
-            ResourcePlan { layer, resource_name: r.name.clone(), resolution, waves, error }
+            ResourcePlan { layer, resource_name: r.name.clone(), resolution, waves, error, recovery_points: None }
         })
         .collect()
 }

@@ -87,7 +87,9 @@ pub async fn preflight(clients: &Clients, resource: &DrsResource) -> anyhow::Res
     );
     let accounts = check(clients, &partitions).await;
     let found = discover_retrying(clients, &partitions, 3).await;
-    let plan = plan_one(resource, &found, &clients.config().quotas);
+    let mut plan = plan_one(resource, &found, &clients.config().quotas);
+    // RecoverBefore: each server's recovery snapshot, or why it has none (a selection finding).
+    crate::plan::points::attach(clients, &mut plan, &[resource]).await?;
     let selected: Vec<ServerRef> = plan.resources.iter().flat_map(|r| r.resolution.servers.clone()).collect();
     let want = resource.launch.as_ref();
     let reads = launch::read_all(clients, &selected, want).await;

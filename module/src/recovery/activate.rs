@@ -11,6 +11,7 @@ use super::status::{self, Status};
 use crate::aws::Clients;
 use crate::discovery::discover_retrying;
 use crate::plan::plan_one;
+use crate::plan::points::{MissingPoint, PointsPlan};
 use crate::preflight::partitions_of;
 use crate::resource::DrsResource;
 use anyhow::{bail, Context};
@@ -25,7 +26,9 @@ pub async fn build(clients: &Clients, resource: &DrsResource, execution: &str) -
         bail!("resource {}: no configured account x region matches its AccountId/Accounts/Regions", sel.resource_name);
     }
     let found = discover_retrying(clients, &partitions, 3).await;
-    let plan = plan_one(resource, &found, &clients.config().quotas);
+    let mut plan = plan_one(resource, &found, &clients.config().quotas);
+    // RecoverBefore: the snapshots are chosen now, once, and kept in the plan.
+    crate::plan::points::attach(clients, &mut plan, &[resource]).await?;
     let r = plan.resources.first().context("the plan has no resource")?;
     let mut blockers: Vec<String> = plan.unreadable_partitions.iter().map(ToString::to_string).collect();
     blockers.extend(r.resolution.errors.iter().cloned());
@@ -47,6 +50,15 @@ pub async fn build(clients: &Clients, resource: &DrsResource, execution: &str) -
         (crate::resource::Mode::Recovery, false) => super::recovered::live(clients, &r.resolution.servers).await?,
         _ => BTreeMap::new(),
     };
+    // Servers without a recovery snapshot before RecoverBefore, under onNotReady: skip.
+    let no_point: BTreeMap<&str, &MissingPoint> =
+        r.recovery_points.iter().flat_map(PointsPlan::skipped).map(|m| (m.server.source_server_id.as_str(), m)).collect();
+    if !no_point.is_empty() && no_point.len() == r.resolution.servers.len() {
+        bail!(
+            "resource {}: no server of the group has a recovery snapshot before parameters.RecoverBefore: nothing to recover",
+            sel.resource_name
+        );
+    }
     if !recovered.is_empty() && recovered.len() == r.resolution.servers.len() {
         bail!(
             "resource {}: every server of the group already runs as a recovery instance of an earlier real recovery; \
@@ -66,10 +78,12 @@ pub async fn build(clients: &Clients, resource: &DrsResource, execution: &str) -
     for w in &r.waves {
         let mut groups: BTreeMap<usize, Vec<String>> = BTreeMap::new();
         for job in &w.jobs {
-            groups
-                .entry(index(format!("{}/{}", job.account, job.region)))
-                .or_default()
-                .extend(job.source_server_ids.iter().filter(|id| !recovered.contains_key(*id)).cloned());
+            groups.entry(index(format!("{}/{}", job.account, job.region))).or_default().extend(
+                job.source_server_ids
+                    .iter()
+                    .filter(|id| !recovered.contains_key(*id) && !no_point.contains_key(id.as_str()))
+                    .cloned(),
+            );
         }
         let settings = params.wave(&w.name);
         if settings.pause.is_some() && clients.config().approvals.is_none() {
@@ -99,6 +113,14 @@ pub async fn build(clients: &Clients, resource: &DrsResource, execution: &str) -
         entry: None,
         reason: format!("already runs as a recovery instance of an earlier real recovery: {text}"),
     }));
+    left_out.extend(no_point.values().map(|m| super::left_out::LeftOut {
+        kind: super::left_out::LeftOutKind::NoRecoveryPoint,
+        source_server_id: Some(m.server.source_server_id.clone()),
+        hostname: Some(m.server.hostname.clone()),
+        partition: Some(format!("{}/{}", m.server.account, m.server.region)),
+        entry: None,
+        reason: format!("no recovery snapshot before RecoverBefore: {} (Selection.onNotReady: skip)", m.reason),
+    }));
     let hooks = match &params.tenant {
         None => vec![],
         Some(t) => crate::hooks::names(clients.config(), t, params.hooks.as_deref())?,
@@ -125,6 +147,8 @@ pub async fn build(clients: &Clients, resource: &DrsResource, execution: &str) -
         recovered: recovered.into_values().collect(),
         left_out,
         targets: params.targets(),
+        recover_before: r.recovery_points.as_ref().map(|p| p.before),
+        points: r.recovery_points.as_ref().map(PointsPlan::by_server).unwrap_or_default(),
     })
 }
 

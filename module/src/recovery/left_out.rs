@@ -1,7 +1,8 @@
 //! What the group's selection left out of a run, and why, as activate found it: servers not
 //! ready under `onNotReady: skip`, HostNames entries or Tags that selected nothing under a
 //! miss policy that lets the run go on, conflicts under `warn`, and servers a real recovery
-//! leaves to an earlier one. Kept in the run's plan, so the run's report names every server
+//! leaves to an earlier one, servers without a recovery snapshot before RecoverBefore under
+//! `onNotReady: skip`. Kept in the run's plan, so the run's report names every server
 //! of the group, including those that never reached a wave (hook skips and servers given up
 //! are the ledger's, read with the record).
 
@@ -24,6 +25,8 @@ pub enum LeftOutKind {
     HookSkip,
     /// It stayed busy in another run's job past busyWaitMinutes.
     GivenUp,
+    /// It has no recovery snapshot before RecoverBefore, under `onNotReady: skip`.
+    NoRecoveryPoint,
 }
 
 impl LeftOutKind {
@@ -35,6 +38,7 @@ impl LeftOutKind {
             LeftOutKind::Recovered => "recovered",
             LeftOutKind::HookSkip => "hook-skip",
             LeftOutKind::GivenUp => "given-up",
+            LeftOutKind::NoRecoveryPoint => "no-recovery-point",
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod left_out;
 pub mod observe;
 pub mod outage;
 pub mod payload;
+pub mod points;
 pub mod progress;
 pub mod recovered;
 pub mod reference;

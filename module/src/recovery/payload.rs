@@ -79,6 +79,14 @@ pub struct Payload {
     /// The resource's objectives (TargetRtoMinutes, TargetRpoMinutes), judged in the report.
     #[serde(default, skip_serializing_if = "Targets::is_empty")]
     pub targets: Targets,
+    /// `RecoverBefore`, when the run recovers a point in time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recover_before: Option<DateTime<Utc>>,
+    /// The recovery snapshot each server launches, chosen once when the run was planned
+    /// (`pitr/`), by source server id (some 75 bytes a server); a server of a point-in-time
+    /// run without one launches its latest data (`onNotReady: warn`).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub points: std::collections::BTreeMap<String, crate::pitr::RecoveryPoint>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -276,6 +284,8 @@ mod tests {
             recovered: vec![],
             left_out: vec![],
             targets: Targets::default(),
+            recover_before: None,
+            points: Default::default(),
         }
     }
 

@@ -105,7 +105,7 @@ pub struct Status {
 impl Status {
     /// The summary sent with SendTaskSuccess (or as the status check's detail).
     pub fn summary(&self, payload: &Payload) -> serde_json::Value {
-        serde_json::json!({
+        let mut summary = serde_json::json!({
             "execution": self.execution, "resource": self.resource, "mode": payload.mode,
             "outcome": self.outcome,
             "unreachable": self.unreachable,
@@ -118,7 +118,12 @@ impl Status {
                 "name": w.name, "state": w.state, "servers": w.servers, "launched": w.launched, "failed": w.failed,
                 "skipped": w.skipped, "jobs": w.jobs, "started": w.started, "ended": w.ended, "failures": w.failures,
                 "hookDecisions": w.hook_decisions, "dependsOn": w.after})).collect::<Vec<_>>(),
-        })
+        });
+        // A point-in-time run: each server's recovered point.
+        if let (Some(points), Some(m)) = (super::points::summary(payload), summary.as_object_mut()) {
+            m.insert("recoveryPoints".into(), points);
+        }
+        summary
     }
 }
 

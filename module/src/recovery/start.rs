@@ -18,6 +18,7 @@ use crate::aws::failed;
 use crate::aws::Clients;
 use crate::config::Partition;
 use crate::launch::{self, Desired};
+use crate::pitr::RecoveryPoint;
 use crate::resource::Mode;
 use crate::selection::ServerRef;
 use aws_sdk_drs::error::ProvideErrorMetadata;
@@ -150,7 +151,7 @@ async fn start_in(
     let drill = payload.mode == Mode::Drill;
     let mut out = Started::default();
     for chunk in chunks {
-        let answer = send(clients, p, &chunk, drill, job_tags).await?;
+        let answer = send(clients, p, &chunk, drill, job_tags, &payload.points).await?;
         let conflict = match answer {
             Sent::Job(id) => {
                 started(&mut out, payload, &wave.name, p, id, chunk.len());
@@ -180,7 +181,7 @@ async fn start_in(
         if free.is_empty() {
             continue;
         }
-        match send(clients, p, &free, drill, job_tags).await? {
+        match send(clients, p, &free, drill, job_tags, &payload.points).await? {
             Sent::Job(id) => started(&mut out, payload, &wave.name, p, id, free.len()),
             // A server taken between the two calls: this check leaves the rest too.
             Sent::Refused(why) | Sent::Conflict { message: why, .. } => {
@@ -203,16 +204,24 @@ enum Sent {
     },
 }
 
+/// StartRecovery for `ids`; a server with a recovery point in the run's plan launches that
+/// snapshot, any other its latest data.
 async fn send(
     clients: &Clients,
     p: &Partition,
     ids: &[&String],
     drill: bool,
     job_tags: &HashMap<String, String>,
+    points: &BTreeMap<String, RecoveryPoint>,
 ) -> anyhow::Result<Sent> {
     let servers: Vec<StartRecoveryRequestSourceServer> = ids
         .iter()
-        .map(|id| StartRecoveryRequestSourceServer::builder().source_server_id(id.as_str()).build())
+        .map(|id| {
+            StartRecoveryRequestSourceServer::builder()
+                .source_server_id(id.as_str())
+                .set_recovery_snapshot_id(points.get(id.as_str()).map(|pt| pt.snapshot_id.clone()))
+                .build()
+        })
         .collect::<Result<_, _>>()?;
     let sent = clients
         .drs(p)

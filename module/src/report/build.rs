@@ -4,7 +4,8 @@
 
 use super::evidence;
 use super::figures::{
-    detail_text, fmt_duration, fmt_secs, is_failure, outcome_text, partitions_text, wave_label, ServerRows, WaveStats,
+    detail_text, fmt_duration, fmt_secs, is_failure, is_launched, outcome_text, partitions_text, wave_label, ServerRows,
+    WaveStats,
 };
 use super::timeline::{self, Axis, Timeline};
 use super::view::{col, Block, Cell, Column, ColumnKind::*, Doc, Field, Table, WaveServers};
@@ -54,6 +55,7 @@ const SERVERS: &[Column] = &[
     col("Status", Text),
     col("Recovery (s)", Number),
     col("RPO (s)", Number),
+    col("Recovered point", Text),
 ];
 const PHASES: &[Column] =
     &[col("Resource", Text), col("Phase", Text), col("Outcome", Text), col("Ended", Text), col("Detail", Wrap)];
@@ -179,6 +181,12 @@ fn resource_section(res: &ResourceReport, axis: Option<&Axis>) -> Block {
         facts.push(field("Error", text(e)));
     }
     facts.push(field("Accounts x regions", Cell::Text(partitions_text(&res.partitions))));
+    if let Some(t) = &res.recover_before {
+        facts.push(field(
+            "Recover before",
+            Cell::Text(format!("{} (each server's newest recovery snapshot taken before)", when(t))),
+        ));
+    }
     let chart = if res.waves.is_empty() {
         Block::Empty("No waves.")
     } else {
@@ -249,12 +257,23 @@ fn wave_servers(w: &WaveReport, label: String) -> WaveServers {
                 text(s.status.as_str()),
                 Cell::Text(fmt_secs(s.recovery_s)),
                 Cell::Text(fmt_secs(s.rpo_s)),
+                Cell::Text(recovered_point(s)),
             ]
         })
         .collect();
     let mut blocks = vec![table_or(SERVERS, rows, "No servers.")];
     blocks.extend(listed.elision_note().map(Block::Note));
     WaveServers { label, count: w.servers.len(), complete: listed.elided.is_none(), blocks }
+}
+
+/// The point a server launched (or was to launch): its recovery snapshot's time and id, or
+/// its latest data; nothing for a server launched from neither.
+fn recovered_point(s: &ServerReport) -> String {
+    match &s.recovered_point {
+        Some(p) => format!("{} ({})", when(&p.taken), p.snapshot_id),
+        None if is_launched(s) => "latest data".into(),
+        None => "-".into(),
+    }
 }
 
 fn phase_row(p: &PhaseReport) -> Vec<Cell> {
@@ -299,6 +318,19 @@ mod tests {
             let Cell::Link { anchor, .. } = &row[1] else { panic!("resource cell is not a link") };
             assert_eq!(anchor, section(&doc, i).0);
         }
+    }
+
+    #[test]
+    fn each_server_row_says_its_recovered_point() {
+        let mut r = sample();
+        let taken = "2026-12-01T02:00:04Z".parse().unwrap();
+        r.resources[0].waves[0].servers[0].recovered_point =
+            Some(crate::pitr::RecoveryPoint { snapshot_id: "pit-0123456789abcdefg".into(), taken });
+        r.resources[0].recover_before = Some("2026-12-01T02:10:00Z".parse().unwrap());
+        let md = crate::report::markdown::render(&r);
+        assert!(md.contains("| 2026-12-01T02:00:04Z (pit-0123456789abcdefg) |"), "{md}");
+        assert!(md.contains("| latest data |"), "the others launched their latest data: {md}");
+        assert!(md.contains("Recover before: 2026-12-01T02:10:00Z"), "{md}");
     }
 
     #[test]

@@ -112,6 +112,7 @@ pub async fn resource(
                     started,
                     launched,
                     recovery_instance_id: rid,
+                    recovered_point: payload.points.get(id).cloned(),
                     reason: failures
                         .get(id.as_str())
                         .map(|r| r.to_string())
@@ -159,6 +160,7 @@ pub async fn resource(
     Ok(ResourceReport {
         objectives,
         left_out: payload.left_out.clone(),
+        recover_before: payload.recover_before,
         layer,
         resource: payload.resource.clone(),
         execution: payload.execution.clone(),

@@ -36,6 +36,7 @@ pub(crate) fn server(
         reason: None,
         snapshot: None,
         rpo_s: None,
+        recovered_point: None,
     }
 }
 
@@ -133,6 +134,7 @@ pub(crate) fn sample() -> RunReport {
             ResourceReport {
                 objectives: Some(objectives),
                 left_out: vec![],
+                recover_before: None,
                 layer: 1,
                 resource: "core-db-app".into(),
                 execution: "exec-core-1".into(),
@@ -144,6 +146,7 @@ pub(crate) fn sample() -> RunReport {
             ResourceReport {
                 objectives: None,
                 left_out: vec![],
+                recover_before: None,
                 layer: 2,
                 resource: "frontend".into(),
                 execution: "exec-front-1".into(),

@@ -70,6 +70,7 @@ pub fn failed_activation(
             waves: vec![],
             left_out: vec![],
             objectives: None,
+            recover_before: None,
         }],
         phases: vec![],
     }

@@ -75,6 +75,9 @@ pub struct ResourceReport {
     /// RTO and RPO achieved, against the objectives (`objectives/`), with the critical path.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub objectives: Option<Objectives>,
+    /// `RecoverBefore`, when the run recovered a point in time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recover_before: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -122,6 +125,9 @@ pub struct ServerReport {
     pub snapshot: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rpo_s: Option<f64>,
+    /// The recovery snapshot it launched (point-in-time runs); None: its latest data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovered_point: Option<crate::pitr::RecoveryPoint>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

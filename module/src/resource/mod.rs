@@ -115,7 +115,8 @@ impl DrsResource {
     }
 
     /// `params_digest` without the parameters that differ between runs of one definition
-    /// (ExecutionId; Mode, as a recovery resource is drilled with Mode drill): what readiness
+    /// (ExecutionId; Mode, as a recovery resource is drilled with Mode drill; RecoverBefore,
+    /// the point an incident asks for): what readiness
     /// compares with the last successful drill's to tell whether the resource changed since.
     pub fn definition_digest(&self) -> String {
         use sha2::{Digest, Sha256};
@@ -130,4 +131,4 @@ impl DrsResource {
 }
 
 /// Parameters that name a run rather than define the resource.
-const RUN_PARAMETERS: &[&str] = &["ExecutionId", "Mode"];
+const RUN_PARAMETERS: &[&str] = &["ExecutionId", "Mode", "RecoverBefore"];

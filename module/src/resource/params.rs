@@ -8,7 +8,7 @@ use super::recovery::{
     CleanupScope, Mode, PauseSpec, PolicySpec, RecoveryParams, WaveSettings, DEFAULT_CLEANUP_MINUTES, DEFAULT_GRACE_MINUTES,
     DEFAULT_REPLICATE_MINUTES, DEFAULT_TIMEOUT_MINUTES, MAX_TIMEOUT_MINUTES,
 };
-use super::values::{AccountId, ExecutionId, Name, Region, TagValues};
+use super::values::{AccountId, ExecutionId, Instant, Name, Region, TagValues};
 use super::waves::WavesSpec;
 use super::{DrsResource, ResourceError, SCHEMA};
 use crate::config::UnknownParameters;
@@ -50,6 +50,7 @@ struct Parameters {
     launch_settings: Option<Desired>,
     #[serde(default)]
     relaunch_recovered: bool,
+    recover_before: Option<Instant>,
 }
 
 fn field(resource: &str, field: impl Into<String>, reason: impl Into<String>) -> ResourceError {
@@ -263,5 +264,6 @@ fn recovery(name: &str, p: &Parameters) -> Result<RecoveryParams, ResourceError>
         tenant,
         hooks: p.hooks.as_ref().map(|h| h.iter().map(|n| n.as_str().to_owned()).collect()),
         relaunch_recovered: p.relaunch_recovered,
+        recover_before: p.recover_before.map(|t| t.0),
     })
 }

@@ -260,6 +260,9 @@ pub struct RecoveryParams {
     /// In a real recovery, launch servers that already run as recovery instances of an
     /// earlier real recovery (default: leave them out, named).
     pub relaunch_recovered: bool,
+    /// Point-in-time recovery (`RecoverBefore`): each server launches its newest recovery
+    /// snapshot taken before this time (`pitr/`). None: the latest data.
+    pub recover_before: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl RecoveryParams {

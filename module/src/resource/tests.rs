@@ -28,6 +28,14 @@ fn waves_take_their_own_settings_over_the_resource_defaults() {
     assert_eq!(p.wave("other").policy, FailurePolicy::Continue);
 }
 
+/// RecoverBefore is read in UTC, from any offset; none when left out.
+#[test]
+fn the_point_in_time_is_read_in_utc() {
+    let at = |v: Value| parse(json!({"RecoverBefore": v})).unwrap().recovery.recover_before.map(|t| crate::time::secs(&t));
+    assert_eq!(at(json!("2026-12-01T03:10:00+01:00")).as_deref(), Some("2026-12-01T02:10:00Z"));
+    assert_eq!(parse(json!({})).unwrap().recovery.recover_before, None);
+}
+
 /// The objective is the maximum acceptable age of recovered data; none when left out.
 #[test]
 fn the_rpo_target_is_read_in_minutes_and_is_optional() {
@@ -84,6 +92,9 @@ fn bad_settings_name_the_field() {
         ),
         (json!({"TargetRpoMinutes": 50_000}), "parameters.TargetRpoMinutes"),
         (json!({"TargetRpoMinutes": "15"}), "parameters.TargetRpoMinutes"),
+        (json!({"RecoverBefore": "yesterday at two"}), "parameters.RecoverBefore: 'yesterday at two' is not an RFC 3339 time"),
+        (json!({"RecoverBefore": "2026-12-01T02:10:00"}), "parameters.RecoverBefore"),
+        (json!({"RecoverBefore": 1764555000}), "parameters.RecoverBefore"),
         (json!({"Hooks": ["a"]}), "parameters.Hooks"),
         (json!({"Tenant": ""}), "parameters.Tenant"),
         (json!({"Waves": [{"Name": "a", "Tags": {"T": "x"}}, {"Name": "a", "Tags": {"T": "y"}}]}), "parameters.Waves[1].Name"),

@@ -149,3 +149,18 @@ impl<'de> Deserialize<'de> for TagValues {
         d.deserialize_any(V)
     }
 }
+
+/// `RecoverBefore`: an RFC 3339 time with its offset (`2026-12-01T02:10:00Z`,
+/// `2026-12-01T03:10:00+01:00`), kept in UTC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct Instant(pub chrono::DateTime<chrono::Utc>);
+
+impl TryFrom<String> for Instant {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        chrono::DateTime::parse_from_rfc3339(&s)
+            .map(|t| Instant(t.with_timezone(&chrono::Utc)))
+            .map_err(|e| format!("'{s}' is not an RFC 3339 time with its offset, as in 2026-12-01T02:10:00Z ({e})"))
+    }
+}

@@ -92,6 +92,8 @@ pub fn reverse_replication(ctx: &Ctx, body: &Value) -> Result<Reply, ApiError> {
     reversed.replication_state = "INITIATING".into();
     reversed.sync_started = Some(now);
     reversed.added = now;
+    // Its first recovery snapshot comes once the initial sync is done.
+    reversed.replicating_since = now + chrono::Duration::seconds(300);
     o.drs.servers.insert(new_id, reversed);
     drop(o);
     with_partition(ctx, |p| {

@@ -2,10 +2,11 @@
 //! DescribeJobs and DescribeJobLogItems.
 
 use super::input::{self, invalid};
-use super::model::{Job, JobKind, JobServer, LastLaunch};
+use super::model::{Job, JobEvent, JobKind, JobServer, LastLaunch};
 use super::page::page;
 use super::partition::with_partition;
 use super::progress::{launch_timeline, terminate_timeline};
+use super::snapshots;
 use crate::ctx::Ctx;
 use crate::fleet::LaunchOutcome;
 use crate::protocol::{json_reply, ApiError, Reply};
@@ -57,7 +58,7 @@ fn new_job(
     kind: JobKind,
     tags: crate::fleet::Tags,
     servers: Vec<JobServer>,
-    timeline: Vec<(DateTime<Utc>, super::model::JobEvent)>,
+    timeline: Vec<(DateTime<Utc>, JobEvent)>,
 ) -> Job {
     let id = crate::ids::job_id();
     Job {
@@ -81,6 +82,8 @@ pub fn start_recovery(ctx: &Ctx, body: &Value) -> Result<Reply, ApiError> {
         _ => return Err(invalid("sourceServers", "is required")),
     };
     let mut ids = Vec::with_capacity(list.len());
+    // The recovery snapshot each server launches, when one is named (else its latest data).
+    let mut chosen: Vec<Option<String>> = Vec::with_capacity(list.len());
     for (i, s) in list.iter().enumerate() {
         let id = s.get("sourceServerID").and_then(Value::as_str).unwrap_or_default();
         if !input::is_source_server_id(id) {
@@ -89,18 +92,35 @@ pub fn start_recovery(ctx: &Ctx, body: &Value) -> Result<Reply, ApiError> {
         if ids.contains(&id.to_owned()) {
             return Err(invalid("sourceServers", &format!("{id} is listed twice")));
         }
+        let snapshot = match s.get("recoverySnapshotID") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(pit)) if snapshots::is_snapshot_id(pit) => Some(pit.clone()),
+            Some(_) => return Err(invalid(&format!("sourceServers[{i}].recoverySnapshotID"), "must match pit-[0-9a-zA-Z]{17}")),
+        };
         ids.push(id.to_owned());
+        chosen.push(snapshot);
     }
     let drill = input::opt_bool(body, "isDrill")?.unwrap_or(false);
     let tags = input::tags(body, "tags")?;
     with_partition(ctx, |p| {
-        for id in &ids {
+        let now = ctx.now();
+        let mut points = Vec::with_capacity(ids.len());
+        for (i, id) in ids.iter().enumerate() {
             let Some(s) = p.drs.servers.get(id) else {
                 return Err(invalid("sourceServers", &format!("source server {id} does not exist")));
             };
             if s.direction != "FAILOVER" {
                 return Err(conflict(id, "SOURCE_SERVER", format!("Source server {id} replicates in the failback direction")));
             }
+            points.push(match &chosen[i] {
+                None => None,
+                Some(pit) => Some(snapshots::find(s, pit, now).map(|snap| snap.taken).ok_or_else(|| {
+                    invalid(
+                        &format!("sourceServers[{i}].recoverySnapshotID"),
+                        &format!("{pit} is not a recovery snapshot of source server {id} (or no longer kept)"),
+                    )
+                })?),
+            });
         }
         let busy = busy_servers(p);
         if let Some(id) = ids.iter().find(|id| busy.contains(*id)) {
@@ -114,20 +134,26 @@ pub fn start_recovery(ctx: &Ctx, body: &Value) -> Result<Reply, ApiError> {
             ));
         }
         check_job_quotas(ctx, p, ids.len())?;
-        let now = ctx.now();
         let mut launching = Vec::with_capacity(ids.len());
-        for id in &ids {
+        for (id, point) in ids.iter().zip(&points) {
             let mut s = p.drs.servers[id].clone();
-            if NOT_LAUNCHABLE.contains(&s.replication_state.as_str()) {
+            // A snapshot already taken launches whatever replication does now.
+            if point.is_none() && NOT_LAUNCHABLE.contains(&s.replication_state.as_str()) {
                 s.launch_outcome = LaunchOutcome::Failed;
                 s.failure_reason = Some(format!("No recovery snapshot: data replication state is {}", s.replication_state));
             }
             launching.push(s);
         }
-        let timeline = launch_timeline(now, &launching.iter().collect::<Vec<_>>());
+        let timeline = previous_snapshots(launch_timeline(now, &launching.iter().collect::<Vec<_>>()), &points);
         let servers = ids
             .iter()
-            .map(|id| JobServer { source_server_id: id.clone(), recovery_instance_id: None, launch_status: "PENDING" })
+            .zip(&points)
+            .map(|(id, point)| JobServer {
+                source_server_id: id.clone(),
+                recovery_instance_id: None,
+                launch_status: "PENDING",
+                snapshot_at: *point,
+            })
             .collect();
         let job = new_job(ctx, JobKind::Launch { drill }, tags, servers, timeline);
         for id in &ids {
@@ -139,6 +165,25 @@ pub fn start_recovery(ctx: &Ctx, body: &Value) -> Result<Reply, ApiError> {
         p.drs.jobs.push(job);
         Ok(json_reply(202, &out))
     })
+}
+
+/// A server launched from a snapshot it already has takes none: its log says
+/// USING_PREVIOUS_SNAPSHOT where the others' say SNAPSHOT_START and SNAPSHOT_END.
+fn previous_snapshots(
+    timeline: Vec<(DateTime<Utc>, JobEvent)>,
+    points: &[Option<DateTime<Utc>>],
+) -> Vec<(DateTime<Utc>, JobEvent)> {
+    let previous = |server: usize| points.get(server).is_some_and(Option::is_some);
+    timeline
+        .into_iter()
+        .filter_map(|(t, ev)| match ev {
+            JobEvent::Log { server, event: "SNAPSHOT_START" } if previous(server) => {
+                Some((t, JobEvent::Log { server, event: "USING_PREVIOUS_SNAPSHOT" }))
+            }
+            JobEvent::Log { server, event: "SNAPSHOT_END" } if previous(server) => None,
+            ev => Some((t, ev)),
+        })
+        .collect()
 }
 
 pub fn terminate(ctx: &Ctx, body: &Value) -> Result<Reply, ApiError> {
@@ -166,6 +211,7 @@ pub fn terminate(ctx: &Ctx, body: &Value) -> Result<Reply, ApiError> {
                 source_server_id: r.source_server_id.clone(),
                 recovery_instance_id: Some(id.clone()),
                 launch_status: "PENDING",
+                snapshot_at: None,
             });
         }
         check_job_quotas(ctx, p, 0)?;

@@ -11,6 +11,7 @@ pub mod page;
 pub mod partition;
 pub mod progress;
 pub mod servers;
+pub mod snapshots;
 pub mod tags;
 
 use crate::ctx::{Ctx, Request};
@@ -25,6 +26,7 @@ pub fn handle(ctx: &Ctx, op: &str, req: &Request) -> Result<Reply, ApiError> {
         "DescribeJobLogItems" => jobs::log_items(ctx, &body),
         "TerminateRecoveryInstances" => jobs::terminate(ctx, &body),
         "DescribeRecoveryInstances" => instances::describe(ctx, &body),
+        "DescribeRecoverySnapshots" => snapshots::describe(ctx, &body),
         "DisconnectRecoveryInstance" => instances::disconnect(ctx, &body),
         "ReverseReplication" => instances::reverse_replication(ctx, &body),
         "GetLaunchConfiguration" => config::get(ctx, &body, config::Kind::Launch),

@@ -34,6 +34,8 @@ pub struct SourceServer {
     pub replication_config: Map<String, Value>,
     /// When replication (re)started: its state then moves INITIATING -> INITIAL_SYNC -> CONTINUOUS.
     pub sync_started: Option<DateTime<Utc>>,
+    /// The first point a recovery snapshot can hold (`snapshots.rs`).
+    pub replicating_since: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone)]
@@ -261,6 +263,8 @@ pub struct JobServer {
     pub source_server_id: String,
     pub recovery_instance_id: Option<String>,
     pub launch_status: &'static str,
+    /// When the recovery snapshot StartRecovery named was taken (None: the latest data).
+    pub snapshot_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone)]
@@ -355,6 +359,8 @@ pub struct RecoveryInstance {
     /// Set once ReverseReplication started replicating this instance back.
     pub failback_started: Option<DateTime<Utc>>,
     pub replication_state: Option<&'static str>,
+    /// The recovery snapshot's time, when the launch named one.
+    pub snapshot_at: Option<DateTime<Utc>>,
 }
 
 /// The point in time of the data a launch asked for at `requested` brings up: the latest
@@ -376,7 +382,7 @@ impl RecoveryInstance {
             "arn": self.arn,
             "tags": self.tags,
             "isDrill": self.drill,
-            "pointInTimeSnapshotDateTime": iso(self.point_in_time),
+            "pointInTimeSnapshotDateTime": iso(self.snapshot_at.unwrap_or(self.point_in_time)),
             "originEnvironment": "AWS",
             "originAvailabilityZone": self.origin_az,
             "recoveryInstanceProperties": {

@@ -139,6 +139,7 @@ fn apply(p: &mut Partition, j: usize, t: DateTime<Utc>, ev: JobEvent) {
             let js = &mut job.servers[server];
             js.launch_status = "LAUNCHED";
             let (sid, rid) = (js.source_server_id.clone(), js.recovery_instance_id.clone().unwrap_or_default());
+            let snapshot_at = js.snapshot_at;
             let drill = matches!(job.kind, JobKind::Launch { drill: true });
             let (job_id, job_tags, requested) = (job.id.clone(), job.tags.clone(), job.created);
             let Some(src) = p.drs.servers.get_mut(&sid) else { return };
@@ -167,6 +168,7 @@ fn apply(p: &mut Partition, j: usize, t: DateTime<Utc>, ev: JobEvent) {
                     hostname,
                     failback_started: None,
                     replication_state: None,
+                    snapshot_at,
                 },
             );
             p.ec2.instances.insert(

@@ -45,6 +45,7 @@ pub fn requests(call: &Call) -> Vec<AuthRequest> {
             .map(|id| vec![on(arn("recovery-instance", id), Context::default())])
             .unwrap_or_else(|| call.on_everything()),
         "GetLaunchConfiguration"
+        | "DescribeRecoverySnapshots"
         | "UpdateLaunchConfiguration"
         | "GetReplicationConfiguration"
         | "UpdateReplicationConfiguration" => one(&body, "sourceServerID")
