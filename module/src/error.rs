@@ -44,6 +44,9 @@ pub enum ErrorCode {
     CallbackFailed,
     /// A local driver stopped a phase that never ended.
     DriverGaveUp,
+    /// An ARC Region switch step's run has not ended yet: the function fails so that ARC
+    /// calls it again after the block's retry interval.
+    InProgress,
     /// A bug: the module could not write its own answer.
     InternalError,
 }
@@ -70,6 +73,7 @@ impl ErrorCode {
             ErrorCode::ParentGone => "ParentGone",
             ErrorCode::CallbackFailed => "CallbackFailed",
             ErrorCode::DriverGaveUp => "DriverGaveUp",
+            ErrorCode::InProgress => "InProgress",
             ErrorCode::InternalError => "InternalError",
         }
     }

@@ -2,6 +2,7 @@
 //! discovery (the platform lifecycle, protection groups and waves build on these).
 
 pub mod accounts;
+pub mod arc;
 pub mod aws;
 pub mod callbacks;
 pub mod config;

@@ -62,6 +62,16 @@ pub async fn handle_detailed(clients: &Clients, raw: &Value) -> Result<Handled, 
     if crate::event::entry::Entry::is_entry(raw) {
         return crate::entries::handle(clients, raw).await;
     }
+    // ARC Region switch's custom-action Lambda block (its merged keys): one activation run
+    // to its end across ARC's calls (`arc`).
+    if crate::event::arc::Invocation::is_arc(raw) {
+        return Box::pin(crate::arc::handle(clients, raw)).await;
+    }
+    handle_phase(clients, raw).await
+}
+
+/// One lifecycle event (a phase or its status check), as the platform sends it.
+pub async fn handle_phase(clients: &Clients, raw: &Value) -> Result<Handled, LifecycleError> {
     let token = raw.get("TaskToken").and_then(Value::as_str).map(crate::secret::Secret::new);
     // As `ModuleEvent::parse` reads it: a status check carries `status`.
     let status_check = raw.get("status").is_some();

@@ -1,6 +1,8 @@
 //! The Lambda `bootstrap`: the DRS module behind the platform's lifecycle events, and the
 //! hub's own entries (`{"Entry": "readiness" | "tags-sync"}`, from its schedules and its
-//! tag-change rule; `drs_module::entries`), whose EMF lines go to the log the same way. The module
+//! tag-change rule; `drs_module::entries`), whose EMF lines go to the log the same way, and ARC
+//! Region switch's custom-action Lambda calls (`drs_module::arc`: `InProgress` until the run
+//! ends, so that ARC calls again). The module
 //! configuration comes from `DRS_ORCH_CONFIG` (JSON), `DRS_ORCH_CONFIG_FILE` (a path) or
 //! `DRS_ORCH_CONFIG_SOURCE` (an SSM SecureString parameter or a Secrets Manager secret, read
 //! once at cold start: see `drs_module::config::source`); the hub identity is the function's

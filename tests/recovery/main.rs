@@ -6,6 +6,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod arc;
 mod audit;
 mod callbacks_retry;
 mod cleanup_scope;

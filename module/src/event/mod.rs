@@ -4,6 +4,7 @@
 //! caller's identity of the run: see `recovery::tags::execution_id`). Validated by
 //! `schemas/module-event.schema.json`; an invalid event fails with the field named.
 
+pub mod arc;
 pub mod entry;
 
 use crate::secret::Secret;
