@@ -34,7 +34,10 @@ fn the_demo_drill_runs_and_prints_its_report_path() {
     assert_eq!(waves.iter().map(|w| servers(w, "LAUNCHED")).sum::<usize>(), 59);
     assert_eq!(servers(&waves[2], "SKIPPED"), 1, "web-01 is tagged dr:skip");
     assert!(waves[2]["hookDecisions"].to_string().contains("skip"), "{}", waves[2]["hookDecisions"]);
-    assert!(waves[2]["notes"].to_string().contains("approved"), "{}", waves[2]["notes"]);
+    // The gate: who approved (the drill approves as the user running it) and when.
+    let approval = &waves[2]["approval"];
+    assert_eq!(approval["decision"], "approved", "{approval}");
+    assert!(approval["approver"].as_str().is_some_and(|a| !a.is_empty()) && approval["at"].is_string(), "{approval}");
     assert!(waves[0]["servers"][0]["recoveryS"].as_f64().is_some_and(|s| s > 0.0), "recovery times are measured");
     assert_eq!(report["phases"][0]["outcome"], "succeeded", "cleanup");
     // The cleanup as it ended, not as its first call counted.
