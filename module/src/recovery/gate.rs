@@ -46,7 +46,13 @@ impl Approval {
                 None => (None, None),
             },
         };
-        let at = d.stop_date().and_then(|t| DateTime::from_timestamp(t.secs(), t.subsec_nanos()));
+        // Step Functions gives times as epoch seconds with milliseconds; read through a float,
+        // they gain nanoseconds (…756000041) that would put the answer after the wave it let
+        // start. Kept to the millisecond, as the service has them.
+        let at = d
+            .stop_date()
+            .and_then(|t| DateTime::from_timestamp(t.secs(), t.subsec_nanos()))
+            .map(|t| chrono::SubsecRound::round_subsecs(t, 3));
         Approval { decision, approver, at, approval: arn.to_owned(), reason }
     }
 }
