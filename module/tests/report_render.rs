@@ -67,6 +67,7 @@ fn wave(
         index,
         name: name.into(),
         state,
+        after: vec![],
         started: started.map(t),
         ended: ended.map(t),
         duration_s: None,
@@ -179,6 +180,7 @@ fn rich() -> RunReport {
             server("s-app04", Some("app04.corp.example"), ServerState::NotStarted, None, None, None),
         ],
     );
+    app.after = vec!["db".into()];
     app.hook_decisions.push(hook("skip-tagged", "after-wave", "stop", None));
     app.hook_decisions.push(hook("notify", "after-wave", "proceed", Some("sent to #dr")));
 
@@ -191,8 +193,11 @@ fn rich() -> RunReport {
         vec![server("s-run01", Some("run01"), ServerState::InProgress, Some("2024-05-01T10:16:00Z"), None, None)],
     );
     open.notes.push("quotas: 2 of 3 jobs running".into());
+    // A branch: it waited for db alone, beside app; paused waits for both.
+    open.after = vec!["db".into()];
     let mut paused = wave(4, "paused", WaveState::Paused, Some("2024-05-01T10:16:30Z"), None, vec![]);
     paused.duration_s = Some(90.0);
+    paused.after = vec!["app & 'web'".into(), "a very long wave name that goes well past thirty-two characters é".into()];
     let mut waiting = wave(5, "", WaveState::Waiting, None, None, vec![]);
     waiting.notes.push("waiting for approval".into());
     let mut big = wave(6, "bulk", WaveState::Failed, Some(t0), Some("2024-05-01T10:30:00Z"), bulk("b", 60, t0));

@@ -164,6 +164,19 @@ impl Rig {
             .with_clock(Arc::new(move || world.clock.now()))
     }
 
+    /// The reports bucket through the official client (path-style: the simulator is an address).
+    pub fn s3(&self) -> aws_sdk_s3::Client {
+        aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(self.clients.hub()).force_path_style(true).build())
+    }
+
+    /// One file of a run's report (`ext`: json, md, html) as the run wrote it.
+    pub async fn report_file(&self, resource: &str, execution: &str, ext: &str) -> String {
+        let key = format!("runs/{resource}/{execution}/report.{ext}");
+        let got = self.s3().get_object().bucket("drs-orch-reports").key(&key).send().await;
+        let got = got.unwrap_or_else(|e| panic!("{key}: {e:?}"));
+        String::from_utf8(got.body.collect().await.unwrap().into_bytes().to_vec()).unwrap()
+    }
+
     /// The run ledger's items as the simulator holds them (its control view, not the module's).
     pub async fn ledger_items(&self) -> Vec<Value> {
         let v = self.control.ok("GET", "tables/drs-orch-runs", None).await.unwrap();

@@ -45,7 +45,7 @@ async fn spans(r: &Rig) -> BTreeMap<String, (i64, i64)> {
 async fn independent_branches_start_together_and_a_dependent_follows_only_its_own_wave() {
     let r = rig().await;
     let token = r.token().await;
-    r.run(&resource("TwoApps", two_branches()), "activate", Some(&token)).await.expect("the drill succeeds");
+    let done = r.run(&resource("TwoApps", two_branches()), "activate", Some(&token)).await.expect("the drill succeeds");
     let out = r.token_state(&token).await["output"].clone();
     assert_eq!((out["launched"].as_u64(), out["failed"].as_u64()), (Some(60), Some(0)), "{out}");
     let launches = launches_per_server(&r.all_jobs().await);
@@ -57,6 +57,18 @@ async fn independent_branches_start_together_and_a_dependent_follows_only_its_ow
     let handoff = web.0 - app.1;
     assert!((0..=POLL_S as i64).contains(&handoff), "shop-web started {handoff} s after shop-app ended: {s:?}");
     assert!(web.0 < billing.1, "shop-web waited for billing, which it does not depend on: {s:?}");
+
+    // The report shows the branches: what each wave waited for, in its JSON and its wave table.
+    let execution = drs_module::recovery::run::of_payload(&r.clients, &done.payload).await.unwrap().record.execution;
+    let report: drs_module::report::RunReport =
+        serde_json::from_str(&r.report_file("TwoApps", &execution, "json").await).unwrap();
+    let after: Vec<(&str, Vec<&str>)> =
+        report.resources[0].waves.iter().map(|w| (w.name.as_str(), w.after.iter().map(String::as_str).collect())).collect();
+    assert_eq!(after, [("billing", vec![]), ("shop-app", vec![]), ("shop-web", vec!["shop-app"])]);
+    let md = r.report_file("TwoApps", &execution, "md").await;
+    let waves = md.lines().skip_while(|l| *l != "### Waves");
+    let rows: Vec<&str> = waves.filter(|l| l.starts_with("| wave ")).take(3).collect();
+    assert!(rows.len() == 3 && rows[0].contains("| - |") && rows[2].contains("| shop-app |"), "{rows:#?}");
 }
 
 #[tokio::test]

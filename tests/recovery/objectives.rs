@@ -11,17 +11,6 @@ use drs_module::objectives::{Judgement, Objectives};
 use drs_module::report::{Decision, RunReport};
 use serde_json::{json, Value};
 
-fn s3(r: &Rig) -> aws_sdk_s3::Client {
-    aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(r.clients.hub()).force_path_style(true).build())
-}
-
-/// One file of a run's report, as written.
-async fn report_file(r: &Rig, resource: &str, execution: &str, ext: &str) -> String {
-    let key = format!("runs/{resource}/{execution}/report.{ext}");
-    let got = s3(r).get_object().bucket("drs-orch-reports").key(&key).send().await.unwrap_or_else(|e| panic!("{key}: {e:?}"));
-    String::from_utf8(got.body.collect().await.unwrap().into_bytes().to_vec()).unwrap()
-}
-
 struct Ran {
     report: RunReport,
     markdown: String,
@@ -53,9 +42,9 @@ async fn run(r: &Rig, params: Value) -> Result<Ran, drs_module::lifecycle::Lifec
     let run = drs_module::recovery::run::of_payload(&r.clients, &done.payload).await.unwrap();
     let execution = run.record.execution.clone();
     Ok(Ran {
-        report: serde_json::from_str(&report_file(r, "ShopStack", &execution, "json").await).unwrap(),
-        markdown: report_file(r, "ShopStack", &execution, "md").await,
-        html: report_file(r, "ShopStack", &execution, "html").await,
+        report: serde_json::from_str(&r.report_file("ShopStack", &execution, "json").await).unwrap(),
+        markdown: r.report_file("ShopStack", &execution, "md").await,
+        html: r.report_file("ShopStack", &execution, "html").await,
         task: r.token_state(&token).await,
         metrics: done.metrics,
     })
@@ -266,7 +255,7 @@ async fn the_report_names_the_approver_when_and_each_hook_components_digest_and_
     let approval_tokens = approving.await.unwrap();
     let run = drs_module::recovery::run::of_payload(&r.clients, &done.payload).await.unwrap();
     let execution = run.record.execution.clone();
-    let json = report_file(&r, "ShopStack", &execution, "json").await;
+    let json = r.report_file("ShopStack", &execution, "json").await;
     let report: RunReport = serde_json::from_str(&json).unwrap();
     let waves = &report.resources[0].waves;
 
@@ -283,8 +272,8 @@ async fn the_report_names_the_approver_when_and_each_hook_components_digest_and_
     for w in waves {
         assert_eq!(w.components.get("skip-tagged"), Some(&sha256), "{}", w.name);
     }
-    let md = report_file(&r, "ShopStack", &execution, "md").await;
-    let html = report_file(&r, "ShopStack", &execution, "html").await;
+    let md = r.report_file("ShopStack", &execution, "md").await;
+    let html = r.report_file("ShopStack", &execution, "html").await;
     assert!(md.contains("| skip-tagged | before-wave | skip |") && md.contains(&sha256), "{md}");
     // The approver's text is outside text: escaped in both.
     assert!(md.contains(r"| wave 2 (applications) | approved | alice@example.com \<ops\> |"), "{md}");
@@ -306,7 +295,7 @@ async fn the_report_names_the_approver_when_and_each_hook_components_digest_and_
     let e = r.run(&resource("ShopStack", params), "activate", Some(&token)).await.unwrap_err();
     assert_eq!(e.code, "ApprovalRejected", "{}", e.message);
     rejecting.await.unwrap();
-    let listed = s3(&r).list_objects_v2().bucket("drs-orch-reports").prefix("runs/ShopStack/").send().await.unwrap();
+    let listed = r.s3().list_objects_v2().bucket("drs-orch-reports").prefix("runs/ShopStack/").send().await.unwrap();
     let other = listed
         .contents()
         .iter()
@@ -314,7 +303,7 @@ async fn the_report_names_the_approver_when_and_each_hook_components_digest_and_
         .find(|k| k.ends_with("report.json") && !k.contains(&execution))
         .expect("the rejected run's report")
         .to_owned();
-    let got = s3(&r).get_object().bucket("drs-orch-reports").key(&other).send().await.unwrap();
+    let got = r.s3().get_object().bucket("drs-orch-reports").key(&other).send().await.unwrap();
     let rejected: RunReport = serde_json::from_slice(&got.body.collect().await.unwrap().into_bytes()).unwrap();
     let a = rejected.resources[0].waves[1].approval.as_ref().expect("the rejection is in the report");
     assert_eq!((a.decision, a.approver.as_deref(), a.reason.as_deref()), (Decision::Rejected, Some("bob"), Some("not tonight")));

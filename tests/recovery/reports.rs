@@ -11,21 +11,16 @@ use chrono::{DateTime, Utc};
 use drs_module::report::{LeftOutKind, RunReport, ServerState, Verdict};
 use serde_json::{json, Value};
 
-/// The reports bucket through the official client (path-style: the simulator is an address).
-fn s3(r: &Rig) -> aws_sdk_s3::Client {
-    aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(r.clients.hub()).force_path_style(true).build())
-}
-
 /// The keys under `prefix`.
 async fn keys(r: &Rig, prefix: &str) -> Vec<String> {
-    let page = s3(r).list_objects_v2().bucket("drs-orch-reports").prefix(prefix).send().await.unwrap();
+    let page = r.s3().list_objects_v2().bucket("drs-orch-reports").prefix(prefix).send().await.unwrap();
     page.contents().iter().filter_map(|o| o.key().map(str::to_owned)).collect()
 }
 
 /// The run's report as written, and the version id of its JSON.
 async fn report_of(r: &Rig, resource: &str, execution: &str) -> (RunReport, String) {
     let key = format!("runs/{resource}/{execution}/report.json");
-    let got = s3(r).get_object().bucket("drs-orch-reports").key(&key).send().await.unwrap_or_else(|e| panic!("{key}: {e:?}"));
+    let got = r.s3().get_object().bucket("drs-orch-reports").key(&key).send().await.unwrap_or_else(|e| panic!("{key}: {e:?}"));
     let version = got.version_id().unwrap_or_default().to_owned();
     let bytes = got.body.collect().await.unwrap().into_bytes();
     (serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{key}: {e}")), version)
@@ -93,7 +88,7 @@ async fn a_standalone_run_leaves_its_report_in_s3_on_the_runs_clock() {
     assert!(snapshots.iter().all(|(_, t)| *t <= to && *t > from - chrono::Duration::minutes(10)), "{snapshots:?}");
     let outside: Vec<_> = all.iter().filter(|(_, t)| *t < from || *t > to).collect();
     assert!(outside.is_empty(), "times off the run's clock ({from} to {to}): {outside:?}");
-    let md = s3(&r).get_object().bucket("drs-orch-reports").key(format!("{folder}report.md")).send().await.unwrap();
+    let md = r.s3().get_object().bucket("drs-orch-reports").key(format!("{folder}report.md")).send().await.unwrap();
     let md = String::from_utf8(md.body.collect().await.unwrap().into_bytes().to_vec()).unwrap();
     assert!(md.contains("run's clock") && md.contains("| cleanup |"), "{md}");
 }
@@ -156,7 +151,7 @@ async fn a_platform_run_names_what_it_left_out_and_its_cleanup_as_it_ended() {
 
 async fn report_version(r: &Rig, execution: &str) -> String {
     let key = format!("runs/ShopStack/{execution}/report.json");
-    let head = s3(r).head_object().bucket("drs-orch-reports").key(key).send().await.unwrap();
+    let head = r.s3().head_object().bucket("drs-orch-reports").key(key).send().await.unwrap();
     head.version_id().unwrap_or_default().to_owned()
 }
 

@@ -23,6 +23,7 @@ const RESOURCES: &[Column] = &[
 const WAVES: &[Column] = &[
     col("Wave", Text),
     col("State", Text),
+    col("After", Text),
     col("Servers", Number),
     col("Launched", Number),
     col("Failed", Number),
@@ -222,6 +223,7 @@ fn wave_row(w: &WaveReport, label: &str, s: &WaveStats) -> Vec<Cell> {
     vec![
         text(label),
         Cell::State(w.state.as_str().into()),
+        text(&if w.after.is_empty() { "-".to_string() } else { w.after.join(", ") }),
         Cell::Text(s.servers.to_string()),
         Cell::Text(s.launched.to_string()),
         Cell::Text(s.failed.to_string()),

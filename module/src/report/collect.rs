@@ -128,6 +128,7 @@ pub async fn resource(
             index: w + 1,
             name: wave.name.clone(),
             state: progress.map(|p| p.state).unwrap_or(WaveState::Waiting),
+            after: payload.depends_on(w).iter().map(|&d| payload.waves[d].name.clone()).collect(),
             duration_s: match (started, ended) {
                 (Some(a), Some(b)) => Some(seconds_between(a, b)),
                 _ => None,

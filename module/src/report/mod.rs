@@ -88,6 +88,10 @@ pub struct WaveReport {
     pub name: String,
     /// waiting: never started.
     pub state: WaveState,
+    /// The waves it waited for (its DependsOn as the run's plan resolved it): none for a wave
+    /// that started with the run, so branches of the graph read apart.
+    #[serde(default)]
+    pub after: Vec<String>,
     /// First StartRecovery and last job end (service time).
     pub started: Option<DateTime<Utc>>,
     pub ended: Option<DateTime<Utc>>,
