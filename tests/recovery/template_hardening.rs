@@ -67,6 +67,41 @@ fn every_service_trust_names_its_source_arn_and_account() {
     assert_eq!(trusts, 6, "the Lambda, the two state machines and the three schedules");
 }
 
+/// Who may invoke the hub's function from outside: a service only from its own rule (source ARN
+/// and account), and an ARC plan's execution role in another account only when the stack is
+/// given it, that role alone, to invoke and nothing else.
+#[test]
+fn the_function_may_be_invoked_by_its_own_rule_and_a_named_arc_role_alone() {
+    let t = template("hub.json");
+    let permissions: Vec<(&String, &Value)> =
+        t["Resources"].as_object().unwrap().iter().filter(|(_, r)| r["Type"] == "AWS::Lambda::Permission").collect();
+    assert_eq!(permissions.len(), 2, "{permissions:?}");
+    for (name, r) in permissions {
+        let p = &r["Properties"];
+        assert_eq!((&p["Action"], &p["FunctionName"]["Ref"]), (&Value::from("lambda:InvokeFunction"), &Value::from("Function")));
+        match p["Principal"].as_str() {
+            Some(service) => {
+                assert!(service.ends_with(".amazonaws.com"), "{name}: {service}");
+                assert!(p["SourceArn"].is_object() && p["SourceAccount"].is_object(), "{name}: {p}");
+            }
+            None => {
+                assert_eq!(
+                    (&p["Principal"]["Ref"], &r["Condition"]),
+                    (&Value::from("ArcExecutionRoleArn"), &Value::from("HasArcExecutionRole"))
+                );
+                let role = &t["Parameters"]["ArcExecutionRoleArn"];
+                assert_eq!(role["Default"], "", "no outside role unless given");
+                let pattern = serde_json::json!({"type": "string", "pattern": role["AllowedPattern"]});
+                let pattern = jsonschema::validator_for(&pattern).unwrap();
+                assert!(pattern.is_valid(&"arn:aws:iam::123456789012:role/arc-plan-execution".into()));
+                for refused in ["*", "123456789012", "arn:aws:iam::123456789012:root", "arn:aws:iam::*:role/x"] {
+                    assert!(!pattern.is_valid(&refused.into()), "{refused} would open the function to more than a role");
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn the_target_roles_destructive_actions_reach_only_drs_managed_resources() {
     let t = template("target-account.json");
