@@ -80,7 +80,7 @@ async fn each_broken_partition_is_named_and_nothing_changes() {
     let healthy = row("200000000003", "us-east-1");
     assert_eq!(healthy.status, Status::Ok, "{table}");
     assert!(healthy.reasons.is_empty() && healthy.warnings.is_empty(), "{table}");
-    assert_eq!(healthy.probes.len(), 18);
+    assert_eq!(healthy.probes.len(), 19);
     assert!(healthy.probes.iter().all(|p| p.outcome == Outcome::Allowed), "{:?}", healthy.probes);
     // Each write was refused only after authorization: a validation, a not-found or a dry run.
     let detail = |a: &str| healthy.probes.iter().find(|p| p.action == a).unwrap().detail.clone();

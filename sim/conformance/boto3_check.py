@@ -22,6 +22,7 @@ ACCOUNT = "200000000001"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/drs-orchestrator-target"
 EXTERNAL_ID = f"drsorch-demo-{ACCOUNT}"
 DRS_REGION, ORIGIN_REGION = "us-east-1", "us-west-2"
+STAGING, UNTRUSTING = "200000000002", "200000000003"
 LEDGER = "drs-orch-runs"
 REPORTS = "drs-orch-reports"
 # The namespace of errors no operation models (DynamoDB's ValidationException).
@@ -337,6 +338,8 @@ def main():
     pit = drs.start_recovery(sourceServers=[{"sourceServerID": pit_server, "recoverySnapshotID": upto[0]["snapshotID"]}], isDrill=True)
     check(pit["ResponseMetadata"]["HTTPStatusCode"] == 202, "StartRecovery from a recovery snapshot answers 202")
 
+    out.update(staging(client("drs", ORIGIN_REGION, target)))
+
     # EC2 in the origin region: the instance behind the first server, by tag and by paginator.
     ec2 = client("ec2", ORIGIN_REGION, target)
     host = first["sourceProperties"]["identificationHints"]["hostname"]
@@ -415,6 +418,35 @@ def main():
 
     check(not problems, "answers outside the service model:\n  " + "\n  ".join(problems))
     print(json.dumps(out, sort_keys=True, default=str))
+
+
+def staging(drs):
+    """Staging accounts, in the second region: the demo's 200000000002 trusts this account
+    (stagingFor), 200000000003 does not."""
+    out = {}
+    pages = drs.get_paginator("list_extensible_source_servers").paginate(
+        stagingAccountID=STAGING, PaginationConfig={"PageSize": 3}
+    )
+    extensible = [s for p in pages for s in p["items"]]
+    check(len(extensible) > 3 and all(f":{STAGING}:source-server/" in s["arn"] for s in extensible), "extensible servers")
+    out["extensibleArns"] = sorted(s["arn"] for s in extensible)
+    arn = out["extensibleArns"][0]
+    made = drs.create_extended_source_server(sourceServerArn=arn, tags={"conformance": "boto3"})
+    check(made["ResponseMetadata"]["HTTPStatusCode"] == 201, "CreateExtendedSourceServer answers 201")
+    area = made["sourceServer"]["stagingArea"]
+    check(area == {"status": "EXTENDED", "stagingAccountID": STAGING, "stagingSourceServerArn": arn}, f"stagingArea {area}")
+    out["extendedId"] = made["sourceServer"]["sourceServerID"]
+    out["extendedTwice"] = error_code(drs.create_extended_source_server, sourceServerArn=arn)
+    check(out["extendedTwice"] == "ValidationException", f"extended twice: {out['extendedTwice']}")
+    pages = drs.get_paginator("list_staging_accounts").paginate(PaginationConfig={"PageSize": 1})
+    out["stagingAccounts"] = [a["accountID"] for p in pages for a in p["accounts"]]
+    check(out["stagingAccounts"] == [STAGING], f"ListStagingAccounts {out['stagingAccounts']}")
+    extended = drs.describe_source_servers(filters={"stagingAccountIDs": [STAGING]})["items"]
+    out["extendedIds"] = [s["sourceServerID"] for s in extended]
+    check(out["extendedIds"] == [out["extendedId"]], f"stagingAccountIDs filter {out['extendedIds']}")
+    out["untrustedStaging"] = error_code(drs.list_extensible_source_servers, stagingAccountID=UNTRUSTING)
+    check(out["untrustedStaging"] == "AccessDeniedException", f"untrusting staging account: {out['untrustedStaging']}")
+    return out
 
 
 def dynamodb(ddb):

@@ -138,6 +138,10 @@ pub struct Account {
     /// The AWS Organizations id of the account (`aws:PrincipalOrgID`), when it is in one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub organization_id: Option<String>,
+    /// A staging account: the target accounts its `DRSStagingAccountRole` trusts, which may
+    /// extend its source servers (`iam/staging.rs`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub staging_for: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -217,6 +221,10 @@ pub struct Server {
     pub replication: Replication,
     #[serde(default)]
     pub launch: LaunchBehaviour,
+    /// Target accounts holding an extended source server of this one (in its region) from
+    /// the start; each must be in its account's `stagingFor`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extended_into: Vec<String>,
 }
 
 /// The EC2 instance the server replicates from, in its origin account and region.
@@ -426,7 +434,30 @@ impl Fleet {
                 bail!("roles[{i}] ({}): accountId {} is not in accounts", r.role_name, r.account_id);
             }
         }
+        self.check_staging(known)?;
         self.check_tables(known)
+    }
+
+    /// A staging account trusts configured accounts other than itself, and a server is
+    /// extended only into a target account initialized in its region that its account trusts.
+    fn check_staging(&self, known: impl Fn(&str) -> bool) -> anyhow::Result<()> {
+        for (i, a) in self.accounts.iter().enumerate() {
+            if let Some(t) = a.staging_for.iter().find(|t| !known(t) || **t == a.account_id) {
+                bail!("accounts[{i}].stagingFor: {t} is not another account of the fleet");
+            }
+        }
+        for (i, s) in self.servers.iter().enumerate() {
+            let trusted = self.accounts.iter().find(|a| a.account_id == s.account_id).map(|a| &a.staging_for);
+            for t in &s.extended_into {
+                if !trusted.is_some_and(|ts| ts.contains(t)) {
+                    bail!("servers[{i}] ({}).extendedInto: account {} does not list {t} in stagingFor", s.hostname, s.account_id);
+                }
+                if !self.accounts.iter().any(|a| a.account_id == *t && a.regions.contains(&s.region)) {
+                    bail!("servers[{i}] ({}).extendedInto: {t} has no initialized DRS region {}", s.hostname, s.region);
+                }
+            }
+        }
+        Ok(())
     }
 
     fn check_tables(&self, known: impl Fn(&str) -> bool) -> anyhow::Result<()> {

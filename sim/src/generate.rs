@@ -97,9 +97,88 @@ pub fn fleet(spec: &Spec) -> anyhow::Result<Fleet> {
     Fleet::from_value(value)
 }
 
+/// An estate past one account's 300 replicating servers: one target account, whose source
+/// instances run in its second region, replicating into `staging_accounts` staging accounts in
+/// its first region (each trusting the target), every server extended into the target but the
+/// last `not_extended`.
+pub struct StagingSpec {
+    pub servers: usize,
+    pub staging_accounts: usize,
+    pub not_extended: usize,
+}
+
+/// The target account of a staging fleet.
+pub const STAGING_TARGET: &str = "200000000001";
+
+pub fn staging_account_id(i: usize) -> String {
+    format!("3{:011}", i + 1)
+}
+
+pub fn staging_fleet(spec: &StagingSpec) -> anyhow::Result<Fleet> {
+    anyhow::ensure!(spec.staging_accounts >= 1, "at least one staging account");
+    anyhow::ensure!(spec.not_extended <= spec.servers, "no more servers left unextended than there are");
+    let (recovery, source) = (REGIONS[0], REGIONS[1]);
+    let mut accounts = vec![json!({"accountId": STAGING_TARGET, "name": "target", "regions": [recovery, source]})];
+    accounts.extend((0..spec.staging_accounts).map(|a| {
+        json!({"accountId": staging_account_id(a), "name": format!("staging-{}", a + 1), "regions": [recovery],
+               "stagingFor": [STAGING_TARGET]})
+    }));
+    let servers: Vec<serde_json::Value> = (0..spec.servers)
+        .map(|i| {
+            let (tier, wave) = [("db", "1"), ("app", "2"), ("app", "2"), ("web", "3"), ("web", "3")][i % 5];
+            let host = format!("{tier}-{i:05}");
+            let extended = i < spec.servers - spec.not_extended;
+            json!({
+                "hostname": host,
+                "fqdn": format!("{host}.corp.example.com"),
+                "accountId": staging_account_id(i % spec.staging_accounts),
+                "region": recovery,
+                "tags": {"Tier": tier, "Wave": wave, "Application": "estate"},
+                "ec2": {"accountId": STAGING_TARGET, "region": source, "availabilityZone": format!("{source}a"),
+                        "tags": {"Name": host, "Environment": "prod", "Owner": "team-estate"}},
+                "replication": {"state": "CONTINUOUS", "lagSeconds": i % 30},
+                "launch": {"seconds": 300 + (i % 7) * 20},
+                "extendedInto": if extended { vec![STAGING_TARGET] } else { vec![] }
+            })
+        })
+        .collect();
+    let value = json!({
+        "hub": {"accountId": HUB_ACCOUNT, "roleName": HUB_ROLE, "region": recovery,
+                "accessKeyId": HUB_ACCESS_KEY, "secretAccessKey": HUB_SECRET},
+        "accounts": accounts,
+        "roles": [{"accountId": STAGING_TARGET, "roleName": TARGET_ROLE,
+                   "trustedPrincipals": [format!("arn:aws:iam::{HUB_ACCOUNT}:role/{HUB_ROLE}")],
+                   "externalId": external_id(STAGING_TARGET)}],
+        "servers": servers,
+        "tables": [{"name": LEDGER_TABLE, "partitionKey": {"name": "pk", "type": "S"}, "sortKey": {"name": "sk", "type": "S"}}],
+        "buckets": [{"name": REPORTS_BUCKET, "versioned": true}],
+    });
+    Fleet::from_value(value)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_staging_fleet_extends_its_servers_into_the_target() {
+        let f = staging_fleet(&StagingSpec { servers: 10, staging_accounts: 2, not_extended: 2 }).unwrap();
+        let w = crate::world::World::new(f);
+        let part = w.partition(STAGING_TARGET, "us-east-1");
+        let target = part.lock();
+        assert_eq!(target.drs.servers.len(), 8);
+        let origins: std::collections::BTreeSet<&str> =
+            target.drs.servers.values().filter_map(|s| s.staging.as_ref()).map(|o| o.account.as_str()).collect();
+        assert_eq!(origins.into_iter().collect::<Vec<_>>(), [staging_account_id(0), staging_account_id(1)]);
+        assert!(crate::iam::staging::trusts(&w, &staging_account_id(1), STAGING_TARGET, "us-east-1"));
+        assert!(!crate::iam::staging::trusts(&w, &staging_account_id(1), "200000000009", "us-east-1"));
+        let mut bad =
+            serde_json::to_value(staging_fleet(&StagingSpec { servers: 2, staging_accounts: 1, not_extended: 0 }).unwrap())
+                .unwrap();
+        bad["accounts"][1]["stagingFor"] = json!([]);
+        let err = format!("{:#}", Fleet::from_value(bad).unwrap_err());
+        assert!(err.contains("servers[0] (db-00000).extendedInto") && err.contains("stagingFor"), "{err}");
+    }
 
     #[test]
     fn generated_fleet_spreads_servers_over_partitions() {

@@ -55,7 +55,7 @@ impl World {
         let start = fleet.clock.start.unwrap_or_else(Utc::now);
         let world = World {
             hub: fleet.hub.clone(),
-            roles: RwLock::new(with_hub_role(&fleet)),
+            roles: RwLock::new([with_hub_role(&fleet), crate::iam::staging::roles_of(&fleet)].concat()),
             quotas: RwLock::new(fleet.quotas.clone()),
             clock: SimClock::new(start, fleet.clock.speed),
             identities: Identities::default(),
@@ -90,7 +90,11 @@ impl World {
             }
         }
         for s in &fleet.servers {
-            world.add_server(s, start);
+            let id = world.add_server(s, start);
+            for target in &s.extended_into {
+                // Fleet::from_value checked that the target is initialized in the region.
+                crate::drs::staging::extend_at_start(&world, &s.account_id, &s.region, &id, target, start);
+            }
         }
         for spec in &fleet.tables {
             let schema = KeySchema { partition: spec.partition_key.clone(), sort: spec.sort_key.clone() };
@@ -160,7 +164,8 @@ impl World {
         keys.iter().map(|k| map[k].clone()).collect()
     }
 
-    fn add_server(&self, s: &crate::fleet::Server, now: chrono::DateTime<Utc>) {
+    /// Adds a fleet server to its partition; returns its source server id.
+    fn add_server(&self, s: &crate::fleet::Server, now: chrono::DateTime<Utc>) -> String {
         let id =
             s.source_server_id.clone().unwrap_or_else(|| ids::stable_source_server_id(&s.account_id, &s.region, &s.hostname));
         let ec2 = s.ec2.clone();
@@ -191,7 +196,7 @@ impl World {
                 },
             );
         }
-        let template_id = format!("lt-{}", ids::stable_hex(&id, 17));
+        let template_id = template_id_of(&id);
         let server = SourceServer {
             arn: format!("arn:aws:drs:{}:{}:source-server/{id}", s.region, s.account_id),
             id: id.clone(),
@@ -217,25 +222,34 @@ impl World {
             launch_config: default_launch_config(&id, &s.hostname, &template_id),
             replication_config: default_replication_config(&id, &s.hostname),
             sync_started: None,
+            staging: None,
             replicating_since: now - chrono::Duration::minutes(s.replication.started_minutes_ago as i64),
         };
         let part = self.partition(&s.account_id, &s.region);
         let mut p = part.lock();
-        let mut data = BTreeMap::new();
-        data.insert("InstanceType".to_string(), instance_type);
-        p.ec2.launch_templates.insert(
-            template_id.clone(),
-            LaunchTemplate {
-                id: template_id.clone(),
-                name: format!("drs-{id}"),
-                default_version: 1,
-                versions: vec![LaunchTemplateVersion { number: 1, description: None, data, created: now }],
-                client_tokens: HashMap::new(),
-                created: now,
-                tags: BTreeMap::from([("AWSElasticDisasterRecoveryManaged".into(), "drs.amazonaws.com".into())]),
-            },
-        );
-        p.drs.servers.insert(id, server);
+        p.ec2.launch_templates.insert(template_id.clone(), drs_launch_template(&id, &instance_type, now));
+        p.drs.servers.insert(id.clone(), server);
+        id
+    }
+}
+
+/// The id of the EC2 launch template DRS keeps for a source server.
+pub fn template_id_of(server_id: &str) -> String {
+    format!("lt-{}", ids::stable_hex(server_id, 17))
+}
+
+/// The EC2 launch template DRS creates for a source server (tagged as DRS-managed).
+pub fn drs_launch_template(server_id: &str, instance_type: &str, now: chrono::DateTime<Utc>) -> LaunchTemplate {
+    let id = template_id_of(server_id);
+    let data = BTreeMap::from([("InstanceType".to_string(), instance_type.to_owned())]);
+    LaunchTemplate {
+        id,
+        name: format!("drs-{server_id}"),
+        default_version: 1,
+        versions: vec![LaunchTemplateVersion { number: 1, description: None, data, created: now }],
+        client_tokens: HashMap::new(),
+        created: now,
+        tags: BTreeMap::from([("AWSElasticDisasterRecoveryManaged".into(), "drs.amazonaws.com".into())]),
     }
 }
 
@@ -266,7 +280,7 @@ fn with_hub_role(fleet: &Fleet) -> Vec<Role> {
     roles
 }
 
-fn default_launch_config(id: &str, hostname: &str, template_id: &str) -> Map<String, Value> {
+pub(crate) fn default_launch_config(id: &str, hostname: &str, template_id: &str) -> Map<String, Value> {
     json!({
         "sourceServerID": id,
         "name": hostname,
@@ -284,7 +298,7 @@ fn default_launch_config(id: &str, hostname: &str, template_id: &str) -> Map<Str
     .unwrap_or_default()
 }
 
-fn default_replication_config(id: &str, hostname: &str) -> Map<String, Value> {
+pub(crate) fn default_replication_config(id: &str, hostname: &str) -> Map<String, Value> {
     json!({
         "sourceServerID": id,
         "name": hostname,

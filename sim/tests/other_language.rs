@@ -322,6 +322,8 @@ async fn boto3_and_the_aws_cli_see_what_the_rust_sdk_sees() {
     let err = drs.describe_recovery_snapshots().source_server_id("s-00000000000000000").send().await.unwrap_err();
     assert_eq!(code(&err), py["snapshotsUnknownServer"]);
 
+    staging_repeats(&config(&serve, target.clone(), ORIGIN_REGION), &py).await;
+
     // EC2 in the origin region: the same instances by name, by paginator, and the same refusal.
     let ec2 = aws_sdk_ec2::Client::new(&config(&serve, target.clone(), ORIGIN_REGION));
     let name = py["instanceName"].as_str().unwrap();
@@ -381,6 +383,28 @@ async fn boto3_and_the_aws_cli_see_what_the_rust_sdk_sees() {
     dynamodb_repeats(&hub_config, &py).await;
     s3_repeats(&hub_config, &config(&serve, target.clone(), DRS_REGION), &py).await;
     aws_cli(&serve, &me, &target, &ids);
+}
+
+/// Staging accounts as boto3 left them: the servers it did not extend are still extensible,
+/// its extension is the one listed, and the refusals are the same.
+async fn staging_repeats(target: &SdkConfig, py: &Value) {
+    const STAGING: &str = "200000000002";
+    let drs = aws_sdk_drs::Client::new(target);
+    let pages = drs.list_extensible_source_servers().staging_account_id(STAGING).max_results(3).into_paginator().items();
+    let left: Vec<_> = pages.send().collect::<Result<_, _>>().await.unwrap();
+    let mut expected = set_of(&py["extensibleArns"]);
+    let arn = expected.pop_first().unwrap();
+    assert_eq!(strings(left.iter().filter_map(|s| s.arn())), expected);
+    let accounts: Vec<_> = drs.list_staging_accounts().into_paginator().items().send().collect::<Result<_, _>>().await.unwrap();
+    assert_eq!(Value::from(accounts.iter().filter_map(|a| a.account_id()).collect::<Vec<_>>()), py["stagingAccounts"]);
+    let filter = DescribeSourceServersRequestFilters::builder().staging_account_ids(STAGING).build();
+    let extended = drs.describe_source_servers().filters(filter).send().await.unwrap();
+    let ids: Vec<&str> = extended.items().iter().filter_map(|s| s.source_server_id()).collect();
+    assert_eq!(Value::from(ids), py["extendedIds"]);
+    let err = drs.create_extended_source_server().source_server_arn(&arn).send().await.unwrap_err();
+    assert_eq!(code(&err), py["extendedTwice"]);
+    let err = drs.list_extensible_source_servers().staging_account_id("200000000003").send().await.unwrap_err();
+    assert_eq!(code(&err), py["untrustedStaging"]);
 }
 
 /// An AttributeValue from its wire JSON (`{"S": "x"}`), as boto3 sent and printed it.

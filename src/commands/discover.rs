@@ -53,5 +53,21 @@ fn table(d: &Discovery) -> String {
     }
     let enriched = d.servers.iter().filter(|s| s.instance.is_some()).count();
     out += &format!("{} servers in {} partitions; {enriched} with their source instance\n", d.servers.len(), d.partitions.len());
+    let extended = d.servers.iter().filter(|s| s.staging.is_some()).count();
+    if extended + d.pending_extension.len() + d.staging_errors.len() + d.extended_elsewhere.len() > 0 {
+        out += &format!(
+            "{extended} extended from staging accounts; {} staging servers left to their extensions\n",
+            d.extended_elsewhere.len()
+        );
+    }
+    for p in &d.pending_extension {
+        out += &format!(
+            "NOT EXTENDED {} ({}) of staging account {} into {}/{}\n",
+            p.hostname, p.source_server_arn, p.staging_account, p.account, p.region
+        );
+    }
+    for e in &d.staging_errors {
+        out += &format!("STAGING UNREAD {e}\n");
+    }
     out
 }

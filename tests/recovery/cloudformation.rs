@@ -138,9 +138,12 @@ async fn the_templates_roles_suffice_for_a_full_run_and_grant_nothing_unused() {
         actions(statements(&hub_t, "HubRole").iter()).into_iter().filter(|a| !a.starts_with("logs:")).collect();
 
     // Reports go to the bucket the stack creates, under the stack's prefix.
+    // The first account recovers through the second as a staging account (the demo fleet's
+    // staging trust): accounts check reads what it could extend.
     let r = rig_configured(crate::templates::fleet(), |c| {
         c.reports =
-            Some(drs_module::config::ReportsConfig { bucket: crate::templates::REPORTS_BUCKET.into(), prefix: "runs/".into() })
+            Some(drs_module::config::ReportsConfig { bucket: crate::templates::REPORTS_BUCKET.into(), prefix: "runs/".into() });
+        c.accounts[0].staging_accounts = vec!["200000000002".into()];
     })
     .await;
 

@@ -33,6 +33,7 @@ mod real;
 mod reports;
 mod run_ledger;
 mod secrets_scan;
+mod staging;
 mod standalone;
 mod static_checks;
 mod template_hardening;

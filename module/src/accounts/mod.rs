@@ -1,11 +1,13 @@
 //! Account validation (`drs-orch accounts check`): for every account x region, assume the
 //! role, ask STS who we are, and probe each DRS and EC2 call the module makes with the least
-//! harmful request. Every failure is named exactly; a partition is healthy when every probe
-//! passes. Nothing is launched, terminated, tagged or created.
+//! harmful request, and the staging accounts it recovers through (`staging.rs`). Every
+//! failure is named exactly; a partition is healthy when every probe passes. Nothing is
+//! launched, terminated, tagged or created.
 
 mod probes;
 pub mod reason;
 mod report;
+pub mod staging;
 mod trust;
 
 pub use report::{AccountsReport, Finding, Outcome, PartitionCheck, Probe, Status};
@@ -65,5 +67,6 @@ async fn one(clients: &Clients, p: &Partition, trust: &Trust) -> PartitionCheck 
         }
     }
     probes::run(&drs, &ec2, &mut row).await;
+    staging::run(&drs, clients.config().staging_accounts_of(&p.account), &mut row).await;
     row
 }

@@ -4,6 +4,7 @@
 
 pub mod readiness;
 pub mod source;
+pub mod staging;
 
 use crate::secret::Secret;
 use anyhow::{bail, Context};
@@ -268,6 +269,10 @@ pub struct TargetAccount {
     pub role_name: Option<String>,
     #[serde(default)]
     pub external_id: Option<ExternalId>,
+    /// Staging accounts whose source servers this account recovers through extended source
+    /// servers (`staging.rs`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub staging_accounts: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -441,6 +446,7 @@ impl ModuleConfig {
                 }
             }
             self.external_id_for(&a.account_id).with_context(|| format!("accounts[{i}].externalId"))?;
+            staging::check(i, a)?;
         }
         for (name, t) in self.hooks.iter().flat_map(|h| &h.tenants) {
             if let Some(a) = t.accounts.iter().find(|a| !seen.contains(a)) {

@@ -51,7 +51,25 @@ fn from_sdk(p: &Partition, s: &aws_sdk_drs::types::SourceServer) -> DiscoveredSe
         instance_id: hints.and_then(|h| h.aws_instance_id()).map(str::to_owned),
         instance: None,
         source_unread: None,
+        staging: staging_origin(s.staging_area()),
     }
+}
+
+/// The staging server an extended source server stands for; none for a server replicating
+/// in its own account.
+fn staging_origin(area: Option<&aws_sdk_drs::types::StagingArea>) -> Option<super::model::StagingOrigin> {
+    use aws_sdk_drs::types::ExtensionStatus;
+    let area = area?;
+    let error = match area.status()? {
+        ExtensionStatus::Extended => None,
+        ExtensionStatus::ExtensionError => Some(area.error_message().unwrap_or("EXTENSION_ERROR").to_owned()),
+        _ => return None,
+    };
+    Some(super::model::StagingOrigin {
+        account: area.staging_account_id().unwrap_or_default().to_owned(),
+        source_server_arn: area.staging_source_server_arn().unwrap_or_default().to_owned(),
+        error,
+    })
 }
 
 /// Seconds in an ISO-8601 duration such as `PT1H2M3S` (DRS `lagDuration`).

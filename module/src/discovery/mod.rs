@@ -7,6 +7,7 @@ mod enrich;
 mod limits;
 mod list;
 pub mod model;
+mod staging;
 
 pub use limits::Limits;
 
@@ -46,6 +47,9 @@ pub async fn discover(clients: &Clients, partitions: &[Partition], on_done: impl
         out.partitions.push(report);
         out.servers.extend(servers);
     }
+    let read: Vec<Partition> = out.partitions.iter().filter(|r| r.error.is_none()).map(|r| r.partition.clone()).collect();
+    (out.pending_extension, out.staging_errors) = staging::pending(clients, &read).await;
+    staging::supersede(&mut out);
     out.partitions.sort_by(|a, b| a.partition.cmp(&b.partition));
     out.servers.sort_by(|a, b| (&a.account, &a.region, &a.hostname).cmp(&(&b.account, &b.region, &b.hostname)));
     out
@@ -71,7 +75,12 @@ pub async fn discover_retrying(clients: &Clients, partitions: &[Partition], roun
         found.partitions.retain(|p| !again.contains(&p.partition));
         found.partitions.extend(more.partitions);
         found.servers.extend(more.servers);
+        found.pending_extension.extend(more.pending_extension);
+        found.staging_errors.extend(more.staging_errors);
+        found.extended_elsewhere.extend(more.extended_elsewhere);
     }
+    // A server and its extension may have come from different rounds.
+    staging::supersede(&mut found);
     found.partitions.sort_by(|a, b| a.partition.cmp(&b.partition));
     found.servers.sort_by(|a, b| (&a.account, &a.region, &a.hostname).cmp(&(&b.account, &b.region, &b.hostname)));
     found

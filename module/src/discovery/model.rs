@@ -32,6 +32,47 @@ pub struct DiscoveredServer {
     /// its EC2 tags are unknown, not absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_unread: Option<String>,
+    /// Set on an extended source server: the staging account's server it stands for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub staging: Option<StagingOrigin>,
+}
+
+/// Where an extended source server replicates: a staging account's source server.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StagingOrigin {
+    pub account: String,
+    pub source_server_arn: String,
+    /// DRS's message when its status is EXTENSION_ERROR (it cannot read the staging server).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// A staging account's server that a target account could extend but has not: it cannot be
+/// recovered there until it is (ListExtensibleSourceServers).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PendingExtension {
+    /// The target account and region it would be extended into.
+    pub account: String,
+    pub region: String,
+    pub staging_account: String,
+    pub source_server_arn: String,
+    pub hostname: String,
+    pub tags: Tags,
+}
+
+/// A staging server that is also discovered in its own (configured) account, left out
+/// because its extension in a target account recovers it: one server is launched once.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExtendedElsewhere {
+    pub account: String,
+    pub region: String,
+    pub hostname: String,
+    pub source_server_id: String,
+    /// The extended source server that recovers it.
+    pub extension_arn: String,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -117,6 +158,34 @@ fn partition_str<S: serde::Serializer>(p: &Partition, s: S) -> Result<S::Ok, S::
 pub struct Discovery {
     pub servers: Vec<DiscoveredServer>,
     pub partitions: Vec<PartitionReport>,
+    /// Staging servers not yet extended into the target accounts that name their staging
+    /// account (`staging.rs`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pending_extension: Vec<PendingExtension>,
+    /// Staging servers left out because an extension recovers them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub extended_elsewhere: Vec<ExtendedElsewhere>,
+    /// Staging accounts whose servers not yet extended could not be listed, and why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub staging_errors: Vec<StagingError>,
+}
+
+/// ListExtensibleSourceServers failed for a target account x region and a staging account
+/// (the staging account does not trust the target, say).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StagingError {
+    pub account: String,
+    pub region: String,
+    pub staging_account: String,
+    /// As `accounts::reason` names it, with what AWS answered.
+    pub reason: String,
+}
+
+impl std::fmt::Display for StagingError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{} <- staging account {}: {}", self.account, self.region, self.staging_account, self.reason)
+    }
 }
 
 impl Discovery {

@@ -134,7 +134,8 @@ fn plan_layer(layer: u64, resources: &[&DrsResource], found: &Discovery, quotas:
     resolve_layer(&selections, &found.servers)
         .into_iter()
         .zip(resources)
-        .map(|(resolution, r)| {
+        .map(|(mut resolution, r)| {
+            crate::selection::pending::name(&r.selection, &mut resolution, found);
             let (waves, error) = match waves::waves(r.waves.as_ref(), &resolution.servers, &by_id) {
                 Ok(w) => {
                     let names: Vec<String> = w.iter().map(|w| w.name.clone()).collect();

@@ -6,6 +6,7 @@
 
 mod matching;
 mod params;
+pub mod pending;
 mod resolve;
 #[cfg(test)]
 mod tests;

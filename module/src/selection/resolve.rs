@@ -81,7 +81,7 @@ impl Resolution {
         self.errors.is_empty()
     }
 
-    fn report(&mut self, action: Action, message: String) {
+    pub(super) fn report(&mut self, action: Action, message: String) {
         let line = format!("{}: {message}", self.resource_name);
         match action {
             Action::Fail => self.errors.push(line),

@@ -101,11 +101,16 @@ pub fn token_for(offset: usize) -> String {
 
 /// The page that `maxResults` and `nextToken` ask for: (start offset, size).
 pub fn page_window(v: &Value, total: usize) -> Result<(usize, usize), ApiError> {
+    page_window_upto(v, total, MAX_PAGE)
+}
+
+/// The same, for an operation whose model caps `maxResults` at `max` (its default page too).
+pub fn page_window_upto(v: &Value, total: usize, max: usize) -> Result<(usize, usize), ApiError> {
     let size = match v.get("maxResults") {
-        None | Some(Value::Null) => DEFAULT_PAGE,
+        None | Some(Value::Null) => DEFAULT_PAGE.min(max),
         Some(x) => match x.as_u64() {
-            Some(n) if n >= 1 && n as usize <= MAX_PAGE => n as usize,
-            _ => return Err(invalid("maxResults", &format!("must be between 1 and {MAX_PAGE}"))),
+            Some(n) if n >= 1 && n as usize <= max => n as usize,
+            _ => return Err(invalid("maxResults", &format!("must be between 1 and {max}"))),
         },
     };
     let start = match opt_str(v, "nextToken")? {

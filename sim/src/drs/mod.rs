@@ -12,6 +12,7 @@ pub mod partition;
 pub mod progress;
 pub mod servers;
 pub mod snapshots;
+pub mod staging;
 pub mod tags;
 
 use crate::ctx::{Ctx, Request};
@@ -34,6 +35,9 @@ pub fn handle(ctx: &Ctx, op: &str, req: &Request) -> Result<Reply, ApiError> {
         "GetReplicationConfiguration" => config::get(ctx, &body, config::Kind::Replication),
         "UpdateReplicationConfiguration" => config::update(ctx, &body, config::Kind::Replication),
         "TagResource" | "UntagResource" | "ListTagsForResource" => tags::handle(ctx, op, req, &body),
+        "ListStagingAccounts" => staging::list_staging_accounts(ctx, req),
+        "ListExtensibleSourceServers" => staging::list_extensible(ctx, &body),
+        "CreateExtendedSourceServer" => staging::create_extended(ctx, &body),
         other => Err(ApiError::new(
             404,
             "UnknownOperationException",

@@ -36,6 +36,16 @@ pub struct SourceServer {
     pub sync_started: Option<DateTime<Utc>>,
     /// The first point a recovery snapshot can hold (`snapshots.rs`).
     pub replicating_since: DateTime<Utc>,
+    /// Set on an extended source server (CreateExtendedSourceServer): the staging account's
+    /// server it extends (`staging.rs`).
+    pub staging: Option<StagingOrigin>,
+}
+
+/// The staging account's source server an extended source server stands for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StagingOrigin {
+    pub account: String,
+    pub arn: String,
 }
 
 #[derive(Debug, Clone)]
@@ -112,7 +122,17 @@ impl SourceServer {
                 origin_region: &self.origin_region,
                 origin_availability_zone: &self.origin_az,
             },
-            staging_area: Staging { status: "NOT_EXTENDED" },
+            staging_area: match &self.staging {
+                // The account the server replicates in: its own, or the staging account's.
+                None => Staging {
+                    status: "NOT_EXTENDED",
+                    staging_account_id: self.arn.split(':').nth(4).unwrap_or_default(),
+                    staging_source_server_arn: None,
+                },
+                Some(o) => {
+                    Staging { status: "EXTENDED", staging_account_id: &o.account, staging_source_server_arn: Some(&o.arn) }
+                }
+            },
             replication_direction: self.direction,
             reversed_direction_source_server_arn: self.reversed_arn.as_deref(),
         }
@@ -139,7 +159,7 @@ pub mod view {
         pub life_cycle: LifeCycle<'a>,
         pub source_properties: SourceProperties<'a>,
         pub source_cloud_properties: Cloud<'a>,
-        pub staging_area: Staging,
+        pub staging_area: Staging<'a>,
         pub replication_direction: &'static str,
         #[serde(skip_serializing_if = "Option::is_none")]
         pub reversed_direction_source_server_arn: Option<&'a str>,
@@ -247,8 +267,13 @@ pub mod view {
     }
 
     #[derive(Serialize)]
-    pub struct Staging {
+    #[serde(rename_all = "camelCase")]
+    pub struct Staging<'a> {
         pub status: &'static str,
+        #[serde(rename = "stagingAccountID")]
+        pub staging_account_id: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub staging_source_server_arn: Option<&'a str>,
     }
 }
 

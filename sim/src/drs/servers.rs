@@ -22,8 +22,7 @@ pub fn describe(ctx: &Ctx, body: &Value) -> Result<Reply, ApiError> {
             .values()
             .filter(|s| ids.is_empty() || ids.contains(&s.id))
             .filter(|s| hardware.as_deref().is_none_or(|h| s.origin_instance_id.as_deref() == Some(h)))
-            // No server here is extended from a staging account.
-            .filter(|_| staging.is_empty())
+            .filter(|s| staging.is_empty() || s.staging.as_ref().is_some_and(|o| staging.contains(&o.account)))
             .collect();
         page(&matching, body, |s| s.view())
     })

@@ -12,6 +12,7 @@ pub mod evaluate;
 pub mod pattern;
 pub mod policy;
 pub mod requests;
+pub mod staging;
 pub mod template;
 
 pub use context::{AuthRequest, Context};
