@@ -70,6 +70,44 @@ fn launch_check_fails_on_drift_and_sync_clears_it() {
 }
 
 #[test]
+fn launch_check_applies_static_addresses_and_refuses_bad_ones_before_syncing() {
+    let (ok, text) = drs_orch(&["launch", "check", "manifests/demo-static-ips.json", "--sync"]);
+    assert!(ok, "{text}");
+    for part in [
+        "BillingDatabases: 12 servers, 12 drifting",
+        "db-01 (200000000001/us-east-1): SubnetId is unset (want subnet-0d15ec0de0000e01)",
+        "PrivateIpAddress is unset (want 10.10.0.10)",
+        "static private addresses: 12 checked, 0 refused",
+        "BillingDatabases after sync: 0 drifting, 0 failed",
+    ] {
+        assert!(text.contains(part), "'{part}' not in:\n{text}");
+    }
+
+    // db-07 given db-01's address (the same subnet), db-05 a reserved one: refused, and
+    // nothing is synced.
+    let mut m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string("manifests/demo-static-ips.json").unwrap()).unwrap();
+    let servers = &mut m[0]["resources"][0]["parameters"]["LaunchSettings"]["Servers"];
+    servers["db-07"]["PrivateIpAddress"] = "10.10.0.10".into();
+    servers["db-05"]["PrivateIpAddress"] = "10.10.0.3".into();
+    let path = std::env::temp_dir().join(format!("drs-orch-static-ips-{}.json", std::process::id()));
+    std::fs::write(&path, m.to_string()).unwrap();
+    let (ok, text) = drs_orch(&["launch", "check", path.to_str().unwrap(), "--sync"]);
+    let _ = std::fs::remove_file(&path);
+    assert!(!ok, "{text}");
+    for part in [
+        "static private addresses: 12 checked, 3 refused",
+        "BillingDatabases: LaunchSettings.Servers.db-07.PrivateIpAddress 10.10.0.10: also given to db-01",
+        "BillingDatabases: LaunchSettings.Servers.db-01.PrivateIpAddress 10.10.0.10: also given to db-07",
+        "BillingDatabases: LaunchSettings.Servers.db-05.PrivateIpAddress 10.10.0.3: reserved",
+        "nothing was synced",
+    ] {
+        assert!(text.contains(part), "'{part}' not in:\n{text}");
+    }
+    assert!(!text.contains("after sync"), "{text}");
+}
+
+#[test]
 fn tags_sync_shows_its_plan_and_changes_nothing_without_apply() {
     let (ok, text) = drs_orch(&["tags", "sync"]);
     assert!(ok, "{text}");

@@ -5,6 +5,7 @@ Usage: boto3_check.py '<identity JSON>'   (or the JSON on stdin), the identity b
 first line `drs-sim serve` prints. Prints one JSON summary on stdout; exits 1 on a mismatch
 and 2 when boto3 is missing.
 """
+import ipaddress
 import json
 import sys
 import urllib.request
@@ -388,6 +389,17 @@ def main():
     out["securityGroupIds"] = sorted(g["GroupId"] for g in groups)
     check(len(groups) == 1 and groups[0]["VpcId"] == subnets[0]["VpcId"], f"DescribeSecurityGroups {groups}")
     out["badGroupId"] = error_code(ec2_drs.describe_security_groups, GroupIds=["sg-00000000000000dead"])
+
+    # A network interface holds an address of the fleet's recovery subnet: found by it, and
+    # the same address refused to a second interface; deleted, the address is free.
+    recovery = [s for s in ec2_drs.describe_subnets()["Subnets"] if not s["DefaultForAz"]][0]
+    address = str(ipaddress.ip_network(recovery["CidrBlock"]).network_address + 77)
+    made = ec2_drs.create_network_interface(SubnetId=recovery["SubnetId"], PrivateIpAddress=address)["NetworkInterface"]
+    check(made["PrivateIpAddress"] == address and made["Status"] == "available", f"CreateNetworkInterface {made}")
+    out["interfaceAddress"], out["interfaceId"] = address, made["NetworkInterfaceId"]
+    out["interfaceInUse"] = error_code(ec2_drs.create_network_interface, SubnetId=recovery["SubnetId"], PrivateIpAddress=address)
+    held = ec2_drs.describe_network_interfaces(Filters=[{"Name": "addresses.private-ip-address", "Values": [address]}])
+    check([n["NetworkInterfaceId"] for n in held["NetworkInterfaces"]] == [made["NetworkInterfaceId"]], f"DescribeNetworkInterfaces {held}")
 
     # The hub's configuration sources: an SSM SecureString and a Secrets Manager secret,
     # seeded through the control endpoint in the hub's account and region.

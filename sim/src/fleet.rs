@@ -142,6 +142,38 @@ pub struct Account {
     /// extend its source servers (`iam/staging.rs`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub staging_for: Vec<String>,
+    /// Subnets besides the default VPC's (a recovery network), in the default VPC of their
+    /// region unless they name another.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub subnets: Vec<SubnetSpec>,
+    /// Security groups besides each region's `default`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub security_groups: Vec<SecurityGroupSpec>,
+}
+
+/// A subnet of an account: its id, region, IPv4 block and zone.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SubnetSpec {
+    pub subnet_id: String,
+    pub region: String,
+    pub cidr_block: String,
+    /// Default: the region's zone `a`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub availability_zone: Option<String>,
+    /// Default: the region's default VPC.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<String>,
+}
+
+/// A security group of an account.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SecurityGroupSpec {
+    pub group_id: String,
+    pub region: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_name: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -425,6 +457,19 @@ impl Fleet {
                         s.hostname,
                         s.region,
                         s.account_id
+                    );
+                }
+            }
+        }
+        for a in &self.accounts {
+            for (i, n) in a.subnets.iter().enumerate() {
+                let block = crate::ec2::addresses::Cidr::parse(&n.cidr_block);
+                if block.is_none_or(|c| !(16..=28).contains(&c.prefix)) {
+                    bail!(
+                        "accounts {} subnets[{i}] ({}): cidrBlock {} is not an IPv4 block of /16 to /28",
+                        a.account_id,
+                        n.subnet_id,
+                        n.cidr_block
                     );
                 }
             }

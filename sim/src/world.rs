@@ -6,7 +6,8 @@ use crate::clock::SimClock;
 use crate::drs::model::{DrsState, SourceServer};
 use crate::dynamodb::key::KeySchema;
 use crate::dynamodb::table::Table;
-use crate::ec2::model::{Ec2State, Instance, LaunchTemplate, LaunchTemplateVersion};
+use crate::ec2::addresses::Ask;
+use crate::ec2::model::{Ec2State, Instance, LaunchTemplate, LaunchTemplateVersion, SecurityGroup, Subnet};
 use crate::faults::Faults;
 use crate::fleet::{Fleet, Quotas, Role};
 use crate::iam::{AuthRequest, Denial, Grant};
@@ -88,6 +89,7 @@ impl World {
             for r in &a.uninitialized_regions {
                 world.partition_or_new(&a.account_id, r, false);
             }
+            world.add_network(a);
         }
         for s in &fleet.servers {
             let id = world.add_server(s, start);
@@ -164,6 +166,34 @@ impl World {
         keys.iter().map(|k| map[k].clone()).collect()
     }
 
+    /// An account's own subnets and security groups, beside each region's default VPC.
+    fn add_network(&self, a: &crate::fleet::Account) {
+        for n in &a.subnets {
+            let part = self.partition(&a.account_id, &n.region);
+            let mut p = part.lock();
+            let vpc = n.vpc_id.clone().unwrap_or_else(|| crate::ec2::model::default_network_ids(&a.account_id, &n.region).vpc);
+            let subnet = Subnet {
+                id: n.subnet_id.clone(),
+                vpc_id: vpc,
+                az: n.availability_zone.clone().unwrap_or_else(|| format!("{}a", n.region)),
+                cidr: n.cidr_block.clone(),
+                default_for_az: false,
+            };
+            p.ec2.subnets.insert(n.subnet_id.clone(), subnet);
+        }
+        for g in &a.security_groups {
+            let part = self.partition(&a.account_id, &g.region);
+            let mut p = part.lock();
+            let group = SecurityGroup {
+                id: g.group_id.clone(),
+                name: g.group_name.clone().unwrap_or_else(|| g.group_id.clone()),
+                description: "a fleet's security group".into(),
+                vpc_id: crate::ec2::model::default_network_ids(&a.account_id, &g.region).vpc,
+            };
+            p.ec2.security_groups.insert(g.group_id.clone(), group);
+        }
+    }
+
     /// Adds a fleet server to its partition; returns its source server id.
     fn add_server(&self, s: &crate::fleet::Server, now: chrono::DateTime<Utc>) -> String {
         let id =
@@ -182,7 +212,23 @@ impl World {
         if let (Some(e), Some(iid)) = (&ec2, &instance_id) {
             let mut tags = e.tags.clone();
             tags.entry("Name".into()).or_insert_with(|| s.hostname.clone());
-            self.partition(&origin_account, &origin_region).lock().ec2.instances.insert(
+            let part = self.partition(&origin_account, &origin_region);
+            let mut p = part.lock();
+            // A source instance whose address is in a subnet of its partition holds it.
+            let subnet = private_ip.as_deref().and_then(|ip| p.ec2.subnet_holding(ip)).cloned();
+            if let (Some(subnet), Some(ip)) = (&subnet, &private_ip) {
+                let ask = Ask {
+                    subnet_id: &subnet.id,
+                    private_ip: Some(ip),
+                    description: "Primary network interface".into(),
+                    groups: vec![],
+                    instance_id: Some(iid.clone()),
+                };
+                let id = format!("eni-{}", ids::stable_hex(&format!("{iid}/eth0"), 17));
+                // A reserved or repeated address in a fleet file: the instance keeps it, unheld.
+                let _ = p.ec2.create_interface(ask, id, now);
+            }
+            p.ec2.instances.insert(
                 iid.clone(),
                 Instance {
                     id: iid.clone(),
@@ -193,6 +239,8 @@ impl World {
                     private_ip: private_ip.clone(),
                     launch_time: now,
                     image_id: "ami-0source000000000000".into(),
+                    subnet_id: subnet.as_ref().map(|s| s.id.clone()),
+                    vpc_id: subnet.map(|s| s.vpc_id),
                 },
             );
         }

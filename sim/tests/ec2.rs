@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::panic)] // test code: a failed step fails the test
 
 mod common;
+use aws_sdk_ec2::error::ProvideErrorMetadata;
 use aws_sdk_ec2::types::{
     Filter, InstanceType, LaunchTemplateInstanceNetworkInterfaceSpecificationRequest, RequestLaunchTemplateData, Tag,
 };
@@ -303,4 +304,148 @@ async fn launch_template_versions_are_created_once_per_client_token_and_become_d
     let west = aws_sdk_ec2::Client::new(&target(&sim, A1, WEST).await);
     let err = west.describe_launch_template_versions().launch_template_id(&lt).send().await.unwrap_err();
     assert_eq!(code(&err), "InvalidLaunchTemplateId.NotFound");
+}
+
+/// The demo's recovery subnet in account 1, us-east-1: 10.10.0.0/20 (the fleet's `subnets`).
+const RECOVERY_SUBNET: &str = "subnet-0d15ec0de0000e01";
+
+#[tokio::test]
+async fn network_interfaces_hold_the_addresses_of_a_subnet_as_ec2_does() {
+    let sim = demo().await;
+    let ec2 = aws_sdk_ec2::Client::new(&target(&sim, A1, EAST).await);
+    let subnet = ec2.describe_subnets().subnet_ids(RECOVERY_SUBNET).send().await.unwrap().subnets()[0].clone();
+    assert_eq!(subnet.cidr_block(), Some("10.10.0.0/20"));
+    assert_eq!(subnet.available_ip_address_count(), Some(4096 - 5), "AWS keeps five addresses of every subnet");
+
+    let create = |ip: &str| ec2.create_network_interface().subnet_id(RECOVERY_SUBNET).private_ip_address(ip).send();
+    let made = create("10.10.0.50").await.unwrap();
+    let eni = made.network_interface().unwrap();
+    assert_eq!((eni.private_ip_address(), eni.subnet_id()), (Some("10.10.0.50"), Some(RECOVERY_SUBNET)));
+    assert_eq!(eni.status().map(|s| s.as_str()), Some("available"));
+    let eni_id = eni.network_interface_id().unwrap().to_owned();
+
+    // A taken, a reserved and an outside address are refused with EC2's codes.
+    let taken = create("10.10.0.50").await.unwrap_err();
+    assert_eq!(code(&taken), "InvalidIPAddress.InUse");
+    assert_eq!(taken.message(), Some("Address 10.10.0.50 is in use."));
+    for reserved in ["10.10.0.0", "10.10.0.1", "10.10.0.2", "10.10.0.3", "10.10.15.255"] {
+        let e = create(reserved).await.unwrap_err();
+        assert_eq!(code(&e), "InvalidParameterValue", "{reserved}");
+        assert!(e.message().unwrap().contains("reserved"), "{reserved}: {e:?}");
+    }
+    let outside = create("10.10.16.4").await.unwrap_err();
+    assert!(outside.message().unwrap().contains("does not fall within the subnet's address range"), "{outside:?}");
+    let e = ec2.create_network_interface().subnet_id("subnet-00000000000000dead").send().await.unwrap_err();
+    assert_eq!(code(&e), "InvalidSubnetID.NotFound");
+
+    // Found by address, by subnet and by id; the count of free addresses follows.
+    let by_address = ec2
+        .describe_network_interfaces()
+        .filters(filter("addresses.private-ip-address", &["10.10.0.50", "10.10.0.51"]))
+        .send()
+        .await
+        .unwrap();
+    let ids: Vec<&str> = by_address.network_interfaces().iter().filter_map(|n| n.network_interface_id()).collect();
+    assert_eq!(ids, [eni_id.as_str()]);
+    let subnet = ec2.describe_subnets().subnet_ids(RECOVERY_SUBNET).send().await.unwrap().subnets()[0].clone();
+    assert_eq!(subnet.available_ip_address_count(), Some(4096 - 5 - 1));
+    let paged: Vec<_> =
+        ec2.describe_network_interfaces().max_results(5).into_paginator().items().send().collect::<Result<_, _>>().await.unwrap();
+    assert_eq!(paged.len(), 1, "the source instances of this partition sit outside its subnets");
+
+    // Deleted, the address is free again.
+    ec2.delete_network_interface().network_interface_id(&eni_id).send().await.unwrap();
+    create("10.10.0.50").await.unwrap();
+    let gone = ec2.delete_network_interface().network_interface_id(&eni_id).send().await.unwrap_err();
+    assert_eq!(code(&gone), "InvalidNetworkInterfaceID.NotFound");
+}
+
+/// A drill launches from the server's launch template: its subnet and static address. A
+/// second launch into an address another interface holds fails in the DRS job with EC2's
+/// error code, as RunInstances fails; a relaunch of the same server takes its address back.
+#[tokio::test]
+async fn a_launch_takes_its_templates_static_address_and_a_taken_one_fails_the_launch() {
+    use aws_sdk_drs::types::StartRecoveryRequestSourceServer as Start;
+    let sim = demo().await;
+    let cfg = target(&sim, A1, EAST).await;
+    let (drs, ec2) = (aws_sdk_drs::Client::new(&cfg), aws_sdk_ec2::Client::new(&cfg));
+    let servers = drs.describe_source_servers().send().await.unwrap().items().to_vec();
+    let (first, second) = (servers[0].source_server_id().unwrap().to_owned(), servers[1].source_server_id().unwrap().to_owned());
+    let pin = |server: String, ip: &'static str| {
+        let (drs, ec2) = (drs.clone(), ec2.clone());
+        async move {
+            let lc = drs.get_launch_configuration().source_server_id(&server).send().await.unwrap();
+            let lt = lc.ec2_launch_template_id().unwrap().to_owned();
+            let nic = LaunchTemplateInstanceNetworkInterfaceSpecificationRequest::builder()
+                .device_index(0)
+                .subnet_id(RECOVERY_SUBNET)
+                .private_ip_address(ip)
+                .build();
+            let data = RequestLaunchTemplateData::builder().network_interfaces(nic).build();
+            let v = ec2
+                .create_launch_template_version()
+                .launch_template_id(&lt)
+                .source_version("$Default")
+                .launch_template_data(data)
+                .send()
+                .await
+                .unwrap();
+            let n = v.launch_template_version().unwrap().version_number().unwrap();
+            ec2.modify_launch_template().launch_template_id(&lt).default_version(n.to_string()).send().await.unwrap();
+        }
+    };
+    let drill = |server: String| {
+        let drs = drs.clone();
+        async move {
+            let start = Start::builder().source_server_id(server).build().unwrap();
+            drs.start_recovery().source_servers(start).is_drill(true).send().await.unwrap().job().unwrap().job_id().to_owned()
+        }
+    };
+    pin(first.clone(), "10.10.0.50").await;
+    drill(first.clone()).await;
+    sim.control.advance(3000.0).await.unwrap();
+    let ri = drs.describe_recovery_instances().send().await.unwrap().items()[0].clone();
+    let instance = ri.ec2_instance_id().unwrap().to_owned();
+    let nics = ri.recovery_instance_properties().unwrap().network_interfaces();
+    assert_eq!(nics[0].ips(), ["10.10.0.50".to_string()], "DRS shows the recovery instance's address");
+    let i = ec2.describe_instances().instance_ids(&instance).send().await.unwrap().reservations()[0].instances()[0].clone();
+    assert_eq!((i.private_ip_address(), i.subnet_id()), (Some("10.10.0.50"), Some(RECOVERY_SUBNET)));
+    let held = ec2.describe_network_interfaces().filters(filter("attachment.instance-id", &[&instance])).send().await.unwrap();
+    assert_eq!(held.network_interfaces()[0].private_ip_address(), Some("10.10.0.50"));
+
+    // Another server at the same address: its launch fails with EC2's code.
+    pin(second.clone(), "10.10.0.50").await;
+    let job = drill(second.clone()).await;
+    sim.control.advance(3000.0).await.unwrap();
+    let jobs = drs
+        .describe_jobs()
+        .filters(aws_sdk_drs::types::DescribeJobsRequestFilters::builder().job_ids(&job).build())
+        .send()
+        .await
+        .unwrap();
+    let status = jobs.items()[0].participating_servers()[0].launch_status().unwrap().as_str().to_owned();
+    assert_eq!(status, "FAILED");
+    let log = drs.describe_job_log_items().job_id(&job).send().await.unwrap();
+    let raw: Vec<&str> = log
+        .items()
+        .iter()
+        .filter(|i| i.event().map(|e| e.as_str()) == Some("LAUNCH_FAILED"))
+        .filter_map(|i| i.event_data()?.raw_error())
+        .collect();
+    assert_eq!(
+        raw,
+        ["An error occurred (InvalidIPAddress.InUse) when calling the RunInstances operation: Address 10.10.0.50 is in use."]
+    );
+
+    // The first server launched again takes the address its previous instance gives up.
+    drill(first.clone()).await;
+    sim.control.advance(3000.0).await.unwrap();
+    let again = drs.describe_recovery_instances().send().await.unwrap();
+    let mine: Vec<_> = again.items().iter().filter(|r| r.source_server_id() == Some(first.as_str())).collect();
+    assert_eq!(mine.len(), 1);
+    assert_ne!(mine[0].ec2_instance_id(), Some(instance.as_str()), "a new instance");
+    assert_eq!(mine[0].recovery_instance_properties().unwrap().network_interfaces()[0].ips(), ["10.10.0.50".to_string()]);
+    let all =
+        ec2.describe_network_interfaces().filters(filter("addresses.private-ip-address", &["10.10.0.50"])).send().await.unwrap();
+    assert_eq!(all.network_interfaces().len(), 1, "the old instance's interface went with it");
 }

@@ -361,6 +361,16 @@ async fn boto3_and_the_aws_cli_see_what_the_rust_sdk_sees() {
     let err = ec2_drs.describe_security_groups().group_ids("sg-00000000000000dead").send().await.unwrap_err();
     assert_eq!(code(&err), py["badGroupId"]);
 
+    // The interface boto3 made holds its address: found by it, and refused again.
+    let address = py["interfaceAddress"].as_str().unwrap();
+    let by_address = Filter::builder().name("addresses.private-ip-address").values(address).build();
+    let held = ec2_drs.describe_network_interfaces().filters(by_address).send().await.unwrap();
+    let holding: Vec<Value> = held.network_interfaces().iter().map(|n| n.network_interface_id().into()).collect();
+    assert_eq!(Value::from(holding), json!([py["interfaceId"]]));
+    let subnet = held.network_interfaces()[0].subnet_id().unwrap();
+    let err = ec2_drs.create_network_interface().subnet_id(subnet).private_ip_address(address).send().await.unwrap_err();
+    assert_eq!((code(&err), py["interfaceInUse"].clone()), (json!("InvalidIPAddress.InUse"), json!("InvalidIPAddress.InUse")));
+
     // The configuration sources boto3 seeded and read: the Rust SDK reads the same.
     let hub = Credentials::new(serve.get("accessKeyId"), serve.get("secretAccessKey"), None, None, "hub");
     let hub_config = config(&serve, hub, serve.get("region"));

@@ -1,11 +1,17 @@
 //! `drs-orch launch check MANIFEST [--sync]`: for each DRS resource with `LaunchSettings`,
 //! the drift of its group's launch settings (DRS launch configuration and EC2 launch template)
-//! from them; with --sync, fixes the drift and checks again.
+//! from them, per server and field; the keys of `LaunchSettings.Servers` that name no server
+//! or several; and every static private address of the manifest, checked together (its
+//! subnet, the addresses AWS reserves, the other servers of the manifest, the network
+//! interfaces there). With --sync, fixes the drift and checks again, unless a key or an
+//! address is refused: then it changes nothing.
 
 use crate::embedded;
 use drs_module::aws::Clients;
 use drs_module::discovery::discover;
-use drs_module::launch::{check, sync, Report};
+use drs_module::launch::addresses::{self, Asked};
+use drs_module::launch::servers::key_problems;
+use drs_module::launch::{read_all, report, sync, KeyProblem, Report};
 use drs_module::manifest::layers;
 use drs_module::selection::resolve;
 use serde_json::{json, Value};
@@ -39,37 +45,66 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
     let cfg = Arc::new(target.config);
     let clients = Clients::new(cfg.clone(), target.hub, "launch-check");
     let found = discover(&clients, &cfg.partitions(), |_| {}).await;
-    let mut out = vec![];
-    let (mut drifting, mut errors) = (0, 0);
-    for layer in layers(&manifest)? {
+    // Each resource's group, its settings as read, its keys and its static addresses.
+    let mut checked = vec![];
+    let mut asks: Vec<Asked> = vec![];
+    let layers = layers(&manifest)?;
+    for layer in &layers {
         for resource in &layer.resources {
             let sel = &resource.selection;
             let Some(want) = &resource.launch else { continue };
-            let group = resolve(sel, &found.servers).servers;
-            let before = check(&clients, &group, want).await;
-            let after: Option<Report> = if args.sync && before.drifting() > 0 {
-                let failed = sync(&clients, &before, want).await;
-                for line in failed.lines() {
-                    eprintln!("{}: sync failed: {line}", sel.resource_name);
-                }
-                Some(check(&clients, &group, want).await)
-            } else {
-                None
-            };
-            let last = after.as_ref().unwrap_or(&before);
-            drifting += last.drifting();
-            errors += last.errors();
-            if !args.json {
-                print_report(&sel.resource_name, &before, after.as_ref());
-            }
-            out.push(json!({"resource": sel.resource_name, "settings": want, "before": before, "after": after}));
+            let resolution = resolve(sel, &found.servers);
+            let group: Vec<_> = resolution.servers.clone();
+            let known: Vec<_> = group.iter().cloned().chain(resolution.not_ready.iter().map(|n| n.server.clone())).collect();
+            let keys: Vec<KeyProblem> = key_problems(want, &known);
+            let reads = read_all(&clients, &group, Some(want)).await;
+            asks.extend(
+                addresses::asked(&reads, want, &found)
+                    .into_iter()
+                    .map(|a| Asked { field: format!("{}: {}", sel.resource_name, a.field), ..a }),
+            );
+            checked.push((sel.resource_name.clone(), want, group, keys, report(&reads, want)));
         }
     }
+    let refused = addresses::check(&clients, &asks).await;
+    let blocking_keys: usize = checked.iter().map(|c| c.3.iter().filter(|k| k.blocks()).count()).sum();
+    let may_sync = refused.is_empty() && blocking_keys == 0;
+    let mut out = vec![];
+    let (mut drifting, mut errors) = (0, 0);
+    for (name, want, group, keys, before) in &checked {
+        let after: Option<Report> = if args.sync && may_sync && before.drifting() > 0 {
+            let failed = sync(&clients, before, want).await;
+            for line in failed.lines() {
+                eprintln!("{name}: sync failed: {line}");
+            }
+            Some(drs_module::launch::check(&clients, group, want).await)
+        } else {
+            None
+        };
+        let last = after.as_ref().unwrap_or(before);
+        drifting += last.drifting();
+        errors += last.errors();
+        if !args.json {
+            print_report(name, before, after.as_ref(), keys);
+        }
+        out.push(json!({"resource": name, "settings": want, "keys": keys, "before": before, "after": after}));
+    }
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        println!("{}", serde_json::to_string_pretty(&json!({"resources": out, "addresses": refused}))?);
     } else if out.is_empty() {
         println!("no DRS resource of the manifest has LaunchSettings");
+    } else {
+        println!("static private addresses: {} checked, {} refused", asks.len(), refused.len());
+        for p in &refused {
+            println!("  {} ({}/{}): {p}", p.server.hostname, p.server.account, p.server.region);
+        }
     }
+    anyhow::ensure!(
+        may_sync,
+        "{} static addresses and {blocking_keys} LaunchSettings.Servers keys are refused{}",
+        refused.len(),
+        if args.sync { ": nothing was synced" } else { "" }
+    );
     anyhow::ensure!(errors == 0, "{errors} servers' launch settings could not be read");
     anyhow::ensure!(
         drifting == 0,
@@ -79,8 +114,11 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn print_report(resource: &str, before: &Report, after: Option<&Report>) {
+fn print_report(resource: &str, before: &Report, after: Option<&Report>, keys: &[KeyProblem]) {
     println!("{resource}: {} servers, {} drifting, {} failed", before.servers, before.drifting(), before.errors());
+    for k in keys {
+        println!("  {k}");
+    }
     for line in before.lines() {
         println!("  {line}");
     }

@@ -2,8 +2,9 @@
 //! templates' policies as IAM does, resources and conditions included
 //! (cloudformation/target-account.json on every target role, cloudformation/hub.json on the
 //! hub, `templates.rs`), a full run passes with them (accounts check, a drill with an approved
-//! pause gate, its cleanup, a refused replicate, a launch-settings sync, a real recovery and its
-//! replicate), and every action of every statement allowed some request of that run. The
+//! pause gate, its cleanup, a refused replicate, a launch-settings sync, a static address's
+//! check, a real recovery and its replicate), and every action of every statement allowed some
+//! request of that run. The
 //! actions AWS requires alongside StartRecovery, TerminateRecoveryInstances, ReverseReplication
 //! and UpdateLaunchConfiguration must be exactly those the Service Authorization Reference
 //! lists; the simulator asks them of the caller on DRS's behalf (`drs_sim::iam::dependent`),
@@ -169,6 +170,18 @@ async fn the_templates_roles_suffice_for_a_full_run_and_grant_nothing_unused() {
     assert_eq!(drift.drifting(), group.len(), "{:?}", drift.lines());
     let left = drs_module::launch::sync(&r.clients, &drift, &want).await;
     assert!(left.findings.is_empty(), "{:?}", left.lines());
+    // A static private address, checked as instantiate and `launch check` check it: its
+    // subnet, and the network interfaces that may hold it.
+    let statics = json!({"HostNames": ["db-01"], "LaunchSettings": {
+        "SubnetId": {"us-east-1": "subnet-0d15ec0de0000e01"}, "Servers": {"db-01": {"PrivateIpAddress": "10.10.0.10"}}}});
+    let parsed = drs_module::resource::DrsResource::from_value(&resource("Db", statics)).unwrap();
+    let (sel, want) = (parsed.selection, parsed.launch.unwrap());
+    let db01 = drs_module::selection::resolve(&sel, &found.servers).servers;
+    let reads = drs_module::launch::read_all(&r.clients, &db01, Some(&want)).await;
+    let asks = drs_module::launch::addresses::asked(&reads, &want, &found);
+    assert_eq!(asks.len(), 1);
+    let refused = drs_module::launch::addresses::check(&r.clients, &asks).await;
+    assert!(refused.is_empty(), "{refused:?}");
 
     // A point-in-time drill with a pause gate (approved), a replicate it refuses, and its cleanup.
     let mut params = shop_parameters();

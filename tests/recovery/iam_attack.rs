@@ -3,8 +3,9 @@
 //! cloudformation/target-account.json as IAM does: the role cannot put DRS's managed tag on a
 //! production instance (in any case of its key) nor any other tag, cannot terminate the
 //! instance, cannot version or re-default a launch template DRS does not manage, and cannot
-//! take DRS's tag off what DRS manages. What DRS launches for a drill the same role may
-//! terminate. The role's trust, as the template writes it, wants the account's ExternalId and,
+//! take DRS's tag off what DRS manages, and cannot hold a private address (it reads network
+//! interfaces, to check static addresses, but creates none). What DRS launches for a drill
+//! the same role may terminate. The role's trust, as the template writes it, wants the account's ExternalId and,
 //! when OrganizationId is set, a hub in that organization.
 
 use crate::common::{rig_with, Rig};
@@ -160,6 +161,21 @@ async fn what_drs_launches_for_the_role_the_role_may_terminate_and_not_untag() {
     let calls = r.control.calls().await.unwrap();
     let served = calls.iter().find(|c| c["operation"] == "TerminateInstances" && c["status"] == 200).unwrap();
     assert_eq!(served["allowedBy"][0]["sid"], "DependentDestructiveEc2OnDrsManagedResourcesOnly", "{served}");
+}
+
+/// The role reads network interfaces (instantiate checks static addresses against them) but
+/// cannot create one: it cannot take an address that a production host, or a recovery
+/// instance's static one, needs.
+#[tokio::test]
+async fn the_target_role_reads_network_interfaces_and_cannot_take_an_address() {
+    let r = rig_with(crate::templates::fleet()).await;
+    let ec2 = aws_sdk_ec2::Client::new(&as_target_role(&r, REGION).await);
+    ec2.describe_network_interfaces().send().await.unwrap();
+    let take = ec2.create_network_interface().subnet_id("subnet-0d15ec0de0000e01").private_ip_address("10.10.0.10");
+    let m = unauthorized("an interface at db-01's address", take.send().await);
+    assert!(m.contains("ec2:CreateNetworkInterface"), "{m}");
+    let free = ec2.describe_network_interfaces().send().await.unwrap();
+    assert!(free.network_interfaces().is_empty(), "nothing holds an address");
 }
 
 /// The target role's trust as the template writes it: the hub's role with the account's

@@ -60,5 +60,18 @@ pub async fn read(clients: &Clients, p: &Partition, source_server_id: &str, with
         _ => data.map(|d| d.security_group_ids().to_vec()).unwrap_or_default(),
     };
     c.settings.security_group_ids = Some(groups).filter(|g| !g.is_empty());
+    c.settings.private_ip_address = c.nic0.as_ref().and_then(primary_address);
     Ok(c)
+}
+
+/// The interface's primary private address: `PrivateIpAddress`, or the one of its
+/// `PrivateIpAddresses` marked primary.
+fn primary_address(n: &Nic) -> Option<String> {
+    n.private_ip_address().map(str::to_owned).or_else(|| {
+        n.private_ip_addresses()
+            .iter()
+            .find(|a| a.primary() == Some(true))
+            .and_then(|a| a.private_ip_address())
+            .map(str::to_owned)
+    })
 }

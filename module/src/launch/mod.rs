@@ -1,19 +1,23 @@
 //! Launch settings: a resource's `LaunchSettings` (what its recovery instances should launch
 //! with) against what each server of its group launches with now, in DRS's launch
 //! configuration and the default version of its EC2 launch template. `check` reports drift
-//! per server and field; `sync` fixes it. Every partition is read at once, a bounded number of
-//! servers within each.
+//! per server and field; `sync` fixes it; `addresses` checks the static private addresses
+//! before anything launches. Every partition is read at once, a bounded number of servers
+//! within each.
 
+pub mod addresses;
 mod current;
 mod desired;
 mod drift;
 mod error;
+pub mod servers;
 mod sync;
 
 pub use current::Current;
 pub use desired::{Desired, PerPartition, Settings};
 pub use drift::{drift, Drift};
 pub use error::LaunchError;
+pub use servers::{KeyProblem, ServerSettings};
 
 use crate::aws::fanout::by_partition;
 use crate::aws::Clients;
@@ -80,7 +84,7 @@ pub type Read = (ServerRef, Result<Current, LaunchError>);
 pub async fn read_all(clients: &Clients, servers: &[ServerRef], want: Option<&Desired>) -> Vec<Read> {
     let items: Vec<(Partition, &ServerRef)> = servers.iter().map(|s| (partition(s), s)).collect();
     by_partition(clients, items, |p, s| async move {
-        let with_template = want.is_some_and(|w| w.for_partition(&p.account, &p.region).wants_template());
+        let with_template = want.is_some_and(|w| w.for_server(s).wants_template());
         (s.clone(), current::read(clients, &p, &s.source_server_id, with_template).await)
     })
     .await
@@ -100,7 +104,7 @@ pub fn report(reads: &[Read], want: &Desired) -> Report {
         .iter()
         .map(|(s, read)| match read {
             Ok(c) => {
-                let drifts = drift(&want.for_partition(&s.account, &s.region), c);
+                let drifts = drift(&want.for_server(s), c);
                 ServerDrift { server: s.clone(), drifts, error: None, current: Some(c.clone()) }
             }
             Err(e) => ServerDrift { server: s.clone(), drifts: vec![], error: Some(e.clone()), current: None },
@@ -124,7 +128,7 @@ pub async fn sync(clients: &Clients, report: &Report, want: &Desired) -> Report 
         report.findings.iter().filter(|f| !f.drifts.is_empty()).map(|f| (partition(&f.server), f)).collect();
     let mut left: Vec<ServerDrift> = by_partition(clients, items, |p, f| async move {
         let have = f.current.as_ref()?;
-        let wanted = want.for_partition(&p.account, &p.region);
+        let wanted = want.for_server(&f.server);
         let r = sync::fix(clients, &p, &f.server.source_server_id, &wanted, have, &f.drifts).await;
         r.err().map(|e| ServerDrift { error: Some(e), ..f.clone() })
     })

@@ -18,6 +18,7 @@ use aws_sdk_ec2::types::{
 use sha2::{Digest, Sha256};
 
 const DRS_FIELDS: &[&str] = &["CopyPrivateIp", "CopyTags", "LaunchDisposition", "RightSizing", "OsByol"];
+const TEMPLATE_FIELDS: &[&str] = &["InstanceType", "SubnetId", "SecurityGroupIds", "PrivateIpAddress"];
 
 pub async fn fix(
     clients: &Clients,
@@ -50,7 +51,7 @@ pub async fn fix(
         }
         u.send().await.map_err(|e| AwsError::from_sdk("drs:UpdateLaunchConfiguration", &e))?;
     }
-    if ["InstanceType", "SubnetId", "SecurityGroupIds"].iter().any(|f| drifting(f)) {
+    if TEMPLATE_FIELDS.iter().any(|f| drifting(f)) {
         new_default_version(clients, p, want, have, &drifting).await?;
     }
     Ok(())
@@ -68,7 +69,7 @@ async fn new_default_version(
     if drifting("InstanceType") {
         data = data.set_instance_type(want.instance_type.as_deref().map(InstanceType::from));
     }
-    if drifting("SubnetId") || drifting("SecurityGroupIds") {
+    if drifting("SubnetId") || drifting("SecurityGroupIds") || drifting("PrivateIpAddress") {
         data = data.network_interfaces(nic(have, want));
     }
     let ec2 = clients.ec2(p).await.map_err(LaunchError::client)?;
@@ -92,7 +93,9 @@ async fn new_default_version(
     Ok(())
 }
 
-/// The default version's first interface restated, with the wanted subnet and groups.
+/// The default version's first interface restated, with the wanted subnet, groups and
+/// address (an address asked for replaces the interface's other private addresses: the
+/// static one is its primary).
 fn nic(have: &Current, want: &Settings) -> NicRequest {
     let n = have.nic0.as_ref();
     let groups = want.security_group_ids.clone().or_else(|| n.map(|n| n.groups().to_vec()));
@@ -103,7 +106,9 @@ fn nic(have: &Current, want: &Settings) -> NicRequest {
         .set_associate_public_ip_address(n.and_then(|n| n.associate_public_ip_address()))
         .set_delete_on_termination(n.and_then(|n| n.delete_on_termination()))
         .set_description(n.and_then(|n| n.description()).map(str::to_owned))
-        .set_private_ip_address(n.and_then(|n| n.private_ip_address()).map(str::to_owned))
+        .set_private_ip_address(
+            want.private_ip_address.clone().or_else(|| n.and_then(|n| n.private_ip_address()).map(str::to_owned)),
+        )
         .set_interface_type(n.and_then(|n| n.interface_type()).map(str::to_owned))
         .build()
 }
@@ -112,13 +117,15 @@ fn nic(have: &Current, want: &Settings) -> NicRequest {
 /// the template has drifted again.
 fn client_token(template: &str, want: &Settings, have: &Current) -> String {
     let text = format!(
-        "{template}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
+        "{template}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
         want.instance_type,
         want.subnet_id,
         want.security_group_ids,
         have.settings.instance_type,
         have.settings.subnet_id,
-        have.settings.security_group_ids
+        have.settings.security_group_ids,
+        want.private_ip_address,
+        have.settings.private_ip_address
     );
     let digest = Sha256::digest(text.as_bytes());
     format!("drs-orch-{}", digest.iter().take(16).map(|b| format!("{b:02x}")).collect::<String>())

@@ -26,6 +26,9 @@ pub enum Concern {
     LaunchSettings,
     /// Drift from the resource's LaunchSettings.
     LaunchDrift,
+    /// LaunchSettings.Servers: a key that names no server of the group or several, a static
+    /// private address that cannot be had (outside its subnet, reserved, given twice, taken).
+    LaunchServers,
 }
 
 /// One finding: what it concerns, where (an `account/region`, a server), and what.

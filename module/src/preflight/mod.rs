@@ -34,6 +34,12 @@ pub struct PreflightReport {
     /// Drift from the resource's LaunchSettings, when it has them.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub launch_drift: Option<crate::launch::Report>,
+    /// `LaunchSettings.Servers` keys that name no server of the group, or several.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub launch_keys: Vec<launch::KeyProblem>,
+    /// Static private addresses that cannot be had, each with its server, field and reason.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub launch_addresses: Vec<launch::addresses::Problem>,
     /// What would stop a recovery.
     pub blockers: Vec<Finding>,
     pub warnings: Vec<Finding>,
@@ -95,6 +101,16 @@ pub async fn preflight(clients: &Clients, resource: &DrsResource) -> anyhow::Res
     let reads = launch::read_all(clients, &selected, want).await;
     let launch_settings = launch_settings(&reads);
     let launch_drift = want.map(|w| launch::report(&reads, w));
+    // Per-server entries: each key names one server of the group (those left out as not
+    // ready count), and each static address can be had where the server would launch.
+    let group: Vec<ServerRef> = plan
+        .resources
+        .iter()
+        .flat_map(|r| r.resolution.servers.iter().cloned().chain(r.resolution.not_ready.iter().map(|n| n.server.clone())))
+        .collect();
+    let launch_keys = want.map(|w| launch::servers::key_problems(w, &group)).unwrap_or_default();
+    let asks = want.map(|w| launch::addresses::asked(&reads, w, &found)).unwrap_or_default();
+    let launch_addresses = launch::addresses::check(clients, &asks).await;
 
     let mut blockers = vec![];
     let mut warnings = vec![];
@@ -134,6 +150,15 @@ pub async fn preflight(clients: &Clients, resource: &DrsResource) -> anyhow::Res
             warnings.push(finding)
         }
     }
+    for k in &launch_keys {
+        let finding = Finding::new(Concern::LaunchServers, k.to_string());
+        if k.blocks() {
+            blockers.push(finding)
+        } else {
+            warnings.push(finding)
+        }
+    }
+    blockers.extend(launch_addresses.iter().map(|a| Finding::at(Concern::LaunchServers, &a.server, a.to_string())));
     // Drift from LaunchSettings warns (drs-orch launch check --sync fixes it); settings that
     // cannot be read block above already.
     for f in launch_drift.iter().flat_map(|r| &r.findings).filter(|f| f.error.is_none()) {
@@ -146,6 +171,8 @@ pub async fn preflight(clients: &Clients, resource: &DrsResource) -> anyhow::Res
         plan,
         launch_settings,
         launch_drift,
+        launch_keys,
+        launch_addresses,
         blockers,
         warnings,
         discovery: found,

@@ -131,7 +131,9 @@ fn resource_reason(f: &Finding, verdict: Verdict) -> Option<Reason> {
         Concern::Discovery => Check::Discovery,
         Concern::Ledger => Check::Ledger,
         Concern::Parameters | Concern::Selection | Concern::Waves => Check::Selection,
-        Concern::DrsNotInitialized | Concern::LaunchSettings | Concern::LaunchDrift => return None,
+        // A key of LaunchSettings.Servers concerns the resource; an address, its server.
+        Concern::LaunchServers if f.at.is_none() => Check::Selection,
+        Concern::DrsNotInitialized | Concern::LaunchSettings | Concern::LaunchDrift | Concern::LaunchServers => return None,
     };
     Some(Reason { check, verdict, at: f.at.clone(), message: f.message.clone() })
 }
@@ -212,6 +214,13 @@ fn from_preflight(pre: &PreflightReport) -> BTreeMap<String, Vec<Reason>> {
             verdict,
             l.issue.to_string(),
         ));
+    }
+    for a in &pre.launch_addresses {
+        let (verdict, why) = match a.issue {
+            crate::launch::addresses::Issue::Unchecked { .. } => (Verdict::NeedsVerification, a.to_string()),
+            _ => (Verdict::NotReady, format!("{a}: a launch at it fails")),
+        };
+        out.entry(a.server.source_server_id.clone()).or_default().push(Reason::new(Check::Network, verdict, why));
     }
     for f in pre.launch_drift.iter().flat_map(|d| &d.findings).filter(|f| f.error.is_none() && !f.drifts.is_empty()) {
         let what: Vec<String> = f.drifts.iter().map(ToString::to_string).collect();

@@ -32,7 +32,7 @@ fn wanted(server: &ServerRef, read: &Read, want: Option<&Desired>) -> Wanted {
         w.subnets.extend(c.settings.subnet_id.iter().map(|s| (s.clone(), TEMPLATE)));
         w.groups.extend(c.settings.security_group_ids.iter().flatten().map(|g| (g.clone(), TEMPLATE)));
     }
-    if let Some(d) = want.map(|d| d.for_partition(&server.account, &server.region)) {
+    if let Some(d) = want.map(|d| d.for_server(server)) {
         w.subnets.extend(d.subnet_id.iter().map(|s| (s.clone(), SETTINGS)));
         w.groups.extend(d.security_group_ids.iter().flatten().map(|g| (g.clone(), SETTINGS)));
     }

@@ -121,6 +121,20 @@ pub async fn build(clients: &Clients, resource: &DrsResource, execution: &str) -
         entry: None,
         reason: format!("no recovery snapshot before RecoverBefore: {} (Selection.onNotReady: skip)", m.reason),
     }));
+    // LaunchSettings.Servers pinned to the source server ids its keys name now: every later
+    // check applies each entry to the same server.
+    let launch = match &resource.launch {
+        None => None,
+        Some(want) => {
+            let group: Vec<crate::selection::ServerRef> =
+                r.resolution.servers.iter().cloned().chain(r.resolution.not_ready.iter().map(|n| n.server.clone())).collect();
+            let pinned = crate::launch::servers::pinned(want, &group).map_err(|problems| {
+                let why: Vec<String> = problems.iter().map(ToString::to_string).collect();
+                anyhow::anyhow!("resource {}: {}", sel.resource_name, why.join("; "))
+            })?;
+            Some(pinned)
+        }
+    };
     let hooks = match &params.tenant {
         None => vec![],
         Some(t) => crate::hooks::names(clients.config(), t, params.hooks.as_deref())?,
@@ -143,7 +157,7 @@ pub async fn build(clients: &Clients, resource: &DrsResource, execution: &str) -
         waves,
         tenant: params.tenant.clone(),
         hooks,
-        launch: resource.launch.clone(),
+        launch,
         recovered: recovered.into_values().collect(),
         left_out,
         targets: params.targets(),

@@ -94,7 +94,7 @@ pub(super) fn parse(
     let selection = selection(name, &p, event_account)?;
     let recovery = recovery(name, &p)?;
     if let Some(l) = &p.launch_settings {
-        l.check().map_err(|e| field(name, "parameters.LaunchSettings", format!("{e:#}")))?;
+        l.check().map_err(|(at, why)| field(name, format!("parameters.LaunchSettings.{at}"), why))?;
     }
     SCHEMA
         .validate(value, "parameters")

@@ -9,6 +9,7 @@ pub mod jobs;
 pub mod model;
 pub mod page;
 pub mod partition;
+pub mod placement;
 pub mod progress;
 pub mod servers;
 pub mod snapshots;

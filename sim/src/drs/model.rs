@@ -386,6 +386,8 @@ pub struct RecoveryInstance {
     pub replication_state: Option<&'static str>,
     /// The recovery snapshot's time, when the launch named one.
     pub snapshot_at: Option<DateTime<Utc>>,
+    /// The address of its primary network interface.
+    pub private_ip: Option<String>,
 }
 
 /// The point in time of the data a launch asked for at `requested` brings up: the latest
@@ -413,6 +415,7 @@ impl RecoveryInstance {
             "recoveryInstanceProperties": {
                 "identificationHints": {"hostname": self.hostname},
                 "lastUpdatedDateTime": iso(self.created),
+                "networkInterfaces": self.private_ip.iter().map(|ip| json!({"ips": [ip], "isPrimary": true})).collect::<Vec<_>>(),
             },
         });
         if let Some(state) = self.replication_state {

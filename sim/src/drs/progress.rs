@@ -124,17 +124,33 @@ fn apply(p: &mut Partition, j: usize, t: DateTime<Utc>, ev: JobEvent) {
         }
         JobEvent::LaunchStart { server } => {
             let rid = crate::ids::instance_id();
+            let sid = job.servers[server].source_server_id.clone();
+            // RunInstances from the server's launch template: a subnet or an address EC2
+            // refuses fails the launch now, with EC2's error code in the job log.
+            let placed = super::placement::place(p, &sid, &rid, t);
+            let job = &mut p.drs.jobs[j];
             let js = &mut job.servers[server];
-            js.launch_status = "IN_PROGRESS";
-            js.recovery_instance_id = Some(rid.clone());
-            let sid = js.source_server_id.clone();
-            job.log.push(log_item(t, "LAUNCH_START", Some(&sid), Some(("targetInstanceID", &rid))));
-            if let Some(s) = p.drs.servers.get_mut(&sid) {
-                if let Some(l) = s.last_launch.as_mut() {
-                    l.status = "IN_PROGRESS";
+            let status = match placed {
+                Ok(_) => {
+                    js.launch_status = "IN_PROGRESS";
+                    js.recovery_instance_id = Some(rid.clone());
+                    job.log.push(log_item(t, "LAUNCH_START", Some(&sid), Some(("targetInstanceID", &rid))));
+                    "IN_PROGRESS"
                 }
+                Err(e) => {
+                    js.launch_status = "FAILED";
+                    job.log.push(log_item(t, "LAUNCH_START", Some(&sid), None));
+                    job.log.push(log_item(t, "LAUNCH_FAILED", Some(&sid), Some(("rawError", &super::placement::raw_error(&e)))));
+                    "FAILED"
+                }
+            };
+            if let Some(l) = p.drs.servers.get_mut(&sid).and_then(|s| s.last_launch.as_mut()) {
+                l.status = status;
             }
         }
+        // A server whose launch EC2 refused has nothing left to do.
+        JobEvent::Launched { server } | JobEvent::LaunchFailed { server, .. }
+            if job.servers[server].launch_status == "FAILED" => {}
         JobEvent::Launched { server } => {
             let js = &mut job.servers[server];
             js.launch_status = "LAUNCHED";
@@ -148,7 +164,9 @@ fn apply(p: &mut Partition, j: usize, t: DateTime<Utc>, ev: JobEvent) {
             if let Some(l) = src.last_launch.as_mut() {
                 l.status = "LAUNCHED";
             }
-            let (hostname, az, itype) = (src.hostname.clone(), src.origin_az.clone(), src.instance_type.clone());
+            let (hostname, az, source_type) = (src.hostname.clone(), src.origin_az.clone(), src.instance_type.clone());
+            let nic = p.ec2.network_interfaces.values().find(|n| n.instance_id.as_deref() == Some(rid.as_str())).cloned();
+            let itype = super::placement::from_template(p, &sid).instance_type.unwrap_or(source_type);
             let mut tags = job_tags;
             tags.insert("AWSElasticDisasterRecoveryManaged".into(), "drs.amazonaws.com".into());
             tags.insert("AWSElasticDisasterRecoverySourceServerID".into(), sid.clone());
@@ -169,31 +187,38 @@ fn apply(p: &mut Partition, j: usize, t: DateTime<Utc>, ev: JobEvent) {
                     failback_started: None,
                     replication_state: None,
                     snapshot_at,
+                    private_ip: nic.as_ref().map(|n| n.private_ip.clone()),
                 },
             );
             p.ec2.instances.insert(
                 rid.clone(),
                 Instance {
-                    id: rid,
+                    id: rid.clone(),
                     instance_type: itype,
                     state: "running".into(),
-                    az,
+                    az: nic.as_ref().map_or(az, |n| n.az.clone()),
                     tags,
-                    private_ip: None,
+                    private_ip: nic.as_ref().map(|n| n.private_ip.clone()),
                     launch_time: t,
                     image_id: "ami-0drs00000000000000".into(),
+                    subnet_id: nic.as_ref().map(|n| n.subnet_id.clone()),
+                    vpc_id: nic.map(|n| n.vpc_id),
                 },
             );
             // A new launch replaces the server's previous recovery instance.
-            if let Some(old) = previous {
+            if let Some(old) = previous.filter(|old| *old != rid) {
                 p.drs.recovery_instances.remove(&old);
                 p.ec2.instances.remove(&old);
+                p.ec2.release_interfaces_of(&old);
             }
         }
         JobEvent::LaunchFailed { server, reason } => {
             let js = &mut job.servers[server];
             js.launch_status = "FAILED";
             let sid = js.source_server_id.clone();
+            if let Some(rid) = js.recovery_instance_id.clone() {
+                p.ec2.release_interfaces_of(&rid);
+            }
             job.log.push(log_item(t, "LAUNCH_FAILED", Some(&sid), Some(("rawError", &reason))));
             if let Some(l) = p.drs.servers.get_mut(&sid).and_then(|s| s.last_launch.as_mut()) {
                 l.status = "FAILED";
@@ -206,6 +231,7 @@ fn apply(p: &mut Partition, j: usize, t: DateTime<Utc>, ev: JobEvent) {
             job.log.push(log_item(t, "CLEANUP_END", Some(&sid), Some(("targetInstanceID", &rid))));
             p.drs.recovery_instances.remove(&rid);
             p.ec2.instances.remove(&rid);
+            p.ec2.release_interfaces_of(&rid);
             if let Some(s) = p.drs.servers.get_mut(&sid) {
                 if s.recovery_instance_id.as_deref() == Some(rid.as_str()) {
                     s.recovery_instance_id = None;

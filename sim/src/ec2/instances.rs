@@ -28,6 +28,8 @@ impl Filter {
             "instance-type" => any(&i.instance_type),
             "availability-zone" => any(&i.az),
             "private-ip-address" => i.private_ip.as_deref().is_some_and(any),
+            "subnet-id" => i.subnet_id.as_deref().is_some_and(any),
+            "vpc-id" => i.vpc_id.as_deref().is_some_and(any),
             "tag-key" => i.tags.keys().any(|k| any(k)),
             n if n.starts_with("tag:") => i.tags.get(&n[4..]).is_some_and(|v| any(v)),
             other => return Err(invalid_param(format!("The filter '{other}' is invalid"))),
@@ -136,6 +138,10 @@ fn reservation(out: &mut String, ctx: &Ctx, i: &Instance) {
     out.push_str("<tenancy>default</tenancy></placement>");
     if let Some(ip) = &i.private_ip {
         push_el(out, "privateIpAddress", ip);
+    }
+    if let (Some(subnet), Some(vpc)) = (&i.subnet_id, &i.vpc_id) {
+        push_el(out, "subnetId", subnet);
+        push_el(out, "vpcId", vpc);
     }
     out.push_str("<architecture>x86_64</architecture><rootDeviceType>ebs</rootDeviceType><rootDeviceName>/dev/xvda</rootDeviceName><virtualizationType>hvm</virtualizationType>");
     push_tag_set(out, "tagSet", &i.tags);

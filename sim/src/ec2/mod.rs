@@ -1,9 +1,11 @@
 //! EC2 (ec2Query): form-encoded requests, XML replies.
 
+pub mod addresses;
 pub mod instances;
 pub mod launch_templates;
 pub mod model;
 pub mod network;
+pub mod network_interfaces;
 pub mod partition;
 pub mod tags;
 pub mod template_data;
@@ -30,6 +32,9 @@ pub fn handle(ctx: &Ctx, op: &str, form: &Form) -> Result<Reply, ApiError> {
         "TerminateInstances" => terminate::terminate(ctx, form),
         "DescribeSubnets" => network::describe_subnets(ctx, form),
         "DescribeSecurityGroups" => network::describe_security_groups(ctx, form),
+        "DescribeNetworkInterfaces" => network_interfaces::describe(ctx, form),
+        "CreateNetworkInterface" => network_interfaces::create(ctx, form),
+        "DeleteNetworkInterface" => network_interfaces::delete(ctx, form),
         other => Err(ApiError::new(400, "InvalidAction", format!("The action {other} is not valid for this web service."))),
     }
 }

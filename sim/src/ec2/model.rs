@@ -1,6 +1,7 @@
 //! EC2 state of one account x region: instances (the source machines and the recovery
 //! instances DRS launches), launch templates, and the network a launch lands in (a default
-//! VPC's subnets and security group, as every region of a new account has).
+//! VPC's subnets and security group, as every region of a new account has, the subnets and
+//! groups a fleet adds, and the network interfaces that hold the subnets' addresses).
 
 use crate::fleet::Tags;
 use chrono::{DateTime, Utc};
@@ -16,6 +17,9 @@ pub struct Instance {
     pub private_ip: Option<String>,
     pub launch_time: DateTime<Utc>,
     pub image_id: String,
+    /// The subnet and VPC of its primary network interface, when it has one here.
+    pub subnet_id: Option<String>,
+    pub vpc_id: Option<String>,
 }
 
 impl Instance {
@@ -79,12 +83,29 @@ pub struct SecurityGroup {
     pub vpc_id: String,
 }
 
+/// A network interface: one private address of a subnet, held by an instance (its primary
+/// interface, deleted with it) or on its own (CreateNetworkInterface).
+#[derive(Debug, Clone)]
+pub struct NetworkInterface {
+    pub id: String,
+    pub subnet_id: String,
+    pub vpc_id: String,
+    pub az: String,
+    pub private_ip: String,
+    pub description: String,
+    pub groups: Vec<String>,
+    /// The instance it is attached to as device 0.
+    pub instance_id: Option<String>,
+    pub created: DateTime<Utc>,
+}
+
 #[derive(Debug, Default)]
 pub struct Ec2State {
     pub instances: BTreeMap<String, Instance>,
     pub launch_templates: BTreeMap<String, LaunchTemplate>,
     pub subnets: BTreeMap<String, Subnet>,
     pub security_groups: BTreeMap<String, SecurityGroup>,
+    pub network_interfaces: BTreeMap<String, NetworkInterface>,
 }
 
 impl Ec2State {

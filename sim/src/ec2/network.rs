@@ -24,7 +24,7 @@ fn filters(form: &Form) -> Vec<(String, Vec<String>)> {
 
 /// The items `ids` name (each must exist) or, without ids, every item; then those that pass
 /// every filter, one page of them.
-fn select<'a, T>(
+pub(super) fn select<'a, T>(
     form: &Form,
     all: &'a BTreeMap<String, T>,
     ids: &[String],
@@ -63,7 +63,7 @@ pub fn describe_subnets(ctx: &Ctx, form: &Form) -> Result<Reply, ApiError> {
         let (items, next) = select(form, &p.ec2.subnets, &ids, ("InvalidSubnetID.NotFound", "subnet ID"), subnet_field)?;
         let mut body = String::from("<subnetSet>");
         for s in items {
-            subnet(&mut body, ctx, s);
+            subnet(&mut body, ctx, s, p.ec2.available_addresses(s));
         }
         body.push_str("</subnetSet>");
         if let Some(t) = next {
@@ -117,7 +117,7 @@ fn group_field(g: &SecurityGroup, name: &str) -> Result<Vec<String>, ApiError> {
     }])
 }
 
-fn subnet(out: &mut String, ctx: &Ctx, s: &Subnet) {
+fn subnet(out: &mut String, ctx: &Ctx, s: &Subnet, available: u64) {
     out.push_str("<item>");
     push_el(out, "subnetId", &s.id);
     push_el(out, "subnetArn", &format!("arn:aws:ec2:{}:{}:subnet/{}", ctx.region, ctx.account(), s.id));
@@ -125,7 +125,7 @@ fn subnet(out: &mut String, ctx: &Ctx, s: &Subnet) {
     push_el(out, "vpcId", &s.vpc_id);
     push_el(out, "ownerId", ctx.account());
     push_el(out, "cidrBlock", &s.cidr);
-    push_el(out, "availableIpAddressCount", "4091");
+    push_el(out, "availableIpAddressCount", &available.to_string());
     push_el(out, "availabilityZone", &s.az);
     push_el(out, "defaultForAz", &s.default_for_az.to_string());
     push_el(out, "mapPublicIpOnLaunch", "false");

@@ -22,6 +22,8 @@ pub fn terminate(ctx: &Ctx, form: &Form) -> Result<Reply, ApiError> {
             let Some(i) = p.ec2.instances.get_mut(id) else { continue };
             let (before, before_code) = (i.state.clone(), i.state_code());
             i.state = "terminated".into();
+            // Its primary interface is deleted with it, and its address freed.
+            p.ec2.network_interfaces.retain(|_, n| n.instance_id.as_deref() != Some(id.as_str()));
             let _ = write!(
                 items,
                 "<item><instanceId>{id}</instanceId><currentState><code>{}</code><name>terminated</name></currentState><previousState><code>{before_code}</code><name>{before}</name></previousState></item>",
