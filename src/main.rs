@@ -53,6 +53,12 @@ enum Command {
         #[command(subcommand)]
         command: commands::launch::Command,
     },
+    /// Native DRS recovery plans: each resource's waves as a plan per account x region, the
+    /// fallback that runs from the DRS console (sync, or --check for drift).
+    Native {
+        #[command(subcommand)]
+        command: commands::native::Command,
+    },
     /// Sync tags across accounts: source instances' EC2 tags onto their DRS source servers.
     Tags {
         #[command(subcommand)]
@@ -77,6 +83,11 @@ async fn main() -> std::process::ExitCode {
         Err(e) => match e.downcast_ref::<commands::readiness::NotAllReady>() {
             // A readiness verdict other than READY: the report said why; the code says which.
             Some(verdict) => std::process::ExitCode::from(verdict.code()),
+            // Native plans a sync would change: the report said which.
+            None if e.downcast_ref::<commands::native::OutOfSync>().is_some() => {
+                eprintln!("{}", error_text(&e));
+                std::process::ExitCode::from(2)
+            }
             None => {
                 eprintln!("{}", error_text(&e));
                 std::process::ExitCode::FAILURE
@@ -128,6 +139,7 @@ async fn run() -> anyhow::Result<()> {
         Command::Readiness(args) => commands::readiness::run(args).await,
         Command::Tags { command } => commands::tags::run(command).await,
         Command::Launch { command } => commands::launch::run(command).await,
+        Command::Native { command } => commands::native::run(command).await,
         Command::Hooks { command } => commands::hooks::run(command).await,
         Command::Bench { which } => bench::run(which).await,
     }

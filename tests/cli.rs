@@ -132,3 +132,39 @@ fn readiness_prints_the_verdicts_and_exits_with_the_worst() {
     assert_eq!(report["verdict"], "NEEDS_VERIFICATION");
     assert_eq!(report["resources"][0]["servers"].as_array().unwrap().len(), 60);
 }
+
+/// Native recovery plans: `--check` finds every plan of the demo drill missing (exit code 2),
+/// showing the steps each would have and where it cannot do what the module does; a sync makes
+/// them and checks again (each run has its own embedded simulator, so each starts with none).
+#[test]
+fn native_sync_check_exits_2_on_missing_plans_and_sync_makes_them() {
+    let out = Command::new(env!("CARGO_BIN_EXE_drs-orch"))
+        .args(["native", "sync", "manifests/demo-drill.json", "--check"])
+        .output()
+        .unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(text.contains("ShopStack: native plan 'drs-orch ShopStack' in 6 accounts x regions"), "{text}");
+    assert_eq!(text.matches(": missing").count(), 6, "{text}");
+    assert!(
+        text.contains("3. pause before web: wait 60 min") && text.contains("1. databases: 2 servers: db-01, db-07"),
+        "{text}"
+    );
+    assert!(text.contains("web pauses for an approval in the module (PauseBefore)"), "{text}");
+    assert!(text.contains("6 native plans are out of sync"), "{text}");
+
+    let (ok, text) = drs_orch(&["native", "sync", "manifests/demo-drill.json", "--pause-minutes", "30"]);
+    assert!(ok, "{text}");
+    assert_eq!(text.matches("created step 'pause before web'").count(), 6, "{text}");
+    assert!(text.contains("3. pause before web: wait 30 min"), "{text}");
+    assert!(text.contains("after the sync: every native plan is in sync"), "{text}");
+
+    let out = Command::new(env!("CARGO_BIN_EXE_drs-orch"))
+        .args(["native", "sync", "manifests/demo-drill.json", "--check", "--json"])
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let plans = report["check"]["resources"][0]["plans"].as_array().unwrap();
+    assert_eq!(plans.len(), 6);
+    assert!(plans.iter().all(|p| p["state"] == "missing" && p["steps"].as_array().unwrap().len() == 4), "{report}");
+}

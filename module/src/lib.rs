@@ -18,6 +18,7 @@ pub mod ledger;
 pub mod lifecycle;
 pub mod manifest;
 pub mod metrics;
+pub mod native;
 pub mod objectives;
 pub mod pitr;
 pub mod plan;

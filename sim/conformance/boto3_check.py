@@ -340,6 +340,7 @@ def main():
     check(pit["ResponseMetadata"]["HTTPStatusCode"] == 202, "StartRecovery from a recovery snapshot answers 202")
 
     out.update(staging(client("drs", ORIGIN_REGION, target)))
+    out.update(recovery_plans(drs, servers, ids))
 
     # EC2 in the origin region: the instance behind the first server, by tag and by paginator.
     ec2 = client("ec2", ORIGIN_REGION, target)
@@ -458,6 +459,71 @@ def staging(drs):
     check(out["extendedIds"] == [out["extendedId"]], f"stagingAccountIDs filter {out['extendedIds']}")
     out["untrustedStaging"] = error_code(drs.list_extensible_source_servers, stagingAccountID=UNTRUSTING)
     check(out["untrustedStaging"] == "AccessDeniedException", f"untrusting staging account: {out['untrustedStaging']}")
+    return out
+
+
+def recovery_plans(drs, servers, ids):
+    """A recovery plan of two servers no other check uses: built with client tokens, its
+    steps listed a page at a time, a drill execution started and moved by the clock, and the
+    refusals the model lists (unknown plan, a name off the pattern, a second execution, a
+    plan with a running execution deleted). The Rust SDK reads the same and repeats them."""
+    out = {}
+    arn_of = {s["sourceServerID"]: s["arn"] for s in servers}
+    chosen = ids[4:6]
+    plan_request = {"name": "conformance plan", "description": "boto3", "clientToken": "boto3-plan", "tags": {"made-by": "boto3"}}
+    created = drs.create_recovery_plan(**plan_request)
+    check(created["ResponseMetadata"]["HTTPStatusCode"] == 201, "CreateRecoveryPlan answers 201")
+    plan = created["recoveryPlan"]
+    check(plan["status"] == "INVALID" and plan["tags"] == {"made-by": "boto3"}, f"a new plan: {plan}")
+    again = drs.create_recovery_plan(**plan_request)["recoveryPlan"]
+    check(again["recoveryPlanArn"] == plan["recoveryPlanArn"], "a retried create answers the same plan")
+    arn = plan["recoveryPlanArn"]
+    out["planArn"], out["planRequest"], out["planServerIds"] = arn, plan_request, chosen
+    servers_step = {"serverStepConfiguration": {"servers": [
+        {"serverArn": arn_of[chosen[0]], "impactLevel": "CRITICAL"}, {"serverArn": arn_of[chosen[1]]}]}}
+    drs.create_recovery_plan_step(recoveryPlanArn=arn, stepName="servers", configuration=servers_step, clientToken="boto3-step")
+    drs.create_recovery_plan_step(recoveryPlanArn=arn, stepName="pause", configuration={"waitStepConfiguration": {"waitDurationMinutes": 1}})
+    pages = drs.get_paginator("list_recovery_plan_steps").paginate(recoveryPlanArn=arn, PaginationConfig={"PageSize": 1})
+    steps = [s for p in pages for s in p["recoveryPlanSteps"]]
+    out["planSteps"] = [[s["stepOrder"], s["stepName"]] for s in steps]
+    check(out["planSteps"] == [[1, "servers"], [2, "pause"]], f"steps in order: {out['planSteps']}")
+    check(drs.get_recovery_plan(recoveryPlanArn=arn)["recoveryPlan"]["status"] == "ACTIVE", "a plan with a server step is ACTIVE")
+    plans = drs.get_paginator("list_recovery_plans").paginate(PaginationConfig={"PageSize": 1})
+    check(arn in [p["recoveryPlanArn"] for page in plans for p in page["recoveryPlans"]], "ListRecoveryPlans lists it")
+
+    started = drs.start_recovery_plan_execution(recoveryPlanArn=arn, mode="DRILL", clientToken="boto3-exec", tags={"run": "boto3"})
+    check(started["ResponseMetadata"]["HTTPStatusCode"] == 201, "StartRecoveryPlanExecution answers 201")
+    execution = started["recoveryPlanExecution"]
+    check(execution["status"] == "CREATED" and execution["mode"] == "DRILL", f"a new execution: {execution}")
+    out["executionArn"] = execution["recoveryPlanExecutionArn"]
+    out["secondExecution"] = error_code(drs.start_recovery_plan_execution, recoveryPlanArn=arn, mode="DRILL")
+    check(out["secondExecution"] == "ConflictException", f"a second execution: {out['secondExecution']}")
+    out["deleteRunningPlan"] = error_code(drs.delete_recovery_plan, recoveryPlanArn=arn)
+    # The clock stays where it is (the drills above are read again by the Rust SDK): the
+    # execution's first step begins at its start, so any later call sees it running.
+    running = drs.get_recovery_plan_execution(recoveryPlanExecutionArn=out["executionArn"])["recoveryPlanExecution"]
+    out["executionStatus"] = running["status"]
+    check(running["status"] == "IN_PROGRESS", f"once started: {running['status']}")
+    esteps = drs.list_recovery_plan_execution_steps(recoveryPlanExecutionArn=out["executionArn"])["recoveryPlanExecutionSteps"]
+    out["executionSteps"] = [s["status"] for s in esteps]
+    check(out["executionSteps"] == ["EXECUTING", "NOT_STARTED"], f"one step at a time: {out['executionSteps']}")
+    first = drs.get_recovery_plan_execution_step(recoveryPlanExecutionStepArn=esteps[0]["recoveryPlanExecutionStepArn"])
+    launched = first["recoveryPlanExecutionStep"]["configuration"]["executionServerStepConfiguration"]["servers"]
+    out["executionJobs"] = sorted({s["jobID"] for s in launched})
+    check(len(out["executionJobs"]) == 1, f"a server step launches one job: {out['executionJobs']}")
+    executing = drs.list_recovery_plan_execution_steps(recoveryPlanExecutionArn=out["executionArn"], filter={"status": "EXECUTING"})
+    check(len(executing["recoveryPlanExecutionSteps"]) == 1, "the status filter")
+
+    unknown = arn.rsplit("/", 1)[0] + "/plan-00000000000000000"
+    out["unknownPlan"] = error_code(drs.get_recovery_plan, recoveryPlanArn=unknown)
+    out["badStepName"] = error_code(
+        drs.create_recovery_plan_step, recoveryPlanArn=arn, stepName="-bad", configuration={"waitStepConfiguration": {"waitDurationMinutes": 1}}
+    )
+    check(
+        (out["unknownPlan"], out["badStepName"], out["deleteRunningPlan"])
+        == ("ResourceNotFoundException", "ValidationException", "ConflictException"),
+        f"plan refusals {out['unknownPlan']} {out['badStepName']} {out['deleteRunningPlan']}",
+    )
     return out
 
 

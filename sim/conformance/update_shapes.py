@@ -1,11 +1,12 @@
 """Prints, as JSON, the deepest request of the JSON services the simulator serves with a fixed
 depth (under "!depths": DRS, Step Functions, Secrets Manager; sim/src/protocol/depth.rs), and
-the input members of DRS's UpdateLaunchConfiguration and
-UpdateReplicationConfiguration as botocore's model has them, in the form the simulator's
-config_shape::describe writes: "boolean", "long min=0", "integer min=1",
-"string min=0 max=128[ pattern=...]", "string:A|B" (enums), structures as objects (their
-required members under "!required"), lists as [member, min, max], maps as
-{"map": value, "key": key}. sim/tests/other_language.rs compares the two."""
+the input members of DRS's UpdateLaunchConfiguration and UpdateReplicationConfiguration
+and of the twenty recovery-plan operations (under "!plans") as botocore's model has them, in
+the form the simulator's config_shape::describe writes: "boolean", "long min=0",
+"integer min=1[ max=20]", "string min=0 max=128[ pattern=...]", "string:A|B" (enums),
+structures as objects (their required members under "!required", a union marked
+"!union": true), lists as [member, min, max], maps as {"map": value, "key": key}.
+sim/tests/other_language.rs compares the two."""
 import glob
 import gzip
 import json
@@ -25,6 +26,8 @@ def describe(name):
         out = {k: describe(v["shape"]) for k, v in s["members"].items()}
         if s.get("required"):
             out["!required"] = sorted(s["required"])
+        if s.get("union"):
+            out["!union"] = True
         return out
     if kind == "list":
         return [describe(s["member"]["shape"]), s.get("min"), s.get("max")]
@@ -63,4 +66,6 @@ def deepest(service):
 ops = ["UpdateLaunchConfiguration", "UpdateReplicationConfiguration"]
 out = {op: describe(model["operations"][op]["input"]["shape"]) for op in ops}
 out["!depths"] = {s: deepest(s) for s in ("drs", "stepfunctions", "secretsmanager")}
+plans = sorted(o for o in model["operations"] if "RecoveryPlan" in o)
+out["!plans"] = {op: describe(model["operations"][op]["input"]["shape"]) for op in plans}
 print(json.dumps(out, indent=1, sort_keys=True))

@@ -74,6 +74,7 @@ fn isolated(program: &str) -> Command {
         "AWS_DEFAULT_REGION",
         "AWS_ENDPOINT_URL",
         "AWS_CA_BUNDLE",
+        "AWS_DATA_PATH",
     ] {
         cmd.env_remove(var);
     }
@@ -146,10 +147,10 @@ fn run_boto3(serve: &Serve) -> Value {
         .unwrap_or_else(|e| panic!("boto3_check.py printed no JSON summary ({e}); stderr:\n{stderr}"))
 }
 
-/// The members the simulator's configuration updates check (types, limits, patterns, required
-/// members) are botocore's: sim/conformance/update_shapes.py prints the model's, the
-/// simulator's table is described the same way; and so are the depths past which a body is
-/// refused unread.
+/// The members the simulator's configuration updates and recovery-plan operations check
+/// (types, limits, patterns, required members, unions) are botocore's:
+/// sim/conformance/update_shapes.py prints the model's, the simulator's tables are described
+/// the same way; and so are the depths past which a body is refused unread.
 #[test]
 fn configuration_updates_and_body_depths_follow_botocores_models() {
     if !tools_or_skip() {
@@ -163,6 +164,13 @@ fn configuration_updates_and_body_depths_follow_botocores_models() {
     use drs_sim::drs::config_shape::describe_input;
     assert_eq!(describe_input(Kind::Launch), model["UpdateLaunchConfiguration"]);
     assert_eq!(describe_input(Kind::Replication), model["UpdateReplicationConfiguration"]);
+    let plans = drs_sim::drs::plans::shapes::describe_inputs();
+    let ops: BTreeSet<&String> = plans.as_object().unwrap().keys().collect();
+    let modelled: BTreeSet<&String> = model["!plans"].as_object().unwrap().keys().collect();
+    assert_eq!(ops, modelled, "the simulator checks every recovery-plan operation of the model");
+    for op in ops {
+        assert_eq!(plans[op], model["!plans"][op], "{op}'s input");
+    }
     use drs_sim::protocol::depth;
     assert_eq!(
         serde_json::json!({"drs": depth::DRS, "stepfunctions": depth::STATES, "secretsmanager": depth::SECRETS}),
@@ -323,6 +331,7 @@ async fn boto3_and_the_aws_cli_see_what_the_rust_sdk_sees() {
     assert_eq!(code(&err), py["snapshotsUnknownServer"]);
 
     staging_repeats(&config(&serve, target.clone(), ORIGIN_REGION), &py).await;
+    plan_repeats(&drs, &py).await;
 
     // EC2 in the origin region: the same instances by name, by paginator, and the same refusal.
     let ec2 = aws_sdk_ec2::Client::new(&config(&serve, target.clone(), ORIGIN_REGION));
@@ -415,6 +424,75 @@ async fn staging_repeats(target: &SdkConfig, py: &Value) {
     assert_eq!(code(&err), py["extendedTwice"]);
     let err = drs.list_extensible_source_servers().staging_account_id("200000000003").send().await.unwrap_err();
     assert_eq!(code(&err), py["untrustedStaging"]);
+}
+
+/// The recovery plan boto3 built, read by the Rust SDK: the same plan, steps, execution and
+/// job; boto3's create repeated with its client token answers the same plan; the same refusals.
+async fn plan_repeats(drs: &aws_sdk_drs::Client, py: &Value) {
+    use aws_sdk_drs::types::{
+        RecoveryPlanExecutionMode, RecoveryPlanExecutionStepConfiguration as Exec, RecoveryPlanStepConfiguration,
+    };
+    let arn = py["planArn"].as_str().unwrap();
+    let plan = drs.get_recovery_plan().recovery_plan_arn(arn).send().await.unwrap();
+    let plan = plan.recovery_plan().unwrap();
+    let request = &py["planRequest"];
+    assert_eq!((plan.name(), plan.description()), (request["name"].as_str().unwrap(), request["description"].as_str()));
+    assert_eq!(plan.status().as_str(), "ACTIVE");
+    let mut repeat = drs
+        .create_recovery_plan()
+        .name(request["name"].as_str().unwrap())
+        .description(request["description"].as_str().unwrap())
+        .client_token(request["clientToken"].as_str().unwrap());
+    for (k, v) in request["tags"].as_object().unwrap() {
+        repeat = repeat.tags(k, v.as_str().unwrap());
+    }
+    let repeated = repeat.send().await.unwrap();
+    assert_eq!(repeated.recovery_plan().unwrap().recovery_plan_arn(), arn, "boto3's request and token answer boto3's plan");
+    let reused = drs.create_recovery_plan().name("another").client_token(request["clientToken"].as_str().unwrap()).send().await;
+    assert_eq!(code(&reused.unwrap_err()), "ConflictException");
+
+    let steps: Vec<_> = drs
+        .list_recovery_plan_steps()
+        .recovery_plan_arn(arn)
+        .max_results(1)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<_, _>>()
+        .await
+        .unwrap();
+    let listed: Vec<Value> = steps.iter().map(|s| json!([s.step_order(), s.step_name()])).collect();
+    assert_eq!(Value::from(listed), py["planSteps"]);
+    let Some(RecoveryPlanStepConfiguration::ServerStepConfiguration(first)) = steps[0].configuration() else {
+        panic!("the first step is a server step: {:?}", steps[0])
+    };
+    let ids: Vec<Value> = first.servers().iter().map(|s| s.server_arn().rsplit('/').next().unwrap().into()).collect();
+    assert_eq!(Value::from(ids), py["planServerIds"]);
+
+    let exec = py["executionArn"].as_str().unwrap();
+    let got = drs.get_recovery_plan_execution().recovery_plan_execution_arn(exec).send().await.unwrap();
+    let got = got.recovery_plan_execution().unwrap();
+    assert_eq!((got.status().as_str(), got.mode()), (py["executionStatus"].as_str().unwrap(), &RecoveryPlanExecutionMode::Drill));
+    assert_eq!(got.tags().and_then(|t| t.get("run")).map(String::as_str), Some("boto3"));
+    let esteps = drs.list_recovery_plan_execution_steps().recovery_plan_execution_arn(exec).send().await.unwrap();
+    let statuses: Vec<Value> = esteps.recovery_plan_execution_steps().iter().map(|s| s.status().as_str().into()).collect();
+    assert_eq!(Value::from(statuses), py["executionSteps"]);
+    let Some(Exec::ExecutionServerStepConfiguration(launched)) = esteps.recovery_plan_execution_steps()[0].configuration() else {
+        panic!("the first execution step is a server step")
+    };
+    let jobs: BTreeSet<String> = launched.servers().iter().filter_map(|s| s.job_id()).map(str::to_owned).collect();
+    assert_eq!(Value::from(jobs.into_iter().collect::<Vec<_>>()), py["executionJobs"]);
+
+    let second = drs.start_recovery_plan_execution().recovery_plan_arn(arn).mode(RecoveryPlanExecutionMode::Drill).send().await;
+    assert_eq!(code(&second.unwrap_err()), py["secondExecution"]);
+    let unknown = format!("{}/plan-00000000000000000", arn.rsplit_once('/').unwrap().0);
+    assert_eq!(code(&drs.get_recovery_plan().recovery_plan_arn(unknown).send().await.unwrap_err()), py["unknownPlan"]);
+    let wait = RecoveryPlanStepConfiguration::WaitStepConfiguration(
+        aws_sdk_drs::types::WaitStepConfiguration::builder().wait_duration_minutes(1).build().unwrap(),
+    );
+    let bad = drs.create_recovery_plan_step().recovery_plan_arn(arn).step_name("-bad").configuration(wait).send().await;
+    assert_eq!(code(&bad.unwrap_err()), py["badStepName"]);
+    assert_eq!(code(&drs.delete_recovery_plan().recovery_plan_arn(arn).send().await.unwrap_err()), py["deleteRunningPlan"]);
 }
 
 /// An AttributeValue from its wire JSON (`{"S": "x"}`), as boto3 sent and printed it.
@@ -703,6 +781,25 @@ fn aws_cli(
     let listed = ok(run(target, DRS_REGION, &["drs", "describe-source-servers", "--page-size", "3"]));
     let cli_ids = listed["items"].as_array().unwrap().iter().filter_map(|s| s["sourceServerID"].as_str());
     assert_eq!(strings(cli_ids), strings(ids.iter().map(String::as_str)));
+    // The recovery plan boto3 made, the CLI following nextToken (one plan a page). AWS CLI v1
+    // carries its own botocore (1.43 in awscli 1.46), older than the recovery plans: it is
+    // given the service models of the botocore the check runs with (`AWS_DATA_PATH`, which
+    // botocore's loader searches before its own data).
+    let data = isolated("python3")
+        .args(["-c", "import botocore, os; print(os.path.join(os.path.dirname(botocore.__file__), 'data'))"])
+        .output()
+        .expect("python3 runs");
+    let data = String::from_utf8_lossy(&data.stdout).trim().to_owned();
+    let mut cmd = isolated("aws");
+    cmd.args(["drs", "list-recovery-plans", "--page-size", "1"])
+        .args(["--endpoint-url", serve.get("endpoint"), "--region", DRS_REGION, "--output", "json"])
+        .env("AWS_DATA_PATH", &data)
+        .env("AWS_ACCESS_KEY_ID", target.access_key_id())
+        .env("AWS_SECRET_ACCESS_KEY", target.secret_access_key())
+        .env("AWS_SESSION_TOKEN", target.session_token().unwrap_or_default());
+    let plans = ok(cmd.output().expect("run aws"));
+    let names: Vec<&str> = plans["recoveryPlans"].as_array().unwrap().iter().filter_map(|p| p["name"].as_str()).collect();
+    assert_eq!(names, ["conformance plan"]);
     // The hub's run ledger table, and its items boto3 and the Rust SDK left under their keys.
     let table = ok(run(&hub, DRS_REGION, &["dynamodb", "describe-table", "--table-name", "drs-orch-runs"]));
     assert_eq!(table["Table"]["TableArn"], "arn:aws:dynamodb:us-east-1:100000000000:table/drs-orch-runs");

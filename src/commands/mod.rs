@@ -6,6 +6,7 @@ pub mod discover;
 pub mod drill;
 pub mod hooks;
 pub mod launch;
+pub mod native;
 pub mod plan;
 pub mod readiness;
 pub mod tags;

@@ -3,8 +3,8 @@
 //! (cloudformation/target-account.json on every target role, cloudformation/hub.json on the
 //! hub, `templates.rs`), a full run passes with them (accounts check, a drill with an approved
 //! pause gate, its cleanup, a refused replicate, a launch-settings sync, a static address's
-//! check, a real recovery and its replicate), and every action of every statement allowed some
-//! request of that run. The
+//! check, native recovery plans made, edited by hand and synced back, a real recovery and its
+//! replicate), and every action of every statement allowed some request of that run. The
 //! actions AWS requires alongside StartRecovery, TerminateRecoveryInstances, ReverseReplication
 //! and UpdateLaunchConfiguration must be exactly those the Service Authorization Reference
 //! lists; the simulator asks them of the caller on DRS's behalf (`drs_sim::iam::dependent`),
@@ -17,7 +17,6 @@ use drs_sim::generate::{HUB_ROLE, TARGET_ROLE};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::io::Write;
-use std::time::Duration;
 
 /// Dependent actions, per the Service Authorization Reference (AWS Elastic Disaster Recovery).
 const DEPENDENT: &[(&str, &[&str])] = &[
@@ -107,21 +106,51 @@ fn sid_starts(s: &Value, prefix: &str) -> bool {
 
 /// Runs a phase to its end like `Rig::run`, approving every open pause gate as it waits.
 async fn run_approving(r: &Rig, payload: &Value, phase: &str, token: Option<&str>) -> Value {
-    let control = r.control.clone();
-    let sfn = aws_sdk_sfn::Client::new(r.clients.hub());
-    let wait = move |d: Duration| {
-        let (c, sfn) = (control.clone(), sfn.clone());
-        Box::pin(async move {
-            let open = c.ok("GET", "executions", None).await.unwrap();
-            for e in open["executions"].as_array().into_iter().flatten().filter(|e| e["status"] == "RUNNING") {
-                let token = e["taskToken"].as_str().unwrap();
-                sfn.send_task_success().task_token(token).output("{\"approved\":true}").send().await.unwrap();
-            }
-            c.advance(d.as_secs_f64()).await.unwrap();
-        }) as std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>
+    r.run_approving(payload, phase, token).await.unwrap_or_else(|e| panic!("{phase}: {e:?}")).payload
+}
+
+/// Native recovery plans kept with the target role alone: made; edited by hand (in the
+/// simulator's state, as someone else would) and brought back in line; the resource narrowed
+/// to one region, so that its plans in the other are deleted.
+async fn native_plans(r: &Rig) {
+    use drs_module::native::{self, Options};
+    use drs_sim::drs::plans::model::{Step, StepConfig};
+    let sync = |params: Value| async move {
+        let manifest = json!([{"layer": 1, "resources": [resource("ShopStack", params)]}]);
+        let layers = drs_module::manifest::layers(&manifest).unwrap();
+        let found = drs_module::discovery::discover(&r.clients, &r.clients.config().partitions(), |_| {}).await;
+        let l = native::layouts(&layers, &found, &r.clients.config().quotas, Options::default()).unwrap();
+        let done = native::sync(&r.clients, &native::check(&r.clients, &l).await).await;
+        let after = native::check(&r.clients, &l).await;
+        assert!(after.in_sync(), "{}\n{}", done.text(), after.text());
+        done
     };
-    let run = r.driver().run(payload, phase, token, &wait, |_| {}).await.unwrap_or_else(|e| panic!("{phase}: {e:?}"));
-    run.payload
+    let made = sync(shop_parameters()).await;
+    assert_eq!(made.resources[0].plans.len(), 6);
+    {
+        let part = r.sim.world.partition("200000000001", "us-east-1");
+        let mut p = part.lock();
+        let plan = &mut p.drs.plans.plans[0];
+        plan.description = Some("edited by hand".into());
+        plan.tags.insert("drs-orch:resource-id".into(), "someone-else".into());
+        if let StepConfig::Server(list) = &mut plan.steps[1].config {
+            list.pop();
+        }
+        plan.steps.swap(0, 1);
+        let mut extra: Step = plan.steps[0].clone();
+        extra.arn = format!("{}/step/st-handmade000000000", plan.arn);
+        extra.name = "hand-made".into();
+        plan.steps.push(extra);
+    }
+    let fixed = sync(shop_parameters()).await;
+    let changes: Vec<&String> = fixed.resources[0].plans.iter().flat_map(|p| p.changes.iter()).collect();
+    assert_eq!(changes.len(), 5, "{changes:?}");
+    let mut east_only = shop_parameters();
+    east_only["Regions"] = json!(["us-east-1"]);
+    let narrowed = sync(east_only).await;
+    let deleted =
+        narrowed.resources[0].plans.iter().filter(|p| p.changes.iter().any(|c| c.starts_with("deleted the plan"))).count();
+    assert_eq!(deleted, 3, "{}", narrowed.text());
 }
 
 #[tokio::test]
@@ -182,6 +211,8 @@ async fn the_templates_roles_suffice_for_a_full_run_and_grant_nothing_unused() {
     assert_eq!(asks.len(), 1);
     let refused = drs_module::launch::addresses::check(&r.clients, &asks).await;
     assert!(refused.is_empty(), "{refused:?}");
+
+    native_plans(&r).await;
 
     // A point-in-time drill with a pause gate (approved), a replicate it refuses, and its cleanup.
     let mut params = shop_parameters();
@@ -265,6 +296,10 @@ async fn the_templates_roles_suffice_for_a_full_run_and_grant_nothing_unused() {
     }
 }
 
+/// The oldest cfn-lint whose IAM data knows DRS's recovery-plan actions (1.55 warns W3037 on
+/// every one of them); `.ci/run` upgrades to at least this.
+const MIN_CFN_LINT: (u32, u32, u32) = (1, 56, 0);
+
 /// cfn-lint passes on every template (required in CI, `DRS_REQUIRE_CFN_LINT=1`).
 #[test]
 fn the_templates_pass_cfn_lint() {
@@ -279,16 +314,25 @@ fn the_templates_pass_cfn_lint() {
             panic!("cfn-lint is required (DRS_REQUIRE_CFN_LINT=1) but cannot run: {why}");
         }
         // Past libtest's capture, so that a passing run still says what it left out.
-        let _ = writeln!(std::io::stderr(), "skipped: cfn-lint on the templates: {why} (pip install cfn-lint)");
+        let _ = writeln!(std::io::stderr(), "skipped: cfn-lint on the templates: {why}");
     };
-    let out = match std::process::Command::new("cfn-lint").args(&templates).output() {
+    let version = match std::process::Command::new("cfn-lint").arg("--version").output() {
         // 127: a shim (pyenv's) found no cfn-lint in the active Python.
         Ok(out) if out.status.code() == Some(127) => {
             let said = String::from_utf8_lossy(&out.stderr).lines().next().unwrap_or_default().to_owned();
-            return missing(format!("cfn-lint is not installed ({said})"));
+            return missing(format!("cfn-lint is not installed ({said}); pip install cfn-lint"));
         }
-        Ok(out) => out,
-        Err(e) => return missing(format!("cfn-lint is not installed ({e})")),
+        Ok(out) => String::from_utf8_lossy(&out.stdout).trim().trim_start_matches("cfn-lint").trim().to_owned(),
+        Err(e) => return missing(format!("cfn-lint is not installed ({e}); pip install cfn-lint")),
     };
+    let parsed: Vec<u32> = version.split('.').take(3).map_while(|p| p.parse().ok()).collect();
+    let (a, b, c) = MIN_CFN_LINT;
+    if parsed.len() < 3 || (parsed[0], parsed[1], parsed[2]) < MIN_CFN_LINT {
+        return missing(format!(
+            "cfn-lint {version} is older than {a}.{b}.{c}, whose IAM data knows the recovery-plan actions; \
+             pip install --upgrade cfn-lint"
+        ));
+    }
+    let out = std::process::Command::new("cfn-lint").args(&templates).output().unwrap();
     assert!(out.status.success(), "cfn-lint:\n{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
 }

@@ -1,5 +1,6 @@
 //! The module driven through the platform's event protocol against the simulator: drills,
-//! real recoveries, failure policies, pause gates, idempotency and the payload's size.
+//! real recoveries, failure policies, pause gates, idempotency and the payload's size; and
+//! the native recovery plans that mirror a resource's waves.
 //! One test binary: each file is a topic.
 #![allow(clippy::unwrap_used, clippy::panic)] // test code: a failed step fails the test
 
@@ -23,6 +24,7 @@ mod iam_attack;
 mod idempotency;
 mod identity;
 mod launch;
+mod native;
 mod objectives;
 mod outage;
 mod payload;

@@ -2,7 +2,8 @@
 //! types and limits as botocore's DRS model has them (the conformance test compares
 //! `describe` with the model). An update is checked member by member before anything of it is
 //! kept: a value of the wrong type is refused naming its path, as DRS refuses it, instead of
-//! being stored in the server's configuration and answered back.
+//! being stored in the server's configuration and answered back. The recovery-plan
+//! operations' inputs are checked with the same shapes (`plans/shapes.rs`).
 
 use super::config::Kind;
 use super::input::invalid;
@@ -15,6 +16,8 @@ pub enum Shape {
     /// `long` and `integer`, with their minimum.
     Long(i64),
     Int(i64),
+    /// An `integer` between its minimum and maximum.
+    IntIn(i64, i64),
     /// A string between `min` and `max` characters, matching `pattern` when there is one.
     Str {
         min: usize,
@@ -24,6 +27,8 @@ pub enum Shape {
     Enum(&'static [&'static str]),
     /// Members, and the names of those that are required.
     Struct(&'static [(&'static str, Shape)], &'static [&'static str]),
+    /// A union: exactly one of its members is set.
+    Union(&'static [(&'static str, Shape)]),
     List {
         member: &'static Shape,
         min: usize,
@@ -34,12 +39,17 @@ pub enum Shape {
 }
 
 /// The model's patterns: an id prefix followed by at least 8 hex digits, a source server's
-/// id, or an ARN.
+/// id, an ARN; and the recovery plans': their ARNs (`StrictDRSARN`), a source server's ARN, a
+/// plan's or step's name, a recovery snapshot's id. Those are matched whole.
 #[derive(Clone, Copy)]
 pub enum Pattern {
     HexId(&'static str),
     SourceServer,
     Arn,
+    StrictDrsArn,
+    SourceServerArn,
+    PlanName,
+    SnapshotId,
 }
 
 impl Pattern {
@@ -50,6 +60,10 @@ impl Pattern {
             }
             Pattern::SourceServer => super::input::is_source_server_id(s),
             Pattern::Arn => s.strip_prefix("arn:").is_some_and(|rest| (16..=2044).contains(&rest.chars().count())),
+            Pattern::StrictDrsArn => strict_drs_arn(s),
+            Pattern::SourceServerArn => source_server_arn(s),
+            Pattern::PlanName => plan_name(s),
+            Pattern::SnapshotId => s.len() == 21 && s.starts_with("pit-") && s[4..].bytes().all(|b| b.is_ascii_alphanumeric()),
         }
     }
 
@@ -59,8 +73,51 @@ impl Pattern {
             Pattern::HexId(prefix) => format!("{prefix}[0-9a-fA-F]{{8,}}"),
             Pattern::SourceServer => "s-[0-9a-zA-Z]{17}".into(),
             Pattern::Arn => "arn:.{16,2044}".into(),
+            Pattern::StrictDrsArn => "arn:aws(-[a-z0-9]+)*:drs:[a-z0-9-]+:[0-9]{12}:[a-zA-Z0-9_/.-]+".into(),
+            Pattern::SourceServerArn => "arn:(?:[0-9a-zA-Z_-]+:){3}([0-9]{12,}):source-server/(s-[0-9a-zA-Z]{17})".into(),
+            Pattern::PlanName => "[a-zA-Z0-9][a-zA-Z0-9 _-]*".into(),
+            Pattern::SnapshotId => "pit-[0-9a-zA-Z]{17}".into(),
         }
     }
+}
+
+/// `arn:aws(-[a-z0-9]+)*:drs:[a-z0-9-]+:[0-9]{12}:[a-zA-Z0-9_/.-]+`, whole.
+fn strict_drs_arn(s: &str) -> bool {
+    let mut parts = s.splitn(6, ':');
+    let (Some("arn"), Some(partition), Some("drs"), Some(region), Some(account), Some(resource)) =
+        (parts.next(), parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    let lower_digits = |x: &str| !x.is_empty() && x.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    let partition_ok = partition
+        .strip_prefix("aws")
+        .is_some_and(|rest| rest.is_empty() || (rest.starts_with('-') && rest.split('-').skip(1).all(lower_digits)));
+    partition_ok
+        && !region.is_empty()
+        && region.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && account.len() == 12
+        && account.bytes().all(|b| b.is_ascii_digit())
+        && !resource.is_empty()
+        && resource.bytes().all(|b| b.is_ascii_alphanumeric() || b"_/.-".contains(&b))
+}
+
+/// `arn:(?:[0-9a-zA-Z_-]+:){3}([0-9]{12,}):source-server/(s-[0-9a-zA-Z]{17})`, whole.
+fn source_server_arn(s: &str) -> bool {
+    let parts: Vec<&str> = s.splitn(6, ':').collect();
+    let [arn, a, b, c, account, resource] = parts.as_slice() else { return false };
+    let word = |x: &str| !x.is_empty() && x.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    *arn == "arn"
+        && [a, b, c].iter().all(|x| word(x))
+        && account.len() >= 12
+        && account.bytes().all(|b| b.is_ascii_digit())
+        && resource.strip_prefix("source-server/").is_some_and(super::input::is_source_server_id)
+}
+
+/// `[a-zA-Z0-9][a-zA-Z0-9 _-]*`, whole.
+fn plan_name(s: &str) -> bool {
+    let mut bytes = s.bytes();
+    bytes.next().is_some_and(|b| b.is_ascii_alphanumeric()) && bytes.all(|b| b.is_ascii_alphanumeric() || b" _-".contains(&b))
 }
 
 const NAME: Shape = Shape::Str { min: 0, max: 128, pattern: None };
@@ -144,8 +201,12 @@ pub fn check(value: &Value, shape: &Shape, path: &str) -> Result<(), ApiError> {
     let refuse = |message: &str| Err(invalid(path, message));
     match (shape, value) {
         (Shape::Bool, Value::Bool(_)) => Ok(()),
-        (Shape::Long(min) | Shape::Int(min), Value::Number(n)) => {
-            let limit = if matches!(shape, Shape::Int(_)) { i64::from(i32::MAX) } else { i64::MAX };
+        (Shape::Long(min) | Shape::Int(min) | Shape::IntIn(min, _), Value::Number(n)) => {
+            let limit = match shape {
+                Shape::IntIn(_, max) => *max,
+                Shape::Int(_) => i64::from(i32::MAX),
+                _ => i64::MAX,
+            };
             match n.as_i64() {
                 Some(v) if v >= *min && v <= limit => Ok(()),
                 _ => refuse(&format!("must be a whole number from {min} to {limit}")),
@@ -175,6 +236,14 @@ pub fn check(value: &Value, shape: &Shape, path: &str) -> Result<(), ApiError> {
             }
             Ok(())
         }
+        (Shape::Union(members), Value::Object(fields)) => {
+            let set: Vec<&String> = fields.iter().filter(|(_, v)| !v.is_null()).map(|(k, _)| k).collect();
+            if set.len() != 1 {
+                let names: Vec<&str> = members.iter().map(|(m, _)| *m).collect();
+                return refuse(&format!("must set exactly one of {}", names.join(", ")));
+            }
+            check(&Value::Object(fields.clone()), &Shape::Struct(members, &[]), path)
+        }
         (Shape::List { member, min, max }, Value::Array(items)) => {
             if items.len() < *min || items.len() > *max {
                 return refuse(&format!("must hold {min} to {max} items"));
@@ -194,27 +263,36 @@ impl Shape {
     fn noun(&self) -> &'static str {
         match self {
             Shape::Bool => "a boolean",
-            Shape::Long(_) | Shape::Int(_) => "a number",
+            Shape::Long(_) | Shape::Int(_) | Shape::IntIn(..) => "a number",
             Shape::Str { .. } | Shape::Enum(_) => "a string",
-            Shape::Struct(..) | Shape::Map(..) => "an object",
+            Shape::Struct(..) | Shape::Union(_) | Shape::Map(..) => "an object",
             Shape::List { .. } => "a list",
         }
     }
 
     /// As the conformance test writes botocore's shapes: `"boolean"`, `"long min=0"`,
     /// `"string min=0 max=128"`, `"string:A|B"`, structures as objects (required members under
-    /// `"!required"`), lists as `[member, min, max]`, maps as `{"map": value, "key": key}`.
+    /// `"!required"`, a union marked `"!union": true`), lists as `[member, min, max]`, maps as
+    /// `{"map": value, "key": key}`.
     pub fn describe(&self) -> Value {
         match self {
             Shape::Bool => json!("boolean"),
             Shape::Long(min) => json!(format!("long min={min}")),
             Shape::Int(min) => json!(format!("integer min={min}")),
+            Shape::IntIn(min, max) => json!(format!("integer min={min} max={max}")),
             Shape::Str { min, max, pattern } => {
                 let pattern = pattern.map(|p| format!(" pattern={}", p.model())).unwrap_or_default();
                 json!(format!("string min={min} max={max}{pattern}"))
             }
             Shape::Enum(values) => json!(format!("string:{}", values.join("|"))),
             Shape::Struct(members, required) => describe(members, required),
+            Shape::Union(members) => {
+                let mut out = describe(members, &[]);
+                if let Some(map) = out.as_object_mut() {
+                    map.insert("!union".into(), json!(true));
+                }
+                out
+            }
             Shape::List { member, min, max } => json!([member.describe(), min, max]),
             Shape::Map(key, value) => json!({"map": value.describe(), "key": key.describe()}),
         }

@@ -9,6 +9,7 @@ use super::progress::{launch_timeline, terminate_timeline};
 use super::snapshots;
 use crate::ctx::Ctx;
 use crate::fleet::LaunchOutcome;
+use crate::fleet::Quotas;
 use crate::protocol::{json_reply, ApiError, Reply};
 use crate::world::Partition;
 use chrono::{DateTime, Utc};
@@ -27,8 +28,7 @@ fn quota(code: &str, what: String) -> ApiError {
 }
 
 /// The quota checks every new job passes: concurrent jobs and servers in active jobs.
-fn check_job_quotas(ctx: &Ctx, p: &Partition, servers: usize) -> Result<(), ApiError> {
-    let q = ctx.world.quotas.read().clone();
+fn check_job_quotas(q: &Quotas, p: &Partition, servers: usize) -> Result<(), ApiError> {
     let active: Vec<&Job> = p.drs.jobs.iter().filter(|j| j.is_active()).collect();
     if active.len() >= q.concurrent_jobs {
         return Err(quota(
@@ -54,7 +54,8 @@ fn busy_servers(p: &Partition) -> HashSet<String> {
 }
 
 fn new_job(
-    ctx: &Ctx,
+    p: &Partition,
+    at: DateTime<Utc>,
     kind: JobKind,
     tags: crate::fleet::Tags,
     servers: Vec<JobServer>,
@@ -62,10 +63,10 @@ fn new_job(
 ) -> Job {
     let id = crate::ids::job_id();
     Job {
-        arn: format!("arn:aws:drs:{}:{}:job/{id}", ctx.region, ctx.account()),
+        arn: format!("arn:aws:drs:{}:{}:job/{id}", p.region, p.account),
         id,
         kind,
-        created: ctx.now(),
+        created: at,
         status: "PENDING",
         tags,
         servers,
@@ -73,6 +74,81 @@ fn new_job(
         timeline,
         next: 0,
     }
+}
+
+/// What one launch asks for: each server with the recovery snapshot it launches (None: its
+/// latest data), whether it is a drill, and the job's tags.
+pub struct Launch {
+    pub servers: Vec<(String, Option<String>)>,
+    pub drill: bool,
+    pub tags: crate::fleet::Tags,
+}
+
+/// Starts a launch job at `at` in the partition, as StartRecovery does (and a recovery plan's
+/// server step): each server must exist, replicate in the failover direction and be in no
+/// active job; its snapshot must be one DRS still keeps; the job must fit the quotas. The
+/// field names of a refusal are StartRecovery's. Returns the index of the new job.
+pub fn launch(p: &mut Partition, q: &Quotas, at: DateTime<Utc>, want: Launch) -> Result<usize, ApiError> {
+    let ids: Vec<String> = want.servers.iter().map(|(id, _)| id.clone()).collect();
+    let mut points = Vec::with_capacity(ids.len());
+    for (i, (id, chosen)) in want.servers.iter().enumerate() {
+        let Some(s) = p.drs.servers.get(id) else {
+            return Err(invalid("sourceServers", &format!("source server {id} does not exist")));
+        };
+        if s.direction != "FAILOVER" {
+            return Err(conflict(id, "SOURCE_SERVER", format!("Source server {id} replicates in the failback direction")));
+        }
+        points.push(match chosen {
+            None => None,
+            Some(pit) => Some(snapshots::find(s, pit, at).map(|snap| snap.taken).ok_or_else(|| {
+                invalid(
+                    &format!("sourceServers[{i}].recoverySnapshotID"),
+                    &format!("{pit} is not a recovery snapshot of source server {id} (or no longer kept)"),
+                )
+            })?),
+        });
+    }
+    let busy = busy_servers(p);
+    if let Some(id) = ids.iter().find(|id| busy.contains(*id)) {
+        return Err(conflict(id, "SOURCE_SERVER", format!("Source server {id} is already participating in an active job")));
+    }
+    if ids.len() > q.servers_per_job {
+        return Err(quota(
+            "servers-per-job",
+            format!("A job can hold at most {} source servers; {} requested", q.servers_per_job, ids.len()),
+        ));
+    }
+    check_job_quotas(q, p, ids.len())?;
+    let mut launching = Vec::with_capacity(ids.len());
+    for (id, point) in ids.iter().zip(&points) {
+        let mut s = p.drs.servers[id].clone();
+        // A snapshot already taken launches whatever replication does now.
+        if point.is_none() && NOT_LAUNCHABLE.contains(&s.replication_state.as_str()) {
+            s.launch_outcome = LaunchOutcome::Failed;
+            s.failure_reason = Some(format!("No recovery snapshot: data replication state is {}", s.replication_state));
+        }
+        launching.push(s);
+    }
+    let timeline = previous_snapshots(launch_timeline(at, &launching.iter().collect::<Vec<_>>()), &points);
+    let servers = ids
+        .iter()
+        .zip(&points)
+        .map(|(id, point)| JobServer {
+            source_server_id: id.clone(),
+            recovery_instance_id: None,
+            launch_status: "PENDING",
+            snapshot_at: *point,
+        })
+        .collect();
+    let drill = want.drill;
+    let job = new_job(p, at, JobKind::Launch { drill }, want.tags, servers, timeline);
+    for id in &ids {
+        if let Some(s) = p.drs.servers.get_mut(id) {
+            s.last_launch = Some(LastLaunch { job_id: job.id.clone(), drill, at, status: "PENDING" });
+        }
+    }
+    p.drs.jobs.push(job);
+    Ok(p.drs.jobs.len() - 1)
 }
 
 pub fn start_recovery(ctx: &Ctx, body: &Value) -> Result<Reply, ApiError> {
@@ -102,68 +178,11 @@ pub fn start_recovery(ctx: &Ctx, body: &Value) -> Result<Reply, ApiError> {
     }
     let drill = input::opt_bool(body, "isDrill")?.unwrap_or(false);
     let tags = input::tags(body, "tags")?;
+    let quotas = ctx.world.quotas.read().clone();
     with_partition(ctx, |p| {
-        let now = ctx.now();
-        let mut points = Vec::with_capacity(ids.len());
-        for (i, id) in ids.iter().enumerate() {
-            let Some(s) = p.drs.servers.get(id) else {
-                return Err(invalid("sourceServers", &format!("source server {id} does not exist")));
-            };
-            if s.direction != "FAILOVER" {
-                return Err(conflict(id, "SOURCE_SERVER", format!("Source server {id} replicates in the failback direction")));
-            }
-            points.push(match &chosen[i] {
-                None => None,
-                Some(pit) => Some(snapshots::find(s, pit, now).map(|snap| snap.taken).ok_or_else(|| {
-                    invalid(
-                        &format!("sourceServers[{i}].recoverySnapshotID"),
-                        &format!("{pit} is not a recovery snapshot of source server {id} (or no longer kept)"),
-                    )
-                })?),
-            });
-        }
-        let busy = busy_servers(p);
-        if let Some(id) = ids.iter().find(|id| busy.contains(*id)) {
-            return Err(conflict(id, "SOURCE_SERVER", format!("Source server {id} is already participating in an active job")));
-        }
-        let per_job = ctx.world.quotas.read().servers_per_job;
-        if ids.len() > per_job {
-            return Err(quota(
-                "servers-per-job",
-                format!("A job can hold at most {per_job} source servers; {} requested", ids.len()),
-            ));
-        }
-        check_job_quotas(ctx, p, ids.len())?;
-        let mut launching = Vec::with_capacity(ids.len());
-        for (id, point) in ids.iter().zip(&points) {
-            let mut s = p.drs.servers[id].clone();
-            // A snapshot already taken launches whatever replication does now.
-            if point.is_none() && NOT_LAUNCHABLE.contains(&s.replication_state.as_str()) {
-                s.launch_outcome = LaunchOutcome::Failed;
-                s.failure_reason = Some(format!("No recovery snapshot: data replication state is {}", s.replication_state));
-            }
-            launching.push(s);
-        }
-        let timeline = previous_snapshots(launch_timeline(now, &launching.iter().collect::<Vec<_>>()), &points);
-        let servers = ids
-            .iter()
-            .zip(&points)
-            .map(|(id, point)| JobServer {
-                source_server_id: id.clone(),
-                recovery_instance_id: None,
-                launch_status: "PENDING",
-                snapshot_at: *point,
-            })
-            .collect();
-        let job = new_job(ctx, JobKind::Launch { drill }, tags, servers, timeline);
-        for id in &ids {
-            if let Some(s) = p.drs.servers.get_mut(id) {
-                s.last_launch = Some(LastLaunch { job_id: job.id.clone(), drill, at: now, status: "PENDING" });
-            }
-        }
-        let out = json!({ "job": job.to_json() });
-        p.drs.jobs.push(job);
-        Ok(json_reply(202, &out))
+        let want = Launch { servers: ids.into_iter().zip(chosen).collect(), drill, tags };
+        let job = launch(p, &quotas, ctx.now(), want)?;
+        Ok(json_reply(202, &json!({ "job": p.drs.jobs[job].to_json() })))
     })
 }
 
@@ -214,8 +233,9 @@ pub fn terminate(ctx: &Ctx, body: &Value) -> Result<Reply, ApiError> {
                 snapshot_at: None,
             });
         }
-        check_job_quotas(ctx, p, 0)?;
-        let job = new_job(ctx, JobKind::Terminate, Default::default(), servers, terminate_timeline(ctx.now(), ids.len()));
+        check_job_quotas(&ctx.world.quotas.read(), p, 0)?;
+        let now = ctx.now();
+        let job = new_job(p, now, JobKind::Terminate, Default::default(), servers, terminate_timeline(now, ids.len()));
         let out = json!({ "job": job.to_json() });
         p.drs.jobs.push(job);
         Ok(json_reply(200, &out))

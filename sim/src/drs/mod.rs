@@ -10,6 +10,7 @@ pub mod model;
 pub mod page;
 pub mod partition;
 pub mod placement;
+pub mod plans;
 pub mod progress;
 pub mod servers;
 pub mod snapshots;
@@ -21,6 +22,9 @@ use crate::protocol::{ApiError, Reply};
 
 pub fn handle(ctx: &Ctx, op: &str, req: &Request) -> Result<Reply, ApiError> {
     let body = input::body(&req.body)?;
+    if let Some(answer) = plans::handle(ctx, op, &body) {
+        return answer;
+    }
     match op {
         "DescribeSourceServers" => servers::describe(ctx, &body),
         "StartRecovery" => jobs::start_recovery(ctx, &body),

@@ -432,4 +432,6 @@ pub struct DrsState {
     /// In creation order (DescribeJobs answers newest first).
     pub jobs: Vec<Job>,
     pub recovery_instances: BTreeMap<String, RecoveryInstance>,
+    /// Recovery plans, their executions and client tokens (`plans/`).
+    pub plans: super::plans::PlanState,
 }

@@ -1,5 +1,5 @@
 //! The caller's DRS partition, brought up to the simulator's clock before an operation
-//! reads or changes it.
+//! reads or changes it: its jobs, then its recovery plans' executions.
 
 use super::progress;
 use crate::ctx::Ctx;
@@ -17,6 +17,8 @@ pub fn with_partition<T>(ctx: &Ctx, f: impl FnOnce(&mut Partition) -> Result<T, 
             format!("Account {} is not initialized for Elastic Disaster Recovery in {}", ctx.account(), ctx.region),
         ));
     }
-    progress::advance(&mut p, ctx.now());
+    let now = ctx.now();
+    progress::advance(&mut p, now);
+    super::plans::progress::advance(&mut p, &ctx.world.quotas.read(), now);
     f(&mut p)
 }

@@ -1,5 +1,5 @@
 //! TagResource, UntagResource and ListTagsForResource on `/tags/{resourceArn}` for source
-//! servers, jobs and recovery instances.
+//! servers, jobs, recovery instances, recovery plans and their executions.
 
 use super::input;
 use super::partition::with_partition;
@@ -21,6 +21,8 @@ fn tags_of<'a>(p: &'a mut Partition, arn: &str) -> Option<&'a mut Tags> {
         "source-server" => p.drs.servers.get_mut(id).map(|s| &mut s.tags),
         "job" => p.drs.jobs.iter_mut().find(|j| j.id == id).map(|j| &mut j.tags),
         "recovery-instance" => p.drs.recovery_instances.get_mut(id).map(|r| &mut r.tags),
+        "recovery-plan" => p.drs.plans.plans.iter_mut().find(|x| x.arn == arn).map(|x| &mut x.tags),
+        "recovery-plan-execution" => p.drs.plans.executions.iter_mut().find(|x| x.arn == arn).map(|x| &mut x.tags),
         _ => None,
     }
 }

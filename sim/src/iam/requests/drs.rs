@@ -2,6 +2,13 @@
 //! recovery instances or a job act on each one's ARN with its tags as `aws:ResourceTag/*`;
 //! the tag calls act on the ARN in their path, TagResource with its tags as
 //! `aws:RequestTag/*` and `aws:TagKeys`, UntagResource with its keys as `aws:TagKeys`.
+//! Recovery plans (the Service Authorization Reference's `recovery-plan` and
+//! `recovery-plan-execution` resource types): ListRecoveryPlans acts on `*`; CreateRecoveryPlan
+//! on `*` with its tags as `aws:RequestTag/*`, and, when it tags the plan, `drs:TagResource` on
+//! the plan it makes with `drs:CreateAction`; a plan's and its steps' operations act on the
+//! plan (a step's ARN is written under its plan's); an execution's and its steps' on the
+//! execution; StartRecoveryPlanExecution on the plan, with the execution's tags as
+//! `aws:RequestTag/*`; ListRecoveryPlanExecutions on the plan it filters by, else `*`.
 
 use super::Call;
 use crate::fleet::Tags;
@@ -10,7 +17,7 @@ use crate::world::Partition;
 use serde_json::Value;
 
 /// The calls on `*` (their resources are not read, nor the partition locked).
-const ON_EVERYTHING: [&str; 3] = ["DescribeSourceServers", "DescribeJobs", "DescribeRecoveryInstances"];
+const ON_EVERYTHING: [&str; 4] = ["DescribeSourceServers", "DescribeJobs", "DescribeRecoveryInstances", "ListRecoveryPlans"];
 
 pub fn requests(call: &Call) -> Vec<AuthRequest> {
     if ON_EVERYTHING.contains(&call.operation) {
@@ -54,6 +61,50 @@ pub fn requests(call: &Call) -> Vec<AuthRequest> {
         "DescribeJobLogItems" => {
             one(&body, "jobID").map(|id| vec![on(arn("job", id), Context::default())]).unwrap_or_else(|| call.on_everything())
         }
+        "CreateRecoveryPlan" => {
+            let tags = tags_in(&body);
+            let mut out = vec![AuthRequest::new(&action, "*", Context::default().request_tags(&tags))];
+            if !tags.is_empty() {
+                // The plan the call makes: its id follows from the client token.
+                let id = match body["clientToken"].as_str().filter(|t| !t.is_empty()) {
+                    Some(token) => crate::drs::plans::planned_id(call.account(), call.region, token),
+                    None => "*".into(),
+                };
+                let context = Context::default().request_tags(&tags).with("drs:CreateAction", "CreateRecoveryPlan");
+                out.push(AuthRequest::new("drs:TagResource", arn("recovery-plan", &id), context));
+            }
+            out
+        }
+        "GetRecoveryPlan"
+        | "UpdateRecoveryPlan"
+        | "DeleteRecoveryPlan"
+        | "CreateRecoveryPlanStep"
+        | "ListRecoveryPlanSteps"
+        | "ReorderRecoveryPlanSteps" => one(&body, "recoveryPlanArn")
+            .map(|a| vec![on(a.to_owned(), Context::default())])
+            .unwrap_or_else(|| call.on_everything()),
+        "StartRecoveryPlanExecution" => one(&body, "recoveryPlanArn")
+            .map(|a| vec![on(a.to_owned(), Context::default().request_tags(&tags_in(&body)))])
+            .unwrap_or_else(|| call.on_everything()),
+        "ListRecoveryPlanExecutions" => one(&body, "recoveryPlanArn")
+            .map(|a| vec![on(a.to_owned(), Context::default())])
+            .unwrap_or_else(|| call.on_everything()),
+        "GetRecoveryPlanStep" | "UpdateRecoveryPlanStep" | "DeleteRecoveryPlanStep" => one(&body, "recoveryPlanStepArn")
+            .and_then(crate::drs::plans::parent_of_step)
+            .map(|a| vec![on(a.to_owned(), Context::default())])
+            .unwrap_or_else(|| call.on_everything()),
+        "GetRecoveryPlanExecution"
+        | "CancelRecoveryPlanExecution"
+        | "DeleteRecoveryPlanExecution"
+        | "ListRecoveryPlanExecutionSteps" => one(&body, "recoveryPlanExecutionArn")
+            .map(|a| vec![on(a.to_owned(), Context::default())])
+            .unwrap_or_else(|| call.on_everything()),
+        "GetRecoveryPlanExecutionStep" | "UpdateRecoveryPlanExecutionStep" | "RetryRecoveryPlanExecutionStep" => {
+            one(&body, "recoveryPlanExecutionStepArn")
+                .and_then(crate::drs::plans::parent_of_step)
+                .map(|a| vec![on(a.to_owned(), Context::default())])
+                .unwrap_or_else(|| call.on_everything())
+        }
         "TagResource" | "UntagResource" | "ListTagsForResource" => {
             let path = call.request.path.strip_prefix("/tags/").unwrap_or_default();
             let resource = percent_encoding::percent_decode_str(path).decode_utf8_lossy().to_string();
@@ -63,6 +114,11 @@ pub fn requests(call: &Call) -> Vec<AuthRequest> {
     }
 }
 
+/// The `tags` map of a request body.
+fn tags_in(body: &Value) -> Tags {
+    body["tags"].as_object().into_iter().flatten().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned())).collect()
+}
+
 fn one<'a>(body: &'a Value, field: &str) -> Option<&'a str> {
     body[field].as_str().filter(|s| !s.is_empty())
 }
@@ -70,15 +126,7 @@ fn one<'a>(body: &'a Value, field: &str) -> Option<&'a str> {
 /// The tags a TagResource sets, or the keys an UntagResource removes.
 fn tag_context(call: &Call, body: &Value) -> Context {
     match call.operation {
-        "TagResource" => {
-            let tags: Tags = body["tags"]
-                .as_object()
-                .into_iter()
-                .flatten()
-                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
-                .collect();
-            Context::default().request_tags(&tags)
-        }
+        "TagResource" => Context::default().request_tags(&tags_in(body)),
         "UntagResource" => {
             let keys: Vec<String> = form_urlencoded::parse(call.request.query.as_bytes())
                 .filter(|(k, _)| k == "tagKeys")
@@ -97,6 +145,8 @@ fn tags_of(p: &Partition, arn: &str) -> Tags {
         "source-server" => p.drs.servers.get(id).map(|s| &s.tags),
         "job" => p.drs.jobs.iter().find(|j| j.id == id).map(|j| &j.tags),
         "recovery-instance" => p.drs.recovery_instances.get(id).map(|r| &r.tags),
+        "recovery-plan" => p.drs.plans.plans.iter().find(|x| x.arn == arn).map(|x| &x.tags),
+        "recovery-plan-execution" => p.drs.plans.executions.iter().find(|x| x.arn == arn).map(|x| &x.tags),
         _ => None,
     };
     tags.cloned().unwrap_or_default()
