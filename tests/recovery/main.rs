@@ -29,6 +29,7 @@ mod objectives;
 mod outage;
 mod payload;
 mod pitr;
+mod pitr_expiry;
 mod policies;
 mod readiness;
 mod real;

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 
 /// (snapshot id, taken) of each server's newest snapshot before `before`, by server id, from
 /// every partition's DescribeRecoverySnapshots (all of them, oldest first), chosen here.
-async fn newest_before(r: &Rig, before: DateTime<Utc>) -> BTreeMap<String, (String, DateTime<Utc>)> {
+pub(crate) async fn newest_before(r: &Rig, before: DateTime<Utc>) -> BTreeMap<String, (String, DateTime<Utc>)> {
     let mut out = BTreeMap::new();
     for p in r.clients.config().partitions() {
         let drs = r.clients.drs(&p).await.unwrap();
@@ -40,7 +40,7 @@ async fn newest_before(r: &Rig, before: DateTime<Utc>) -> BTreeMap<String, (Stri
 }
 
 /// Each recovery instance's point in time, by source server id, as the simulator holds it.
-async fn launched_points(r: &Rig) -> BTreeMap<String, DateTime<Utc>> {
+pub(crate) async fn launched_points(r: &Rig) -> BTreeMap<String, DateTime<Utc>> {
     r.recovery_instances()
         .await
         .iter()
@@ -52,14 +52,14 @@ async fn launched_points(r: &Rig) -> BTreeMap<String, DateTime<Utc>> {
 }
 
 /// The id of the demo server `host`.
-async fn id_of(r: &Rig, host: &str) -> String {
+pub(crate) async fn id_of(r: &Rig, host: &str) -> String {
     let v = r.control.ok("GET", "servers", None).await.unwrap();
     let all = v["servers"].as_array().or(v.as_array()).cloned().unwrap_or_default();
     let s = all.iter().find(|s| s["sourceProperties"]["identificationHints"]["hostname"] == host).unwrap();
     s["sourceServerID"].as_str().unwrap().to_owned()
 }
 
-fn at(t: DateTime<Utc>) -> String {
+pub(crate) fn at(t: DateTime<Utc>) -> String {
     drs_module::time::secs(&t)
 }
 

@@ -11,8 +11,8 @@ pub mod record;
 pub mod store;
 
 pub use record::{
-    Approval, CleanupPass, CleanupState, Crossing, Decision, GateAnswer, GateAsked, GivenUp, RunEnd, RunKey, RunListing,
-    RunRecord, RECORD_VERSION,
+    Approval, CleanupPass, CleanupState, Crossing, Decision, GateAnswer, GateAsked, GivenUp, Repointed, RunEnd, RunKey,
+    RunListing, RunRecord, RECORD_VERSION,
 };
 pub use store::{Ledger, LedgerError, Opened};
 

@@ -108,6 +108,7 @@ mod tests {
             busy: Default::default(),
             down: Default::default(),
             lost: Default::default(),
+            repointed: Default::default(),
             end: None,
             cleanup: Default::default(),
         };

@@ -120,6 +120,10 @@ pub struct RunRecord {
     /// when. No later check starts them.
     #[serde(default)]
     pub lost: BTreeMap<String, DateTime<Utc>>,
+    /// Recovery snapshots chosen when the run was planned that DRS no longer kept when their
+    /// wave started, by source server id: what replaced each (`pitr::recheck`). Decided once.
+    #[serde(default)]
+    pub repointed: BTreeMap<String, Repointed>,
     /// Set once, by the first call that finds the run ended.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end: Option<RunEnd>,
@@ -227,6 +231,20 @@ pub struct GivenUp {
     /// `account/region`.
     pub partition: String,
     pub reason: String,
+}
+
+/// A server's recovery snapshot replaced when its wave started: the one chosen at planning
+/// (`was`), gone by then, and the newest DRS still kept from before the time (`now`), or none.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Repointed {
+    pub was: crate::pitr::RecoveryPoint,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub now: Option<crate::pitr::RecoveryPoint>,
+    /// Why none replaced it (when `now` is none).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub why: String,
+    pub at: DateTime<Utc>,
 }
 
 /// The key of a wave's server in `given_up` and `busy`: `<wave index>/<source server id>`.

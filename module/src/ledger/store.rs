@@ -9,8 +9,8 @@
 use super::plan::{self, PlanChunk};
 use super::read;
 use super::record::{
-    resource_pk, wave_server_key, CleanupPass, Crossing, GateAnswer, GateAsked, GivenUp, RunEnd, RunKey, RunListing, RunRecord,
-    RECORD_VERSION, RUN_PREFIX,
+    resource_pk, wave_server_key, CleanupPass, Crossing, GateAnswer, GateAsked, GivenUp, Repointed, RunEnd, RunKey, RunListing,
+    RunRecord, RECORD_VERSION, RUN_PREFIX,
 };
 use crate::aws::errors::AwsError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
@@ -241,6 +241,12 @@ impl Ledger {
     /// one that holds.
     pub async fn hold(&self, key: &RunKey, w: usize, until: DateTime<Utc>) -> Result<DateTime<Utc>, LedgerError> {
         self.set_once(key, &["holds", &w.to_string()], &until, |r| r.hold(w)).await
+    }
+
+    /// Records what replaced server `id`'s recovery snapshot, unless a check did already;
+    /// returns the record that holds.
+    pub async fn repoint(&self, key: &RunKey, id: &str, repointed: &Repointed) -> Result<Repointed, LedgerError> {
+        self.set_once(key, &["repointed", id], repointed, |r| r.repointed.get(id).cloned()).await
     }
 
     /// The attribute at `path` (names from the record's top: `["end"]`, `["gates", "2"]`) set

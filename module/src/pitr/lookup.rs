@@ -63,40 +63,12 @@ pub async fn find(clients: &Clients, before: DateTime<Utc>, servers: &[ServerRef
 }
 
 async fn one(clients: &Clients, p: &Partition, s: &ServerRef, before: DateTime<Utc>) -> One {
-    let drs = match clients.drs(p).await {
-        Ok(drs) => drs,
-        Err(e) => return One::Unread(format!("{e:#}")),
+    let (listed, kept) = match before_time(clients, p, &s.source_server_id, before).await {
+        Ok(found) => found,
+        Err(Unlisted::Refused(why)) => return One::None(why),
+        Err(Unlisted::Unread(why)) => return One::Unread(why),
     };
-    // DRS's filter takes the time as written (fractions of a second included); the strict
-    // comparison is ours.
-    let to = before.to_rfc3339_opts(SecondsFormat::AutoSi, true);
-    let filters = DescribeRecoverySnapshotsRequestFilters::builder().to_date_time(to).build();
-    let mut pages = drs
-        .describe_recovery_snapshots()
-        .source_server_id(&s.source_server_id)
-        .filters(filters)
-        .order(RecoverySnapshotsOrder::Desc)
-        .max_results(PAGE)
-        .into_paginator()
-        .send();
-    let (mut newest, mut kept) = (None::<RecoveryPoint>, 0usize);
-    while let Some(page) = pages.next().await {
-        let page = match page {
-            Ok(page) => page,
-            Err(e) if e.as_service_error().is_some_and(|x| x.is_validation_exception()) => {
-                return One::None(format!("DRS refused to list its recovery snapshots: {}", AwsError::from_sdk(OP, &e)))
-            }
-            Err(e) => return One::Unread(AwsError::from_sdk(OP, &e).to_string()),
-        };
-        for snap in page.items() {
-            kept += 1;
-            let Some(taken) = snap.timestamp().or(Some(snap.expected_timestamp())).and_then(parse) else { continue };
-            if taken < before && newest.as_ref().is_none_or(|n| taken > n.taken) {
-                newest = Some(RecoveryPoint { snapshot_id: snap.snapshot_id().to_owned(), taken });
-            }
-        }
-    }
-    match newest {
+    match listed.into_iter().next() {
         Some(point) => One::Point(point),
         None if kept == 0 => One::None(format!(
             "DRS keeps no recovery snapshot of it from before {} (its oldest kept is later, or it has none yet)",
@@ -106,6 +78,99 @@ async fn one(clients: &Clients, p: &Partition, s: &ServerRef, before: DateTime<U
             One::None(format!("none of its {kept} recovery snapshots listed was taken before {}", crate::time::secs(&before)))
         }
     }
+}
+
+/// The recovery snapshots of server `id` DRS keeps from before `before`, newest first, and
+/// how many it listed in all.
+async fn before_time(
+    clients: &Clients,
+    p: &Partition,
+    id: &str,
+    before: DateTime<Utc>,
+) -> Result<(Vec<RecoveryPoint>, usize), Unlisted> {
+    let drs = clients.drs(p).await.map_err(|e| Unlisted::Unread(format!("{e:#}")))?;
+    // DRS's filter takes the time as written (fractions of a second included); the strict
+    // comparison is ours.
+    let to = before.to_rfc3339_opts(SecondsFormat::AutoSi, true);
+    let filters = DescribeRecoverySnapshotsRequestFilters::builder().to_date_time(to).build();
+    let mut pages = drs
+        .describe_recovery_snapshots()
+        .source_server_id(id)
+        .filters(filters)
+        .order(RecoverySnapshotsOrder::Desc)
+        .max_results(PAGE)
+        .into_paginator()
+        .send();
+    let (mut listed, mut kept) = (vec![], 0usize);
+    while let Some(page) = pages.next().await {
+        let page = match page {
+            Ok(page) => page,
+            Err(e) if e.as_service_error().is_some_and(|x| x.is_validation_exception()) => {
+                return Err(Unlisted::Refused(format!(
+                    "DRS refused to list its recovery snapshots: {}",
+                    AwsError::from_sdk(OP, &e)
+                )))
+            }
+            Err(e) => return Err(Unlisted::Unread(AwsError::from_sdk(OP, &e).to_string())),
+        };
+        for snap in page.items() {
+            kept += 1;
+            let Some(taken) = snap.timestamp().or(Some(snap.expected_timestamp())).and_then(parse) else { continue };
+            if taken < before {
+                listed.push(RecoveryPoint { snapshot_id: snap.snapshot_id().to_owned(), taken });
+            }
+        }
+    }
+    listed.sort_by(|a, b| b.taken.cmp(&a.taken).then_with(|| a.snapshot_id.cmp(&b.snapshot_id)));
+    Ok((listed, kept))
+}
+
+/// Why a server's snapshots were not listed.
+enum Unlisted {
+    /// DRS refused (a server it does not know, say).
+    Refused(String),
+    /// The call failed after the SDK's retries.
+    Unread(String),
+}
+
+/// A chosen recovery snapshot, looked for again when its wave starts.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Recheck {
+    /// DRS still keeps it.
+    Kept,
+    /// DRS no longer keeps it (retention passed it, behind a long gate): the newest it keeps
+    /// from before the time.
+    Replaced(RecoveryPoint),
+    /// DRS keeps none from before the time any more.
+    Gone(String),
+    /// The snapshots could not be read.
+    Unread(String),
+}
+
+/// Whether DRS still keeps each server's `chosen` snapshot, and if not, which one replaces it.
+pub async fn recheck(
+    clients: &Clients,
+    p: &Partition,
+    before: DateTime<Utc>,
+    chosen: &[(String, RecoveryPoint)],
+) -> Vec<(String, Recheck)> {
+    let items: Vec<(Partition, &(String, RecoveryPoint))> = chosen.iter().map(|c| (p.clone(), c)).collect();
+    crate::aws::fanout::by_partition(clients, items, |p, (id, point)| async move {
+        let verdict = match before_time(clients, &p, id, before).await {
+            Err(Unlisted::Unread(why)) => Recheck::Unread(why),
+            Err(Unlisted::Refused(why)) => Recheck::Gone(why),
+            Ok((listed, _)) if listed.iter().any(|l| l.snapshot_id == point.snapshot_id) => Recheck::Kept,
+            Ok((listed, kept)) => match listed.into_iter().next() {
+                Some(newest) => Recheck::Replaced(newest),
+                None => Recheck::Gone(format!(
+                    "none of its {kept} recovery snapshots kept now was taken before {}",
+                    crate::time::secs(&before)
+                )),
+            },
+        };
+        (id.clone(), verdict)
+    })
+    .await
 }
 
 const OP: &str = "drs:DescribeRecoverySnapshots";

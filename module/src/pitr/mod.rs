@@ -2,11 +2,14 @@
 //! `RecoverBefore` (the newest one DRS kept that was taken before that time), found for every
 //! server of the group across accounts and regions (`lookup.rs`). The choice is made once, when
 //! the run is planned, and kept in the run's plan (`recovery::payload`), so that a re-delivered
-//! activate or a later wave launches the same snapshot.
+//! activate or a later wave launches the same snapshot. One exception: a snapshot DRS no
+//! longer keeps when its wave starts (retention passed it, behind a long gate) is replaced by
+//! the newest one DRS still keeps from before the time (`lookup::recheck`), once, recorded in
+//! the run's ledger record (`recovery::repoint`).
 
 mod lookup;
 
-pub use lookup::{find, Found, Missing};
+pub use lookup::{find, recheck, Found, Missing, Recheck};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

@@ -20,6 +20,7 @@ pub mod progress;
 pub mod recovered;
 pub mod reference;
 pub mod replicate;
+pub mod repoint;
 pub mod run;
 pub mod start;
 pub mod status;

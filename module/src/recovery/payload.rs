@@ -87,6 +87,10 @@ pub struct Payload {
     /// run without one launches its latest data (`onNotReady: warn`).
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub points: std::collections::BTreeMap<String, crate::pitr::RecoveryPoint>,
+    /// Whether a server whose snapshot DRS no longer keeps when its wave starts, with none
+    /// left from before the time, launches its latest data (`onNotReady: warn`) or is given up.
+    #[serde(rename = "pitLatest", default, skip_serializing_if = "std::ops::Not::not")]
+    pub latest_without_point: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -286,6 +290,7 @@ mod tests {
             targets: Targets::default(),
             recover_before: None,
             points: Default::default(),
+            latest_without_point: false,
         }
     }
 

@@ -60,6 +60,7 @@ pub fn record_of(resource: &DrsResource, payload: &Payload) -> RunRecord {
         busy: Default::default(),
         down: Default::default(),
         lost: Default::default(),
+        repointed: Default::default(),
         end: None,
         partitions: payload.partitions.clone(),
         cleanup: Default::default(),
@@ -171,6 +172,8 @@ pub async fn load(clients: &Clients, key: &ledger::RunKey) -> Result<Loaded, Loa
     if !same {
         return Err(bad("it does not match the run's record (written by hand?)".into()));
     }
+    let mut plan = plan;
+    super::repoint::apply(&mut plan, &record);
     Ok(Loaded { record, plan })
 }
 

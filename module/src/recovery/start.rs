@@ -162,6 +162,10 @@ async fn start_in(
                 continue;
             }
             Sent::Conflict { server, message } => (server, message),
+            Sent::Invalid(e) => {
+                resend_repointed(c, w, p, &chunk, drill, job_tags, e, &mut out).await?;
+                continue;
+            }
         };
         // One or more servers are in another active job: find which, start the others.
         let mut busy = busy_in(clients, p, payload.run()).await?;
@@ -187,9 +191,60 @@ async fn start_in(
             Sent::Refused(why) | Sent::Conflict { message: why, .. } => {
                 out.waiting.push(format!("{p}: {} servers wait: {why}", free.len()))
             }
+            Sent::Invalid(e) => resend_repointed(c, w, p, &free, drill, job_tags, e, &mut out).await?,
         }
     }
     Ok(out)
+}
+
+/// A chunk StartRecovery refused as invalid: when snapshots it names are no longer kept,
+/// they are replaced (`repoint.rs`) and the chunk is sent again with the replacements;
+/// otherwise the refusal fails the run, as it would have.
+#[allow(clippy::too_many_arguments)]
+async fn resend_repointed(
+    c: &Check<'_>,
+    w: usize,
+    p: &Partition,
+    chunk: &[&String],
+    drill: bool,
+    job_tags: &HashMap<String, String>,
+    refusal: anyhow::Error,
+    out: &mut Started,
+) -> anyhow::Result<()> {
+    let r = super::repoint::replace(c, w, p, chunk).await;
+    if !r.unrecorded.is_empty() {
+        out.waiting.push(format!(
+            "{p}: {} servers wait: recovery snapshots no longer kept could not be replaced in the run's record yet \
+             (retried next check): {}",
+            chunk.len(),
+            r.unrecorded.join("; ")
+        ));
+        return Ok(());
+    }
+    if r.changed == 0 {
+        return Err(refusal);
+    }
+    let given: HashSet<&str> = r.gave_up.iter().map(|f| f.source_server_id.as_str()).collect();
+    let rest: Vec<&String> = chunk.iter().copied().filter(|id| !given.contains(id.as_str())).collect();
+    out.gave_up.extend(r.gave_up);
+    if rest.is_empty() {
+        return Ok(());
+    }
+    let mut points = c.payload.points.clone();
+    for id in chunk {
+        match r.points.get(id.as_str()) {
+            Some(point) => _ = points.insert((*id).clone(), point.clone()),
+            None => _ = points.remove(id.as_str()),
+        }
+    }
+    match send(c.clients, p, &rest, drill, job_tags, &points).await? {
+        Sent::Job(id) => started(out, c.payload, &c.payload.waves[w].name, p, id, rest.len()),
+        Sent::Refused(why) | Sent::Conflict { message: why, .. } => {
+            out.waiting.push(format!("{p}: {} servers wait: {why}", rest.len()))
+        }
+        Sent::Invalid(e) => return Err(e),
+    }
+    Ok(())
 }
 
 /// What StartRecovery answered for one chunk.
@@ -202,6 +257,9 @@ enum Sent {
         server: Option<String>,
         message: String,
     },
+    /// Refused (not for quotas or a busy server, not transiently) while it names recovery
+    /// snapshots: one may no longer be kept.
+    Invalid(anyhow::Error),
 }
 
 /// StartRecovery for `ids`; a server with a recovery point in the run's plan launches that
@@ -244,6 +302,12 @@ async fn send(
             // the next check, which finds the job by its tags if the call was applied after all.
             _ => match AwsError::from_sdk("drs:StartRecovery", &e) {
                 a if a.is_transient() => Ok(Sent::Refused(format!("StartRecovery did not go through, retried next check: {a}"))),
+                // StartRecovery's model lists no error for a snapshot no longer kept (the
+                // simulator answers ValidationException): any other refusal of a chunk that
+                // names snapshots has them looked at again before it fails the run.
+                _ if ids.iter().any(|id| points.contains_key(id.as_str())) => {
+                    Ok(Sent::Invalid(failed(p, "drs:StartRecovery", &e)))
+                }
                 _ => Err(failed(p, "drs:StartRecovery", &e)),
             },
         },

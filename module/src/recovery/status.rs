@@ -36,7 +36,11 @@ pub async fn check(clients: &Clients, payload: &Payload, record: &RunRecord) -> 
         waves: vec![],
         started_jobs: vec![],
         unreachable: outages.list(payload),
-        warnings: super::recovered::line(&payload.recovered).into_iter().chain(super::points::warnings(payload)).collect(),
+        warnings: super::recovered::line(&payload.recovered)
+            .into_iter()
+            .chain(super::points::warnings(payload))
+            .chain(super::repoint::warnings(payload, record))
+            .collect(),
     };
     let hooks = match (&payload.tenant, payload.hooks.is_empty()) {
         (Some(t), false) => Some(crate::hooks::runner::load(clients.config(), t, &payload.hooks).await?),

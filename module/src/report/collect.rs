@@ -117,7 +117,8 @@ pub async fn resource(
                         .get(id.as_str())
                         .map(|r| r.to_string())
                         .or_else(|| given_up(record, w, id).map(|r| format!("given up: {r}")))
-                        .or_else(|| skip_hook(record, w, id).map(|h| format!("skipped by hook {h}"))),
+                        .or_else(|| skip_hook(record, w, id).map(|h| format!("skipped by hook {h}")))
+                        .or_else(|| record.and_then(|r| r.repointed.get(id)).map(crate::recovery::repoint::note)),
                     rpo_s: started_run.zip(snapshot).map(|(a, b)| crate::objectives::rpo_seconds(a, b)),
                     snapshot,
                 });

@@ -59,7 +59,7 @@ pub fn past(body: &[u8], limit: usize) -> Option<Deep> {
                     let member = member.map(|(a, z)| {
                         let key = serde_json::from_slice::<String>(&body[a - 1..=z])
                             .unwrap_or_else(|_| String::from_utf8_lossy(&body[a..z]).into_owned());
-                        key.chars().take(64).collect()
+                        cut(key)
                     });
                     return Some(Deep { depth, member });
                 }
@@ -69,6 +69,17 @@ pub fn past(body: &[u8], limit: usize) -> Option<Deep> {
         }
     }
     None
+}
+
+/// Characters of a member's name an error cites; a longer name is cut there and marked so.
+pub const NAMED_CHARS: usize = 64;
+
+/// `key`, or its first `NAMED_CHARS` characters and `…` when it is longer.
+fn cut(key: String) -> String {
+    match key.char_indices().nth(NAMED_CHARS) {
+        Some((at, _)) => format!("{}…", &key[..at]),
+        None => key,
+    }
 }
 
 #[cfg(test)]
@@ -86,5 +97,16 @@ mod tests {
         let escaped = past(br#"{"a\u0041]b": [[1]]}"#, 2).unwrap();
         assert_eq!((escaped.member.as_deref(), escaped.within()), (Some("aA]b"), " (in 'aA]b')".to_owned()));
         assert_eq!(past(b"[[[1]]]", 2), Some(Deep { depth: 3, member: None }));
+    }
+
+    #[test]
+    fn a_long_member_name_is_cut_and_marked_so() {
+        let long = "k".repeat(super::NAMED_CHARS) + "é-and-more";
+        let body = format!(r#"{{"{long}": [[1]]}}"#);
+        let deep = past(body.as_bytes(), 2).unwrap();
+        assert_eq!(deep.member, Some("k".repeat(super::NAMED_CHARS) + "…"));
+        let exact = "k".repeat(super::NAMED_CHARS);
+        let body = format!(r#"{{"{exact}": [[1]]}}"#);
+        assert_eq!(past(body.as_bytes(), 2).unwrap().member, Some(exact), "a name of the limit's length is whole");
     }
 }

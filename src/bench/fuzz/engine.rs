@@ -357,6 +357,18 @@ const PROSE: &[&str] = &[
     "column",
 ];
 
+/// The stems of quoted citations cut short and marked so (`'stem…'`), at least 16 characters.
+fn cut_citations(error: &str) -> impl Iterator<Item = &str> {
+    let pieces: Vec<&str> = error.split("…'").collect();
+    // Every piece but the last ends where a mark was.
+    let marked = pieces.len().saturating_sub(1);
+    pieces
+        .into_iter()
+        .take(marked)
+        .filter_map(|before| before.rsplit_once('\'').map(|(_, stem)| stem))
+        .filter(|stem| stem.chars().count() >= 16)
+}
+
 /// What "names the field" means, for every target:
 /// - the error cites a field by name: a word of the error (split on anything but letters,
 ///   digits, `_` and `-`, compared without case) is an object key of the seeds, of the input
@@ -365,7 +377,8 @@ const PROSE: &[&str] = &[
 ///   made of such words;
 /// - or the input has no fields to name: its root is not what the document's is (an object;
 ///   a manifest's, an array), or its text is not JSON, and the error names the document
-///   (`target.document`) or the position (`line N`).
+///   (`target.document`) or the position (`line N`);
+/// - or a long key is cited cut, the cut marked (`'stem…'`), and the stem begins a key.
 pub fn names_field(error: &str, corpus: &Corpus, input: &Mutant, target: &Target) -> bool {
     let mut input_keys = BTreeSet::new();
     collect_keys(&input.value, &mut input_keys);
@@ -377,6 +390,10 @@ pub fn names_field(error: &str, corpus: &Corpus, input: &Mutant, target: &Target
             collect_keys(&parsed, &mut raw_keys);
             let lower = error.to_ascii_lowercase();
             if raw_keys.iter().any(|k| lower.contains(&format!("'{k}'")) || lower.contains(&format!("`{k}`"))) {
+                return true;
+            }
+            // A long key cited cut, its cut marked (`'abc…'`): named if it begins a key.
+            if cut_citations(&lower).any(|stem| raw_keys.iter().any(|k| k.len() > stem.len() && k.starts_with(stem))) {
                 return true;
             }
             input_keys.extend(raw_keys);

@@ -303,6 +303,20 @@ fn a_key_made_by_a_raw_mutation_counts_as_named() {
     assert!(!names_field("at /elsewhere: not a known parameter", &corpus, &input, &target));
 }
 
+/// A long key the simulator cites cut, marked with `…`, is named when the cut begins a key of
+/// the input; a cut that begins none, or one too short to tell, is not.
+#[test]
+fn a_long_key_cited_cut_and_marked_is_named() {
+    let long = format!("{}zz", "k".repeat(70));
+    let corpus = Corpus { names: vec!["a".into()], values: vec![json!({"hooks": 1})], keys: ["hooks".to_owned()].into() };
+    let target = Target { text: true, ..synthetic(|| Box::new(|_, _| Verdict::Accepted)) };
+    let input = Mutant { value: json!({"hooks": 1}), text: format!(r#"{{"{long}": [[[1]]]}}"#) };
+    let cited = |stem: &str| format!("SerializationException: the body nests 4 levels deep (in '{stem}…'), over 3");
+    assert!(names_field(&cited(&"k".repeat(64)), &corpus, &input, &target));
+    assert!(!names_field(&cited(&"q".repeat(64)), &corpus, &input, &target), "begins no key");
+    assert!(!names_field(&cited("kkkk"), &corpus, &input, &target), "too short to tell");
+}
+
 /// Not a check, a tool: replays inputs the bench reported (`PROBE=<target>:<input>,...`, the
 /// bench's default seed) twenty times each and prints their size and times, as the bench times
 /// them. `PROBE=http-route:969398 cargo test --release --bin drs-orch replay -- --ignored --nocapture`
