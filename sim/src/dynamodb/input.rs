@@ -6,41 +6,58 @@
 
 use super::error::DdbError;
 use super::value::WireItem;
+use serde::de::IgnoredAny;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
 pub type Names = BTreeMap<String, String>;
 
-/// Members every operation may carry that the simulator accepts and does not model.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct Legacy {
-    pub expected: Option<serde_json::Value>,
-    pub attribute_updates: Option<serde_json::Value>,
-    pub attributes_to_get: Option<serde_json::Value>,
-    pub key_conditions: Option<serde_json::Value>,
-    pub query_filter: Option<serde_json::Value>,
-    pub conditional_operator: Option<serde_json::Value>,
-}
+/// The legacy members a request carried, by name (read as `IgnoredAny`: present or not, and
+/// never built: a flattened struct made serde buffer every unknown member, a megabyte of
+/// nesting read into a tree, only to be dropped).
+#[derive(Debug, Clone, Copy)]
+pub struct Legacy([(&'static str, bool); 6]);
 
 impl Legacy {
     /// Refuses the pre-expression parameters, which the simulator does not serve.
     pub fn refuse(&self) -> Result<(), DdbError> {
-        let named = [
-            ("Expected", &self.expected),
-            ("AttributeUpdates", &self.attribute_updates),
-            ("AttributesToGet", &self.attributes_to_get),
-            ("KeyConditions", &self.key_conditions),
-            ("QueryFilter", &self.query_filter),
-            ("ConditionalOperator", &self.conditional_operator),
-        ];
-        match named.iter().find(|(_, v)| v.is_some()) {
+        match self.0.iter().find(|(_, present)| *present) {
             Some((name, _)) => Err(DdbError::Validation(format!(
                 "The legacy parameter {name} is not served by this simulator; use the expression parameters"
             ))),
             None => Ok(()),
         }
     }
+}
+
+/// A request shape with the legacy members every operation may carry that the simulator
+/// accepts and does not model (`legacy()` says which it carried).
+macro_rules! with_legacy {
+    ($(#[$meta:meta])* pub struct $name:ident { $($(#[$fmeta:meta])* pub $field:ident: $ty:ty,)* }) => {
+        $(#[$meta])*
+        pub struct $name {
+            $($(#[$fmeta])* pub $field: $ty,)*
+            pub expected: Option<IgnoredAny>,
+            pub attribute_updates: Option<IgnoredAny>,
+            pub attributes_to_get: Option<IgnoredAny>,
+            pub key_conditions: Option<IgnoredAny>,
+            pub query_filter: Option<IgnoredAny>,
+            pub conditional_operator: Option<IgnoredAny>,
+        }
+
+        impl $name {
+            pub fn legacy(&self) -> Legacy {
+                Legacy([
+                    ("Expected", self.expected.is_some()),
+                    ("AttributeUpdates", self.attribute_updates.is_some()),
+                    ("AttributesToGet", self.attributes_to_get.is_some()),
+                    ("KeyConditions", self.key_conditions.is_some()),
+                    ("QueryFilter", self.query_filter.is_some()),
+                    ("ConditionalOperator", self.conditional_operator.is_some()),
+                ])
+            }
+        }
+    };
 }
 
 #[derive(Debug, Deserialize)]
@@ -84,6 +101,7 @@ pub struct TableInput {
     pub table_name: Option<String>,
 }
 
+with_legacy! {
 /// PutItem, and a TransactWriteItems `Put`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -95,10 +113,10 @@ pub struct PutInput {
     pub expression_attribute_values: Option<WireItem>,
     pub return_values: Option<String>,
     pub return_values_on_condition_check_failure: Option<String>,
-    #[serde(flatten)]
-    pub legacy: Legacy,
+}
 }
 
+with_legacy! {
 /// UpdateItem, and a TransactWriteItems `Update`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -111,10 +129,10 @@ pub struct UpdateInput {
     pub expression_attribute_values: Option<WireItem>,
     pub return_values: Option<String>,
     pub return_values_on_condition_check_failure: Option<String>,
-    #[serde(flatten)]
-    pub legacy: Legacy,
+}
 }
 
+with_legacy! {
 /// DeleteItem, and a TransactWriteItems `Delete` or `ConditionCheck`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -126,10 +144,10 @@ pub struct DeleteInput {
     pub expression_attribute_values: Option<WireItem>,
     pub return_values: Option<String>,
     pub return_values_on_condition_check_failure: Option<String>,
-    #[serde(flatten)]
-    pub legacy: Legacy,
+}
 }
 
+with_legacy! {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct GetInput {
@@ -138,10 +156,10 @@ pub struct GetInput {
     pub projection_expression: Option<String>,
     pub expression_attribute_names: Option<Names>,
     pub consistent_read: Option<bool>,
-    #[serde(flatten)]
-    pub legacy: Legacy,
+}
 }
 
+with_legacy! {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct QueryInput {
@@ -157,8 +175,7 @@ pub struct QueryInput {
     pub projection_expression: Option<String>,
     pub expression_attribute_names: Option<Names>,
     pub expression_attribute_values: Option<WireItem>,
-    #[serde(flatten)]
-    pub legacy: Legacy,
+}
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -177,6 +194,7 @@ pub struct TransactWriteItemsInput {
     pub client_request_token: Option<String>,
 }
 
+with_legacy! {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct KeysAndAttributes {
@@ -184,8 +202,7 @@ pub struct KeysAndAttributes {
     pub projection_expression: Option<String>,
     pub expression_attribute_names: Option<Names>,
     pub consistent_read: Option<bool>,
-    #[serde(flatten)]
-    pub legacy: Legacy,
+}
 }
 
 #[derive(Debug, Deserialize)]
@@ -197,4 +214,21 @@ pub struct BatchGetItemInput {
 /// A required member, or DynamoDB's refusal naming it (`tableName`, `key`, ...).
 pub fn required<T>(value: Option<T>, member: &str) -> Result<T, DdbError> {
     value.ok_or_else(|| DdbError::missing(member))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{PutInput, QueryInput};
+
+    #[test]
+    fn a_legacy_member_is_refused_by_name_and_an_unknown_one_is_read_past() {
+        let put: PutInput = serde_json::from_str(r#"{"TableName": "t", "Expected": {"a": {"Exists": false}}}"#).unwrap();
+        let refused = put.legacy().refuse().unwrap_err().to_string();
+        assert!(refused.contains("Expected"), "{refused}");
+        let query: QueryInput =
+            serde_json::from_str(r#"{"TableName": "t", "KeyConditions": null, "Other": [[[{"x": 1}]]]}"#).unwrap();
+        assert!(query.legacy().refuse().is_ok(), "null is absent, an unknown member is not a legacy one");
+        let query: QueryInput = serde_json::from_str(r#"{"TableName": "t", "QueryFilter": {}}"#).unwrap();
+        assert!(query.legacy().refuse().unwrap_err().to_string().contains("QueryFilter"));
+    }
 }

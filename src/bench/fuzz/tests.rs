@@ -319,7 +319,7 @@ fn a_long_key_cited_cut_and_marked_is_named() {
 
 /// Not a check, a tool: replays inputs the bench reported (`PROBE=<target>:<input>,...`, the
 /// bench's default seed) twenty times each and prints their size and times, as the bench times
-/// them. `PROBE=http-route:969398 cargo test --release --bin drs-orch replay -- --ignored --nocapture`
+/// them (`PROBE_DUMP=<dir>` writes each input there too). `PROBE=http-route:969398 cargo test --release --bin drs-orch replay -- --ignored --nocapture`
 #[test]
 #[ignore]
 fn replay_reported_inputs() {
@@ -339,5 +339,8 @@ fn replay_reported_inputs() {
             times.push(took.as_millis());
         }
         eprintln!("{name} {i}: {} bytes, ms {times:?}", input.text.len());
+        if let Ok(dir) = std::env::var("PROBE_DUMP") {
+            std::fs::write(format!("{dir}/{name}-{i}.json"), &input.text).unwrap();
+        }
     }
 }

@@ -46,7 +46,7 @@ pub fn batch_get_item(ctx: &Ctx, input: BatchGetItemInput) -> Result<serde_json:
 }
 
 fn table_items(ctx: &Ctx, registry: &Registry, name: &str, request: KeysAndAttributes) -> Result<Vec<Item>, DdbError> {
-    request.legacy.refuse()?;
+    request.legacy().refuse()?;
     let address = address(ctx, Some(name), "requestItems")?;
     let table = registry.table(&address)?;
     let projection_text = request.projection_expression.as_deref();

@@ -74,7 +74,7 @@ pub fn update_item(ctx: &Ctx, input: UpdateInput) -> Result<serde_json::Value, D
 }
 
 pub fn get_item(ctx: &Ctx, input: GetInput) -> Result<serde_json::Value, DdbError> {
-    input.legacy.refuse()?;
+    input.legacy().refuse()?;
     let address = address(ctx, input.table_name.as_deref(), "tableName")?;
     let projection_text = input.projection_expression.as_deref();
     let mut subs = Substitutions::new(input.expression_attribute_names, None, projection_text.is_some())?;

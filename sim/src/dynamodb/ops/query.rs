@@ -51,7 +51,7 @@ pub fn query(ctx: &Ctx, input: QueryInput) -> Result<serde_json::Value, DdbError
 }
 
 fn plan(table: &Table, input: QueryInput) -> Result<Plan, DdbError> {
-    input.legacy.refuse()?;
+    input.legacy().refuse()?;
     if let Some(index) = &input.index_name {
         return Err(DdbError::Validation(format!("The table does not have the specified index: {index}")));
     }

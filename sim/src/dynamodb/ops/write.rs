@@ -56,7 +56,7 @@ fn too_large() -> DdbError {
 
 impl Write {
     pub fn put(registry: &Registry, address: &Address, input: PutInput) -> Result<Write, DdbError> {
-        input.legacy.refuse()?;
+        input.legacy().refuse()?;
         let id = registry.id(address)?;
         let table = registry.table(address)?;
         let item = item_from_wire(required(input.item, "item")?)?;
@@ -75,7 +75,7 @@ impl Write {
     }
 
     pub fn update(registry: &Registry, address: &Address, input: UpdateInput) -> Result<Write, DdbError> {
-        input.legacy.refuse()?;
+        input.legacy().refuse()?;
         let id = registry.id(address)?;
         let table = registry.table(address)?;
         let key = table.schema.key_of(&item_from_wire(required(input.key, "key")?)?)?;
@@ -103,7 +103,7 @@ impl Write {
 
     /// A DeleteItem, or (`check`) a transaction's ConditionCheck, whose condition is required.
     pub fn delete(registry: &Registry, address: &Address, input: DeleteInput, check: bool) -> Result<Write, DdbError> {
-        input.legacy.refuse()?;
+        input.legacy().refuse()?;
         let id = registry.id(address)?;
         let table = registry.table(address)?;
         let key = table.schema.key_of(&item_from_wire(required(input.key, "key")?)?)?;
