@@ -491,11 +491,25 @@ fn phase_deadline(
     phase_answer?.get("deadline")?.as_str()?.parse().ok()
 }
 
-/// Preflight only: changes nothing; fails naming every blocker.
+/// Preflight: changes nothing in the target accounts; fails naming every blocker. A ready
+/// resource claims its static private addresses in the run ledger (`launch::claims`): one
+/// another resource holds is a blocker too.
 async fn instantiate(clients: &Clients, event: &ModuleEvent, resource: &DrsResource) -> Result<Handled, LifecycleError> {
     let report = preflight(clients, resource).await.map_err(|e| fail(ErrorCode::InvalidParameters, format!("{e:#}")))?;
     if !report.ready() {
         let lines: Vec<String> = report.blockers.iter().map(ToString::to_string).collect();
+        return Err(fail(ErrorCode::PreflightBlocked, lines.join("; ")));
+    }
+    let held = Box::pin(crate::launch::claims::claim(clients, &event.resource_name, &report.address_asks))
+        .await
+        .map_err(|e| fail(ErrorCode::PreflightBlocked, format!("static addresses could not be claimed: {e}")))?;
+    if !held.is_empty() {
+        let lines: Vec<String> = held
+            .iter()
+            .map(|p| {
+                crate::preflight::Finding::at(crate::preflight::Concern::LaunchServers, &p.server, p.to_string()).to_string()
+            })
+            .collect();
         return Err(fail(ErrorCode::PreflightBlocked, lines.join("; ")));
     }
     let servers: usize = report.plan.resources.iter().map(|r| r.resolution.servers.len()).sum();

@@ -3,7 +3,7 @@
 //! (cloudformation/target-account.json on every target role, cloudformation/hub.json on the
 //! hub, `templates.rs`), a full run passes with them (accounts check, a drill with an approved
 //! pause gate, its cleanup, a refused replicate, a launch-settings sync, a static address's
-//! check, native recovery plans made, edited by hand and synced back, a real recovery and its
+//! check and its claim in the ledger, native recovery plans made, edited by hand and synced back, a real recovery and its
 //! replicate), and every action of every statement allowed some request of that run. The
 //! actions AWS requires alongside StartRecovery, TerminateRecoveryInstances, ReverseReplication
 //! and UpdateLaunchConfiguration must be exactly those the Service Authorization Reference
@@ -211,6 +211,9 @@ async fn the_templates_roles_suffice_for_a_full_run_and_grant_nothing_unused() {
     assert_eq!(asks.len(), 1);
     let refused = drs_module::launch::addresses::check(&r.clients, &asks).await;
     assert!(refused.is_empty(), "{refused:?}");
+    // Claimed in the ledger as instantiate claims it, and let go when asked no more.
+    assert!(drs_module::launch::claims::claim(&r.clients, "Db", &asks).await.unwrap().is_empty());
+    assert!(drs_module::launch::claims::claim(&r.clients, "Db", &[]).await.unwrap().is_empty());
 
     native_plans(&r).await;
 

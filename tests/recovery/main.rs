@@ -39,6 +39,7 @@ mod secrets_scan;
 mod staging;
 mod standalone;
 mod static_checks;
+mod static_claims;
 mod template_hardening;
 mod templates;
 mod tenancy;

@@ -55,6 +55,8 @@ pub enum Issue {
     Taken { interface: String, instance: Option<String> },
     /// The subnet or the interfaces could not be read.
     Unchecked { error: String },
+    /// Another resource claimed it when it was instantiated (`claims.rs`).
+    Claimed { resource: String, server: String, field: String, since: Option<String> },
 }
 
 /// One address refused: the server, the field and the reason.
@@ -84,6 +86,13 @@ impl std::fmt::Display for Issue {
             Issue::Taken { interface, instance: Some(i) } => write!(f, "held by network interface {interface} of instance {i}"),
             Issue::Taken { interface, instance: None } => write!(f, "held by network interface {interface}"),
             Issue::Unchecked { error } => write!(f, "could not be checked: {error}"),
+            Issue::Claimed { resource, server, field, since } => {
+                write!(f, "held by resource {resource} for its server {server} ({field})")?;
+                if let Some(t) = since {
+                    write!(f, " since {t}")?;
+                }
+                f.write_str(": a resource lets an address go when it is instantiated without it")
+            }
         }
     }
 }

@@ -6,6 +6,7 @@
 //! within each.
 
 pub mod addresses;
+pub mod claims;
 mod current;
 mod desired;
 mod drift;

@@ -5,6 +5,7 @@
 //! keep only what
 //! finding a run's jobs and instances needs, so cleanup works when the ledger has no record.
 
+pub mod claims;
 pub mod plan;
 pub mod read;
 pub mod record;

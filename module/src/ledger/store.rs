@@ -92,8 +92,8 @@ pub enum Opened {
 /// The ledger table in the hub, reached with the hub's credentials.
 #[derive(Debug, Clone)]
 pub struct Ledger {
-    db: aws_sdk_dynamodb::Client,
-    table: String,
+    pub(super) db: aws_sdk_dynamodb::Client,
+    pub(super) table: String,
 }
 
 impl Ledger {
@@ -471,7 +471,7 @@ impl Ledger {
         LedgerError::Missing { table: self.table.clone(), identity: key.identity.clone(), execution: key.execution.clone() }
     }
 
-    fn call<E>(
+    pub(super) fn call<E>(
         &self,
         action: &str,
         e: &aws_sdk_dynamodb::error::SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>,

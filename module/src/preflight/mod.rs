@@ -40,6 +40,9 @@ pub struct PreflightReport {
     /// Static private addresses that cannot be had, each with its server, field and reason.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub launch_addresses: Vec<launch::addresses::Problem>,
+    /// The static addresses asked, for `instantiate` to claim (`launch::claims`).
+    #[serde(skip)]
+    pub address_asks: Vec<launch::addresses::Asked>,
     /// What would stop a recovery.
     pub blockers: Vec<Finding>,
     pub warnings: Vec<Finding>,
@@ -173,6 +176,7 @@ pub async fn preflight(clients: &Clients, resource: &DrsResource) -> anyhow::Res
         launch_drift,
         launch_keys,
         launch_addresses,
+        address_asks: asks,
         blockers,
         warnings,
         discovery: found,

@@ -1,0 +1,92 @@
+//! Static private addresses across resources, through `instantiate` as the platform calls it:
+//! each resource instantiated claims its addresses in the run ledger; another resource asking
+//! one it holds is refused naming it, its server and field, also when both are instantiated at
+//! once; an address a resource no longer asks is let go; a refused instantiate keeps nothing.
+
+use crate::common::{resource, rig, Rig};
+use drs_module::lifecycle::LifecycleError;
+use serde_json::{json, Value};
+
+const SUBNET: &str = "subnet-0d15ec0de0000e01";
+
+/// A resource of one server (`host`) at `address` in the us-east-1 recovery subnet.
+fn at(name: &str, host: &str, addresses: &[(&str, &str)]) -> Value {
+    let servers: serde_json::Map<String, Value> =
+        addresses.iter().map(|(h, ip)| ((*h).to_owned(), json!({"PrivateIpAddress": ip}))).collect();
+    let mut hosts: Vec<&str> = addresses.iter().map(|(h, _)| *h).collect();
+    if !hosts.contains(&host) {
+        hosts.push(host);
+    }
+    resource(name, json!({"HostNames": hosts, "LaunchSettings": {"SubnetId": {"us-east-1": SUBNET}, "Servers": servers}}))
+}
+
+/// Two servers of the demo fleet in 200000000001/us-east-1 (db-01 and another).
+async fn two_servers(r: &Rig) -> (String, String) {
+    let found = drs_module::discovery::discover(&r.clients, &r.clients.config().partitions(), |_| {}).await;
+    let here: Vec<&str> = found
+        .servers
+        .iter()
+        .filter(|s| s.account == "200000000001" && s.region == "us-east-1")
+        .map(|s| s.hostname.as_str())
+        .collect();
+    let other = here.iter().find(|h| **h != "db-01").unwrap();
+    ("db-01".to_owned(), (*other).to_owned())
+}
+
+async fn instantiate(r: &Rig, res: &Value) -> Result<Value, LifecycleError> {
+    // Boxed: a test thread's stack holds the test's future, and this one is awaited often.
+    Box::pin(r.run(res, "instantiate", None)).await.map(|run| run.payload)
+}
+
+#[tokio::test]
+async fn an_address_one_resource_holds_is_refused_to_another_until_it_lets_it_go() {
+    let r = rig().await;
+    let (a, b) = two_servers(&r).await;
+    let first = at("Databases", &a, &[(&a, "10.10.0.10")]);
+    instantiate(&r, &first).await.expect("the address is free");
+    instantiate(&r, &first).await.expect("instantiated again, the resource keeps its own address");
+
+    // Another resource, another server, the same address: refused naming who holds it.
+    let second = at("Reporting", &b, &[(&b, "10.10.0.10")]);
+    let refused = instantiate(&r, &second).await.unwrap_err();
+    assert_eq!(refused.code.to_string(), "PreflightBlocked", "{}", refused.message);
+    for part in
+        ["10.10.0.10", "held by resource Databases", &format!("for its server {a}"), &format!("LaunchSettings.Servers.{b}")]
+    {
+        assert!(refused.message.contains(part), "{part}: {}", refused.message);
+    }
+
+    // A refused instantiate keeps nothing: Reporting asked .20 too, which stays free.
+    let both = at("Reporting", &b, &[(&b, "10.10.0.10")]);
+    let mut both_params = both["parameters"].clone();
+    both_params["HostNames"] = json!([a.clone(), b.clone()]);
+    both_params["LaunchSettings"]["Servers"] =
+        json!({(&b): {"PrivateIpAddress": "10.10.0.10"}, (&a): {"PrivateIpAddress": "10.10.0.20"}});
+    assert!(instantiate(&r, &resource("Reporting", both_params)).await.is_err());
+    instantiate(&r, &at("Archive", &a, &[(&a, "10.10.0.20")])).await.expect("the refused resource kept nothing");
+
+    // Databases moves to .11: .10 is let go, and Reporting may have it.
+    instantiate(&r, &at("Databases", &a, &[(&a, "10.10.0.11")])).await.unwrap();
+    instantiate(&r, &second).await.expect("the address was let go");
+    let err = instantiate(&r, &at("Databases", &a, &[(&a, "10.10.0.10")])).await.unwrap_err();
+    assert!(err.message.contains("held by resource Reporting"), "{}", err.message);
+
+    // Instantiated without static addresses, a resource holds none.
+    instantiate(&r, &resource("Reporting", json!({"HostNames": [b.clone()]}))).await.unwrap();
+    instantiate(&r, &at("Databases", &a, &[(&a, "10.10.0.10")])).await.expect("Reporting let it go");
+}
+
+#[tokio::test]
+async fn of_two_resources_instantiated_at_once_for_one_address_one_holds_it() {
+    let r = rig().await;
+    let (a, b) = two_servers(&r).await;
+    let (one, two) = (at("Left", &a, &[(&a, "10.10.0.12")]), at("Right", &b, &[(&b, "10.10.0.12")]));
+    let (x, y) = tokio::join!(instantiate(&r, &one), instantiate(&r, &two));
+    assert!(x.is_ok() != y.is_ok(), "exactly one holds it: {x:?} {y:?}");
+    let loser = x.err().or(y.err()).unwrap();
+    assert!(loser.message.contains("held by resource"), "{}", loser.message);
+    // The table holds one claim of the address, the winner's.
+    let claims: Vec<Value> =
+        r.ledger_items().await.into_iter().filter(|i| i["pk"].to_string().contains(&format!("{SUBNET}/10.10.0.12"))).collect();
+    assert_eq!(claims.len(), 1, "{claims:?}");
+}
