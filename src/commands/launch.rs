@@ -4,7 +4,8 @@
 //! or several; and every static private address of the manifest, checked together (its
 //! subnet, the addresses AWS reserves, the other servers of the manifest, the network
 //! interfaces there). With --sync, fixes the drift and checks again, unless a key or an
-//! address is refused: then it changes nothing.
+//! address is refused: then it changes nothing. `drs-orch launch release RESOURCE` lets go of
+//! the static addresses a resource claimed at instantiate.
 
 use crate::embedded;
 use drs_module::aws::Clients;
@@ -22,6 +23,30 @@ use std::sync::Arc;
 pub enum Command {
     /// Report (and with --sync fix) drift from each resource's LaunchSettings.
     Check(Args),
+    /// Let go of the static private addresses a resource claimed at instantiate (a resource
+    /// taken out of the manifests: another may then have them).
+    Release(ReleaseArgs),
+}
+
+#[derive(clap::Args)]
+pub struct ReleaseArgs {
+    /// The resource's name (`resourceName`).
+    resource: String,
+    #[command(flatten)]
+    target: embedded::TargetArgs,
+}
+
+async fn release(args: ReleaseArgs) -> anyhow::Result<()> {
+    let target = args.target.target().await?;
+    let clients = Clients::new(Arc::new(target.config), target.hub, "launch-release");
+    let held = drs_module::launch::claims::release(&clients, &args.resource).await?;
+    if held.is_empty() {
+        println!("resource {} holds no static private address", args.resource);
+    }
+    for k in &held {
+        println!("let go: {} in {} of {}/{} (resource {})", k.address, k.subnet, k.account, k.region, args.resource);
+    }
+    Ok(())
 }
 
 #[derive(clap::Args)]
@@ -39,7 +64,10 @@ pub struct Args {
 }
 
 pub async fn run(command: Command) -> anyhow::Result<()> {
-    let Command::Check(args) = command;
+    let args = match command {
+        Command::Check(args) => args,
+        Command::Release(args) => return release(args).await,
+    };
     let manifest: Value = super::read_manifest(&args.manifest)?;
     let target = args.target.target().await?;
     let cfg = Arc::new(target.config);

@@ -74,6 +74,12 @@ async fn an_address_one_resource_holds_is_refused_to_another_until_it_lets_it_go
     // Instantiated without static addresses, a resource holds none.
     instantiate(&r, &resource("Reporting", json!({"HostNames": [b.clone()]}))).await.unwrap();
     instantiate(&r, &at("Databases", &a, &[(&a, "10.10.0.10")])).await.expect("Reporting let it go");
+
+    // A resource taken out of the manifests: its claims let go by name (`launch release`).
+    let gone = drs_module::launch::claims::release(&r.clients, "Databases").await.unwrap();
+    assert_eq!(gone.iter().map(|k| k.address.as_str()).collect::<Vec<_>>(), ["10.10.0.10"]);
+    instantiate(&r, &at("Reporting", &b, &[(&b, "10.10.0.10")])).await.expect("released");
+    assert!(drs_module::launch::claims::release(&r.clients, "Databases").await.unwrap().is_empty());
 }
 
 #[tokio::test]

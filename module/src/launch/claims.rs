@@ -5,7 +5,8 @@
 //! of two resources instantiated at once, one wins), and one that asks an address another
 //! resource holds is refused naming that resource, its server and field. A resource holds
 //! what it asked when it was last instantiated: an address it no longer asks is let go, and
-//! a refused instantiate keeps nothing it did not hold before.
+//! a refused instantiate keeps nothing it did not hold before. A resource taken out of the
+//! manifests keeps its claims until they are let go (`release`, `drs-orch launch release`).
 
 use super::addresses::{Asked, Issue, Problem};
 use crate::aws::Clients;
@@ -60,4 +61,16 @@ pub async fn claim(clients: &Clients, resource: &str, asks: &[Asked]) -> Result<
         store.set_claims(resource, &keep.into_iter().collect::<Vec<_>>()).await?;
     }
     Ok(refused)
+}
+
+/// Lets go of every address `resource` holds (a resource taken out of the manifests); what
+/// it held.
+pub async fn release(clients: &Clients, resource: &str) -> Result<Vec<AddressKey>, LedgerError> {
+    let store = crate::ledger::of(clients);
+    let held = store.claims_of(resource).await?;
+    for key in &held {
+        store.release_address(key, resource).await?;
+    }
+    store.set_claims(resource, &[]).await?;
+    Ok(held)
 }
