@@ -58,7 +58,7 @@ pub async fn replace(c: &Check<'_>, w: usize, p: &Partition, ids: &[&String]) ->
             Recheck::Replaced(point) => (Some(point), String::new()),
             Recheck::Gone(why) => (None, why),
         };
-        let was = out.points[&id].clone();
+        let Some(was) = out.points.get(&id).cloned() else { continue };
         let asked = Repointed { was, now, why, at: c.clients.now() };
         let held = match store.repoint(&payload.key(), &id, &asked).await {
             Ok(held) => held,
@@ -86,6 +86,26 @@ pub async fn replace(c: &Check<'_>, w: usize, p: &Partition, ids: &[&String]) ->
         }
     }
     out
+}
+
+/// The servers of wave `w` whose snapshot went with none left before the time, given up by
+/// the run's record of it (not under `onNotReady: warn`).
+pub fn given_up(payload: &Payload, record: &RunRecord, w: usize) -> Vec<ServerFailure> {
+    let (Some(before), false) = (payload.recover_before, payload.latest_without_point) else { return vec![] };
+    let Some(wave) = payload.waves.get(w) else { return vec![] };
+    wave.groups
+        .iter()
+        .flat_map(|g| g.servers.iter().map(move |id| (g.partition, id)))
+        .filter_map(|(p, id)| {
+            let r = record.repointed.get(id).filter(|r| r.now.is_none())?;
+            Some(ServerFailure {
+                source_server_id: id.clone(),
+                hostname: None,
+                partition: payload.partitions.get(p).cloned().unwrap_or_default(),
+                reason: gone_reason(r, before),
+            })
+        })
+        .collect()
 }
 
 /// What the report says of a server whose snapshot was replaced.

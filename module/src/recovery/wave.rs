@@ -374,7 +374,8 @@ fn answered(a: &GateAnswer) -> Gate {
 /// The wave's servers the run gave up at an earlier check (and that are in no job), as
 /// failures.
 fn given_up_earlier(c: &Check<'_>, w: usize, in_job: &HashSet<&str>) -> Vec<ServerFailure> {
-    c.record
+    let mut out: Vec<ServerFailure> = c
+        .record
         .given_up(w)
         .filter(|(id, _)| !in_job.contains(id))
         .map(|(id, g)| ServerFailure {
@@ -383,7 +384,17 @@ fn given_up_earlier(c: &Check<'_>, w: usize, in_job: &HashSet<&str>) -> Vec<Serv
             partition: g.partition.clone(),
             reason: format!("{}; given up, not started later in the run", g.reason),
         })
-        .collect()
+        .collect();
+    // A server whose snapshot went with none left before the time is given up by the run's
+    // record of it (`repoint.rs`), whether or not its given-up write went through: it never
+    // launches its latest data unless onNotReady says warn.
+    let recorded: HashSet<String> = out.iter().map(|f| f.source_server_id.clone()).collect();
+    out.extend(
+        super::repoint::given_up(c.payload, c.record, w)
+            .into_iter()
+            .filter(|f| !in_job.contains(f.source_server_id.as_str()) && !recorded.contains(&f.source_server_id)),
+    );
+    out
 }
 
 /// Records the servers this check gave up, so that no later check starts them. A write that
