@@ -373,7 +373,7 @@ mod tests {
 
     fn lay_out(p: &ResourcePlan, params: serde_json::Value, per_job: usize) -> ResourceLayout {
         let r = DrsResource::new("Big", &params).unwrap();
-        let found = Discovery { servers: vec![], partitions: vec![] };
+        let found = Discovery::default();
         let q = Quotas { servers_per_job: per_job, servers_in_active_jobs: 10_000, concurrent_jobs: 1_000 };
         layout(p, &r, &found, &q, Options { pause_minutes: 15 })
     }
