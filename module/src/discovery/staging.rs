@@ -42,23 +42,22 @@ pub async fn pending(clients: &Clients, partitions: &[Partition]) -> (Vec<Pendin
 
 async fn extensible(clients: &Clients, p: &Partition, staging: &str) -> Result<Vec<PendingExtension>, String> {
     let drs = clients.drs(p).await.map_err(|e| format!("{e:#}"))?;
-    let mut pages = drs.list_extensible_source_servers().staging_account_id(staging).max_results(PAGE).into_paginator().send();
-    let mut out = vec![];
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| {
-            let f = finding("drs:ListExtensibleSourceServers", &e);
-            format!("{}: {}", f.reason, f.message)
-        })?;
-        out.extend(page.items().iter().map(|s| PendingExtension {
+    let listed = drs.list_extensible_source_servers().staging_account_id(staging).max_results(PAGE).into_paginator();
+    let listed: Vec<_> = listed.items().send().collect::<Result<_, _>>().await.map_err(|e| {
+        let f = finding("drs:ListExtensibleSourceServers", &e);
+        format!("{}: {}", f.reason, f.message)
+    })?;
+    Ok(listed
+        .iter()
+        .map(|s| PendingExtension {
             account: p.account.clone(),
             region: p.region.clone(),
             staging_account: staging.to_owned(),
             source_server_arn: s.arn().unwrap_or_default().to_owned(),
             hostname: s.hostname().unwrap_or_default().to_owned(),
             tags: s.tags().map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default(),
-        }));
-    }
-    Ok(out)
+        })
+        .collect())
 }
 
 /// Leaves out each discovered server that an extension (another discovered server) stands
