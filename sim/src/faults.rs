@@ -234,16 +234,10 @@ impl Faults {
 
     pub fn check(&self, call: &CallKey) -> Verdict {
         let mut s = self.inner.lock();
-        let State { set, buckets, outage_hits, storm_seen, .. } = &mut *s;
-        for (i, o) in set.outages.iter().enumerate() {
-            if o.on.matches(call) {
-                let hits = outage_hits.entry(i).or_default();
-                if o.count.is_none_or(|c| *hits < c) {
-                    *hits += 1;
-                    return Verdict::Outage { status: o.status };
-                }
-            }
+        if let Some(status) = s.outage(call) {
+            return Verdict::Outage { status };
         }
+        let State { set, buckets, storm_seen, .. } = &mut *s;
         for (i, storm) in set.storms.iter().enumerate().filter(|(_, st)| st.on.matches(call) && st.every > 0) {
             let seen = storm_seen.entry(i).or_default();
             *seen += 1;
@@ -275,6 +269,13 @@ impl Faults {
         Verdict::Pass
     }
 
+    /// The status of an outage that fails `call`, counted as `check` counts it, with no
+    /// throttling: for what a service reads of another account on the caller's behalf (DRS
+    /// reading a staging account), which the caller's own rate limits do not meter.
+    pub fn outage(&self, call: &CallKey) -> Option<u16> {
+        self.inner.lock().outage(call)
+    }
+
     /// Whether this call crashes, and where. Every matching crash counts the call; the
     /// first one whose window (`nth` .. `nth + count`) holds it decides.
     pub fn crash(&self, call: &CallKey) -> Option<CrashPoint> {
@@ -293,6 +294,19 @@ impl Faults {
 }
 
 impl State {
+    /// The status of the first outage that still fails `call`, counting the hit.
+    fn outage(&mut self, call: &CallKey) -> Option<u16> {
+        let State { set, outage_hits, .. } = self;
+        for (i, o) in set.outages.iter().enumerate().filter(|(_, o)| o.on.matches(call)) {
+            let hits = outage_hits.entry(i).or_default();
+            if o.count.is_none_or(|c| *hits < c) {
+                *hits += 1;
+                return Some(o.status);
+            }
+        }
+        None
+    }
+
     fn new(set: FaultSet) -> State {
         State {
             set,

@@ -7,7 +7,7 @@ use crate::drs::model::{DrsState, SourceServer};
 use crate::dynamodb::key::KeySchema;
 use crate::dynamodb::table::Table;
 use crate::ec2::addresses::Ask;
-use crate::ec2::model::{Ec2State, Instance, LaunchTemplate, LaunchTemplateVersion, SecurityGroup, Subnet};
+use crate::ec2::model::{Ec2State, Instance, LaunchTemplate, LaunchTemplateVersion};
 use crate::faults::Faults;
 use crate::fleet::{Fleet, Quotas, Role};
 use crate::iam::{AuthRequest, Denial, Grant};
@@ -169,28 +169,11 @@ impl World {
     /// An account's own subnets and security groups, beside each region's default VPC.
     fn add_network(&self, a: &crate::fleet::Account) {
         for n in &a.subnets {
-            let part = self.partition(&a.account_id, &n.region);
-            let mut p = part.lock();
-            let vpc = n.vpc_id.clone().unwrap_or_else(|| crate::ec2::model::default_network_ids(&a.account_id, &n.region).vpc);
-            let subnet = Subnet {
-                id: n.subnet_id.clone(),
-                vpc_id: vpc,
-                az: n.availability_zone.clone().unwrap_or_else(|| format!("{}a", n.region)),
-                cidr: n.cidr_block.clone(),
-                default_for_az: false,
-            };
-            p.ec2.subnets.insert(n.subnet_id.clone(), subnet);
+            self.partition(&a.account_id, &n.region).lock().ec2.subnets.insert(n.subnet_id.clone(), n.subnet(&a.account_id));
         }
         for g in &a.security_groups {
-            let part = self.partition(&a.account_id, &g.region);
-            let mut p = part.lock();
-            let group = SecurityGroup {
-                id: g.group_id.clone(),
-                name: g.group_name.clone().unwrap_or_else(|| g.group_id.clone()),
-                description: "a fleet's security group".into(),
-                vpc_id: crate::ec2::model::default_network_ids(&a.account_id, &g.region).vpc,
-            };
-            p.ec2.security_groups.insert(g.group_id.clone(), group);
+            let group = g.group(&a.account_id);
+            self.partition(&a.account_id, &g.region).lock().ec2.security_groups.insert(g.group_id.clone(), group);
         }
     }
 

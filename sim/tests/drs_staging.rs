@@ -139,3 +139,25 @@ async fn a_staging_account_that_does_not_trust_the_target_is_refused() {
     let ids: BTreeSet<String> = all_servers(&drs).await.iter().map(|s| s.source_server_id().unwrap().to_owned()).collect();
     assert_eq!(ids.len(), 8, "nothing was extended");
 }
+
+#[tokio::test]
+async fn a_staging_account_whose_drs_is_down_fails_the_targets_reads_of_it_alone() {
+    let sim = estate().await;
+    let (s1, s2) = (staging_account_id(0), staging_account_id(1));
+    let drs = drs(&sim, STAGING_TARGET, EAST).await;
+    let outage = serde_json::json!({"outages": [{"account": s2, "region": EAST, "service": "drs", "status": 503}]});
+    sim.control.ok("PUT", "faults", Some(&outage)).await.unwrap();
+
+    // DRS cannot read the dark staging account for the target: its own 503, after the SDK's retries.
+    let err = drs.list_extensible_source_servers().staging_account_id(&s2).send().await.unwrap_err();
+    assert_eq!((code(&err), status(&err)), ("InternalServerException".to_owned(), 503));
+    // The target itself, and the other staging account through it, answer as before.
+    let listed = drs.list_extensible_source_servers().staging_account_id(&s1).send().await.unwrap();
+    assert_eq!(listed.items().len(), 2, "the first staging account's servers not yet extended");
+    assert_eq!(all_servers(&drs).await.len(), 8);
+
+    // When it answers again, so does the target's read of it.
+    sim.control.ok("PUT", "faults", Some(&serde_json::json!({}))).await.unwrap();
+    let listed = drs.list_extensible_source_servers().staging_account_id(&s2).send().await.unwrap();
+    assert_eq!(listed.items().len(), 2);
+}

@@ -7,6 +7,7 @@
 
 use crate::common::{launches_per_server, resource, rig_configured, Rig};
 use drs_module::config::{ModuleConfig, TargetAccount};
+use drs_module::discovery::StagingFailure;
 use drs_sim::generate::{self, staging_account_id, StagingSpec, STAGING_TARGET};
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -25,12 +26,34 @@ fn account(id: &str, staging: Vec<String>) -> TargetAccount {
     }
 }
 
+/// The hub's role in a staging account, so that the module works there in its own right.
+fn hub_role_in(account: &str) -> drs_sim::fleet::Role {
+    drs_sim::fleet::Role {
+        account_id: account.into(),
+        role_name: generate::TARGET_ROLE.into(),
+        trusted_principals: vec![format!("arn:aws:iam::{}:role/{}", generate::HUB_ACCOUNT, generate::HUB_ROLE)],
+        external_id: Some(generate::external_id(account)),
+        allowed_actions: vec!["*".into()],
+        denied_actions: vec![],
+        statements: vec![],
+        trust: vec![],
+        max_session_seconds: 3600,
+    }
+}
+
 /// The configuration of a staging estate: the target account (and `more`), in one region.
 fn configure(c: &mut ModuleConfig, more: Vec<TargetAccount>) {
     let staging = vec![staging_account_id(0), staging_account_id(1)];
     c.accounts = [vec![account(STAGING_TARGET, staging)], more].concat();
     c.regions = vec![EAST.into()];
     c.hooks = None;
+}
+
+/// A target naming four staging accounts, the first three also configured in their own right.
+fn configure4(c: &mut ModuleConfig, staging: [&String; 4]) {
+    let themselves = staging[..3].iter().map(|s| account(s, vec![])).collect();
+    configure(c, themselves);
+    c.accounts[0].staging_accounts = staging.iter().map(|s| (*s).clone()).collect();
 }
 
 /// The estate's drill, tier by tier.
@@ -123,17 +146,7 @@ async fn six_hundred_servers_through_two_staging_accounts_are_checked_discovered
 async fn a_staging_account_configured_itself_never_launches_a_server_its_extension_recovers() {
     let mut fleet = generate::staging_fleet(&StagingSpec { servers: 10, staging_accounts: 2, not_extended: 2 }).unwrap();
     let s1 = staging_account_id(0);
-    fleet.roles.push(drs_sim::fleet::Role {
-        account_id: s1.clone(),
-        role_name: generate::TARGET_ROLE.into(),
-        trusted_principals: vec![format!("arn:aws:iam::{}:role/{}", generate::HUB_ACCOUNT, generate::HUB_ROLE)],
-        external_id: Some(generate::external_id(&s1)),
-        allowed_actions: vec!["*".into()],
-        denied_actions: vec![],
-        statements: vec![],
-        trust: vec![],
-        max_session_seconds: 3600,
-    });
+    fleet.roles.push(hub_role_in(&s1));
     let r = rig_configured(fleet, |c| configure(c, vec![account(&s1, vec![])])).await;
 
     // The first staging account's 5 servers: 4 recovered through their extensions in the
@@ -200,4 +213,102 @@ async fn a_staging_account_that_does_not_trust_the_target_is_named_and_one_uncon
     let plan = drs_module::plan::plan_one(&estate, &found, &r.clients.config().quotas);
     let warnings = &plan.resources[0].resolution.warnings;
     assert!(warnings.iter().any(|w| w.contains("cannot be named") && w.contains(&s3)), "{warnings:?}");
+}
+
+#[tokio::test]
+async fn a_dark_staging_account_is_named_and_the_target_and_the_other_staging_accounts_lose_nothing() {
+    // Four staging accounts with 4 servers each, 3 of them extended into the target. The first
+    // three are configured in their own right: the first's hub role cannot be assumed (none
+    // there), the second's region faults (its DRS answers 503), the third is well. The fourth
+    // is not configured, and its region faults too: the target's DRS cannot read it.
+    let mut fleet = generate::staging_fleet(&StagingSpec { servers: 16, staging_accounts: 4, not_extended: 4 }).unwrap();
+    let [s1, s2, s3, s4] = [0, 1, 2, 3].map(staging_account_id);
+    fleet.roles.extend([hub_role_in(&s2), hub_role_in(&s3)]);
+    let dark = |account: &str| drs_sim::faults::Outage {
+        on: drs_sim::faults::Selector {
+            account: Some(account.into()),
+            region: Some(EAST.into()),
+            service: Some("drs".into()),
+            operation: None,
+        },
+        status: 503,
+        count: None,
+    };
+    fleet.faults.outages.extend([dark(&s2), dark(&s4)]);
+    let r = rig_configured(fleet, |c| {
+        configure4(c, [&s1, &s2, &s3, &s4]);
+        // A dark region is named after two attempts, not after the default's backoffs.
+        c.retry.max_attempts = 2;
+    })
+    .await;
+    let partitions = r.clients.config().partitions();
+    assert_eq!(partitions.len(), 4, "the target and the three staging accounts configured in their own right");
+
+    let found = drs_module::discovery::discover_retrying(&r.clients, &partitions, 1).await;
+
+    // The two dark partitions fail, each with its reason; the target and the third are read.
+    let failed: Vec<(&str, &str)> =
+        found.failed().map(|p| (p.partition.account.as_str(), p.error.as_ref().unwrap().reason.as_str())).collect();
+    assert_eq!(failed, [(s1.as_str(), "trust-refused-or-external-id-mismatch"), (s2.as_str(), "region-unreachable")]);
+
+    // The target's 12 extensions, 3 from each staging account, the dark ones' too; the third's
+    // server not extended, recovered in its own account; its 3 extended ones left to their
+    // extensions. Nothing of the dark accounts' own is listed as theirs.
+    let mut in_target: BTreeMap<&str, usize> = BTreeMap::new();
+    for s in found.servers.iter().filter(|s| s.account == STAGING_TARGET) {
+        *in_target.entry(s.staging.as_ref().expect("an extension").account.as_str()).or_default() += 1;
+    }
+    assert_eq!(in_target, BTreeMap::from([(s1.as_str(), 3), (s2.as_str(), 3), (s3.as_str(), 3), (s4.as_str(), 3)]));
+    let own: Vec<(&str, &str)> =
+        found.servers.iter().filter(|s| s.account != STAGING_TARGET).map(|s| (s.account.as_str(), s.hostname.as_str())).collect();
+    assert_eq!(own, [(s3.as_str(), "web-00014")]);
+    assert_eq!(found.extended_elsewhere.len(), 3);
+    assert!(found.extended_elsewhere.iter().all(|e| e.account == s3));
+    assert!(found.pending_extension.is_empty(), "the fourth's server not extended (db-00015) could not be listed");
+
+    // Each dark staging account is named once (the retry round did not name one again), for
+    // the target, with why: their servers not extended (app-00012, web-00013, db-00015) are
+    // named nowhere else.
+    let named: Vec<(&str, &str, &str, StagingFailure)> = found
+        .staging_errors
+        .iter()
+        .map(|e| (e.account.as_str(), e.region.as_str(), e.staging_account.as_str(), e.failure))
+        .collect();
+    assert_eq!(
+        named,
+        [
+            (STAGING_TARGET, EAST, s1.as_str(), StagingFailure::OwnPartitionUnread),
+            (STAGING_TARGET, EAST, s2.as_str(), StagingFailure::OwnPartitionUnread),
+            (STAGING_TARGET, EAST, s4.as_str(), StagingFailure::Listing)
+        ]
+    );
+    let reason = |i: usize| found.staging_errors[i].reason.as_str();
+    let unnamed = format!("not extended into {STAGING_TARGET}");
+    assert!(reason(0).starts_with("trust-refused") && reason(0).contains(&unnamed), "{}", reason(0));
+    assert!(reason(1).starts_with("region-unreachable") && reason(1).contains(&unnamed), "{}", reason(1));
+    assert!(reason(2).starts_with("region-unreachable") && reason(2).contains("InternalServerException"), "{}", reason(2));
+
+    // The plan names them: the partitions it could not read, and each staging account whose
+    // servers not yet extended cannot be named; the estate's 13 servers are still selected.
+    let estate = drs_module::resource::DrsResource::from_value(&resource("Estate", estate_parameters())).unwrap();
+    let plan = drs_module::plan::plan_one(&estate, &found, &r.clients.config().quotas);
+    let unreadable: Vec<&str> = plan.unreadable_partitions.iter().map(|u| u.partition.account.as_str()).collect();
+    assert_eq!(unreadable, [s1.as_str(), s2.as_str()]);
+    let warnings = &plan.resources[0].resolution.warnings;
+    for s in [&s1, &s2, &s4] {
+        assert!(warnings.iter().any(|w| w.contains("cannot be named") && w.contains(s.as_str())), "{s}: {warnings:?}");
+    }
+    assert_eq!(plan.resources[0].resolution.servers.len(), 13);
+    let text = plan.text();
+    assert!(text.contains(&format!("UNREADABLE {s1}/{EAST}")) && text.contains(&format!("UNREADABLE {s2}/{EAST}")), "{text}");
+
+    // When the region answers again, discovery reads both and names the first alone.
+    r.control.ok("PUT", "faults", Some(&json!({}))).await.unwrap();
+    let again = drs_module::discovery::discover(&r.clients, &partitions, |_| {}).await;
+    assert_eq!(again.staging_errors.iter().map(|e| e.staging_account.as_str()).collect::<Vec<_>>(), [s1.as_str()]);
+    let own: Vec<&str> = again.servers.iter().filter(|s| s.account == s2).map(|s| s.hostname.as_str()).collect();
+    assert_eq!(own, ["web-00013"], "the second's server not extended, its extended ones left to their extensions");
+    let pending: Vec<(&str, &str)> =
+        again.pending_extension.iter().map(|p| (p.staging_account.as_str(), p.hostname.as_str())).collect();
+    assert_eq!(pending, [(s4.as_str(), "db-00015")]);
 }

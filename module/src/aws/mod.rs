@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod call_failed;
 pub mod clients;
+pub mod ec2_lookup;
 pub mod errors;
 pub mod fanout;
 

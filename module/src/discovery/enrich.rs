@@ -65,12 +65,7 @@ async fn describe(
     let filter = Filter::builder().name("instance-id").set_values(Some(ids)).build();
     let mut pages = ec2.describe_instances().filters(filter).max_results(1000).into_paginator().send();
     let mut out = HashMap::new();
-    loop {
-        let page = {
-            let _permit = limits.overall.acquire().await.expect("the semaphore is never closed");
-            pages.next().await
-        };
-        let Some(page) = page else { break };
+    while let Some(page) = limits.page(pages.next()).await {
         let page = page.map_err(|e| format!("{p}: {}", finding("ec2:DescribeInstances", &e).message))?;
         for i in page.reservations().iter().flat_map(|r| r.instances()) {
             let Some(id) = i.instance_id() else { continue };

@@ -1,6 +1,7 @@
 //! Limits on discovery's calls in flight: overall, and within one account x region.
 
 use crate::aws::Clients;
+use std::future::Future;
 use std::sync::Arc;
 use tokio::sync::Semaphore;
 
@@ -15,5 +16,12 @@ impl Limits {
     pub fn from(clients: &Clients) -> Limits {
         let c = &clients.config().concurrency;
         Limits { overall: Arc::new(Semaphore::new(c.overall)), per_partition: c.per_partition }
+    }
+
+    /// Awaits `next` (a paginator's next page) under one overall permit, so that no more
+    /// pages are in flight at once than the overall limit allows.
+    pub async fn page<T>(&self, next: impl Future<Output = Option<T>>) -> Option<T> {
+        let _permit = self.overall.acquire().await.expect("the semaphore is never closed");
+        next.await
     }
 }

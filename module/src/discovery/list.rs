@@ -17,12 +17,7 @@ pub async fn source_servers(
     let drs = clients.drs(p).await.map_err(|e| PartitionError::named(crate::accounts::reason::CONFIG, format!("{e:#}")))?;
     let mut pages = drs.describe_source_servers().max_results(PAGE).into_paginator().send();
     let (mut out, mut count) = (vec![], 0);
-    loop {
-        let page = {
-            let _permit = limits.overall.acquire().await.expect("the semaphore is never closed");
-            pages.next().await
-        };
-        let Some(page) = page else { break };
+    while let Some(page) = limits.page(pages.next()).await {
         let page = page.map_err(|e| PartitionError::from(finding("drs:DescribeSourceServers", &e)))?;
         count += 1;
         out.extend(page.items().iter().map(|s| from_sdk(p, s)));

@@ -49,6 +49,7 @@ pub async fn discover(clients: &Clients, partitions: &[Partition], on_done: impl
     }
     let read: Vec<Partition> = out.partitions.iter().filter(|r| r.error.is_none()).map(|r| r.partition.clone()).collect();
     (out.pending_extension, out.staging_errors) = staging::pending(clients, &read).await;
+    staging::name_unread(&mut out, clients.config());
     staging::supersede(&mut out);
     out.partitions.sort_by(|a, b| a.partition.cmp(&b.partition));
     out.servers.sort_by(|a, b| (&a.account, &a.region, &a.hostname).cmp(&(&b.account, &b.region, &b.hostname)));
@@ -79,7 +80,9 @@ pub async fn discover_retrying(clients: &Clients, partitions: &[Partition], roun
         found.staging_errors.extend(more.staging_errors);
         found.extended_elsewhere.extend(more.extended_elsewhere);
     }
-    // A server and its extension may have come from different rounds.
+    // A server and its extension may have come from different rounds, and a staging
+    // account unread in one round may have been read in the next.
+    staging::name_unread(&mut found, clients.config());
     staging::supersede(&mut found);
     found.partitions.sort_by(|a, b| a.partition.cmp(&b.partition));
     found.servers.sort_by(|a, b| (&a.account, &a.region, &a.hostname).cmp(&(&b.account, &b.region, &b.hostname)));

@@ -178,8 +178,20 @@ pub struct StagingError {
     pub account: String,
     pub region: String,
     pub staging_account: String,
+    pub failure: StagingFailure,
     /// As `accounts::reason` names it, with what AWS answered.
     pub reason: String,
+}
+
+/// What could not be read of a staging account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum StagingFailure {
+    /// ListExtensibleSourceServers in the target account failed.
+    Listing,
+    /// The staging account is configured in the region itself, and discovery could not read
+    /// it there: its servers not yet extended are named neither there nor as pending.
+    OwnPartitionUnread,
 }
 
 impl std::fmt::Display for StagingError {

@@ -6,10 +6,10 @@
 //! are); and a staging account that is itself configured: its servers that an extension
 //! recovers are left out, so that no server is launched twice.
 
-use super::model::{Discovery, ExtendedElsewhere, PendingExtension, StagingError};
+use super::model::{Discovery, ExtendedElsewhere, PendingExtension, StagingError, StagingFailure};
 use crate::accounts::reason::finding;
 use crate::aws::Clients;
-use crate::config::Partition;
+use crate::config::{ModuleConfig, Partition};
 use std::collections::HashMap;
 
 /// ListExtensibleSourceServers's largest page.
@@ -34,7 +34,13 @@ pub async fn pending(clients: &Clients, partitions: &[Partition]) -> (Vec<Pendin
     for (p, s, r) in listed {
         match r {
             Ok(servers) => found.extend(servers),
-            Err(reason) => errors.push(StagingError { account: p.account, region: p.region, staging_account: s, reason }),
+            Err(reason) => errors.push(StagingError {
+                account: p.account,
+                region: p.region,
+                staging_account: s,
+                failure: StagingFailure::Listing,
+                reason,
+            }),
         }
     }
     (found, errors)
@@ -42,23 +48,52 @@ pub async fn pending(clients: &Clients, partitions: &[Partition]) -> (Vec<Pendin
 
 async fn extensible(clients: &Clients, p: &Partition, staging: &str) -> Result<Vec<PendingExtension>, String> {
     let drs = clients.drs(p).await.map_err(|e| format!("{e:#}"))?;
-    let mut pages = drs.list_extensible_source_servers().staging_account_id(staging).max_results(PAGE).into_paginator().send();
-    let mut out = vec![];
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| {
-            let f = finding("drs:ListExtensibleSourceServers", &e);
-            format!("{}: {}", f.reason, f.message)
-        })?;
-        out.extend(page.items().iter().map(|s| PendingExtension {
+    let listed = drs.list_extensible_source_servers().staging_account_id(staging).max_results(PAGE).into_paginator();
+    let listed: Vec<_> = listed.items().send().collect::<Result<_, _>>().await.map_err(|e| {
+        let f = finding("drs:ListExtensibleSourceServers", &e);
+        format!("{}: {}", f.reason, f.message)
+    })?;
+    Ok(listed
+        .iter()
+        .map(|s| PendingExtension {
             account: p.account.clone(),
             region: p.region.clone(),
             staging_account: staging.to_owned(),
             source_server_arn: s.arn().unwrap_or_default().to_owned(),
             hostname: s.hostname().unwrap_or_default().to_owned(),
             tags: s.tags().map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default(),
-        }));
+        })
+        .collect())
+}
+
+/// Names, for each target partition read, each of its staging accounts configured in the
+/// region itself whose partition discovery could not read (a role it cannot assume, a region
+/// that faults): its extensions are recovered from the target, but its servers not yet
+/// extended are named nowhere else. Idempotent: what an earlier round named is named again
+/// from the partitions as they are now. Leaves the staging errors sorted.
+pub fn name_unread(found: &mut Discovery, cfg: &ModuleConfig) {
+    found.staging_errors.retain(|e| e.failure != StagingFailure::OwnPartitionUnread);
+    let unread: HashMap<&Partition, &super::PartitionError> =
+        found.partitions.iter().filter_map(|r| Some((&r.partition, r.error.as_ref()?))).collect();
+    for target in found.partitions.iter().filter(|r| r.error.is_none()).map(|r| &r.partition) {
+        for staging in cfg.staging_accounts_of(&target.account) {
+            let own = Partition { account: staging.clone(), region: target.region.clone() };
+            let Some(e) = unread.get(&own) else { continue };
+            found.staging_errors.push(StagingError {
+                account: target.account.clone(),
+                region: target.region.clone(),
+                staging_account: staging.clone(),
+                failure: StagingFailure::OwnPartitionUnread,
+                reason: format!(
+                    "{}: its own account x region could not be read ({}); its servers not extended into {} are not named",
+                    e.reason, e.message, target.account
+                ),
+            });
+        }
     }
-    Ok(out)
+    found
+        .staging_errors
+        .sort_by(|a, b| (&a.account, &a.region, &a.staging_account).cmp(&(&b.account, &b.region, &b.staging_account)));
 }
 
 /// Leaves out each discovered server that an extension (another discovered server) stands

@@ -9,18 +9,14 @@
 //! addresses unchecked, named.
 
 use super::{Desired, Read};
-use crate::aws::errors::AwsError;
+use crate::aws::ec2_lookup::by_filter;
 use crate::aws::fanout::each;
 use crate::aws::Clients;
 use crate::config::Partition;
 use crate::selection::ServerRef;
-use aws_sdk_ec2::types::Filter;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
-
-/// EC2 takes at most 200 values per filter.
-const FILTER_VALUES: usize = 200;
 
 /// One server's static address, as asked.
 #[derive(Debug, Clone)]
@@ -255,37 +251,25 @@ async fn there(
 ) -> anyhow::Result<There> {
     let ec2 = clients.ec2(p).await?;
     let mut t = There::default();
-    let filter = |name: &str, values: &[&String]| {
-        Filter::builder().name(name).set_values(Some(values.iter().map(|v| (*v).clone()).collect())).build()
-    };
-    for chunk in subnets.iter().collect::<Vec<_>>().chunks(FILTER_VALUES) {
-        let mut pages = ec2.describe_subnets().filters(filter("subnet-id", chunk)).max_results(1000).into_paginator().send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| AwsError::from_sdk("ec2:DescribeSubnets", &e))?;
-            for s in page.subnets() {
-                if let (Some(id), Some(cidr)) = (s.subnet_id(), s.cidr_block()) {
-                    t.subnets.insert(id.to_owned(), cidr.to_owned());
-                }
-            }
+    let subnets = by_filter("ec2:DescribeSubnets", "subnet-id", subnets, |f| {
+        ec2.describe_subnets().filters(f).max_results(1000).into_paginator().items().send().collect()
+    })
+    .await?;
+    for s in &subnets {
+        if let (Some(id), Some(cidr)) = (s.subnet_id(), s.cidr_block()) {
+            t.subnets.insert(id.to_owned(), cidr.to_owned());
         }
     }
-    for chunk in addresses.iter().collect::<Vec<_>>().chunks(FILTER_VALUES) {
-        let mut pages = ec2
-            .describe_network_interfaces()
-            .filters(filter("addresses.private-ip-address", chunk))
-            .max_results(1000)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| AwsError::from_sdk("ec2:DescribeNetworkInterfaces", &e))?;
-            for n in page.network_interfaces() {
-                let (Some(id), Some(subnet)) = (n.network_interface_id(), n.subnet_id()) else { continue };
-                let instance = n.attachment().and_then(|a| a.instance_id()).map(str::to_owned);
-                let ips = n.private_ip_addresses().iter().filter_map(|a| a.private_ip_address()).chain(n.private_ip_address());
-                for ip in ips {
-                    t.held.insert((subnet.to_owned(), ip.to_owned()), (id.to_owned(), instance.clone()));
-                }
-            }
+    let interfaces = by_filter("ec2:DescribeNetworkInterfaces", "addresses.private-ip-address", addresses, |f| {
+        ec2.describe_network_interfaces().filters(f).max_results(1000).into_paginator().items().send().collect()
+    })
+    .await?;
+    for n in &interfaces {
+        let (Some(id), Some(subnet)) = (n.network_interface_id(), n.subnet_id()) else { continue };
+        let instance = n.attachment().and_then(|a| a.instance_id()).map(str::to_owned);
+        let ips = n.private_ip_addresses().iter().filter_map(|a| a.private_ip_address()).chain(n.private_ip_address());
+        for ip in ips {
+            t.held.insert((subnet.to_owned(), ip.to_owned()), (id.to_owned(), instance.clone()));
         }
     }
     Ok(t)

@@ -5,16 +5,13 @@
 //! A partition whose lookups fail leaves its servers' network unknown, named.
 
 use super::verdict::{Check, Reason, Verdict};
-use crate::aws::errors::AwsError;
+use crate::aws::ec2_lookup::by_filter;
 use crate::aws::fanout::each;
 use crate::aws::Clients;
 use crate::config::Partition;
 use crate::launch::{Desired, Read};
 use crate::selection::ServerRef;
 use std::collections::{BTreeMap, BTreeSet};
-
-/// EC2 takes at most 200 values per filter.
-const FILTER_VALUES: usize = 200;
 
 /// The ids one server would launch with, and where each came from.
 #[derive(Debug, Default)]
@@ -103,30 +100,17 @@ async fn lookup(
     groups: &BTreeSet<String>,
 ) -> anyhow::Result<Found> {
     let ec2 = clients.ec2(p).await?;
-    let mut found = Found { subnets: BTreeSet::new(), groups: BTreeSet::new() };
-    let subnets: Vec<&String> = subnets.iter().collect();
-    for chunk in subnets.chunks(FILTER_VALUES) {
-        let filter = aws_sdk_ec2::types::Filter::builder()
-            .name("subnet-id")
-            .set_values(Some(chunk.iter().map(|s| (*s).clone()).collect()))
-            .build();
-        let mut pages = ec2.describe_subnets().filters(filter).max_results(1000).into_paginator().send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| AwsError::from_sdk("ec2:DescribeSubnets", &e))?;
-            found.subnets.extend(page.subnets().iter().filter_map(|s| s.subnet_id()).map(str::to_owned));
-        }
-    }
-    let groups: Vec<&String> = groups.iter().collect();
-    for chunk in groups.chunks(FILTER_VALUES) {
-        let filter = aws_sdk_ec2::types::Filter::builder()
-            .name("group-id")
-            .set_values(Some(chunk.iter().map(|s| (*s).clone()).collect()))
-            .build();
-        let mut pages = ec2.describe_security_groups().filters(filter).max_results(1000).into_paginator().send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| AwsError::from_sdk("ec2:DescribeSecurityGroups", &e))?;
-            found.groups.extend(page.security_groups().iter().filter_map(|g| g.group_id()).map(str::to_owned));
-        }
-    }
+    let subnets = by_filter("ec2:DescribeSubnets", "subnet-id", subnets, |f| {
+        ec2.describe_subnets().filters(f).max_results(1000).into_paginator().items().send().collect()
+    })
+    .await?;
+    let groups = by_filter("ec2:DescribeSecurityGroups", "group-id", groups, |f| {
+        ec2.describe_security_groups().filters(f).max_results(1000).into_paginator().items().send().collect()
+    })
+    .await?;
+    let found = Found {
+        subnets: subnets.iter().filter_map(|s| s.subnet_id()).map(str::to_owned).collect(),
+        groups: groups.iter().filter_map(|g| g.group_id()).map(str::to_owned).collect(),
+    };
     Ok(found)
 }

@@ -9,9 +9,10 @@ use super::input::{self, invalid};
 use super::model::{SourceServer, StagingOrigin};
 use super::partition::with_partition;
 use crate::ctx::{Ctx, Request};
+use crate::faults::CallKey;
 use crate::fleet::Tags;
 use crate::iam::staging::{trusts, STAGING_ROLE};
-use crate::protocol::{json_reply, ApiError, Reply};
+use crate::protocol::{json_reply, outage, ApiError, Protocol, Reply};
 use crate::world::{default_launch_config, default_replication_config, drs_launch_template, template_id_of, World};
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
@@ -55,7 +56,7 @@ pub fn list_extensible(ctx: &Ctx, body: &Value) -> Result<Reply, ApiError> {
         return Err(invalid("stagingAccountID", "must be 12 digits"));
     }
     let extended = with_partition(ctx, |p| Ok(extended_here(p)))?;
-    let servers = readable_staging(ctx, &staging)?;
+    let servers = readable_staging(ctx, &staging, "ListExtensibleSourceServers")?;
     let extensible: Vec<&SourceServer> =
         servers.iter().filter(|s| s.staging.is_none() && !extended.contains(s.arn.as_str())).collect();
     let (items, next) = window(&extensible, body, MAX_EXTENSIBLE)?;
@@ -79,7 +80,7 @@ pub fn create_extended(ctx: &Ctx, body: &Value) -> Result<Reply, ApiError> {
     if staging == ctx.account() {
         return Err(invalid("sourceServerArn", "names a source server of this account, which needs no extension"));
     }
-    let origin = readable_staging(ctx, staging)?
+    let origin = readable_staging(ctx, staging, "CreateExtendedSourceServer")?
         .into_iter()
         .find(|s| s.id == id)
         .ok_or_else(|| not_found(arn, &format!("Source server {id} not found in staging account {staging}")))?;
@@ -114,8 +115,10 @@ pub fn extend_at_start(world: &World, staging: &str, region: &str, staging_id: &
 }
 
 /// The staging account's servers in the caller's region, when the staging account trusts
-/// the caller's account and has DRS there.
-fn readable_staging(ctx: &Ctx, staging: &str) -> Result<Vec<SourceServer>, ApiError> {
+/// the caller's account and has DRS there, and DRS answers there: an outage injected on the
+/// staging account's DRS in the region (`faults.rs`, operation `operation`) fails the
+/// caller's call as DRS's own internal error.
+fn readable_staging(ctx: &Ctx, staging: &str, operation: &str) -> Result<Vec<SourceServer>, ApiError> {
     if !trusts(ctx.world, staging, ctx.account(), &ctx.region) {
         return Err(ApiError::new(
             403,
@@ -125,6 +128,11 @@ fn readable_staging(ctx: &Ctx, staging: &str) -> Result<Vec<SourceServer>, ApiEr
                 ctx.account()
             ),
         ));
+    }
+    let there =
+        CallKey { account: staging.into(), region: ctx.region.clone(), service: "drs".into(), operation: operation.into() };
+    if let Some(status) = ctx.world.faults.outage(&there) {
+        return Err(outage(Protocol::RestJson1, status));
     }
     let part = ctx.world.partition(staging, &ctx.region);
     let p = part.lock();

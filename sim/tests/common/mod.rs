@@ -31,6 +31,15 @@ pub async fn demo() -> Sim {
     start(fleet).await
 }
 
+/// The demo fleet with its clock frozen at `at`: for tests whose snapshots or schedules
+/// must not depend on the wall clock.
+pub async fn demo_at(at: chrono::DateTime<chrono::Utc>) -> Sim {
+    let mut fleet = Fleet::demo();
+    fleet.clock.speed = 0.0;
+    fleet.clock.start = Some(at);
+    start(fleet).await
+}
+
 pub async fn generated(servers: usize, accounts: usize, regions: usize) -> Sim {
     let mut fleet = generate::fleet(&Spec { servers, accounts, regions }).unwrap();
     fleet.clock.speed = 0.0;

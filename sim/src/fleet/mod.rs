@@ -1,5 +1,6 @@
 //! The fleet file: accounts, regions, roles and their trust, the hub identity, servers,
-//! DynamoDB tables, quotas and faults. JSON or YAML, validated against `schemas/fleet.schema.json`.
+//! DynamoDB tables, quotas and faults. JSON or YAML, validated against `schemas/fleet.schema.json`,
+//! then its references (`checks.rs`); an account's own network is in `network.rs`.
 
 use crate::dynamodb::key::KeyAttribute;
 use crate::faults::FaultSet;
@@ -8,7 +9,11 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
 
-pub const FLEET_SCHEMA: &str = include_str!("../../schemas/fleet.schema.json");
+mod checks;
+mod network;
+pub use network::{SecurityGroupSpec, SubnetSpec};
+
+pub const FLEET_SCHEMA: &str = include_str!("../../../schemas/fleet.schema.json");
 
 /// The fleet schema, compiled once (compiling it took longer than checking most fleets).
 fn validator() -> &'static jsonschema::Validator {
@@ -18,7 +23,7 @@ fn validator() -> &'static jsonschema::Validator {
     });
     &V
 }
-pub const DEMO_FLEET: &str = include_str!("../fleets/demo.json");
+pub const DEMO_FLEET: &str = include_str!("../../fleets/demo.json");
 
 pub type Tags = BTreeMap<String, String>;
 
@@ -149,31 +154,6 @@ pub struct Account {
     /// Security groups besides each region's `default`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub security_groups: Vec<SecurityGroupSpec>,
-}
-
-/// A subnet of an account: its id, region, IPv4 block and zone.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct SubnetSpec {
-    pub subnet_id: String,
-    pub region: String,
-    pub cidr_block: String,
-    /// Default: the region's zone `a`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub availability_zone: Option<String>,
-    /// Default: the region's default VPC.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub vpc_id: Option<String>,
-}
-
-/// A security group of an account.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct SecurityGroupSpec {
-    pub group_id: String,
-    pub region: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group_name: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -441,97 +421,6 @@ impl Fleet {
 
     pub fn demo() -> Fleet {
         Self::parse(DEMO_FLEET).expect("the embedded demo fleet is valid")
-    }
-
-    fn check_references(&self) -> anyhow::Result<()> {
-        let known = |acct: &str| acct == self.hub.account_id || self.accounts.iter().any(|a| a.account_id == acct);
-        for (i, s) in self.servers.iter().enumerate() {
-            if !known(&s.account_id) {
-                bail!("servers[{i}] ({}): accountId {} is not in accounts", s.hostname, s.account_id);
-            }
-            let acct = self.accounts.iter().find(|a| a.account_id == s.account_id);
-            if let Some(a) = acct {
-                if !a.regions.contains(&s.region) {
-                    bail!(
-                        "servers[{i}] ({}): region {} is not an initialized DRS region of account {}",
-                        s.hostname,
-                        s.region,
-                        s.account_id
-                    );
-                }
-            }
-        }
-        for a in &self.accounts {
-            for (i, n) in a.subnets.iter().enumerate() {
-                let block = crate::ec2::addresses::Cidr::parse(&n.cidr_block);
-                if block.is_none_or(|c| !(16..=28).contains(&c.prefix)) {
-                    bail!(
-                        "accounts {} subnets[{i}] ({}): cidrBlock {} is not an IPv4 block of /16 to /28",
-                        a.account_id,
-                        n.subnet_id,
-                        n.cidr_block
-                    );
-                }
-            }
-        }
-        for (i, r) in self.roles.iter().enumerate() {
-            if !known(&r.account_id) {
-                bail!("roles[{i}] ({}): accountId {} is not in accounts", r.role_name, r.account_id);
-            }
-        }
-        self.check_staging(known)?;
-        self.check_tables(known)
-    }
-
-    /// A staging account trusts configured accounts other than itself, and a server is
-    /// extended only into a target account initialized in its region that its account trusts.
-    fn check_staging(&self, known: impl Fn(&str) -> bool) -> anyhow::Result<()> {
-        for (i, a) in self.accounts.iter().enumerate() {
-            if let Some(t) = a.staging_for.iter().find(|t| !known(t) || **t == a.account_id) {
-                bail!("accounts[{i}].stagingFor: {t} is not another account of the fleet");
-            }
-        }
-        for (i, s) in self.servers.iter().enumerate() {
-            let trusted = self.accounts.iter().find(|a| a.account_id == s.account_id).map(|a| &a.staging_for);
-            for t in &s.extended_into {
-                if !trusted.is_some_and(|ts| ts.contains(t)) {
-                    bail!("servers[{i}] ({}).extendedInto: account {} does not list {t} in stagingFor", s.hostname, s.account_id);
-                }
-                if !self.accounts.iter().any(|a| a.account_id == *t && a.regions.contains(&s.region)) {
-                    bail!("servers[{i}] ({}).extendedInto: {t} has no initialized DRS region {}", s.hostname, s.region);
-                }
-            }
-        }
-        Ok(())
-    }
-
-    fn check_tables(&self, known: impl Fn(&str) -> bool) -> anyhow::Result<()> {
-        let mut seen = std::collections::HashSet::new();
-        for (i, t) in self.tables.iter().enumerate() {
-            let account = t.account_in(&self.hub);
-            if !known(&account) {
-                bail!("tables[{i}] ({}): account {account} is not in accounts", t.name);
-            }
-            if t.sort_key.as_ref().is_some_and(|s| s.name == t.partition_key.name) {
-                bail!("tables[{i}] ({}): sortKey and partitionKey are both named {}", t.name, t.partition_key.name);
-            }
-            for region in t.regions_in(&self.hub) {
-                if !seen.insert((account.clone(), region.clone(), t.name.clone())) {
-                    bail!("tables[{i}] ({}): a table of that name is already in account {account} region {region}", t.name);
-                }
-            }
-        }
-        let mut names = std::collections::HashSet::new();
-        for (i, b) in self.buckets.iter().enumerate() {
-            let account = b.account_in(&self.hub);
-            if !known(&account) {
-                bail!("buckets[{i}] ({}): account {account} is not in accounts", b.name);
-            }
-            if !names.insert(&b.name) {
-                bail!("buckets[{i}] ({}): bucket names are global and this one is taken", b.name);
-            }
-        }
-        Ok(())
     }
 
     pub fn role(&self, account: &str, name: &str) -> Option<&Role> {
