@@ -385,9 +385,30 @@ impl Default for ClockSettings {
     }
 }
 
+/// A schema error with its value when the value is short (a scalar), else without it: the
+/// error's own text writes the whole value, and a megabyte nested where a time belongs took
+/// 120 ms to write into a message nobody could read.
+fn describe(e: &jsonschema::ValidationError<'_>) -> String {
+    let short = match e.instance().as_ref() {
+        serde_json::Value::String(s) => s.len() <= 64,
+        serde_json::Value::Number(_) | serde_json::Value::Bool(_) | serde_json::Value::Null => true,
+        serde_json::Value::Array(_) | serde_json::Value::Object(_) => false,
+    };
+    if short {
+        e.to_string()
+    } else {
+        e.masked().to_string()
+    }
+}
+
 impl Fleet {
     /// Parses JSON or YAML text, checks it against the fleet schema, then checks references.
     pub fn parse(text: &str) -> anyhow::Result<Fleet> {
+        // A list is no fleet, in JSON or YAML's flow style: said from its first character, not
+        // built (a megabyte of list took 90 ms to build and drop only to be refused).
+        if text.trim_start().starts_with('[') {
+            bail!("the fleet is a list; a fleet is an object (accounts, servers, roles, ...)");
+        }
         let value: serde_json::Value = match serde_json::from_str(text) {
             Ok(v) => v,
             // A document that opens as JSON is JSON: its own error (line and column) says what
@@ -407,7 +428,7 @@ impl Fleet {
         let errors: Vec<String> = validator()
             .iter_errors(&value)
             .take(10)
-            .map(|e| format!("at {}: {}", display_pointer(&e.instance_path().to_string()), e))
+            .map(|e| format!("at {}: {}", display_pointer(&e.instance_path().to_string()), describe(&e)))
             .collect();
         if !errors.is_empty() {
             bail!("the fleet does not match its schema:\n  {}", errors.join("\n  "));
@@ -446,6 +467,26 @@ mod tests {
         assert!(f.accounts.len() >= 3);
         assert!(f.accounts.iter().all(|a| a.regions.len() >= 2));
         assert!(f.servers.len() >= 55, "{} servers", f.servers.len());
+    }
+
+    #[test]
+    fn a_list_is_refused_as_no_fleet_unread() {
+        for text in ["[1, 2]", "  [{\"accounts\": []}]", "[oops"] {
+            let err = format!("{:#}", Fleet::parse(text).unwrap_err());
+            assert!(err.contains("the fleet is a list"), "{text}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_long_value_is_left_out_of_its_schema_error_and_a_short_one_is_named() {
+        let mut v: serde_json::Value = serde_json::from_str(DEMO_FLEET).unwrap();
+        let wide: Vec<serde_json::Value> = (0..20_000).map(|i| serde_json::json!({"deep": [i, {"deeper": "x"}]})).collect();
+        v["clock"]["start"] = serde_json::json!({"zz": wide});
+        let err = format!("{:#}", Fleet::from_value(v).unwrap_err());
+        assert!(err.contains("/clock/start") && !err.contains("deep") && err.len() < 400, "{err}");
+        let mut v: serde_json::Value = serde_json::from_str(DEMO_FLEET).unwrap();
+        v["servers"][0]["replication"]["state"] = "SIDEWAYS".into();
+        assert!(format!("{:#}", Fleet::from_value(v).unwrap_err()).contains("SIDEWAYS"), "a short value is named");
     }
 
     #[test]
