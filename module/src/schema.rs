@@ -117,8 +117,12 @@ fn nearest(key: &str, known: &[String]) -> Option<String> {
         return Some(k.clone());
     }
     let lower = key.to_lowercase();
+    let length = lower.chars().count();
     known
         .iter()
+        // The distance is at least the difference in length: a name too far by its length alone
+        // is not measured (a megabyte key against each known name took its length times theirs).
+        .filter(|k| length.abs_diff(k.chars().count()) <= (k.len() / 3).max(1))
         .map(|k| (strsim::levenshtein(&lower, &k.to_lowercase()), k))
         .filter(|(d, k)| *d <= (k.len() / 3).max(1))
         .min_by_key(|(d, _)| *d)
@@ -194,6 +198,14 @@ mod tests {
     static FORMS: Schema = Schema::new(
         r#"{"properties": {"w": {"oneOf": [{"type": "object", "required": ["k"]}, {"type": "array", "minItems": 2}]}}}"#,
     );
+
+    #[test]
+    fn a_key_too_long_to_be_a_slip_gets_no_suggestion_and_a_slip_gets_one() {
+        let known: Vec<String> = ["PauseBefore", "Waves", "Tags"].map(String::from).to_vec();
+        assert_eq!(super::nearest("PauseBefor", &known).as_deref(), Some("PauseBefore"));
+        assert_eq!(super::nearest("waves", &known).as_deref(), Some("Waves"));
+        assert_eq!(super::nearest(&"PauseBefore".repeat(100_000), &known), None);
+    }
 
     #[test]
     fn a_value_of_no_branchs_type_is_told_the_types_and_one_of_a_type_its_branchs_rule() {

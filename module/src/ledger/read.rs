@@ -37,9 +37,25 @@ pub fn listing(table: &str, identity: &str, item: Item) -> Result<RunListing, Le
 /// (`.`). They are read on their own first (a copy of those attributes alone, not of an item
 /// of up to 400 KB), so that such an error names its attribute.
 fn with_cleanup<T: DeserializeOwned>(table: &str, item: Item, pk: String, sk: String) -> Result<T, LedgerError> {
-    let cleanup: Item = CleanupState::ATTRIBUTES.iter().filter_map(|k| Some(((*k).to_owned(), item.get(*k)?.clone()))).collect();
+    let cleanup: Item = CleanupState::ATTRIBUTES.iter().filter_map(|k| Some(((*k).to_owned(), shallow(item.get(*k)?)))).collect();
     typed::<CleanupState>(table, cleanup, pk.clone(), sk.clone())?;
     typed(table, item, pk, sk)
+}
+
+/// A cleanup attribute as far as `CleanupState` reads it (scalars, and lists of strings): a
+/// list's or map's own members, but any container inside them emptied. Its type is all a
+/// refusal names, and a megabyte nested in `cleanupJobs` was copied twice only to be refused.
+fn shallow(v: &AttributeValue) -> AttributeValue {
+    let emptied = |x: &AttributeValue| match x {
+        AttributeValue::L(_) => AttributeValue::L(vec![]),
+        AttributeValue::M(_) => AttributeValue::M(Default::default()),
+        other => other.clone(),
+    };
+    match v {
+        AttributeValue::L(items) => AttributeValue::L(items.iter().map(emptied).collect()),
+        AttributeValue::M(members) => AttributeValue::M(members.iter().map(|(k, x)| (k.clone(), emptied(x))).collect()),
+        other => other.clone(),
+    }
 }
 
 /// Any item as `T`, the attribute at fault named when it is not one.
@@ -148,6 +164,22 @@ mod tests {
         bad.insert("execution".into(), AttributeValue::S("drill-1".into()));
         let listing = listing("t", "abc", bad).expect_err("a listing reads the same attribute");
         assert!(listing.to_string().contains("cleanupRemaining: "), "{listing}");
+    }
+
+    /// A cleanup list holding containers is refused for its element's type, the attribute
+    /// named, whatever those containers hold (they are not copied to be refused).
+    #[test]
+    fn a_cleanup_list_of_containers_is_named_by_its_element() {
+        let deep = (0..200).fold(AttributeValue::S("x".into()), |inner, _| AttributeValue::L(vec![inner]));
+        for held in [deep, AttributeValue::M([("k".to_owned(), AttributeValue::S("v".into()))].into())] {
+            let mut bad = item();
+            bad.insert("cleanupJobs".into(), AttributeValue::L(vec![AttributeValue::S("j-1".into()), held]));
+            assert_eq!(refused(bad), "cleanupJobs[1]");
+        }
+        let mut good = item();
+        good.insert("cleanupJobs".into(), AttributeValue::L(vec![AttributeValue::S("j-1".into())]));
+        let record = record("t", good).unwrap();
+        assert_eq!(record.cleanup.cleanup_jobs, ["j-1"], "a well-formed list is read whole");
     }
 
     /// The cleanup's attributes as `with_cleanup` copies them are all there are.
