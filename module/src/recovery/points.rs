@@ -49,7 +49,8 @@ pub fn warnings(payload: &Payload) -> Vec<String> {
     out
 }
 
-fn names(mut all: Vec<String>) -> String {
+/// Up to `NAMED_IN_WARNING` of `all`, and how many more (the report names every one).
+pub(super) fn names(mut all: Vec<String>) -> String {
     let more = all.len().saturating_sub(NAMED_IN_WARNING);
     all.truncate(NAMED_IN_WARNING);
     let mut text = all.join(", ");

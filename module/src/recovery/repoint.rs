@@ -9,14 +9,13 @@
 //! concurrent check's wins) and followed by every later check (`apply`), the answer and the
 //! report.
 
+use super::payload::Payload;
 use super::progress::ServerFailure;
 use super::wave::Check;
 use crate::config::Partition;
 use crate::ledger::{Repointed, RunRecord};
 use crate::pitr::{self, Recheck, RecoveryPoint};
 use std::collections::BTreeMap;
-
-use super::payload::Payload;
 
 /// The plan as the record's replacements leave it: each replaced snapshot's successor, and no
 /// snapshot for a server that has none left.
@@ -92,6 +91,9 @@ pub async fn replace(c: &Check<'_>, w: usize, p: &Partition, ids: &[&String]) ->
 /// the run's record of it (not under `onNotReady: warn`).
 pub fn given_up(payload: &Payload, record: &RunRecord, w: usize) -> Vec<ServerFailure> {
     let (Some(before), false) = (payload.recover_before, payload.latest_without_point) else { return vec![] };
+    if record.repointed.is_empty() {
+        return vec![];
+    }
     let Some(wave) = payload.waves.get(w) else { return vec![] };
     wave.groups
         .iter()
@@ -153,7 +155,7 @@ pub fn warnings(payload: &Payload, record: &RunRecord) -> Vec<String> {
             "{} servers' recovery snapshots were no longer kept by DRS when their wave started and were replaced by the \
              newest it keeps from before {before}: {}",
             replaced.len(),
-            named(replaced)
+            super::points::names(replaced)
         ));
     }
     if !gone.is_empty() {
@@ -166,20 +168,8 @@ pub fn warnings(payload: &Payload, record: &RunRecord) -> Vec<String> {
             "{} servers' recovery snapshots were no longer kept by DRS when their wave started, and it keeps none from \
              before {before}: {then}: {}",
             gone.len(),
-            named(gone)
+            super::points::names(gone)
         ));
     }
     out
-}
-
-/// Up to `NAMED` of `all`, and how many more.
-fn named(mut all: Vec<String>) -> String {
-    const NAMED: usize = 10;
-    let more = all.len().saturating_sub(NAMED);
-    all.truncate(NAMED);
-    let mut text = all.join(", ");
-    if more > 0 {
-        text += &format!(" and {more} more (the run's report names every one)");
-    }
-    text
 }
