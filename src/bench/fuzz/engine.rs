@@ -176,6 +176,9 @@ impl Tally {
 
 const MAX_FINDINGS: usize = 20;
 
+/// A worker makes its runner afresh after this many inputs (`run_slice`).
+pub(super) const FRESH_EVERY: usize = 2000;
+
 /// Runs `plan` over `target` on `plan.workers` threads, joins every one and counts those lost;
 /// the inputs and their verdicts do not depend on the number of workers.
 pub fn run(target: &Target, corpus: &Arc<Corpus>, plan: &Plan) -> Tally {
@@ -246,7 +249,7 @@ fn run_slice(
     let mut runner: Runner = (target.runner)();
     for (n, i) in indexes.enumerate() {
         // Handlers that keep state (the simulator's world) start afresh now and then.
-        if n > 0 && n % 2000 == 0 {
+        if n > 0 && n % FRESH_EVERY == 0 {
             runner = (target.runner)();
         }
         let (seed, input) = corpus.input(target, plan.run_seed, i);
