@@ -38,6 +38,7 @@ mod run_ledger;
 mod secrets_scan;
 mod staging;
 mod standalone;
+mod start_refused;
 mod static_checks;
 mod static_claims;
 mod template_hardening;

@@ -81,3 +81,47 @@ async fn a_real_recovery_does_not_launch_again_what_an_earlier_one_runs() {
 async fn launches(r: &crate::common::Rig) -> std::collections::BTreeMap<String, usize> {
     crate::common::launches_per_server(&r.all_jobs().await)
 }
+
+/// Two real recoveries of one resource at once (an ARC step and the platform's activation, two
+/// executions): both plan every database (none runs yet), the first launches them and the
+/// second, finding them busy, waits; once the first's job ends, the second finds them running
+/// as the first's recovery instances and gives them up, named, instead of launching each a
+/// second time.
+#[tokio::test]
+async fn a_second_real_recovery_at_once_does_not_launch_again_what_the_first_launched() {
+    let r = rig().await;
+    let state = resource("Recover", json!({"Tags": {"Tier": "db"}, "Mode": "recovery"}));
+    let (a, b) = (drs_module::driver::event(&state, "activate", None), drs_module::driver::event(&state, "activate", None));
+    let mut checks = vec![];
+    for call in [a, b] {
+        let first = drs_module::lifecycle::handle_detailed(&r.clients, &call).await.expect("activate");
+        let mut check = call;
+        check["status"] = json!(true);
+        check["lifecycle_output"] = json!({"Payload": first.answer});
+        checks.push(check);
+    }
+    let mut ended: Vec<Option<Result<(), drs_module::lifecycle::LifecycleError>>> = vec![None, None];
+    for _ in 0..200 {
+        if ended.iter().all(Option::is_some) {
+            break;
+        }
+        r.control.advance(crate::common::POLL_S as f64).await.unwrap();
+        for (i, check) in checks.iter().enumerate() {
+            if ended[i].is_some() {
+                continue;
+            }
+            match drs_module::lifecycle::handle_detailed(&r.clients, check).await {
+                Ok(h) if h.answer == serde_json::Value::Bool(true) => ended[i] = Some(Ok(())),
+                Ok(_) => {}
+                Err(e) => ended[i] = Some(Err(e)),
+            }
+        }
+    }
+    let after = launches(&r).await;
+    assert_eq!(after.len(), 12, "{after:?}");
+    assert!(after.values().all(|n| *n == 1), "each database launched once: {after:?}");
+    assert!(matches!(ended[0], Some(Ok(()))), "the first recovery ends well: {:?}", ended[0]);
+    let Some(Err(e)) = &ended[1] else { panic!("the second recovery cannot end well: {:?}", ended[1]) };
+    assert_eq!(e.code.as_str(), "WaveFailed", "{}", e.message);
+    assert!(e.message.contains("already runs as recovery instance") && e.message.contains("RelaunchRecovered"), "{}", e.message);
+}

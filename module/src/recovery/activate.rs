@@ -164,6 +164,7 @@ pub async fn build(clients: &Clients, resource: &DrsResource, execution: &str) -
         recover_before: r.recovery_points.as_ref().map(|p| p.before),
         points: r.recovery_points.as_ref().map(PointsPlan::by_server).unwrap_or_default(),
         latest_without_point: sel.policy.on_not_ready == crate::selection::Action::Warn,
+        relaunch_recovered: params.relaunch_recovered,
     })
 }
 

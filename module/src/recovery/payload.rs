@@ -91,6 +91,11 @@ pub struct Payload {
     /// left from before the time, launches its latest data (`onNotReady: warn`) or is given up.
     #[serde(rename = "pitLatest", default, skip_serializing_if = "std::ops::Not::not")]
     pub latest_without_point: bool,
+    /// `RelaunchRecovered: true`: a real recovery launches again a server that already runs as
+    /// a recovery instance of another real recovery. Absent: it does not, whether that
+    /// instance was up when the run was planned (`recovered`) or came up since (`start.rs`).
+    #[serde(rename = "relaunchRecovered", default, skip_serializing_if = "std::ops::Not::not")]
+    pub relaunch_recovered: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -291,6 +296,7 @@ mod tests {
             recover_before: None,
             points: Default::default(),
             latest_without_point: false,
+            relaunch_recovered: false,
         }
     }
 

@@ -38,17 +38,36 @@ pub async fn live(clients: &Clients, servers: &[ServerRef]) -> anyhow::Result<BT
 
 async fn in_partition(clients: &Clients, p: &Partition, servers: &[&ServerRef]) -> anyhow::Result<Vec<(String, String)>> {
     let wanted: BTreeMap<&str, &ServerRef> = servers.iter().map(|s| (s.source_server_id.as_str(), *s)).collect();
+    let live = instances(clients, p, |id| wanted.contains_key(id)).await?;
+    Ok(live
+        .into_iter()
+        .filter_map(|(id, instance)| {
+            let s = wanted.get(id.as_str())?;
+            Some((id, format!("{} ({}, recovery instance {instance})", s.hostname, s.source_server_id)))
+        })
+        .collect())
+}
+
+/// Of `ids` (source servers of `p`), those with a live recovery instance of a real
+/// recovery: source server id -> recovery instance id. Read again before a real recovery's
+/// wave starts them: another run of the resource (an ARC step and the platform at once) may
+/// have launched them since this run was planned.
+pub async fn launched_since(clients: &Clients, p: &Partition, ids: &[&String]) -> anyhow::Result<BTreeMap<String, String>> {
+    let wanted: std::collections::BTreeSet<&str> = ids.iter().map(|id| id.as_str()).collect();
+    Ok(instances(clients, p, |id| wanted.contains(id)).await?.into_iter().collect())
+}
+
+/// The partition's recovery instances of real recoveries whose source server `wanted` takes:
+/// (source server id, recovery instance id).
+async fn instances(clients: &Clients, p: &Partition, wanted: impl Fn(&str) -> bool) -> anyhow::Result<Vec<(String, String)>> {
     let drs = clients.drs(p).await?;
     let mut pages = drs.describe_recovery_instances().max_results(200).into_paginator().send();
     let mut out = vec![];
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| failed(p, "drs:DescribeRecoveryInstances", &e))?;
         for r in page.items().iter().filter(|r| !r.is_drill().unwrap_or(true)) {
-            let Some(s) = r.source_server_id().and_then(|id| wanted.get(id)) else { continue };
-            out.push((
-                s.source_server_id.clone(),
-                format!("{} ({}, recovery instance {})", s.hostname, s.source_server_id, r.recovery_instance_id().unwrap_or("?")),
-            ));
+            let Some(id) = r.source_server_id().filter(|id| wanted(id)) else { continue };
+            out.push((id.to_owned(), r.recovery_instance_id().unwrap_or("?").to_owned()));
         }
     }
     Ok(out)

@@ -39,6 +39,10 @@ pub struct Repointing {
     pub changed: usize,
     /// Replacements that could not be recorded: the chunk waits for the next check.
     pub unrecorded: Vec<String>,
+    /// Snapshots whose retention could not be read again (throttled, no answer): with none
+    /// changed, the chunk waits for the next check rather than fail on a refusal that may be
+    /// this very expiry.
+    pub unread: Vec<String>,
 }
 
 /// Looks again at the snapshots the chunk `ids` of partition `p` names, after StartRecovery
@@ -53,7 +57,11 @@ pub async fn replace(c: &Check<'_>, w: usize, p: &Partition, ids: &[&String]) ->
     let store = crate::ledger::of(c.clients);
     for (id, verdict) in pitr::recheck(c.clients, p, before, &chosen).await {
         let (now, why) = match verdict {
-            Recheck::Kept | Recheck::Unread(_) => continue,
+            Recheck::Kept => continue,
+            Recheck::Unread(e) => {
+                out.unread.push(format!("{id}: {e}"));
+                continue;
+            }
             Recheck::Replaced(point) => (Some(point), String::new()),
             Recheck::Gone(why) => (None, why),
         };

@@ -128,8 +128,7 @@ pub async fn start_wave(
     let results =
         crate::aws::fanout::each(clients, by_partition, |(p, chunks)| async move { start_in(c, w, &p, chunks, job_tags).await })
             .await;
-    for r in results {
-        let one = r?;
+    for one in results {
         out.jobs.extend(one.jobs);
         out.servers += one.servers;
         out.waiting.extend(one.waiting);
@@ -138,63 +137,141 @@ pub async fn start_wave(
     Ok(out)
 }
 
-/// One partition's chunks, in turn.
+/// A chunk whose start failed past what the calls themselves handle (nothing of it started):
+/// a failure that may pass (no answer, throttled, a role not assumed now) leaves its servers
+/// waiting for the next check, which finds the partition down (with its grace) or back; a
+/// refusal (access denied, a request DRS will not take) gives them up, named with it, and
+/// their wave's FailurePolicy judges. Either way it is this partition's alone: the other
+/// chunks and partitions of the check go on.
+fn chunk_failed(p: &Partition, ids: &[&String], e: anyhow::Error, out: &mut Started) {
+    let refused = e.downcast_ref::<crate::aws::CallFailed>().is_some_and(|f| !f.error.is_transient());
+    if refused {
+        tracing::warn!(partition = %p, error = %format!("{e:#}"), servers = ids.len(), "StartRecovery refused: servers given up");
+        let already: HashSet<String> = out.gave_up.iter().map(|f| f.source_server_id.clone()).collect();
+        out.gave_up.extend(ids.iter().filter(|id| !already.contains(id.as_str())).map(|id| ServerFailure {
+            source_server_id: (*id).clone(),
+            hostname: None,
+            partition: p.to_string(),
+            reason: format!("not started: {e:#}"),
+        }));
+    } else {
+        out.waiting.push(format!("{p}: {} servers wait: {e:#} (retried next check)", ids.len()));
+    }
+}
+
+/// A real recovery launches no server that already runs as a recovery instance of another real
+/// recovery (activate left out those up when the run was planned; another run of the resource,
+/// such as an ARC step and the platform's activation at once, may have launched one since): it
+/// is given up, named with its instance. A partition whose instances cannot be read starts
+/// nothing at this check.
+async fn not_launched_since<'a>(
+    c: &Check<'_>,
+    p: &Partition,
+    chunks: Vec<Vec<&'a String>>,
+    out: &mut Started,
+) -> Vec<Vec<&'a String>> {
+    if c.payload.mode != Mode::Recovery || c.payload.relaunch_recovered {
+        return chunks;
+    }
+    let ids: Vec<&String> = chunks.iter().flatten().copied().collect();
+    let live = match super::recovered::launched_since(c.clients, p, &ids).await {
+        Ok(live) => live,
+        Err(e) => {
+            out.waiting.push(format!(
+                "{p}: {} servers wait: whether another recovery launched them since this run was planned cannot be told: \
+                 {e:#} (retried next check)",
+                ids.len()
+            ));
+            return vec![];
+        }
+    };
+    for (id, instance) in &live {
+        out.gave_up.push(ServerFailure {
+            source_server_id: id.clone(),
+            hostname: None,
+            partition: p.to_string(),
+            reason: format!(
+                "already runs as recovery instance {instance} of another real recovery, launched after this run was \
+                 planned (RelaunchRecovered: true launches it again)"
+            ),
+        });
+    }
+    chunks
+        .into_iter()
+        .map(|chunk| chunk.into_iter().filter(|id| !live.contains_key(id.as_str())).collect::<Vec<_>>())
+        .filter(|chunk| !chunk.is_empty())
+        .collect()
+}
+
+/// One partition's chunks, in turn; a chunk that fails is its own (`chunk_failed`).
 async fn start_in(
     c: &Check<'_>,
     w: usize,
     p: &Partition,
     chunks: Vec<Vec<&String>>,
     job_tags: &HashMap<String, String>,
-) -> anyhow::Result<Started> {
+) -> Started {
+    let mut out = Started::default();
+    for chunk in not_launched_since(c, p, chunks, &mut out).await {
+        if let Err(e) = start_chunk(c, w, p, &chunk, job_tags, &mut out).await {
+            chunk_failed(p, &chunk, e, &mut out);
+        }
+    }
+    out
+}
+
+/// One chunk: StartRecovery, and what its answer asks (busy servers, snapshots replaced).
+async fn start_chunk(
+    c: &Check<'_>,
+    w: usize,
+    p: &Partition,
+    chunk: &[&String],
+    job_tags: &HashMap<String, String>,
+    out: &mut Started,
+) -> anyhow::Result<()> {
     let (clients, payload) = (c.clients, c.payload);
     let wave: &WavePayload = &payload.waves[w];
     let drill = payload.mode == Mode::Drill;
-    let mut out = Started::default();
-    for chunk in chunks {
-        let answer = send(clients, p, &chunk, drill, job_tags, &payload.points).await?;
-        let conflict = match answer {
-            Sent::Job(id) => {
-                started(&mut out, payload, &wave.name, p, id, chunk.len());
-                continue;
-            }
-            Sent::Refused(why) => {
-                out.waiting.push(format!("{p}: {} servers wait: {why}", chunk.len()));
-                continue;
-            }
-            Sent::Conflict { server, message } => (server, message),
-            Sent::Invalid(e) => {
-                resend_repointed(c, w, p, &chunk, drill, job_tags, e, &mut out).await?;
-                continue;
-            }
-        };
-        // One or more servers are in another active job: find which, start the others.
-        let mut busy = busy_in(clients, p, payload.run()).await?;
-        busy.retain(|id, _| chunk.iter().any(|c| c.as_str() == id));
-        if let Some(id) = conflict.0.filter(|id| !busy.contains_key(id)) {
-            busy.insert(id, Holder { job: None, ours: false, since: None });
+    let answer = send(clients, p, chunk, drill, job_tags, &payload.points).await?;
+    let conflict = match answer {
+        Sent::Job(id) => {
+            started(out, payload, &wave.name, p, id, chunk.len());
+            return Ok(());
         }
-        let free: Vec<&String> = chunk.iter().copied().filter(|id| !busy.contains_key(id.as_str())).collect();
-        if busy.is_empty() {
-            // DRS named no server we can find busy (the job ended since): the next check retries.
-            out.waiting.push(format!("{p}: {} servers wait: {}", chunk.len(), conflict.1));
-            continue;
+        Sent::Refused(why) => {
+            out.waiting.push(format!("{p}: {} servers wait: {why}", chunk.len()));
+            return Ok(());
         }
-        let (busy, gave_up) = busy_wait(c, w, p, busy).await?;
-        name_busy(p, &busy, &mut out.waiting);
-        out.gave_up.extend(gave_up);
-        if free.is_empty() {
-            continue;
-        }
-        match send(clients, p, &free, drill, job_tags, &payload.points).await? {
-            Sent::Job(id) => started(&mut out, payload, &wave.name, p, id, free.len()),
-            // A server taken between the two calls: this check leaves the rest too.
-            Sent::Refused(why) | Sent::Conflict { message: why, .. } => {
-                out.waiting.push(format!("{p}: {} servers wait: {why}", free.len()))
-            }
-            Sent::Invalid(e) => resend_repointed(c, w, p, &free, drill, job_tags, e, &mut out).await?,
-        }
+        Sent::Conflict { server, message } => (server, message),
+        Sent::Invalid(e) => return resend_repointed(c, w, p, chunk, drill, job_tags, e, out).await,
+    };
+    // One or more servers are in another active job: find which, start the others.
+    let mut busy = busy_in(clients, p, payload.run()).await?;
+    busy.retain(|id, _| chunk.iter().any(|c| c.as_str() == id));
+    if let Some(id) = conflict.0.filter(|id| !busy.contains_key(id)) {
+        busy.insert(id, Holder { job: None, ours: false, since: None });
     }
-    Ok(out)
+    let free: Vec<&String> = chunk.iter().copied().filter(|id| !busy.contains_key(id.as_str())).collect();
+    if busy.is_empty() {
+        // DRS named no server we can find busy (the job ended since): the next check retries.
+        out.waiting.push(format!("{p}: {} servers wait: {}", chunk.len(), conflict.1));
+        return Ok(());
+    }
+    let (busy, gave_up) = busy_wait(c, w, p, busy).await?;
+    name_busy(p, &busy, &mut out.waiting);
+    out.gave_up.extend(gave_up);
+    if free.is_empty() {
+        return Ok(());
+    }
+    match send(clients, p, &free, drill, job_tags, &payload.points).await? {
+        Sent::Job(id) => started(out, payload, &wave.name, p, id, free.len()),
+        // A server taken between the two calls: this check leaves the rest too.
+        Sent::Refused(why) | Sent::Conflict { message: why, .. } => {
+            out.waiting.push(format!("{p}: {} servers wait: {why}", free.len()))
+        }
+        Sent::Invalid(e) => resend_repointed(c, w, p, &free, drill, job_tags, e, out).await?,
+    }
+    Ok(())
 }
 
 /// A chunk StartRecovery refused as invalid: when snapshots it names are no longer kept,
@@ -218,6 +295,15 @@ async fn resend_repointed(
              (retried next check): {}",
             chunk.len(),
             r.unrecorded.join("; ")
+        ));
+        return Ok(());
+    }
+    if r.changed == 0 && !r.unread.is_empty() {
+        out.waiting.push(format!(
+            "{p}: {} servers wait: StartRecovery refused their recovery snapshots, whose retention could not be read \
+             again (retried next check): {}",
+            chunk.len(),
+            r.unread.iter().take(NAMED_BUSY).cloned().collect::<Vec<_>>().join("; ")
         ));
         return Ok(());
     }
