@@ -361,3 +361,36 @@ async fn a_plan_the_module_does_not_keep_is_left_alone_and_one_it_no_longer_need
     let listed = drs.list_recovery_plans().send().await.unwrap();
     assert!(listed.recovery_plans().is_empty(), "the stale plan is deleted: {listed:?}");
 }
+
+/// Two resources whose names clean to one plan name (`Shop.Stack` and `Shop-Stack`): in one
+/// manifest neither is laid out, each named with the other; in two manifests, each one's plans
+/// are another resource's to the other's sync (by its name tag): never stale, never retagged,
+/// never deleted; where both want a plan, the second's is in the way, named.
+#[tokio::test]
+async fn a_resource_whose_name_cleans_to_anothers_plan_name_never_takes_its_plans() {
+    let r = rig().await;
+    let manifest = json!([{"layer": 1, "resources": [
+        resource("Shop.Stack", shop_parameters()), resource("Shop-Stack", shop_parameters())]}]);
+    let layers = drs_module::manifest::layers(&manifest).unwrap();
+    let found = drs_module::discovery::discover(&r.clients, &r.clients.config().partitions(), |_| {}).await;
+    let both = native::layouts(&layers, &found, &r.clients.config().quotas, Options::default()).unwrap();
+    for (l, other) in both.iter().zip(["Shop-Stack", "Shop.Stack"]) {
+        let e = l.error.as_deref().unwrap_or_default();
+        assert!(e.contains("drs-orch Shop-Stack") && e.contains(other) && e.contains("rename one"), "{}: {e}", l.resource);
+        assert!(l.plans.is_empty());
+    }
+
+    // Two manifests: Shop.Stack everywhere, then Shop-Stack in us-east-1 only.
+    let dotted = layouts(&r, "Shop.Stack", &shop_parameters(), Options::default()).await;
+    sync(&r, &dotted).await;
+    let mut east = shop_parameters();
+    east["Regions"] = json!(["us-east-1"]);
+    let dashed = layouts(&r, "Shop-Stack", &east, Options::default()).await;
+    let report = native::check(&r.clients, &dashed).await;
+    let states: Vec<(String, State)> = report.resources[0].plans.iter().map(|p| (p.partition.to_string(), p.state)).collect();
+    assert_eq!(states.len(), 3, "no plan of Shop.Stack is stale to Shop-Stack: {}", report.text());
+    assert!(states.iter().all(|(p, s)| p.ends_with("us-east-1") && *s == State::Unmanaged), "{}", report.text());
+    native::sync(&r.clients, &report).await;
+    let again = native::check(&r.clients, &dotted).await;
+    assert!(again.in_sync(), "Shop.Stack's six plans are untouched: {}", again.text());
+}

@@ -39,7 +39,39 @@ pub fn layouts(layers: &[Layer], found: &Discovery, quotas: &Quotas, opts: Optio
         return Err(NativeError::Unread(u.to_string()));
     }
     let resources = layers.iter().flat_map(|l| l.resources.iter());
-    Ok(plan.resources.iter().zip(resources).map(|(p, r)| layout::layout(p, r, found, quotas, opts)).collect())
+    let mut out: Vec<ResourceLayout> =
+        plan.resources.iter().zip(resources).map(|(p, r)| layout::layout(p, r, found, quotas, opts)).collect();
+    refuse_shared_names(&mut out);
+    Ok(out)
+}
+
+/// Resources whose plans would have one name (`shop.web` and `shop-web`: a plan name takes
+/// no dot) would each take the other's plans for their own: neither is laid out, each named
+/// with the other.
+fn refuse_shared_names(layouts: &mut [ResourceLayout]) {
+    let mut by_name: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for l in layouts.iter() {
+        by_name.entry(l.plan_name.clone()).or_default().push(l.resource.clone());
+    }
+    for l in layouts.iter_mut() {
+        let others: Vec<&String> = by_name[&l.plan_name].iter().filter(|r| **r != l.resource).collect();
+        if let Some(other) = others.first() {
+            l.plans.clear();
+            l.error = Some(format!(
+                "its native plan name '{}' is also that of resource '{other}' (a plan name keeps letters, digits, \
+                 spaces, '_' and '-' only): rename one of them",
+                l.plan_name
+            ));
+        }
+    }
+}
+
+/// Whether a plan of the resource's plan name is one of the resource's (this definition or
+/// an earlier one of its name: the module's tag, and the resource's own name, not another
+/// resource's whose name cleans to the same plan name).
+fn of_resource(plan: &RemotePlan, resource: &str) -> bool {
+    let name: String = resource.chars().take(names::TAG_VALUE_MAX).collect();
+    plan.tags.contains_key(names::RESOURCE_ID) && plan.tags.get(names::RESOURCE) == Some(&name)
 }
 
 /// Each plan as DRS has it against what it should be.
@@ -92,7 +124,7 @@ fn judge_resource(l: &ResourceLayout, reads: &BTreeMap<Partition, Result<Found, 
         let report = match reads.get(&want.partition) {
             None => PlanReport::new(want.partition.clone(), &want.name, State::Failed),
             Some(Err(e)) => PlanReport::new(want.partition.clone(), &want.name, State::Failed).failed(e),
-            Some(Ok(found)) => judge(want, found, &l.identity),
+            Some(Ok(found)) => judge(want, found, &l.resource, &l.identity),
         };
         used.extend(report.arn.clone());
         out.plans.push(report);
@@ -102,7 +134,7 @@ fn judge_resource(l: &ResourceLayout, reads: &BTreeMap<Partition, Result<Found, 
     for (p, found) in reads.iter().filter_map(|(p, r)| r.as_ref().ok().map(|f| (p, f))) {
         // (A plan of the name without the module's tag is someone else's: where the resource
         // wants a plan it is reported as in the way, elsewhere it is none of the module's.)
-        let ours = |x: &&RemotePlan| !used.contains(&x.arn) && x.tags.contains_key(names::RESOURCE_ID);
+        let ours = |x: &&RemotePlan| !used.contains(&x.arn) && of_resource(x, &l.resource);
         for plan in found.plans.get(&l.plan_name).into_iter().flatten().filter(ours) {
             let mut r = PlanReport::new(p.clone(), &plan.name, State::Stale);
             r.arn = Some(plan.arn.clone());
@@ -115,7 +147,7 @@ fn judge_resource(l: &ResourceLayout, reads: &BTreeMap<Partition, Result<Found, 
 }
 
 /// One wanted plan against the plans of its name in its partition.
-fn judge(want: &DesiredPlan, found: &Found, identity: &str) -> PlanReport {
+fn judge(want: &DesiredPlan, found: &Found, resource: &str, identity: &str) -> PlanReport {
     let mut r = PlanReport::new(want.partition.clone(), &want.name, State::Missing);
     r.steps = want.steps.clone();
     r.notes = want.notes.clone();
@@ -129,8 +161,10 @@ fn judge(want: &DesiredPlan, found: &Found, identity: &str) -> PlanReport {
     // The plan kept: one tagged with this resource's identity, else one of another definition
     // of the resource (its selection changed: sync retags it).
     let tag = |p: &&RemotePlan| p.tags.get(names::RESOURCE_ID).cloned();
-    let chosen =
-        candidates.iter().find(|p| tag(p).as_deref() == Some(identity)).or_else(|| candidates.iter().find(|p| tag(p).is_some()));
+    let chosen = candidates
+        .iter()
+        .find(|p| tag(p).as_deref() == Some(identity))
+        .or_else(|| candidates.iter().find(|p| of_resource(p, resource)));
     let Some(have) = chosen else {
         r.arn = candidates.first().map(|p| p.arn.clone());
         let blocked = candidates
@@ -140,10 +174,11 @@ fn judge(want: &DesiredPlan, found: &Found, identity: &str) -> PlanReport {
         if let Some(what) = blocked {
             r.state = State::Unmanaged;
             r.error = Some(format!(
-                "a plan named '{}' exists that the module does not keep (no {} tag, or the target role may not read it): \
-                 {what}; rename or delete it",
+                "a plan named '{}' exists that the module does not keep for this resource (no {} tag, another \
+                 resource's {} tag, or the target role may not read it): {what}; rename or delete it",
                 want.name,
-                names::RESOURCE_ID
+                names::RESOURCE_ID,
+                names::RESOURCE
             ));
         } else {
             r.drifts.push(drift::Drift::Missing);

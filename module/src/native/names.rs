@@ -17,7 +17,7 @@ pub const MANAGED_BY_VALUE: &str = "drs-orch native sync";
 
 const NAME_MAX: usize = 256;
 const DESCRIPTION_MAX: usize = 1024;
-const TAG_VALUE_MAX: usize = 256;
+pub(super) const TAG_VALUE_MAX: usize = 256;
 
 /// A name within the pattern: other characters as `-`, a leading one made alphanumeric.
 fn clean(text: &str, max: usize) -> String {
