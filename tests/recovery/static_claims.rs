@@ -96,3 +96,24 @@ async fn of_two_resources_instantiated_at_once_for_one_address_one_holds_it() {
         r.ledger_items().await.into_iter().filter(|i| i["pk"].to_string().contains(&format!("{SUBNET}/10.10.0.12"))).collect();
     assert_eq!(claims.len(), 1, "{claims:?}");
 }
+
+/// An instantiate whose ledger writes fail halfway (every attempt at its third PutItem) leaves
+/// no claim its resource's list does not name: the resource's next instantiate, asking one of
+/// the two addresses only, lets the other go, and another resource can take it.
+#[tokio::test]
+async fn a_claim_cut_off_halfway_leaves_nothing_the_resource_cannot_let_go() {
+    let r = rig().await;
+    let (a, b) = two_servers(&r).await;
+    let attempts = u64::from(r.clients.config().retry.max_attempts);
+    let crash = json!({"service": "dynamodb", "operation": "PutItem", "at": "before", "nth": 3, "count": attempts});
+    r.control.ok("PUT", "faults", Some(&json!({"crashes": [crash]}))).await.unwrap();
+    let both = at("Databases", &a, &[(&a, "10.10.0.30"), (&b, "10.10.0.31")]);
+    let cut = instantiate(&r, &both).await.unwrap_err();
+    assert!(cut.message.contains("could not be claimed"), "{}", cut.message);
+    r.control.ok("PUT", "faults", Some(&json!({}))).await.unwrap();
+
+    instantiate(&r, &at("Databases", &b, &[(&b, "10.10.0.31")])).await.expect("it keeps .31 alone");
+    instantiate(&r, &at("Reporting", &a, &[(&a, "10.10.0.30")])).await.expect(".30 was let go");
+    let refused = instantiate(&r, &at("Other", &a, &[(&a, "10.10.0.31")])).await.unwrap_err();
+    assert!(refused.message.contains("held by resource Databases"), "{}", refused.message);
+}

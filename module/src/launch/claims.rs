@@ -28,6 +28,14 @@ fn key_of(a: &Asked) -> Option<AddressKey> {
 pub async fn claim(clients: &Clients, resource: &str, asks: &[Asked]) -> Result<Vec<Problem>, LedgerError> {
     let store = crate::ledger::of(clients);
     let before: BTreeSet<AddressKey> = store.claims_of(resource).await?.into_iter().collect();
+    // The resource's list first names every address this call may take: a call that fails
+    // halfway (the ledger throttled, the Lambda killed) leaves no claim its list does not name,
+    // which a later instantiate or `release` lets go. Naming one not held is harmless: letting
+    // go of an address another resource holds changes nothing.
+    let widest: BTreeSet<AddressKey> = before.iter().cloned().chain(asks.iter().filter_map(key_of)).collect();
+    if widest != before {
+        store.set_claims(resource, &widest.iter().cloned().collect::<Vec<_>>()).await?;
+    }
     let (mut held, mut refused) = (BTreeSet::new(), vec![]);
     for a in asks {
         let Some(key) = key_of(a) else { continue };
@@ -50,14 +58,14 @@ pub async fn claim(clients: &Clients, resource: &str, asks: &[Asked]) -> Result<
     }
     // Refused: let go of what this call took; the resource keeps what it held before.
     let (keep, release): (BTreeSet<AddressKey>, Vec<&AddressKey>) = if refused.is_empty() {
-        (held.clone(), before.difference(&held).collect())
+        (held.clone(), widest.difference(&held).collect())
     } else {
-        (before.clone(), held.difference(&before).collect())
+        (before.clone(), widest.difference(&before).collect())
     };
     for key in release {
         store.release_address(key, resource).await?;
     }
-    if keep != before {
+    if keep != widest {
         store.set_claims(resource, &keep.into_iter().collect::<Vec<_>>()).await?;
     }
     Ok(refused)
