@@ -4,7 +4,8 @@
 //! module (its RunId is their digest, `event::arc`). The first call activates; a later one
 //! finds the run in the ledger and makes one status check of it. A run still going fails the
 //! call `InProgress` (ARC takes a function error as "not yet" and calls again); a run that
-//! ended well answers its summary; a failed run fails every call with its error. Nothing here
+//! ended well answers its summary; a failed run fails every call with its error; a call more
+//! than `idempotencyLookbackMinutes` after the end is another execution's, refused. Nothing here
 //! starts a run twice: a concurrent first call follows the run the ledger opened, and an ended
 //! run's end is read back from the ledger, never judged again.
 
@@ -29,8 +30,9 @@ pub async fn handle(clients: &Clients, raw: &Value) -> Result<Handled, Lifecycle
     let (resource, key) = run_of(clients, &inv)?;
     let handled = match opened(clients, &key).await? {
         // The first call (or one whose first call failed before the run opened).
-        false => crate::lifecycle::handle_phase(clients, &activate).await?,
-        true => {
+        None => crate::lifecycle::handle_phase(clients, &activate).await?,
+        Some(ended) => {
+            late(clients, &key, ended)?;
             let reference = RunReference::new(
                 clients.config().ledger.payload_key.as_ref(),
                 &resource.name,
@@ -62,11 +64,31 @@ fn run_of(clients: &Clients, inv: &Invocation) -> Result<(DrsResource, RunKey), 
     Ok((resource, key))
 }
 
-/// Whether the ledger holds the run. Unreadable for now (throttled): the call is not done, and
-/// ARC's next call reads it again; starting a run on a guess could start it twice.
-async fn opened(clients: &Clients, key: &RunKey) -> Result<bool, LifecycleError> {
+/// A call long after its run ended is not that run's step: ARC stops calling once a step has
+/// its answer, so this is another execution that carries the same ExecutionId, StepName and
+/// PlanArn (a block payload that sets them itself: its keys win over ARC's). Answering it with
+/// the old run's success would report a recovery that did not happen in it.
+fn late(clients: &Clients, key: &RunKey, ended: Option<chrono::DateTime<chrono::Utc>>) -> Result<(), LifecycleError> {
+    let minutes = clients.config().idempotency_lookback_minutes;
+    let Some(at) = ended.filter(|at| clients.now() > *at + chrono::Duration::minutes(minutes as i64)) else { return Ok(()) };
+    Err(fail(
+        ErrorCode::InvalidEvent,
+        format!(
+            "run {} of this PlanArn, ExecutionId and StepName ended at {}, more than idempotencyLookbackMinutes ({minutes}) \
+             ago: this call belongs to another execution; a Lambda block's payload must not set ExecutionId, StepName or \
+             PlanArn (ARC's keys)",
+            key.execution,
+            crate::time::secs(&at)
+        ),
+    ))
+}
+
+/// Whether the ledger holds the run, and when it ended. Unreadable for now (throttled): the
+/// call is not done, and ARC's next call reads it again; starting a run on a guess could start
+/// it twice.
+async fn opened(clients: &Clients, key: &RunKey) -> Result<Option<Option<chrono::DateTime<chrono::Utc>>>, LifecycleError> {
     match crate::ledger::of(clients).get(key).await {
-        Ok(record) => Ok(record.is_some()),
+        Ok(record) => Ok(record.map(|r| r.end.map(|e| e.at))),
         Err(e) if e.is_transient() => Err(fail(
             ErrorCode::InProgress,
             format!("run {}: the run ledger cannot be read now ({e}); ARC calls again", key.execution),

@@ -93,6 +93,15 @@ async fn an_arc_step_runs_to_its_end_across_retries_and_launches_each_server_onc
     let launches = launches_per_server(&r.all_jobs().await);
     assert_eq!(launches.len(), 60, "every server launched");
     assert!(launches.values().all(|n| *n == 1), "a server was launched twice: {launches:?}");
+
+    // Long after the end (a later execution whose block payload sets ARC's keys itself): not
+    // this run's step; refused, not answered with the old success, and nothing started.
+    let lookback = r.clients.config().idempotency_lookback_minutes as f64 * 60.0;
+    r.control.advance(lookback + RETRY_S).await.unwrap();
+    let late = call(&r, &inv).await.unwrap_err();
+    assert_eq!(late.code, "InvalidEvent", "{late}");
+    assert!(late.message.contains(&execution) && late.message.contains("idempotencyLookbackMinutes"), "{}", late.message);
+    assert_eq!(r.start_recoveries().await.len(), recoveries, "a late call started nothing");
     let runs = r.ledger_items().await.len();
 
     // Another step of the same plan execution is another run.
