@@ -214,3 +214,67 @@ async fn run_checks(r: &Rig, check: &Value) -> String {
     }
     panic!("the run did not end")
 }
+
+/// The snapshots' retention cannot be read again in one account x region when its web servers'
+/// StartRecovery is refused (DescribeRecoverySnapshots answers 503 for a while): those servers
+/// wait, named, rather than fail the run; once it answers, their snapshots are replaced and
+/// they launch, every server once; the other accounts and regions' web servers go on meanwhile.
+#[tokio::test]
+async fn a_recheck_that_cannot_read_the_snapshots_waits_and_fails_nothing() {
+    let (r, before) = rig_at_25_past(drs_sim::Fleet::demo()).await;
+    let web = web_servers(&r).await;
+    let dark = web.values().next().unwrap().clone();
+    let token = r.token().await;
+    let state = drill(before, "fail");
+    let first =
+        drs_module::lifecycle::handle(&r.clients, &drs_module::driver::event(&state, "activate", Some(&token))).await.unwrap();
+    let mut check = drs_module::driver::event(&state, "activate", Some(&token));
+    check["status"] = json!(true);
+    check["lifecycle_output"] = json!({"Payload": first});
+    let sfn = aws_sdk_sfn::Client::new(r.clients.hub());
+    let (mut waited, mut named, mut faulted) = (0, vec![], None);
+    let mut ended = None;
+    for checks in 0..1000 {
+        r.control.advance(POLL_S as f64).await.unwrap();
+        waited += POLL_S;
+        if waited >= HELD_MIN * 60 && faulted.is_none() {
+            let outage = json!({"service": "drs", "operation": "DescribeRecoverySnapshots", "account": dark.account,
+                "region": dark.region, "status": 503});
+            r.control.ok("PUT", "faults", Some(&json!({"outages": [outage]}))).await.unwrap();
+            faulted = Some(checks);
+            let open = r.control.ok("GET", "executions", None).await.unwrap();
+            for e in open["executions"].as_array().into_iter().flatten().filter(|e| e["status"] == "RUNNING") {
+                let t = e["taskToken"].as_str().unwrap();
+                sfn.send_task_success().task_token(t).output("{\"approved\":true}").send().await.unwrap();
+            }
+        }
+        if faulted.is_some_and(|at| checks == at + 2) {
+            r.control.ok("PUT", "faults", Some(&json!({}))).await.unwrap();
+        }
+        match drs_module::lifecycle::handle_detailed(&r.clients, &check).await {
+            Ok(h) if h.answer == Value::Bool(true) => {
+                ended = Some(Ok(()));
+                break;
+            }
+            Ok(h) => {
+                let waits = h.detail.as_ref().map(|d| d["waves"][2]["waitingFor"].to_string()).unwrap_or_default();
+                if waits.contains("could not be read") {
+                    named.push(waits);
+                }
+            }
+            Err(e) => {
+                ended = Some(Err(e));
+                break;
+            }
+        }
+    }
+    assert!(matches!(ended, Some(Ok(()))), "the run ends well: {ended:?}");
+    assert!(named.iter().any(|w| w.contains(&dark.to_string())), "the dark partition's servers were named waiting: {named:?}");
+    let launches = crate::common::launches_per_server(&r.all_jobs().await);
+    assert!(launches.len() == 60 && launches.values().all(|n| *n == 1), "each server launched once: {launches:?}");
+    let kept_now = newest_before(&r, before).await;
+    let launched = launched_points(&r).await;
+    for id in web.keys() {
+        assert_eq!(launched[id], kept_now[id].1, "web server {id}: the newest DRS still keeps from before the time");
+    }
+}
