@@ -394,3 +394,49 @@ async fn a_resource_whose_name_cleans_to_anothers_plan_name_never_takes_its_plan
     let again = native::check(&r.clients, &dotted).await;
     assert!(again.in_sync(), "Shop.Stack's six plans are untouched: {}", again.text());
 }
+
+/// One account x region that discovery cannot read (DRS answers 503 there) is its own: the
+/// resource's plans elsewhere are made, its plan there is reported failed, named, and neither
+/// made nor deleted; once it answers, the next sync completes it.
+#[tokio::test]
+async fn a_dark_account_and_region_fails_its_own_plan_and_the_others_sync() {
+    let r = crate::common::quick_rig().await;
+    let l = layouts(&r, "ShopStack", &shop_parameters(), Options::default()).await;
+    sync(&r, &l).await;
+    let dark = Partition { account: "200000000002".into(), region: "us-west-2".into() };
+    let drs = r.clients.drs(&dark).await.unwrap();
+    let kept = drs.list_recovery_plans().send().await.unwrap().recovery_plans().len();
+    assert_eq!(kept, 1);
+
+    // Dark during discovery only: its plan must not be taken for stale.
+    r.outage(&dark.account, &dark.region, true).await;
+    let found = drs_module::discovery::discover(&r.clients, &r.clients.config().partitions(), |_| {}).await;
+    r.outage(&dark.account, &dark.region, false).await;
+    let manifest = json!([{"layer": 1, "resources": [resource("ShopStack", shop_parameters())]}]);
+    let layers = drs_module::manifest::layers(&manifest).unwrap();
+    let l = native::layouts(&layers, &found, &r.clients.config().quotas, Options::default()).expect("laid out");
+    let report = native::check(&r.clients, &l).await;
+    let states: BTreeMap<String, State> = report.resources[0].plans.iter().map(|p| (p.partition.to_string(), p.state)).collect();
+    assert_eq!(states.len(), 6, "{}", report.text());
+    assert_eq!(states[&dark.to_string()], State::Failed, "{}", report.text());
+    assert_eq!(states.values().filter(|s| **s == State::InSync).count(), 5, "{}", report.text());
+    let failed = report.resources[0].plans.iter().find(|p| p.partition == dark).unwrap();
+    assert!(failed.error.as_deref().is_some_and(|e| e.contains("discovery could not read")), "{failed:?}");
+    assert_eq!(report.errors(), 1);
+    native::sync(&r.clients, &report).await;
+    assert_eq!(drs.list_recovery_plans().send().await.unwrap().recovery_plans().len(), 1, "its plan is not deleted");
+
+    // No plans yet, the account x region dark during discovery: the other five are made;
+    // once it answers, the next sync makes its own.
+    let fresh = crate::common::quick_rig().await;
+    fresh.outage(&dark.account, &dark.region, true).await;
+    let l = layouts(&fresh, "ShopStack", &shop_parameters(), Options::default()).await;
+    fresh.outage(&dark.account, &dark.region, false).await;
+    let report = native::check(&fresh.clients, &l).await;
+    assert_eq!(report.errors(), 1, "{}", report.text());
+    let done = native::sync(&fresh.clients, &report).await;
+    let made = done.resources[0].plans.iter().filter(|p| !p.changes.is_empty()).count();
+    assert_eq!(made, 5, "the five readable accounts x regions get their plans: {}", done.text());
+    let l = layouts(&fresh, "ShopStack", &shop_parameters(), Options::default()).await;
+    sync(&fresh, &l).await;
+}

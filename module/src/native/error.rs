@@ -15,10 +15,6 @@ pub enum NativeError {
     /// An answer without a member the model requires.
     #[error("{0}")]
     Answer(&'static str),
-    /// Discovery could not read an account x region: its servers are unknown, so no plan is
-    /// laid out (a sync would drop them).
-    #[error("discovery could not read {0}: its servers are unknown, so no native plan is laid out or changed")]
-    Unread(String),
 }
 
 impl NativeError {

@@ -101,6 +101,10 @@ pub struct ResourceLayout {
     /// Why no plan can be laid out (the module's own plan failed).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Accounts x regions the resource may reach that discovery could not read: its plan there
+    /// is unknown, so nothing is made, changed or deleted there (each reported failed).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unread: Vec<crate::plan::Unread>,
 }
 
 /// The waves of `plan` in the module's start order: by the length of their longest chain of
@@ -143,6 +147,7 @@ pub fn layout(plan: &ResourcePlan, resource: &DrsResource, found: &Discovery, qu
         plans: vec![],
         notes: resource_notes(resource),
         error: None,
+        unread: vec![],
     };
     if let Some(e) = &plan.error {
         out.error = Some(e.clone());

@@ -31,16 +31,23 @@ use crate::manifest::Layer;
 use remote::{Found, RemotePlan};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// Every DRS resource's plans, from the module's own plan of the manifest. Refused when
-/// discovery could not read an account x region (its servers would be missing from the plans).
+/// Every DRS resource's plans, from the module's own plan of the manifest. An account x
+/// region discovery could not read is its own: each resource that may reach it has it as
+/// unread (nothing made, changed or deleted there), and its plans elsewhere are laid out (a
+/// plan holds its own account and region's servers only).
 pub fn layouts(layers: &[Layer], found: &Discovery, quotas: &Quotas, opts: Options) -> Result<Vec<ResourceLayout>, NativeError> {
     let plan = crate::plan::plan(layers, found, quotas);
-    if let Some(u) = plan.unreadable_partitions.first() {
-        return Err(NativeError::Unread(u.to_string()));
-    }
-    let resources = layers.iter().flat_map(|l| l.resources.iter());
+    let resources: Vec<&crate::resource::DrsResource> = layers.iter().flat_map(|l| l.resources.iter()).collect();
     let mut out: Vec<ResourceLayout> =
-        plan.resources.iter().zip(resources).map(|(p, r)| layout::layout(p, r, found, quotas, opts)).collect();
+        plan.resources.iter().zip(&resources).map(|(p, r)| layout::layout(p, r, found, quotas, opts)).collect();
+    for (l, r) in out.iter_mut().zip(&resources).filter(|(l, _)| l.error.is_none()) {
+        let reaches = |p: &Partition| {
+            let sel = &r.selection;
+            (sel.accounts.is_empty() || sel.accounts.contains(&p.account))
+                && (sel.regions.is_empty() || sel.regions.contains(&p.region))
+        };
+        l.unread = plan.unreadable_partitions.iter().filter(|u| reaches(&u.partition)).cloned().collect();
+    }
     refuse_shared_names(&mut out);
     Ok(out)
 }
@@ -129,9 +136,19 @@ fn judge_resource(l: &ResourceLayout, reads: &BTreeMap<Partition, Result<Found, 
         used.extend(report.arn.clone());
         out.plans.push(report);
     }
+    for u in &l.unread {
+        let mut r = PlanReport::new(u.partition.clone(), &l.plan_name, State::Failed);
+        r.error = Some(format!(
+            "discovery could not read this account and region ({}): the resource's plan here is unknown; nothing is \
+             made, changed or deleted here",
+            u.error
+        ));
+        out.plans.push(r);
+    }
+    let dark: BTreeSet<&Partition> = l.unread.iter().map(|u| &u.partition).collect();
     // The resource's other plans of its name: in accounts and regions it no longer reaches, or
     // a second one beside the one kept.
-    for (p, found) in reads.iter().filter_map(|(p, r)| r.as_ref().ok().map(|f| (p, f))) {
+    for (p, found) in reads.iter().filter(|(p, _)| !dark.contains(p)).filter_map(|(p, r)| r.as_ref().ok().map(|f| (p, f))) {
         // (A plan of the name without the module's tag is someone else's: where the resource
         // wants a plan it is reported as in the way, elsewhere it is none of the module's.)
         let ours = |x: &&RemotePlan| !used.contains(&x.arn) && of_resource(x, &l.resource);
