@@ -278,3 +278,91 @@ async fn a_recheck_that_cannot_read_the_snapshots_waits_and_fails_nothing() {
         assert_eq!(launched[id], kept_now[id].1, "web server {id}: the newest DRS still keeps from before the time");
     }
 }
+
+/// A replacement that is itself no longer kept when its server can start: a web server busy in
+/// another run's drill when its wave starts has its chosen snapshot replaced by the hourly one;
+/// while it waits, its policy stops keeping hourly snapshots; when it can start, the hourly
+/// one is replaced in turn by the newest DRS keeps from before the time (a daily one), the
+/// record keeping the snapshot chosen at planning as the one replaced; the server launches it,
+/// once, and the run ends well.
+#[tokio::test]
+async fn a_replacement_no_longer_kept_when_its_server_can_start_is_replaced_in_turn() {
+    let (r, before) = rig_at_25_past(drs_sim::Fleet::demo()).await;
+    let chosen = newest_before(&r, before).await;
+    let (gone, at_p) = web_servers(&r).await.into_iter().next().unwrap();
+    let v = r.control.ok("GET", "servers", None).await.unwrap();
+    let all = v["servers"].as_array().or(v.as_array()).cloned().unwrap_or_default();
+    let host = all.iter().find(|s| s["sourceServerID"] == gone.as_str()).unwrap()["sourceProperties"]["identificationHints"]
+        ["hostname"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Another run's drill holds it until ten minutes after the gate opens.
+    let path = format!("servers/{host}");
+    r.control.ok("POST", &path, Some(&json!({"launchSeconds": HELD_MIN * 60 + 600}))).await.unwrap();
+    let drs = r.clients.drs(&at_p).await.unwrap();
+    let one = aws_sdk_drs::types::StartRecoveryRequestSourceServer::builder().source_server_id(&gone).build().unwrap();
+    drs.start_recovery().source_servers(one).is_drill(true).send().await.unwrap();
+    r.control.ok("POST", &path, Some(&json!({"launchSeconds": 300}))).await.unwrap();
+
+    let token = r.token().await;
+    let state = drill(before, "fail");
+    let first =
+        drs_module::lifecycle::handle(&r.clients, &drs_module::driver::event(&state, "activate", Some(&token))).await.unwrap();
+    let mut check = drs_module::driver::event(&state, "activate", Some(&token));
+    check["status"] = json!(true);
+    check["lifecycle_output"] = json!({"Payload": first});
+    let sfn = aws_sdk_sfn::Client::new(r.clients.hub());
+    let (mut waited, mut hourly) = (0, None);
+    let mut ended = None;
+    for _ in 0..1000 {
+        r.control.advance(POLL_S as f64).await.unwrap();
+        waited += POLL_S;
+        if waited == HELD_MIN * 60 {
+            let open = r.control.ok("GET", "executions", None).await.unwrap();
+            for e in open["executions"].as_array().into_iter().flatten().filter(|e| e["status"] == "RUNNING") {
+                let t = e["taskToken"].as_str().unwrap();
+                sfn.send_task_success().task_token(t).output("{\"approved\":true}").send().await.unwrap();
+            }
+        }
+        if waited == HELD_MIN * 60 + 120 {
+            // The hourly replacement is recorded by now; from here on DRS keeps it no more.
+            hourly = newest_before(&r, before).await.get(&gone).cloned();
+            let policy = [("MINUTE", 30, true), ("HOUR", 24, false), ("DAY", 7, true)].map(|(unit, keep, on)| {
+                aws_sdk_drs::types::PitPolicyRule::builder()
+                    .units(unit.into())
+                    .interval(1)
+                    .retention_duration(keep)
+                    .enabled(on)
+                    .build()
+                    .unwrap()
+            });
+            let update = drs.update_replication_configuration().source_server_id(&gone);
+            update.set_pit_policy(Some(policy.to_vec())).send().await.unwrap();
+        }
+        match drs_module::lifecycle::handle(&r.clients, &check).await {
+            Ok(Value::Bool(false)) => continue,
+            Ok(v) => {
+                ended = Some(Ok(v));
+                break;
+            }
+            Err(e) => {
+                ended = Some(Err(e));
+                break;
+            }
+        }
+    }
+    assert!(matches!(ended, Some(Ok(_))), "the run ends well: {ended:?}");
+    let hourly = hourly.expect("the hourly snapshot was the replacement");
+    let daily = newest_before(&r, before).await[&gone].clone();
+    assert_ne!(hourly.0, daily.0, "the policy change left an older snapshot before the time");
+    assert!(daily.1 < hourly.1);
+    let loaded = drs_module::recovery::run::of_payload(&r.clients, &first).await.unwrap();
+    let rp = &loaded.record.repointed[&gone];
+    assert_eq!(rp.was.snapshot_id, chosen[&gone].0, "the record keeps the snapshot chosen at planning");
+    assert_eq!(rp.now.as_ref().map(|n| &n.snapshot_id), Some(&daily.0), "replaced in turn by the daily one");
+    assert_eq!(launched_points(&r).await[&gone], daily.1, "it launched the daily snapshot");
+    let launches = crate::common::launches_per_server(&r.all_jobs().await);
+    assert_eq!(launches[&gone], 2, "the other run's drill and this run's launch");
+    assert!(launches.iter().filter(|(id, _)| **id != gone).all(|(_, n)| *n == 1), "{launches:?}");
+}

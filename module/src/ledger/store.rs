@@ -249,6 +249,20 @@ impl Ledger {
         self.set_once(key, &["repointed", id], repointed, |r| r.repointed.get(id).cloned()).await
     }
 
+    /// Records what replaces server `id`'s replacement `current` (itself no longer kept when
+    /// the server could start), unless a check did already: the write holds only while the
+    /// record's replacement is still `current`; returns the record that holds.
+    pub async fn repoint_again(
+        &self,
+        key: &RunKey,
+        id: &str,
+        current: &str,
+        repointed: &Repointed,
+    ) -> Result<Repointed, LedgerError> {
+        let holds = Holds { path: &["now", "s"], value: current };
+        self.set_where(key, &["repointed", id], repointed, Some(holds), |r| r.repointed.get(id).cloned()).await
+    }
+
     /// The attribute at `path` (names from the record's top: `["end"]`, `["gates", "2"]`) set
     /// to `value` unless it is set: the first write wins, and the loser gets the winner's value
     /// back (`pick` reads it from the record the refusal carries).
@@ -259,8 +273,28 @@ impl Ledger {
         value: &T,
         pick: impl Fn(&RunRecord) -> Option<T>,
     ) -> Result<T, LedgerError> {
+        self.set_where(key, path, value, None, pick).await
+    }
+
+    /// `set_once`, or with `holds`: set over the value there while its string at `holds.path`
+    /// (below `path`) is `holds.value`.
+    async fn set_where<T: serde::Serialize + Clone>(
+        &self,
+        key: &RunKey,
+        path: &[&str],
+        value: &T,
+        holds: Option<Holds<'_>>,
+        pick: impl Fn(&RunRecord) -> Option<T>,
+    ) -> Result<T, LedgerError> {
         let placeholders: Vec<String> = (0..path.len()).map(|i| format!("#p{i}")).collect();
         let at = placeholders.join(".");
+        let condition = match &holds {
+            None => format!("attribute_exists(pk) AND attribute_not_exists({at})"),
+            Some(h) => {
+                let below: Vec<String> = (0..h.path.len()).map(|i| format!("#h{i}")).collect();
+                format!("attribute_exists(pk) AND {at}.{} = :holds", below.join("."))
+            }
+        };
         let mut update = self
             .db
             .update_item()
@@ -268,11 +302,17 @@ impl Ledger {
             .key("pk", AttributeValue::S(key.pk()))
             .key("sk", AttributeValue::S(key.sk()))
             .update_expression(format!("SET {at} = :value"))
-            .condition_expression(format!("attribute_exists(pk) AND attribute_not_exists({at})"))
+            .condition_expression(condition)
             .expression_attribute_values(":value", self.value(value)?)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
         for (placeholder, name) in placeholders.iter().zip(path) {
             update = update.expression_attribute_names(placeholder, *name);
+        }
+        if let Some(h) = holds {
+            for (i, name) in h.path.iter().enumerate() {
+                update = update.expression_attribute_names(format!("#h{i}"), *name);
+            }
+            update = update.expression_attribute_values(":holds", AttributeValue::S(h.value.to_owned()));
         }
         match update.send().await {
             Ok(_) => Ok(value.clone()),
@@ -489,4 +529,10 @@ fn conditional_item(e: &aws_sdk_dynamodb::operation::update_item::UpdateItemErro
         aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(c) => c.item().cloned(),
         _ => None,
     }
+}
+
+/// What a conditional write over a set value wants still there: the string at `path` below it.
+struct Holds<'a> {
+    path: &'a [&'a str],
+    value: &'a str,
 }

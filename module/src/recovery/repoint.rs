@@ -7,7 +7,9 @@
 //! DRS allows). With none left, the server launches its latest data under `onNotReady: warn`
 //! and is given up otherwise. Each replacement is recorded once in the run's record (a
 //! concurrent check's wins) and followed by every later check (`apply`), the answer and the
-//! report.
+//! report. A replacement that is itself gone by the time its server can start (held back by
+//! a busy server or the quotas) is replaced in turn, a write that holds only while the record
+//! still has it; the record keeps the snapshot chosen at planning as the one replaced.
 
 use super::payload::Payload;
 use super::progress::ServerFailure;
@@ -65,9 +67,18 @@ pub async fn replace(c: &Check<'_>, w: usize, p: &Partition, ids: &[&String]) ->
             Recheck::Replaced(point) => (Some(point), String::new()),
             Recheck::Gone(why) => (None, why),
         };
-        let Some(was) = out.points.get(&id).cloned() else { continue };
+        let Some(current) = out.points.get(&id).cloned() else { continue };
+        // A replacement that is itself no longer kept (its resend was held back, by a busy
+        // server or the quotas, for longer than DRS kept it) is replaced in turn; the record
+        // keeps the snapshot chosen at planning as `was`.
+        let earlier = c.record.repointed.get(&id).filter(|r| r.now.as_ref() == Some(&current));
+        let was = earlier.map_or_else(|| current.clone(), |r| r.was.clone());
         let asked = Repointed { was, now, why, at: c.clients.now() };
-        let held = match store.repoint(&payload.key(), &id, &asked).await {
+        let written = match earlier {
+            Some(_) => store.repoint_again(&payload.key(), &id, &current.snapshot_id, &asked).await,
+            None => store.repoint(&payload.key(), &id, &asked).await,
+        };
+        let held = match written {
             Ok(held) => held,
             Err(e) => {
                 out.unrecorded.push(format!("{id}: {e}"));

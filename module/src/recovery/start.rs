@@ -144,15 +144,17 @@ pub async fn start_wave(
 /// their wave's FailurePolicy judges. Either way it is this partition's alone: the other
 /// chunks and partitions of the check go on.
 fn chunk_failed(p: &Partition, ids: &[&String], e: anyhow::Error, out: &mut Started) {
-    let refused = e.downcast_ref::<crate::aws::CallFailed>().is_some_and(|f| !f.error.is_transient());
-    if refused {
+    let refusal = e.downcast_ref::<crate::aws::CallFailed>().filter(|f| !f.error.is_transient());
+    if let Some(f) = refusal {
         tracing::warn!(partition = %p, error = %format!("{e:#}"), servers = ids.len(), "StartRecovery refused: servers given up");
+        // The failure line names the partition already.
+        let why = format!("{}: {}", f.error.action, f.error.detail);
         let already: HashSet<String> = out.gave_up.iter().map(|f| f.source_server_id.clone()).collect();
         out.gave_up.extend(ids.iter().filter(|id| !already.contains(id.as_str())).map(|id| ServerFailure {
             source_server_id: (*id).clone(),
             hostname: None,
             partition: p.to_string(),
-            reason: format!("not started: {e:#}"),
+            reason: format!("not started: {why}"),
         }));
     } else {
         out.waiting.push(format!("{p}: {} servers wait: {e:#} (retried next check)", ids.len()));
