@@ -11,7 +11,7 @@ use crate::aws::Clients;
 use crate::callbacks::{CallbackError, Callbacks};
 use crate::error::ErrorCode;
 use crate::event::{ModuleEvent, Phase};
-use crate::ledger::{LedgerError, RunEnd};
+use crate::ledger::{LedgerError, RunEnd, RunKey};
 use crate::preflight::{partitions_of, preflight};
 use crate::recovery::launches::Scope;
 use crate::recovery::payload::Payload;
@@ -296,10 +296,11 @@ async fn run(clients: &Clients, raw: &Value) -> Result<Handled, LifecycleError> 
                 None => clients.clone(),
             };
             let identity = resource.identity();
+            let run = run_named(clients, &event, &resource.name, &identity, params.execution_id.as_deref()).await;
             let scope = Scope {
                 resource: &event.resource_name,
                 identity: Some(&identity),
-                execution: params.execution_id.as_deref(),
+                execution: params.execution_id.as_deref().or(run.as_deref()),
                 drills: params.cleanup.drills,
                 recoveries: params.cleanup.recoveries,
             };
@@ -312,7 +313,7 @@ async fn run(clients: &Clients, raw: &Value) -> Result<Handled, LifecycleError> 
                                  "unreachable": st.unreachable, "launching": st.launching,
                                  "leftToOtherResources": st.left_to_others,
                                  "leftToOtherResourcesNamed": st.left_to_others_named,
-                                 "runs": st.runs, "notInLedger": st.not_in_ledger,
+                                 "runs": st.runs, "notInLedger": st.not_in_ledger, "running": st.running,
                                  "deadline": deadline.map(|d| crate::time::secs(&d))});
             let cleanup_end = report::publish::CleanupEnd {
                 resource: &event.resource_name,
@@ -489,6 +490,23 @@ fn phase_deadline(
         return Some(clients.now() + chrono::Duration::minutes(minutes as i64));
     }
     phase_answer?.get("deadline")?.as_str()?.parse().ok()
+}
+
+/// The run a cleanup's RunId names (the standalone state machine passes its execution's id
+/// with every call): when the ledger holds such a run of the resource, the cleanup is that
+/// run's alone, not every run of the resource. A RunId that names none (a local call's own)
+/// leaves the scope as the parameters say.
+async fn run_named(clients: &Clients, event: &ModuleEvent, name: &str, identity: &str, given: Option<&str>) -> Option<String> {
+    let run_id = event.run_id.as_deref().filter(|_| given.is_none())?;
+    let execution = tags::execution_id(None, None, Some(run_id), name).ok()?;
+    match crate::ledger::of(clients).get(&RunKey::new(identity, &execution)).await {
+        Ok(Some(_)) => Some(execution),
+        Ok(None) => None,
+        Err(e) => {
+            tracing::warn!(error = %e, "whether RunId names a run of the resource could not be read: every run in scope");
+            None
+        }
+    }
 }
 
 /// Preflight: changes nothing in the target accounts; fails naming every blocker. A ready

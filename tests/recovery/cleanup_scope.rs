@@ -206,3 +206,97 @@ async fn cleanup_is_not_done_while_the_ledger_cannot_be_read() {
     r.control.ok("PUT", "faults", Some(&json!({}))).await.unwrap();
     cleanup_to_done(&r, &r.clients, &shop).await;
 }
+
+/// A phase call and its status checks to the end, the event as given (its RunId kept).
+async fn to_end(r: &Rig, call: &Value) -> Result<Value, drs_module::lifecycle::LifecycleError> {
+    let first = handle_detailed(&r.clients, call).await?;
+    let mut check = call.clone();
+    check["status"] = json!(true);
+    check["lifecycle_output"] = json!({"Payload": first.answer});
+    for _ in 0..400 {
+        r.control.advance(POLL_S as f64).await.unwrap();
+        let h = handle_detailed(&r.clients, &check).await?;
+        if h.answer == Value::Bool(true) {
+            return Ok(h.detail.unwrap_or_default());
+        }
+    }
+    panic!("the phase never ended")
+}
+
+/// A run that has not ended (its drill held at a gate between waves) is not cleaned under it:
+/// its instances stay, and cleanup is not done, naming it; once it ended, cleanup cleans all.
+#[tokio::test]
+async fn cleanup_leaves_a_run_that_has_not_ended_and_names_it() {
+    let r = quick_rig().await;
+    let mut params = shop_parameters();
+    params["Waves"][1]["PauseBefore"] = json!("sign-off");
+    params["ExecutionId"] = json!("held-y");
+    let held = resource("ShopStack", params);
+    let activate = event(&held, "activate", None);
+    let first = handle_detailed(&r.clients, &activate).await.expect("activate");
+    let mut check = activate.clone();
+    check["status"] = json!(true);
+    check["lifecycle_output"] = json!({"Payload": first.answer});
+    for _ in 0..100 {
+        r.control.advance(POLL_S as f64).await.unwrap();
+        handle_detailed(&r.clients, &check).await.expect("the drill goes on");
+        if drill_instances(&r).await.0 == 12 {
+            break;
+        }
+    }
+    assert_eq!(drill_instances(&r).await.0, 12, "the databases launched; the applications wait at the gate");
+
+    let shop = resource("ShopStack", shop_parameters());
+    let first = handle_detailed(&r.clients, &event(&shop, "cleanup", None)).await.expect("cleanup starts");
+    let mut last = first.answer.clone();
+    for _ in 0..3 {
+        r.control.advance(POLL_S as f64).await.unwrap();
+        let h = handle_detailed(&r.clients, &check_event(&shop, &first.answer)).await.expect("not done, not failed");
+        assert_eq!(h.answer, Value::Bool(false), "cleanup is not done while the drill goes on");
+        last = h.detail.unwrap();
+    }
+    assert!(last["running"].to_string().contains("held-y"), "{last}");
+    assert_eq!(drill_instances(&r).await.0, 12, "the running drill's instances are left");
+
+    // Approved, the drill ends; a cleanup then cleans every instance, the later waves' too.
+    let sfn = aws_sdk_sfn::Client::new(r.clients.hub());
+    loop {
+        let open = r.control.ok("GET", "executions", None).await.unwrap();
+        for e in open["executions"].as_array().into_iter().flatten().filter(|e| e["status"] == "RUNNING") {
+            let token = e["taskToken"].as_str().unwrap();
+            sfn.send_task_success().task_token(token).output("{\"approved\":true}").send().await.unwrap();
+        }
+        r.control.advance(POLL_S as f64).await.unwrap();
+        if handle_detailed(&r.clients, &check).await.expect("the drill ends well").answer == Value::Bool(true) {
+            break;
+        }
+    }
+    assert_eq!(drill_instances(&r).await.0, 60);
+    r.run(&shop, "cleanup", None).await.expect("cleanup ends");
+    assert_eq!(drill_instances(&r).await.0, 0);
+}
+
+/// The standalone state machine passes its execution's id as RunId with every call: its
+/// cleanup is its own run's, and another drill of the resource keeps its instances.
+#[tokio::test]
+async fn a_cleanup_whose_run_id_names_a_run_cleans_that_run_alone() {
+    let r = quick_rig().await;
+    let shop = resource("ShopStack", shop_parameters());
+    let mut scheduled = event(&shop, "activate", None);
+    scheduled["RunId"] = json!("arn:aws:states:us-east-1:100000000000:execution:drs-orch-standalone:monthly-1");
+    to_end(&r, &scheduled).await.expect("the scheduled drill");
+    let mut other = shop_parameters();
+    other["ExecutionId"] = json!("operator-drill");
+    to_end(&r, &event(&resource("ShopStack", other), "activate", None)).await.expect("the operator's drill");
+    assert_eq!(drill_instances(&r).await.0, 60, "the second drill replaced the first one's instances");
+
+    // The first run's instances were replaced by the second's launches: its cleanup finds none
+    // of its own and leaves the operator's.
+    let mut cleanup = scheduled.clone();
+    cleanup["LifeCyclePhase"] = json!("cleanup");
+    let done = to_end(&r, &cleanup).await.expect("the scheduled run's cleanup");
+    assert_eq!(done["runs"], 1, "{done}");
+    assert_eq!(drill_instances(&r).await.0, 60, "the operator's drill keeps its instances");
+    r.run(&shop, "cleanup", None).await.expect("the resource's cleanup");
+    assert_eq!(drill_instances(&r).await.0, 0);
+}

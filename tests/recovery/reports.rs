@@ -198,3 +198,42 @@ async fn an_activation_refused_before_its_run_opened_leaves_a_report_naming_why(
     let why = report.resources[0].error.clone().unwrap_or_default();
     assert!(why.contains("db-01") && why.contains("STALLED"), "{why}");
 }
+
+/// A run whose parent's task ended mid-run (ParentGone: no end is recorded) and that nothing
+/// checks again: a cleanup leaves it while its deadline has not passed (it could still be
+/// going); past it, it cleans the run and writes its report, which never says it succeeded.
+#[tokio::test]
+async fn a_run_abandoned_mid_run_is_never_reported_a_success() {
+    let r = rig().await;
+    let mut params = shop_parameters();
+    params["TimeoutMinutes"] = json!(120);
+    let drill = resource("ShopStack", params);
+    let token = r.token().await;
+    let call = drs_module::driver::event(&drill, "activate", Some(&token));
+    let first = drs_module::lifecycle::handle(&r.clients, &call).await.unwrap();
+    let run = drs_module::recovery::run::of_payload(&r.clients, &first).await.unwrap();
+    let execution = run.record.execution.clone();
+    // The parent's task ends (timed out, stopped); the next check finds it gone.
+    let sfn = aws_sdk_sfn::Client::new(r.clients.hub());
+    sfn.send_task_failure().task_token(&token).error("Stopped").send().await.unwrap();
+    let mut check = call.clone();
+    check["status"] = json!(true);
+    check["lifecycle_output"] = json!({"Payload": first});
+    r.control.advance(30.0).await.unwrap();
+    let gone = drs_module::lifecycle::handle(&r.clients, &check).await.unwrap_err();
+    assert_eq!(gone.code, "ParentGone", "{}", gone.message);
+
+    // Before its deadline: not cleaned under it, no report.
+    let cleanup = drs_module::driver::event(&drill, "cleanup", None);
+    let started = drs_module::lifecycle::handle_detailed(&r.clients, &cleanup).await.unwrap();
+    assert!(started.answer["running"].to_string().contains(&execution), "{}", started.answer);
+    assert!(keys(&r, "runs/").await.is_empty(), "no report of a run that may still be going");
+
+    // Past it: abandoned, cleaned, and its report says it recorded no end.
+    r.control.advance(121.0 * 60.0).await.unwrap();
+    r.run(&drill, "cleanup", None).await.expect("the abandoned run is cleaned");
+    let (report, _) = report_of(&r, "ShopStack", &execution).await;
+    assert_ne!(report.outcome, Verdict::Succeeded, "{:?}", report.outcome);
+    assert_eq!(report.outcome, Verdict::Failed(drs_module::error::ErrorCode::Timeout));
+    assert!(serde_json::to_string(&report).unwrap().contains("recorded no end"));
+}

@@ -195,6 +195,10 @@ pub struct RunListing {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub definition_digest: Option<String>,
     pub started: DateTime<Utc>,
+    /// The run's TimeoutMinutes from its start: a run with no end past it was abandoned (its
+    /// parent's task ended, its checks stopped); before it, it may still be going.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<DateTime<Utc>>,
     #[serde(default)]
     pub partitions: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -204,13 +208,19 @@ pub struct RunListing {
 }
 
 impl RunListing {
+    /// Not ended, and its deadline not passed at `now`: the run may still launch servers.
+    pub fn going(&self, now: DateTime<Utc>) -> bool {
+        self.end.is_none() && self.deadline.is_some_and(|d| now <= d)
+    }
+
     /// The attributes a listing reads (a Query's projection).
-    pub const ATTRIBUTES: [&str; 13] = [
+    pub const ATTRIBUTES: [&str; 14] = [
         "v",
         "execution",
         "mode",
         "definitionDigest",
         "started",
+        "deadline",
         "partitions",
         "end",
         "cleanupStarted",

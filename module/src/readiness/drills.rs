@@ -80,6 +80,7 @@ mod tests {
             mode,
             definition_digest: Some(digest.into()),
             started: at,
+            deadline: None,
             partitions: vec![],
             end,
             cleanup: Default::default(),

@@ -8,7 +8,9 @@
 //! cleaned by a later check (a fail-fast drill fails while its first wave still launches). A
 //! partition where DRS is not initialized holds nothing to clean. A partition
 //! that cannot be read or refuses the terminate is named and the others are still cleaned;
-//! cleanup is not done while one is left, and fails at its deadline naming what is left.
+//! cleanup is not done while one is left, and fails at its deadline naming what is left. A
+//! run that has not ended and whose deadline has not passed may still launch: its instances
+//! are left and cleanup is not done while it goes on (named in `running`).
 
 use super::launches::{self, Launched, Scope};
 use crate::aws::failed;
@@ -44,6 +46,10 @@ pub struct CleanupStatus {
     /// Instances found by tags whose execution the ledger does not list (runs from before
     /// the ledger, or a table restored without them): cleaned all the same.
     pub not_in_ledger: usize,
+    /// Runs in scope that have not ended and whose deadline has not passed, `execution (its
+    /// deadline)`: they may still launch servers, so their instances are left and cleanup is
+    /// not done while one goes on (one past its deadline with no end was abandoned: cleaned).
+    pub running: Vec<String>,
 }
 
 /// Instances named in a summary at most.
@@ -53,12 +59,15 @@ impl CleanupStatus {
     /// Nothing left anywhere: no instance, no launch still running, and no partition it could
     /// not look in.
     pub fn done(&self) -> bool {
-        self.remaining == 0 && self.unreachable.is_empty() && self.launching.is_empty()
+        self.remaining == 0 && self.unreachable.is_empty() && self.launching.is_empty() && self.running.is_empty()
     }
 
     /// What a deadline leaves: the partitions and the instances, by name.
     pub fn left(&self) -> String {
         let mut parts = vec![];
+        if !self.running.is_empty() {
+            parts.push(format!("runs not ended (their instances left): {}", self.running.join(", ")));
+        }
         if !self.unreachable.is_empty() {
             parts.push(format!("unreachable: {}", self.unreachable.join("; ")));
         }
@@ -91,7 +100,14 @@ pub async fn pass(clients: &Clients, configured: &[Partition], scope: &Scope<'_>
         }
     }
     let partitions: Vec<Partition> = partitions.into_iter().collect();
-    let found = launches::find(clients, &partitions, scope).await;
+    let mut found = launches::find(clients, &partitions, scope).await;
+    // A run still going is not cleaned under it: what it launched stays, and its later waves
+    // would launch what a finished cleanup no longer looks for.
+    let now = clients.now();
+    let (going, runs): (Vec<RunListing>, Vec<RunListing>) = runs.into_iter().partition(|r| r.going(now));
+    let going_ids: BTreeSet<&str> = going.iter().map(|r| r.execution.as_str()).collect();
+    let is_going = |e: &Option<String>| e.as_deref().is_some_and(|e| going_ids.contains(e));
+    found.ours.retain(|l| !is_going(&l.execution));
     for (p, e) in &found.unreachable {
         unreachable.insert(p.to_string(), e.clone());
     }
@@ -141,6 +157,10 @@ pub async fn pass(clients: &Clients, configured: &[Partition], scope: &Scope<'_>
         runs: runs.len(),
         executions: runs.iter().map(|r| r.execution.clone()).collect(),
         not_in_ledger: found.ours.iter().filter(|l| !l.execution.as_deref().is_some_and(|e| known.contains(e))).count(),
+        running: going
+            .iter()
+            .map(|r| format!("{} (deadline {})", r.execution, r.deadline.as_ref().map(crate::time::secs).unwrap_or_default()))
+            .collect(),
     })
 }
 

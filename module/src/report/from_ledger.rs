@@ -24,7 +24,18 @@ pub async fn build(clients: &Clients, run: &Loaded, status: Option<&Status>) -> 
             Some(&recorded)
         }
     };
-    let error = record.end.as_ref().and_then(|e| e.error.map(|code| (code, e.message.clone())));
+    let error = match &record.end {
+        Some(e) => e.error.map(|code| (code, e.message.clone())),
+        // No end recorded (a report first built at cleanup, of a run whose parent's task ended
+        // or whose checks stopped before its end): never a success the run did not have.
+        None => Some((
+            ErrorCode::Timeout,
+            format!(
+                "the run recorded no end: its status checks stopped before it ended (its deadline {})",
+                crate::time::secs(&record.deadline)
+            ),
+        )),
+    };
     let resource = collect::resource(clients, 1, plan, status, error, Some(record)).await?;
     // A report written before the end is recorded (none is) would say it ends now.
     let ended = record.end.as_ref().map(|e| e.at).unwrap_or_else(|| clients.now());
