@@ -54,7 +54,8 @@ pub async fn check(clients: &Clients, payload: &Payload, record: &RunRecord) -> 
         jobs: &jobs,
         hooks: hooks.as_ref(),
         outages: &outages,
-        may_start: !past_deadline,
+        // A run whose end is recorded starts nothing more (a check delivered after it reads it).
+        may_start: !past_deadline && record.end.is_none(),
         record,
         shared: &shared,
     };
