@@ -30,7 +30,7 @@ pub async fn handle(clients: &Clients, raw: &Value) -> Result<Handled, Lifecycle
     let (resource, key) = run_of(clients, &inv)?;
     let handled = match opened(clients, &key).await? {
         // The first call (or one whose first call failed before the run opened).
-        None => crate::lifecycle::handle_phase(clients, &activate).await?,
+        None => Box::pin(crate::lifecycle::handle_phase(clients, &activate)).await?,
         Some(ended) => {
             late(clients, &key, ended)?;
             let reference = RunReference::new(
@@ -41,7 +41,7 @@ pub async fn handle(clients: &Clients, raw: &Value) -> Result<Handled, Lifecycle
             )
             .map_err(|e| fail(ErrorCode::StatusCheckFailed, e.to_string()))?;
             let reference = serde_json::to_value(&reference).map_err(|e| fail(ErrorCode::InternalError, e.to_string()))?;
-            crate::lifecycle::handle_phase(clients, &inv.lifecycle_event(Some(&reference))).await?
+            Box::pin(crate::lifecycle::handle_phase(clients, &inv.lifecycle_event(Some(&reference)))).await?
         }
     };
     match handled.answer {

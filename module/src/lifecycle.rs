@@ -296,7 +296,7 @@ async fn run(clients: &Clients, raw: &Value) -> Result<Handled, LifecycleError> 
                 None => clients.clone(),
             };
             let identity = resource.identity();
-            let run = run_named(clients, &event, &resource.name, &identity, params.execution_id.as_deref()).await;
+            let run = Box::pin(run_named(clients, &event, &resource.name, &identity, params.execution_id.as_deref())).await;
             let scope = Scope {
                 resource: &event.resource_name,
                 identity: Some(&identity),
