@@ -63,7 +63,8 @@ impl Driver<'_> {
         mut on_detail: impl FnMut(&Value),
     ) -> Result<PhaseRun, LifecycleError> {
         let call = event(state_payload, phase, token);
-        let first = handle_detailed(self.clients, &call).await?;
+        // On the heap: the lifecycle's future is large, and a caller's thread may be small.
+        let first = Box::pin(handle_detailed(self.clients, &call)).await?;
         if let Some(d) = &first.detail {
             on_detail(d);
         }
@@ -82,7 +83,7 @@ impl Driver<'_> {
             }
             wait(self.poll).await;
             run.checks += 1;
-            let h = handle_detailed(self.clients, &check).await?;
+            let h = Box::pin(handle_detailed(self.clients, &check)).await?;
             if let Some(d) = &h.detail {
                 on_detail(d);
                 run.detail = Some(d.clone());

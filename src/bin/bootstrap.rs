@@ -53,7 +53,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         async move {
             // EMF metric documents go to the log as lines of their own (CloudWatch turns them
             // into metrics), not inside a tracing event.
-            let result = handle_detailed(&clients, &event.payload).await;
+            // On the heap: the lifecycle's future is large, and the runtime's loop holds it.
+            let result = Box::pin(handle_detailed(&clients, &event.payload)).await;
             let metrics = match &result {
                 Ok(h) => &h.metrics,
                 Err(e) => &e.metrics,
