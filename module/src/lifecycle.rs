@@ -11,7 +11,7 @@ use crate::aws::Clients;
 use crate::callbacks::{CallbackError, Callbacks};
 use crate::error::ErrorCode;
 use crate::event::{ModuleEvent, Phase};
-use crate::ledger::{LedgerError, RunEnd, RunKey};
+use crate::ledger::{LedgerError, RunEnd};
 use crate::preflight::{partitions_of, preflight};
 use crate::recovery::launches::Scope;
 use crate::recovery::payload::Payload;
@@ -296,16 +296,17 @@ async fn run(clients: &Clients, raw: &Value) -> Result<Handled, LifecycleError> 
                 None => clients.clone(),
             };
             let identity = resource.identity();
-            let run = Box::pin(run_named(clients, &event, &resource.name, &identity, params.execution_id.as_deref())).await;
+            // The run a RunId names (cleanup::pass narrows to it when the ledger lists it).
+            let named = event.run_id.as_deref().and_then(|r| tags::execution_id(None, None, Some(r), &resource.name).ok());
             let scope = Scope {
                 resource: &event.resource_name,
                 identity: Some(&identity),
-                execution: params.execution_id.as_deref().or(run.as_deref()),
+                execution: params.execution_id.as_deref(),
                 drills: params.cleanup.drills,
                 recoveries: params.cleanup.recoveries,
             };
             let deadline = phase_deadline(clients, check, event.payload.as_ref(), params.cleanup_timeout_minutes);
-            let st = cleanup::pass(clients, &partitions_of(clients, &resource.selection), &scope)
+            let st = cleanup::pass(clients, &partitions_of(clients, &resource.selection), &scope, named.as_deref())
                 .await
                 .map_err(|e| fail(ErrorCode::CleanupFailed, format!("{e:#}")))?;
             let summary = json!({"phase": "cleanup", "resource": event.resource_name, "remaining": st.remaining,
@@ -490,23 +491,6 @@ fn phase_deadline(
         return Some(clients.now() + chrono::Duration::minutes(minutes as i64));
     }
     phase_answer?.get("deadline")?.as_str()?.parse().ok()
-}
-
-/// The run a cleanup's RunId names (the standalone state machine passes its execution's id
-/// with every call): when the ledger holds such a run of the resource, the cleanup is that
-/// run's alone, not every run of the resource. A RunId that names none (a local call's own)
-/// leaves the scope as the parameters say.
-async fn run_named(clients: &Clients, event: &ModuleEvent, name: &str, identity: &str, given: Option<&str>) -> Option<String> {
-    let run_id = event.run_id.as_deref().filter(|_| given.is_none())?;
-    let execution = tags::execution_id(None, None, Some(run_id), name).ok()?;
-    match crate::ledger::of(clients).get(&RunKey::new(identity, &execution)).await {
-        Ok(Some(_)) => Some(execution),
-        Ok(None) => None,
-        Err(e) => {
-            tracing::warn!(error = %e, "whether RunId names a run of the resource could not be read: every run in scope");
-            None
-        }
-    }
 }
 
 /// Preflight: changes nothing in the target accounts; fails naming every blocker. A ready

@@ -54,7 +54,7 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
     let cfg = Arc::new(target.config);
     let clients = Clients::new(cfg.clone(), target.hub, "native-sync").with_clock(clock);
     let found = discover(&clients, &cfg.partitions(), |_| {}).await;
-    let layouts = native::layouts(&layers, &found, &cfg.quotas, Options { pause_minutes: args.pause_minutes })?;
+    let layouts = native::layouts(&layers, &found, &cfg.quotas, Options { pause_minutes: args.pause_minutes });
     let before = native::check(&clients, &layouts).await;
     if args.check {
         print(&before, None, args.json)?;

@@ -101,11 +101,7 @@ impl Rig {
         let wait = move |d: Duration| {
             let (c, sfn) = (control.clone(), sfn.clone());
             Box::pin(async move {
-                let open = c.ok("GET", "executions", None).await.unwrap();
-                for e in open["executions"].as_array().into_iter().flatten().filter(|e| e["status"] == "RUNNING") {
-                    let token = e["taskToken"].as_str().unwrap();
-                    sfn.send_task_success().task_token(token).output("{\"approved\":true}").send().await.unwrap();
-                }
+                approve_open_gates(&c, &sfn).await;
                 c.advance(d.as_secs_f64()).await.unwrap();
             }) as std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>
         };
@@ -138,6 +134,15 @@ impl Rig {
             out.extend(page.items().iter().map(|j| (p.to_string(), j.clone())));
         }
         out
+    }
+}
+
+/// Approves every approval execution still running (each gate open now).
+pub async fn approve_open_gates(control: &Control, sfn: &aws_sdk_sfn::Client) {
+    let open = control.ok("GET", "executions", None).await.unwrap();
+    for e in open["executions"].as_array().into_iter().flatten().filter(|e| e["status"] == "RUNNING") {
+        let token = e["taskToken"].as_str().unwrap();
+        sfn.send_task_success().task_token(token).output("{\"approved\":true}").send().await.unwrap();
     }
 }
 

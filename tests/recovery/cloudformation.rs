@@ -119,7 +119,7 @@ async fn native_plans(r: &Rig) {
         let manifest = json!([{"layer": 1, "resources": [resource("ShopStack", params)]}]);
         let layers = drs_module::manifest::layers(&manifest).unwrap();
         let found = drs_module::discovery::discover(&r.clients, &r.clients.config().partitions(), |_| {}).await;
-        let l = native::layouts(&layers, &found, &r.clients.config().quotas, Options::default()).unwrap();
+        let l = native::layouts(&layers, &found, &r.clients.config().quotas, Options::default());
         let done = native::sync(&r.clients, &native::check(&r.clients, &l).await).await;
         let after = native::check(&r.clients, &l).await;
         assert!(after.in_sync(), "{}\n{}", done.text(), after.text());

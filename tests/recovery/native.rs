@@ -24,7 +24,7 @@ async fn layouts(r: &Rig, name: &str, params: &Value, opts: Options) -> Vec<Reso
     let manifest = json!([{"layer": 1, "resources": [resource(name, params.clone())]}]);
     let layers = drs_module::manifest::layers(&manifest).unwrap();
     let found = drs_module::discovery::discover(&r.clients, &r.clients.config().partitions(), |_| {}).await;
-    native::layouts(&layers, &found, &r.clients.config().quotas, opts).unwrap()
+    native::layouts(&layers, &found, &r.clients.config().quotas, opts)
 }
 
 /// Syncs until nothing is left to do; returns the report of the check after it.
@@ -373,7 +373,7 @@ async fn a_resource_whose_name_cleans_to_anothers_plan_name_never_takes_its_plan
         resource("Shop.Stack", shop_parameters()), resource("Shop-Stack", shop_parameters())]}]);
     let layers = drs_module::manifest::layers(&manifest).unwrap();
     let found = drs_module::discovery::discover(&r.clients, &r.clients.config().partitions(), |_| {}).await;
-    let both = native::layouts(&layers, &found, &r.clients.config().quotas, Options::default()).unwrap();
+    let both = native::layouts(&layers, &found, &r.clients.config().quotas, Options::default());
     for (l, other) in both.iter().zip(["Shop-Stack", "Shop.Stack"]) {
         let e = l.error.as_deref().unwrap_or_default();
         assert!(e.contains("drs-orch Shop-Stack") && e.contains(other) && e.contains("rename one"), "{}: {e}", l.resource);
@@ -414,7 +414,7 @@ async fn a_dark_account_and_region_fails_its_own_plan_and_the_others_sync() {
     r.outage(&dark.account, &dark.region, false).await;
     let manifest = json!([{"layer": 1, "resources": [resource("ShopStack", shop_parameters())]}]);
     let layers = drs_module::manifest::layers(&manifest).unwrap();
-    let l = native::layouts(&layers, &found, &r.clients.config().quotas, Options::default()).expect("laid out");
+    let l = native::layouts(&layers, &found, &r.clients.config().quotas, Options::default());
     let report = native::check(&r.clients, &l).await;
     let states: BTreeMap<String, State> = report.resources[0].plans.iter().map(|p| (p.partition.to_string(), p.state)).collect();
     assert_eq!(states.len(), 6, "{}", report.text());

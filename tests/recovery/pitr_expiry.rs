@@ -52,11 +52,7 @@ async fn run_holding(r: &Rig, state: &Value, token: &str) -> Result<PhaseRun, Li
         let (c, sfn, waited) = (control.clone(), sfn.clone(), waited.clone());
         Box::pin(async move {
             if waited.load(Ordering::SeqCst) >= HELD_MIN * 60 {
-                let open = c.ok("GET", "executions", None).await.unwrap();
-                for e in open["executions"].as_array().into_iter().flatten().filter(|e| e["status"] == "RUNNING") {
-                    let t = e["taskToken"].as_str().unwrap();
-                    sfn.send_task_success().task_token(t).output("{\"approved\":true}").send().await.unwrap();
-                }
+                crate::common::approve_open_gates(&c, &sfn).await;
             }
             c.advance(d.as_secs_f64()).await.unwrap();
             waited.fetch_add(d.as_secs(), Ordering::SeqCst);
@@ -78,6 +74,22 @@ async fn web_servers(r: &Rig) -> BTreeMap<String, Partition> {
             (s["sourceServerID"].as_str().unwrap().to_owned(), p)
         })
         .collect()
+}
+
+/// The server's policy from now on: a snapshot a minute kept 30 minutes, no hourly ones, and
+/// the daily ones (kept 7 days) only when `daily` (DRS takes the three rules, switched on or off).
+async fn keep_minutes_only(drs: &aws_sdk_drs::Client, id: &str, daily: bool) {
+    let policy = [("MINUTE", 30, true), ("HOUR", 24, false), ("DAY", 7, daily)].map(|(unit, keep, on)| {
+        aws_sdk_drs::types::PitPolicyRule::builder()
+            .units(unit.into())
+            .interval(1)
+            .retention_duration(keep)
+            .enabled(on)
+            .build()
+            .unwrap()
+    });
+    let update = drs.update_replication_configuration().source_server_id(id);
+    update.set_pit_policy(Some(policy.to_vec())).send().await.unwrap();
 }
 
 fn warnings(answer: &Value) -> Vec<String> {
@@ -153,18 +165,7 @@ async fn a_server_with_no_snapshot_left_before_the_time_is_given_up_or_launches_
         // Planned: now the web server keeps a snapshot a minute for 30 minutes only, nothing from
         // before the time.
         let drs = r.clients.drs(&at_p).await.unwrap();
-        // (DRS takes three rules: the hourly and daily ones are switched off.)
-        let policy = [("MINUTE", 30, true), ("HOUR", 24, false), ("DAY", 7, false)].map(|(unit, keep, on)| {
-            aws_sdk_drs::types::PitPolicyRule::builder()
-                .units(unit.into())
-                .interval(1)
-                .retention_duration(keep)
-                .enabled(on)
-                .build()
-                .unwrap()
-        });
-        let update = drs.update_replication_configuration().source_server_id(&gone);
-        update.set_pit_policy(Some(policy.to_vec())).send().await.unwrap();
+        keep_minutes_only(&drs, &gone, false).await;
 
         let mut check = drs_module::driver::event(&state, "activate", Some(&token));
         check["status"] = json!(true);
@@ -200,11 +201,7 @@ async fn run_checks(r: &Rig, check: &Value) -> String {
         r.control.advance(POLL_S as f64).await.unwrap();
         waited += POLL_S;
         if waited >= HELD_MIN * 60 {
-            let open = r.control.ok("GET", "executions", None).await.unwrap();
-            for e in open["executions"].as_array().into_iter().flatten().filter(|e| e["status"] == "RUNNING") {
-                let t = e["taskToken"].as_str().unwrap();
-                sfn.send_task_success().task_token(t).output("{\"approved\":true}").send().await.unwrap();
-            }
+            crate::common::approve_open_gates(&r.control, &sfn).await;
         }
         match drs_module::lifecycle::handle(&r.clients, check).await {
             Ok(Value::Bool(false)) => continue,
@@ -242,11 +239,7 @@ async fn a_recheck_that_cannot_read_the_snapshots_waits_and_fails_nothing() {
                 "region": dark.region, "status": 503});
             r.control.ok("PUT", "faults", Some(&json!({"outages": [outage]}))).await.unwrap();
             faulted = Some(checks);
-            let open = r.control.ok("GET", "executions", None).await.unwrap();
-            for e in open["executions"].as_array().into_iter().flatten().filter(|e| e["status"] == "RUNNING") {
-                let t = e["taskToken"].as_str().unwrap();
-                sfn.send_task_success().task_token(t).output("{\"approved\":true}").send().await.unwrap();
-            }
+            crate::common::approve_open_gates(&r.control, &sfn).await;
         }
         if faulted.is_some_and(|at| checks == at + 2) {
             r.control.ok("PUT", "faults", Some(&json!({}))).await.unwrap();
@@ -319,26 +312,12 @@ async fn a_replacement_no_longer_kept_when_its_server_can_start_is_replaced_in_t
         r.control.advance(POLL_S as f64).await.unwrap();
         waited += POLL_S;
         if waited == HELD_MIN * 60 {
-            let open = r.control.ok("GET", "executions", None).await.unwrap();
-            for e in open["executions"].as_array().into_iter().flatten().filter(|e| e["status"] == "RUNNING") {
-                let t = e["taskToken"].as_str().unwrap();
-                sfn.send_task_success().task_token(t).output("{\"approved\":true}").send().await.unwrap();
-            }
+            crate::common::approve_open_gates(&r.control, &sfn).await;
         }
         if waited == HELD_MIN * 60 + 120 {
             // The hourly replacement is recorded by now; from here on DRS keeps it no more.
             hourly = newest_before(&r, before).await.get(&gone).cloned();
-            let policy = [("MINUTE", 30, true), ("HOUR", 24, false), ("DAY", 7, true)].map(|(unit, keep, on)| {
-                aws_sdk_drs::types::PitPolicyRule::builder()
-                    .units(unit.into())
-                    .interval(1)
-                    .retention_duration(keep)
-                    .enabled(on)
-                    .build()
-                    .unwrap()
-            });
-            let update = drs.update_replication_configuration().source_server_id(&gone);
-            update.set_pit_policy(Some(policy.to_vec())).send().await.unwrap();
+            keep_minutes_only(&drs, &gone, true).await;
         }
         match drs_module::lifecycle::handle(&r.clients, &check).await {
             Ok(Value::Bool(false)) => continue,

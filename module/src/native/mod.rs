@@ -35,21 +35,17 @@ use std::collections::{BTreeMap, BTreeSet};
 /// region discovery could not read is its own: each resource that may reach it has it as
 /// unread (nothing made, changed or deleted there), and its plans elsewhere are laid out (a
 /// plan holds its own account and region's servers only).
-pub fn layouts(layers: &[Layer], found: &Discovery, quotas: &Quotas, opts: Options) -> Result<Vec<ResourceLayout>, NativeError> {
+pub fn layouts(layers: &[Layer], found: &Discovery, quotas: &Quotas, opts: Options) -> Vec<ResourceLayout> {
     let plan = crate::plan::plan(layers, found, quotas);
     let resources: Vec<&crate::resource::DrsResource> = layers.iter().flat_map(|l| l.resources.iter()).collect();
     let mut out: Vec<ResourceLayout> =
         plan.resources.iter().zip(&resources).map(|(p, r)| layout::layout(p, r, found, quotas, opts)).collect();
     for (l, r) in out.iter_mut().zip(&resources).filter(|(l, _)| l.error.is_none()) {
-        let reaches = |p: &Partition| {
-            let sel = &r.selection;
-            (sel.accounts.is_empty() || sel.accounts.contains(&p.account))
-                && (sel.regions.is_empty() || sel.regions.contains(&p.region))
-        };
+        let reaches = |p: &Partition| r.selection.reaches(&p.account, &p.region);
         l.unread = plan.unreadable_partitions.iter().filter(|u| reaches(&u.partition)).cloned().collect();
     }
     refuse_shared_names(&mut out);
-    Ok(out)
+    out
 }
 
 /// Resources whose plans would have one name (`shop.web` and `shop-web`: a plan name takes
@@ -77,8 +73,7 @@ fn refuse_shared_names(layouts: &mut [ResourceLayout]) {
 /// an earlier one of its name: the module's tag, and the resource's own name, not another
 /// resource's whose name cleans to the same plan name).
 fn of_resource(plan: &RemotePlan, resource: &str) -> bool {
-    let name: String = resource.chars().take(names::TAG_VALUE_MAX).collect();
-    plan.tags.contains_key(names::RESOURCE_ID) && plan.tags.get(names::RESOURCE) == Some(&name)
+    plan.tags.contains_key(names::RESOURCE_ID) && plan.tags.get(names::RESOURCE) == Some(&names::resource_tag(resource))
 }
 
 /// Each plan as DRS has it against what it should be.

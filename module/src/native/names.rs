@@ -17,7 +17,7 @@ pub const MANAGED_BY_VALUE: &str = "drs-orch native sync";
 
 const NAME_MAX: usize = 256;
 const DESCRIPTION_MAX: usize = 1024;
-pub(super) const TAG_VALUE_MAX: usize = 256;
+const TAG_VALUE_MAX: usize = 256;
 
 /// A name within the pattern: other characters as `-`, a leading one made alphanumeric.
 fn clean(text: &str, max: usize) -> String {
@@ -50,10 +50,15 @@ pub fn description(resource: &str, identity: &str) -> String {
     text.chars().take(DESCRIPTION_MAX).collect()
 }
 
+/// The `RESOURCE` tag's value: the resource's name, cut to what a tag value holds.
+pub fn resource_tag(resource: &str) -> String {
+    resource.chars().take(TAG_VALUE_MAX).collect()
+}
+
 pub fn tags(resource: &str, identity: &str) -> BTreeMap<String, String> {
     BTreeMap::from([
         (RESOURCE_ID.to_owned(), identity.to_owned()),
-        (RESOURCE.to_owned(), resource.chars().take(TAG_VALUE_MAX).collect()),
+        (RESOURCE.to_owned(), resource_tag(resource)),
         (MANAGED_BY.to_owned(), MANAGED_BY_VALUE.to_owned()),
     ])
 }

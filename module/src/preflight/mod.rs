@@ -64,11 +64,7 @@ pub fn partitions_of(clients: &Clients, sel: &ResourceSelection) -> Vec<Partitio
 
 /// `partitions_of`, from the configuration alone.
 pub fn configured_partitions(cfg: &crate::config::ModuleConfig, sel: &ResourceSelection) -> Vec<Partition> {
-    cfg.partitions()
-        .into_iter()
-        .filter(|p| sel.accounts.is_empty() || sel.accounts.contains(&p.account))
-        .filter(|p| sel.regions.is_empty() || sel.regions.contains(&p.region))
-        .collect()
+    cfg.partitions().into_iter().filter(|p| sel.reaches(&p.account, &p.region)).collect()
 }
 
 /// What would stop the run ledger from opening this resource's run: no key to sign the

@@ -84,10 +84,23 @@ impl CleanupStatus {
 /// One cleanup pass: the resource's runs read from the ledger first (which partitions each
 /// reached, whatever the configuration names now), then their instances found by tags in
 /// those partitions and the configured ones, terminated, and what the pass saw recorded on
-/// each run's record.
-pub async fn pass(clients: &Clients, configured: &[Partition], scope: &Scope<'_>) -> anyhow::Result<CleanupStatus> {
+/// each run's record. `named`: the execution a RunId gives (the standalone state machine
+/// passes its execution's id with every call); when the ledger lists that run, the cleanup is
+/// that run's alone, not every run in `scope`; a RunId that names none (a local call's own)
+/// leaves the scope as it is.
+pub async fn pass(
+    clients: &Clients,
+    configured: &[Partition],
+    scope: &Scope<'_>,
+    named: Option<&str>,
+) -> anyhow::Result<CleanupStatus> {
     let mut unreachable: BTreeMap<String, String> = BTreeMap::new();
-    let (ledger, runs) = ledger_runs(clients, scope, &mut unreachable).await;
+    let (ledger, mut runs) = ledger_runs(clients, scope, &mut unreachable).await;
+    let named = named.filter(|n| scope.execution.is_none() && runs.iter().any(|r| r.execution == *n));
+    let scope = &Scope { execution: named.or(scope.execution), ..*scope };
+    if let Some(n) = named {
+        runs.retain(|r| r.execution == n);
+    }
     let mut partitions: BTreeSet<Partition> = configured.iter().cloned().collect();
     for run in &runs {
         for text in &run.partitions {

@@ -41,6 +41,7 @@ impl std::fmt::Display for Launching {
     }
 }
 
+#[derive(Clone, Copy)]
 pub struct Scope<'a> {
     pub resource: &'a str,
     /// The resource's identity (`DrsResource::identity`); jobs from before it was recorded

@@ -6,7 +6,7 @@ use crate::discovery::DiscoveredServer;
 use std::collections::BTreeMap;
 
 pub fn in_scope(sel: &ResourceSelection, s: &DiscoveredServer) -> bool {
-    (sel.accounts.is_empty() || sel.accounts.contains(&s.account)) && (sel.regions.is_empty() || sel.regions.contains(&s.region))
+    sel.reaches(&s.account, &s.region)
 }
 
 /// A short name matches the hostname or the first label of the FQDN (of the hostname too, as

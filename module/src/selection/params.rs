@@ -22,6 +22,12 @@ pub struct ResourceSelection {
 }
 
 impl ResourceSelection {
+    /// Whether its accounts and regions (none named: all) take this account and region.
+    pub fn reaches(&self, account: &str, region: &str) -> bool {
+        (self.accounts.is_empty() || self.accounts.iter().any(|a| a == account))
+            && (self.regions.is_empty() || self.regions.iter().any(|r| r == region))
+    }
+
     /// What selects the servers, with every way of writing the same selection made one:
     /// sets sorted and deduplicated, host names lower case with their qualifier, tag values
     /// as sets (a value and a one-element list are one). The policy is left out: it judges
