@@ -67,7 +67,8 @@ pub async fn handle_detailed(clients: &Clients, raw: &Value) -> Result<Handled, 
     if crate::event::arc::Invocation::is_arc(raw) {
         return Box::pin(crate::arc::handle(clients, raw)).await;
     }
-    handle_phase(clients, raw).await
+    // On the heap: a phase's future is large (callers hold two at once, or sit on a small stack).
+    Box::pin(handle_phase(clients, raw)).await
 }
 
 /// One lifecycle event (a phase or its status check), as the platform sends it.
@@ -205,9 +206,14 @@ async fn run(clients: &Clients, raw: &Value) -> Result<Handled, LifecycleError> 
         ));
     }
     let callbacks = event.task_token.clone().map(|t| Callbacks::new(clients.hub(), t));
+    // A parent gone stops the check; an activate check first records it as its run's end.
+    let mut parent_gone = None;
     if event.status_check {
         if let Some(cb) = &callbacks {
-            heartbeat_result(cb.heartbeat().await)?;
+            match heartbeat_result(cb.heartbeat().await) {
+                Err(e) if event.phase == Phase::Activate => parent_gone = Some(e),
+                r => r?,
+            }
         }
     }
     let unknown = clients.config().unknown_parameters;
@@ -276,6 +282,9 @@ async fn run(clients: &Clients, raw: &Value) -> Result<Handled, LifecycleError> 
             reference_is_this_runs(&reference, &event, &resource).map_err(|m| fail(ErrorCode::InvalidEvent, m))?;
             crate::aws::audit::name_run(&reference.execution);
             let clients = &clients.for_run(&reference.execution);
+            if let Some(e) = parent_gone {
+                return Err(Box::pin(ended_by(clients, &reference.key(), e)).await);
+            }
             let run = match run::load(clients, &reference.key()).await {
                 Ok(run) => run,
                 // Throttled or unreachable: not done; the next check reads it again.
@@ -283,9 +292,15 @@ async fn run(clients: &Clients, raw: &Value) -> Result<Handled, LifecycleError> 
                     tracing::warn!(error = %e, "the run ledger cannot be read; answering not done");
                     return answer(Value::Bool(false), None);
                 }
-                Err(e) => return Err(fail(ErrorCode::StatusCheckFailed, format!("{e}: the run cannot be judged without it"))),
+                Err(e) => {
+                    let e = fail(ErrorCode::StatusCheckFailed, format!("{e}: the run cannot be judged without it"));
+                    return Err(Box::pin(ended_by(clients, &reference.key(), e)).await);
+                }
             };
-            Box::pin(activate_check(clients, callbacks.as_ref(), run)).await
+            match Box::pin(activate_check(clients, callbacks.as_ref(), run)).await {
+                Err(e) => Err(Box::pin(ended_by(clients, &reference.key(), e)).await),
+                ok => ok,
+            }
         }
         (Phase::Cleanup, check) => {
             if let Some(e) = params.execution_id.as_deref() {
@@ -491,6 +506,18 @@ fn phase_deadline(
         return Some(clients.now() + chrono::Duration::minutes(minutes as i64));
     }
     phase_answer?.get("deadline")?.as_str()?.parse().ok()
+}
+
+/// A status check that fails (the parent told so, or gone) ends its run: nothing checks it
+/// again, so it launches nothing more, and cleanup must not wait for it as for a run still
+/// going. The end is recorded once (one recorded already holds); a write that fails is
+/// logged: the run then counts as going until its deadline.
+async fn ended_by(clients: &Clients, key: &crate::ledger::RunKey, e: LifecycleError) -> LifecycleError {
+    let end = RunEnd::failed(e.code, &e.message, clients.now());
+    if let Err(w) = crate::ledger::of(clients).end(key, &end).await {
+        tracing::warn!(error = %w, code = e.code.as_str(), "the failed check's end was not recorded");
+    }
+    e
 }
 
 /// Preflight: changes nothing in the target accounts; fails naming every blocker. A ready
